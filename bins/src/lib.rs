@@ -1,0 +1,16 @@
+//! The clp commands. Each command is a module with `run(args, out)`; its file in
+//! `bins/src/bin/` is one line. Commands parse their arguments, call `clp-core` and render;
+//! only [`cli::main`] prints an error and picks the exit code.
+
+pub mod cli;
+pub mod render;
+
+pub mod clpcl;
+pub mod clpdown;
+pub mod clplogcmd;
+pub mod clpmonctrl;
+pub mod clppm;
+pub mod clprsc;
+pub mod clpgrp;
+pub mod clpstat;
+pub mod clpstdn;

@@ -1,0 +1,349 @@
+//! The text layouts the original product prints, column for column. Scripts in the field
+//! parse these, so every change shows in the snapshot tests.
+
+use std::fmt::Write;
+
+use clp_core::config::Config;
+use clp_core::status::{ClusterStatus, MonitorState};
+
+/// The width of the rules, after their leading space.
+const RULE: usize = 69;
+
+/// ` =====  TITLE  =====`, 69 characters after the leading space, the title centred as the
+/// original centres it.
+pub fn header(title: &str) -> String {
+    let inner = format!("  {title}  ");
+    let left = (RULE - inner.len()) / 2;
+    let right = RULE - inner.len() - left;
+    format!(" {}{inner}{}", "=".repeat(left), "=".repeat(right))
+}
+
+/// The closing rule.
+pub fn footer() -> String {
+    format!(" {}", "=".repeat(RULE))
+}
+
+/// A name in a field of `width`: cut to `width - 1`, then a space, then `fill` to the end.
+fn field(name: &str, width: usize, fill: char, cut: bool) -> String {
+    let name: String = if cut { name.chars().take(width - 1).collect() } else { name.to_string() };
+    let used = name.chars().count() + 1;
+    if used >= width {
+        return format!("{name} ");
+    }
+    let fill = if fill == '.' { "." } else { " " };
+    format!("{name} {}", fill.repeat(width - used))
+}
+
+/// `status` padded to 17, then the comment; no trailing blanks.
+fn status_and_comment(status: &str, comment: &str) -> String {
+    if comment.is_empty() {
+        status.to_string()
+    } else {
+        format!("{status:<17}{comment}")
+    }
+}
+
+/// The widths of the name fields: (server/group/monitor, sub-items).
+fn widths(long: bool) -> (usize, usize) {
+    if long { (34, 32) } else { (17, 15) }
+}
+
+/// `clpstat` (and `-s`): the cluster status.
+pub fn cluster_status(status: &ClusterStatus, long: bool) -> String {
+    let (wide, narrow) = widths(long);
+    let cut = !long;
+    let mut text = String::new();
+    let mut line = |s: String| {
+        text.push_str(s.trim_end());
+        text.push('\n');
+    };
+    line(header("CLUSTER STATUS"));
+    line(format!("  Cluster : {}", status.cluster));
+    line("  <server>".into());
+    let server = &status.server;
+    line(format!(
+        "   *{}: {}",
+        field(&server.name, wide, '.', cut),
+        status_and_comment(server.status.as_str(), &server.comment)
+    ));
+    let heartbeat = &server.heartbeat;
+    line(format!(
+        "      {}: {}",
+        field(&heartbeat.name, narrow, ' ', cut),
+        status_and_comment(&heartbeat.status, &heartbeat.comment)
+    ));
+    line("  <group>".into());
+    for group in &status.groups {
+        line(format!(
+            "    {}: {}",
+            field(&group.name, wide, '.', cut),
+            status_and_comment(group.status.as_str(), &group.comment)
+        ));
+        line(format!(
+            "      {}: {}",
+            field("current", narrow, ' ', cut),
+            group.current.as_deref().unwrap_or("None")
+        ));
+        for resource in &group.resources {
+            line(format!(
+                "      {}: {}",
+                field(&resource.name, narrow, ' ', cut),
+                status_and_comment(resource.status.as_str(), &resource.comment)
+            ));
+        }
+    }
+    line("  <monitor>".into());
+    for monitor in &status.monitors {
+        line(format!(
+            "    {}: {}",
+            field(&monitor.name, wide, ' ', cut),
+            status_and_comment(monitor.status.as_str(), &monitor.comment)
+        ));
+    }
+    line(footer());
+    text
+}
+
+/// `clpstat -g`: the group map.
+pub fn group_map(status: &ClusterStatus) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "{}", header("GROUPMAP INFORMATION"));
+    let _ = writeln!(text, "  Cluster : {}", status.cluster);
+    let _ = writeln!(text, "   *server0 : {}", status.server.name);
+    let _ = writeln!(text);
+    let _ = writeln!(text, "  {}", "-".repeat(RULE - 1));
+    let groups: Vec<String> = status
+        .groups
+        .iter()
+        .filter(|g| g.current.is_some())
+        .map(|g| format!("{}[{}]", g.name, g.status.letter()))
+        .collect();
+    let line = format!(
+        "    server0 [{}] : {}",
+        status.server.status.letter(),
+        groups.join("  ")
+    );
+    let _ = writeln!(text, "{}", line.trim_end());
+    let _ = writeln!(text, "{}", footer());
+    text
+}
+
+/// `clpstat -m`: each monitor and its status on the server.
+pub fn monitor_map(status: &ClusterStatus) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "{}", header("MONITOR RESOURCE STATUS"));
+    let _ = writeln!(text, "  Cluster : {}", status.cluster);
+    let _ = writeln!(text, "   *server0 : {}", status.server.name);
+    for (index, monitor) in status.monitors.iter().enumerate() {
+        let _ = writeln!(text);
+        let _ = writeln!(text, "  Monitor{index} [{} : {}]", monitor.name, monitor.status.as_str());
+        let _ = writeln!(text, "  {}", "-".repeat(RULE - 1));
+        let _ = writeln!(
+            text,
+            "    server0 [{}] : {}",
+            status.server.status.letter(),
+            monitor.status.as_str()
+        );
+    }
+    let _ = writeln!(text, "{}", footer());
+    text
+}
+
+/// The column where `clpstat -i` puts its colons.
+const LABEL_WIDTH: usize = 52;
+
+fn item(text: &mut String, indent: usize, label: &str, value: &str) {
+    let pad = LABEL_WIDTH.saturating_sub(indent);
+    let line = format!("{}{label:<pad$}: {value}", " ".repeat(indent));
+    let _ = writeln!(text, "{}", line.trim_end());
+}
+
+fn secs(duration: std::time::Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 { format!("{secs:.0}") } else { format!("{secs}") }
+}
+
+fn on_off(value: bool) -> &'static str {
+    if value { "On" } else { "Off" }
+}
+
+/// What `clpstat -i` shows: everything, or one kind of object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InfoScope {
+    /// `-i`: everything.
+    All,
+    /// `--cl`.
+    Cluster,
+    /// `--sv`.
+    Server,
+    /// `--hb`.
+    Heartbeat,
+    /// `--grp`.
+    Group,
+    /// `--rsc`.
+    Resource,
+    /// `--mon`.
+    Monitor,
+}
+
+/// `clpstat -i` and `--cl/--sv/--hb/--grp/--rsc/--mon [NAME]` with optional `--detail`.
+pub fn configuration(config: &Config, scope: InfoScope, name: Option<&str>, detail: bool) -> String {
+    let show = |wanted: InfoScope| scope == InfoScope::All || scope == wanted;
+    let named = |object: &str| name.is_none_or(|n| n == object);
+    let mut text = String::new();
+    let _ = writeln!(text, "{}", header("CLUSTER INFORMATION"));
+    if show(InfoScope::Cluster) {
+        let _ = writeln!(text, "  [Cluster Name: {}]", config.cluster.name);
+        item(&mut text, 4, "Comment", &config.cluster.comment);
+        if detail {
+            item(&mut text, 4, "Language", &config.cluster.language);
+            item(&mut text, 4, "Max Alert Records", &config.alert.max_records.to_string());
+            item(&mut text, 4, "Alert To Syslog", on_off(config.alert.syslog));
+            item(
+                &mut text,
+                4,
+                "Disable Recovery Action Caused By Monitor Error",
+                on_off(config.cluster.disable_monitor_recovery),
+            );
+            item(&mut text, 4, "Shutdown Command", &config.os_actions.shutdown.join(" "));
+            item(&mut text, 4, "Reboot Command", &config.os_actions.reboot.join(" "));
+            item(&mut text, 4, "Sysrq Trigger", &config.os_actions.sysrq_trigger.display().to_string());
+            item(&mut text, 4, "Watchdog Device", &config.os_actions.watchdog_device.display().to_string());
+        }
+    }
+    if show(InfoScope::Server) && named(&config.cluster.name) {
+        let _ = writeln!(text, "  [Server0 : {}]", config.cluster.name);
+        item(&mut text, 4, "Comment", &config.cluster.comment);
+        item(&mut text, 4, "Priority", "0");
+    }
+    if show(InfoScope::Heartbeat) && named("lanhb1") {
+        let _ = writeln!(text, "  [HB0 : lanhb1]");
+        item(&mut text, 4, "Type", "lanhb");
+        item(&mut text, 4, "Comment", "LAN Heartbeat");
+    }
+    for (index, group) in config.groups.iter().enumerate() {
+        let group_selected = show(InfoScope::Group) && named(&group.name);
+        if group_selected {
+            let _ = writeln!(text, "  [Group{index} : {}]", group.name);
+            item(&mut text, 4, "Type", "failover");
+            item(&mut text, 4, "Comment", &group.comment);
+            if detail {
+                item(&mut text, 4, "Startup Attribute", if group.auto_start { "Auto Startup" } else { "Manual Startup" });
+            }
+        }
+        for (position, resource) in group.resources.iter().enumerate() {
+            let selected = (scope == InfoScope::All && group_selected)
+                || (scope == InfoScope::Group && group_selected)
+                || (scope == InfoScope::Resource && named(&resource.name));
+            if !selected {
+                continue;
+            }
+            let _ = writeln!(text, "    [Resource{position} : {}]", resource.name);
+            item(&mut text, 6, "Type", &resource.kind);
+            item(&mut text, 6, "Comment", &resource.comment);
+            if detail {
+                item(&mut text, 6, "Start Script", &resource.start.display().to_string());
+                item(
+                    &mut text,
+                    6,
+                    "Stop Script",
+                    &resource.stop.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                );
+                item(&mut text, 6, "Start Type", if resource.mode == clp_core::config::ExecMode::Async { "Asynchronous" } else { "Synchronous" });
+                item(&mut text, 6, "Start Script Timeout (sec)", &secs(resource.timeout));
+                item(&mut text, 6, "Stop Script Timeout (sec)", &secs(resource.stop_timeout));
+                item(&mut text, 6, "Dependency", &resource.depends_on.join(", "));
+                item(&mut text, 6, "Retry Count at Activation Failure", &resource.activation.retry.to_string());
+                item(&mut text, 6, "Failover Threshold", &resource.activation.failover_threshold.to_string());
+                item(&mut text, 6, "Final Action at Activation Failure", resource.activation.final_action.label());
+                item(&mut text, 6, "Retry Count at Deactivation Failure", &resource.deactivation.retry.to_string());
+                item(&mut text, 6, "Final Action at Deactivation Failure", resource.deactivation.final_action.label());
+            }
+        }
+    }
+    if show(InfoScope::Monitor) {
+        for (index, monitor) in config.monitors.iter().enumerate().filter(|(_, m)| named(&m.name)) {
+            let _ = writeln!(text, "  [Monitor{index} : {}]", monitor.name);
+            item(&mut text, 4, "Type", &monitor.kind);
+            item(&mut text, 4, "Comment", &monitor.comment);
+            if detail {
+                item(&mut text, 4, "Monitor Timing", match monitor.timing {
+                    clp_core::config::Timing::Always => "Always",
+                    clp_core::config::Timing::Active => "Active",
+                });
+                item(&mut text, 4, "Target Resource", monitor.target.as_deref().unwrap_or(""));
+                item(&mut text, 4, "Interval (sec)", &secs(monitor.interval));
+                item(&mut text, 4, "Timeout (sec)", &secs(monitor.timeout));
+                item(&mut text, 4, "Retry Count", &monitor.retry.to_string());
+                item(&mut text, 4, "Wait Time to Start Monitoring (sec)", &secs(monitor.wait_before_start));
+                item(&mut text, 4, "Nice Value", &monitor.nice.to_string());
+                item(&mut text, 4, "Recovery Target", monitor.recovery.target.display_name());
+                item(&mut text, 4, "Reactivation Threshold", &monitor.recovery.reactivation_threshold.to_string());
+                item(&mut text, 4, "Failover Threshold", &monitor.recovery.failover_threshold.to_string());
+                item(&mut text, 4, "Final Action", monitor.recovery.final_action.label());
+                for (key, value) in &monitor.parameters {
+                    let value = match value {
+                        toml::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    item(&mut text, 4, &format!("Parameter {key}"), &value);
+                }
+            }
+        }
+    }
+    let _ = writeln!(text, "{}", footer());
+    text
+}
+
+/// `clpmonctrl -v`: the recovery counters, one block per monitor (`Resource : NAME`, so
+/// `grep Resource | awk '{print $3}'` lists the monitors as with the original).
+pub fn counters(monitors: &[MonitorState]) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "{}", header("MONITOR RESOURCE COUNTERS"));
+    for monitor in monitors {
+        let _ = writeln!(text, "  Resource : {}", monitor.name);
+        item(&mut text, 4, "Type", &monitor.kind);
+        item(&mut text, 4, "Status", monitor.status.as_str());
+        item(&mut text, 4, "Recovery Target", &monitor.recovery_target);
+        item(
+            &mut text,
+            4,
+            "Reactivation Count",
+            &format!("{} / {}", monitor.reactivations, monitor.reactivation_threshold),
+        );
+        item(
+            &mut text,
+            4,
+            "Failover Count",
+            &format!("{} / {}", monitor.failovers, monitor.failover_threshold),
+        );
+        item(
+            &mut text,
+            4,
+            "Final Action Count",
+            &format!("{} / 1 ({})", u8::from(monitor.final_action_done), monitor.final_action),
+        );
+    }
+    let _ = writeln!(text, "{}", footer());
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_are_69_wide_after_the_leading_space() {
+        assert_eq!(header("CLUSTER STATUS"), " ========================  CLUSTER STATUS  ===========================");
+        assert_eq!(footer().len(), 70);
+        assert_eq!(header("GROUPMAP INFORMATION"), " ======================  GROUPMAP INFORMATION  =======================");
+    }
+
+    #[test]
+    fn names_are_cut_at_16_and_dot_filled() {
+        assert_eq!(field("zabi", 17, '.', true), "zabi ............");
+        assert_eq!(field("container-recovery", 17, '.', true), "container-recove ");
+        assert_eq!(field("mariadb-sss-0", 17, '.', true), "mariadb-sss-0 ...");
+        assert_eq!(field("current", 15, ' ', true), "current        ");
+    }
+}

@@ -1,0 +1,318 @@
+//! Alert log events, the original's message catalogue, and the sinks they go to.
+//!
+//! Every state change the daemon makes is an [`AlertEvent`] whose module, event id, level and
+//! text come from the original product's catalogue (`alert-messages-x42.csv`, embedded): the
+//! one table that owns them. Events go to the store (bounded), to `log/alert.log` (rotated)
+//! and, when configured, to syslog.
+
+use std::collections::HashMap;
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+/// The original's alert catalogue, embedded at build time.
+const CATALOGUE_CSV: &str = include_str!("../alert-messages-x42.csv");
+
+/// The severity of an alert, with the original's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Level {
+    /// Informational.
+    Info,
+    /// Something needs attention.
+    Warning,
+    /// A fault.
+    Error,
+}
+
+impl Level {
+    /// The word the alert log prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "Info",
+            Level::Warning => "Warning",
+            Level::Error => "Error",
+        }
+    }
+
+    /// The syslog priority of this level.
+    fn syslog_priority(self) -> libc::c_int {
+        match self {
+            Level::Info => libc::LOG_INFO,
+            Level::Warning => libc::LOG_WARNING,
+            Level::Error => libc::LOG_ERR,
+        }
+    }
+
+    /// Parses `INFO`, `WARN`, `ERR` (clplogcmd's words) and the catalogue's words.
+    pub fn parse(text: &str) -> Option<Level> {
+        match text.to_ascii_uppercase().as_str() {
+            "INFO" => Some(Level::Info),
+            "WARN" | "WARNING" => Some(Level::Warning),
+            "ERR" | "ERROR" => Some(Level::Error),
+            _ => None,
+        }
+    }
+}
+
+/// One entry of the catalogue: the level and the message template (`%1`, `%2`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueEntry {
+    /// The level the original gives this message.
+    pub level: Level,
+    /// The message text with its `%n` placeholders.
+    pub template: String,
+}
+
+static CATALOGUE: LazyLock<HashMap<(String, u32), CatalogueEntry>> = LazyLock::new(|| {
+    let mut map = HashMap::new();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(CATALOGUE_CSV.as_bytes());
+    for record in reader.records().flatten() {
+        let (Some(module), Some(level), Some(id), Some(text)) =
+            (record.get(0), record.get(1), record.get(2), record.get(3))
+        else {
+            continue;
+        };
+        let (Some(level), Ok(id)) = (Level::parse(level), id.trim().parse::<u32>()) else {
+            continue;
+        };
+        map.entry((module.to_string(), id))
+            .or_insert_with(|| CatalogueEntry {
+                level,
+                template: text.to_string(),
+            });
+    }
+    map
+});
+
+/// Looks up one message of the original's catalogue.
+pub fn catalogue_entry(module: &str, event_id: u32) -> Option<&'static CatalogueEntry> {
+    CATALOGUE.get(&(module.to_string(), event_id))
+}
+
+/// Fills a template's `%1`..`%9` (and the catalogue's stray `%s`) with `args`, in order.
+pub fn fill_template(template: &str, args: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut chars = template.chars().peekable();
+    let mut next_s = 0;
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek().copied() {
+            Some(d @ '1'..='9') => {
+                chars.next();
+                let index = d as usize - '1' as usize;
+                out.push_str(args.get(index).copied().unwrap_or(""));
+            }
+            Some('s') => {
+                chars.next();
+                out.push_str(args.get(next_s).copied().unwrap_or(""));
+                next_s += 1;
+            }
+            _ => out.push('%'),
+        }
+    }
+    out
+}
+
+/// One alert log record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertEvent {
+    /// Sequence number in the store (0 until stored).
+    #[serde(default)]
+    pub seq: u64,
+    /// When it happened, local time, `YYYY/MM/DD HH:MM:SS.mmm` as the original shows.
+    pub time: String,
+    /// The server it happened on.
+    pub server: String,
+    /// The original's module name (`pm`, `rc`, `rm`, `cl`, `logcmd`, ...).
+    pub module: String,
+    /// The event id within the module.
+    pub event_id: u32,
+    /// The level.
+    pub level: Level,
+    /// The message, placeholders filled.
+    pub message: String,
+}
+
+/// The current local time in the alert log's format.
+pub fn now_string() -> String {
+    chrono::Local::now()
+        .format("%Y/%m/%d %H:%M:%S%.3f")
+        .to_string()
+}
+
+impl AlertEvent {
+    /// The catalogue's message `module`/`event_id` with `args`, happening now on `server`.
+    ///
+    /// An id missing from the catalogue is a programming error; it still yields an event
+    /// (level Info, the arguments joined) rather than losing the information.
+    pub fn from_catalogue(server: &str, module: &str, event_id: u32, args: &[&str]) -> Self {
+        let (level, message) = match catalogue_entry(module, event_id) {
+            Some(entry) => (entry.level, fill_template(&entry.template, args)),
+            None => (Level::Info, args.join(" ")),
+        };
+        Self {
+            seq: 0,
+            time: now_string(),
+            server: server.to_string(),
+            module: module.to_string(),
+            event_id,
+            level,
+            message,
+        }
+    }
+
+    /// A free-text event (clplogcmd).
+    pub fn custom(server: &str, module: &str, event_id: u32, level: Level, message: &str) -> Self {
+        Self {
+            seq: 0,
+            time: now_string(),
+            server: server.to_string(),
+            module: module.to_string(),
+            event_id,
+            level,
+            message: message.to_string(),
+        }
+    }
+
+    /// The one-line text form written to `alert.log`.
+    pub fn to_line(&self) -> String {
+        format!(
+            "{} {:<7} {} {} {} {}",
+            self.time,
+            self.level.as_str(),
+            self.server,
+            self.module,
+            self.event_id,
+            self.message
+        )
+    }
+}
+
+/// Appends alert lines to a text file and rotates it to `<file>.1` past a size.
+#[derive(Debug, Clone)]
+pub struct AlertFile {
+    path: PathBuf,
+    max_bytes: u64,
+}
+
+impl AlertFile {
+    /// The text alert log at `path`, rotated once it passes `max_bytes`.
+    pub fn new(path: impl Into<PathBuf>, max_bytes: u64) -> Self {
+        Self {
+            path: path.into(),
+            max_bytes,
+        }
+    }
+
+    /// Appends one event; rotates first when the file is full.
+    pub fn append(&self, event: &AlertEvent) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        if let Ok(meta) = fs::metadata(&self.path)
+            && meta.len() >= self.max_bytes
+        {
+            let mut rotated = self.path.clone().into_os_string();
+            rotated.push(".1");
+            fs::rename(&self.path, rotated)?;
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        writeln!(file, "{}", event.to_line())
+    }
+
+    /// The file written to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Sends an event to the local syslog (`clp: <type: rm><event: 9> message`, the original's
+/// shape). Without a syslog daemon the line is silently dropped by libc.
+pub fn send_to_syslog(event: &AlertEvent) {
+    let line = format!(
+        "<type: {}><event: {}> {}",
+        event.module, event.event_id, event.message
+    );
+    let Ok(line) = std::ffi::CString::new(line.replace('\0', " ")) else {
+        return;
+    };
+    static IDENT: &std::ffi::CStr = c"clp";
+    // SAFETY: both pointers are valid NUL-terminated C strings that outlive the calls;
+    // the format string is a constant "%s", so the message cannot inject conversions.
+    unsafe {
+        libc::openlog(IDENT.as_ptr(), libc::LOG_PID, libc::LOG_DAEMON);
+        libc::syslog(
+            event.level.syslog_priority(),
+            c"%s".as_ptr(),
+            line.as_ptr(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_has_the_ids_the_engine_uses() {
+        for (module, id) in [
+            ("pm", 1),
+            ("pm", 2),
+            ("rc", 10),
+            ("rc", 11),
+            ("rc", 12),
+            ("rc", 30),
+            ("rc", 31),
+            ("rc", 32),
+            ("rm", 1),
+            ("rm", 9),
+            ("rm", 13),
+            ("rm", 16),
+            ("rm", 17),
+            ("rm", 26),
+            ("cl", 1),
+            ("cl", 4),
+        ] {
+            assert!(catalogue_entry(module, id).is_some(), "{module} {id}");
+        }
+    }
+
+    #[test]
+    fn messages_are_the_originals() {
+        let event = AlertEvent::from_catalogue("zabi", "rm", 9, &["pidw", "11", "Process did not exist."]);
+        assert_eq!(event.level, Level::Error);
+        assert_eq!(
+            event.message,
+            "Detected an error in monitoring pidw. (11 : Process did not exist.)"
+        );
+        let event = AlertEvent::from_catalogue("zabi", "cl", 4, &["zabi", "clpcl"]);
+        assert_eq!(event.message, "There was a request to resume zabi from the clpcl.");
+        let event = AlertEvent::from_catalogue("zabi", "pm", 1, &[]);
+        assert_eq!(event.message, "Starting the cluster daemon...");
+        assert_eq!(event.level, Level::Info);
+    }
+
+    #[test]
+    fn the_file_rotates_when_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = AlertFile::new(dir.path().join("alert.log"), 100);
+        let event = AlertEvent::custom("s", "logcmd", 1, Level::Info, &"x".repeat(80));
+        file.append(&event).unwrap();
+        file.append(&event).unwrap();
+        assert!(dir.path().join("alert.log.1").exists());
+        let current = fs::read_to_string(dir.path().join("alert.log")).unwrap();
+        assert_eq!(current.lines().count(), 1);
+    }
+}

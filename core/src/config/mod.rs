@@ -1,0 +1,382 @@
+//! The configuration: `$CLP_ROOT/etc/clp.conf` (TOML), its validated model, and loading.
+//!
+//! Loading is two stages: [`raw`] holds what the file says, [`validate`] turns it into a
+//! [`Config`] with every default applied and every cross-reference checked, collecting
+//! *all* problems. Only a validated [`Config`] reaches the engine.
+
+pub mod raw;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use validate::{ConfigError, ConfigProblem, parse_str};
+pub(crate) use validate::unknown_key_message;
+
+use crate::paths::Paths;
+
+/// The configuration of a fresh install, as the original ships it: no groups and one
+/// user-mode monitor (method `none`: it opens no watchdog device).
+pub const DEFAULT_CONFIG: &str = r#"[[monitor]]
+name = "userw"
+type = "userw"
+comment = "user mode monitor"
+"#;
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// `[cluster]`.
+    pub cluster: ClusterConfig,
+    /// `[alert]`.
+    pub alert: AlertConfig,
+    /// `[os_actions]`.
+    pub os_actions: OsActionsConfig,
+    /// The groups, in start order.
+    pub groups: Vec<GroupConfig>,
+    /// The monitors, in configuration order.
+    pub monitors: Vec<MonitorConfig>,
+    /// Where the scripts of this configuration live (`etc/scripts`).
+    pub scripts_dir: PathBuf,
+}
+
+/// `[cluster]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterConfig {
+    /// The cluster name; on a single server also the server's name. Default: the host name.
+    pub name: String,
+    /// Free text.
+    pub comment: String,
+    /// `en` or `ja`.
+    pub language: String,
+    /// Recovery on monitor errors is disabled cluster-wide.
+    pub disable_monitor_recovery: bool,
+}
+
+/// `[alert]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertConfig {
+    /// Records kept in the store (the original's default: 10000).
+    pub max_records: u64,
+    /// Size of `alert.log` before rotation.
+    pub file_max_bytes: u64,
+    /// Also write to syslog.
+    pub syslog: bool,
+}
+
+/// `[os_actions]`: the commands and files final actions use. Tests point these at recorders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OsActionsConfig {
+    /// The shutdown command.
+    pub shutdown: Vec<String>,
+    /// The reboot command.
+    pub reboot: Vec<String>,
+    /// The sysrq trigger file (`c` panic, `b` reset).
+    pub sysrq_trigger: PathBuf,
+    /// The watchdog device (userw methods `softdog`, `keepalive`).
+    pub watchdog_device: PathBuf,
+}
+
+impl OsActionsConfig {
+    /// The real defaults. `CLP_FORBID_OS_ACTIONS=1` refuses exactly these.
+    pub fn real_defaults() -> Self {
+        Self {
+            shutdown: vec!["/sbin/shutdown".into(), "-h".into(), "now".into()],
+            reboot: vec!["/sbin/shutdown".into(), "-r".into(), "now".into()],
+            sysrq_trigger: PathBuf::from("/proc/sysrq-trigger"),
+            watchdog_device: PathBuf::from("/dev/watchdog"),
+        }
+    }
+}
+
+/// A `[[group]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupConfig {
+    /// The name.
+    pub name: String,
+    /// Free text.
+    pub comment: String,
+    /// Started when the daemon starts.
+    pub auto_start: bool,
+    /// The resources, sorted into start order (dependencies first, then config order).
+    pub resources: Vec<ResourceConfig>,
+}
+
+/// Whether an exec resource's start script is the resource (`async`) or must finish (`sync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecMode {
+    /// The start script must exit 0 within its timeout.
+    Sync,
+    /// The start script keeps running; its process is the resource.
+    Async,
+}
+
+/// A `[[group.resource]]` of type `exec`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceConfig {
+    /// The name, unique in the configuration.
+    pub name: String,
+    /// The group it belongs to.
+    pub group: String,
+    /// Free text.
+    pub comment: String,
+    /// The resource type (`exec`).
+    pub kind: String,
+    /// The start script (absolute).
+    pub start: PathBuf,
+    /// The stop script (absolute), if any.
+    pub stop: Option<PathBuf>,
+    /// The folder the scripts run in.
+    pub script_dir: PathBuf,
+    /// Sync or async.
+    pub mode: ExecMode,
+    /// How long the start script may take (sync).
+    pub timeout: Duration,
+    /// How long the stop script may take.
+    pub stop_timeout: Duration,
+    /// Resources of the same group started before this one.
+    pub depends_on: Vec<String>,
+    /// On activation failure.
+    pub activation: FailurePolicy,
+    /// On deactivation failure.
+    pub deactivation: FailurePolicy,
+}
+
+/// What happens when a resource fails to start or stop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailurePolicy {
+    /// Retries before the final action.
+    pub retry: u32,
+    /// Accepted for compatibility; a single server has no standby.
+    pub failover_threshold: u32,
+    /// The final action.
+    pub final_action: FinalAction,
+}
+
+/// The last resort of a recovery ladder, with the original's choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FinalAction {
+    /// Nothing (for a resource: the next resources are not started/stopped).
+    None,
+    /// Nothing, and carry on with the next resource (resources only: the original's code 0).
+    Continue,
+    /// Stop the group of the target.
+    StopGroup,
+    /// Stop the daemon, orderly.
+    StopDaemon,
+    /// Stop the daemon, then shut the OS down.
+    StopDaemonShutdown,
+    /// Stop the daemon, then reboot the OS.
+    StopDaemonReboot,
+    /// Panic the kernel through sysrq.
+    SysrqPanic,
+    /// Reset the machine at once (the original's keepalive driver; sysrq `b` here).
+    KeepaliveReset,
+    /// Panic the machine (the original's keepalive driver; sysrq `c` here).
+    KeepalivePanic,
+}
+
+impl FinalAction {
+    /// Every action, with the word the configuration uses.
+    pub const ALL: &[(FinalAction, &str)] = &[
+        (FinalAction::None, "none"),
+        (FinalAction::Continue, "continue"),
+        (FinalAction::StopGroup, "stop-group"),
+        (FinalAction::StopDaemon, "stop-daemon"),
+        (FinalAction::StopDaemonShutdown, "stop-daemon-shutdown"),
+        (FinalAction::StopDaemonReboot, "stop-daemon-reboot"),
+        (FinalAction::SysrqPanic, "sysrq-panic"),
+        (FinalAction::KeepaliveReset, "keepalive-reset"),
+        (FinalAction::KeepalivePanic, "keepalive-panic"),
+    ];
+
+    /// The configuration word.
+    pub fn as_str(self) -> &'static str {
+        FinalAction::ALL
+            .iter()
+            .find(|(action, _)| *action == self)
+            .map_or("none", |(_, word)| word)
+    }
+
+    /// Parses a configuration word.
+    pub fn parse(word: &str) -> Option<FinalAction> {
+        FinalAction::ALL
+            .iter()
+            .find(|(_, w)| *w == word)
+            .map(|(action, _)| *action)
+    }
+
+    /// The original's label, as `clpstat -i --detail` shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            FinalAction::None => "No Operation",
+            FinalAction::Continue => "No Operation (Next Resources Are Activated/Deactivated)",
+            FinalAction::StopGroup => "Stop Group",
+            FinalAction::StopDaemon => "Stop Cluster Service",
+            FinalAction::StopDaemonShutdown => "Stop Cluster Service And Shutdown OS",
+            FinalAction::StopDaemonReboot => "Stop Cluster Service And Reboot OS",
+            FinalAction::SysrqPanic => "Sysrq Panic",
+            FinalAction::KeepaliveReset => "Keepalive Reset",
+            FinalAction::KeepalivePanic => "Keepalive Panic",
+        }
+    }
+}
+
+/// When a monitor checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Timing {
+    /// From daemon start to daemon stop.
+    Always,
+    /// Only while its target resource is active.
+    Active,
+}
+
+/// What a monitor's recovery acts on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
+pub enum RecoveryTarget {
+    /// One resource: stopped and started again.
+    Resource(String),
+    /// One group: every resource stopped and started again.
+    Group(String),
+    /// The server: no reactivation, straight to the final action.
+    LocalServer,
+}
+
+impl RecoveryTarget {
+    /// The name shown in messages (`LocalServer` for the server, as the original).
+    pub fn display_name(&self) -> &str {
+        match self {
+            RecoveryTarget::Resource(name) | RecoveryTarget::Group(name) => name,
+            RecoveryTarget::LocalServer => "LocalServer",
+        }
+    }
+}
+
+/// A monitor's recovery ladder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryPolicy {
+    /// What is reactivated.
+    pub target: RecoveryTarget,
+    /// How many reactivations before the final action.
+    pub reactivation_threshold: u32,
+    /// Accepted; a single server has no standby, so this stage is skipped.
+    pub failover_threshold: u32,
+    /// Run once, when the reactivations are spent.
+    pub final_action: FinalAction,
+}
+
+/// A `[[monitor]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitorConfig {
+    /// The name, unique in the configuration.
+    pub name: String,
+    /// The type (`userw`, `pidw`, ...).
+    pub kind: String,
+    /// Free text shown by `clpstat`.
+    pub comment: String,
+    /// The resource watched or needed active.
+    pub target: Option<String>,
+    /// Time between checks.
+    pub interval: Duration,
+    /// Time a check may take.
+    pub timeout: Duration,
+    /// Further consecutive failures before Error.
+    pub retry: u32,
+    /// Delay before the first check.
+    pub wait_before_start: Duration,
+    /// Always, or only while the target is active.
+    pub timing: Timing,
+    /// Nice value of check processes.
+    pub nice: i32,
+    /// The recovery ladder.
+    pub recovery: RecoveryPolicy,
+    /// Type-specific parameters (validated by the type).
+    pub parameters: toml::Table,
+}
+
+impl Config {
+    /// Finds a group by name.
+    pub fn group(&self, name: &str) -> Option<&GroupConfig> {
+        self.groups.iter().find(|group| group.name == name)
+    }
+
+    /// Finds a resource by name, in any group.
+    pub fn resource(&self, name: &str) -> Option<&ResourceConfig> {
+        self.groups
+            .iter()
+            .flat_map(|group| group.resources.iter())
+            .find(|resource| resource.name == name)
+    }
+
+    /// Finds a monitor by name.
+    pub fn monitor(&self, name: &str) -> Option<&MonitorConfig> {
+        self.monitors.iter().find(|monitor| monitor.name == name)
+    }
+
+    /// The default configuration of a fresh install: the cluster named after the host and
+    /// one `userw` monitor.
+    pub fn default_for(paths: &Paths) -> Config {
+        // The default document always validates; the fallback keeps this infallible.
+        match parse_str(DEFAULT_CONFIG, &paths.scripts_dir()) {
+            Ok(config) => config,
+            Err(_) => unreachable_default(paths),
+        }
+    }
+}
+
+/// Builds the default without the validator (only reachable if the validator regressed).
+fn unreachable_default(paths: &Paths) -> Config {
+    Config {
+        cluster: ClusterConfig {
+            name: host_name(),
+            comment: String::new(),
+            language: "en".into(),
+            disable_monitor_recovery: false,
+        },
+        alert: AlertConfig {
+            max_records: 10_000,
+            file_max_bytes: 1 << 20,
+            syslog: false,
+        },
+        os_actions: OsActionsConfig::real_defaults(),
+        groups: Vec::new(),
+        monitors: Vec::new(),
+        scripts_dir: paths.scripts_dir(),
+    }
+}
+
+/// The host name, as the default cluster and server name.
+pub fn host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|name| name.into_string().ok())
+        .map(|name| name.split('.').next().unwrap_or_default().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// Loads `$CLP_ROOT/etc/clp.conf`, or the default configuration when there is none.
+pub fn load(paths: &Paths) -> Result<Config, ConfigError> {
+    load_file(&paths.config_file(), &paths.scripts_dir())
+}
+
+/// Loads a configuration file whose scripts live in `scripts_dir`. A missing file is the
+/// default configuration.
+pub fn load_file(file: &Path, scripts_dir: &Path) -> Result<Config, ConfigError> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => parse_str(&text, scripts_dir).map_err(|error| error.in_file(file)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            parse_str(DEFAULT_CONFIG, scripts_dir)
+        }
+        Err(error) => Err(ConfigError::Read {
+            file: file.to_path_buf(),
+            source: error,
+        }),
+    }
+}

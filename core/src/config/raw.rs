@@ -1,0 +1,257 @@
+//! The configuration file as written: serde structs, every field optional so that defaults
+//! are applied (and reported) in one place, `validate.rs`.
+//!
+//! Each struct lists its keys in a `KEYS` constant, used to suggest the right spelling of an
+//! unknown key; a unit test keeps those lists equal to the structs.
+
+use serde::{Deserialize, Serialize};
+
+/// A number of seconds, written as an integer or a decimal (`interval = 5`, `= 0.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Seconds {
+    /// Whole seconds.
+    Whole(u64),
+    /// Fractional seconds.
+    Fraction(f64),
+}
+
+impl Seconds {
+    /// The value as a float, for range checks.
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Seconds::Whole(n) => n as f64,
+            Seconds::Fraction(f) => f,
+        }
+    }
+}
+
+/// `[cluster]`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct RawCluster {
+    /// The cluster (and, on a single server, the server) name.
+    pub name: Option<String>,
+    /// Free text shown by `clpstat`.
+    pub comment: Option<String>,
+    /// The WebManager's language (`en`, `ja`).
+    pub language: Option<String>,
+    /// Disables recovery actions on monitor errors cluster-wide (rm 192 when it applies).
+    pub disable_monitor_recovery: Option<bool>,
+}
+impl RawCluster {
+    /// The keys of `[cluster]`.
+    pub const KEYS: &[&str] = &["name", "comment", "language", "disable_monitor_recovery"];
+}
+
+/// `[alert]`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct RawAlert {
+    /// How many alert records the store keeps.
+    pub max_records: Option<u64>,
+    /// The text alert log's size before it is rotated, in bytes.
+    pub file_max_bytes: Option<u64>,
+    /// Also send every alert to syslog.
+    pub syslog: Option<bool>,
+}
+impl RawAlert {
+    /// The keys of `[alert]`.
+    pub const KEYS: &[&str] = &["max_records", "file_max_bytes", "syslog"];
+}
+
+/// `[os_actions]`: how final actions reach the OS.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct RawOsActions {
+    /// The shutdown command and its arguments.
+    pub shutdown: Option<Vec<String>>,
+    /// The reboot command and its arguments.
+    pub reboot: Option<Vec<String>>,
+    /// The sysrq trigger file.
+    pub sysrq_trigger: Option<String>,
+    /// The watchdog device file.
+    pub watchdog_device: Option<String>,
+}
+impl RawOsActions {
+    /// The keys of `[os_actions]`.
+    pub const KEYS: &[&str] = &["shutdown", "reboot", "sysrq_trigger", "watchdog_device"];
+}
+
+/// `[[group]]`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct RawGroup {
+    /// The group name.
+    pub name: Option<String>,
+    /// Free text shown by `clpstat`.
+    pub comment: Option<String>,
+    /// Start the group when the daemon starts (the original's "auto start", default on).
+    pub auto_start: Option<bool>,
+    /// The group's resources, in their default start order.
+    pub resource: Option<Vec<toml::Value>>,
+}
+impl RawGroup {
+    /// The keys of `[[group]]`.
+    pub const KEYS: &[&str] = &["name", "comment", "auto_start", "resource"];
+}
+
+/// `[group.resource.activation]` / `[group.resource.deactivation]`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct RawFailurePolicy {
+    /// Retries of the script before the final action.
+    pub retry: Option<u32>,
+    /// Failover threshold (activation only; accepted, a single server has no standby).
+    pub failover_threshold: Option<u32>,
+    /// What to do once the retries are spent.
+    pub final_action: Option<String>,
+}
+impl RawFailurePolicy {
+    /// The keys of an activation/deactivation table.
+    pub const KEYS: &[&str] = &["retry", "failover_threshold", "final_action"];
+}
+
+/// `[[group.resource]]`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct RawResource {
+    /// The resource name, unique in the configuration.
+    pub name: Option<String>,
+    /// The resource type (`exec`).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Free text shown by `clpstat`.
+    pub comment: Option<String>,
+    /// The start script, relative to the resource's script folder or absolute.
+    pub start: Option<String>,
+    /// The stop script, relative to the resource's script folder or absolute.
+    pub stop: Option<String>,
+    /// `sync` (the start script must finish) or `async` (it keeps running: the resource).
+    pub mode: Option<String>,
+    /// Seconds the start script may take (sync).
+    pub timeout: Option<Seconds>,
+    /// Seconds the stop script may take.
+    pub stop_timeout: Option<Seconds>,
+    /// Resources of the same group that must be active before this one.
+    pub depends_on: Option<Vec<String>>,
+    /// On activation failure.
+    pub activation: Option<RawFailurePolicy>,
+    /// On deactivation failure.
+    pub deactivation: Option<RawFailurePolicy>,
+    /// Type-specific parameters.
+    pub parameters: Option<toml::Table>,
+}
+impl RawResource {
+    /// The keys of `[[group.resource]]`.
+    pub const KEYS: &[&str] = &[
+        "name",
+        "type",
+        "comment",
+        "start",
+        "stop",
+        "mode",
+        "timeout",
+        "stop_timeout",
+        "depends_on",
+        "activation",
+        "deactivation",
+        "parameters",
+    ];
+}
+
+/// `[monitor.recovery]`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct RawRecovery {
+    /// A resource, a group, or `local-server`.
+    pub target: Option<String>,
+    /// How many times the target is reactivated before the next stage.
+    pub reactivation_threshold: Option<u32>,
+    /// Failover threshold (accepted; no standby on a single server).
+    pub failover_threshold: Option<u32>,
+    /// The last resort, run once.
+    pub final_action: Option<String>,
+}
+impl RawRecovery {
+    /// The keys of `[monitor.recovery]`.
+    pub const KEYS: &[&str] = &[
+        "target",
+        "reactivation_threshold",
+        "failover_threshold",
+        "final_action",
+    ];
+}
+
+/// `[[monitor]]`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct RawMonitor {
+    /// The monitor name, unique in the configuration.
+    pub name: Option<String>,
+    /// The monitor type (`userw`, `pidw`, ...).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Free text shown by `clpstat`.
+    pub comment: Option<String>,
+    /// The resource watched (pidw) or needed active (`timing = "active"`).
+    pub target: Option<String>,
+    /// Seconds between checks.
+    pub interval: Option<Seconds>,
+    /// Seconds a check may take.
+    pub timeout: Option<Seconds>,
+    /// Further consecutive failures before the monitor is in Error.
+    pub retry: Option<u32>,
+    /// Seconds to wait before the first check.
+    pub wait_before_start: Option<Seconds>,
+    /// `always` or `active` (only while `target` is active).
+    pub timing: Option<String>,
+    /// The nice value of the check's processes.
+    pub nice: Option<i32>,
+    /// The recovery ladder.
+    pub recovery: Option<RawRecovery>,
+    /// Type-specific parameters, under the original's names.
+    pub parameters: Option<toml::Table>,
+}
+impl RawMonitor {
+    /// The keys of `[[monitor]]`.
+    pub const KEYS: &[&str] = &[
+        "name",
+        "type",
+        "comment",
+        "target",
+        "interval",
+        "timeout",
+        "retry",
+        "wait_before_start",
+        "timing",
+        "nice",
+        "recovery",
+        "parameters",
+    ];
+}
+
+/// The top-level tables.
+pub const TOP_KEYS: &[&str] = &["cluster", "alert", "os_actions", "group", "monitor"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys_of<T: Serialize + Default>() -> Vec<String> {
+        let value = serde_json::to_value(T::default()).unwrap();
+        let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
+    fn sorted(keys: &[&str]) -> Vec<String> {
+        let mut keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn key_lists_match_the_structs() {
+        assert_eq!(keys_of::<RawCluster>(), sorted(RawCluster::KEYS));
+        assert_eq!(keys_of::<RawAlert>(), sorted(RawAlert::KEYS));
+        assert_eq!(keys_of::<RawOsActions>(), sorted(RawOsActions::KEYS));
+        assert_eq!(keys_of::<RawGroup>(), sorted(RawGroup::KEYS));
+        assert_eq!(keys_of::<RawFailurePolicy>(), sorted(RawFailurePolicy::KEYS));
+        assert_eq!(keys_of::<RawResource>(), sorted(RawResource::KEYS));
+        assert_eq!(keys_of::<RawRecovery>(), sorted(RawRecovery::KEYS));
+        assert_eq!(keys_of::<RawMonitor>(), sorted(RawMonitor::KEYS));
+    }
+}

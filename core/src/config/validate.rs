@@ -1,0 +1,963 @@
+//! From the file's text to a validated [`Config`], collecting every problem at once.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use super::raw::{
+    RawAlert, RawCluster, RawFailurePolicy, RawGroup, RawMonitor, RawOsActions, RawRecovery,
+    RawResource, Seconds, TOP_KEYS,
+};
+use super::{
+    AlertConfig, ClusterConfig, Config, ExecMode, FailurePolicy, FinalAction, GroupConfig,
+    MonitorConfig, OsActionsConfig, RecoveryPolicy, RecoveryTarget, ResourceConfig, Timing,
+    host_name,
+};
+use crate::monitor::registry::{self, DefaultRecovery, TargetRule};
+
+/// One thing wrong in a configuration: where (`monitor "httpw"`) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The object and key, e.g. `monitor "httpw"` or `group "web".resource "exec"`.
+    pub location: String,
+    /// What is wrong and, where it helps, what to write instead.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.location.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.location, self.message)
+        }
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but could not be read.
+    #[error("{}: cannot read: {source}", file.display())]
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The text is not TOML.
+    #[error("{}: not valid TOML: {message}", file_name(file))]
+    Syntax {
+        /// The file, once known.
+        file: Option<PathBuf>,
+        /// The parser's message (with line and column).
+        message: String,
+    },
+    /// The TOML is well-formed but its content is wrong; every problem is listed.
+    #[error("{}", render_problems(file, problems))]
+    Invalid {
+        /// The file, once known.
+        file: Option<PathBuf>,
+        /// Every problem found.
+        problems: Vec<ConfigProblem>,
+    },
+}
+
+fn file_name(file: &Option<PathBuf>) -> String {
+    file.as_ref()
+        .map_or_else(|| "clp.conf".to_string(), |f| f.display().to_string())
+}
+
+fn render_problems(file: &Option<PathBuf>, problems: &[ConfigProblem]) -> String {
+    let name = file_name(file);
+    problems
+        .iter()
+        .map(|problem| format!("{name}: {problem}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl ConfigError {
+    /// Names the file the text came from.
+    pub fn in_file(self, path: &Path) -> Self {
+        match self {
+            ConfigError::Syntax { message, .. } => ConfigError::Syntax {
+                file: Some(path.to_path_buf()),
+                message,
+            },
+            ConfigError::Invalid { problems, .. } => ConfigError::Invalid {
+                file: Some(path.to_path_buf()),
+                problems,
+            },
+            other => other,
+        }
+    }
+
+    /// The problems, one per line of the message.
+    pub fn problems(&self) -> Vec<String> {
+        self.to_string().lines().map(str::to_string).collect()
+    }
+}
+
+/// Collects problems while walking the document.
+#[derive(Default)]
+struct Problems(Vec<ConfigProblem>);
+
+impl Problems {
+    fn add(&mut self, location: &str, message: impl Into<String>) {
+        self.0.push(ConfigProblem {
+            location: location.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// Reports every key of `table` not in `known`, with a suggestion when one is close.
+    fn unknown_keys(&mut self, location: &str, table: &toml::Table, known: &[&str]) {
+        for key in table.keys() {
+            if !known.contains(&key.as_str()) {
+                self.add(location, unknown_key_message(key, known));
+            }
+        }
+    }
+
+    /// Deserializes one table, reporting type errors with the key that holds them.
+    fn deserialize<T: DeserializeOwned + Default>(
+        &mut self,
+        location: &str,
+        value: &toml::Value,
+        known: &[&str],
+    ) -> T {
+        let Some(table) = value.as_table() else {
+            self.add(location, "must be a table");
+            return T::default();
+        };
+        self.unknown_keys(location, table, known);
+        let mut known_only = table.clone();
+        known_only.retain(|key, _| known.contains(&key));
+        // A wrong type drops that key and the rest is read again, so every wrong key is
+        // reported, not only the first.
+        loop {
+            match serde_path_to_error::deserialize(toml::Value::Table(known_only.clone())) {
+                Ok(parsed) => return parsed,
+                Err(error) => {
+                    let path = error.path().to_string();
+                    let first = error.path().iter().next().and_then(|segment| match segment {
+                        serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                        _ => None,
+                    });
+                    let inner = error.into_inner().to_string();
+                    // toml adds "in `key`" on a second line; the path already says it.
+                    let inner = inner.lines().next().unwrap_or_default().trim_end();
+                    if path.is_empty() || path == "." {
+                        self.add(location, inner);
+                    } else {
+                        self.add(location, format!("key \"{path}\": {inner}"));
+                    }
+                    match first {
+                        Some(key) if known_only.remove(&key).is_some() => {}
+                        _ => return T::default(),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `unknown key "intervall" (did you mean "interval"?)`.
+pub(crate) fn unknown_key_message(key: &str, known: &[&str]) -> String {
+    match closest(key, known) {
+        Some(suggestion) => format!("unknown key \"{key}\" (did you mean \"{suggestion}\"?)"),
+        None => format!(
+            "unknown key \"{key}\" (known keys: {})",
+            known
+                .iter()
+                .map(|k| format!("\"{k}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The known word closest to `word`, when it is close enough to be a typo.
+pub(crate) fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|candidate| (strsim::jaro_winkler(word, candidate), *candidate))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
+/// `monitor "name"` when the table names itself, `monitor #N` otherwise.
+fn location_of(kind: &str, index: usize, value: &toml::Value) -> String {
+    match value.get("name").and_then(toml::Value::as_str) {
+        Some(name) => format!("{kind} \"{name}\""),
+        None => format!("{kind} #{}", index + 1),
+    }
+}
+
+fn seconds(
+    problems: &mut Problems,
+    location: &str,
+    key: &str,
+    value: Option<Seconds>,
+    default: f64,
+    allow_zero: bool,
+) -> Duration {
+    let secs = value.map_or(default, Seconds::as_f64);
+    let valid = secs.is_finite() && secs >= 0.0 && secs <= 999_999.0 && (allow_zero || secs > 0.0);
+    if !valid {
+        let range = if allow_zero { "0" } else { "more than 0" };
+        problems.add(
+            location,
+            format!("key \"{key}\": {secs} is out of range (from {range} to 999999 seconds)"),
+        );
+        return Duration::from_secs_f64(default);
+    }
+    Duration::from_secs_f64(secs)
+}
+
+fn final_action(
+    problems: &mut Problems,
+    location: &str,
+    key: &str,
+    word: Option<&str>,
+    default: FinalAction,
+    allow_continue: bool,
+) -> FinalAction {
+    let Some(word) = word else {
+        return default;
+    };
+    match FinalAction::parse(word) {
+        Some(FinalAction::Continue) if !allow_continue => {
+            problems.add(
+                location,
+                format!("key \"{key}\": \"continue\" is for group resources only"),
+            );
+            default
+        }
+        Some(action) => action,
+        None => {
+            let words: Vec<&str> = FinalAction::ALL
+                .iter()
+                .map(|(_, word)| *word)
+                .filter(|word| allow_continue || *word != "continue")
+                .collect();
+            let hint = closest(word, &words)
+                .map(|s| format!(" (did you mean \"{s}\"?)"))
+                .unwrap_or_default();
+            problems.add(
+                location,
+                format!(
+                    "key \"{key}\": unknown final action \"{word}\"{hint}; one of: {}",
+                    words.join(", ")
+                ),
+            );
+            default
+        }
+    }
+}
+
+fn check_name(problems: &mut Problems, location: &str, name: &Option<String>) -> String {
+    match name {
+        None => {
+            problems.add(location, "key \"name\" is missing");
+            String::new()
+        }
+        Some(name)
+            if name.is_empty()
+                || name.len() > 31
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                || name.starts_with('-') =>
+        {
+            problems.add(
+                location,
+                format!(
+                    "name \"{name}\" is not valid: use 1 to 31 letters, digits, '-' or '_', not starting with '-'"
+                ),
+            );
+            name.clone()
+        }
+        Some(name) => name.clone(),
+    }
+}
+
+/// Parses and validates a configuration; scripts are looked up under `scripts_dir`.
+pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> {
+    let document: toml::Table = text.parse().map_err(|error: toml::de::Error| {
+        ConfigError::Syntax {
+            file: None,
+            message: error.to_string().trim_end().replace('\n', " "),
+        }
+    })?;
+    let mut problems = Problems::default();
+    problems.unknown_keys("", &document, TOP_KEYS);
+
+    let empty = toml::Value::Table(toml::Table::new());
+    let raw_cluster: RawCluster =
+        problems.deserialize("cluster", document.get("cluster").unwrap_or(&empty), RawCluster::KEYS);
+    let raw_alert: RawAlert =
+        problems.deserialize("alert", document.get("alert").unwrap_or(&empty), RawAlert::KEYS);
+    let raw_os: RawOsActions = problems.deserialize(
+        "os_actions",
+        document.get("os_actions").unwrap_or(&empty),
+        RawOsActions::KEYS,
+    );
+
+    let cluster = build_cluster(&mut problems, raw_cluster);
+    let alert = AlertConfig {
+        max_records: raw_alert.max_records.unwrap_or(10_000).max(1),
+        file_max_bytes: raw_alert.file_max_bytes.unwrap_or(1 << 20).max(1024),
+        syslog: raw_alert.syslog.unwrap_or(false),
+    };
+    let os_actions = build_os_actions(&mut problems, raw_os);
+
+    let groups = match document.get("group") {
+        None => Vec::new(),
+        Some(toml::Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| build_group(&mut problems, index, item, scripts_dir))
+            .collect(),
+        Some(_) => {
+            problems.add("group", "must be an array of tables ([[group]])");
+            Vec::new()
+        }
+    };
+    check_unique_names(&mut problems, &groups);
+
+    let monitors = match document.get("monitor") {
+        None => Vec::new(),
+        Some(toml::Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, item)| build_monitor(&mut problems, index, item, &groups))
+            .collect(),
+        Some(_) => {
+            problems.add("monitor", "must be an array of tables ([[monitor]])");
+            Vec::new()
+        }
+    };
+    let mut seen = HashSet::new();
+    for monitor in &monitors {
+        if !seen.insert(monitor.name.as_str()) {
+            problems.add(
+                &format!("monitor \"{}\"", monitor.name),
+                "the name is used by another monitor",
+            );
+        }
+    }
+
+    if !problems.0.is_empty() {
+        return Err(ConfigError::Invalid {
+            file: None,
+            problems: problems.0,
+        });
+    }
+    Ok(Config {
+        cluster,
+        alert,
+        os_actions,
+        groups,
+        monitors,
+        scripts_dir: scripts_dir.to_path_buf(),
+    })
+}
+
+fn build_cluster(problems: &mut Problems, raw: RawCluster) -> ClusterConfig {
+    let name = match raw.name {
+        Some(name) => check_name(problems, "cluster", &Some(name)),
+        None => host_name(),
+    };
+    let language = raw.language.unwrap_or_else(|| "en".to_string());
+    if language != "en" && language != "ja" {
+        problems.add(
+            "cluster",
+            format!("key \"language\": \"{language}\" is not supported; use \"en\" or \"ja\""),
+        );
+    }
+    ClusterConfig {
+        name,
+        comment: raw.comment.unwrap_or_default(),
+        language,
+        disable_monitor_recovery: raw.disable_monitor_recovery.unwrap_or(false),
+    }
+}
+
+fn build_os_actions(problems: &mut Problems, raw: RawOsActions) -> OsActionsConfig {
+    let defaults = OsActionsConfig::real_defaults();
+    for (key, command) in [("shutdown", &raw.shutdown), ("reboot", &raw.reboot)] {
+        if let Some(command) = command
+            && command.first().is_none_or(|program| program.is_empty())
+        {
+            problems.add(
+                "os_actions",
+                format!("key \"{key}\": give the command as a list, e.g. [\"/sbin/shutdown\", \"-h\", \"now\"]"),
+            );
+        }
+    }
+    OsActionsConfig {
+        shutdown: raw.shutdown.unwrap_or(defaults.shutdown),
+        reboot: raw.reboot.unwrap_or(defaults.reboot),
+        sysrq_trigger: raw
+            .sysrq_trigger
+            .map_or(defaults.sysrq_trigger, PathBuf::from),
+        watchdog_device: raw
+            .watchdog_device
+            .map_or(defaults.watchdog_device, PathBuf::from),
+    }
+}
+
+fn build_failure_policy(
+    problems: &mut Problems,
+    location: &str,
+    key: &str,
+    raw: Option<&toml::Value>,
+    default_action: FinalAction,
+) -> FailurePolicy {
+    let location = format!("{location}.{key}");
+    let raw: RawFailurePolicy = match raw {
+        Some(value) => problems.deserialize(&location, value, RawFailurePolicy::KEYS),
+        None => RawFailurePolicy::default(),
+    };
+    let retry = raw.retry.unwrap_or(0);
+    if retry > 99 {
+        problems.add(&location, format!("key \"retry\": {retry} is out of range (0 to 99)"));
+    }
+    FailurePolicy {
+        retry: retry.min(99),
+        failover_threshold: raw.failover_threshold.unwrap_or(1),
+        final_action: final_action(
+            problems,
+            &location,
+            "final_action",
+            raw.final_action.as_deref(),
+            default_action,
+            true,
+        ),
+    }
+}
+
+fn resolve_script(
+    problems: &mut Problems,
+    location: &str,
+    key: &str,
+    script_dir: &Path,
+    given: Option<&str>,
+    default: &str,
+    required: bool,
+) -> Option<PathBuf> {
+    let path = script_dir.join(given.unwrap_or(default));
+    if path.is_file() {
+        return Some(path);
+    }
+    if required || given.is_some() {
+        problems.add(
+            location,
+            format!(
+                "key \"{key}\": script {} is not found; create it or name an existing file",
+                path.display()
+            ),
+        );
+    }
+    None
+}
+
+fn build_group(
+    problems: &mut Problems,
+    index: usize,
+    value: &toml::Value,
+    scripts_dir: &Path,
+) -> GroupConfig {
+    let raw: RawGroup = problems.deserialize(&location_of("group", index, value), value, RawGroup::KEYS);
+    let location = match &raw.name {
+        Some(name) => format!("group \"{name}\""),
+        None => format!("group #{}", index + 1),
+    };
+    let name = check_name(problems, &location, &raw.name);
+    let mut resources = Vec::new();
+    for (position, item) in raw.resource.iter().flatten().enumerate() {
+        let resource_location = format!("{location}.{}", location_of("resource", position, item));
+        let raw_resource: RawResource =
+            problems.deserialize(&resource_location, item, RawResource::KEYS);
+        let table = item.as_table();
+        resources.push(build_resource(
+            problems,
+            &location,
+            &name,
+            raw_resource,
+            table,
+            position,
+            scripts_dir,
+        ));
+    }
+    let resources = sort_by_dependencies(problems, &location, resources);
+    GroupConfig {
+        name,
+        comment: raw.comment.unwrap_or_default(),
+        auto_start: raw.auto_start.unwrap_or(true),
+        resources,
+    }
+}
+
+fn build_resource(
+    problems: &mut Problems,
+    group_location: &str,
+    group: &str,
+    raw: RawResource,
+    table: Option<&toml::Table>,
+    position: usize,
+    scripts_dir: &Path,
+) -> ResourceConfig {
+    let location = match &raw.name {
+        Some(name) => format!("{group_location}.resource \"{name}\""),
+        None => format!("{group_location}.resource #{}", position + 1),
+    };
+    let name = check_name(problems, &location, &raw.name);
+    let kind = raw.kind.unwrap_or_else(|| "exec".to_string());
+    if kind != "exec" {
+        problems.add(
+            &location,
+            format!("key \"type\": resource type \"{kind}\" is not supported; this version has \"exec\""),
+        );
+    }
+    if let Some(parameters) = &raw.parameters
+        && !parameters.is_empty()
+    {
+        problems.unknown_keys(&format!("{location}.parameters"), parameters, &[]);
+    }
+    let mode = match raw.mode.as_deref() {
+        None | Some("sync") => ExecMode::Sync,
+        Some("async") => ExecMode::Async,
+        Some(other) => {
+            problems.add(
+                &location,
+                format!("key \"mode\": \"{other}\" is not a mode; use \"sync\" or \"async\""),
+            );
+            ExecMode::Sync
+        }
+    };
+    let script_dir = scripts_dir.join(group).join(&name);
+    let start = resolve_script(
+        problems,
+        &location,
+        "start",
+        &script_dir,
+        raw.start.as_deref(),
+        "start.sh",
+        true,
+    )
+    .unwrap_or_else(|| script_dir.join("start.sh"));
+    let stop = resolve_script(
+        problems,
+        &location,
+        "stop",
+        &script_dir,
+        raw.stop.as_deref(),
+        "stop.sh",
+        false,
+    );
+    let activation = build_failure_policy(
+        problems,
+        &location,
+        "activation",
+        table.and_then(|t| t.get("activation")),
+        FinalAction::None,
+    );
+    let deactivation = build_failure_policy(
+        problems,
+        &location,
+        "deactivation",
+        table.and_then(|t| t.get("deactivation")),
+        FinalAction::StopDaemonShutdown,
+    );
+    ResourceConfig {
+        name,
+        group: group.to_string(),
+        comment: raw.comment.unwrap_or_default(),
+        kind,
+        start,
+        stop,
+        script_dir,
+        mode,
+        timeout: seconds(problems, &location, "timeout", raw.timeout, 1800.0, false),
+        stop_timeout: seconds(
+            problems,
+            &location,
+            "stop_timeout",
+            raw.stop_timeout,
+            1800.0,
+            false,
+        ),
+        depends_on: raw.depends_on.unwrap_or_default(),
+        activation,
+        deactivation,
+    }
+}
+
+/// Orders resources so that each comes after what it depends on, keeping config order
+/// otherwise; reports unknown dependencies and cycles.
+fn sort_by_dependencies(
+    problems: &mut Problems,
+    location: &str,
+    resources: Vec<ResourceConfig>,
+) -> Vec<ResourceConfig> {
+    let names: HashSet<&str> = resources.iter().map(|r| r.name.as_str()).collect();
+    let mut broken = false;
+    for resource in &resources {
+        for dependency in &resource.depends_on {
+            if !names.contains(dependency.as_str()) {
+                problems.add(
+                    &format!("{location}.resource \"{}\"", resource.name),
+                    format!(
+                        "key \"depends_on\": \"{dependency}\" is not a resource of this group"
+                    ),
+                );
+                broken = true;
+            }
+        }
+    }
+    if broken {
+        return resources;
+    }
+    let mut placed: Vec<ResourceConfig> = Vec::with_capacity(resources.len());
+    let mut pending = resources;
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|candidate| {
+            candidate
+                .depends_on
+                .iter()
+                .all(|dependency| placed.iter().any(|p| &p.name == dependency))
+        });
+        match ready {
+            Some(index) => placed.push(pending.remove(index)),
+            None => {
+                let cycle: Vec<&str> = pending.iter().map(|r| r.name.as_str()).collect();
+                problems.add(
+                    location,
+                    format!(
+                        "resources {} depend on each other in a cycle",
+                        cycle.join(", ")
+                    ),
+                );
+                placed.append(&mut pending);
+            }
+        }
+    }
+    placed
+}
+
+fn check_unique_names(problems: &mut Problems, groups: &[GroupConfig]) {
+    let mut groups_seen = HashSet::new();
+    let mut resources_seen: HashMap<&str, &str> = HashMap::new();
+    for group in groups {
+        if !groups_seen.insert(group.name.as_str()) {
+            problems.add(
+                &format!("group \"{}\"", group.name),
+                "the name is used by another group",
+            );
+        }
+        for resource in &group.resources {
+            if let Some(other) = resources_seen.insert(resource.name.as_str(), group.name.as_str())
+            {
+                problems.add(
+                    &format!("group \"{}\".resource \"{}\"", group.name, resource.name),
+                    format!("the name is used by a resource of group \"{other}\""),
+                );
+            }
+        }
+    }
+}
+
+fn build_monitor(
+    problems: &mut Problems,
+    index: usize,
+    value: &toml::Value,
+    groups: &[GroupConfig],
+) -> Option<MonitorConfig> {
+    let first_location = location_of("monitor", index, value);
+    let raw: RawMonitor = problems.deserialize(&first_location, value, RawMonitor::KEYS);
+    let location = match &raw.name {
+        Some(name) => format!("monitor \"{name}\""),
+        None => first_location,
+    };
+    let name = check_name(problems, &location, &raw.name);
+    let Some(kind) = raw.kind.clone() else {
+        problems.add(&location, "key \"type\" is missing");
+        return None;
+    };
+    let Some(spec) = registry::spec(&kind) else {
+        let kinds = registry::kinds();
+        let hint = closest(&kind, &kinds)
+            .map(|s| format!(" (did you mean \"{s}\"?)"))
+            .unwrap_or_default();
+        problems.add(
+            &location,
+            format!(
+                "key \"type\": unknown monitor type \"{kind}\"{hint}; known types: {}",
+                kinds.join(", ")
+            ),
+        );
+        return None;
+    };
+    let find_resource = |name: &str| {
+        groups
+            .iter()
+            .flat_map(|g| g.resources.iter())
+            .find(|r| r.name == name)
+    };
+
+    let timing = match (raw.timing.as_deref(), spec.forced_timing) {
+        (_, Some(forced)) => forced,
+        (None | Some("always"), None) => Timing::Always,
+        (Some("active"), None) => Timing::Active,
+        (Some(other), None) => {
+            problems.add(
+                &location,
+                format!("key \"timing\": \"{other}\" is not a timing; use \"always\" or \"active\""),
+            );
+            Timing::Always
+        }
+    };
+    match (&raw.target, spec.target_rule) {
+        (None, TargetRule::AsyncExecResource) => {
+            problems.add(
+                &location,
+                format!("key \"target\" is missing: a {kind} monitor watches an exec resource with mode = \"async\""),
+            );
+        }
+        (Some(target), TargetRule::AsyncExecResource) => match find_resource(target) {
+            None => problems.add(
+                &location,
+                format!("key \"target\": \"{target}\" is not a resource of this configuration"),
+            ),
+            Some(resource) if resource.mode != ExecMode::Async => problems.add(
+                &location,
+                format!(
+                    "key \"target\": resource \"{target}\" has mode \"sync\"; {kind} watches the process of an async exec resource"
+                ),
+            ),
+            Some(_) => {}
+        },
+        (Some(target), TargetRule::Optional) => {
+            if find_resource(target).is_none() {
+                problems.add(
+                    &location,
+                    format!("key \"target\": \"{target}\" is not a resource of this configuration"),
+                );
+            }
+        }
+        (None, TargetRule::Optional) if timing == Timing::Active => problems.add(
+            &location,
+            "key \"target\" is missing: timing = \"active\" needs the resource it follows",
+        ),
+        (None, TargetRule::Optional) => {}
+    }
+
+    let parameters = raw.parameters.clone().unwrap_or_default();
+    for problem in (spec.check_parameters)(&parameters) {
+        problems.add(&format!("{location}.parameters"), problem);
+    }
+
+    let recovery_location = format!("{location}.recovery");
+    let raw_recovery: RawRecovery = match value.as_table().and_then(|t| t.get("recovery")) {
+        Some(recovery) => problems.deserialize(&recovery_location, recovery, RawRecovery::KEYS),
+        None => RawRecovery::default(),
+    };
+    let recovery_target = match raw_recovery.target.as_deref() {
+        Some("local-server" | "LocalServer") => RecoveryTarget::LocalServer,
+        Some(target) => {
+            let is_group = groups.iter().any(|g| g.name == target);
+            let is_resource = find_resource(target).is_some();
+            match (is_group, is_resource) {
+                (true, true) => {
+                    problems.add(
+                        &recovery_location,
+                        format!("key \"target\": \"{target}\" names both a group and a resource; rename one"),
+                    );
+                    RecoveryTarget::LocalServer
+                }
+                (true, false) => RecoveryTarget::Group(target.to_string()),
+                (false, true) => RecoveryTarget::Resource(target.to_string()),
+                (false, false) => {
+                    problems.add(
+                        &recovery_location,
+                        format!(
+                            "key \"target\": \"{target}\" is not a group, a resource or \"local-server\""
+                        ),
+                    );
+                    RecoveryTarget::LocalServer
+                }
+            }
+        }
+        None => match (spec.default_recovery, &raw.target) {
+            (DefaultRecovery::Target, Some(target)) => RecoveryTarget::Resource(target.clone()),
+            _ => RecoveryTarget::LocalServer,
+        },
+    };
+    let reactivation_threshold = raw_recovery.reactivation_threshold.unwrap_or(3);
+    if reactivation_threshold > 99 {
+        problems.add(
+            &recovery_location,
+            format!("key \"reactivation_threshold\": {reactivation_threshold} is out of range (0 to 99)"),
+        );
+    }
+    let recovery = RecoveryPolicy {
+        target: recovery_target,
+        reactivation_threshold: reactivation_threshold.min(99),
+        failover_threshold: raw_recovery.failover_threshold.unwrap_or(0),
+        final_action: final_action(
+            problems,
+            &recovery_location,
+            "final_action",
+            raw_recovery.final_action.as_deref(),
+            FinalAction::None,
+            false,
+        ),
+    };
+    let retry = raw.retry.unwrap_or(spec.retry);
+    if retry > 999 {
+        problems.add(&location, format!("key \"retry\": {retry} is out of range (0 to 999)"));
+    }
+    let nice = raw.nice.unwrap_or(0);
+    if !(-20..=19).contains(&nice) {
+        problems.add(&location, format!("key \"nice\": {nice} is out of range (-20 to 19)"));
+    }
+    Some(MonitorConfig {
+        comment: raw.comment.unwrap_or_else(|| spec.default_comment.to_string()),
+        target: raw.target,
+        interval: seconds(problems, &location, "interval", raw.interval, spec.interval, false),
+        timeout: seconds(problems, &location, "timeout", raw.timeout, spec.timeout, false),
+        retry,
+        wait_before_start: seconds(
+            problems,
+            &location,
+            "wait_before_start",
+            raw.wait_before_start,
+            0.0,
+            true,
+        ),
+        timing,
+        nice,
+        recovery,
+        parameters,
+        name,
+        kind,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        parse_str(text, Path::new("/nonexistent"))
+    }
+
+    #[test]
+    fn the_default_document_is_one_userw() {
+        let config = parse(super::super::DEFAULT_CONFIG).unwrap();
+        assert_eq!(config.monitors.len(), 1);
+        assert_eq!(config.monitors[0].kind, "userw");
+        assert_eq!(config.monitors[0].comment, "user mode monitor");
+        assert_eq!(config.monitors[0].recovery.target, RecoveryTarget::LocalServer);
+        assert!(config.groups.is_empty());
+    }
+
+    #[test]
+    fn a_typo_is_refused_with_a_suggestion() {
+        let error = parse("[[monitor]]\nname = \"u\"\ntype = \"userw\"\nintervall = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "clp.conf: monitor \"u\": unknown key \"intervall\" (did you mean \"interval\"?)"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_listed() {
+        let text = r#"
+[cluster]
+nmae = "x"
+[[monitor]]
+name = "a"
+type = "usrw"
+[[monitor]]
+name = "b"
+type = "userw"
+retry = "three"
+[monitor.recovery]
+final_action = "explode"
+"#;
+        let problems = parse(text).unwrap_err().problems();
+        assert_eq!(problems.len(), 4, "{problems:#?}");
+        assert!(problems[0].contains("unknown key \"nmae\" (did you mean \"name\"?)"));
+        assert!(problems[1].contains("unknown monitor type \"usrw\" (did you mean \"userw\"?)"));
+        assert!(problems[2].contains("monitor #3") || problems[2].contains("key \"retry\""), "{}", problems[2]);
+        assert!(problems[3].contains("unknown final action \"explode\""));
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_line() {
+        let error = parse("[cluster\nname=1").unwrap_err().to_string();
+        assert!(error.contains("line 1"), "{error}");
+    }
+
+    #[test]
+    fn pidw_needs_an_async_exec_resource() {
+        let dir = tempfile::tempdir().unwrap();
+        let script_dir = dir.path().join("g").join("r");
+        std::fs::create_dir_all(&script_dir).unwrap();
+        std::fs::write(script_dir.join("start.sh"), "#!/bin/sh\n").unwrap();
+        let text = r#"
+[[group]]
+name = "g"
+[[group.resource]]
+name = "r"
+[[monitor]]
+name = "p"
+type = "pidw"
+target = "r"
+"#;
+        let error = parse_str(text, dir.path()).unwrap_err().to_string();
+        assert!(error.contains("has mode \"sync\""), "{error}");
+        let ok = parse_str(&text.replace("name = \"r\"\n", "name = \"r\"\nmode = \"async\"\n"), dir.path()).unwrap();
+        let pidw = ok.monitor("p").unwrap();
+        assert_eq!(pidw.timing, Timing::Active);
+        assert_eq!(pidw.recovery.target, RecoveryTarget::Resource("r".into()));
+        assert_eq!(pidw.interval, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn resources_start_after_their_dependencies() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a", "b", "c"] {
+            let script_dir = dir.path().join("g").join(name);
+            std::fs::create_dir_all(&script_dir).unwrap();
+            std::fs::write(script_dir.join("start.sh"), "#!/bin/sh\n").unwrap();
+        }
+        let text = r#"
+[[group]]
+name = "g"
+[[group.resource]]
+name = "a"
+depends_on = ["c"]
+[[group.resource]]
+name = "b"
+[[group.resource]]
+name = "c"
+"#;
+        let config = parse_str(text, dir.path()).unwrap();
+        let order: Vec<&str> = config.groups[0].resources.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(order, ["b", "c", "a"]);
+        let cyclic = text.replace("name = \"c\"\n", "name = \"c\"\ndepends_on = [\"a\"]\n");
+        let error = parse_str(&cyclic, dir.path()).unwrap_err().to_string();
+        assert!(error.contains("cycle"), "{error}");
+    }
+}

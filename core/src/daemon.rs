@@ -1,0 +1,286 @@
+//! The `clppm` process: single instance per root, the control socket, signals, and the
+//! orderly stop.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::config::{self, ConfigError};
+use crate::engine::Engine;
+use crate::ipc::{AfterStop, ErrorCode, MAX_LINE, PROTOCOL, Request, Response};
+use crate::os_action::OsActions;
+use crate::paths::Paths;
+use crate::store::{Store, StoreError};
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// Another clppm runs on this root.
+    #[error("clppm is already running on {root} (pid {pid}); stop it with 'clpcl -t'")]
+    AlreadyRunning {
+        /// The root.
+        root: String,
+        /// Its pid.
+        pid: String,
+    },
+    /// The configuration is invalid.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// The store could not be opened.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// A file or the socket could not be set up.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The path.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+fn io_error(what: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> DaemonError {
+    let path = path.display().to_string();
+    move |source| DaemonError::Io { what, path, source }
+}
+
+/// The pid file, locked for the daemon's lifetime: the single-instance guarantee.
+#[derive(Debug)]
+pub struct PidLock {
+    file: File,
+    path: std::path::PathBuf,
+}
+
+impl PidLock {
+    /// Takes the lock and writes our pid, or says who holds it.
+    pub fn acquire(paths: &Paths) -> Result<PidLock, DaemonError> {
+        let path = paths.pid_file();
+        std::fs::create_dir_all(paths.run_dir()).map_err(io_error("cannot create", &paths.run_dir()))?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io_error("cannot open", &path))?;
+        // SAFETY: flock on a valid fd owned by `file`.
+        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        if !locked {
+            let pid = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
+            return Err(DaemonError::AlreadyRunning {
+                root: paths.root().display().to_string(),
+                pid: if pid.is_empty() { "unknown".into() } else { pid },
+            });
+        }
+        file.set_len(0).map_err(io_error("cannot write", &path))?;
+        writeln!(file, "{}", std::process::id()).map_err(io_error("cannot write", &path))?;
+        Ok(PidLock { file, path })
+    }
+}
+
+impl Drop for PidLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        let _ = &self.file;
+    }
+}
+
+/// Everything set up before the daemon answers: the lock, the store, the socket, the engine.
+pub struct Prepared {
+    _lock: PidLock,
+    listener: UnixListener,
+    engine: Arc<Engine>,
+    paths: Paths,
+}
+
+/// Loads the configuration, takes the lock, opens the store and binds the socket. Any
+/// failure here is the daemon's startup error, which `clpcl -s` shows.
+pub fn prepare(paths: &Paths) -> Result<Prepared, DaemonError> {
+    let config = config::load(paths)?;
+    for dir in [paths.log_dir(), paths.run_dir(), paths.etc_dir()] {
+        std::fs::create_dir_all(&dir).map_err(io_error("cannot create", &dir))?;
+    }
+    let lock = PidLock::acquire(paths)?;
+    let store = Store::open(&paths.store_dir())?;
+    let socket = paths.socket();
+    if socket.exists() {
+        // The lock is ours, so whatever socket is left is stale.
+        std::fs::remove_file(&socket).map_err(io_error("cannot remove the stale socket", &socket))?;
+    }
+    let listener = UnixListener::bind(&socket).map_err(io_error("cannot listen on", &socket))?;
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
+        .map_err(io_error("cannot restrict", &socket))?;
+    let os = OsActions::from_env(config.os_actions.clone());
+    let engine = Engine::new(config, paths.clone(), store, os);
+    Ok(Prepared {
+        _lock: lock,
+        listener,
+        engine,
+        paths: paths.clone(),
+    })
+}
+
+impl Prepared {
+    /// Runs until stopped: serves the socket, starts the groups, waits for SIGTERM or a stop
+    /// request, stops in order. Returns what was to follow the stop (already carried out).
+    pub async fn run(self, requested_by: Option<String>) -> AfterStop {
+        let Prepared {
+            _lock,
+            listener,
+            engine,
+            paths,
+        } = self;
+        let server = tokio::spawn(serve(listener, Arc::clone(&engine)));
+        engine.start(requested_by.as_deref());
+        let signals = Arc::clone(&engine);
+        tokio::spawn(async move {
+            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+                tracing::error!("cannot install the signal handlers");
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => signals.stop_from("SIGTERM", AfterStop::Nothing),
+                _ = int.recv() => signals.stop_from("SIGINT", AfterStop::Nothing),
+            }
+        });
+        let then = engine.stop_requested().await;
+        engine.shutdown().await;
+        // Let the requester's connection read its answer before the socket goes.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        server.abort();
+        let _ = std::fs::remove_file(paths.socket());
+        engine.after_stop(then);
+        then
+    }
+}
+
+async fn serve(listener: UnixListener, engine: Arc<Engine>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let engine = Arc::clone(&engine);
+                tokio::spawn(async move {
+                    if let Err(error) = serve_connection(stream, engine).await {
+                        tracing::debug!("connection ended: {error}");
+                    }
+                });
+            }
+            Err(error) => {
+                tracing::error!("accept failed: {error}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn write_response(writer: &mut tokio::net::unix::OwnedWriteHalf, response: &Response) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(response).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    writer.write_all(&line).await
+}
+
+async fn serve_connection(stream: UnixStream, engine: Arc<Engine>) -> std::io::Result<()> {
+    let peer_uid = stream.peer_cred().map(|cred| cred.uid()).ok();
+    let may_change = peer_uid.is_some_and(|uid| uid == 0 || uid == nix::unistd::geteuid().as_raw());
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = BufReader::new(reader);
+    let mut client: Option<String> = None;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = (&mut reader).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line).await?;
+        if read == 0 {
+            return Ok(());
+        }
+        if line.len() > MAX_LINE {
+            let response = Response::error(ErrorCode::Protocol, format!("request longer than {MAX_LINE} bytes"));
+            return write_response(&mut writer, &response).await;
+        }
+        let request: Request = match serde_json::from_slice(&line) {
+            Ok(request) => request,
+            Err(error) => {
+                let response = Response::error(ErrorCode::Protocol, format!("cannot read the request: {error}"));
+                write_response(&mut writer, &response).await?;
+                continue;
+            }
+        };
+        let response = match (&client, request) {
+            (_, Request::Hello { protocol, client: name }) => {
+                if protocol != PROTOCOL {
+                    Response::error(
+                        ErrorCode::Protocol,
+                        format!("clppm speaks protocol {PROTOCOL}, the command {protocol}; use commands of the same version"),
+                    )
+                } else {
+                    client = Some(name);
+                    Response::Welcome {
+                        protocol: PROTOCOL,
+                        daemon_version: env!("CARGO_PKG_VERSION").to_string(),
+                        pid: std::process::id(),
+                    }
+                }
+            }
+            (None, _) => Response::error(ErrorCode::Protocol, "say hello first"),
+            (Some(_), request) if request.is_mutating() && !may_change => Response::error(
+                ErrorCode::PermissionDenied,
+                "only root or the user running clppm may change its state",
+            ),
+            (Some(name), request) => handle(&engine, name, request).await,
+        };
+        write_response(&mut writer, &response).await?;
+    }
+}
+
+use tokio::io::AsyncReadExt;
+
+async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Response {
+    let done = |result: Result<(), crate::engine::OperationError>| match result {
+        Ok(()) => Response::Done,
+        Err(error) => error.into_response(),
+    };
+    match request {
+        Request::Hello { .. } => Response::error(ErrorCode::Protocol, "already greeted"),
+        Request::Status => Response::Status(engine.status()),
+        Request::StopDaemon { then } => {
+            engine.stop_from(client, then);
+            engine.wait_stopped().await;
+            Response::Done
+        }
+        Request::Suspend => done(engine.suspend(client)),
+        Request::Resume => done(engine.resume(client)),
+        Request::StartGroup { group } => done(engine.start_groups(group.as_deref()).await),
+        Request::StopGroup { group } => done(engine.stop_groups(group.as_deref()).await),
+        Request::StartResource { resource } => done(engine.start_resource(&resource).await),
+        Request::StopResource { resource } => done(engine.stop_resource(&resource).await),
+        Request::SuspendMonitors { monitors } => done(engine.suspend_monitors(&monitors)),
+        Request::ResumeMonitors { monitors } => done(engine.resume_monitors(&monitors)),
+        Request::ClearCounters { monitors } => done(engine.clear_counters(&monitors)),
+        Request::Counters { monitors } => match engine.counters(&monitors) {
+            Ok(monitors) => Response::Counters { monitors },
+            Err(error) => error.into_response(),
+        },
+        Request::LogMessage {
+            message,
+            level,
+            event_id,
+            alert,
+            syslog,
+        } => {
+            let event = crate::alert::AlertEvent::custom(&engine.config().cluster.name, "logcmd", event_id, level, &message);
+            engine.log_message(event, alert, syslog);
+            Response::Done
+        }
+        Request::Alerts { limit } => match engine.alerts(limit) {
+            Ok(events) => Response::Alerts { events },
+            Err(error) => error.into_response(),
+        },
+    }
+}

@@ -1,0 +1,815 @@
+//! The supervisor: groups, resources, the monitor scheduler and the recovery ladder's
+//! executor.
+//!
+//! One [`Engine`] owns the runtime state behind a short-held lock; group and resource
+//! operations are serialized by a separate async lock so that status requests are always
+//! answered at once, even while a script runs. The engine is woken by child exits, pidfds,
+//! timers and requests — it never polls in a sleep loop. The ladder's decisions come from
+//! the pure [`policy::decide`].
+
+mod monitors;
+pub mod policy;
+mod resources;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, watch};
+
+use crate::alert::{AlertEvent, AlertFile, send_to_syslog};
+use crate::config::{Config, FinalAction, RecoveryTarget, Timing};
+use crate::ipc::{AfterStop, ErrorCode, Response};
+use crate::os_action::OsActions;
+use crate::paths::Paths;
+use crate::process::ProcessIdentity;
+use crate::status::{
+    ClusterStatus, DaemonState, GroupStatus, HeartbeatStatus, MonitorState, MonitorStatus,
+    ObjectStatus, ResourceStatus, ServerStatus,
+};
+use crate::store::Store;
+use policy::Ladder;
+
+/// What the store keeps of a resource across daemon restarts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersistedResource {
+    /// The resource was started and not stopped.
+    pub online: bool,
+    /// The process of an async exec resource.
+    pub process: Option<ProcessIdentity>,
+}
+
+/// A failed operation, as the IPC layer reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationError {
+    /// What kind of failure.
+    pub code: ErrorCode,
+    /// One line: what failed and what to do.
+    pub message: String,
+}
+
+impl OperationError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// As an IPC response.
+    pub fn into_response(self) -> Response {
+        Response::error(self.code, self.message)
+    }
+}
+
+#[derive(Debug)]
+struct ResourceRuntime {
+    status: ObjectStatus,
+    process: Option<ProcessIdentity>,
+    /// Set while the daemon itself stops the resource: its exit is not a fault.
+    stopping: bool,
+    /// Woken when the resource's process exits.
+    exited: Arc<Notify>,
+}
+
+#[derive(Debug, Default)]
+struct GroupRuntime {
+    /// Online Pending / Offline Pending while an operation runs.
+    pending: Option<ObjectStatus>,
+    /// Started and not stopped.
+    active: bool,
+    /// A resource failed to start or stop.
+    failed: bool,
+}
+
+#[derive(Debug)]
+struct MonitorRuntime {
+    ladder: Ladder,
+    suspended: bool,
+    enabled: bool,
+}
+
+#[derive(Debug)]
+struct State {
+    daemon: DaemonState,
+    groups: HashMap<String, GroupRuntime>,
+    resources: HashMap<String, ResourceRuntime>,
+    monitors: Vec<MonitorRuntime>,
+}
+
+/// Why monitors were switched on or off (rm 1/rm 2 are logged only for real starts/stops).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    Lifecycle,
+    Suspension,
+}
+
+/// The control of one monitor's task.
+struct MonitorSlot {
+    enabled: watch::Sender<bool>,
+    event_driven: bool,
+}
+
+/// The supervisor.
+pub struct Engine {
+    config: Config,
+    paths: Paths,
+    store: Store,
+    alert_file: AlertFile,
+    os: OsActions,
+    state: Mutex<State>,
+    operations: tokio::sync::Mutex<()>,
+    slots: Vec<MonitorSlot>,
+    stop_request: watch::Sender<Option<AfterStop>>,
+    stopped: watch::Sender<bool>,
+}
+
+impl Engine {
+    /// A new engine for `config`; nothing runs until [`Engine::start`].
+    pub fn new(config: Config, paths: Paths, store: Store, os: OsActions) -> Arc<Engine> {
+        let monitors = config
+            .monitors
+            .iter()
+            .map(|monitor| MonitorRuntime {
+                ladder: store.monitor(&monitor.name).ok().flatten().unwrap_or_default(),
+                suspended: false,
+                enabled: false,
+            })
+            .collect();
+        let groups = config
+            .groups
+            .iter()
+            .map(|group| (group.name.clone(), GroupRuntime::default()))
+            .collect();
+        let resources = config
+            .groups
+            .iter()
+            .flat_map(|group| group.resources.iter())
+            .map(|resource| {
+                (
+                    resource.name.clone(),
+                    ResourceRuntime {
+                        status: ObjectStatus::Offline,
+                        process: None,
+                        stopping: false,
+                        exited: Arc::new(Notify::new()),
+                    },
+                )
+            })
+            .collect();
+        let slots = config
+            .monitors
+            .iter()
+            .map(|monitor| MonitorSlot {
+                enabled: watch::channel(false).0,
+                event_driven: crate::monitor::registry::spec(&monitor.kind)
+                    .and_then(|spec| (spec.build)(monitor, &os).ok())
+                    .is_some_and(|probe| probe.watches_target_process()),
+            })
+            .collect();
+        Arc::new(Engine {
+            alert_file: AlertFile::new(paths.alert_log(), config.alert.file_max_bytes),
+            config,
+            paths,
+            store,
+            os,
+            state: Mutex::new(State {
+                daemon: DaemonState::Starting,
+                groups,
+                resources,
+                monitors,
+            }),
+            operations: tokio::sync::Mutex::new(()),
+            slots,
+            stop_request: watch::channel(None).0,
+            stopped: watch::channel(false).0,
+        })
+    }
+
+    /// The configuration the daemon runs.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn server(&self) -> &str {
+        &self.config.cluster.name
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain data behind; keep serving it.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Logs one catalogue message to every alert sink.
+    pub fn alert(&self, module: &str, event_id: u32, args: &[&str]) {
+        self.record(AlertEvent::from_catalogue(self.server(), module, event_id, args));
+    }
+
+    /// Logs one event to the store, the text log and (when configured) syslog.
+    pub fn record(&self, event: AlertEvent) {
+        tracing::info!(module = %event.module, id = event.event_id, "{}", event.message);
+        if let Err(error) = self.store.append_alert(&event, self.config.alert.max_records) {
+            tracing::error!("alert not stored: {error}");
+        }
+        if let Err(error) = self.alert_file.append(&event) {
+            tracing::error!("alert not written to {}: {error}", self.alert_file.path().display());
+        }
+        if self.config.alert.syslog {
+            send_to_syslog(&event);
+        }
+    }
+
+    /// Writes an event from `clplogcmd`.
+    pub fn log_message(&self, event: AlertEvent, alert: bool, syslog: bool) {
+        if alert {
+            if let Err(error) = self.store.append_alert(&event, self.config.alert.max_records) {
+                tracing::error!("alert not stored: {error}");
+            }
+            if let Err(error) = self.alert_file.append(&event) {
+                tracing::error!("alert not written: {error}");
+            }
+        }
+        if syslog {
+            send_to_syslog(&event);
+        }
+    }
+
+    /// The newest alerts.
+    pub fn alerts(&self, limit: usize) -> Result<Vec<AlertEvent>, OperationError> {
+        self.store
+            .alerts(limit)
+            .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))
+    }
+
+    /// Restores what survived a previous run, starts the monitor tasks and the groups.
+    pub fn start(self: &Arc<Self>, requested_by: Option<&str>) {
+        self.alert("pm", 1, &[]);
+        if let Some(client) = requested_by {
+            self.alert("cl", 1, &[self.server(), client]);
+        }
+        let unclean = self.store.meta::<bool>("running").ok().flatten().unwrap_or(false);
+        if unclean {
+            tracing::warn!("the previous clppm did not stop cleanly; adopting what still runs");
+        }
+        if let Err(error) = self.store.put_meta("running", &true) {
+            tracing::error!("cannot mark the store running: {error}");
+        }
+        self.restore_resources();
+        self.spawn_monitors();
+        let engine = Arc::clone(self);
+        tokio::spawn(async move {
+            let _operation = engine.operations.lock().await;
+            {
+                let mut state = engine.lock();
+                if state.daemon == DaemonState::Starting {
+                    state.daemon = DaemonState::Running;
+                }
+                engine.refresh_monitors(&mut state, Cause::Lifecycle);
+            }
+            for group in engine.config.groups.iter().filter(|g| g.auto_start) {
+                if engine.is_stopping() {
+                    break;
+                }
+                engine.start_group_locked(&group.name, "START").await;
+            }
+        });
+    }
+
+    fn is_stopping(&self) -> bool {
+        self.lock().daemon == DaemonState::Stopping
+    }
+
+    /// Asks the daemon to stop (idempotent; the first request's after-action wins).
+    pub fn request_stop(&self, then: AfterStop) {
+        self.stop_request.send_if_modified(|current| {
+            if current.is_none() {
+                *current = Some(then);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// Waits for a stop request.
+    pub async fn stop_requested(&self) -> AfterStop {
+        let mut receiver = self.stop_request.subscribe();
+        loop {
+            if let Some(then) = *receiver.borrow_and_update() {
+                return then;
+            }
+            if receiver.changed().await.is_err() {
+                return AfterStop::Nothing;
+            }
+        }
+    }
+
+    /// Waits until the orderly stop has finished.
+    pub async fn wait_stopped(&self) {
+        let mut receiver = self.stopped.subscribe();
+        while !*receiver.borrow_and_update() {
+            if receiver.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The orderly stop: monitors off, groups stopped in reverse order, the store marked clean.
+    pub async fn shutdown(self: &Arc<Self>) {
+        self.alert("pm", 2, &[]);
+        {
+            let mut state = self.lock();
+            state.daemon = DaemonState::Stopping;
+            self.refresh_monitors(&mut state, Cause::Lifecycle);
+        }
+        let _operation = self.operations.lock().await;
+        for group in self.config.groups.iter().rev() {
+            let active = {
+                let state = self.lock();
+                let group_active = state.groups.get(&group.name).is_some_and(|g| g.active);
+                group_active
+                    || group.resources.iter().any(|r| {
+                        state
+                            .resources
+                            .get(&r.name)
+                            .is_some_and(|r| r.status != ObjectStatus::Offline)
+                    })
+            };
+            if active {
+                self.stop_group_locked(&group.name, "CLUSTERSHUTDOWN").await;
+            }
+        }
+        if let Err(error) = self.store.put_meta("running", &false) {
+            tracing::error!("cannot mark the store stopped: {error}");
+        }
+        self.stopped.send_replace(true);
+    }
+
+    /// Runs what follows the stop (shutdown or reboot through the OS-action layer).
+    pub fn after_stop(&self, then: AfterStop) {
+        let (id, failure_id, result) = match then {
+            AfterStop::Nothing => return,
+            AfterStop::Shutdown => {
+                self.alert("pm", 23, &[]);
+                (23, 11, self.os.shutdown())
+            }
+            AfterStop::Reboot => {
+                self.alert("pm", 25, &[]);
+                (25, 12, self.os.reboot())
+            }
+        };
+        if let Err(error) = result {
+            tracing::error!("after pm {id}: {error}");
+            self.alert("down", failure_id, &[self.server(), &error.to_string()]);
+        }
+    }
+
+    /// The status snapshot.
+    pub fn status(&self) -> ClusterStatus {
+        let state = self.lock();
+        let running = !matches!(state.daemon, DaemonState::Stopped);
+        let groups = self
+            .config
+            .groups
+            .iter()
+            .map(|group| {
+                let status = group_status(&state, group);
+                GroupStatus {
+                    name: group.name.clone(),
+                    status,
+                    comment: group.comment.clone(),
+                    current: (status != ObjectStatus::Offline).then(|| self.server().to_string()),
+                    resources: group
+                        .resources
+                        .iter()
+                        .map(|resource| {
+                            let runtime = state.resources.get(&resource.name);
+                            ResourceStatus {
+                                name: resource.name.clone(),
+                                kind: resource.kind.clone(),
+                                status: runtime.map_or(ObjectStatus::Unknown, |r| r.status),
+                                comment: resource.comment.clone(),
+                                pid: runtime.and_then(|r| r.process).map(|p| p.pid),
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let monitors = self
+            .config
+            .monitors
+            .iter()
+            .zip(&state.monitors)
+            .map(|(config, runtime)| {
+                let status = if state.daemon == DaemonState::Suspended || runtime.suspended {
+                    MonitorStatus::Suspend
+                } else if !runtime.enabled && runtime.ladder.status == MonitorStatus::Normal {
+                    MonitorStatus::Offline
+                } else {
+                    runtime.ladder.status
+                };
+                monitor_state(config, &runtime.ladder, status)
+            })
+            .collect();
+        ClusterStatus {
+            cluster: self.config.cluster.name.clone(),
+            daemon: state.daemon,
+            pid: Some(std::process::id()),
+            server: ServerStatus {
+                name: self.server().to_string(),
+                status: if running { ObjectStatus::Online } else { ObjectStatus::Offline },
+                comment: self.config.cluster.comment.clone(),
+                heartbeat: HeartbeatStatus {
+                    name: "lanhb1".into(),
+                    status: if running { "Normal" } else { "Offline" }.into(),
+                    comment: "LAN Heartbeat".into(),
+                },
+            },
+            groups,
+            monitors,
+        }
+    }
+
+    /// `clpcl --suspend`: monitors stop, resources keep running, operations are refused.
+    pub fn suspend(&self, client: &str) -> Result<(), OperationError> {
+        let mut state = self.lock();
+        match state.daemon {
+            DaemonState::Suspended => {
+                return Err(OperationError::new(ErrorCode::Suspended, "clppm is already suspended"));
+            }
+            DaemonState::Stopping => {
+                return Err(OperationError::new(ErrorCode::Stopping, "clppm is stopping"));
+            }
+            _ => {}
+        }
+        self.alert("cl", 3, &[self.server(), client]);
+        self.alert("pm", 35, &[client]);
+        state.daemon = DaemonState::Suspended;
+        self.refresh_monitors(&mut state, Cause::Suspension);
+        self.alert("rm", 31, &[]);
+        Ok(())
+    }
+
+    /// `clpcl --resume`.
+    pub fn resume(&self, client: &str) -> Result<(), OperationError> {
+        let mut state = self.lock();
+        if state.daemon != DaemonState::Suspended {
+            return Err(OperationError::new(
+                ErrorCode::Failed,
+                "clppm is not suspended; nothing to resume",
+            ));
+        }
+        self.alert("cl", 4, &[self.server(), client]);
+        self.alert("pm", 34, &[client]);
+        state.daemon = DaemonState::Running;
+        self.refresh_monitors(&mut state, Cause::Suspension);
+        self.alert("rm", 32, &[]);
+        Ok(())
+    }
+
+    /// Logs a stop request (cl 2, pm 31 or the shutdown/reboot ones) and asks for the stop.
+    pub fn stop_from(&self, client: &str, then: AfterStop) {
+        match then {
+            AfterStop::Nothing => {
+                self.alert("cl", 2, &[self.server(), client]);
+                self.alert("pm", 31, &[client]);
+            }
+            AfterStop::Shutdown => {
+                self.alert("down", 1, &[self.server(), client]);
+                self.alert("pm", 30, &[client]);
+            }
+            AfterStop::Reboot => {
+                self.alert("down", 2, &[self.server(), client]);
+                self.alert("pm", 32, &[client]);
+            }
+        }
+        self.request_stop(then);
+    }
+
+    fn check_operable(&self) -> Result<(), OperationError> {
+        match self.lock().daemon {
+            DaemonState::Suspended => Err(OperationError::new(
+                ErrorCode::Suspended,
+                "clppm is suspended; resume it with 'clpcl --resume' first",
+            )),
+            DaemonState::Stopping => Err(OperationError::new(ErrorCode::Stopping, "clppm is stopping")),
+            _ => Ok(()),
+        }
+    }
+
+    fn group_names(&self, group: Option<&str>) -> Result<Vec<String>, OperationError> {
+        match group {
+            None => Ok(self.config.groups.iter().map(|g| g.name.clone()).collect()),
+            Some(name) if self.config.group(name).is_some() => Ok(vec![name.to_string()]),
+            Some(name) => Err(OperationError::new(
+                ErrorCode::NotFound,
+                format!("group \"{name}\" is not in the configuration; 'clpstat' lists the groups"),
+            )),
+        }
+    }
+
+    /// `clpgrp -s [GROUP]`.
+    pub async fn start_groups(self: &Arc<Self>, group: Option<&str>) -> Result<(), OperationError> {
+        let names = self.group_names(group)?;
+        self.check_operable()?;
+        let _operation = self.operations.lock().await;
+        self.check_operable()?;
+        let mut failed = Vec::new();
+        for name in &names {
+            if !self.start_group_locked(name, "START").await {
+                failed.push(name.clone());
+            }
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(OperationError::new(
+                ErrorCode::Failed,
+                format!(
+                    "failed to start group {}; see the alert log ('clplogcc') and {}",
+                    failed.join(", "),
+                    self.paths.log_dir().join("scripts").display()
+                ),
+            ))
+        }
+    }
+
+    /// `clpgrp -t [GROUP]`: every group in reverse order when none is named.
+    pub async fn stop_groups(self: &Arc<Self>, group: Option<&str>) -> Result<(), OperationError> {
+        let mut names = self.group_names(group)?;
+        names.reverse();
+        self.check_operable()?;
+        let _operation = self.operations.lock().await;
+        self.check_operable()?;
+        let mut failed = Vec::new();
+        for name in &names {
+            if !self.stop_group_locked(name, "GROUPSTOP").await {
+                failed.push(name.clone());
+            }
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(OperationError::new(
+                ErrorCode::Failed,
+                format!("failed to stop group {}; see the alert log", failed.join(", ")),
+            ))
+        }
+    }
+
+    fn monitor_indexes(&self, names: &[String]) -> Result<Vec<usize>, OperationError> {
+        if names.is_empty() {
+            return Ok((0..self.config.monitors.len()).collect());
+        }
+        names
+            .iter()
+            .map(|name| {
+                self.config
+                    .monitors
+                    .iter()
+                    .position(|m| &m.name == name)
+                    .ok_or_else(|| {
+                        OperationError::new(
+                            ErrorCode::NotFound,
+                            format!("monitor \"{name}\" is not in the configuration; 'clpstat -m' lists the monitors"),
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// `clpmonctrl -s [-m MON]`.
+    pub fn suspend_monitors(&self, names: &[String]) -> Result<(), OperationError> {
+        let indexes = self.monitor_indexes(names)?;
+        let mut state = self.lock();
+        if state.daemon == DaemonState::Suspended {
+            return Err(OperationError::new(
+                ErrorCode::Suspended,
+                "clppm is suspended; every monitor is already stopped",
+            ));
+        }
+        for &index in &indexes {
+            if !state.monitors[index].suspended {
+                state.monitors[index].suspended = true;
+                if !names.is_empty() {
+                    self.alert("rm", 29, &[&self.config.monitors[index].name]);
+                }
+            }
+        }
+        if names.is_empty() {
+            self.alert("rm", 31, &[]);
+        }
+        self.refresh_monitors(&mut state, Cause::Suspension);
+        Ok(())
+    }
+
+    /// `clpmonctrl -r [-m MON]`.
+    pub fn resume_monitors(&self, names: &[String]) -> Result<(), OperationError> {
+        let indexes = self.monitor_indexes(names)?;
+        let mut state = self.lock();
+        for &index in &indexes {
+            if state.monitors[index].suspended {
+                state.monitors[index].suspended = false;
+                if !names.is_empty() {
+                    self.alert("rm", 30, &[&self.config.monitors[index].name]);
+                }
+            }
+        }
+        if names.is_empty() {
+            self.alert("rm", 32, &[]);
+        }
+        self.refresh_monitors(&mut state, Cause::Suspension);
+        Ok(())
+    }
+
+    /// `clpmonctrl -c [-m MON]`.
+    pub fn clear_counters(&self, names: &[String]) -> Result<(), OperationError> {
+        let indexes = self.monitor_indexes(names)?;
+        let mut state = self.lock();
+        for index in indexes {
+            state.monitors[index].ladder.clear_counters();
+            let name = &self.config.monitors[index].name;
+            if let Err(error) = self.store.put_monitor(name, &state.monitors[index].ladder) {
+                return Err(OperationError::new(ErrorCode::Failed, error.to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    /// `clpmonctrl -v [-m MON]`.
+    pub fn counters(&self, names: &[String]) -> Result<Vec<MonitorState>, OperationError> {
+        let indexes = self.monitor_indexes(names)?;
+        let status = self.status();
+        Ok(indexes.into_iter().map(|i| status.monitors[i].clone()).collect())
+    }
+
+    /// Switches each monitor's task on or off to match the state; logs rm 1/rm 2 for real
+    /// starts and stops.
+    fn refresh_monitors(&self, state: &mut State, cause: Cause) {
+        for (index, config) in self.config.monitors.iter().enumerate() {
+            let target_active = match (config.timing, &config.target) {
+                (Timing::Active, Some(target)) => state
+                    .resources
+                    .get(target)
+                    .is_some_and(|r| r.status == ObjectStatus::Online && !r.stopping),
+                (Timing::Active, None) => false,
+                (Timing::Always, _) => true,
+            };
+            let lifecycle_on = state.daemon == DaemonState::Running && target_active;
+            let suspended = state.monitors[index].suspended;
+            let enabled = lifecycle_on && !suspended;
+            let was = state.monitors[index].enabled;
+            if was != enabled {
+                state.monitors[index].enabled = enabled;
+                self.slots[index].enabled.send_replace(enabled);
+                if cause == Cause::Lifecycle && !suspended {
+                    self.alert("rm", if enabled { 1 } else { 2 }, &[&config.name]);
+                }
+            }
+        }
+    }
+
+    /// Runs a final action for a failed resource or monitor; `group` is the group that
+    /// `stop-group` stops.
+    fn execute_final_action(self: &Arc<Self>, action: FinalAction, group: Option<String>) {
+        match action {
+            FinalAction::None | FinalAction::Continue => {}
+            FinalAction::StopGroup => {
+                if let Some(group) = group {
+                    let engine = Arc::clone(self);
+                    tokio::spawn(async move {
+                        let _operation = engine.operations.lock().await;
+                        engine.stop_group_locked(&group, "GROUPSTOP").await;
+                    });
+                }
+            }
+            FinalAction::StopDaemon => self.request_stop(AfterStop::Nothing),
+            FinalAction::StopDaemonShutdown => self.request_stop(AfterStop::Shutdown),
+            FinalAction::StopDaemonReboot => self.request_stop(AfterStop::Reboot),
+            FinalAction::SysrqPanic => {
+                self.alert("pm", 100, &[]);
+                if let Err(error) = self.os.sysrq_panic() {
+                    tracing::error!("{error}");
+                    self.alert("pm", 66, &["clppm"]);
+                }
+            }
+            FinalAction::KeepaliveReset => {
+                self.alert("pm", 101, &[]);
+                if let Err(error) = self.os.keepalive_reset() {
+                    tracing::error!("{error}");
+                    self.alert("pm", 67, &["clppm"]);
+                }
+            }
+            FinalAction::KeepalivePanic => {
+                self.alert("pm", 102, &[]);
+                if let Err(error) = self.os.keepalive_panic() {
+                    tracing::error!("{error}");
+                    self.alert("pm", 68, &["clppm"]);
+                }
+            }
+        }
+    }
+
+    /// The group a recovery target belongs to.
+    fn group_of(&self, target: &RecoveryTarget) -> Option<String> {
+        match target {
+            RecoveryTarget::Resource(name) => self.config.resource(name).map(|r| r.group.clone()),
+            RecoveryTarget::Group(name) => Some(name.clone()),
+            RecoveryTarget::LocalServer => None,
+        }
+    }
+}
+
+fn group_status(state: &State, group: &crate::config::GroupConfig) -> ObjectStatus {
+    let Some(runtime) = state.groups.get(&group.name) else {
+        return ObjectStatus::Unknown;
+    };
+    if let Some(pending) = runtime.pending {
+        return pending;
+    }
+    let failed_resource = group.resources.iter().any(|r| {
+        state.resources.get(&r.name).is_some_and(|r| {
+            matches!(r.status, ObjectStatus::OnlineFailure | ObjectStatus::OfflineFailure)
+        })
+    });
+    if runtime.failed || failed_resource {
+        ObjectStatus::Error
+    } else if runtime.active {
+        ObjectStatus::Online
+    } else {
+        ObjectStatus::Offline
+    }
+}
+
+/// A monitor's state for status and counters.
+pub fn monitor_state(
+    config: &crate::config::MonitorConfig,
+    ladder: &Ladder,
+    status: MonitorStatus,
+) -> MonitorState {
+    MonitorState {
+        name: config.name.clone(),
+        kind: config.kind.clone(),
+        status,
+        comment: config.comment.clone(),
+        reactivations: ladder.reactivations,
+        reactivation_threshold: config.recovery.reactivation_threshold,
+        failovers: ladder.failovers,
+        failover_threshold: config.recovery.failover_threshold,
+        final_action_done: ladder.final_action_done,
+        final_action: config.recovery.final_action.as_str().to_string(),
+        recovery_target: config.recovery.target.display_name().to_string(),
+        last_detail: ladder.last_detail.clone(),
+    }
+}
+
+/// The status of a configuration whose daemon is not running: everything Offline.
+pub fn offline_status(config: &Config, store: Option<&Store>) -> ClusterStatus {
+    ClusterStatus {
+        cluster: config.cluster.name.clone(),
+        daemon: DaemonState::Stopped,
+        pid: None,
+        server: ServerStatus {
+            name: config.cluster.name.clone(),
+            status: ObjectStatus::Offline,
+            comment: config.cluster.comment.clone(),
+            heartbeat: HeartbeatStatus {
+                name: "lanhb1".into(),
+                status: "Offline".into(),
+                comment: "LAN Heartbeat".into(),
+            },
+        },
+        groups: config
+            .groups
+            .iter()
+            .map(|group| GroupStatus {
+                name: group.name.clone(),
+                status: ObjectStatus::Offline,
+                comment: group.comment.clone(),
+                current: None,
+                resources: group
+                    .resources
+                    .iter()
+                    .map(|r| ResourceStatus {
+                        name: r.name.clone(),
+                        kind: r.kind.clone(),
+                        status: ObjectStatus::Offline,
+                        comment: r.comment.clone(),
+                        pid: None,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        monitors: config
+            .monitors
+            .iter()
+            .map(|m| {
+                let ladder = store
+                    .and_then(|s| s.monitor::<Ladder>(&m.name).ok().flatten())
+                    .unwrap_or_default();
+                monitor_state(m, &ladder, MonitorStatus::Offline)
+            })
+            .collect(),
+    }
+}

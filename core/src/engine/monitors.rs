@@ -1,0 +1,206 @@
+//! The monitor scheduler: one task per monitor, switched on and off by the engine, and the
+//! executor of the ladder's decisions.
+
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::policy::{self, Decision, Observation, Situation};
+use super::Engine;
+use crate::config::{FinalAction, RecoveryTarget};
+use crate::monitor::{CheckOutcome, Probe, ProbeContext, registry};
+use crate::status::ObjectStatus;
+
+/// The detail code of a check abandoned at its timeout.
+const CHECK_TIMEOUT: u32 = 99;
+
+impl From<CheckOutcome> for Observation {
+    fn from(outcome: CheckOutcome) -> Self {
+        match outcome {
+            CheckOutcome::Normal => Observation::Healthy,
+            CheckOutcome::Warning { detail } => Observation::Warned { detail },
+            CheckOutcome::Failure { code, detail } => Observation::Failed { code, detail },
+        }
+    }
+}
+
+impl Engine {
+    /// Builds every probe and starts its task (switched off until the engine enables it).
+    pub(super) fn spawn_monitors(self: &Arc<Self>) {
+        for (index, config) in self.config.monitors.iter().enumerate() {
+            let probe = registry::spec(&config.kind)
+                .ok_or_else(|| format!("unknown monitor type {}", config.kind))
+                .and_then(|spec| (spec.build)(config, &self.os));
+            let probe = match probe {
+                Ok(probe) => probe,
+                Err(error) => {
+                    tracing::error!(monitor = %config.name, "{error}");
+                    self.alert("rm", 7, &[&config.name]);
+                    continue;
+                }
+            };
+            let receiver = self.slots[index].enabled.subscribe();
+            let engine = Arc::clone(self);
+            tokio::spawn(async move { engine.run_monitor(index, probe, receiver).await });
+        }
+    }
+
+    async fn run_monitor(self: Arc<Self>, index: usize, mut probe: Box<dyn Probe>, mut enabled: watch::Receiver<bool>) {
+        let config = &self.config.monitors[index];
+        let span = tracing::info_span!("monitor", name = %config.name);
+        let _entered = span.enter();
+        loop {
+            while !*enabled.borrow_and_update() {
+                if enabled.changed().await.is_err() {
+                    probe.stop();
+                    return;
+                }
+            }
+            let first = Instant::now() + config.wait_before_start + config.interval;
+            let mut ticker = tokio::time::interval_at(first, config.interval);
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    changed = enabled.changed() => {
+                        if changed.is_err() {
+                            probe.stop();
+                            return;
+                        }
+                        if !*enabled.borrow_and_update() {
+                            probe.stop();
+                            break;
+                        }
+                    }
+                    deadline = ticker.tick() => {
+                        let context = ProbeContext {
+                            lateness: Instant::now().saturating_duration_since(deadline),
+                            timeout: config.timeout,
+                            target_process: self.target_process(index),
+                        };
+                        let outcome = match tokio::time::timeout(config.timeout, probe.check(context)).await {
+                            Ok(outcome) => outcome,
+                            Err(_) => CheckOutcome::Failure {
+                                code: CHECK_TIMEOUT,
+                                detail: format!("Monitor timed out after {} seconds.", config.timeout.as_secs_f64()),
+                            },
+                        };
+                        if *enabled.borrow() {
+                            self.observe(index, outcome.into());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn target_process(&self, index: usize) -> Option<crate::process::ProcessIdentity> {
+        let target = self.config.monitors[index].target.as_deref()?;
+        self.lock().resources.get(target).and_then(|r| r.process)
+    }
+
+    fn target_active(&self, state: &super::State, target: &RecoveryTarget) -> bool {
+        let online = |name: &str| state.resources.get(name).is_some_and(|r| r.status == ObjectStatus::Online);
+        match target {
+            RecoveryTarget::LocalServer => true,
+            RecoveryTarget::Resource(name) => online(name),
+            RecoveryTarget::Group(name) => self
+                .config
+                .group(name)
+                .is_some_and(|g| g.resources.is_empty() || g.resources.iter().any(|r| online(&r.name))),
+        }
+    }
+
+    /// Feeds one observation to a monitor's ladder and carries out the decisions.
+    pub(super) fn observe(self: &Arc<Self>, index: usize, observation: Observation) {
+        let config = &self.config.monitors[index];
+        let (ladder, decisions) = {
+            let mut state = self.lock();
+            if state.daemon != crate::status::DaemonState::Running {
+                return;
+            }
+            let situation = Situation {
+                target_active: self.target_active(&state, &config.recovery.target),
+                recovery_disabled: self.config.cluster.disable_monitor_recovery,
+            };
+            let (next, decisions) = policy::decide(
+                &state.monitors[index].ladder,
+                &observation,
+                config.retry,
+                &config.recovery,
+                situation,
+            );
+            state.monitors[index].ladder = next.clone();
+            (next, decisions)
+        };
+        let name = config.name.as_str();
+        let target = config.recovery.target.display_name();
+        for decision in decisions {
+            match decision {
+                Decision::ErrorDetected { code, detail } => {
+                    self.alert("rm", 9, &[name, &code.to_string(), &detail]);
+                }
+                Decision::Warned { detail } => self.alert("rm", 4, &[name, "1", &detail]),
+                Decision::BackToNormal => self.alert("rm", 26, &[name]),
+                Decision::WarningCleared => self.alert("rm", 49, &[name]),
+                Decision::TargetInactive => self.alert("rm", 25, &[target]),
+                Decision::RecoveryDisabled => self.alert("rm", 192, &[name]),
+                Decision::Persist => {
+                    if let Err(error) = self.store.put_monitor(name, &ladder) {
+                        tracing::error!(monitor = name, "cannot save the counters: {error}");
+                    }
+                }
+                Decision::Reactivate(recovery_target) => {
+                    let engine = Arc::clone(self);
+                    tokio::spawn(async move { engine.reactivate(index, recovery_target).await });
+                }
+                Decision::FinalAction(action) => self.monitor_final_action(index, action),
+            }
+        }
+    }
+
+    async fn reactivate(self: Arc<Self>, index: usize, target: RecoveryTarget) {
+        let name = self.config.monitors[index].name.clone();
+        let ok = match &target {
+            RecoveryTarget::Resource(resource) => self.reactivate_resource(resource).await,
+            RecoveryTarget::Group(group) => self.reactivate_group(group).await,
+            RecoveryTarget::LocalServer => true,
+        };
+        self.alert("rm", if ok { 13 } else { 19 }, &[target.display_name(), &name]);
+        self.observe_finished(index);
+    }
+
+    /// Ends a recovery step even when the daemon is no longer running.
+    fn observe_finished(&self, index: usize) {
+        let config = &self.config.monitors[index];
+        let mut state = self.lock();
+        let situation = Situation {
+            target_active: true,
+            recovery_disabled: false,
+        };
+        let (next, _) = policy::decide(
+            &state.monitors[index].ladder,
+            &Observation::RecoveryFinished,
+            config.retry,
+            &config.recovery,
+            situation,
+        );
+        state.monitors[index].ladder = next;
+    }
+
+    fn monitor_final_action(self: &Arc<Self>, index: usize, action: FinalAction) {
+        let config = &self.config.monitors[index];
+        let name = config.name.as_str();
+        let target = config.recovery.target.display_name();
+        match action {
+            FinalAction::None | FinalAction::Continue => {}
+            FinalAction::StopGroup => self.alert("rm", 12, &[target, name]),
+            FinalAction::StopDaemon => self.alert("rm", 15, &[name]),
+            FinalAction::StopDaemonShutdown => self.alert("rm", 16, &[name]),
+            FinalAction::StopDaemonReboot => self.alert("rm", 17, &[name]),
+            FinalAction::SysrqPanic => self.alert("rm", 35, &[name]),
+            FinalAction::KeepaliveReset => self.alert("rm", 37, &[name]),
+            FinalAction::KeepalivePanic => self.alert("rm", 39, &[name]),
+        }
+        self.execute_final_action(action, self.group_of(&config.recovery.target));
+    }
+}

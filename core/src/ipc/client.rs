@@ -1,0 +1,155 @@
+//! The synchronous client the commands use: connect, greet, one request, one answer.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{ErrorCode, MAX_LINE, PROTOCOL, Request, Response};
+
+/// Why a command could not get an answer from the daemon.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// Nothing listens on the socket.
+    #[error("clppm is not running (no answer on {}); start it with 'clpcl -s'", socket.display())]
+    NotRunning {
+        /// The socket path.
+        socket: PathBuf,
+    },
+    /// The connection broke or timed out.
+    #[error("lost the connection to clppm on {}: {source}", socket.display())]
+    Io {
+        /// The socket path.
+        socket: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The daemon answered something this client cannot read.
+    #[error("clppm answered in a form this command does not understand ({message}); are clppm and the commands of the same version?")]
+    Protocol {
+        /// The decoder's message.
+        message: String,
+    },
+    /// The daemon refused or failed the request.
+    #[error("{message}")]
+    Refused {
+        /// What kind of failure.
+        code: ErrorCode,
+        /// The daemon's message.
+        message: String,
+    },
+}
+
+/// A greeted connection to the daemon.
+#[derive(Debug)]
+pub struct Client {
+    socket: PathBuf,
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+    /// The daemon's pid, from its welcome.
+    pub daemon_pid: u32,
+}
+
+impl Client {
+    /// Connects to the daemon at `socket` and exchanges the greeting.
+    pub fn connect(socket: &Path, client_name: &str) -> Result<Client, ClientError> {
+        let stream = UnixStream::connect(socket).map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound
+            | std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::PermissionDenied => ClientError::NotRunning {
+                socket: socket.to_path_buf(),
+            },
+            _ => ClientError::Io {
+                socket: socket.to_path_buf(),
+                source: error,
+            },
+        })?;
+        let io = |source| ClientError::Io {
+            socket: socket.to_path_buf(),
+            source,
+        };
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(io)?;
+        let writer = stream.try_clone().map_err(io)?;
+        let mut client = Client {
+            socket: socket.to_path_buf(),
+            reader: BufReader::new(stream),
+            writer,
+            daemon_pid: 0,
+        };
+        match client.exchange(&Request::Hello {
+            protocol: PROTOCOL,
+            client: client_name.to_string(),
+        })? {
+            Response::Welcome { pid, .. } => {
+                client.daemon_pid = pid;
+                Ok(client)
+            }
+            other => Err(ClientError::Protocol {
+                message: format!("expected a welcome, got {other:?}"),
+            }),
+        }
+    }
+
+    /// Sends one request and waits up to `timeout` (None: as long as it takes) for the answer.
+    pub fn request(
+        &mut self,
+        request: &Request,
+        timeout: Option<Duration>,
+    ) -> Result<Response, ClientError> {
+        self.reader
+            .get_ref()
+            .set_read_timeout(timeout)
+            .map_err(|source| ClientError::Io {
+                socket: self.socket.clone(),
+                source,
+            })?;
+        match self.exchange(request)? {
+            Response::Error { code, message } => Err(ClientError::Refused { code, message }),
+            response => Ok(response),
+        }
+    }
+
+    fn exchange(&mut self, request: &Request) -> Result<Response, ClientError> {
+        let io = |source| ClientError::Io {
+            socket: self.socket.clone(),
+            source,
+        };
+        let mut line = serde_json::to_vec(request).map_err(|error| ClientError::Protocol {
+            message: error.to_string(),
+        })?;
+        line.push(b'\n');
+        self.writer.write_all(&line).map_err(io)?;
+        let mut answer = Vec::new();
+        let read = (&mut self.reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut answer)
+            .map_err(|source| ClientError::Io {
+                socket: self.socket.clone(),
+                source,
+            })?;
+        if read == 0 {
+            return Err(ClientError::Io {
+                socket: self.socket.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "clppm closed the connection",
+                ),
+            });
+        }
+        serde_json::from_slice(&answer).map_err(|error| ClientError::Protocol {
+            message: error.to_string(),
+        })
+    }
+}
+
+/// Connects, sends one request, returns the answer.
+pub fn call(
+    socket: &Path,
+    client_name: &str,
+    request: &Request,
+    timeout: Option<Duration>,
+) -> Result<Response, ClientError> {
+    Client::connect(socket, client_name)?.request(request, timeout)
+}

@@ -1,0 +1,186 @@
+//! The control-socket protocol between `clppm` and every command.
+//!
+//! Newline-delimited JSON over `$CLP_ROOT/run/clppm.sock`. Every connection opens with
+//! [`Request::Hello`] / [`Response::Welcome`]; each later line is one [`Request`] answered by
+//! one [`Response`]. Failures come back as [`Response::Error`] with an [`ErrorCode`], never as
+//! a bare string. Lines longer than [`MAX_LINE`] are refused.
+
+pub mod client;
+
+use serde::{Deserialize, Serialize};
+
+use crate::alert::{AlertEvent, Level};
+use crate::status::{ClusterStatus, MonitorState};
+
+/// The protocol version; a daemon refuses clients of another version.
+pub const PROTOCOL: u32 = 1;
+/// The longest line either side accepts.
+pub const MAX_LINE: usize = 4 << 20;
+
+/// What happens after the daemon has stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterStop {
+    /// Nothing: the daemon exits.
+    Nothing,
+    /// Shut the OS down (clpdown, clpstdn).
+    Shutdown,
+    /// Reboot the OS (clpdown -r, clpstdn -r).
+    Reboot,
+}
+
+/// A request from a command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    /// The first line of every connection.
+    Hello {
+        /// The client's protocol version.
+        protocol: u32,
+        /// The client's name, for the alert log (`clpcl`).
+        client: String,
+    },
+    /// The status snapshot.
+    Status,
+    /// Stop every group in reverse order, then exit (then shut down or reboot).
+    StopDaemon {
+        /// What to do once stopped.
+        then: AfterStop,
+    },
+    /// Stop monitoring and refuse operations; resources keep running.
+    Suspend,
+    /// Undo [`Request::Suspend`].
+    Resume,
+    /// Start one group, or every group.
+    StartGroup {
+        /// The group, or all.
+        group: Option<String>,
+    },
+    /// Stop one group, or every group.
+    StopGroup {
+        /// The group, or all.
+        group: Option<String>,
+    },
+    /// Start one resource.
+    StartResource {
+        /// The resource.
+        resource: String,
+    },
+    /// Stop one resource.
+    StopResource {
+        /// The resource.
+        resource: String,
+    },
+    /// Suspend monitors (all when empty).
+    SuspendMonitors {
+        /// The monitors.
+        monitors: Vec<String>,
+    },
+    /// Resume monitors (all when empty).
+    ResumeMonitors {
+        /// The monitors.
+        monitors: Vec<String>,
+    },
+    /// Reset recovery counters (all when empty).
+    ClearCounters {
+        /// The monitors.
+        monitors: Vec<String>,
+    },
+    /// The recovery counters (all when empty).
+    Counters {
+        /// The monitors.
+        monitors: Vec<String>,
+    },
+    /// Write one message to the alert log and/or syslog (clplogcmd).
+    LogMessage {
+        /// The message.
+        message: String,
+        /// Its level.
+        level: Level,
+        /// Its event id.
+        event_id: u32,
+        /// Into the alert log.
+        alert: bool,
+        /// Into syslog.
+        syslog: bool,
+    },
+    /// The newest alert log records.
+    Alerts {
+        /// How many.
+        limit: usize,
+    },
+}
+
+impl Request {
+    /// Whether the request changes state (and so needs the peer's credentials checked).
+    pub fn is_mutating(&self) -> bool {
+        !matches!(
+            self,
+            Request::Hello { .. } | Request::Status | Request::Counters { .. } | Request::Alerts { .. }
+        )
+    }
+}
+
+/// What kind of failure an [`Response::Error`] reports; commands map it to an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request was malformed or of another protocol version.
+    Protocol,
+    /// A named group, resource or monitor does not exist.
+    NotFound,
+    /// The daemon is suspended.
+    Suspended,
+    /// The daemon is stopping.
+    Stopping,
+    /// The peer may not change state.
+    PermissionDenied,
+    /// The operation ran and failed.
+    Failed,
+}
+
+/// The daemon's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    /// The answer to [`Request::Hello`].
+    Welcome {
+        /// The daemon's protocol version.
+        protocol: u32,
+        /// The daemon's version.
+        daemon_version: String,
+        /// The daemon's pid.
+        pid: u32,
+    },
+    /// The operation succeeded.
+    Done,
+    /// The status snapshot.
+    Status(ClusterStatus),
+    /// The recovery counters.
+    Counters {
+        /// One entry per monitor.
+        monitors: Vec<MonitorState>,
+    },
+    /// Alert log records, oldest first.
+    Alerts {
+        /// The records.
+        events: Vec<AlertEvent>,
+    },
+    /// The operation failed.
+    Error {
+        /// What kind of failure.
+        code: ErrorCode,
+        /// One line: what failed and what to do.
+        message: String,
+    },
+}
+
+impl Response {
+    /// An error response.
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Response {
+        Response::Error {
+            code,
+            message: message.into(),
+        }
+    }
+}

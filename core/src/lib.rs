@@ -1,0 +1,20 @@
+//! clp-core: the whole domain of clp, an open reimplementation of CLUSTERPRO X
+//! SingleServerSafe: configuration, the store, the control protocol, the supervisor engine,
+//! monitors, alerts and OS actions. Nothing here prints to a terminal; the commands in
+//! `bins/` parse, call this crate and render.
+#![warn(missing_docs)]
+
+pub mod alert;
+pub mod config;
+pub mod daemon;
+pub mod engine;
+pub mod exit_code;
+pub mod ipc;
+pub mod logging;
+pub mod monitor;
+pub mod os_action;
+pub mod paths;
+pub mod process;
+pub mod service;
+pub mod status;
+pub mod store;

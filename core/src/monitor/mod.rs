@@ -1,0 +1,64 @@
+//! Monitor types: one file per type behind the [`Probe`] trait, found through [`registry`].
+//!
+//! The engine owns scheduling (interval, timeout, retry, timing, suspension) and the
+//! recovery ladder; a probe only answers "how is my target now?". Adding a type is one new
+//! file exporting a [`registry::MonitorSpec`] and one line in the registry.
+
+pub mod pidw;
+pub mod registry;
+pub mod userw;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use crate::process::ProcessIdentity;
+
+/// What one check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckOutcome {
+    /// The target is healthy.
+    Normal,
+    /// Something to note that is not a fault.
+    Warning {
+        /// What.
+        detail: String,
+    },
+    /// A fault.
+    Failure {
+        /// The original's numeric detail code.
+        code: u32,
+        /// The detail text.
+        detail: String,
+    },
+}
+
+/// What the engine tells a probe about one check.
+#[derive(Debug, Clone)]
+pub struct ProbeContext {
+    /// How late this check started against its schedule (the daemon's own stall).
+    pub lateness: Duration,
+    /// The check's timeout.
+    pub timeout: Duration,
+    /// The process of the monitor's target resource, when it has one.
+    pub target_process: Option<ProcessIdentity>,
+}
+
+/// The future a check returns.
+pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = CheckOutcome> + Send + 'a>>;
+
+/// One monitor type's check.
+pub trait Probe: Send {
+    /// Runs one check. The engine abandons it at the timeout (a failure), so a probe may
+    /// block on I/O without holding up any other monitor.
+    fn check(&mut self, context: ProbeContext) -> CheckFuture<'_>;
+
+    /// Whether the engine must report the exit of the target resource's process at once as a
+    /// failure of this monitor (event-driven detection), instead of waiting for a check.
+    fn watches_target_process(&self) -> bool {
+        false
+    }
+
+    /// Called when monitoring stops (daemon stop, suspend): release what the probe holds.
+    fn stop(&mut self) {}
+}

@@ -1,0 +1,133 @@
+//! The install root and every path under it.
+//!
+//! Every file clp reads or writes derives from one root: `$CLP_ROOT`, default `/opt/clp`.
+//! Nothing else in the code base joins path fragments, so tests that set `CLP_ROOT` to a
+//! temporary folder are guaranteed to write nowhere else.
+
+use std::path::{Path, PathBuf};
+
+/// The environment variable that moves the install root.
+pub const ROOT_ENV: &str = "CLP_ROOT";
+/// The install root when `CLP_ROOT` is not set.
+pub const DEFAULT_ROOT: &str = "/opt/clp";
+
+/// All paths of one installation, derived from its root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    root: PathBuf,
+}
+
+impl Paths {
+    /// The paths of the installation at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The paths of the installation named by `$CLP_ROOT` (or `/opt/clp`).
+    pub fn from_env() -> Self {
+        match std::env::var_os(ROOT_ENV) {
+            Some(root) if !root.is_empty() => Self::new(root),
+            _ => Self::new(DEFAULT_ROOT),
+        }
+    }
+
+    /// The install root itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `etc/`: the configuration folder.
+    pub fn etc_dir(&self) -> PathBuf {
+        self.root.join("etc")
+    }
+
+    /// `etc/clp.conf`: the active configuration.
+    pub fn config_file(&self) -> PathBuf {
+        self.etc_dir().join("clp.conf")
+    }
+
+    /// `etc/scripts/`: the exec resources' script folders.
+    pub fn scripts_dir(&self) -> PathBuf {
+        self.etc_dir().join("scripts")
+    }
+
+    /// `etc/scripts/<group>/<resource>/`: where one exec resource's scripts live and run.
+    pub fn resource_script_dir(&self, group: &str, resource: &str) -> PathBuf {
+        self.scripts_dir().join(group).join(resource)
+    }
+
+    /// `bin/`: installed binaries (the daemon also puts the folder of its own binary first
+    /// on a script's PATH).
+    pub fn bin_dir(&self) -> PathBuf {
+        self.root.join("bin")
+    }
+
+    /// `var/store/`: the sled store, opened by one process at a time.
+    pub fn store_dir(&self) -> PathBuf {
+        self.root.join("var").join("store")
+    }
+
+    /// `run/`: the socket and the pid file.
+    pub fn run_dir(&self) -> PathBuf {
+        self.root.join("run")
+    }
+
+    /// `run/clppm.sock`: the control socket.
+    pub fn socket(&self) -> PathBuf {
+        self.run_dir().join("clppm.sock")
+    }
+
+    /// `run/clppm.pid`: the daemon's pid file (also its single-instance lock).
+    pub fn pid_file(&self) -> PathBuf {
+        self.run_dir().join("clppm.pid")
+    }
+
+    /// `log/`: daemon logs, script logs and the text alert log.
+    pub fn log_dir(&self) -> PathBuf {
+        self.root.join("log")
+    }
+
+    /// `log/clppm.log`: the daemon's own log.
+    pub fn daemon_log(&self) -> PathBuf {
+        self.log_dir().join("clppm.log")
+    }
+
+    /// `log/alert.log`: the text alert log (rotated to `alert.log.1`).
+    pub fn alert_log(&self) -> PathBuf {
+        self.log_dir().join("alert.log")
+    }
+
+    /// `log/scripts/<group>.<resource>.log`: the output of one exec resource's scripts.
+    pub fn script_log(&self, group: &str, resource: &str) -> PathBuf {
+        self.log_dir()
+            .join("scripts")
+            .join(format!("{group}.{resource}.log"))
+    }
+
+    /// `tmp/`: work and output folder (log collection).
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_is_under_the_root() {
+        let paths = Paths::new("/tmp/x");
+        for path in [
+            paths.config_file(),
+            paths.resource_script_dir("g", "r"),
+            paths.store_dir(),
+            paths.socket(),
+            paths.pid_file(),
+            paths.alert_log(),
+            paths.script_log("g", "r"),
+            paths.tmp_dir(),
+        ] {
+            assert!(path.starts_with("/tmp/x"), "{path:?}");
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! Child processes: running exec scripts with a clean environment, their own process group
+//! and a timeout, identifying a process across daemon restarts, and waiting for the exit of
+//! a process that is not our child (pidfd).
+
+use std::fs::OpenOptions;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+use tokio::io::unix::AsyncFd;
+use tokio::process::{Child, Command};
+
+/// A process, identified so that a recycled pid is never mistaken for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessIdentity {
+    /// The pid (also its process group: scripts run as group leaders).
+    pub pid: u32,
+    /// The kernel's start time of the process (`/proc/PID/stat` field 22, clock ticks).
+    pub start_time: u64,
+}
+
+/// What `/proc/PID/stat` says: (state letter, start time).
+fn read_stat(pid: u32) -> Option<(char, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: the fields start after the last ')'.
+    let rest = &text[text.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    // `rest` starts at field 3 (state); start time is field 22.
+    let start_time = fields.nth(18)?.parse().ok()?;
+    Some((state, start_time))
+}
+
+impl ProcessIdentity {
+    /// The identity of the live process `pid`.
+    pub fn of(pid: u32) -> Option<ProcessIdentity> {
+        read_stat(pid).map(|(_, start_time)| ProcessIdentity { pid, start_time })
+    }
+
+    /// Whether this very process still runs (not exited, not a zombie, pid not recycled).
+    pub fn is_alive(&self) -> bool {
+        matches!(read_stat(self.pid), Some((state, start)) if state != 'Z' && state != 'X' && start == self.start_time)
+    }
+}
+
+/// Sends `signal` to the process group `pgid` (ignoring a group that is already gone).
+pub fn signal_group(pgid: u32, signal: Signal) {
+    let Ok(pgid) = i32::try_from(pgid) else {
+        return;
+    };
+    if pgid > 1 {
+        let _ = killpg(Pid::from_raw(pgid), signal);
+    }
+}
+
+/// Whether any process of the group `pgid` is left.
+pub fn group_exists(pgid: u32) -> bool {
+    let Ok(pgid) = i32::try_from(pgid) else {
+        return false;
+    };
+    pgid > 1 && killpg(Pid::from_raw(pgid), None).is_ok()
+}
+
+/// Waits for the exit of any process (our child or not) through a pidfd.
+pub async fn wait_for_exit(pid: u32) -> std::io::Result<()> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1; no memory is shared.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if fd < 0 {
+        let error = std::io::Error::last_os_error();
+        // ESRCH: it is already gone.
+        return if error.raw_os_error() == Some(libc::ESRCH) {
+            Ok(())
+        } else {
+            Err(error)
+        };
+    }
+    // SAFETY: the syscall returned a fresh fd that nothing else owns.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    // SAFETY: the fd is owned by `owned`, which the AsyncFd owns and closes after
+    // deregistering it.
+    let async_fd = unsafe { AsyncFd::register_with_interest(owned, tokio::io::Interest::READABLE) }
+        .map_err(|error| std::io::Error::other(error.to_string()))?;
+    let _ready = async_fd.readable().await?;
+    Ok(())
+}
+
+/// One script to run.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// The script (run directly when executable, else with `/bin/sh`).
+    pub path: PathBuf,
+    /// The folder it runs in.
+    pub dir: PathBuf,
+    /// The whole environment it gets.
+    pub env: Vec<(String, String)>,
+    /// Where its stdout and stderr go (appended).
+    pub log: PathBuf,
+}
+
+/// How a sync script ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptOutcome {
+    /// It exited with this code.
+    Exited(i32),
+    /// A signal killed it.
+    Signalled(i32),
+    /// It outlived its timeout; its process group was killed.
+    TimedOut,
+    /// It could not be started.
+    SpawnFailed(String),
+}
+
+impl ScriptOutcome {
+    /// Exit code 0.
+    pub fn success(&self) -> bool {
+        *self == ScriptOutcome::Exited(0)
+    }
+
+    /// The original's `(code : text)` detail of a failure.
+    pub fn detail(&self) -> (String, String) {
+        match self {
+            ScriptOutcome::Exited(code) => (code.to_string(), "Command was failed.".into()),
+            ScriptOutcome::Signalled(signal) => {
+                (format!("{}", 128 + signal), format!("Command was killed by signal {signal}."))
+            }
+            ScriptOutcome::TimedOut => ("99".into(), "command is timeout".into()),
+            ScriptOutcome::SpawnFailed(message) => ("1".into(), message.clone()),
+        }
+    }
+
+    fn from_status(status: ExitStatus) -> Self {
+        use std::os::unix::process::ExitStatusExt;
+        match (status.code(), status.signal()) {
+            (Some(code), _) => ScriptOutcome::Exited(code),
+            (None, Some(signal)) => ScriptOutcome::Signalled(signal),
+            (None, None) => ScriptOutcome::Exited(-1),
+        }
+    }
+}
+
+impl Script {
+    fn command(&self) -> std::io::Result<Command> {
+        if let Some(parent) = self.log.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let log = OpenOptions::new().create(true).append(true).open(&self.log)?;
+        let executable = std::fs::metadata(&self.path)
+            .map(|meta| meta.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false);
+        let mut command = if executable {
+            Command::new(&self.path)
+        } else {
+            let mut command = Command::new("/bin/sh");
+            command.arg(&self.path);
+            command
+        };
+        command
+            .current_dir(&self.dir)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone()?))
+            .stderr(Stdio::from(log))
+            .process_group(0)
+            .kill_on_drop(false);
+        Ok(command)
+    }
+
+    /// Starts the script as the leader of its own process group.
+    pub fn spawn(&self) -> std::io::Result<Child> {
+        self.command()?.spawn()
+    }
+
+    /// Runs the script to its end; past `timeout` its whole process group is killed.
+    pub async fn run(&self, timeout: Duration) -> ScriptOutcome {
+        let mut child = match self.spawn() {
+            Ok(child) => child,
+            Err(error) => {
+                return ScriptOutcome::SpawnFailed(format!("cannot run {}: {error}", self.path.display()));
+            }
+        };
+        let pgid = child.id().unwrap_or(0);
+        match tokio::time::timeout(timeout, child.wait()).await {
+            Ok(Ok(status)) => ScriptOutcome::from_status(status),
+            Ok(Err(error)) => ScriptOutcome::SpawnFailed(format!("waiting for {}: {error}", self.path.display())),
+            Err(_) => {
+                signal_group(pgid, Signal::SIGKILL);
+                let _ = child.wait().await;
+                ScriptOutcome::TimedOut
+            }
+        }
+    }
+}
+
+/// The folder of the running binary, so scripts find the clp commands first on PATH.
+pub fn own_bin_dir() -> Option<PathBuf> {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+}
+
+/// The PATH a script gets: the clp commands first, then the system's.
+pub fn script_path_var() -> String {
+    let system = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    match own_bin_dir() {
+        Some(dir) => format!("{}:{system}", dir.display()),
+        None => system.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_of_self_is_alive() {
+        let me = ProcessIdentity::of(std::process::id()).unwrap();
+        assert!(me.is_alive());
+        let recycled = ProcessIdentity { start_time: me.start_time + 1, ..me };
+        assert!(!recycled.is_alive());
+    }
+
+    #[tokio::test]
+    async fn a_hanging_script_is_killed_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hang.sh");
+        std::fs::write(&path, "sleep 30 &\necho $! > child.pid\nsleep 30\n").unwrap();
+        let script = Script {
+            path,
+            dir: dir.path().to_path_buf(),
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            log: dir.path().join("log"),
+        };
+        let outcome = script.run(Duration::from_millis(500)).await;
+        assert_eq!(outcome, ScriptOutcome::TimedOut);
+        let child: u32 = std::fs::read_to_string(dir.path().join("child.pid")).unwrap().trim().parse().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while ProcessIdentity::of(child).is_some_and(|p| p.is_alive()) {
+            assert!(std::time::Instant::now() < deadline, "child {child} survived");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

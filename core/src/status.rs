@@ -1,0 +1,202 @@
+//! The status words and the status snapshot the daemon reports and commands render.
+
+use serde::{Deserialize, Serialize};
+
+/// The daemon's own state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DaemonState {
+    /// Not running (the snapshot was built from the configuration).
+    Stopped,
+    /// Starting groups and monitors.
+    Starting,
+    /// Running.
+    Running,
+    /// Running, monitoring suspended, operations refused.
+    Suspended,
+    /// Stopping.
+    Stopping,
+}
+
+/// A group's or a server's state, with the original's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ObjectStatus {
+    /// Active.
+    Online,
+    /// Not active.
+    Offline,
+    /// Being started.
+    #[serde(rename = "Online Pending")]
+    OnlinePending,
+    /// Being stopped.
+    #[serde(rename = "Offline Pending")]
+    OfflinePending,
+    /// Failed to start.
+    #[serde(rename = "Online Failure")]
+    OnlineFailure,
+    /// Failed to stop.
+    #[serde(rename = "Offline Failure")]
+    OfflineFailure,
+    /// A group with a failed resource.
+    Error,
+    /// Not known.
+    Unknown,
+}
+
+impl ObjectStatus {
+    /// The word `clpstat` prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectStatus::Online => "Online",
+            ObjectStatus::Offline => "Offline",
+            ObjectStatus::OnlinePending => "Online Pending",
+            ObjectStatus::OfflinePending => "Offline Pending",
+            ObjectStatus::OnlineFailure => "Online Failure",
+            ObjectStatus::OfflineFailure => "Offline Failure",
+            ObjectStatus::Error => "Error",
+            ObjectStatus::Unknown => "Unknown",
+        }
+    }
+
+    /// The group map letter (`o` online, `x` offline, `e` error, `p` pending, `-` unknown).
+    pub fn letter(self) -> char {
+        match self {
+            ObjectStatus::Online => 'o',
+            ObjectStatus::Offline => 'x',
+            ObjectStatus::OnlinePending | ObjectStatus::OfflinePending => 'p',
+            ObjectStatus::OnlineFailure | ObjectStatus::OfflineFailure | ObjectStatus::Error => 'e',
+            ObjectStatus::Unknown => '-',
+        }
+    }
+}
+
+/// A monitor's state, with the original's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MonitorStatus {
+    /// Checks pass.
+    Normal,
+    /// A check warned.
+    Warning,
+    /// The failure streak passed the retry count.
+    Error,
+    /// Suspended by an operator (`clpmonctrl -s`, `clpcl --suspend`).
+    Suspend,
+    /// Not checking: the daemon is down or the target is not active.
+    Offline,
+    /// Not known yet.
+    Unknown,
+}
+
+impl MonitorStatus {
+    /// The word `clpstat` prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonitorStatus::Normal => "Normal",
+            MonitorStatus::Warning => "Warning",
+            MonitorStatus::Error => "Error",
+            MonitorStatus::Suspend => "Suspend",
+            MonitorStatus::Offline => "Offline",
+            MonitorStatus::Unknown => "Unknown",
+        }
+    }
+}
+
+/// The whole status, as `clpstat` and the web manager show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterStatus {
+    /// The cluster name.
+    pub cluster: String,
+    /// The daemon's state.
+    pub daemon: DaemonState,
+    /// The daemon's pid, when running.
+    pub pid: Option<u32>,
+    /// The one server.
+    pub server: ServerStatus,
+    /// Groups in configuration order.
+    pub groups: Vec<GroupStatus>,
+    /// Monitors in configuration order.
+    pub monitors: Vec<MonitorState>,
+}
+
+/// The server and its heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerStatus {
+    /// Its name.
+    pub name: String,
+    /// Online while the daemon runs.
+    pub status: ObjectStatus,
+    /// Free text.
+    pub comment: String,
+    /// The built-in heartbeat (`lanhb1`): the daemon's own liveness.
+    pub heartbeat: HeartbeatStatus,
+}
+
+/// The heartbeat line of `clpstat`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatStatus {
+    /// `lanhb1`.
+    pub name: String,
+    /// Normal while the daemon runs, Offline otherwise.
+    pub status: String,
+    /// `LAN Heartbeat`.
+    pub comment: String,
+}
+
+/// One group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupStatus {
+    /// Its name.
+    pub name: String,
+    /// Its state.
+    pub status: ObjectStatus,
+    /// Free text.
+    pub comment: String,
+    /// The server it is active on (`None` when offline).
+    pub current: Option<String>,
+    /// Its resources, in start order.
+    pub resources: Vec<ResourceStatus>,
+}
+
+/// One group resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceStatus {
+    /// Its name.
+    pub name: String,
+    /// Its type (`exec`).
+    pub kind: String,
+    /// Its state.
+    pub status: ObjectStatus,
+    /// Free text.
+    pub comment: String,
+    /// The process of an async exec resource, while it runs.
+    pub pid: Option<u32>,
+}
+
+/// One monitor with its recovery counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitorState {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    pub kind: String,
+    /// Its state.
+    pub status: MonitorStatus,
+    /// Free text.
+    pub comment: String,
+    /// Reactivations done since the last reset.
+    pub reactivations: u32,
+    /// The reactivation threshold.
+    pub reactivation_threshold: u32,
+    /// Failovers done (always 0 on a single server).
+    pub failovers: u32,
+    /// The failover threshold as configured.
+    pub failover_threshold: u32,
+    /// Whether the final action has run since the last reset.
+    pub final_action_done: bool,
+    /// The final action.
+    pub final_action: String,
+    /// The recovery target's name.
+    pub recovery_target: String,
+    /// The last check's detail when it failed.
+    pub last_detail: Option<String>,
+}

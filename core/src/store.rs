@@ -1,0 +1,252 @@
+//! The sled store: the only file that names sled.
+//!
+//! One process at a time may open it (sled takes an exclusive lock): `clppm` while it runs,
+//! otherwise a command, briefly. Every write that the daemon acknowledges is flushed
+//! before the call returns, so it survives `kill -9`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::alert::AlertEvent;
+
+/// Why the store could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process (normally clppm) holds the store.
+    #[error("the store {} is in use by another process (is clppm running? then ask it)", path.display())]
+    Locked {
+        /// The store folder.
+        path: PathBuf,
+    },
+    /// sled failed.
+    #[error("store {}: {message}", path.display())]
+    Backend {
+        /// The store folder.
+        path: PathBuf,
+        /// What sled said.
+        message: String,
+    },
+    /// A record could not be decoded.
+    #[error("store {}: record {key} in {tree} is corrupt: {message}", path.display())]
+    Corrupt {
+        /// The store folder.
+        path: PathBuf,
+        /// The tree.
+        tree: &'static str,
+        /// The key.
+        key: String,
+        /// The decoder's message.
+        message: String,
+    },
+}
+
+const ALERTS: &str = "alerts";
+const MONITORS: &str = "monitors";
+const RESOURCES: &str = "resources";
+const META: &str = "meta";
+
+/// The open store.
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    db: sled::Db,
+    alerts: sled::Tree,
+    monitors: sled::Tree,
+    resources: sled::Tree,
+    meta: sled::Tree,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating) the store at `path`; fails at once when another process holds it.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(path).map_err(|error| StoreError::Backend {
+            path: path.to_path_buf(),
+            message: format!("cannot create the folder: {error}"),
+        })?;
+        let db = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|error| classify(path, error))?;
+        let tree = |name: &str| db.open_tree(name).map_err(|error| classify(path, error));
+        Ok(Store {
+            alerts: tree(ALERTS)?,
+            monitors: tree(MONITORS)?,
+            resources: tree(RESOURCES)?,
+            meta: tree(META)?,
+            path: path.to_path_buf(),
+            db,
+        })
+    }
+
+    fn backend(&self, error: sled::Error) -> StoreError {
+        classify(&self.path, error)
+    }
+
+    /// Makes every write so far durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(|e| self.backend(e))
+    }
+
+    fn put<T: Serialize>(&self, tree: &sled::Tree, key: &str, value: &T) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(value).map_err(|error| StoreError::Backend {
+            path: self.path.clone(),
+            message: format!("cannot encode {key}: {error}"),
+        })?;
+        tree.insert(key.as_bytes(), bytes)
+            .map_err(|e| self.backend(e))?;
+        self.flush()
+    }
+
+    fn get<T: DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        name: &'static str,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let Some(bytes) = tree.get(key.as_bytes()).map_err(|e| self.backend(e))? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|error| StoreError::Corrupt {
+                path: self.path.clone(),
+                tree: name,
+                key: key.to_string(),
+                message: error.to_string(),
+            })
+    }
+
+    fn remove(&self, tree: &sled::Tree, key: &str) -> Result<(), StoreError> {
+        tree.remove(key.as_bytes()).map_err(|e| self.backend(e))?;
+        self.flush()
+    }
+
+    /// Appends an alert, dropping the oldest beyond `max_records`; returns its sequence number.
+    pub fn append_alert(&self, event: &AlertEvent, max_records: u64) -> Result<u64, StoreError> {
+        let seq = self
+            .alerts
+            .last()
+            .map_err(|e| self.backend(e))?
+            .and_then(|(key, _)| key.as_ref().try_into().ok().map(u64::from_be_bytes))
+            .map_or(1, |last| last + 1);
+        let mut event = event.clone();
+        event.seq = seq;
+        let bytes = serde_json::to_vec(&event).map_err(|error| StoreError::Backend {
+            path: self.path.clone(),
+            message: format!("cannot encode an alert: {error}"),
+        })?;
+        self.alerts
+            .insert(seq.to_be_bytes(), bytes)
+            .map_err(|e| self.backend(e))?;
+        while self.alerts.len() as u64 > max_records {
+            if self.alerts.pop_min().map_err(|e| self.backend(e))?.is_none() {
+                break;
+            }
+        }
+        self.flush()?;
+        Ok(seq)
+    }
+
+    /// The newest `limit` alerts, oldest first.
+    pub fn alerts(&self, limit: usize) -> Result<Vec<AlertEvent>, StoreError> {
+        let mut events = Vec::new();
+        for item in self.alerts.iter().rev().take(limit) {
+            let (key, bytes) = item.map_err(|e| self.backend(e))?;
+            let event = serde_json::from_slice(&bytes).map_err(|error| StoreError::Corrupt {
+                path: self.path.clone(),
+                tree: ALERTS,
+                key: format!("{key:?}"),
+                message: error.to_string(),
+            })?;
+            events.push(event);
+        }
+        events.reverse();
+        Ok(events)
+    }
+
+    /// Saves a monitor's recovery counters.
+    pub fn put_monitor<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StoreError> {
+        self.put(&self.monitors, name, value)
+    }
+
+    /// Loads a monitor's recovery counters.
+    pub fn monitor<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, StoreError> {
+        self.get(&self.monitors, MONITORS, name)
+    }
+
+    /// Saves what the daemon knows of a running resource.
+    pub fn put_resource<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StoreError> {
+        self.put(&self.resources, name, value)
+    }
+
+    /// Loads what the daemon knew of a resource.
+    pub fn resource<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, StoreError> {
+        self.get(&self.resources, RESOURCES, name)
+    }
+
+    /// Forgets a resource (it is stopped).
+    pub fn remove_resource(&self, name: &str) -> Result<(), StoreError> {
+        self.remove(&self.resources, name)
+    }
+
+    /// Saves a daemon-wide fact.
+    pub fn put_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
+        self.put(&self.meta, key, value)
+    }
+
+    /// Loads a daemon-wide fact.
+    pub fn meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        self.get(&self.meta, META, key)
+    }
+}
+
+fn classify(path: &Path, error: sled::Error) -> StoreError {
+    match &error {
+        // sled wraps the flock failure in an error of its own kind: match its words too.
+        sled::Error::Io(io)
+            if io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().contains("could not acquire lock") =>
+        {
+            StoreError::Locked {
+                path: path.to_path_buf(),
+            }
+        }
+        _ => StoreError::Backend {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::Level;
+
+    #[test]
+    fn alerts_are_bounded_and_ordered() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for i in 0..5 {
+            let event = AlertEvent::custom("s", "logcmd", 1, Level::Info, &format!("m{i}"));
+            store.append_alert(&event, 3).unwrap();
+        }
+        let messages: Vec<String> = store.alerts(10).unwrap().into_iter().map(|e| e.message).collect();
+        assert_eq!(messages, ["m2", "m3", "m4"]);
+    }
+
+    #[test]
+    fn a_second_open_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Store::open(dir.path()).unwrap();
+        let second = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(second, StoreError::Locked { .. }), "{second}");
+    }
+}
