@@ -45,7 +45,9 @@ impl From<ClientError> for CliError {
                 ErrorCode::PermissionDenied => exit_code::NOT_ROOT,
                 ErrorCode::Stopping | ErrorCode::Failed => exit_code::OTHER,
             },
-            ClientError::Io { source, .. } if source.kind() == std::io::ErrorKind::WouldBlock => exit_code::TIMEOUT,
+            ClientError::Io { source, .. } if source.kind() == std::io::ErrorKind::WouldBlock => {
+                exit_code::TIMEOUT
+            }
             ClientError::Io { .. } | ClientError::Protocol { .. } => exit_code::OTHER,
         };
         CliError::new(code, error.to_string())
@@ -69,7 +71,11 @@ pub fn parse<T: Parser>(args: Vec<OsString>, out: &mut dyn Write) -> Result<Opti
             }
             _ => {
                 let text = error.render().to_string();
-                let first = text.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
+                let first = text
+                    .lines()
+                    .next()
+                    .unwrap_or("bad arguments")
+                    .trim_start_matches("error: ");
                 Err(CliError::new(
                     exit_code::BAD_OPTION,
                     format!("{first} (see --help)"),

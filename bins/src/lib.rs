@@ -7,10 +7,10 @@ pub mod render;
 
 pub mod clpcl;
 pub mod clpdown;
+pub mod clpgrp;
 pub mod clplogcmd;
 pub mod clpmonctrl;
 pub mod clppm;
 pub mod clprsc;
-pub mod clpgrp;
 pub mod clpstat;
 pub mod clpstdn;

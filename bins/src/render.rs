@@ -13,7 +13,13 @@ const RULE: usize = 69;
 /// original centres it.
 pub fn header(title: &str) -> String {
     let inner = format!("  {title}  ");
-    let left = (RULE - inner.len()) / 2;
+    // The original's rules are hand-drawn, not centred by a formula: keep its offsets.
+    let left = match title {
+        "CLUSTER STATUS" => 24,
+        "GROUPMAP INFORMATION" => 22,
+        "CLUSTER INFORMATION" => 23,
+        _ => (RULE - inner.len()) / 2,
+    };
     let right = RULE - inner.len() - left;
     format!(" {}{inner}{}", "=".repeat(left), "=".repeat(right))
 }
@@ -25,7 +31,11 @@ pub fn footer() -> String {
 
 /// A name in a field of `width`: cut to `width - 1`, then a space, then `fill` to the end.
 fn field(name: &str, width: usize, fill: char, cut: bool) -> String {
-    let name: String = if cut { name.chars().take(width - 1).collect() } else { name.to_string() };
+    let name: String = if cut {
+        name.chars().take(width - 1).collect()
+    } else {
+        name.to_string()
+    };
     let used = name.chars().count() + 1;
     if used >= width {
         return format!("{name} ");
@@ -136,7 +146,12 @@ pub fn monitor_map(status: &ClusterStatus) -> String {
     let _ = writeln!(text, "   *server0 : {}", status.server.name);
     for (index, monitor) in status.monitors.iter().enumerate() {
         let _ = writeln!(text);
-        let _ = writeln!(text, "  Monitor{index} [{} : {}]", monitor.name, monitor.status.as_str());
+        let _ = writeln!(
+            text,
+            "  Monitor{index} [{} : {}]",
+            monitor.name,
+            monitor.status.as_str()
+        );
         let _ = writeln!(text, "  {}", "-".repeat(RULE - 1));
         let _ = writeln!(
             text,
@@ -160,7 +175,11 @@ fn item(text: &mut String, indent: usize, label: &str, value: &str) {
 
 fn secs(duration: std::time::Duration) -> String {
     let secs = duration.as_secs_f64();
-    if secs.fract() == 0.0 { format!("{secs:.0}") } else { format!("{secs}") }
+    if secs.fract() == 0.0 {
+        format!("{secs:.0}")
+    } else {
+        format!("{secs}")
+    }
 }
 
 fn on_off(value: bool) -> &'static str {
@@ -187,7 +206,12 @@ pub enum InfoScope {
 }
 
 /// `clpstat -i` and `--cl/--sv/--hb/--grp/--rsc/--mon [NAME]` with optional `--detail`.
-pub fn configuration(config: &Config, scope: InfoScope, name: Option<&str>, detail: bool) -> String {
+pub fn configuration(
+    config: &Config,
+    scope: InfoScope,
+    name: Option<&str>,
+    detail: bool,
+) -> String {
     let show = |wanted: InfoScope| scope == InfoScope::All || scope == wanted;
     let named = |object: &str| name.is_none_or(|n| n == object);
     let mut text = String::new();
@@ -197,7 +221,12 @@ pub fn configuration(config: &Config, scope: InfoScope, name: Option<&str>, deta
         item(&mut text, 4, "Comment", &config.cluster.comment);
         if detail {
             item(&mut text, 4, "Language", &config.cluster.language);
-            item(&mut text, 4, "Max Alert Records", &config.alert.max_records.to_string());
+            item(
+                &mut text,
+                4,
+                "Max Alert Records",
+                &config.alert.max_records.to_string(),
+            );
             item(&mut text, 4, "Alert To Syslog", on_off(config.alert.syslog));
             item(
                 &mut text,
@@ -205,10 +234,30 @@ pub fn configuration(config: &Config, scope: InfoScope, name: Option<&str>, deta
                 "Disable Recovery Action Caused By Monitor Error",
                 on_off(config.cluster.disable_monitor_recovery),
             );
-            item(&mut text, 4, "Shutdown Command", &config.os_actions.shutdown.join(" "));
-            item(&mut text, 4, "Reboot Command", &config.os_actions.reboot.join(" "));
-            item(&mut text, 4, "Sysrq Trigger", &config.os_actions.sysrq_trigger.display().to_string());
-            item(&mut text, 4, "Watchdog Device", &config.os_actions.watchdog_device.display().to_string());
+            item(
+                &mut text,
+                4,
+                "Shutdown Command",
+                &config.os_actions.shutdown.join(" "),
+            );
+            item(
+                &mut text,
+                4,
+                "Reboot Command",
+                &config.os_actions.reboot.join(" "),
+            );
+            item(
+                &mut text,
+                4,
+                "Sysrq Trigger",
+                &config.os_actions.sysrq_trigger.display().to_string(),
+            );
+            item(
+                &mut text,
+                4,
+                "Watchdog Device",
+                &config.os_actions.watchdog_device.display().to_string(),
+            );
         }
     }
     if show(InfoScope::Server) && named(&config.cluster.name) {
@@ -228,13 +277,21 @@ pub fn configuration(config: &Config, scope: InfoScope, name: Option<&str>, deta
             item(&mut text, 4, "Type", "failover");
             item(&mut text, 4, "Comment", &group.comment);
             if detail {
-                item(&mut text, 4, "Startup Attribute", if group.auto_start { "Auto Startup" } else { "Manual Startup" });
+                item(
+                    &mut text,
+                    4,
+                    "Startup Attribute",
+                    if group.auto_start {
+                        "Auto Startup"
+                    } else {
+                        "Manual Startup"
+                    },
+                );
             }
         }
         for (position, resource) in group.resources.iter().enumerate() {
-            let selected = (scope == InfoScope::All && group_selected)
-                || (scope == InfoScope::Group && group_selected)
-                || (scope == InfoScope::Resource && named(&resource.name));
+            let selected =
+                group_selected || (scope == InfoScope::Resource && named(&resource.name));
             if !selected {
                 continue;
             }
@@ -242,45 +299,138 @@ pub fn configuration(config: &Config, scope: InfoScope, name: Option<&str>, deta
             item(&mut text, 6, "Type", &resource.kind);
             item(&mut text, 6, "Comment", &resource.comment);
             if detail {
-                item(&mut text, 6, "Start Script", &resource.start.display().to_string());
+                item(
+                    &mut text,
+                    6,
+                    "Start Script",
+                    &resource.start.display().to_string(),
+                );
                 item(
                     &mut text,
                     6,
                     "Stop Script",
-                    &resource.stop.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                    &resource
+                        .stop
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
                 );
-                item(&mut text, 6, "Start Type", if resource.mode == clp_core::config::ExecMode::Async { "Asynchronous" } else { "Synchronous" });
-                item(&mut text, 6, "Start Script Timeout (sec)", &secs(resource.timeout));
-                item(&mut text, 6, "Stop Script Timeout (sec)", &secs(resource.stop_timeout));
+                item(
+                    &mut text,
+                    6,
+                    "Start Type",
+                    if resource.mode == clp_core::config::ExecMode::Async {
+                        "Asynchronous"
+                    } else {
+                        "Synchronous"
+                    },
+                );
+                item(
+                    &mut text,
+                    6,
+                    "Start Script Timeout (sec)",
+                    &secs(resource.timeout),
+                );
+                item(
+                    &mut text,
+                    6,
+                    "Stop Script Timeout (sec)",
+                    &secs(resource.stop_timeout),
+                );
                 item(&mut text, 6, "Dependency", &resource.depends_on.join(", "));
-                item(&mut text, 6, "Retry Count at Activation Failure", &resource.activation.retry.to_string());
-                item(&mut text, 6, "Failover Threshold", &resource.activation.failover_threshold.to_string());
-                item(&mut text, 6, "Final Action at Activation Failure", resource.activation.final_action.label());
-                item(&mut text, 6, "Retry Count at Deactivation Failure", &resource.deactivation.retry.to_string());
-                item(&mut text, 6, "Final Action at Deactivation Failure", resource.deactivation.final_action.label());
+                item(
+                    &mut text,
+                    6,
+                    "Retry Count at Activation Failure",
+                    &resource.activation.retry.to_string(),
+                );
+                item(
+                    &mut text,
+                    6,
+                    "Failover Threshold",
+                    &resource.activation.failover_threshold.to_string(),
+                );
+                item(
+                    &mut text,
+                    6,
+                    "Final Action at Activation Failure",
+                    resource.activation.final_action.label(),
+                );
+                item(
+                    &mut text,
+                    6,
+                    "Retry Count at Deactivation Failure",
+                    &resource.deactivation.retry.to_string(),
+                );
+                item(
+                    &mut text,
+                    6,
+                    "Final Action at Deactivation Failure",
+                    resource.deactivation.final_action.label(),
+                );
             }
         }
     }
     if show(InfoScope::Monitor) {
-        for (index, monitor) in config.monitors.iter().enumerate().filter(|(_, m)| named(&m.name)) {
+        for (index, monitor) in config
+            .monitors
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| named(&m.name))
+        {
             let _ = writeln!(text, "  [Monitor{index} : {}]", monitor.name);
             item(&mut text, 4, "Type", &monitor.kind);
             item(&mut text, 4, "Comment", &monitor.comment);
             if detail {
-                item(&mut text, 4, "Monitor Timing", match monitor.timing {
-                    clp_core::config::Timing::Always => "Always",
-                    clp_core::config::Timing::Active => "Active",
-                });
-                item(&mut text, 4, "Target Resource", monitor.target.as_deref().unwrap_or(""));
+                item(
+                    &mut text,
+                    4,
+                    "Monitor Timing",
+                    match monitor.timing {
+                        clp_core::config::Timing::Always => "Always",
+                        clp_core::config::Timing::Active => "Active",
+                    },
+                );
+                item(
+                    &mut text,
+                    4,
+                    "Target Resource",
+                    monitor.target.as_deref().unwrap_or(""),
+                );
                 item(&mut text, 4, "Interval (sec)", &secs(monitor.interval));
                 item(&mut text, 4, "Timeout (sec)", &secs(monitor.timeout));
                 item(&mut text, 4, "Retry Count", &monitor.retry.to_string());
-                item(&mut text, 4, "Wait Time to Start Monitoring (sec)", &secs(monitor.wait_before_start));
+                item(
+                    &mut text,
+                    4,
+                    "Wait Time to Start Monitoring (sec)",
+                    &secs(monitor.wait_before_start),
+                );
                 item(&mut text, 4, "Nice Value", &monitor.nice.to_string());
-                item(&mut text, 4, "Recovery Target", monitor.recovery.target.display_name());
-                item(&mut text, 4, "Reactivation Threshold", &monitor.recovery.reactivation_threshold.to_string());
-                item(&mut text, 4, "Failover Threshold", &monitor.recovery.failover_threshold.to_string());
-                item(&mut text, 4, "Final Action", monitor.recovery.final_action.label());
+                item(
+                    &mut text,
+                    4,
+                    "Recovery Target",
+                    monitor.recovery.target.display_name(),
+                );
+                item(
+                    &mut text,
+                    4,
+                    "Reactivation Threshold",
+                    &monitor.recovery.reactivation_threshold.to_string(),
+                );
+                item(
+                    &mut text,
+                    4,
+                    "Failover Threshold",
+                    &monitor.recovery.failover_threshold.to_string(),
+                );
+                item(
+                    &mut text,
+                    4,
+                    "Final Action",
+                    monitor.recovery.final_action.label(),
+                );
                 for (key, value) in &monitor.parameters {
                     let value = match value {
                         toml::Value::String(s) => s.clone(),
@@ -309,7 +459,10 @@ pub fn counters(monitors: &[MonitorState]) -> String {
             &mut text,
             4,
             "Reactivation Count",
-            &format!("{} / {}", monitor.reactivations, monitor.reactivation_threshold),
+            &format!(
+                "{} / {}",
+                monitor.reactivations, monitor.reactivation_threshold
+            ),
         );
         item(
             &mut text,
@@ -321,7 +474,11 @@ pub fn counters(monitors: &[MonitorState]) -> String {
             &mut text,
             4,
             "Final Action Count",
-            &format!("{} / 1 ({})", u8::from(monitor.final_action_done), monitor.final_action),
+            &format!(
+                "{} / 1 ({})",
+                u8::from(monitor.final_action_done),
+                monitor.final_action
+            ),
         );
     }
     let _ = writeln!(text, "{}", footer());
@@ -334,15 +491,28 @@ mod tests {
 
     #[test]
     fn rules_are_69_wide_after_the_leading_space() {
-        assert_eq!(header("CLUSTER STATUS"), " ========================  CLUSTER STATUS  ===========================");
+        assert_eq!(
+            header("CLUSTER STATUS"),
+            " ========================  CLUSTER STATUS  ==========================="
+        );
         assert_eq!(footer().len(), 70);
-        assert_eq!(header("GROUPMAP INFORMATION"), " ======================  GROUPMAP INFORMATION  =======================");
+        assert_eq!(
+            header("CLUSTER INFORMATION"),
+            " =======================  CLUSTER INFORMATION  ======================="
+        );
+        assert_eq!(
+            header("GROUPMAP INFORMATION"),
+            " ======================  GROUPMAP INFORMATION  ======================="
+        );
     }
 
     #[test]
     fn names_are_cut_at_16_and_dot_filled() {
         assert_eq!(field("zabi", 17, '.', true), "zabi ............");
-        assert_eq!(field("container-recovery", 17, '.', true), "container-recove ");
+        assert_eq!(
+            field("container-recovery", 17, '.', true),
+            "container-recove "
+        );
         assert_eq!(field("mariadb-sss-0", 17, '.', true), "mariadb-sss-0 ...");
         assert_eq!(field("current", 15, ' ', true), "current        ");
     }

@@ -253,11 +253,7 @@ pub fn send_to_syslog(event: &AlertEvent) {
     // the format string is a constant "%s", so the message cannot inject conversions.
     unsafe {
         libc::openlog(IDENT.as_ptr(), libc::LOG_PID, libc::LOG_DAEMON);
-        libc::syslog(
-            event.level.syslog_priority(),
-            c"%s".as_ptr(),
-            line.as_ptr(),
-        );
+        libc::syslog(event.level.syslog_priority(), c"%s".as_ptr(), line.as_ptr());
     }
 }
 
@@ -291,14 +287,18 @@ mod tests {
 
     #[test]
     fn messages_are_the_originals() {
-        let event = AlertEvent::from_catalogue("zabi", "rm", 9, &["pidw", "11", "Process did not exist."]);
+        let event =
+            AlertEvent::from_catalogue("zabi", "rm", 9, &["pidw", "11", "Process did not exist."]);
         assert_eq!(event.level, Level::Error);
         assert_eq!(
             event.message,
             "Detected an error in monitoring pidw. (11 : Process did not exist.)"
         );
         let event = AlertEvent::from_catalogue("zabi", "cl", 4, &["zabi", "clpcl"]);
-        assert_eq!(event.message, "There was a request to resume zabi from the clpcl.");
+        assert_eq!(
+            event.message,
+            "There was a request to resume zabi from the clpcl."
+        );
         let event = AlertEvent::from_catalogue("zabi", "pm", 1, &[]);
         assert_eq!(event.message, "Starting the cluster daemon...");
         assert_eq!(event.level, Level::Info);

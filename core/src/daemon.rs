@@ -47,7 +47,10 @@ pub enum DaemonError {
     },
 }
 
-fn io_error(what: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> DaemonError {
+fn io_error(
+    what: &'static str,
+    path: &std::path::Path,
+) -> impl FnOnce(std::io::Error) -> DaemonError {
     let path = path.display().to_string();
     move |source| DaemonError::Io { what, path, source }
 }
@@ -63,7 +66,8 @@ impl PidLock {
     /// Takes the lock and writes our pid, or says who holds it.
     pub fn acquire(paths: &Paths) -> Result<PidLock, DaemonError> {
         let path = paths.pid_file();
-        std::fs::create_dir_all(paths.run_dir()).map_err(io_error("cannot create", &paths.run_dir()))?;
+        std::fs::create_dir_all(paths.run_dir())
+            .map_err(io_error("cannot create", &paths.run_dir()))?;
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -74,10 +78,17 @@ impl PidLock {
         // SAFETY: flock on a valid fd owned by `file`.
         let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
         if !locked {
-            let pid = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
+            let pid = std::fs::read_to_string(&path)
+                .unwrap_or_default()
+                .trim()
+                .to_string();
             return Err(DaemonError::AlreadyRunning {
                 root: paths.root().display().to_string(),
-                pid: if pid.is_empty() { "unknown".into() } else { pid },
+                pid: if pid.is_empty() {
+                    "unknown".into()
+                } else {
+                    pid
+                },
             });
         }
         file.set_len(0).map_err(io_error("cannot write", &path))?;
@@ -108,12 +119,16 @@ pub fn prepare(paths: &Paths) -> Result<Prepared, DaemonError> {
     for dir in [paths.log_dir(), paths.run_dir(), paths.etc_dir()] {
         std::fs::create_dir_all(&dir).map_err(io_error("cannot create", &dir))?;
     }
+    // The daemon works from its root: relative paths in OS-action commands resolve there,
+    // and it never holds the caller's folder busy.
+    std::env::set_current_dir(paths.root()).map_err(io_error("cannot enter", paths.root()))?;
     let lock = PidLock::acquire(paths)?;
     let store = Store::open(&paths.store_dir())?;
     let socket = paths.socket();
     if socket.exists() {
         // The lock is ours, so whatever socket is left is stale.
-        std::fs::remove_file(&socket).map_err(io_error("cannot remove the stale socket", &socket))?;
+        std::fs::remove_file(&socket)
+            .map_err(io_error("cannot remove the stale socket", &socket))?;
     }
     let listener = UnixListener::bind(&socket).map_err(io_error("cannot listen on", &socket))?;
     std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
@@ -142,7 +157,10 @@ impl Prepared {
         engine.start(requested_by.as_deref());
         let signals = Arc::clone(&engine);
         tokio::spawn(async move {
-            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
                 tracing::error!("cannot install the signal handlers");
                 return;
             };
@@ -181,7 +199,10 @@ async fn serve(listener: UnixListener, engine: Arc<Engine>) {
     }
 }
 
-async fn write_response(writer: &mut tokio::net::unix::OwnedWriteHalf, response: &Response) -> std::io::Result<()> {
+async fn write_response(
+    writer: &mut tokio::net::unix::OwnedWriteHalf,
+    response: &Response,
+) -> std::io::Result<()> {
     let mut line = serde_json::to_vec(response).map_err(std::io::Error::other)?;
     line.push(b'\n');
     writer.write_all(&line).await
@@ -196,28 +217,45 @@ async fn serve_connection(stream: UnixStream, engine: Arc<Engine>) -> std::io::R
     let mut line = Vec::new();
     loop {
         line.clear();
-        let read = (&mut reader).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line).await?;
+        let read = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .await?;
         if read == 0 {
             return Ok(());
         }
         if line.len() > MAX_LINE {
-            let response = Response::error(ErrorCode::Protocol, format!("request longer than {MAX_LINE} bytes"));
+            let response = Response::error(
+                ErrorCode::Protocol,
+                format!("request longer than {MAX_LINE} bytes"),
+            );
             return write_response(&mut writer, &response).await;
         }
         let request: Request = match serde_json::from_slice(&line) {
             Ok(request) => request,
             Err(error) => {
-                let response = Response::error(ErrorCode::Protocol, format!("cannot read the request: {error}"));
+                let response = Response::error(
+                    ErrorCode::Protocol,
+                    format!("cannot read the request: {error}"),
+                );
                 write_response(&mut writer, &response).await?;
                 continue;
             }
         };
         let response = match (&client, request) {
-            (_, Request::Hello { protocol, client: name }) => {
+            (
+                _,
+                Request::Hello {
+                    protocol,
+                    client: name,
+                },
+            ) => {
                 if protocol != PROTOCOL {
                     Response::error(
                         ErrorCode::Protocol,
-                        format!("clppm speaks protocol {PROTOCOL}, the command {protocol}; use commands of the same version"),
+                        format!(
+                            "clppm speaks protocol {PROTOCOL}, the command {protocol}; use commands of the same version"
+                        ),
                     )
                 } else {
                     client = Some(name);
@@ -274,7 +312,13 @@ async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Respons
             alert,
             syslog,
         } => {
-            let event = crate::alert::AlertEvent::custom(&engine.config().cluster.name, "logcmd", event_id, level, &message);
+            let event = crate::alert::AlertEvent::custom(
+                &engine.config().cluster.name,
+                "logcmd",
+                event_id,
+                level,
+                &message,
+            );
             engine.log_message(event, alert, syslog);
             Response::Done
         }

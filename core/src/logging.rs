@@ -22,9 +22,13 @@ pub fn init_daemon_logging(paths: &Paths, also_stderr: bool) -> std::io::Result<
     }
     let file = OpenOptions::new().create(true).append(true).open(&path)?;
     let filter = EnvFilter::try_from_env("CLP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false);
     let result = if also_stderr {
-        builder.with_writer(Mutex::new(file).and(std::io::stderr)).try_init()
+        builder
+            .with_writer(Mutex::new(file).and(std::io::stderr))
+            .try_init()
     } else {
         builder.with_writer(Mutex::new(file)).try_init()
     };

@@ -75,12 +75,20 @@ impl OsActions {
 
     /// Shuts the OS down.
     pub fn shutdown(&self) -> Result<(), OsActionError> {
-        self.run("shutdown", &self.config.shutdown, &OsActionsConfig::real_defaults().shutdown)
+        self.run(
+            "shutdown",
+            &self.config.shutdown,
+            &OsActionsConfig::real_defaults().shutdown,
+        )
     }
 
     /// Reboots the OS.
     pub fn reboot(&self) -> Result<(), OsActionError> {
-        self.run("reboot", &self.config.reboot, &OsActionsConfig::real_defaults().reboot)
+        self.run(
+            "reboot",
+            &self.config.reboot,
+            &OsActionsConfig::real_defaults().reboot,
+        )
     }
 
     /// Panics the kernel (sysrq `c`).
@@ -128,14 +136,15 @@ impl OsActions {
                 message: "empty command".into(),
             });
         };
-        let status = Command::new(program)
-            .args(args)
-            .status()
-            .map_err(|error| OsActionError::Command {
-                what,
-                command: line.clone(),
-                message: error.to_string(),
-            })?;
+        let status =
+            Command::new(program)
+                .args(args)
+                .status()
+                .map_err(|error| OsActionError::Command {
+                    what,
+                    command: line.clone(),
+                    message: error.to_string(),
+                })?;
         if status.success() {
             Ok(())
         } else {
@@ -178,11 +187,26 @@ mod tests {
     #[test]
     fn the_lock_refuses_the_real_defaults() {
         let actions = OsActions::new(OsActionsConfig::real_defaults(), true);
-        assert!(matches!(actions.shutdown(), Err(OsActionError::Forbidden { .. })));
-        assert!(matches!(actions.reboot(), Err(OsActionError::Forbidden { .. })));
-        assert!(matches!(actions.sysrq_panic(), Err(OsActionError::Forbidden { .. })));
-        assert!(matches!(actions.keepalive_reset(), Err(OsActionError::Forbidden { .. })));
-        assert!(matches!(actions.watchdog_device(), Err(OsActionError::Forbidden { .. })));
+        assert!(matches!(
+            actions.shutdown(),
+            Err(OsActionError::Forbidden { .. })
+        ));
+        assert!(matches!(
+            actions.reboot(),
+            Err(OsActionError::Forbidden { .. })
+        ));
+        assert!(matches!(
+            actions.sysrq_panic(),
+            Err(OsActionError::Forbidden { .. })
+        ));
+        assert!(matches!(
+            actions.keepalive_reset(),
+            Err(OsActionError::Forbidden { .. })
+        ));
+        assert!(matches!(
+            actions.watchdog_device(),
+            Err(OsActionError::Forbidden { .. })
+        ));
     }
 
     #[test]
@@ -191,8 +215,16 @@ mod tests {
         let record = dir.path().join("record");
         let trigger = dir.path().join("sysrq");
         let config = OsActionsConfig {
-            shutdown: vec!["/bin/sh".into(), "-c".into(), format!("echo shutdown >> {}", record.display())],
-            reboot: vec!["/bin/sh".into(), "-c".into(), format!("echo reboot >> {}", record.display())],
+            shutdown: vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                format!("echo shutdown >> {}", record.display()),
+            ],
+            reboot: vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                format!("echo reboot >> {}", record.display()),
+            ],
             sysrq_trigger: trigger.clone(),
             watchdog_device: dir.path().join("watchdog"),
         };
@@ -201,7 +233,10 @@ mod tests {
         actions.reboot().unwrap();
         actions.sysrq_panic().unwrap();
         actions.keepalive_reset().unwrap();
-        assert_eq!(std::fs::read_to_string(record).unwrap(), "shutdown\nreboot\n");
+        assert_eq!(
+            std::fs::read_to_string(record).unwrap(),
+            "shutdown\nreboot\n"
+        );
         assert_eq!(std::fs::read_to_string(trigger).unwrap(), "cb");
     }
 }

@@ -26,7 +26,11 @@ impl Paths {
     /// The paths of the installation named by `$CLP_ROOT` (or `/opt/clp`).
     pub fn from_env() -> Self {
         match std::env::var_os(ROOT_ENV) {
-            Some(root) if !root.is_empty() => Self::new(root),
+            // A relative root is made absolute once, so the daemon may change its folder.
+            Some(root) if !root.is_empty() => match std::path::absolute(&root) {
+                Ok(absolute) => Self::new(absolute),
+                Err(_) => Self::new(root),
+            },
             _ => Self::new(DEFAULT_ROOT),
         }
     }

@@ -125,9 +125,10 @@ impl ScriptOutcome {
     pub fn detail(&self) -> (String, String) {
         match self {
             ScriptOutcome::Exited(code) => (code.to_string(), "Command was failed.".into()),
-            ScriptOutcome::Signalled(signal) => {
-                (format!("{}", 128 + signal), format!("Command was killed by signal {signal}."))
-            }
+            ScriptOutcome::Signalled(signal) => (
+                format!("{}", 128 + signal),
+                format!("Command was killed by signal {signal}."),
+            ),
             ScriptOutcome::TimedOut => ("99".into(), "command is timeout".into()),
             ScriptOutcome::SpawnFailed(message) => ("1".into(), message.clone()),
         }
@@ -148,7 +149,10 @@ impl Script {
         if let Some(parent) = self.log.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let log = OpenOptions::new().create(true).append(true).open(&self.log)?;
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)?;
         let executable = std::fs::metadata(&self.path)
             .map(|meta| meta.permissions().mode() & 0o111 != 0)
             .unwrap_or(false);
@@ -181,13 +185,18 @@ impl Script {
         let mut child = match self.spawn() {
             Ok(child) => child,
             Err(error) => {
-                return ScriptOutcome::SpawnFailed(format!("cannot run {}: {error}", self.path.display()));
+                return ScriptOutcome::SpawnFailed(format!(
+                    "cannot run {}: {error}",
+                    self.path.display()
+                ));
             }
         };
         let pgid = child.id().unwrap_or(0);
         match tokio::time::timeout(timeout, child.wait()).await {
             Ok(Ok(status)) => ScriptOutcome::from_status(status),
-            Ok(Err(error)) => ScriptOutcome::SpawnFailed(format!("waiting for {}: {error}", self.path.display())),
+            Ok(Err(error)) => {
+                ScriptOutcome::SpawnFailed(format!("waiting for {}: {error}", self.path.display()))
+            }
             Err(_) => {
                 signal_group(pgid, Signal::SIGKILL);
                 let _ = child.wait().await;
@@ -221,7 +230,10 @@ mod tests {
     fn identity_of_self_is_alive() {
         let me = ProcessIdentity::of(std::process::id()).unwrap();
         assert!(me.is_alive());
-        let recycled = ProcessIdentity { start_time: me.start_time + 1, ..me };
+        let recycled = ProcessIdentity {
+            start_time: me.start_time + 1,
+            ..me
+        };
         assert!(!recycled.is_alive());
     }
 
@@ -238,10 +250,17 @@ mod tests {
         };
         let outcome = script.run(Duration::from_millis(500)).await;
         assert_eq!(outcome, ScriptOutcome::TimedOut);
-        let child: u32 = std::fs::read_to_string(dir.path().join("child.pid")).unwrap().trim().parse().unwrap();
+        let child: u32 = std::fs::read_to_string(dir.path().join("child.pid"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while ProcessIdentity::of(child).is_some_and(|p| p.is_alive()) {
-            assert!(std::time::Instant::now() < deadline, "child {child} survived");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "child {child} survived"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

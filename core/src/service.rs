@@ -59,7 +59,9 @@ pub fn clppm_beside_me() -> PathBuf {
 
 /// Whether a daemon answers on `paths`' socket; its pid if so.
 pub fn running_pid(paths: &Paths) -> Option<u32> {
-    Client::connect(&paths.socket(), "probe").ok().map(|client| client.daemon_pid)
+    Client::connect(&paths.socket(), "probe")
+        .ok()
+        .map(|client| client.daemon_pid)
 }
 
 /// Starts `program --foreground --detached` in its own session and waits until it answers.
@@ -100,7 +102,10 @@ pub fn start_detached(
             let message = message.trim().to_string();
             return Err(ServiceError::StartupFailed {
                 message: if message.is_empty() {
-                    format!("clppm exited during startup ({status}); see {}", paths.daemon_log().display())
+                    format!(
+                        "clppm exited during startup ({status}); see {}",
+                        paths.daemon_log().display()
+                    )
                 } else {
                     message
                 },
@@ -121,7 +126,12 @@ pub fn start_detached(
 }
 
 /// Asks the daemon for the orderly stop and waits until its process is gone.
-pub fn stop_and_wait(paths: &Paths, client_name: &str, then: AfterStop, wait: Duration) -> Result<(), ServiceError> {
+pub fn stop_and_wait(
+    paths: &Paths,
+    client_name: &str,
+    then: AfterStop,
+    wait: Duration,
+) -> Result<(), ServiceError> {
     let mut client = Client::connect(&paths.socket(), client_name)?;
     let pid = client.daemon_pid;
     match client.request(&Request::StopDaemon { then }, Some(wait)) {

@@ -146,7 +146,12 @@ impl Store {
             .insert(seq.to_be_bytes(), bytes)
             .map_err(|e| self.backend(e))?;
         while self.alerts.len() as u64 > max_records {
-            if self.alerts.pop_min().map_err(|e| self.backend(e))?.is_none() {
+            if self
+                .alerts
+                .pop_min()
+                .map_err(|e| self.backend(e))?
+                .is_none()
+            {
                 break;
             }
         }
@@ -238,7 +243,12 @@ mod tests {
             let event = AlertEvent::custom("s", "logcmd", 1, Level::Info, &format!("m{i}"));
             store.append_alert(&event, 3).unwrap();
         }
-        let messages: Vec<String> = store.alerts(10).unwrap().into_iter().map(|e| e.message).collect();
+        let messages: Vec<String> = store
+            .alerts(10)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
         assert_eq!(messages, ["m2", "m3", "m4"]);
     }
 

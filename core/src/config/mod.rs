@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use validate::{ConfigError, ConfigProblem, parse_str};
 pub(crate) use validate::unknown_key_message;
+pub use validate::{ConfigError, ConfigProblem, parse_str};
 
 use crate::paths::Paths;
 

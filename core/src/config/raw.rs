@@ -249,7 +249,10 @@ mod tests {
         assert_eq!(keys_of::<RawAlert>(), sorted(RawAlert::KEYS));
         assert_eq!(keys_of::<RawOsActions>(), sorted(RawOsActions::KEYS));
         assert_eq!(keys_of::<RawGroup>(), sorted(RawGroup::KEYS));
-        assert_eq!(keys_of::<RawFailurePolicy>(), sorted(RawFailurePolicy::KEYS));
+        assert_eq!(
+            keys_of::<RawFailurePolicy>(),
+            sorted(RawFailurePolicy::KEYS)
+        );
         assert_eq!(keys_of::<RawResource>(), sorted(RawResource::KEYS));
         assert_eq!(keys_of::<RawRecovery>(), sorted(RawRecovery::KEYS));
         assert_eq!(keys_of::<RawMonitor>(), sorted(RawMonitor::KEYS));

@@ -144,10 +144,14 @@ impl Problems {
                 Ok(parsed) => return parsed,
                 Err(error) => {
                     let path = error.path().to_string();
-                    let first = error.path().iter().next().and_then(|segment| match segment {
-                        serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-                        _ => None,
-                    });
+                    let first = error
+                        .path()
+                        .iter()
+                        .next()
+                        .and_then(|segment| match segment {
+                            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                            _ => None,
+                        });
                     let inner = error.into_inner().to_string();
                     // toml adds "in `key`" on a second line; the path already says it.
                     let inner = inner.lines().next().unwrap_or_default().trim_end();
@@ -208,7 +212,7 @@ fn seconds(
     allow_zero: bool,
 ) -> Duration {
     let secs = value.map_or(default, Seconds::as_f64);
-    let valid = secs.is_finite() && secs >= 0.0 && secs <= 999_999.0 && (allow_zero || secs > 0.0);
+    let valid = (0.0..=999_999.0).contains(&secs) && (allow_zero || secs > 0.0);
     if !valid {
         let range = if allow_zero { "0" } else { "more than 0" };
         problems.add(
@@ -289,20 +293,26 @@ fn check_name(problems: &mut Problems, location: &str, name: &Option<String>) ->
 
 /// Parses and validates a configuration; scripts are looked up under `scripts_dir`.
 pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> {
-    let document: toml::Table = text.parse().map_err(|error: toml::de::Error| {
-        ConfigError::Syntax {
-            file: None,
-            message: error.to_string().trim_end().replace('\n', " "),
-        }
-    })?;
+    let document: toml::Table =
+        text.parse()
+            .map_err(|error: toml::de::Error| ConfigError::Syntax {
+                file: None,
+                message: error.to_string().trim_end().replace('\n', " "),
+            })?;
     let mut problems = Problems::default();
     problems.unknown_keys("", &document, TOP_KEYS);
 
     let empty = toml::Value::Table(toml::Table::new());
-    let raw_cluster: RawCluster =
-        problems.deserialize("cluster", document.get("cluster").unwrap_or(&empty), RawCluster::KEYS);
-    let raw_alert: RawAlert =
-        problems.deserialize("alert", document.get("alert").unwrap_or(&empty), RawAlert::KEYS);
+    let raw_cluster: RawCluster = problems.deserialize(
+        "cluster",
+        document.get("cluster").unwrap_or(&empty),
+        RawCluster::KEYS,
+    );
+    let raw_alert: RawAlert = problems.deserialize(
+        "alert",
+        document.get("alert").unwrap_or(&empty),
+        RawAlert::KEYS,
+    );
     let raw_os: RawOsActions = problems.deserialize(
         "os_actions",
         document.get("os_actions").unwrap_or(&empty),
@@ -427,7 +437,10 @@ fn build_failure_policy(
     };
     let retry = raw.retry.unwrap_or(0);
     if retry > 99 {
-        problems.add(&location, format!("key \"retry\": {retry} is out of range (0 to 99)"));
+        problems.add(
+            &location,
+            format!("key \"retry\": {retry} is out of range (0 to 99)"),
+        );
     }
     FailurePolicy {
         retry: retry.min(99),
@@ -474,7 +487,8 @@ fn build_group(
     value: &toml::Value,
     scripts_dir: &Path,
 ) -> GroupConfig {
-    let raw: RawGroup = problems.deserialize(&location_of("group", index, value), value, RawGroup::KEYS);
+    let raw: RawGroup =
+        problems.deserialize(&location_of("group", index, value), value, RawGroup::KEYS);
     let location = match &raw.name {
         Some(name) => format!("group \"{name}\""),
         None => format!("group #{}", index + 1),
@@ -523,7 +537,9 @@ fn build_resource(
     if kind != "exec" {
         problems.add(
             &location,
-            format!("key \"type\": resource type \"{kind}\" is not supported; this version has \"exec\""),
+            format!(
+                "key \"type\": resource type \"{kind}\" is not supported; this version has \"exec\""
+            ),
         );
     }
     if let Some(parameters) = &raw.parameters
@@ -614,9 +630,7 @@ fn sort_by_dependencies(
             if !names.contains(dependency.as_str()) {
                 problems.add(
                     &format!("{location}.resource \"{}\"", resource.name),
-                    format!(
-                        "key \"depends_on\": \"{dependency}\" is not a resource of this group"
-                    ),
+                    format!("key \"depends_on\": \"{dependency}\" is not a resource of this group"),
                 );
                 broken = true;
             }
@@ -719,7 +733,9 @@ fn build_monitor(
         (Some(other), None) => {
             problems.add(
                 &location,
-                format!("key \"timing\": \"{other}\" is not a timing; use \"always\" or \"active\""),
+                format!(
+                    "key \"timing\": \"{other}\" is not a timing; use \"always\" or \"active\""
+                ),
             );
             Timing::Always
         }
@@ -804,7 +820,9 @@ fn build_monitor(
     if reactivation_threshold > 99 {
         problems.add(
             &recovery_location,
-            format!("key \"reactivation_threshold\": {reactivation_threshold} is out of range (0 to 99)"),
+            format!(
+                "key \"reactivation_threshold\": {reactivation_threshold} is out of range (0 to 99)"
+            ),
         );
     }
     let recovery = RecoveryPolicy {
@@ -822,17 +840,39 @@ fn build_monitor(
     };
     let retry = raw.retry.unwrap_or(spec.retry);
     if retry > 999 {
-        problems.add(&location, format!("key \"retry\": {retry} is out of range (0 to 999)"));
+        problems.add(
+            &location,
+            format!("key \"retry\": {retry} is out of range (0 to 999)"),
+        );
     }
     let nice = raw.nice.unwrap_or(0);
     if !(-20..=19).contains(&nice) {
-        problems.add(&location, format!("key \"nice\": {nice} is out of range (-20 to 19)"));
+        problems.add(
+            &location,
+            format!("key \"nice\": {nice} is out of range (-20 to 19)"),
+        );
     }
     Some(MonitorConfig {
-        comment: raw.comment.unwrap_or_else(|| spec.default_comment.to_string()),
+        comment: raw
+            .comment
+            .unwrap_or_else(|| spec.default_comment.to_string()),
         target: raw.target,
-        interval: seconds(problems, &location, "interval", raw.interval, spec.interval, false),
-        timeout: seconds(problems, &location, "timeout", raw.timeout, spec.timeout, false),
+        interval: seconds(
+            problems,
+            &location,
+            "interval",
+            raw.interval,
+            spec.interval,
+            false,
+        ),
+        timeout: seconds(
+            problems,
+            &location,
+            "timeout",
+            raw.timeout,
+            spec.timeout,
+            false,
+        ),
         retry,
         wait_before_start: seconds(
             problems,
@@ -865,7 +905,10 @@ mod tests {
         assert_eq!(config.monitors.len(), 1);
         assert_eq!(config.monitors[0].kind, "userw");
         assert_eq!(config.monitors[0].comment, "user mode monitor");
-        assert_eq!(config.monitors[0].recovery.target, RecoveryTarget::LocalServer);
+        assert_eq!(
+            config.monitors[0].recovery.target,
+            RecoveryTarget::LocalServer
+        );
         assert!(config.groups.is_empty());
     }
 
@@ -899,7 +942,11 @@ final_action = "explode"
         assert_eq!(problems.len(), 4, "{problems:#?}");
         assert!(problems[0].contains("unknown key \"nmae\" (did you mean \"name\"?)"));
         assert!(problems[1].contains("unknown monitor type \"usrw\" (did you mean \"userw\"?)"));
-        assert!(problems[2].contains("monitor #3") || problems[2].contains("key \"retry\""), "{}", problems[2]);
+        assert!(
+            problems[2].contains("monitor #3") || problems[2].contains("key \"retry\""),
+            "{}",
+            problems[2]
+        );
         assert!(problems[3].contains("unknown final action \"explode\""));
     }
 
@@ -927,7 +974,11 @@ target = "r"
 "#;
         let error = parse_str(text, dir.path()).unwrap_err().to_string();
         assert!(error.contains("has mode \"sync\""), "{error}");
-        let ok = parse_str(&text.replace("name = \"r\"\n", "name = \"r\"\nmode = \"async\"\n"), dir.path()).unwrap();
+        let ok = parse_str(
+            &text.replace("name = \"r\"\n", "name = \"r\"\nmode = \"async\"\n"),
+            dir.path(),
+        )
+        .unwrap();
         let pidw = ok.monitor("p").unwrap();
         assert_eq!(pidw.timing, Timing::Active);
         assert_eq!(pidw.recovery.target, RecoveryTarget::Resource("r".into()));
@@ -954,7 +1005,11 @@ name = "b"
 name = "c"
 "#;
         let config = parse_str(text, dir.path()).unwrap();
-        let order: Vec<&str> = config.groups[0].resources.iter().map(|r| r.name.as_str()).collect();
+        let order: Vec<&str> = config.groups[0]
+            .resources
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
         assert_eq!(order, ["b", "c", "a"]);
         let cyclic = text.replace("name = \"c\"\n", "name = \"c\"\ndepends_on = [\"a\"]\n");
         let error = parse_str(&cyclic, dir.path()).unwrap_err().to_string();

@@ -131,7 +131,11 @@ impl Engine {
             .monitors
             .iter()
             .map(|monitor| MonitorRuntime {
-                ladder: store.monitor(&monitor.name).ok().flatten().unwrap_or_default(),
+                ladder: store
+                    .monitor(&monitor.name)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
                 suspended: false,
                 enabled: false,
             })
@@ -197,22 +201,35 @@ impl Engine {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves plain data behind; keep serving it.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Logs one catalogue message to every alert sink.
     pub fn alert(&self, module: &str, event_id: u32, args: &[&str]) {
-        self.record(AlertEvent::from_catalogue(self.server(), module, event_id, args));
+        self.record(AlertEvent::from_catalogue(
+            self.server(),
+            module,
+            event_id,
+            args,
+        ));
     }
 
     /// Logs one event to the store, the text log and (when configured) syslog.
     pub fn record(&self, event: AlertEvent) {
         tracing::info!(module = %event.module, id = event.event_id, "{}", event.message);
-        if let Err(error) = self.store.append_alert(&event, self.config.alert.max_records) {
+        if let Err(error) = self
+            .store
+            .append_alert(&event, self.config.alert.max_records)
+        {
             tracing::error!("alert not stored: {error}");
         }
         if let Err(error) = self.alert_file.append(&event) {
-            tracing::error!("alert not written to {}: {error}", self.alert_file.path().display());
+            tracing::error!(
+                "alert not written to {}: {error}",
+                self.alert_file.path().display()
+            );
         }
         if self.config.alert.syslog {
             send_to_syslog(&event);
@@ -222,7 +239,10 @@ impl Engine {
     /// Writes an event from `clplogcmd`.
     pub fn log_message(&self, event: AlertEvent, alert: bool, syslog: bool) {
         if alert {
-            if let Err(error) = self.store.append_alert(&event, self.config.alert.max_records) {
+            if let Err(error) = self
+                .store
+                .append_alert(&event, self.config.alert.max_records)
+            {
                 tracing::error!("alert not stored: {error}");
             }
             if let Err(error) = self.alert_file.append(&event) {
@@ -247,7 +267,12 @@ impl Engine {
         if let Some(client) = requested_by {
             self.alert("cl", 1, &[self.server(), client]);
         }
-        let unclean = self.store.meta::<bool>("running").ok().flatten().unwrap_or(false);
+        let unclean = self
+            .store
+            .meta::<bool>("running")
+            .ok()
+            .flatten()
+            .unwrap_or(false);
         if unclean {
             tracing::warn!("the previous clppm did not stop cleanly; adopting what still runs");
         }
@@ -418,7 +443,11 @@ impl Engine {
             pid: Some(std::process::id()),
             server: ServerStatus {
                 name: self.server().to_string(),
-                status: if running { ObjectStatus::Online } else { ObjectStatus::Offline },
+                status: if running {
+                    ObjectStatus::Online
+                } else {
+                    ObjectStatus::Offline
+                },
                 comment: self.config.cluster.comment.clone(),
                 heartbeat: HeartbeatStatus {
                     name: "lanhb1".into(),
@@ -436,10 +465,16 @@ impl Engine {
         let mut state = self.lock();
         match state.daemon {
             DaemonState::Suspended => {
-                return Err(OperationError::new(ErrorCode::Suspended, "clppm is already suspended"));
+                return Err(OperationError::new(
+                    ErrorCode::Suspended,
+                    "clppm is already suspended",
+                ));
             }
             DaemonState::Stopping => {
-                return Err(OperationError::new(ErrorCode::Stopping, "clppm is stopping"));
+                return Err(OperationError::new(
+                    ErrorCode::Stopping,
+                    "clppm is stopping",
+                ));
             }
             _ => {}
         }
@@ -493,7 +528,10 @@ impl Engine {
                 ErrorCode::Suspended,
                 "clppm is suspended; resume it with 'clpcl --resume' first",
             )),
-            DaemonState::Stopping => Err(OperationError::new(ErrorCode::Stopping, "clppm is stopping")),
+            DaemonState::Stopping => Err(OperationError::new(
+                ErrorCode::Stopping,
+                "clppm is stopping",
+            )),
             _ => Ok(()),
         }
     }
@@ -553,7 +591,10 @@ impl Engine {
         } else {
             Err(OperationError::new(
                 ErrorCode::Failed,
-                format!("failed to stop group {}; see the alert log", failed.join(", ")),
+                format!(
+                    "failed to stop group {}; see the alert log",
+                    failed.join(", ")
+                ),
             ))
         }
     }
@@ -641,7 +682,10 @@ impl Engine {
     pub fn counters(&self, names: &[String]) -> Result<Vec<MonitorState>, OperationError> {
         let indexes = self.monitor_indexes(names)?;
         let status = self.status();
-        Ok(indexes.into_iter().map(|i| status.monitors[i].clone()).collect())
+        Ok(indexes
+            .into_iter()
+            .map(|i| status.monitors[i].clone())
+            .collect())
     }
 
     /// Switches each monitor's task on or off to match the state; logs rm 1/rm 2 for real
@@ -730,7 +774,10 @@ fn group_status(state: &State, group: &crate::config::GroupConfig) -> ObjectStat
     }
     let failed_resource = group.resources.iter().any(|r| {
         state.resources.get(&r.name).is_some_and(|r| {
-            matches!(r.status, ObjectStatus::OnlineFailure | ObjectStatus::OfflineFailure)
+            matches!(
+                r.status,
+                ObjectStatus::OnlineFailure | ObjectStatus::OfflineFailure
+            )
         })
     });
     if runtime.failed || failed_resource {

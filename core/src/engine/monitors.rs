@@ -5,8 +5,8 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::policy::{self, Decision, Observation, Situation};
 use super::Engine;
+use super::policy::{self, Decision, Observation, Situation};
 use crate::config::{FinalAction, RecoveryTarget};
 use crate::monitor::{CheckOutcome, Probe, ProbeContext, registry};
 use crate::status::ObjectStatus;
@@ -45,7 +45,12 @@ impl Engine {
         }
     }
 
-    async fn run_monitor(self: Arc<Self>, index: usize, mut probe: Box<dyn Probe>, mut enabled: watch::Receiver<bool>) {
+    async fn run_monitor(
+        self: Arc<Self>,
+        index: usize,
+        mut probe: Box<dyn Probe>,
+        mut enabled: watch::Receiver<bool>,
+    ) {
         let config = &self.config.monitors[index];
         let span = tracing::info_span!("monitor", name = %config.name);
         let _entered = span.enter();
@@ -99,14 +104,18 @@ impl Engine {
     }
 
     fn target_active(&self, state: &super::State, target: &RecoveryTarget) -> bool {
-        let online = |name: &str| state.resources.get(name).is_some_and(|r| r.status == ObjectStatus::Online);
+        let online = |name: &str| {
+            state
+                .resources
+                .get(name)
+                .is_some_and(|r| r.status == ObjectStatus::Online)
+        };
         match target {
             RecoveryTarget::LocalServer => true,
             RecoveryTarget::Resource(name) => online(name),
-            RecoveryTarget::Group(name) => self
-                .config
-                .group(name)
-                .is_some_and(|g| g.resources.is_empty() || g.resources.iter().any(|r| online(&r.name))),
+            RecoveryTarget::Group(name) => self.config.group(name).is_some_and(|g| {
+                g.resources.is_empty() || g.resources.iter().any(|r| online(&r.name))
+            }),
         }
     }
 
@@ -165,7 +174,11 @@ impl Engine {
             RecoveryTarget::Group(group) => self.reactivate_group(group).await,
             RecoveryTarget::LocalServer => true,
         };
-        self.alert("rm", if ok { 13 } else { 19 }, &[target.display_name(), &name]);
+        self.alert(
+            "rm",
+            if ok { 13 } else { 19 },
+            &[target.display_name(), &name],
+        );
         self.observe_finished(index);
     }
 

@@ -190,7 +190,11 @@ pub fn decide(
 }
 
 /// The next rung of the ladder after an error detection.
-fn recovery_step(next: &mut Ladder, policy: &RecoveryPolicy, situation: Situation) -> Vec<Decision> {
+fn recovery_step(
+    next: &mut Ladder,
+    policy: &RecoveryPolicy,
+    situation: Situation,
+) -> Vec<Decision> {
     if situation.recovery_disabled {
         return vec![Decision::RecoveryDisabled];
     }
@@ -250,9 +254,21 @@ mod tests {
             let (next, decisions) = decide(&ladder, observation, retry, policy, situation);
             ladder = next;
             if ladder.recovering {
-                ladder = decide(&ladder, &Observation::RecoveryFinished, retry, policy, situation).0;
+                ladder = decide(
+                    &ladder,
+                    &Observation::RecoveryFinished,
+                    retry,
+                    policy,
+                    situation,
+                )
+                .0;
             }
-            all.push(decisions.into_iter().filter(|d| *d != Decision::Persist).collect());
+            all.push(
+                decisions
+                    .into_iter()
+                    .filter(|d| *d != Decision::Persist)
+                    .collect(),
+            );
         }
         (ladder, all)
     }
@@ -261,8 +277,16 @@ mod tests {
     fn a_target_that_cannot_come_back_reaches_the_final_action_once() {
         let target = RecoveryTarget::Resource("exec".into());
         let policy = policy(target.clone(), 2, FinalAction::StopGroup);
-        let (ladder, steps) = run(&[failed(), failed(), failed(), failed()], 0, &policy, ACTIVE);
-        let error = Decision::ErrorDetected { code: 11, detail: "gone".into() };
+        let (ladder, steps) = run(
+            &[failed(), failed(), failed(), failed()],
+            0,
+            &policy,
+            ACTIVE,
+        );
+        let error = Decision::ErrorDetected {
+            code: 11,
+            detail: "gone".into(),
+        };
         assert_eq!(
             steps,
             vec![
@@ -294,7 +318,14 @@ mod tests {
     fn retry_counts_consecutive_failures_only() {
         let policy = policy(RecoveryTarget::Resource("r".into()), 3, FinalAction::None);
         let (_, steps) = run(
-            &[failed(), failed(), Observation::Healthy, failed(), failed(), failed()],
+            &[
+                failed(),
+                failed(),
+                Observation::Healthy,
+                failed(),
+                failed(),
+                failed(),
+            ],
             2,
             &policy,
             ACTIVE,
@@ -305,19 +336,32 @@ mod tests {
 
     #[test]
     fn the_local_server_goes_straight_to_the_final_action() {
-        let policy = policy(RecoveryTarget::LocalServer, 3, FinalAction::StopDaemonReboot);
+        let policy = policy(
+            RecoveryTarget::LocalServer,
+            3,
+            FinalAction::StopDaemonReboot,
+        );
         let (_, steps) = run(&[failed()], 0, &policy, ACTIVE);
-        assert_eq!(steps[0][1], Decision::FinalAction(FinalAction::StopDaemonReboot));
+        assert_eq!(
+            steps[0][1],
+            Decision::FinalAction(FinalAction::StopDaemonReboot)
+        );
     }
 
     #[test]
     fn an_inactive_target_or_disabled_recovery_does_nothing() {
         let policy = policy(RecoveryTarget::Group("g".into()), 3, FinalAction::None);
-        let inactive = Situation { target_active: false, recovery_disabled: false };
+        let inactive = Situation {
+            target_active: false,
+            recovery_disabled: false,
+        };
         let (ladder, steps) = run(&[failed()], 0, &policy, inactive);
         assert_eq!(steps[0][1], Decision::TargetInactive);
         assert_eq!(ladder.reactivations, 0);
-        let disabled = Situation { target_active: true, recovery_disabled: true };
+        let disabled = Situation {
+            target_active: true,
+            recovery_disabled: true,
+        };
         let (_, steps) = run(&[failed()], 0, &policy, disabled);
         assert_eq!(steps[0][1], Decision::RecoveryDisabled);
     }
@@ -335,9 +379,21 @@ mod tests {
     #[test]
     fn warnings_are_logged_once_and_cleared() {
         let policy = policy(RecoveryTarget::LocalServer, 0, FinalAction::None);
-        let warned = Observation::Warned { detail: "slow".into() };
-        let (_, steps) = run(&[warned.clone(), warned, Observation::Healthy], 0, &policy, ACTIVE);
-        assert_eq!(steps[0], vec![Decision::Warned { detail: "slow".into() }]);
+        let warned = Observation::Warned {
+            detail: "slow".into(),
+        };
+        let (_, steps) = run(
+            &[warned.clone(), warned, Observation::Healthy],
+            0,
+            &policy,
+            ACTIVE,
+        );
+        assert_eq!(
+            steps[0],
+            vec![Decision::Warned {
+                detail: "slow".into()
+            }]
+        );
         assert!(steps[1].is_empty());
         assert_eq!(steps[2], vec![Decision::WarningCleared]);
     }

@@ -24,7 +24,12 @@ struct Failure {
 
 impl Engine {
     /// The environment of a script, clean of the daemon's own.
-    fn script_env(&self, resource: &ResourceConfig, event: &str, factor: Option<&str>) -> Vec<(String, String)> {
+    fn script_env(
+        &self,
+        resource: &ResourceConfig,
+        event: &str,
+        factor: Option<&str>,
+    ) -> Vec<(String, String)> {
         let mut env = vec![
             ("PATH".to_string(), process::script_path_var()),
             ("LANG".to_string(), "C".to_string()),
@@ -35,10 +40,22 @@ impl Engine {
             ("CLP_PRIORITY".to_string(), "1".to_string()),
             ("CLP_GROUPNAME".to_string(), resource.group.clone()),
             ("CLP_RESOURCENAME".to_string(), resource.name.clone()),
-            ("CLP_SCRIPT_PATH".to_string(), resource.script_dir.display().to_string()),
-            ("CLP_PATH".to_string(), self.paths.root().display().to_string()),
-            (crate::paths::ROOT_ENV.to_string(), self.paths.root().display().to_string()),
-            ("CLP_VERSION_FULL".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+            (
+                "CLP_SCRIPT_PATH".to_string(),
+                resource.script_dir.display().to_string(),
+            ),
+            (
+                "CLP_PATH".to_string(),
+                self.paths.root().display().to_string(),
+            ),
+            (
+                crate::paths::ROOT_ENV.to_string(),
+                self.paths.root().display().to_string(),
+            ),
+            (
+                "CLP_VERSION_FULL".to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
             (
                 "CLP_VERSION_MAJOR".to_string(),
                 env!("CARGO_PKG_VERSION_MAJOR").to_string(),
@@ -57,7 +74,12 @@ impl Engine {
         env
     }
 
-    fn script(&self, resource: &ResourceConfig, path: &std::path::Path, env: Vec<(String, String)>) -> Script {
+    fn script(
+        &self,
+        resource: &ResourceConfig,
+        path: &std::path::Path,
+        env: Vec<(String, String)>,
+    ) -> Script {
         Script {
             path: path.to_path_buf(),
             dir: resource.script_dir.clone(),
@@ -93,7 +115,8 @@ impl Engine {
     /// resources that were online stay online; nothing is started twice.
     pub(super) fn restore_resources(self: &Arc<Self>) {
         for resource in self.config.groups.iter().flat_map(|g| g.resources.iter()) {
-            let Ok(Some(persisted)) = self.store.resource::<PersistedResource>(&resource.name) else {
+            let Ok(Some(persisted)) = self.store.resource::<PersistedResource>(&resource.name)
+            else {
                 continue;
             };
             let adopted = match (resource.mode, persisted.process) {
@@ -108,7 +131,11 @@ impl Engine {
             {
                 let mut state = self.lock();
                 if let Some(runtime) = state.resources.get_mut(&resource.name) {
-                    runtime.status = if adopted { ObjectStatus::Online } else { ObjectStatus::Offline };
+                    runtime.status = if adopted {
+                        ObjectStatus::Online
+                    } else {
+                        ObjectStatus::Offline
+                    };
                     runtime.process = if adopted { persisted.process } else { None };
                 }
                 if adopted && let Some(group) = state.groups.get_mut(&resource.group) {
@@ -146,7 +173,11 @@ impl Engine {
             if runtime.stopping {
                 return;
             }
-            tracing::warn!(resource = name, pid = process.pid, "the resource's process exited");
+            tracing::warn!(
+                resource = name,
+                pid = process.pid,
+                "the resource's process exited"
+            );
             let daemon_running = state.daemon == DaemonState::Running;
             self.config
                 .monitors
@@ -163,14 +194,21 @@ impl Engine {
         };
         self.persist_resource(name);
         for index in failing {
-            self.observe(index, super::policy::Observation::Failed {
-                code: crate::monitor::pidw::PROCESS_GONE,
-                detail: "Process did not exist.".into(),
-            });
+            self.observe(
+                index,
+                super::policy::Observation::Failed {
+                    code: crate::monitor::pidw::PROCESS_GONE,
+                    detail: "Process did not exist.".into(),
+                },
+            );
         }
     }
 
-    async fn run_start(self: &Arc<Self>, resource: &ResourceConfig, event: &str) -> Result<(), Failure> {
+    async fn run_start(
+        self: &Arc<Self>,
+        resource: &ResourceConfig,
+        event: &str,
+    ) -> Result<(), Failure> {
         let env = self.script_env(resource, event, None);
         let script = self.script(resource, &resource.start, env);
         match resource.mode {
@@ -189,7 +227,8 @@ impl Engine {
                     detail: format!("cannot run {}: {error}", resource.start.display()),
                 })?;
                 let pid = child.id().unwrap_or(0);
-                let identity = ProcessIdentity::of(pid).unwrap_or(ProcessIdentity { pid, start_time: 0 });
+                let identity =
+                    ProcessIdentity::of(pid).unwrap_or(ProcessIdentity { pid, start_time: 0 });
                 if let Some(runtime) = self.lock().resources.get_mut(&resource.name) {
                     runtime.process = Some(identity);
                 }
@@ -204,7 +243,11 @@ impl Engine {
         }
     }
 
-    async fn run_stop(self: &Arc<Self>, resource: &ResourceConfig, factor: &str) -> Result<(), Failure> {
+    async fn run_stop(
+        self: &Arc<Self>,
+        resource: &ResourceConfig,
+        factor: &str,
+    ) -> Result<(), Failure> {
         let (process, exited) = {
             let mut state = self.lock();
             let Some(runtime) = state.resources.get_mut(&resource.name) else {
@@ -219,7 +262,10 @@ impl Engine {
             if let Some(process) = process {
                 env.push(("CLP_PID".to_string(), process.pid.to_string()));
             }
-            let outcome = self.script(resource, stop, env).run(resource.stop_timeout).await;
+            let outcome = self
+                .script(resource, stop, env)
+                .run(resource.stop_timeout)
+                .await;
             if !outcome.success() {
                 let (code, detail) = outcome.detail();
                 result = Err(Failure { code, detail });
@@ -247,7 +293,11 @@ impl Engine {
 
     /// Starts one resource with its activation retries; on final failure returns the final
     /// action to run.
-    async fn activate(self: &Arc<Self>, resource: &ResourceConfig, event: &str) -> Result<(), FinalAction> {
+    async fn activate(
+        self: &Arc<Self>,
+        resource: &ResourceConfig,
+        event: &str,
+    ) -> Result<(), FinalAction> {
         let mut attempt = 0;
         loop {
             self.set_resource(&resource.name, ObjectStatus::OnlinePending);
@@ -278,7 +328,11 @@ impl Engine {
     }
 
     /// Stops one resource with its deactivation retries.
-    async fn deactivate(self: &Arc<Self>, resource: &ResourceConfig, factor: &str) -> Result<(), FinalAction> {
+    async fn deactivate(
+        self: &Arc<Self>,
+        resource: &ResourceConfig,
+        factor: &str,
+    ) -> Result<(), FinalAction> {
         {
             let mut state = self.lock();
             if let Some(runtime) = state.resources.get_mut(&resource.name) {
@@ -314,7 +368,11 @@ impl Engine {
 
     /// Logs and runs a resource's activation final action. Returns whether the group may
     /// go on with its next resources.
-    fn activation_final_action(self: &Arc<Self>, resource: &ResourceConfig, action: FinalAction) -> bool {
+    fn activation_final_action(
+        self: &Arc<Self>,
+        resource: &ResourceConfig,
+        action: FinalAction,
+    ) -> bool {
         let id = match action {
             FinalAction::None => return false,
             FinalAction::Continue => return true,
@@ -335,7 +393,11 @@ impl Engine {
         false
     }
 
-    fn deactivation_final_action(self: &Arc<Self>, resource: &ResourceConfig, action: FinalAction) -> bool {
+    fn deactivation_final_action(
+        self: &Arc<Self>,
+        resource: &ResourceConfig,
+        action: FinalAction,
+    ) -> bool {
         let id = match action {
             FinalAction::None => return false,
             FinalAction::Continue | FinalAction::StopGroup => return true,
@@ -430,7 +492,9 @@ impl Engine {
         self.config.resource(name).cloned().ok_or_else(|| {
             OperationError::new(
                 ErrorCode::NotFound,
-                format!("resource \"{name}\" is not in the configuration; 'clpstat' lists the resources"),
+                format!(
+                    "resource \"{name}\" is not in the configuration; 'clpstat' lists the resources"
+                ),
             )
         })
     }
@@ -474,7 +538,10 @@ impl Engine {
                 let all_offline = group.is_some_and(|g| {
                     let state = self.lock();
                     g.resources.iter().all(|r| {
-                        state.resources.get(&r.name).is_some_and(|r| r.status == ObjectStatus::Offline)
+                        state
+                            .resources
+                            .get(&r.name)
+                            .is_some_and(|r| r.status == ObjectStatus::Offline)
                     })
                 });
                 if all_offline {

@@ -25,7 +25,9 @@ pub enum ClientError {
         source: std::io::Error,
     },
     /// The daemon answered something this client cannot read.
-    #[error("clppm answered in a form this command does not understand ({message}); are clppm and the commands of the same version?")]
+    #[error(
+        "clppm answered in a form this command does not understand ({message}); are clppm and the commands of the same version?"
+    )]
     Protocol {
         /// The decoder's message.
         message: String,

@@ -116,7 +116,10 @@ impl Request {
     pub fn is_mutating(&self) -> bool {
         !matches!(
             self,
-            Request::Hello { .. } | Request::Status | Request::Counters { .. } | Request::Alerts { .. }
+            Request::Hello { .. }
+                | Request::Status
+                | Request::Counters { .. }
+                | Request::Alerts { .. }
         )
     }
 }

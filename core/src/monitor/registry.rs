@@ -22,6 +22,9 @@ pub enum DefaultRecovery {
     LocalServer,
 }
 
+/// Builds the probe of a validated monitor, or says why it cannot run.
+pub type BuildProbe = fn(&MonitorConfig, &OsActions) -> Result<Box<dyn Probe>, String>;
+
 /// Everything the engine and the validator need to know of a type.
 #[derive(Debug)]
 pub struct MonitorSpec {
@@ -44,7 +47,7 @@ pub struct MonitorSpec {
     /// Checks `[monitor.parameters]`; returns one message per problem.
     pub check_parameters: fn(&toml::Table) -> Vec<String>,
     /// Builds the probe of a validated monitor.
-    pub build: fn(&MonitorConfig, &OsActions) -> Result<Box<dyn Probe>, String>,
+    pub build: BuildProbe,
 }
 
 /// Every type, one line each.

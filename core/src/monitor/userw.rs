@@ -53,7 +53,9 @@ fn check_parameters(parameters: &toml::Table) -> Vec<String> {
     match parameters.get("action") {
         None => {}
         Some(toml::Value::String(action)) if action == "RESET" || action == "PANIC" => {}
-        Some(other) => problems.push(format!("key \"action\": {other} is not an action; use \"RESET\" or \"PANIC\"")),
+        Some(other) => problems.push(format!(
+            "key \"action\": {other} is not an action; use \"RESET\" or \"PANIC\""
+        )),
     }
     match parameters.get("usehb") {
         None | Some(toml::Value::Boolean(_)) => {}
@@ -105,10 +107,16 @@ impl Userw {
             let file = std::fs::OpenOptions::new()
                 .write(true)
                 .open(device)
-                .map_err(|error| format!("cannot open the watchdog {}: {error}", device.display()))?;
-            let is_device = file.metadata().map(|m| m.file_type().is_char_device()).unwrap_or(false);
+                .map_err(|error| {
+                    format!("cannot open the watchdog {}: {error}", device.display())
+                })?;
+            let is_device = file
+                .metadata()
+                .map(|m| m.file_type().is_char_device())
+                .unwrap_or(false);
             if is_device {
-                let mut seconds = libc::c_int::try_from(self.timeout_secs).unwrap_or(libc::c_int::MAX);
+                let mut seconds =
+                    libc::c_int::try_from(self.timeout_secs).unwrap_or(libc::c_int::MAX);
                 // SAFETY: WDIOC_SETTIMEOUT reads and writes one int through a valid pointer.
                 unsafe { libc::ioctl(file.as_raw_fd(), WDIOC_SETTIMEOUT, &mut seconds) };
             }
@@ -117,7 +125,9 @@ impl Userw {
         if let Some(file) = &mut self.open {
             file.write_all(b"\0")
                 .and_then(|()| file.flush())
-                .map_err(|error| format!("cannot feed the watchdog {}: {error}", device.display()))?;
+                .map_err(|error| {
+                    format!("cannot feed the watchdog {}: {error}", device.display())
+                })?;
         }
         Ok(())
     }

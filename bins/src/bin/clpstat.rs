@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    clp_bins::cli::main("clpstat", clp_bins::clpstat::run)
+}

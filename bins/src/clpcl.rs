@@ -1,0 +1,115 @@
+//! `clpcl`: start, stop, restart, suspend and resume the daemon.
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::{ArgGroup, Parser};
+use clp_core::exit_code;
+use clp_core::ipc::{AfterStop, Request};
+use clp_core::service::{self, ServiceError};
+
+use crate::cli::{self, CliError};
+
+/// Operate the cluster daemon.
+#[derive(Debug, Parser)]
+#[command(
+    name = "clpcl",
+    version,
+    about = "Start, stop, restart, suspend or resume the clp daemon"
+)]
+#[command(group(ArgGroup::new("op").required(true).args(["start", "stop", "restart", "suspend", "resume"])))]
+pub struct Args {
+    /// Start the daemon.
+    #[arg(short = 's')]
+    start: bool,
+    /// Stop the daemon: groups are stopped in reverse order.
+    #[arg(short = 't')]
+    stop: bool,
+    /// Restart the daemon.
+    #[arg(short = 'r')]
+    restart: bool,
+    /// Suspend: monitoring stops, resources keep running.
+    #[arg(long)]
+    suspend: bool,
+    /// Resume after --suspend.
+    #[arg(long)]
+    resume: bool,
+    /// All servers (a single server here: accepted for scripts written for the original).
+    #[arg(short = 'a')]
+    all: bool,
+    /// Seconds to wait for the start or stop to complete.
+    #[arg(short = 'w', value_name = "SEC")]
+    wait: Option<u64>,
+    /// Suspend even if not every server is online (accepted; one server).
+    #[arg(long, requires = "suspend")]
+    force: bool,
+}
+
+/// Maps a start failure to the command's error.
+pub fn start_error(error: ServiceError) -> CliError {
+    let code = match &error {
+        ServiceError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
+        ServiceError::StartupFailed {
+            code: Some(code), ..
+        } => u8::try_from(*code).unwrap_or(exit_code::OTHER),
+        ServiceError::Timeout { .. } => exit_code::TIMEOUT,
+        ServiceError::Client(_)
+        | ServiceError::Spawn { .. }
+        | ServiceError::StartupFailed { .. } => exit_code::OTHER,
+    };
+    CliError::new(code, error.to_string())
+}
+
+fn stop_error(error: ServiceError) -> CliError {
+    match error {
+        ServiceError::Client(client) => client.into(),
+        ServiceError::Timeout { .. } => CliError::new(exit_code::TIMEOUT, error.to_string()),
+        other => CliError::new(exit_code::OTHER, other.to_string()),
+    }
+}
+
+/// Runs `clpcl`.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
+    let Some(args) = cli::parse::<Args>(args, out)? else {
+        return Ok(());
+    };
+    let paths = cli::paths();
+    let wait = cli::seconds(args.wait, 300);
+    let host = clp_core::config::host_name();
+    let prefix = if args.all {
+        format!(
+            "{} {host} : ",
+            if args.start {
+                "Start"
+            } else if args.stop {
+                "Stop"
+            } else {
+                "Restart"
+            }
+        )
+    } else {
+        String::new()
+    };
+    if args.start {
+        service::start_detached(&paths, &service::clppm_beside_me(), "clpcl", wait)
+            .map_err(start_error)?;
+    } else if args.stop {
+        service::stop_and_wait(&paths, "clpcl", AfterStop::Nothing, wait).map_err(stop_error)?;
+    } else if args.restart {
+        match service::stop_and_wait(&paths, "clpcl", AfterStop::Nothing, wait) {
+            Ok(())
+            | Err(ServiceError::Client(clp_core::ipc::client::ClientError::NotRunning {
+                ..
+            })) => {}
+            Err(error) => return Err(stop_error(error)),
+        }
+        service::start_detached(&paths, &service::clppm_beside_me(), "clpcl", wait)
+            .map_err(start_error)?;
+    } else if args.suspend {
+        cli::operate(&paths, "clpcl", &Request::Suspend)?;
+    } else if args.resume {
+        cli::operate(&paths, "clpcl", &Request::Resume)?;
+    }
+    writeln!(out, "{prefix}{}", cli::SUCCEEDED)?;
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! `clplogcmd`: write a message to the alert log and/or syslog, from a script.
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::Parser;
+use clp_core::alert::{AlertEvent, AlertFile, Level, send_to_syslog};
+use clp_core::exit_code;
+use clp_core::ipc::Request;
+
+use crate::cli::{self, CliError};
+
+/// The longest message the original accepts.
+const MAX_MESSAGE: usize = 511;
+
+/// Write a message to the alert log or syslog.
+#[derive(Debug, Parser)]
+#[command(
+    name = "clplogcmd",
+    version,
+    about = "Write a message to the alert log and/or syslog"
+)]
+pub struct Args {
+    /// The message (at most 511 bytes).
+    #[arg(short = 'm', value_name = "MESSAGE")]
+    message: String,
+    /// The level: INFO, WARN or ERR.
+    #[arg(short = 'l', value_name = "LEVEL", default_value = "INFO")]
+    level: String,
+    /// The event id.
+    #[arg(short = 'i', value_name = "ID", default_value_t = 1)]
+    event_id: u32,
+    /// Write to the alert log.
+    #[arg(long)]
+    alert: bool,
+    /// Write to syslog.
+    #[arg(long)]
+    syslog: bool,
+    /// Mail the message (accepted; needs the alert mail service).
+    #[arg(long)]
+    mail: bool,
+    /// Send an SNMP trap (accepted; not supported).
+    #[arg(long)]
+    trap: bool,
+}
+
+/// Runs `clplogcmd`.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
+    let Some(args) = cli::parse::<Args>(args, out)? else {
+        return Ok(());
+    };
+    let Some(level) = Level::parse(&args.level) else {
+        return Err(CliError::new(
+            exit_code::BAD_OPTION,
+            format!("level \"{}\" is not INFO, WARN or ERR", args.level),
+        ));
+    };
+    if args.message.len() > MAX_MESSAGE {
+        return Err(CliError::new(
+            exit_code::BAD_OPTION,
+            format!(
+                "the message is {} bytes; the limit is {MAX_MESSAGE}",
+                args.message.len()
+            ),
+        ));
+    }
+    let (alert, syslog) = if !args.alert && !args.syslog {
+        (true, true)
+    } else {
+        (args.alert, args.syslog)
+    };
+    let paths = cli::paths();
+    let request = Request::LogMessage {
+        message: args.message.clone(),
+        level,
+        event_id: args.event_id,
+        alert,
+        syslog,
+    };
+    match cli::operate(&paths, "clplogcmd", &request) {
+        Ok(()) => Ok(()),
+        Err(error) if error.code == exit_code::NOT_RUNNING => {
+            // The daemon is down: the store is free to open, briefly.
+            let config = crate::clpstat::load_config(&paths)?;
+            let event = AlertEvent::custom(
+                &config.cluster.name,
+                "logcmd",
+                args.event_id,
+                level,
+                &args.message,
+            );
+            if alert {
+                let store = clp_core::store::Store::open(&paths.store_dir())
+                    .map_err(|e| CliError::new(exit_code::INIT_ERROR, e.to_string()))?;
+                store
+                    .append_alert(&event, config.alert.max_records)
+                    .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?;
+                AlertFile::new(paths.alert_log(), config.alert.file_max_bytes).append(&event)?;
+            }
+            if syslog {
+                send_to_syslog(&event);
+            }
+            Ok(())
+        }
+        Err(error) => Err(error),
+    }
+}

@@ -1,0 +1,113 @@
+//! `clpmonctrl`: suspend and resume monitors, show and clear their recovery counters.
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::{ArgGroup, Parser};
+use clp_core::exit_code;
+use clp_core::ipc::{Request, Response};
+
+use crate::cli::{self, CliError};
+use crate::render;
+
+/// Control monitors.
+#[derive(Debug, Parser)]
+#[command(
+    name = "clpmonctrl",
+    version,
+    about = "Suspend or resume monitors; show or clear their recovery counters"
+)]
+#[command(group(ArgGroup::new("op").required(true).args(["suspend", "resume", "clear", "view"])))]
+pub struct Args {
+    /// Suspend monitoring.
+    #[arg(short = 's')]
+    suspend: bool,
+    /// Resume monitoring.
+    #[arg(short = 'r')]
+    resume: bool,
+    /// Clear the recovery counters (reactivation, failover, final action).
+    #[arg(short = 'c')]
+    clear: bool,
+    /// Show the recovery counters.
+    #[arg(short = 'v')]
+    view: bool,
+    /// The monitor (repeatable; every monitor when omitted).
+    #[arg(short = 'm', value_name = "MONITOR")]
+    monitors: Vec<String>,
+    /// Seconds to wait (accepted; operations answer when done).
+    #[arg(short = 'w', value_name = "SEC")]
+    wait: Option<u64>,
+    /// JSON instead of the text layout (with -v).
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `clpmonctrl`.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
+    let Some(args) = cli::parse::<Args>(args, out)? else {
+        return Ok(());
+    };
+    let paths = cli::paths();
+    let monitors = args.monitors.clone();
+    if args.view {
+        let states = match cli::connect(&paths, "clpmonctrl").and_then(|mut client| {
+            Ok(client.request(
+                &Request::Counters {
+                    monitors: monitors.clone(),
+                },
+                None,
+            )?)
+        }) {
+            Ok(Response::Counters { monitors }) => monitors,
+            Ok(other) => {
+                return Err(CliError::new(
+                    exit_code::OTHER,
+                    format!("clppm answered {other:?}"),
+                ));
+            }
+            Err(error) if error.code == exit_code::NOT_RUNNING => {
+                let status = crate::clpstat::fetch_status(&paths)?;
+                select(status.monitors, &monitors)?
+            }
+            Err(error) => return Err(error),
+        };
+        let text = if args.json {
+            serde_json::to_string_pretty(&states)
+                .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?
+                + "\n"
+        } else {
+            render::counters(&states)
+        };
+        out.write_all(text.as_bytes())?;
+        return Ok(());
+    }
+    let request = if args.suspend {
+        Request::SuspendMonitors { monitors }
+    } else if args.resume {
+        Request::ResumeMonitors { monitors }
+    } else {
+        Request::ClearCounters { monitors }
+    };
+    cli::operate(&paths, "clpmonctrl", &request)?;
+    cli::succeeded(out)
+}
+
+fn select(
+    all: Vec<clp_core::status::MonitorState>,
+    names: &[String],
+) -> Result<Vec<clp_core::status::MonitorState>, CliError> {
+    if names.is_empty() {
+        return Ok(all);
+    }
+    names
+        .iter()
+        .map(|name| {
+            all.iter().find(|m| &m.name == name).cloned().ok_or_else(|| {
+                CliError::new(
+                    exit_code::NOT_REGISTERED,
+                    format!("monitor \"{name}\" is not in the configuration; 'clpstat -m' lists the monitors"),
+                )
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,96 @@
+//! `clppm`: the daemon. `clppm --foreground` runs it in the foreground (for systemd units);
+//! plain `clppm` starts it detached and returns once it answers, as `clpcl -s` does.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::time::Duration;
+
+use clap::Parser;
+use clp_core::daemon::{self, DaemonError};
+use clp_core::exit_code;
+use clp_core::service;
+
+use crate::cli::{self, CliError};
+
+/// The clp supervisor daemon.
+#[derive(Debug, Parser)]
+#[command(
+    name = "clppm",
+    version,
+    about = "The clp supervisor daemon (process manager)"
+)]
+pub struct Args {
+    /// Run in the foreground (logs also to stderr); without it the daemon detaches.
+    #[arg(long)]
+    foreground: bool,
+    /// Started by a command that waits for it: stop writing to stderr once ready.
+    #[arg(long, hide = true)]
+    detached: bool,
+    /// The command that asked for the start, for the alert log.
+    #[arg(long, hide = true)]
+    requested_by: Option<String>,
+}
+
+/// Runs `clppm`.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
+    let Some(args) = cli::parse::<Args>(args, out)? else {
+        return Ok(());
+    };
+    let paths = cli::paths();
+    if !args.foreground {
+        let pid = service::start_detached(
+            &paths,
+            &service::clppm_beside_me(),
+            "clppm",
+            Duration::from_secs(60),
+        )
+        .map_err(crate::clpcl::start_error)?;
+        writeln!(out, "clppm started (pid {pid}).")?;
+        return Ok(());
+    }
+    clp_core::logging::init_daemon_logging(&paths, !args.detached).map_err(|error| {
+        CliError::new(
+            exit_code::INIT_ERROR,
+            format!("cannot open the daemon log: {error}"),
+        )
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            CliError::new(
+                exit_code::INIT_ERROR,
+                format!("cannot start the runtime: {error}"),
+            )
+        })?;
+    runtime.block_on(async {
+        let prepared = daemon::prepare(&paths).map_err(|error| {
+            let code = match &error {
+                DaemonError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
+                DaemonError::Config(_) => exit_code::BAD_CONFIG,
+                DaemonError::Store(_) | DaemonError::Io { .. } => exit_code::INIT_ERROR,
+            };
+            tracing::error!("{error}");
+            CliError::new(code, error.to_string())
+        })?;
+        if args.detached {
+            silence_stdio();
+        }
+        prepared.run(args.requested_by).await;
+        Ok(())
+    })
+}
+
+/// Points stdout and stderr at /dev/null: the starter has read the startup result and
+/// closes its end of the pipe.
+fn silence_stdio() {
+    use std::os::fd::AsRawFd;
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        // SAFETY: dup2 onto the standard descriptors with a valid open fd.
+        unsafe {
+            libc::dup2(null.as_raw_fd(), 1);
+            libc::dup2(null.as_raw_fd(), 2);
+        }
+    }
+}

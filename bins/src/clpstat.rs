@@ -1,0 +1,166 @@
+//! `clpstat`: the status and the configuration, in the original's layouts or as JSON.
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::Parser;
+use clp_core::config;
+use clp_core::exit_code;
+use clp_core::ipc::{Request, Response};
+use clp_core::paths::Paths;
+use clp_core::status::ClusterStatus;
+
+use crate::cli::{self, CliError};
+use crate::render::{self, InfoScope};
+
+/// Show the status or the configuration.
+#[derive(Debug, Parser)]
+#[command(
+    name = "clpstat",
+    version,
+    about = "Show the cluster status (default) or its configuration"
+)]
+pub struct Args {
+    /// The status summary (the default).
+    #[arg(short = 's')]
+    summary: bool,
+    /// Wide name columns, never cut.
+    #[arg(long)]
+    long: bool,
+    /// The group map.
+    #[arg(short = 'g', conflicts_with_all = ["monitors", "info"])]
+    groups: bool,
+    /// The monitor status map.
+    #[arg(short = 'm', conflicts_with = "info")]
+    monitors: bool,
+    /// The configuration of everything.
+    #[arg(short = 'i')]
+    info: bool,
+    /// The cluster's configuration.
+    #[arg(long = "cl")]
+    cluster: bool,
+    /// A server's configuration.
+    #[arg(long = "sv", value_name = "SERVER", num_args = 0..=1, default_missing_value = "")]
+    server: Option<String>,
+    /// A heartbeat's configuration.
+    #[arg(long = "hb", value_name = "HB", num_args = 0..=1, default_missing_value = "")]
+    heartbeat: Option<String>,
+    /// A group's configuration.
+    #[arg(long = "grp", value_name = "GROUP", num_args = 0..=1, default_missing_value = "")]
+    group: Option<String>,
+    /// A resource's configuration.
+    #[arg(long = "rsc", value_name = "RESOURCE", num_args = 0..=1, default_missing_value = "")]
+    resource: Option<String>,
+    /// A monitor's configuration.
+    #[arg(long = "mon", value_name = "MONITOR", num_args = 0..=1, default_missing_value = "")]
+    monitor: Option<String>,
+    /// Every parameter (with -i and the object options).
+    #[arg(long)]
+    detail: bool,
+    /// JSON instead of the text layout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The status from the daemon, or built from the configuration (everything Offline) when
+/// the daemon is not running.
+pub fn fetch_status(paths: &Paths) -> Result<ClusterStatus, CliError> {
+    match cli::connect(paths, "clpstat")
+        .and_then(|mut client| Ok(client.request(&Request::Status, None)?))
+    {
+        Ok(Response::Status(status)) => Ok(status),
+        Ok(other) => Err(CliError::new(
+            exit_code::OTHER,
+            format!("clppm answered {other:?} to a status request"),
+        )),
+        Err(error) if error.code == exit_code::NOT_RUNNING => {
+            let config = load_config(paths)?;
+            let store = clp_core::store::Store::open(&paths.store_dir()).ok();
+            Ok(clp_core::engine::offline_status(&config, store.as_ref()))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// The configuration file, or an error naming every problem.
+pub fn load_config(paths: &Paths) -> Result<config::Config, CliError> {
+    config::load(paths).map_err(|error| CliError::new(exit_code::BAD_CONFIG, error.to_string()))
+}
+
+fn json(value: &impl serde::Serialize) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value)
+        .map(|text| text + "\n")
+        .map_err(|error| CliError::new(exit_code::OTHER, error.to_string()))
+}
+
+/// Runs `clpstat`.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
+    let Some(args) = cli::parse::<Args>(args, out)? else {
+        return Ok(());
+    };
+    let paths = cli::paths();
+    let object = [
+        (args.server.as_ref(), InfoScope::Server),
+        (args.heartbeat.as_ref(), InfoScope::Heartbeat),
+        (args.group.as_ref(), InfoScope::Group),
+        (args.resource.as_ref(), InfoScope::Resource),
+        (args.monitor.as_ref(), InfoScope::Monitor),
+    ]
+    .into_iter()
+    .find_map(|(name, scope)| name.map(|n| (scope, (!n.is_empty()).then_some(n.as_str()))));
+    let scope = match (args.info, args.cluster, object) {
+        (_, _, Some((scope, name))) => Some((scope, name)),
+        (_, true, None) => Some((InfoScope::Cluster, None)),
+        (true, false, None) => Some((InfoScope::All, None)),
+        (false, false, None) => None,
+    };
+    if let Some((scope, name)) = scope {
+        let config = load_config(&paths)?;
+        check_named(&config, scope, name)?;
+        let text = if args.json {
+            json(&config)?
+        } else {
+            render::configuration(&config, scope, name, args.detail)
+        };
+        out.write_all(text.as_bytes())?;
+        return Ok(());
+    }
+    let status = fetch_status(&paths)?;
+    let text = if args.json {
+        json(&status)?
+    } else if args.groups {
+        render::group_map(&status)
+    } else if args.monitors {
+        render::monitor_map(&status)
+    } else {
+        render::cluster_status(&status, args.long)
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn check_named(
+    config: &config::Config,
+    scope: InfoScope,
+    name: Option<&str>,
+) -> Result<(), CliError> {
+    let Some(name) = name else {
+        return Ok(());
+    };
+    let found = match scope {
+        InfoScope::Server => name == config.cluster.name,
+        InfoScope::Heartbeat => name == "lanhb1",
+        InfoScope::Group => config.group(name).is_some(),
+        InfoScope::Resource => config.resource(name).is_some(),
+        InfoScope::Monitor => config.monitor(name).is_some(),
+        InfoScope::All | InfoScope::Cluster => true,
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(CliError::new(
+            exit_code::NOT_REGISTERED,
+            format!("\"{name}\" is not in the configuration; 'clpstat -i' lists everything"),
+        ))
+    }
+}

@@ -1,0 +1,106 @@
+//! The original's text layouts, as snapshots: scripts in the field parse these.
+
+use crate::harness::*;
+
+fn layout_cluster() -> Cluster {
+    let cluster = pidw_cluster(
+        3,
+        "none",
+        "\n[[monitor]]\nname = \"userw\"\ntype = \"userw\"\ncomment = \"user mode monitor\"\n",
+    );
+    let config = std::fs::read_to_string(cluster.path("etc/clp.conf")).unwrap();
+    cluster.write_config(&config.replace(
+        "name = \"failover\"",
+        "name = \"failover\"\ncomment = \"business application\"",
+    ));
+    cluster
+}
+
+#[test]
+fn the_status_layouts_while_running() {
+    let cluster = layout_cluster();
+    cluster.start();
+    wait_until("pidw normal", WAIT, || {
+        cluster.monitor_status("pidw") == "Normal"
+    });
+    let settings = snapshot_settings(&cluster);
+    settings.bind(|| {
+        insta::assert_snapshot!("clpstat_running", cluster.run("clpstat", &[]).success());
+        insta::assert_snapshot!(
+            "clpstat_long",
+            cluster.run("clpstat", &["--long"]).success()
+        );
+        insta::assert_snapshot!(
+            "clpstat_group_map",
+            cluster.run("clpstat", &["-g"]).success()
+        );
+        insta::assert_snapshot!(
+            "clpstat_monitor_map",
+            cluster.run("clpstat", &["-m"]).success()
+        );
+        insta::assert_snapshot!(
+            "clpmonctrl_counters",
+            cluster.run("clpmonctrl", &["-v"]).success()
+        );
+    });
+    // The columns the original's scripts rely on.
+    let text = cluster.run("clpstat", &["--long"]).success();
+    let server = text.lines().find(|l| l.contains("*zabi")).unwrap();
+    assert_eq!(server.split_whitespace().nth(2), Some("Online"), "{server}");
+    let json: serde_json::Value =
+        serde_json::from_str(&cluster.run("clpstat", &["-g", "--json"]).success()).unwrap();
+    assert_eq!(json["groups"][0]["status"], "Online");
+    cluster.stop();
+}
+
+#[test]
+fn the_status_layout_when_stopped() {
+    let cluster = layout_cluster();
+    let settings = snapshot_settings(&cluster);
+    settings.bind(|| {
+        insta::assert_snapshot!("clpstat_stopped", cluster.run("clpstat", &[]).success());
+    });
+}
+
+#[test]
+fn the_configuration_layouts() {
+    let cluster = layout_cluster();
+    let settings = snapshot_settings(&cluster);
+    settings.bind(|| {
+        insta::assert_snapshot!("clpstat_info", cluster.run("clpstat", &["-i"]).success());
+        insta::assert_snapshot!(
+            "clpstat_info_detail",
+            cluster.run("clpstat", &["-i", "--detail"]).success()
+        );
+        insta::assert_snapshot!(
+            "clpstat_mon_detail",
+            cluster
+                .run("clpstat", &["--mon", "pidw", "--detail"])
+                .success()
+        );
+    });
+    let json: serde_json::Value =
+        serde_json::from_str(&cluster.run("clpstat", &["-i", "--json"]).success()).unwrap();
+    assert_eq!(json["monitors"][0]["kind"], "pidw");
+    let unknown = cluster.run("clpstat", &["--grp", "nosuch"]);
+    assert!(
+        unknown
+            .failure(5)
+            .contains("\"nosuch\" is not in the configuration")
+    );
+}
+
+#[test]
+fn long_names_are_cut_at_16() {
+    let cluster = Cluster::with_config(
+        "[cluster]\nname = \"zabi\"\n[[group]]\nname = \"container-recovery\"\n[[monitor]]\nname = \"a-very-long-monitor-name\"\ntype = \"userw\"\n",
+    );
+    let text = cluster.run("clpstat", &[]).success();
+    assert!(text.contains("    container-recove : Offline"), "{text}");
+    assert!(text.contains("    a-very-long-moni : Offline"), "{text}");
+    let long = cluster.run("clpstat", &["--long"]).success();
+    assert!(
+        long.contains("    container-recovery ...............: Offline"),
+        "{long}"
+    );
+}

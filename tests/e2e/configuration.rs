@@ -1,0 +1,71 @@
+//! The configuration: defaults without a file, a bad file refused whole with every problem
+//! named.
+
+use crate::harness::*;
+
+#[test]
+fn without_a_file_the_default_configuration_runs() {
+    let cluster = Cluster::new();
+    cluster.start();
+    let status = cluster.status();
+    assert_eq!(status["cluster"], clp_core::config::host_name());
+    assert_eq!(status["monitors"][0]["name"], "userw");
+    assert_eq!(status["monitors"][0]["comment"], "user mode monitor");
+    assert_eq!(status["groups"].as_array().unwrap().len(), 0);
+    cluster.stop();
+}
+
+#[test]
+fn a_bad_file_is_refused_with_every_key_named() {
+    let cluster = Cluster::with_config(
+        r#"
+[cluster]
+name = "zabi"
+[[monitor]]
+name = "u"
+type = "userw"
+intervall = 3
+[[monitor]]
+name = "p"
+type = "pidw"
+target = "nosuch"
+"#,
+    );
+    let run = cluster.run("clpcl", &["-s"]);
+    let stderr = run.failure(4);
+    assert!(
+        stderr.contains("monitor \"u\": unknown key \"intervall\" (did you mean \"interval\"?)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("monitor \"p\": key \"target\": \"nosuch\" is not a resource"),
+        "{stderr}"
+    );
+    assert!(cluster.daemon_pid().is_none());
+    assert_eq!(cluster.processes(), Vec::<u32>::new());
+}
+
+#[test]
+fn a_running_daemon_keeps_its_configuration_when_the_file_goes_bad() {
+    let cluster = pidw_cluster(3, "none", "");
+    cluster.start();
+    cluster.write_config("[[monitor]]\nname = 1\n");
+    let status = cluster.status();
+    assert_eq!(status["monitors"][0]["name"], "pidw");
+    // Commands that read the file say what is wrong with it.
+    let info = cluster.run("clpstat", &["-i"]);
+    assert!(
+        info.failure(4)
+            .contains("monitor #1: key \"name\": invalid type"),
+        "{}",
+        info.stderr()
+    );
+    cluster.stop_with_file_broken();
+}
+
+impl Cluster {
+    /// `clpcl -t` still works while the file is broken: it talks to the daemon only.
+    fn stop_with_file_broken(&self) {
+        self.stop();
+    }
+}
