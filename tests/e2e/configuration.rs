@@ -76,13 +76,29 @@ fn the_demo_configuration_runs() {
     let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
     std::fs::copy(demo.join("clp.conf"), cluster.path("etc/clp.conf")).unwrap();
     for script in ["start.sh", "stop.sh"] {
-        let body = std::fs::read_to_string(demo.join("scripts/failover/exec").join(script)).unwrap();
-        cluster.script("failover", "exec", script, body.trim_start_matches("#!/bin/sh\n"));
+        let body =
+            std::fs::read_to_string(demo.join("scripts/failover/exec").join(script)).unwrap();
+        cluster.script(
+            "failover",
+            "exec",
+            script,
+            body.trim_start_matches("#!/bin/sh\n"),
+        );
     }
     cluster.start();
-    wait_until("exec online", WAIT, || cluster.resource_status("exec") == "Online");
-    wait_until("start logged", WAIT, || cluster.alerts().contains("start your application (CLP_EVENT=START)"));
+    wait_until("exec online", WAIT, || {
+        cluster.resource_status("exec") == "Online"
+    });
+    wait_until("start logged", WAIT, || {
+        cluster
+            .alerts()
+            .contains("start your application (CLP_EVENT=START)")
+    });
     assert_eq!(cluster.monitor_status("userw"), "Normal");
     cluster.stop();
-    assert!(cluster.alerts().contains("stop your application (CLP_FACTOR=CLUSTERSHUTDOWN, pid "));
+    assert!(
+        cluster
+            .alerts()
+            .contains("stop your application (CLP_FACTOR=CLUSTERSHUTDOWN, pid ")
+    );
 }
