@@ -155,18 +155,15 @@ impl AlertEvent {
     /// An id missing from the catalogue is a programming error; it still yields an event
     /// (level Info, the arguments joined) rather than losing the information.
     pub fn from_catalogue(server: &str, module: &str, event_id: u32, args: &[&str]) -> Self {
-        let (level, message) = match catalogue_entry(module, event_id) {
-            Some(entry) => (entry.level, fill_template(&entry.template, args)),
-            None => (Level::Info, args.join(" ")),
-        };
-        Self {
-            seq: 0,
-            time: now_string(),
-            server: server.to_string(),
-            module: module.to_string(),
-            event_id,
-            level,
-            message,
+        match catalogue_entry(module, event_id) {
+            Some(entry) => Self::custom(
+                server,
+                module,
+                event_id,
+                entry.level,
+                &fill_template(&entry.template, args),
+            ),
+            None => Self::custom(server, module, event_id, Level::Info, &args.join(" ")),
         }
     }
 

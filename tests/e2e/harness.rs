@@ -167,8 +167,8 @@ impl Cluster {
         serde_json::from_str(&out).expect("clpstat --json is JSON")
     }
 
-    /// The state word of a resource in `clpstat --json`.
-    pub fn resource_status(&self, name: &str) -> String {
+    /// One resource of `clpstat --json`.
+    fn resource_json(&self, name: &str) -> Value {
         let status = self.status();
         status["groups"]
             .as_array()
@@ -176,20 +176,22 @@ impl Cluster {
             .flatten()
             .flat_map(|g| g["resources"].as_array().into_iter().flatten())
             .find(|r| r["name"] == name)
-            .map(|r| r["status"].as_str().unwrap_or_default().to_string())
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    /// The state word of a resource.
+    pub fn resource_status(&self, name: &str) -> String {
+        self.resource_json(name)["status"]
+            .as_str()
             .unwrap_or_default()
+            .to_string()
     }
 
     /// The pid of an async resource's process.
     pub fn resource_pid(&self, name: &str) -> Option<u32> {
-        let status = self.status();
-        status["groups"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|g| g["resources"].as_array().into_iter().flatten())
-            .find(|r| r["name"] == name)
-            .and_then(|r| r["pid"].as_u64())
+        self.resource_json(name)["pid"]
+            .as_u64()
             .map(|pid| pid as u32)
     }
 

@@ -622,43 +622,40 @@ impl Engine {
 
     /// `clpmonctrl -s [-m MON]`.
     pub fn suspend_monitors(&self, names: &[String]) -> Result<(), OperationError> {
+        self.set_monitors_suspended(names, true)
+    }
+
+    /// `clpmonctrl -r [-m MON]`.
+    pub fn resume_monitors(&self, names: &[String]) -> Result<(), OperationError> {
+        self.set_monitors_suspended(names, false)
+    }
+
+    /// Suspends or resumes the named monitors (all when none): rm 29/30 for each named one,
+    /// rm 31/32 for all.
+    fn set_monitors_suspended(
+        &self,
+        names: &[String],
+        suspend: bool,
+    ) -> Result<(), OperationError> {
         let indexes = self.monitor_indexes(names)?;
         let mut state = self.lock();
-        if state.daemon == DaemonState::Suspended {
+        if suspend && state.daemon == DaemonState::Suspended {
             return Err(OperationError::new(
                 ErrorCode::Suspended,
                 "clppm is suspended; every monitor is already stopped",
             ));
         }
+        let (one, all) = if suspend { (29, 31) } else { (30, 32) };
         for &index in &indexes {
-            if !state.monitors[index].suspended {
-                state.monitors[index].suspended = true;
+            if state.monitors[index].suspended != suspend {
+                state.monitors[index].suspended = suspend;
                 if !names.is_empty() {
-                    self.alert("rm", 29, &[&self.config.monitors[index].name]);
+                    self.alert("rm", one, &[&self.config.monitors[index].name]);
                 }
             }
         }
         if names.is_empty() {
-            self.alert("rm", 31, &[]);
-        }
-        self.refresh_monitors(&mut state, Cause::Suspension);
-        Ok(())
-    }
-
-    /// `clpmonctrl -r [-m MON]`.
-    pub fn resume_monitors(&self, names: &[String]) -> Result<(), OperationError> {
-        let indexes = self.monitor_indexes(names)?;
-        let mut state = self.lock();
-        for &index in &indexes {
-            if state.monitors[index].suspended {
-                state.monitors[index].suspended = false;
-                if !names.is_empty() {
-                    self.alert("rm", 30, &[&self.config.monitors[index].name]);
-                }
-            }
-        }
-        if names.is_empty() {
-            self.alert("rm", 32, &[]);
+            self.alert("rm", all, &[]);
         }
         self.refresh_monitors(&mut state, Cause::Suspension);
         Ok(())
