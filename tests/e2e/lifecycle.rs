@@ -203,3 +203,21 @@ fn restart_stops_and_starts_again() {
     });
     cluster.stop();
 }
+
+#[test]
+fn stop_is_quick_with_idle_monitors() {
+    // pidw is switched off (its resource is stopped): the stop must not wait for it.
+    let cluster = pidw_cluster(3, "none", "");
+    cluster.start();
+    wait_until("exec online", WAIT, || {
+        cluster.resource_status("exec") == "Online"
+    });
+    cluster.run("clprsc", &["-t", "exec"]).success();
+    let started = std::time::Instant::now();
+    cluster.stop();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -30,6 +30,9 @@ use crate::status::{
 use crate::store::Store;
 use policy::Ladder;
 
+/// How long the stop waits for monitors to finish their check in flight.
+const MONITOR_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What the store keeps of a resource across daemon restarts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersistedResource {
@@ -122,6 +125,9 @@ pub struct Engine {
     slots: Vec<MonitorSlot>,
     stop_request: watch::Sender<Option<AfterStop>>,
     stopped: watch::Sender<bool>,
+    /// The monitor tasks, awaited at the stop so probes release what they hold (the
+    /// watchdog's magic close) before the process exits.
+    monitor_tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Engine {
@@ -187,6 +193,7 @@ impl Engine {
             slots,
             stop_request: watch::channel(None).0,
             stopped: watch::channel(false).0,
+            monitor_tasks: Mutex::new(Vec::new()),
         })
     }
 
@@ -346,6 +353,24 @@ impl Engine {
             let mut state = self.lock();
             state.daemon = DaemonState::Stopping;
             self.refresh_monitors(&mut state, Cause::Lifecycle);
+        }
+        // Wake every task, also those already switched off, so that each one ends.
+        for slot in &self.slots {
+            slot.enabled.send_replace(false);
+        }
+        let tasks = std::mem::take(
+            &mut *self
+                .monitor_tasks
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        // A check in flight finishes first; one that hangs is not waited for long.
+        let deadline = tokio::time::Instant::now() + MONITOR_STOP_WAIT;
+        for task in tasks {
+            if tokio::time::timeout_at(deadline, task).await.is_err() {
+                tracing::warn!("a monitor did not stop in time");
+                break;
+            }
         }
         let _operation = self.operations.lock().await;
         for group in self.config.groups.iter().rev() {

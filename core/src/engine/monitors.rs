@@ -41,7 +41,12 @@ impl Engine {
             };
             let receiver = self.slots[index].enabled.subscribe();
             let engine = Arc::clone(self);
-            tokio::spawn(async move { engine.run_monitor(index, probe, receiver).await });
+            let task =
+                tokio::spawn(async move { engine.run_monitor(index, probe, receiver).await });
+            self.monitor_tasks
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(task);
         }
     }
 
@@ -56,7 +61,7 @@ impl Engine {
         let _entered = span.enter();
         loop {
             while !*enabled.borrow_and_update() {
-                if enabled.changed().await.is_err() {
+                if self.is_stopping() || enabled.changed().await.is_err() {
                     probe.stop();
                     return;
                 }
@@ -73,6 +78,9 @@ impl Engine {
                         }
                         if !*enabled.borrow_and_update() {
                             probe.stop();
+                            if self.is_stopping() {
+                                return;
+                            }
                             break;
                         }
                     }

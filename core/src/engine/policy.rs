@@ -175,11 +175,19 @@ pub fn decide(
                 next.consecutive_failures = 0;
                 next.status = MonitorStatus::Error;
                 next.last_detail = Some(detail.clone());
-                decisions.push(Decision::ErrorDetected {
-                    code: *code,
-                    detail: detail.clone(),
-                });
-                decisions.extend(recovery_step(&mut next, policy, situation));
+                let step = recovery_step(&mut next, policy, situation);
+                let acts = step
+                    .iter()
+                    .any(|d| matches!(d, Decision::Reactivate(_) | Decision::FinalAction(_)));
+                // A monitor that stays in Error with nothing left to try is silent: rm 9 is
+                // logged when it enters Error and with every recovery step, not every check.
+                if ladder.status != MonitorStatus::Error || acts {
+                    decisions.push(Decision::ErrorDetected {
+                        code: *code,
+                        detail: detail.clone(),
+                    });
+                    decisions.extend(step);
+                }
             }
         }
     }
@@ -292,8 +300,8 @@ mod tests {
             vec![
                 vec![error.clone(), Decision::Reactivate(target.clone())],
                 vec![error.clone(), Decision::Reactivate(target)],
-                vec![error.clone(), Decision::FinalAction(FinalAction::StopGroup)],
-                vec![error],
+                vec![error, Decision::FinalAction(FinalAction::StopGroup)],
+                vec![],
             ]
         );
         assert_eq!(ladder.reactivations, 2);
@@ -364,6 +372,25 @@ mod tests {
         };
         let (_, steps) = run(&[failed()], 0, &policy, disabled);
         assert_eq!(steps[0][1], Decision::RecoveryDisabled);
+    }
+
+    #[test]
+    fn an_error_with_nothing_left_to_try_is_not_logged_again() {
+        let policy = policy(RecoveryTarget::Resource("r".into()), 0, FinalAction::None);
+        let inactive = Situation {
+            target_active: false,
+            recovery_disabled: false,
+        };
+        let (_, steps) = run(
+            &[failed(), failed(), Observation::Healthy, failed()],
+            0,
+            &policy,
+            inactive,
+        );
+        assert_eq!(steps[0].len(), 2, "{steps:?}");
+        assert!(steps[1].is_empty(), "{steps:?}");
+        assert_eq!(steps[2], vec![Decision::BackToNormal]);
+        assert_eq!(steps[3].len(), 2, "{steps:?}");
     }
 
     #[test]
