@@ -1,0 +1,136 @@
+//! Reading `[monitor.parameters]`: typed getters that collect every problem, so one parse
+//! function per type serves both the validator (the problems) and the constructor (the
+//! values).
+
+/// Reads one parameters table, collecting problems instead of stopping at the first.
+#[derive(Debug)]
+pub struct ParamReader<'a> {
+    table: &'a toml::Table,
+    problems: Vec<String>,
+}
+
+impl<'a> ParamReader<'a> {
+    /// A reader of `table`.
+    pub fn new(table: &'a toml::Table) -> Self {
+        Self {
+            table,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Records a problem of a key (`key "port": ...`).
+    pub fn problem(&mut self, key: &str, message: impl std::fmt::Display) {
+        self.problems.push(format!("key \"{key}\": {message}"));
+    }
+
+    /// A string, or `default` when absent.
+    pub fn string(&mut self, key: &str, default: &str) -> String {
+        match self.table.get(key) {
+            None => default.to_string(),
+            Some(toml::Value::String(value)) => value.clone(),
+            Some(other) => {
+                self.problem(key, format!("{other} is not a string"));
+                default.to_string()
+            }
+        }
+    }
+
+    /// A string that must be given.
+    pub fn required_string(&mut self, key: &str) -> String {
+        if !self.table.contains_key(key) {
+            self.problems.push(format!("key \"{key}\" is missing"));
+        }
+        self.string(key, "")
+    }
+
+    /// An integer within `min..=max`, or `default` when absent.
+    pub fn integer(&mut self, key: &str, default: i64, min: i64, max: i64) -> i64 {
+        match self.table.get(key) {
+            None => default,
+            Some(toml::Value::Integer(value)) if (min..=max).contains(value) => *value,
+            Some(toml::Value::Integer(value)) => {
+                self.problem(key, format!("{value} is out of range ({min} to {max})"));
+                default
+            }
+            Some(other) => {
+                self.problem(key, format!("{other} is not an integer"));
+                default
+            }
+        }
+    }
+
+    /// A switch, written `true`/`false` or the original's `1`/`0`.
+    pub fn flag(&mut self, key: &str, default: bool) -> bool {
+        match self.table.get(key) {
+            None => default,
+            Some(toml::Value::Boolean(value)) => *value,
+            Some(toml::Value::Integer(0)) => false,
+            Some(toml::Value::Integer(1)) => true,
+            Some(other) => {
+                self.problem(key, format!("{other} is not true/false (or 1/0)"));
+                default
+            }
+        }
+    }
+
+    /// One of `choices`, or `default` when absent.
+    pub fn choice(&mut self, key: &str, default: &str, choices: &[&str]) -> String {
+        let value = self.string(key, default);
+        if !choices.contains(&value.as_str()) {
+            self.problem(
+                key,
+                format!("\"{value}\" is not one of {}", choices.join(", ")),
+            );
+            return default.to_string();
+        }
+        value
+    }
+
+    /// A list of strings (a single string is a list of one).
+    pub fn string_list(&mut self, key: &str) -> Vec<String> {
+        match self.table.get(key) {
+            None => Vec::new(),
+            Some(toml::Value::String(value)) => vec![value.clone()],
+            Some(toml::Value::Array(items)) => {
+                let mut list = Vec::new();
+                for item in items {
+                    match item {
+                        toml::Value::String(value) => list.push(value.clone()),
+                        other => self.problem(key, format!("{other} is not a string")),
+                    }
+                }
+                list
+            }
+            Some(other) => {
+                self.problem(key, format!("{other} is not a list of strings"));
+                Vec::new()
+            }
+        }
+    }
+
+    /// The problems, including every key not in `known` (with a suggestion).
+    pub fn finish(mut self, known: &[&str]) -> Vec<String> {
+        let mut problems = super::registry::unknown_parameters(self.table, known);
+        problems.append(&mut self.problems);
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_is_collected() {
+        let table: toml::Table = "port = 70000\nhttps = 2\nservername = 1\nrequsturi = \"/\""
+            .parse()
+            .unwrap();
+        let mut reader = ParamReader::new(&table);
+        assert_eq!(reader.integer("port", 80, 1, 65535), 80);
+        assert!(!reader.flag("https", false));
+        assert_eq!(reader.string("servername", "localhost"), "localhost");
+        let problems = reader.finish(&["port", "https", "servername", "requesturi"]);
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(problems[0].contains("did you mean \"requesturi\""));
+    }
+}
