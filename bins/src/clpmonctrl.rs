@@ -17,7 +17,7 @@ use crate::render;
     version,
     about = "Suspend or resume monitors; show or clear their recovery counters"
 )]
-#[command(group(ArgGroup::new("op").required(true).args(["suspend", "resume", "clear", "view"])))]
+#[command(group(ArgGroup::new("op").required(true).args(["suspend", "resume", "clear", "view", "dummy_on", "dummy_off"])))]
 pub struct Args {
     /// Suspend monitoring.
     #[arg(short = 's')]
@@ -31,6 +31,12 @@ pub struct Args {
     /// Show the recovery counters.
     #[arg(short = 'v')]
     view: bool,
+    /// Enable dummy failure: the monitor reports a fault without checking (needs -m).
+    #[arg(short = 'e', requires = "monitors")]
+    dummy_on: bool,
+    /// Disable dummy failure (every monitor when -m is omitted).
+    #[arg(short = 'n')]
+    dummy_off: bool,
     /// The monitor (repeatable; every monitor when omitted).
     #[arg(short = 'm', value_name = "MONITOR")]
     monitors: Vec<String>,
@@ -85,6 +91,11 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         Request::SuspendMonitors { monitors }
     } else if args.resume {
         Request::ResumeMonitors { monitors }
+    } else if args.dummy_on || args.dummy_off {
+        Request::DummyFailure {
+            monitors,
+            enable: args.dummy_on,
+        }
     } else {
         Request::ClearCounters { monitors }
     };

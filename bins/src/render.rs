@@ -104,10 +104,15 @@ pub fn cluster_status(status: &ClusterStatus, long: bool) -> String {
     }
     line("  <monitor>".into());
     for monitor in &status.monitors {
+        let comment = if monitor.dummy_failure {
+            format!("[dummy failure] {}", monitor.comment)
+        } else {
+            monitor.comment.clone()
+        };
         line(format!(
             "    {}: {}",
             field(&monitor.name, wide, ' ', cut),
-            status_and_comment(monitor.status.as_str(), &monitor.comment)
+            status_and_comment(monitor.status.as_str(), &comment)
         ));
     }
     line(footer());

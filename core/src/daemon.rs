@@ -301,6 +301,9 @@ async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Respons
         Request::SuspendMonitors { monitors } => done(engine.suspend_monitors(&monitors)),
         Request::ResumeMonitors { monitors } => done(engine.resume_monitors(&monitors)),
         Request::ClearCounters { monitors } => done(engine.clear_counters(&monitors)),
+        Request::DummyFailure { monitors, enable } => {
+            done(engine.set_dummy_failure(&monitors, enable))
+        }
         Request::Counters { monitors } => match engine.counters(&monitors) {
             Ok(monitors) => Response::Counters { monitors },
             Err(error) => error.into_response(),

@@ -199,4 +199,7 @@ pub struct MonitorState {
     pub recovery_target: String,
     /// The last check's detail when it failed.
     pub last_detail: Option<String>,
+    /// Dummy failure is on (`clpmonctrl -e`): the monitor reports a fault without checking.
+    #[serde(default)]
+    pub dummy_failure: bool,
 }

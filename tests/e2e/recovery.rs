@@ -217,3 +217,47 @@ fn group_recovery_restarts_the_whole_group() {
     assert!(cluster.alerts().contains("rm 12 Recovery target failover has stopped because an error was detected in monitoring pidw."));
     cluster.stop();
 }
+
+#[test]
+fn dummy_failure_drills_the_ladder_without_breaking_anything() {
+    let cluster = pidw_cluster(1, "stop-group", "");
+    cluster.start();
+    wait_until("pidw normal", WAIT, || {
+        cluster.monitor_status("pidw") == "Normal"
+    });
+    let refused = cluster.run("clpmonctrl", &["-e"]);
+    assert_eq!(refused.code(), 2, "-e needs -m: {}", refused.stderr());
+    cluster.run("clpmonctrl", &["-e", "-m", "pidw"]).success();
+    assert!(
+        cluster
+            .alerts()
+            .contains("rm 180 Dummy Failure of monitor resource pidw is enabled.")
+    );
+    let text = cluster.run("clpstat", &[]).success();
+    assert!(text.contains("[dummy failure]"), "{text}");
+    assert_eq!(cluster.status()["monitors"][0]["dummy_failure"], true);
+    // One reactivation (threshold 1), then the final action stops the group.
+    wait_until("group stopped", WAIT, || {
+        cluster.count_alerts("rm 12 Recovery target exec has stopped") == 1
+    });
+    assert!(cluster.alerts().contains("(9 : Dummy failure.)"));
+    assert_eq!(
+        events(&cluster)[..3],
+        ["START", "stop RESOURCERESTART", "RECOVER"]
+    );
+    cluster.run("clpmonctrl", &["-n"]).success();
+    assert!(
+        cluster
+            .alerts()
+            .contains("rm 183 Dummy Failure of all monitor will be disabled.")
+    );
+    assert!(
+        cluster
+            .alerts()
+            .contains("rm 181 Dummy Failure of monitor resource pidw is disabled.")
+    );
+    // Back to real checks: start the group again and the monitor is Normal.
+    cluster.run("clpgrp", &["-s", "failover"]).success();
+    wait_until("rm 26", WAIT, || cluster.count_alerts("rm 26 pidw") == 1);
+    cluster.stop();
+}

@@ -90,6 +90,8 @@ struct MonitorRuntime {
     ladder: Ladder,
     suspended: bool,
     enabled: bool,
+    /// `clpmonctrl -e`: checks report a fault without running (not kept across restarts).
+    dummy_failure: bool,
 }
 
 #[derive(Debug)]
@@ -144,6 +146,7 @@ impl Engine {
                     .unwrap_or_default(),
                 suspended: false,
                 enabled: false,
+                dummy_failure: false,
             })
             .collect();
         let groups = config
@@ -459,7 +462,9 @@ impl Engine {
                 } else {
                     runtime.ladder.status
                 };
-                monitor_state(config, &runtime.ladder, status)
+                let mut state = monitor_state(config, &runtime.ladder, status);
+                state.dummy_failure = runtime.dummy_failure;
+                state
             })
             .collect();
         ClusterStatus {
@@ -686,6 +691,41 @@ impl Engine {
         Ok(())
     }
 
+    /// `clpmonctrl -e -m MON` / `-n [-m MON]`: a monitor reports a fault without anything
+    /// being broken, so an operator can drill the whole recovery ladder (rm 180–183).
+    pub fn set_dummy_failure(&self, names: &[String], enable: bool) -> Result<(), OperationError> {
+        if enable && names.is_empty() {
+            return Err(OperationError::new(
+                ErrorCode::Failed,
+                "name the monitor to fail with -m MONITOR",
+            ));
+        }
+        let indexes = self.monitor_indexes(names)?;
+        let mut state = self.lock();
+        if state.daemon != DaemonState::Running {
+            return Err(OperationError::new(
+                ErrorCode::Suspended,
+                "clppm is suspended or stopping; dummy failure needs running monitors",
+            ));
+        }
+        if names.is_empty() {
+            self.alert("rm", if enable { 182 } else { 183 }, &[]);
+        }
+        for index in indexes {
+            if state.monitors[index].dummy_failure != enable {
+                state.monitors[index].dummy_failure = enable;
+                let name = &self.config.monitors[index].name;
+                self.alert("rm", if enable { 180 } else { 181 }, &[name]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a monitor is in dummy-failure mode.
+    fn dummy_failure(&self, index: usize) -> bool {
+        self.lock().monitors[index].dummy_failure
+    }
+
     /// `clpmonctrl -c [-m MON]`.
     pub fn clear_counters(&self, names: &[String]) -> Result<(), OperationError> {
         let indexes = self.monitor_indexes(names)?;
@@ -830,6 +870,7 @@ pub fn monitor_state(
         final_action: config.recovery.final_action.as_str().to_string(),
         recovery_target: config.recovery.target.display_name().to_string(),
         last_detail: ladder.last_detail.clone(),
+        dummy_failure: false,
     }
 }
 

@@ -11,6 +11,9 @@ use crate::config::{FinalAction, RecoveryTarget};
 use crate::monitor::{CheckOutcome, Probe, ProbeContext, registry};
 use crate::status::ObjectStatus;
 
+/// The detail code of a failure reported in dummy-failure mode.
+const DUMMY_FAILURE: u32 = 9;
+
 /// The detail code of a check abandoned at its timeout.
 const CHECK_TIMEOUT: u32 = 99;
 
@@ -90,19 +93,36 @@ impl Engine {
                             timeout: config.timeout,
                             target_process: self.target_process(index),
                         };
-                        let outcome = match tokio::time::timeout(config.timeout, probe.check(context)).await {
-                            Ok(outcome) => outcome,
-                            Err(_) => CheckOutcome::Failure {
-                                code: CHECK_TIMEOUT,
-                                detail: format!("Monitor timed out after {} seconds.", config.timeout.as_secs_f64()),
-                            },
-                        };
+                        let outcome = self.run_check(index, probe.as_mut(), context).await;
                         if *enabled.borrow() {
                             self.observe(index, outcome.into());
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// One check: the probe's answer within the timeout, or the dummy failure.
+    async fn run_check(
+        &self,
+        index: usize,
+        probe: &mut dyn Probe,
+        context: ProbeContext,
+    ) -> CheckOutcome {
+        if self.dummy_failure(index) {
+            return CheckOutcome::Failure {
+                code: DUMMY_FAILURE,
+                detail: "Dummy failure.".to_string(),
+            };
+        }
+        let timeout = self.config.monitors[index].timeout;
+        match tokio::time::timeout(timeout, probe.check(context)).await {
+            Ok(outcome) => outcome,
+            Err(_) => CheckOutcome::Failure {
+                code: CHECK_TIMEOUT,
+                detail: format!("Monitor timed out after {} seconds.", timeout.as_secs_f64()),
+            },
         }
     }
 

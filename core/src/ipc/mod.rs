@@ -86,6 +86,13 @@ pub enum Request {
         /// The monitors.
         monitors: Vec<String>,
     },
+    /// Dummy failure on or off (off for all when empty).
+    DummyFailure {
+        /// The monitors.
+        monitors: Vec<String>,
+        /// On or off.
+        enable: bool,
+    },
     /// The recovery counters (all when empty).
     Counters {
         /// The monitors.
