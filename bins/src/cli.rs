@@ -38,6 +38,7 @@ impl From<ClientError> for CliError {
     fn from(error: ClientError) -> Self {
         let code = match &error {
             ClientError::NotRunning { .. } => exit_code::NOT_RUNNING,
+            ClientError::PermissionDenied { .. } => exit_code::NOT_ROOT,
             ClientError::Refused { code, .. } => match code {
                 ErrorCode::NotFound => exit_code::NOT_REGISTERED,
                 ErrorCode::Suspended => exit_code::SUSPENDED,

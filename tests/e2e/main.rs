@@ -7,6 +7,7 @@ mod clpstat_layouts;
 mod commands;
 mod configuration;
 mod lifecycle;
+mod protocol;
 mod recovery;
 mod scripts;
 mod userw;

@@ -16,6 +16,12 @@ pub enum ClientError {
         /// The socket path.
         socket: PathBuf,
     },
+    /// The socket exists but this user may not use it (it is mode 0600).
+    #[error("permission denied on {}: run the command as root or as the user running clppm", socket.display())]
+    PermissionDenied {
+        /// The socket path.
+        socket: PathBuf,
+    },
     /// The connection broke or timed out.
     #[error("lost the connection to clppm on {}: {source}", socket.display())]
     Io {
@@ -56,9 +62,12 @@ impl Client {
     /// Connects to the daemon at `socket` and exchanges the greeting.
     pub fn connect(socket: &Path, client_name: &str) -> Result<Client, ClientError> {
         let stream = UnixStream::connect(socket).map_err(|error| match error.kind() {
-            std::io::ErrorKind::NotFound
-            | std::io::ErrorKind::ConnectionRefused
-            | std::io::ErrorKind::PermissionDenied => ClientError::NotRunning {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
+                ClientError::NotRunning {
+                    socket: socket.to_path_buf(),
+                }
+            }
+            std::io::ErrorKind::PermissionDenied => ClientError::PermissionDenied {
                 socket: socket.to_path_buf(),
             },
             _ => ClientError::Io {
