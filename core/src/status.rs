@@ -202,4 +202,13 @@ pub struct MonitorState {
     /// Dummy failure is on (`clpmonctrl -e`): the monitor reports a fault without checking.
     #[serde(default)]
     pub dummy_failure: bool,
+    /// Checks run since the daemon started.
+    #[serde(default)]
+    pub checks: u64,
+    /// How long the last check took, in microseconds.
+    #[serde(default)]
+    pub last_check_us: Option<u64>,
+    /// How late the last check started against its schedule (scheduling jitter), in µs.
+    #[serde(default)]
+    pub last_lateness_us: Option<u64>,
 }

@@ -92,6 +92,10 @@ struct MonitorRuntime {
     enabled: bool,
     /// `clpmonctrl -e`: checks report a fault without running (not kept across restarts).
     dummy_failure: bool,
+    /// Checks run, and the duration and lateness of the last one.
+    checks: u64,
+    last_check: Option<std::time::Duration>,
+    last_lateness: Option<std::time::Duration>,
 }
 
 #[derive(Debug)]
@@ -147,6 +151,9 @@ impl Engine {
                 suspended: false,
                 enabled: false,
                 dummy_failure: false,
+                checks: 0,
+                last_check: None,
+                last_lateness: None,
             })
             .collect();
         let groups = config
@@ -464,6 +471,13 @@ impl Engine {
                 };
                 let mut state = monitor_state(config, &runtime.ladder, status);
                 state.dummy_failure = runtime.dummy_failure;
+                state.checks = runtime.checks;
+                state.last_check_us = runtime
+                    .last_check
+                    .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+                state.last_lateness_us = runtime
+                    .last_lateness
+                    .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
                 state
             })
             .collect();
@@ -871,6 +885,9 @@ pub fn monitor_state(
         recovery_target: config.recovery.target.display_name().to_string(),
         last_detail: ladder.last_detail.clone(),
         dummy_failure: false,
+        checks: 0,
+        last_check_us: None,
+        last_lateness_us: None,
     }
 }
 

@@ -88,12 +88,15 @@ impl Engine {
                         }
                     }
                     deadline = ticker.tick() => {
+                        let started = Instant::now();
+                        let lateness = started.saturating_duration_since(deadline);
                         let context = ProbeContext {
-                            lateness: Instant::now().saturating_duration_since(deadline),
+                            lateness,
                             timeout: config.timeout,
                             target_process: self.target_process(index),
                         };
                         let outcome = self.run_check(index, probe.as_mut(), context).await;
+                        self.record_check(index, started.elapsed(), lateness);
                         if *enabled.borrow() {
                             self.observe(index, outcome.into());
                         }
@@ -101,6 +104,14 @@ impl Engine {
                 }
             }
         }
+    }
+
+    fn record_check(&self, index: usize, took: std::time::Duration, lateness: std::time::Duration) {
+        let mut state = self.lock();
+        let runtime = &mut state.monitors[index];
+        runtime.checks += 1;
+        runtime.last_check = Some(took);
+        runtime.last_lateness = Some(lateness);
     }
 
     /// One check: the probe's answer within the timeout, or the dummy failure.
