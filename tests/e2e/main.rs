@@ -5,6 +5,7 @@ mod harness;
 
 mod clpstat_layouts;
 mod commands;
+mod completions;
 mod configuration;
 mod lifecycle;
 mod protocol;

@@ -1,0 +1,59 @@
+//! Shell completions (bash, zsh, fish) and man pages for every command, generated from the
+//! clap definitions into `completions/`. `cargo run --bin clp-gen` rewrites them; a test
+//! fails when the committed files are stale.
+
+use std::path::Path;
+
+use clap::CommandFactory;
+
+/// Every command's clap definition, by name.
+pub fn commands() -> Vec<clap::Command> {
+    vec![
+        crate::clppm::Args::command(),
+        crate::clpcl::Args::command(),
+        crate::clpstat::Args::command(),
+        crate::clpgrp::Args::command(),
+        crate::clprsc::Args::command(),
+        crate::clpmonctrl::Args::command(),
+        crate::clplogcmd::Args::command(),
+        crate::clpdown::Args::command(),
+        crate::clpstdn::Args::command(),
+    ]
+}
+
+/// Every generated file: (path relative to `completions/`, contents).
+pub fn files() -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    use clap_complete::Shell;
+    let mut files = Vec::new();
+    for mut command in commands() {
+        let name = command.get_name().to_string();
+        for (shell, file) in [
+            (Shell::Bash, format!("bash/{name}")),
+            (Shell::Zsh, format!("zsh/_{name}")),
+            (Shell::Fish, format!("fish/{name}.fish")),
+        ] {
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut command, &name, &mut text);
+            files.push((file, text));
+        }
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command.clone()).render(&mut page)?;
+        files.push((format!("man/{name}.1"), page));
+    }
+    Ok(files)
+}
+
+/// Writes every file under `dir` (each through a temporary file and a rename).
+pub fn write_all(dir: &Path) -> std::io::Result<usize> {
+    let files = files()?;
+    for (relative, contents) in &files {
+        let path = dir.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let temporary = path.with_extension("partial");
+        std::fs::write(&temporary, contents)?;
+        std::fs::rename(&temporary, &path)?;
+    }
+    Ok(files.len())
+}
