@@ -16,6 +16,7 @@ pub fn commands() -> Vec<clap::Command> {
         crate::clprsc::Args::command(),
         crate::clpmonctrl::Args::command(),
         crate::clplogcmd::Args::command(),
+        crate::clplogcc::Args::command(),
         crate::clpdown::Args::command(),
         crate::clpstdn::Args::command(),
     ]

@@ -9,6 +9,7 @@ pub mod render;
 pub mod clpcl;
 pub mod clpdown;
 pub mod clpgrp;
+pub mod clplogcc;
 pub mod clplogcmd;
 pub mod clpmonctrl;
 pub mod clppm;

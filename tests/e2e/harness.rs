@@ -22,6 +22,7 @@ pub fn bin(name: &str) -> PathBuf {
         "clplogcmd" => env!("CARGO_BIN_EXE_clplogcmd"),
         "clpdown" => env!("CARGO_BIN_EXE_clpdown"),
         "clpstdn" => env!("CARGO_BIN_EXE_clpstdn"),
+        "clplogcc" => env!("CARGO_BIN_EXE_clplogcc"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(path)

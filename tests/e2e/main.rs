@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod clplogcc;
 mod clpstat_layouts;
 mod commands;
 mod completions;

@@ -1,0 +1,101 @@
+//! `clplogcc`: collect the logs, configuration, status and system information into
+//! `<server>-log.tar.gz`.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Parser;
+use clp_core::exit_code;
+use clp_core::logcollect::{self, CollectOptions, CollectType};
+
+use crate::cli::{self, CliError};
+
+/// Collect logs.
+#[derive(Debug, Parser)]
+#[command(
+    name = "clplogcc",
+    version,
+    about = "Collect clp's logs, configuration, status and system information into <server>-log.tar.gz"
+)]
+pub struct Args {
+    /// What to collect: type1 (default), type2 (wider: rotated system logs, journal, sar), type3 (minimal), proactdiag.
+    #[arg(short = 't', value_name = "TYPE", default_value = "type1")]
+    kind: String,
+    /// The output folder (default: $CLP_ROOT/tmp).
+    #[arg(short = 'o', value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Rotated generations of the system log to take.
+    #[arg(short = 'r', value_name = "GENERATIONS", default_value_t = 2)]
+    generations: u32,
+    /// This server only (the only server here; accepted for scripts).
+    #[arg(short = 'l', long = "local")]
+    local: bool,
+}
+
+/// Runs `clplogcc`.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
+    let Some(args) = cli::parse::<Args>(args, out)? else {
+        return Ok(());
+    };
+    let Some(kind) = CollectType::parse(&args.kind) else {
+        return Err(CliError::new(
+            exit_code::BAD_OPTION,
+            format!(
+                "type \"{}\" is not type1, type2, type3 or proactdiag",
+                args.kind
+            ),
+        ));
+    };
+    let paths = cli::paths();
+    let (server, status_text) = match crate::clpstat::fetch_status(&paths) {
+        Ok(status) => (
+            status.cluster.clone(),
+            crate::render::cluster_status(&status, true),
+        ),
+        Err(error) => (
+            clp_core::config::host_name(),
+            format!("clpstat failed: {}\n", error.message),
+        ),
+    };
+    let options = CollectOptions {
+        kind,
+        out_dir: args.out_dir.unwrap_or_else(|| paths.tmp_dir()),
+        syslog_generations: args.generations,
+    };
+    let extra = vec![("clp/clpstat.txt".to_string(), status_text.into_bytes())];
+    // A bar on a terminal; nothing from cron.
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let result = logcollect::collect(&paths, &server, &options, extra, &mut |progress| {
+        if let Some(bar) = &bar {
+            bar.set_length(progress.total as u64);
+            bar.set_position(progress.done as u64);
+            bar.set_message(progress.item.clone());
+        }
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(_) => {
+            writeln!(out, "Collect Log {server} : Success")?;
+            Ok(())
+        }
+        Err(error) => {
+            let word = if error.no_space() {
+                "No Freespace"
+            } else {
+                "Failed"
+            };
+            writeln!(out, "Collect Log {server} : {word}")?;
+            Err(CliError::new(exit_code::OTHER, error.to_string()))
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! Log collection (`clplogcc`): the product's logs, configuration and status plus system
+//! information, streamed into `<server>-log.tar.gz` with constant memory.
+//!
+//! The tarball is written to a temporary file and renamed into place only when complete, so
+//! a full disk or any other failure leaves no partial tarball. What cannot be read goes into
+//! the tarball's `MANIFEST.txt` with the reason; it never aborts the collection.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+use crate::paths::Paths;
+
+/// What to collect, with the original's type names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectType {
+    /// The default set: clp's logs, configuration, status, and system information.
+    Type1,
+    /// Type 1 plus the system logs' rotated generations, the journal and sar data.
+    Type2,
+    /// The minimum: clp's own logs, alert log and configuration.
+    Type3,
+    /// What a proactive diagnosis needs: the same as type 2.
+    Proactdiag,
+}
+
+impl CollectType {
+    /// Parses `type1`, `type2`, `type3`, `proactdiag`.
+    pub fn parse(text: &str) -> Option<CollectType> {
+        match text {
+            "type1" => Some(CollectType::Type1),
+            "type2" => Some(CollectType::Type2),
+            "type3" => Some(CollectType::Type3),
+            "proactdiag" => Some(CollectType::Proactdiag),
+            _ => None,
+        }
+    }
+
+    fn system_info(self) -> bool {
+        self != CollectType::Type3
+    }
+
+    fn wide(self) -> bool {
+        matches!(self, CollectType::Type2 | CollectType::Proactdiag)
+    }
+}
+
+/// How one collection runs.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// What to collect.
+    pub kind: CollectType,
+    /// Where the tarball goes.
+    pub out_dir: PathBuf,
+    /// How many rotated generations of the system log to take (`-r`).
+    pub syslog_generations: u32,
+}
+
+/// One step done, for a progress display.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    /// Items done.
+    pub done: usize,
+    /// Items in all.
+    pub total: usize,
+    /// The item just done.
+    pub item: String,
+}
+
+/// The result of a collection.
+#[derive(Debug, Clone)]
+pub struct Collected {
+    /// The tarball.
+    pub tarball: PathBuf,
+    /// Entries written.
+    pub entries: usize,
+    /// Items that could not be read (listed in the manifest).
+    pub skipped: usize,
+}
+
+/// Why a collection failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// The output folder is not usable.
+    #[error("cannot use the output folder {}: {source}", dir.display())]
+    OutDir {
+        /// The folder.
+        dir: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// Writing the tarball failed; nothing was left behind.
+    #[error("cannot write {}: {source}{}", path.display(), if *no_space { "; free some space or choose another folder with -o" } else { "" })]
+    Write {
+        /// The tarball being written.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+        /// The disk is full.
+        no_space: bool,
+    },
+}
+
+impl CollectError {
+    /// Whether the disk was full (the original prints `No Freespace`).
+    pub fn no_space(&self) -> bool {
+        matches!(self, CollectError::Write { no_space: true, .. })
+    }
+}
+
+/// What goes into the tarball.
+enum Item {
+    /// A file or a folder (recursively) under a name.
+    Path { name: String, path: PathBuf },
+    /// A command's output, at most `tail` last lines when given.
+    Command {
+        name: String,
+        argv: Vec<String>,
+        tail: Option<usize>,
+    },
+    /// Bytes the caller produced (the clpstat output).
+    Bytes { name: String, bytes: Vec<u8> },
+}
+
+impl Item {
+    fn name(&self) -> &str {
+        match self {
+            Item::Path { name, .. } | Item::Command { name, .. } | Item::Bytes { name, .. } => name,
+        }
+    }
+}
+
+fn command(name: &str, argv: &[&str], tail: Option<usize>) -> Item {
+    Item::Command {
+        name: name.to_string(),
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        tail,
+    }
+}
+
+fn path(name: &str, path: impl Into<PathBuf>) -> Item {
+    Item::Path {
+        name: name.to_string(),
+        path: path.into(),
+    }
+}
+
+fn plan(paths: &Paths, options: &CollectOptions, extra: Vec<(String, Vec<u8>)>) -> Vec<Item> {
+    let mut items = vec![
+        path("clp/log", paths.log_dir()),
+        path("clp/etc", paths.etc_dir()),
+    ];
+    items.extend(
+        extra
+            .into_iter()
+            .map(|(name, bytes)| Item::Bytes { name, bytes }),
+    );
+    if options.kind.system_info() {
+        items.extend([
+            command("system/uname.txt", &["uname", "-a"], None),
+            path("system/os-release", "/etc/os-release"),
+            command("system/ps.txt", &["ps", "auxww"], None),
+            command("system/df.txt", &["df", "-h"], None),
+            command("system/free.txt", &["free", "-m"], None),
+            command("system/ip-addr.txt", &["ip", "addr"], None),
+            command("system/dmesg.txt", &["dmesg"], Some(2000)),
+            path("system/proc-meminfo", "/proc/meminfo"),
+            path("system/proc-cpuinfo", "/proc/cpuinfo"),
+        ]);
+        let journal_lines = if options.kind.wide() { 20_000 } else { 5_000 };
+        if Path::new("/run/systemd/journal").exists() {
+            let lines = journal_lines.to_string();
+            items.push(Item::Command {
+                name: "system/journal.txt".into(),
+                argv: vec!["journalctl".into(), "--no-pager".into(), "-n".into(), lines],
+                tail: None,
+            });
+        }
+        for log in ["/var/log/messages", "/var/log/syslog"] {
+            if Path::new(log).exists() {
+                let base = Path::new(log)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("messages");
+                items.push(path(&format!("system/{base}"), log));
+                for generation in 1..=options.syslog_generations {
+                    let rotated = format!("{log}.{generation}");
+                    if Path::new(&rotated).exists() {
+                        items.push(path(&format!("system/{base}.{generation}"), rotated));
+                    }
+                }
+            }
+        }
+        if options.kind.wide() {
+            for sar in ["/var/log/sa", "/var/log/sysstat"] {
+                if Path::new(sar).is_dir() {
+                    items.push(path("system/sar", sar));
+                }
+            }
+        }
+    }
+    items
+}
+
+/// Exactly `size` bytes of `reader`: a file that grows or shrinks while it is read must not
+/// corrupt the archive (its header already carries the size).
+fn exactly(reader: impl Read, size: u64) -> impl Read {
+    reader.take(size).chain(io::repeat(0)).take(size)
+}
+
+struct Writer {
+    builder: tar::Builder<GzEncoder<BufWriter<File>>>,
+    prefix: String,
+    entries: usize,
+    manifest: Vec<String>,
+    skipped: usize,
+}
+
+impl Writer {
+    fn header(size: u64, mode: u32) -> tar::Header {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(size);
+        header.set_mode(mode);
+        header.set_mtime(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        );
+        header.set_entry_type(tar::EntryType::Regular);
+        header
+    }
+
+    fn bytes(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        let mut header = Self::header(bytes.len() as u64, 0o644);
+        self.builder
+            .append_data(&mut header, format!("{}/{name}", self.prefix), bytes)?;
+        self.entries += 1;
+        self.manifest.push(format!("ok      {name}"));
+        Ok(())
+    }
+
+    fn skip(&mut self, name: &str, why: impl std::fmt::Display) {
+        self.skipped += 1;
+        self.manifest.push(format!("skipped {name}: {why}"));
+    }
+
+    /// Adds a file, or a folder recursively; only write errors are returned.
+    fn path(&mut self, name: &str, path: &Path) -> io::Result<()> {
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(error) => {
+                self.skip(name, format!("{}: {error}", path.display()));
+                return Ok(());
+            }
+        };
+        if meta.is_dir() {
+            let mut children = match std::fs::read_dir(path) {
+                Ok(entries) => entries.flatten().map(|e| e.path()).collect::<Vec<_>>(),
+                Err(error) => {
+                    self.skip(name, format!("{}: {error}", path.display()));
+                    return Ok(());
+                }
+            };
+            children.sort();
+            for child in children {
+                let file_name = child
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("?")
+                    .to_string();
+                self.path(&format!("{name}/{file_name}"), &child)?;
+            }
+            return Ok(());
+        }
+        if !meta.is_file() {
+            self.skip(name, "not a regular file");
+            return Ok(());
+        }
+        let file = match File::open(path) {
+            Ok(file) => file,
+            Err(error) => {
+                self.skip(name, format!("{}: {error}", path.display()));
+                return Ok(());
+            }
+        };
+        use std::os::unix::fs::PermissionsExt;
+        // /proc files report size 0: read those whole (they are small).
+        if meta.len() == 0 && path.starts_with("/proc") {
+            let mut bytes = Vec::new();
+            if let Err(error) = (&file).read_to_end(&mut bytes) {
+                self.skip(name, format!("{}: {error}", path.display()));
+                return Ok(());
+            }
+            return self.bytes(name, &bytes);
+        }
+        let mut header = Self::header(meta.len(), meta.permissions().mode() & 0o777);
+        self.builder.append_data(
+            &mut header,
+            format!("{}/{name}", self.prefix),
+            exactly(file, meta.len()),
+        )?;
+        self.entries += 1;
+        self.manifest.push(format!("ok      {name}"));
+        Ok(())
+    }
+
+    fn command(&mut self, name: &str, argv: &[String], tail: Option<usize>) -> io::Result<()> {
+        let Some((program, args)) = argv.split_first() else {
+            return Ok(());
+        };
+        let output = match Command::new(program).args(args).env("LANG", "C").output() {
+            Ok(output) => output,
+            Err(error) => {
+                self.skip(name, format!("{}: {error}", argv.join(" ")));
+                return Ok(());
+            }
+        };
+        let mut text = output.stdout;
+        if !output.stderr.is_empty() {
+            text.extend_from_slice(b"\n--- stderr ---\n");
+            text.extend_from_slice(&output.stderr);
+        }
+        if let Some(lines) = tail {
+            let all: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
+            let start = all.len().saturating_sub(lines);
+            text = all[start..].join(&b'\n');
+        }
+        self.bytes(name, &text)
+    }
+}
+
+/// Collects into `<out_dir>/<server>-log.tar.gz`; `extra` adds caller-made entries (such as
+/// the clpstat output); `progress` is called after each item.
+pub fn collect(
+    paths: &Paths,
+    server: &str,
+    options: &CollectOptions,
+    extra: Vec<(String, Vec<u8>)>,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Collected, CollectError> {
+    std::fs::create_dir_all(&options.out_dir).map_err(|source| CollectError::OutDir {
+        dir: options.out_dir.clone(),
+        source,
+    })?;
+    let tarball = options.out_dir.join(format!("{server}-log.tar.gz"));
+    let partial = options
+        .out_dir
+        .join(format!(".{server}-log.tar.gz.partial"));
+    let write_error = |source: io::Error| CollectError::Write {
+        path: tarball.clone(),
+        no_space: source.raw_os_error() == Some(libc::ENOSPC),
+        source,
+    };
+    let file = File::create(&partial).map_err(write_error)?;
+    let items = plan(paths, options, extra);
+    let total = items.len() + 1;
+    let result = (|| -> io::Result<(usize, usize)> {
+        let mut writer = Writer {
+            builder: tar::Builder::new(GzEncoder::new(
+                BufWriter::new(file),
+                Compression::default(),
+            )),
+            prefix: format!("{server}-log"),
+            entries: 0,
+            manifest: Vec::new(),
+            skipped: 0,
+        };
+        for (index, item) in items.iter().enumerate() {
+            match item {
+                Item::Path { name, path } => writer.path(name, path)?,
+                Item::Command { name, argv, tail } => writer.command(name, argv, *tail)?,
+                Item::Bytes { name, bytes } => writer.bytes(name, bytes)?,
+            }
+            progress(&Progress {
+                done: index + 1,
+                total,
+                item: item.name().to_string(),
+            });
+        }
+        let mut manifest = format!(
+            "clp log collection of {server}, {}\n",
+            chrono::Local::now().format("%Y-%m-%d %H:%M:%S %z")
+        );
+        for line in &writer.manifest {
+            manifest.push_str(line);
+            manifest.push('\n');
+        }
+        let (entries, skipped) = (writer.entries + 1, writer.skipped);
+        writer.bytes("MANIFEST.txt", manifest.as_bytes())?;
+        let encoder = writer.builder.into_inner()?;
+        let mut buffered = encoder.finish()?;
+        buffered.flush()?;
+        let file = buffered.into_inner().map_err(|error| error.into_error())?;
+        file.sync_all()?;
+        Ok((entries, skipped))
+    })();
+    match result {
+        Ok((entries, skipped)) => {
+            std::fs::rename(&partial, &tarball).map_err(write_error)?;
+            progress(&Progress {
+                done: total,
+                total,
+                item: "done".into(),
+            });
+            Ok(Collected {
+                tarball,
+                entries,
+                skipped,
+            })
+        }
+        Err(error) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(write_error(error))
+        }
+    }
+}
+
+/// The newest `*-log.tar.gz` in a folder (what `clp_mlftp` uploads by default).
+pub fn newest_tarball(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.ends_with("-log.tar.gz"))
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max()
+        .map(|(_, path)| path)
+}
