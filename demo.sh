@@ -9,6 +9,8 @@ export CLP_FORBID_OS_ACTIONS=1           # the demo never reaches a real shutdow
 export PATH="$PWD/target/release:$PATH"
 clpcl -t >/dev/null 2>&1 || true         # a previous demo, if it still runs
 mkdir -p "$CLP_ROOT/etc"
+# clppm needs a core license: the demo registers the trial once (later runs reuse it).
+clplcncs --trial -P XSS10 >/dev/null 2>&1 || true
 cp examples/demo/clp.conf "$CLP_ROOT/etc/clp.conf"
 rm -rf "$CLP_ROOT/etc/scripts" && cp -r examples/demo/scripts "$CLP_ROOT/etc/scripts"
 clpcl -s

@@ -69,7 +69,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             let code = match &error {
                 DaemonError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
                 DaemonError::Config(_) => exit_code::BAD_CONFIG,
-                DaemonError::Store(_) | DaemonError::Io { .. } => exit_code::INIT_ERROR,
+                DaemonError::Store(_) | DaemonError::Io { .. } | DaemonError::License(_) => {
+                    exit_code::INIT_ERROR
+                }
             };
             tracing::error!("{error}");
             CliError::new(code, error.to_string())

@@ -17,6 +17,11 @@ pub fn commands() -> Vec<clap::Command> {
         crate::clpmonctrl::Args::command(),
         crate::clplogcmd::Args::command(),
         crate::clplogcc::Args::command(),
+        crate::clplcncs::Args::command(),
+        crate::clplcncs::Args::command()
+            .name("clplcnsc")
+            .bin_name("clplcnsc"),
+        crate::clplcncs_issue::Args::command(),
         crate::clpdown::Args::command(),
         crate::clpstdn::Args::command(),
     ]

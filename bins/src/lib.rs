@@ -9,6 +9,8 @@ pub mod render;
 pub mod clpcl;
 pub mod clpdown;
 pub mod clpgrp;
+pub mod clplcncs;
+pub mod clplcncs_issue;
 pub mod clplogcc;
 pub mod clplogcmd;
 pub mod clpmonctrl;

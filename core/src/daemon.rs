@@ -35,6 +35,9 @@ pub enum DaemonError {
     /// The store could not be opened.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// No valid license of the core product.
+    #[error("{0}")]
+    License(String),
     /// A file or the socket could not be set up.
     #[error("{what} {path}: {source}")]
     Io {
@@ -124,6 +127,7 @@ pub fn prepare(paths: &Paths) -> Result<Prepared, DaemonError> {
     std::env::set_current_dir(paths.root()).map_err(io_error("cannot enter", paths.root()))?;
     let lock = PidLock::acquire(paths)?;
     let store = Store::open(&paths.store_dir())?;
+    check_core_license(paths, &config, &store)?;
     let socket = paths.socket();
     if socket.exists() {
         // The lock is ours, so whatever socket is left is stale.
@@ -143,6 +147,32 @@ pub fn prepare(paths: &Paths) -> Result<Prepared, DaemonError> {
     })
 }
 
+/// Refuses to start without a valid core license, with an alert saying why.
+fn check_core_license(
+    paths: &Paths,
+    config: &config::Config,
+    store: &Store,
+) -> Result<(), DaemonError> {
+    use crate::license::{self, CORE_PRODUCT, LicenseState};
+    let licenses: Vec<license::License> = store.licenses()?;
+    let issuers = license::trusted_issuers(paths);
+    let (state, found) =
+        license::product_state(&licenses, CORE_PRODUCT, license::today(), &issuers);
+    if state == LicenseState::Valid {
+        return Ok(());
+    }
+    let (id, args) = license::state_alert(CORE_PRODUCT, state, found);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let event = crate::alert::AlertEvent::from_catalogue(&config.cluster.name, "lcns", id, &args);
+    let _ = store.append_alert(&event, config.alert.max_records);
+    let _ =
+        crate::alert::AlertFile::new(paths.alert_log(), config.alert.file_max_bytes).append(&event);
+    Err(DaemonError::License(format!(
+        "{} clppm does not start without a valid {CORE_PRODUCT} license: register a key with 'clplcncs -I KEYFILE -P {CORE_PRODUCT}' or a trial with 'clplcncs --trial -P {CORE_PRODUCT}'",
+        event.message
+    )))
+}
+
 impl Prepared {
     /// Runs until stopped: serves the socket, starts the groups, waits for SIGTERM or a stop
     /// request, stops in order. Returns what was to follow the stop (already carried out).
@@ -153,8 +183,10 @@ impl Prepared {
             engine,
             paths,
         } = self;
-        let server = tokio::spawn(serve(listener, Arc::clone(&engine)));
+        // Start first (alerts, licenses, adoption, monitor tasks; groups start in the
+        // background), so whoever connects first sees a started daemon.
         engine.start(requested_by.as_deref());
+        let server = tokio::spawn(serve(listener, Arc::clone(&engine)));
         let signals = Arc::clone(&engine);
         tokio::spawn(async move {
             let (Ok(mut term), Ok(mut int)) = (
@@ -325,6 +357,15 @@ async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Respons
             engine.log_message(event, alert, syslog);
             Response::Done
         }
+        Request::RegisterLicense { license } => done(engine.register_license(&license)),
+        Request::Licenses => match engine.licenses() {
+            Ok(licenses) => Response::Licenses { licenses },
+            Err(error) => error.into_response(),
+        },
+        Request::RemoveLicenses { removal } => match engine.remove_licenses(&removal) {
+            Ok(count) => Response::Removed { count },
+            Err(error) => error.into_response(),
+        },
         Request::Alerts { limit } => match engine.alerts(limit) {
             Ok(events) => Response::Alerts { events },
             Err(error) => error.into_response(),

@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod engine;
 pub mod exit_code;
 pub mod ipc;
+pub mod license;
 pub mod logcollect;
 pub mod logging;
 pub mod monitor;

@@ -45,6 +45,8 @@ const ALERTS: &str = "alerts";
 const MONITORS: &str = "monitors";
 const RESOURCES: &str = "resources";
 const META: &str = "meta";
+const LICENSES: &str = "licenses";
+const TRIALS: &str = "trials";
 
 /// The open store.
 #[derive(Clone)]
@@ -55,6 +57,8 @@ pub struct Store {
     monitors: sled::Tree,
     resources: sled::Tree,
     meta: sled::Tree,
+    licenses: sled::Tree,
+    trials: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -80,6 +84,8 @@ impl Store {
             monitors: tree(MONITORS)?,
             resources: tree(RESOURCES)?,
             meta: tree(META)?,
+            licenses: tree(LICENSES)?,
+            trials: tree(TRIALS)?,
             path: path.to_path_buf(),
             db,
         })
@@ -209,6 +215,55 @@ impl Store {
     /// Loads a daemon-wide fact.
     pub fn meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
         self.get(&self.meta, META, key)
+    }
+}
+
+impl Store {
+    /// Saves a license under its serial number.
+    pub fn put_license<T: Serialize>(&self, serial: &str, value: &T) -> Result<(), StoreError> {
+        self.put(&self.licenses, serial, value)
+    }
+
+    /// Every registered license, by serial number.
+    pub fn licenses<T: DeserializeOwned>(&self) -> Result<Vec<T>, StoreError> {
+        let mut all = Vec::new();
+        for item in self.licenses.iter() {
+            let (key, bytes) = item.map_err(|e| self.backend(e))?;
+            all.push(
+                serde_json::from_slice(&bytes).map_err(|error| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    tree: LICENSES,
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                    message: error.to_string(),
+                })?,
+            );
+        }
+        Ok(all)
+    }
+
+    /// Removes a license; whether it was there.
+    pub fn remove_license(&self, serial: &str) -> Result<bool, StoreError> {
+        let removed = self
+            .licenses
+            .remove(serial.as_bytes())
+            .map_err(|e| self.backend(e))?
+            .is_some();
+        self.flush()?;
+        Ok(removed)
+    }
+
+    /// When the trial of a product was registered, if ever (kept after the trial is deleted:
+    /// a trial is once per product per store).
+    pub fn trial_registered<T: DeserializeOwned>(
+        &self,
+        product: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.get(&self.trials, TRIALS, product)
+    }
+
+    /// Records that the trial of a product was registered.
+    pub fn mark_trial<T: Serialize>(&self, product: &str, when: &T) -> Result<(), StoreError> {
+        self.put(&self.trials, product, when)
     }
 }
 

@@ -23,6 +23,9 @@ pub fn bin(name: &str) -> PathBuf {
         "clpdown" => env!("CARGO_BIN_EXE_clpdown"),
         "clpstdn" => env!("CARGO_BIN_EXE_clpstdn"),
         "clplogcc" => env!("CARGO_BIN_EXE_clplogcc"),
+        "clplcncs" => env!("CARGO_BIN_EXE_clplcncs"),
+        "clplcnsc" => env!("CARGO_BIN_EXE_clplcnsc"),
+        "clplcncs-issue" => env!("CARGO_BIN_EXE_clplcncs-issue"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(path)
@@ -83,8 +86,20 @@ impl Run {
 }
 
 impl Cluster {
-    /// An empty root (no configuration: the default one applies).
+    /// An empty root (no configuration: the default one applies) with the trial licenses of
+    /// every product registered, as `install_cluster.sh --yes trial` does.
     pub fn new() -> Cluster {
+        let cluster = Cluster::unlicensed();
+        for product in clp_core::license::PRODUCTS {
+            cluster
+                .run("clplcncs", &["--trial", "-P", product.id])
+                .success();
+        }
+        cluster
+    }
+
+    /// An empty root with no license registered.
+    pub fn unlicensed() -> Cluster {
         let root = tempfile::Builder::new()
             .prefix("clp-test-")
             .tempdir()

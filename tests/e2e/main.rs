@@ -8,6 +8,7 @@ mod clpstat_layouts;
 mod commands;
 mod completions;
 mod configuration;
+mod licenses;
 mod lifecycle;
 mod protocol;
 mod recovery;

@@ -92,6 +92,8 @@ struct MonitorRuntime {
     enabled: bool,
     /// `clpmonctrl -e`: checks report a fault without running (not kept across restarts).
     dummy_failure: bool,
+    /// Its option license is missing (rm 160): it never runs.
+    unlicensed: bool,
     /// Checks run, and the duration and lateness of the last one.
     checks: u64,
     last_check: Option<std::time::Duration>,
@@ -151,6 +153,7 @@ impl Engine {
                 suspended: false,
                 enabled: false,
                 dummy_failure: false,
+                unlicensed: false,
                 checks: 0,
                 last_check: None,
                 last_lateness: None,
@@ -271,6 +274,87 @@ impl Engine {
         }
     }
 
+    /// Registers a license (the daemon holds the store).
+    pub fn register_license(
+        &self,
+        license: &crate::license::License,
+    ) -> Result<(), OperationError> {
+        crate::license::register(&self.store, license)
+            .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))
+    }
+
+    /// The registered licenses.
+    pub fn licenses(&self) -> Result<Vec<crate::license::License>, OperationError> {
+        self.store
+            .licenses()
+            .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))
+    }
+
+    /// Removes licenses.
+    pub fn remove_licenses(
+        &self,
+        removal: &crate::license::Removal,
+    ) -> Result<usize, OperationError> {
+        crate::license::remove(&self.store, removal).map_err(|error| {
+            let code = match error {
+                crate::license::RegistryError::NoSuchSerial(_) => ErrorCode::NotFound,
+                _ => ErrorCode::Failed,
+            };
+            OperationError::new(code, error.to_string())
+        })
+    }
+
+    /// The products whose license is valid today; logs the state (lcns) of the core product
+    /// and of every option product a configured monitor needs.
+    fn check_licenses(&self) -> std::collections::HashSet<String> {
+        use crate::license::{self, CORE_PRODUCT, LicenseState};
+        let licenses: Vec<license::License> = self.store.licenses().unwrap_or_default();
+        let issuers = license::trusted_issuers(&self.paths);
+        let today = license::today();
+        let mut valid = std::collections::HashSet::new();
+        for product in license::PRODUCTS {
+            let (state, found) = license::product_state(&licenses, product.id, today, &issuers);
+            if state == LicenseState::Valid {
+                valid.insert(product.id.to_string());
+            }
+            let needed = product.id == CORE_PRODUCT
+                || self
+                    .config
+                    .monitors
+                    .iter()
+                    .any(|m| license::required_product(&m.kind) == Some(product.id));
+            if needed {
+                let (id, args) = license::state_alert(product.id, state, found);
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                self.alert("lcns", id, &args);
+            }
+        }
+        valid
+    }
+
+    /// Stops the daemon when the core license is no longer valid (a trial that expires while
+    /// running): checked every hour.
+    fn watch_core_license(self: &Arc<Self>) {
+        use crate::license::{self, CORE_PRODUCT, LicenseState};
+        let engine = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+            hourly.tick().await;
+            loop {
+                hourly.tick().await;
+                let licenses: Vec<license::License> = engine.store.licenses().unwrap_or_default();
+                let issuers = license::trusted_issuers(&engine.paths);
+                let (state, _) =
+                    license::product_state(&licenses, CORE_PRODUCT, license::today(), &issuers);
+                if state != LicenseState::Valid {
+                    engine.alert("rm", 57, &[CORE_PRODUCT]);
+                    engine.request_stop(AfterStop::Nothing);
+                    return;
+                }
+            }
+        });
+    }
+
     /// The newest alerts.
     pub fn alerts(&self, limit: usize) -> Result<Vec<AlertEvent>, OperationError> {
         self.store
@@ -296,6 +380,19 @@ impl Engine {
         if let Err(error) = self.store.put_meta("running", &true) {
             tracing::error!("cannot mark the store running: {error}");
         }
+        let licensed = self.check_licenses();
+        {
+            let mut state = self.lock();
+            for (index, monitor) in self.config.monitors.iter().enumerate() {
+                if let Some(product) = crate::license::required_product(&monitor.kind)
+                    && !licensed.contains(product)
+                {
+                    state.monitors[index].unlicensed = true;
+                    self.alert("rm", 160, &[&monitor.name]);
+                }
+            }
+        }
+        self.watch_core_license();
         self.restore_resources();
         self.spawn_monitors();
         let engine = Arc::clone(self);
@@ -778,7 +875,7 @@ impl Engine {
             };
             let lifecycle_on = state.daemon == DaemonState::Running && target_active;
             let suspended = state.monitors[index].suspended;
-            let enabled = lifecycle_on && !suspended;
+            let enabled = lifecycle_on && !suspended && !state.monitors[index].unlicensed;
             let was = state.monitors[index].enabled;
             if was != enabled {
                 state.monitors[index].enabled = enabled;

@@ -31,6 +31,9 @@ impl Engine {
     /// Builds every probe and starts its task (switched off until the engine enables it).
     pub(super) fn spawn_monitors(self: &Arc<Self>) {
         for (index, config) in self.config.monitors.iter().enumerate() {
+            if self.lock().monitors[index].unlicensed {
+                continue;
+            }
             let probe = registry::spec(&config.kind)
                 .ok_or_else(|| format!("unknown monitor type {}", config.kind))
                 .and_then(|spec| (spec.build)(config, &self.os));

@@ -111,6 +111,18 @@ pub enum Request {
         /// Into syslog.
         syslog: bool,
     },
+    /// Register a license.
+    RegisterLicense {
+        /// The license (parsed and checked by the command).
+        license: crate::license::License,
+    },
+    /// Every registered license.
+    Licenses,
+    /// Remove licenses.
+    RemoveLicenses {
+        /// Which.
+        removal: crate::license::Removal,
+    },
     /// The newest alert log records.
     Alerts {
         /// How many.
@@ -127,6 +139,7 @@ impl Request {
                 | Request::Status
                 | Request::Counters { .. }
                 | Request::Alerts { .. }
+                | Request::Licenses
         )
     }
 }
@@ -170,6 +183,16 @@ pub enum Response {
     Counters {
         /// One entry per monitor.
         monitors: Vec<MonitorState>,
+    },
+    /// Registered licenses.
+    Licenses {
+        /// The licenses.
+        licenses: Vec<crate::license::License>,
+    },
+    /// How many licenses were removed.
+    Removed {
+        /// The count.
+        count: usize,
     },
     /// Alert log records, oldest first.
     Alerts {

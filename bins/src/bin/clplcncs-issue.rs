@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    clp_bins::cli::main("clplcncs-issue", clp_bins::clplcncs_issue::run)
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    clp_bins::cli::main("clplcnsc", clp_bins::clplcncs::run)
+}

@@ -1,0 +1,671 @@
+//! Licenses: the products, the one-line key files, their ed25519 signatures, trials, and
+//! whether a product may run today.
+//!
+//! A key file is the original's one line `kind,key,PRODUCTID,count,start,end,user` (`end`
+//! empty for a perpetual license). `key` is an ed25519 signature, in hex, of the other
+//! fields (`kind,PRODUCTID,count,start,end,user`) by an issuer whose public key is trusted in
+//! `$CLP_ROOT/etc/license-issuers/*.pub` (64 hex characters). Trials are not signed: they are
+//! registered locally (`clplcncs --trial`), valid [`TRIAL_DAYS`] from registration, once per
+//! product per store.
+
+use std::path::Path;
+
+use chrono::{Duration, NaiveDate};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+use crate::paths::Paths;
+
+/// How long a trial license is valid from its registration.
+pub const TRIAL_DAYS: i64 = 60;
+
+/// A product that needs a license.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Product {
+    /// The product id (`XSS10`).
+    pub id: &'static str,
+    /// The name the listing shows.
+    pub name: &'static str,
+}
+
+/// The core product: without a valid license for it, clppm does not start.
+pub const CORE_PRODUCT: &str = "XSS10";
+
+/// Every product, with the seed's ids.
+pub const PRODUCTS: &[Product] = &[
+    Product {
+        id: "XSS10",
+        name: "Cluster CPU License CLUSTERPRO X SingleServerSafe 1.0 for Linux",
+    },
+    Product {
+        id: "ISAG10",
+        name: "Cluster License CLUSTERPRO X Internet Server Agent 1.0 for Linux",
+    },
+    Product {
+        id: "DBAG10",
+        name: "Cluster License CLUSTERPRO X Database Agent 1.0 for Linux",
+    },
+    Product {
+        id: "FSAG10",
+        name: "Cluster License CLUSTERPRO X File Server Agent 1.0 for Linux",
+    },
+    Product {
+        id: "ALRT10",
+        name: "Cluster License CLUSTERPRO X Alert Service 1.0 for Linux",
+    },
+];
+
+/// The product of an id.
+pub fn product(id: &str) -> Option<&'static Product> {
+    PRODUCTS.iter().find(|p| p.id == id)
+}
+
+/// The option license a monitor type needs (the original's agents), if any.
+pub fn required_product(monitor_kind: &str) -> Option<&'static str> {
+    match monitor_kind {
+        "httpw" | "smtpw" | "ftpw" | "imap4w" | "pop3w" => Some("ISAG10"),
+        "psqlw" | "mysqlw" | "oraclew" | "db2w" | "odbcw" | "sqlserverw" | "sybasew" => {
+            Some("DBAG10")
+        }
+        "sambaw" | "nfsw" => Some("FSAG10"),
+        _ => None,
+    }
+}
+
+/// The kind of a license.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LicenseKind {
+    /// A perpetual product license.
+    Product,
+    /// Valid between two dates.
+    Fixed,
+    /// A trial.
+    Trial,
+}
+
+impl LicenseKind {
+    fn word(self) -> &'static str {
+        match self {
+            LicenseKind::Product => "product",
+            LicenseKind::Fixed => "fixed",
+            LicenseKind::Trial => "trial",
+        }
+    }
+
+    fn parse(word: &str) -> Option<LicenseKind> {
+        match word {
+            "product" => Some(LicenseKind::Product),
+            "fixed" => Some(LicenseKind::Fixed),
+            "trial" => Some(LicenseKind::Trial),
+            _ => None,
+        }
+    }
+}
+
+/// One registered license.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct License {
+    /// Its serial number (from the signature; `TRIAL-<product>` for trials).
+    pub serial: String,
+    /// Its kind.
+    pub kind: LicenseKind,
+    /// The product id.
+    pub product: String,
+    /// The licensed count (CPUs or nodes).
+    pub count: u32,
+    /// First valid day.
+    pub start: NaiveDate,
+    /// Last valid day (none: perpetual).
+    pub end: Option<NaiveDate>,
+    /// The licensee.
+    pub user: String,
+    /// The signature in hex (empty for trials).
+    pub key: String,
+}
+
+/// Whether a license (or a product) may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseState {
+    /// Valid today.
+    Valid,
+    /// Past its end date.
+    Expired,
+    /// Before its start date.
+    NotYetValid,
+    /// The signature does not verify with any trusted issuer.
+    Invalid,
+    /// No license of the product is registered.
+    NotRegistered,
+}
+
+impl LicenseState {
+    /// The word the listing prints after `Status.....`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenseState::Valid => "valid",
+            LicenseState::Expired => "expired",
+            LicenseState::NotYetValid => "invalid",
+            LicenseState::Invalid => "invalid",
+            LicenseState::NotRegistered => "unregistered",
+        }
+    }
+}
+
+/// Why a license file or key was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LicenseError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The line is not a license.
+    #[error(
+        "{what}: not a license key line ({why}); expected kind,key,PRODUCT,count,start,end,user"
+    )]
+    Format {
+        /// The file or text named.
+        what: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// An unknown product.
+    #[error("unknown product \"{0}\"; known products: XSS10, ISAG10, DBAG10, FSAG10, ALRT10")]
+    UnknownProduct(String),
+    /// The product given with -P does not match the file.
+    #[error("the key file is for {file}, not {given}")]
+    ProductMismatch {
+        /// In the file.
+        file: String,
+        /// On the command line.
+        given: String,
+    },
+    /// The signature does not verify.
+    #[error("the license key of {product} does not verify with any trusted issuer in {}", issuers.display())]
+    BadSignature {
+        /// The product.
+        product: String,
+        /// The issuers folder.
+        issuers: std::path::PathBuf,
+    },
+    /// A trial was used before.
+    #[error(
+        "the trial of {product} was already used on this server (registered {registered}); register a license key with -I"
+    )]
+    TrialUsed {
+        /// The product.
+        product: String,
+        /// When.
+        registered: NaiveDate,
+    },
+    /// A key file for signing or trust is wrong.
+    #[error("{}: {why}", path.display())]
+    Key {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+fn date_word(date: Option<NaiveDate>) -> String {
+    date.map(|d| d.format("%Y%m%d").to_string())
+        .unwrap_or_default()
+}
+
+fn parse_date(word: &str, what: &str) -> Result<NaiveDate, LicenseError> {
+    NaiveDate::parse_from_str(word, "%Y%m%d").map_err(|_| LicenseError::Format {
+        what: what.to_string(),
+        why: format!("\"{word}\" is not a date YYYYMMDD"),
+    })
+}
+
+impl License {
+    /// What the issuer signs: every field but the key.
+    pub fn payload(&self) -> String {
+        format!(
+            "{},{},{},{},{},{}",
+            self.kind.word(),
+            self.product,
+            self.count,
+            date_word(Some(self.start)),
+            date_word(self.end),
+            self.user
+        )
+    }
+
+    /// The key-file line.
+    pub fn to_line(&self) -> String {
+        format!(
+            "{},{},{},{},{},{},{},",
+            self.kind.word(),
+            self.key,
+            self.product,
+            self.count,
+            date_word(Some(self.start)),
+            date_word(self.end),
+            self.user
+        )
+    }
+
+    /// Parses a key-file line; `what` names it in errors.
+    pub fn parse_line(line: &str, what: &str) -> Result<License, LicenseError> {
+        let format = |why: &str| LicenseError::Format {
+            what: what.to_string(),
+            why: why.to_string(),
+        };
+        let line = line.trim();
+        let fields: Vec<&str> = line.trim_end_matches(',').split(',').collect();
+        if fields.len() != 7 {
+            return Err(format(&format!("{} fields instead of 7", fields.len())));
+        }
+        let kind = LicenseKind::parse(fields[0]).ok_or_else(|| {
+            format(&format!(
+                "kind \"{}\" is not product, fixed or trial",
+                fields[0]
+            ))
+        })?;
+        let key = fields[1].to_string();
+        let product = fields[2].to_string();
+        if self::product(&product).is_none() {
+            return Err(LicenseError::UnknownProduct(product));
+        }
+        let count = fields[3]
+            .parse()
+            .map_err(|_| format(&format!("count \"{}\" is not a number", fields[3])))?;
+        let start = parse_date(fields[4], what)?;
+        let end = if fields[5].is_empty() {
+            None
+        } else {
+            Some(parse_date(fields[5], what)?)
+        };
+        if kind != LicenseKind::Product && end.is_none() {
+            return Err(format("a trial or fixed-term license needs an end date"));
+        }
+        let serial = if kind == LicenseKind::Trial && key.is_empty() {
+            format!("TRIAL-{product}")
+        } else {
+            key.chars().take(16).collect::<String>().to_uppercase()
+        };
+        Ok(License {
+            serial,
+            kind,
+            product,
+            count,
+            start,
+            end,
+            user: fields[6].to_string(),
+            key,
+        })
+    }
+
+    /// Reads a key file.
+    pub fn read_file(path: &Path) -> Result<License, LicenseError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LicenseError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let line = text
+            .lines()
+            .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .unwrap_or("");
+        License::parse_line(line, &path.display().to_string())
+    }
+
+    /// A local trial of `product` starting `today`.
+    pub fn trial(product: &str, today: NaiveDate) -> Result<License, LicenseError> {
+        if self::product(product).is_none() {
+            return Err(LicenseError::UnknownProduct(product.to_string()));
+        }
+        Ok(License {
+            serial: format!("TRIAL-{product}"),
+            kind: LicenseKind::Trial,
+            product: product.to_string(),
+            count: 1,
+            start: today,
+            end: Some(today + Duration::days(TRIAL_DAYS - 1)),
+            user: format!("trial {product}"),
+            key: String::new(),
+        })
+    }
+
+    /// Whether the signature verifies with one of `issuers` (trials need none).
+    pub fn verifies(&self, issuers: &[VerifyingKey]) -> bool {
+        if self.kind == LicenseKind::Trial && self.key.is_empty() {
+            return true;
+        }
+        let Some(bytes) = decode_hex::<64>(&self.key) else {
+            return false;
+        };
+        let signature = Signature::from_bytes(&bytes);
+        issuers
+            .iter()
+            .any(|issuer| issuer.verify(self.payload().as_bytes(), &signature).is_ok())
+    }
+
+    /// The state of this license on `today`.
+    pub fn state(&self, today: NaiveDate, issuers: &[VerifyingKey]) -> LicenseState {
+        if !self.verifies(issuers) {
+            LicenseState::Invalid
+        } else if today < self.start {
+            LicenseState::NotYetValid
+        } else if self.end.is_some_and(|end| today > end) {
+            LicenseState::Expired
+        } else {
+            LicenseState::Valid
+        }
+    }
+}
+
+/// The state of a product given every registered license: valid when one is.
+pub fn product_state<'a>(
+    licenses: &'a [License],
+    product: &str,
+    today: NaiveDate,
+    issuers: &[VerifyingKey],
+) -> (LicenseState, Option<&'a License>) {
+    let mut best: (LicenseState, Option<&License>) = (LicenseState::NotRegistered, None);
+    for license in licenses.iter().filter(|l| l.product == product) {
+        let state = license.state(today, issuers);
+        if state == LicenseState::Valid {
+            return (state, Some(license));
+        }
+        best = (state, Some(license));
+    }
+    best
+}
+
+/// The alert (lcns module) that tells the state of a product at daemon start.
+pub fn state_alert(
+    product: &str,
+    state: LicenseState,
+    license: Option<&License>,
+) -> (u32, Vec<String>) {
+    let end = license
+        .and_then(|l| l.end)
+        .map(|d| d.format("%Y/%m/%d").to_string())
+        .unwrap_or_default();
+    let start = license
+        .map(|l| l.start.format("%Y/%m/%d").to_string())
+        .unwrap_or_default();
+    let kind = license.map(|l| l.kind);
+    match (state, kind) {
+        (LicenseState::Valid, Some(LicenseKind::Trial)) => (2, vec![end, product.into()]),
+        (LicenseState::Valid, Some(LicenseKind::Fixed)) => (9, vec![end, product.into()]),
+        (LicenseState::Valid, _) => (
+            1,
+            vec![license.map_or(1, |l| l.count).to_string(), product.into()],
+        ),
+        (LicenseState::Expired, Some(LicenseKind::Trial)) => (5, vec![end, product.into()]),
+        (LicenseState::Expired, _) => (10, vec![end, product.into()]),
+        (LicenseState::NotYetValid, _) => (8, vec![start, product.into()]),
+        (LicenseState::Invalid, _) => (
+            6,
+            vec![
+                product.into(),
+                license.map(|l| l.serial.clone()).unwrap_or_default(),
+            ],
+        ),
+        (LicenseState::NotRegistered, _) => (4, vec![product.into()]),
+    }
+}
+
+/// Which licenses `clplcncs -d` removes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Removal {
+    /// The one with this serial number.
+    Serial(String),
+    /// Every trial.
+    Trials,
+    /// Every license.
+    All,
+}
+
+/// Why a registration or removal failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The license itself is refused.
+    #[error(transparent)]
+    License(#[from] LicenseError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// Nothing matched a removal.
+    #[error("no registered license has serial number {0}; 'clplcncs -l' lists them")]
+    NoSuchSerial(String),
+}
+
+/// Registers a license in the store (a trial only once per product per store).
+pub fn register(store: &crate::store::Store, license: &License) -> Result<(), RegistryError> {
+    if license.kind == LicenseKind::Trial && license.key.is_empty() {
+        if let Some(registered) = store.trial_registered::<NaiveDate>(&license.product)? {
+            return Err(LicenseError::TrialUsed {
+                product: license.product.clone(),
+                registered,
+            }
+            .into());
+        }
+        store.mark_trial(&license.product, &license.start)?;
+    }
+    store.put_license(&license.serial, license)?;
+    Ok(())
+}
+
+/// Removes licenses; returns how many.
+pub fn remove(store: &crate::store::Store, removal: &Removal) -> Result<usize, RegistryError> {
+    let licenses: Vec<License> = store.licenses()?;
+    let doomed: Vec<&License> = licenses
+        .iter()
+        .filter(|l| match removal {
+            Removal::Serial(serial) => l.serial.eq_ignore_ascii_case(serial),
+            Removal::Trials => l.kind == LicenseKind::Trial,
+            Removal::All => true,
+        })
+        .collect();
+    if doomed.is_empty()
+        && let Removal::Serial(serial) = removal
+    {
+        return Err(RegistryError::NoSuchSerial(serial.clone()));
+    }
+    for license in &doomed {
+        store.remove_license(&license.serial)?;
+    }
+    Ok(doomed.len())
+}
+
+/// Decodes `N` bytes of hex.
+fn decode_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let text = text.trim();
+    if text.len() != N * 2 {
+        return None;
+    }
+    let mut bytes = [0u8; N];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(bytes)
+}
+
+fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The trusted issuers: every `*.pub` file (64 hex characters) in `etc/license-issuers/`.
+pub fn trusted_issuers(paths: &Paths) -> Vec<VerifyingKey> {
+    let dir = paths.etc_dir().join("license-issuers");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut keys = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("pub") {
+            continue;
+        }
+        match read_public_key(&path) {
+            Ok(key) => keys.push(key),
+            Err(error) => tracing::warn!("{error}"),
+        }
+    }
+    keys
+}
+
+/// Reads a public key file (64 hex characters).
+pub fn read_public_key(path: &Path) -> Result<VerifyingKey, LicenseError> {
+    let bad = |why: &str| LicenseError::Key {
+        path: path.to_path_buf(),
+        why: why.to_string(),
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(&e.to_string()))?;
+    let bytes = decode_hex::<32>(&text).ok_or_else(|| bad("not 64 hex characters"))?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| bad("not an ed25519 public key"))
+}
+
+/// Reads an issuer's private key (64 hex characters), refusing a file others may read.
+pub fn read_signing_key(path: &Path) -> Result<SigningKey, LicenseError> {
+    use std::os::unix::fs::PermissionsExt;
+    let bad = |why: String| LicenseError::Key {
+        path: path.to_path_buf(),
+        why,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| bad(e.to_string()))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(bad(
+            "the private key must be readable by its owner only (chmod 600)".into(),
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let bytes = decode_hex::<32>(&text).ok_or_else(|| bad("not 64 hex characters".into()))?;
+    Ok(SigningKey::from_bytes(&bytes))
+}
+
+/// A new key pair from the kernel's random source: (private hex, public hex).
+pub fn generate_key_pair() -> std::io::Result<(String, String)> {
+    use std::io::Read;
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut seed)?;
+    let key = SigningKey::from_bytes(&seed);
+    Ok((
+        encode_hex(&seed),
+        encode_hex(&key.verifying_key().to_bytes()),
+    ))
+}
+
+/// Signs a license (fills `key` and `serial`).
+pub fn sign(mut license: License, issuer: &SigningKey) -> License {
+    license.key = encode_hex(&issuer.sign(license.payload().as_bytes()).to_bytes());
+    license.serial = license
+        .key
+        .chars()
+        .take(16)
+        .collect::<String>()
+        .to_uppercase();
+    license
+}
+
+/// Today, local time.
+pub fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y%m%d").unwrap()
+    }
+
+    fn issuer() -> SigningKey {
+        SigningKey::from_bytes(&[7u8; 32])
+    }
+
+    fn fixed() -> License {
+        License {
+            serial: String::new(),
+            kind: LicenseKind::Fixed,
+            product: "XSS10".into(),
+            count: 2,
+            start: date("20260101"),
+            end: Some(date("20261231")),
+            user: "sample XSS10".into(),
+            key: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_signed_line_round_trips_and_verifies() {
+        let signed = sign(fixed(), &issuer());
+        let line = signed.to_line();
+        assert!(line.starts_with("fixed,"));
+        assert!(line.ends_with(",XSS10,2,20260101,20261231,sample XSS10,"));
+        let parsed = License::parse_line(&line, "t").unwrap();
+        assert_eq!(parsed, signed);
+        let trusted = [issuer().verifying_key()];
+        assert_eq!(
+            parsed.state(date("20260601"), &trusted),
+            LicenseState::Valid
+        );
+        assert_eq!(
+            parsed.state(date("20270101"), &trusted),
+            LicenseState::Expired
+        );
+        assert_eq!(
+            parsed.state(date("20251231"), &trusted),
+            LicenseState::NotYetValid
+        );
+        let other = [SigningKey::from_bytes(&[8u8; 32]).verifying_key()];
+        assert_eq!(
+            parsed.state(date("20260601"), &other),
+            LicenseState::Invalid
+        );
+    }
+
+    #[test]
+    fn a_tampered_line_does_not_verify() {
+        let line = sign(fixed(), &issuer()).to_line().replace(",2,", ",64,");
+        let parsed = License::parse_line(&line, "t").unwrap();
+        assert_eq!(
+            parsed.state(date("20260601"), &[issuer().verifying_key()]),
+            LicenseState::Invalid
+        );
+    }
+
+    #[test]
+    fn bad_lines_say_why() {
+        assert!(
+            License::parse_line("trial,,XSS10", "f")
+                .unwrap_err()
+                .to_string()
+                .contains("3 fields")
+        );
+        assert!(
+            License::parse_line("trial,,NOPE,1,20260101,20260201,u,", "f")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown product")
+        );
+        assert!(
+            License::parse_line("trial,,XSS10,1,2026-01-01,20260201,u,", "f")
+                .unwrap_err()
+                .to_string()
+                .contains("not a date")
+        );
+    }
+
+    #[test]
+    fn a_trial_lasts_its_period() {
+        let trial = License::trial("ISAG10", date("20261125")).unwrap();
+        assert_eq!(trial.end, Some(date("20270123")));
+        assert_eq!(trial.state(date("20270123"), &[]), LicenseState::Valid);
+        assert_eq!(trial.state(date("20270124"), &[]), LicenseState::Expired);
+        let (state, _) = product_state(&[trial], "XSS10", date("20261125"), &[]);
+        assert_eq!(state, LicenseState::NotRegistered);
+    }
+}
