@@ -438,6 +438,8 @@ pub fn configuration(
                 );
                 for (key, value) in &monitor.parameters {
                     let value = match value {
+                        // Secrets are never printed.
+                        _ if key.contains("password") => "********".to_string(),
                         toml::Value::String(s) => s.clone(),
                         other => other.to_string(),
                     };

@@ -183,16 +183,19 @@ impl Prepared {
             engine,
             paths,
         } = self;
+        // The handlers are installed before anything starts, so a SIGTERM at any moment is
+        // an orderly stop, never the default (immediate) termination.
+        let handlers = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        );
         // Start first (alerts, licenses, adoption, monitor tasks; groups start in the
         // background), so whoever connects first sees a started daemon.
         engine.start(requested_by.as_deref());
         let server = tokio::spawn(serve(listener, Arc::clone(&engine)));
         let signals = Arc::clone(&engine);
         tokio::spawn(async move {
-            let (Ok(mut term), Ok(mut int)) = (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::interrupt()),
-            ) else {
+            let (Ok(mut term), Ok(mut int)) = handlers else {
                 tracing::error!("cannot install the signal handlers");
                 return;
             };
