@@ -7,6 +7,8 @@ mod clpstat_layouts;
 mod commands;
 mod configuration;
 mod lifecycle;
+mod monitor_httpw;
+mod monitor_tcpw;
 mod recovery;
 mod scripts;
 mod userw;
