@@ -191,3 +191,31 @@ fn signed_key_files_are_verified_and_dated() {
     );
     assert!(refused.failure(2).contains("chmod 600"));
 }
+
+#[test]
+fn a_monitor_without_its_option_license_stays_offline() {
+    let cluster = Cluster::unlicensed();
+    cluster
+        .run("clplcncs", &["--trial", "-P", "XSS10"])
+        .success();
+    cluster.write_config(
+        "[[monitor]]\nname = \"web\"\ntype = \"httpw\"\ninterval = 0.2\n[monitor.parameters]\nservername = \"127.0.0.1\"\nport = 9\n",
+    );
+    cluster.start();
+    assert!(
+        cluster
+            .alerts()
+            .contains("lcns 4 The license is not registered. (Product name:ISAG10)")
+    );
+    assert!(cluster.alerts().contains(
+        "rm 160 Monitor resource web cannot be controlled since the license is invalid."
+    ));
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    assert_eq!(cluster.monitor_status("web"), "Offline");
+    assert_eq!(
+        cluster.count_alerts("rm 9"),
+        0,
+        "an unlicensed monitor never checks"
+    );
+    cluster.stop();
+}

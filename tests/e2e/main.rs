@@ -10,6 +10,8 @@ mod completions;
 mod configuration;
 mod licenses;
 mod lifecycle;
+mod monitor_httpw;
+mod monitor_tcpw;
 mod protocol;
 mod recovery;
 mod scripts;

@@ -4,9 +4,12 @@
 //! recovery ladder; a probe only answers "how is my target now?". Adding a type is one new
 //! file exporting a [`registry::MonitorSpec`] and one line in the registry.
 
+pub mod httpw;
 pub mod params;
 pub mod pidw;
 pub mod registry;
+pub mod tcp;
+pub mod tcpw;
 pub mod userw;
 
 use std::future::Future;

@@ -1,0 +1,123 @@
+//! A TCP connection for the network monitors (`httpw`, `tcpw`): resolve a name, then try
+//! each address in turn, and say which step failed and why in an operator's words.
+//!
+//! Everything here is async and holds no thread: when the engine abandons a check at its
+//! timeout it drops the future, which closes the socket. The one exception is resolving a
+//! host name (not an IP address), which tokio runs as a blocking `getaddrinfo` on its
+//! blocking pool; that call ends by itself within the resolver's own timeouts
+//! (`/etc/resolv.conf`), even when the check was abandoned.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+
+use tokio::net::TcpStream;
+
+/// Why no connection was made.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// The host name did not resolve (or resolved to no address).
+    Resolve {
+        /// The name.
+        host: String,
+        /// What the resolver said.
+        error: io::Error,
+    },
+    /// No address accepted the connection.
+    Connect {
+        /// The last address tried.
+        address: SocketAddr,
+        /// Why it failed.
+        error: io::Error,
+    },
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectError::Resolve { host, error } => {
+                write!(f, "Cannot resolve the host name \"{host}\": {error}.")
+            }
+            ConnectError::Connect { address, error } => {
+                write!(f, "Cannot connect to {address}: {}.", describe(error))
+            }
+        }
+    }
+}
+
+/// An I/O error in the words an operator looks for ("connection refused").
+pub fn describe(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+        io::ErrorKind::ConnectionReset => "connection reset by the peer".to_string(),
+        io::ErrorKind::TimedOut => "connection timed out".to_string(),
+        io::ErrorKind::HostUnreachable => "host unreachable".to_string(),
+        io::ErrorKind::NetworkUnreachable => "network unreachable".to_string(),
+        io::ErrorKind::AddrNotAvailable => "address not available".to_string(),
+        _ => error.to_string(),
+    }
+}
+
+/// Resolves `host` (a name or an IP address literal, which needs no resolver) and connects
+/// to the first of its addresses that accepts.
+pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|error| ConnectError::Resolve {
+            host: host.to_string(),
+            error,
+        })?
+        .collect();
+    if addresses.is_empty() {
+        return Err(ConnectError::Resolve {
+            host: host.to_string(),
+            error: io::Error::new(io::ErrorKind::NotFound, "no address"),
+        });
+    }
+    connect_any(&addresses).await
+}
+
+/// Connects to the first of `addresses` that accepts; the error is the last address's.
+pub async fn connect_any(addresses: &[SocketAddr]) -> Result<TcpStream, ConnectError> {
+    let mut last = None;
+    for address in addresses {
+        match TcpStream::connect(address).await {
+            Ok(stream) => return Ok(stream),
+            Err(error) => {
+                last = Some(ConnectError::Connect {
+                    address: *address,
+                    error,
+                })
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| ConnectError::Resolve {
+        host: String::new(),
+        error: io::Error::new(io::ErrorKind::NotFound, "no address"),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_closed_port_is_refused_in_plain_words() {
+        // Bind, learn the port, close: nothing listens there now.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        let error = connect("127.0.0.1", address.port()).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("Cannot connect to {address}: connection refused.")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_open_port_connects() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert!(connect("127.0.0.1", port).await.is_ok());
+    }
+}
