@@ -22,6 +22,7 @@ pub fn commands() -> Vec<clap::Command> {
             .name("clplcnsc")
             .bin_name("clplcnsc"),
         crate::clplcncs_issue::Args::command(),
+        crate::clp_ml::Args::command(),
         crate::clpdown::Args::command(),
         crate::clpstdn::Args::command(),
     ]

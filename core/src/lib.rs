@@ -18,5 +18,6 @@ pub mod os_action;
 pub mod paths;
 pub mod process;
 pub mod service;
+pub mod services;
 pub mod status;
 pub mod store;

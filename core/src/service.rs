@@ -38,7 +38,7 @@ pub enum ServiceError {
         code: Option<i32>,
     },
     /// It neither answered nor exited in time.
-    #[error("clppm did not answer within {} seconds; see {}", waited.as_secs(), log.display())]
+    #[error("the daemon did not answer within {} seconds; see {}", waited.as_secs(), log.display())]
     Timeout {
         /// How long we waited.
         waited: Duration,
@@ -74,9 +74,33 @@ pub fn start_detached(
     if let Some(pid) = running_pid(paths) {
         return Err(ServiceError::AlreadyRunning { pid });
     }
+    spawn_until_ready(
+        paths,
+        program,
+        &["--foreground", "--detached", "--requested-by", requested_by],
+        wait,
+        &paths.daemon_log(),
+        || {
+            Client::connect(&paths.socket(), "clpcl")
+                .ok()
+                .map(|c| c.daemon_pid)
+        },
+    )
+}
+
+/// Starts `program args` in its own session (stdin/stdout on /dev/null, stderr read for a
+/// startup error) and waits until `ready` gives its pid, or it exits with its own message.
+pub fn spawn_until_ready(
+    paths: &Paths,
+    program: &Path,
+    args: &[&str],
+    wait: Duration,
+    log: &Path,
+    mut ready: impl FnMut() -> Option<u32>,
+) -> Result<u32, ServiceError> {
     let mut command = Command::new(program);
     command
-        .args(["--foreground", "--detached", "--requested-by", requested_by])
+        .args(args)
         .env(ROOT_ENV, paths.root())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -100,11 +124,15 @@ pub fn start_detached(
                 let _ = stderr.read_to_string(&mut message);
             }
             let message = message.trim().to_string();
+            let name = program
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("the daemon");
             return Err(ServiceError::StartupFailed {
                 message: if message.is_empty() {
                     format!(
-                        "clppm exited during startup ({status}); see {}",
-                        paths.daemon_log().display()
+                        "{name} exited during startup ({status}); see {}",
+                        log.display()
                     )
                 } else {
                     message
@@ -112,13 +140,13 @@ pub fn start_detached(
                 code: status.code(),
             });
         }
-        if let Ok(client) = Client::connect(&paths.socket(), "clpcl") {
-            return Ok(client.daemon_pid);
+        if let Some(pid) = ready() {
+            return Ok(pid);
         }
         if Instant::now() >= deadline {
             return Err(ServiceError::Timeout {
                 waited: wait,
-                log: paths.daemon_log(),
+                log: log.to_path_buf(),
             });
         }
         std::thread::sleep(Duration::from_millis(10));

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod clp_ml;
 mod clplogcc;
 mod clpstat_layouts;
 mod commands;
