@@ -23,6 +23,7 @@ pub fn commands() -> Vec<clap::Command> {
             .bin_name("clplcnsc"),
         crate::clplcncs_issue::Args::command(),
         crate::clp_ml::Args::command(),
+        crate::clp_mltool::Args::command(),
         crate::clpdown::Args::command(),
         crate::clpstdn::Args::command(),
     ]

@@ -7,6 +7,7 @@
 pub mod alert;
 pub mod config;
 pub mod daemon;
+pub mod diagnose;
 pub mod engine;
 pub mod exit_code;
 pub mod ipc;

@@ -27,6 +27,7 @@ pub fn bin(name: &str) -> PathBuf {
         "clplcnsc" => env!("CARGO_BIN_EXE_clplcnsc"),
         "clplcncs-issue" => env!("CARGO_BIN_EXE_clplcncs-issue"),
         "clp_ml" => env!("CARGO_BIN_EXE_clp_ml"),
+        "clp_mltool" => env!("CARGO_BIN_EXE_clp_mltool"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(path)

@@ -4,6 +4,7 @@
 mod harness;
 
 mod clp_ml;
+mod clp_mltool;
 mod clplogcc;
 mod clpstat_layouts;
 mod commands;

@@ -1,0 +1,181 @@
+//! `clp_mltool`: the operator's checks — alert log messages (filtered), licenses and their
+//! state, the kernel drivers userw needs (read-only), and the installed binaries against the
+//! installer's checksum manifest.
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::{Parser, Subcommand};
+use clp_core::alert::{AlertEvent, Level};
+use clp_core::exit_code;
+use clp_core::ipc::{Request, Response};
+
+use crate::cli::{self, CliError};
+
+/// Check clp: messages, licenses, drivers, binaries.
+#[derive(Debug, Parser)]
+#[command(
+    name = "clp_mltool",
+    version,
+    about = "Show alert messages and licenses; check the drivers userw needs and the installed binaries"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    check: Check,
+}
+
+/// One check.
+#[derive(Debug, Subcommand)]
+pub enum Check {
+    /// The alert log, newest last.
+    Messages {
+        /// Only this level and worse: INFO, WARN or ERR.
+        #[arg(short = 'l', long)]
+        level: Option<String>,
+        /// Only this module (pm, rc, rm, lcns, logcmd, ...).
+        #[arg(short = 'm', long)]
+        module: Option<String>,
+        /// Only from this time on ("YYYY/MM/DD HH:MM:SS", or a prefix such as "YYYY/MM/DD").
+        #[arg(short = 's', long)]
+        since: Option<String>,
+        /// At most this many (the newest).
+        #[arg(short = 'n', long, default_value_t = 100)]
+        count: usize,
+        /// JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The registered licenses and their state (as clplcncs -l).
+    Licenses,
+    /// The kernel drivers the configured userw methods need (never loads or opens anything).
+    Drivers {
+        /// JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The installed binaries against the installer's manifest ($CLP_ROOT/bin/SHA256SUMS).
+    Verify,
+}
+
+fn fetch_alerts(paths: &clp_core::paths::Paths, limit: usize) -> Result<Vec<AlertEvent>, CliError> {
+    match cli::connect(paths, "clp_mltool")
+        .and_then(|mut c| Ok(c.request(&Request::Alerts { limit }, None)?))
+    {
+        Ok(Response::Alerts { events }) => Ok(events),
+        Ok(other) => Err(CliError::new(
+            exit_code::OTHER,
+            format!("clppm answered {other:?}"),
+        )),
+        Err(error) if error.code == exit_code::NOT_RUNNING => {
+            let store = clp_core::store::Store::open(&paths.store_dir())
+                .map_err(|e| CliError::new(exit_code::INIT_ERROR, e.to_string()))?;
+            store
+                .alerts(limit)
+                .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+fn print_findings(
+    findings: &[clp_core::diagnose::Finding],
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let mut all_ok = true;
+    for finding in findings {
+        all_ok &= finding.ok;
+        writeln!(
+            out,
+            "{:<6} {}: {}",
+            if finding.ok { "[OK]" } else { "[NG]" },
+            finding.subject,
+            finding.detail
+        )?;
+    }
+    Ok(all_ok)
+}
+
+/// Runs `clp_mltool`.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
+    let Some(args) = cli::parse::<Args>(args, out)? else {
+        return Ok(());
+    };
+    let paths = cli::paths();
+    match args.check {
+        Check::Messages {
+            level,
+            module,
+            since,
+            count,
+            json,
+        } => {
+            let floor = match level.as_deref() {
+                None => Level::Info,
+                Some(word) => Level::parse(word).ok_or_else(|| {
+                    CliError::new(
+                        exit_code::BAD_OPTION,
+                        format!("level \"{word}\" is not INFO, WARN or ERR"),
+                    )
+                })?,
+            };
+            // The store keeps at most max_records; read them all, filter, keep the newest.
+            let mut events: Vec<AlertEvent> = fetch_alerts(&paths, usize::MAX)?
+                .into_iter()
+                .filter(|e| e.level >= floor)
+                .filter(|e| module.as_ref().is_none_or(|m| &e.module == m))
+                .filter(|e| since.as_ref().is_none_or(|s| e.time.as_str() >= s.as_str()))
+                .collect();
+            let skip = events.len().saturating_sub(count);
+            events.drain(..skip);
+            if json {
+                let text = serde_json::to_string_pretty(&events)
+                    .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?;
+                writeln!(out, "{text}")?;
+            } else {
+                for event in &events {
+                    writeln!(out, "{}", event.to_line())?;
+                }
+            }
+            Ok(())
+        }
+        Check::Licenses => crate::clplcncs::run(vec!["clplcncs".into(), "-l".into()], out),
+        Check::Drivers { json } => {
+            let config = crate::clpstat::load_config(&paths)?;
+            let findings = clp_core::diagnose::drivers(&config);
+            if json {
+                let text = serde_json::to_string_pretty(&findings)
+                    .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?;
+                writeln!(out, "{text}")?;
+                return Ok(());
+            }
+            if print_findings(&findings, out)? {
+                Ok(())
+            } else {
+                Err(CliError::new(
+                    exit_code::OTHER,
+                    "a driver the configuration needs is missing (see [NG] above)",
+                ))
+            }
+        }
+        Check::Verify => {
+            let manifest = paths.bin_dir().join("SHA256SUMS");
+            let findings = clp_core::diagnose::verify_manifest(&manifest).map_err(|error| {
+                CliError::new(
+                    exit_code::OTHER,
+                    format!(
+                        "cannot read {}: {error}; was clp installed with install_cluster.sh?",
+                        manifest.display()
+                    ),
+                )
+            })?;
+            if print_findings(&findings, out)? {
+                Ok(())
+            } else {
+                Err(CliError::new(
+                    exit_code::OTHER,
+                    "some installed files differ from the installer's manifest (see [NG] above)",
+                ))
+            }
+        }
+    }
+}
