@@ -10,6 +10,7 @@ mod clpstat_layouts;
 mod commands;
 mod completions;
 mod configuration;
+mod installer;
 mod licenses;
 mod lifecycle;
 mod monitor_httpw;
