@@ -5,6 +5,7 @@
 //! file exporting a [`registry::MonitorSpec`] and one line in the registry.
 
 pub mod ipw;
+pub mod miiw;
 pub mod params;
 pub mod pidw;
 #[cfg(test)]

@@ -62,3 +62,63 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("a runtime")
 }
+
+/// A sysfs mount of [`mount_sysfs`], unmounted on drop (before its folder is removed).
+pub struct SysfsMount(std::ffi::CString);
+
+impl Drop for SysfsMount {
+    fn drop(&mut self) {
+        // SAFETY: a valid C string, as umount2(2) expects.
+        unsafe { libc::umount2(self.0.as_ptr(), libc::MNT_DETACH) };
+    }
+}
+
+/// Mounts the current thread's view of sysfs (its network namespace's interfaces) at `at`,
+/// in a mount namespace of this thread only.
+pub fn mount_sysfs(at: &std::path::Path) -> SysfsMount {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: unshare has no memory effects; CLONE_NEWNS moves only this thread.
+    let unshared = unsafe { libc::unshare(libc::CLONE_NEWNS) };
+    assert_eq!(
+        unshared,
+        0,
+        "unshare(CLONE_NEWNS): {}",
+        std::io::Error::last_os_error()
+    );
+    let root = CString::new("/").expect("a path");
+    let none = CString::new("none").expect("a name");
+    let sysfs = CString::new("sysfs").expect("a name");
+    let target = CString::new(at.as_os_str().as_bytes()).expect("a path");
+    // SAFETY: every pointer is a valid C string or null, as mount(2) expects.
+    unsafe {
+        // Nothing mounted here may propagate to the other namespaces.
+        let private = libc::mount(
+            none.as_ptr(),
+            root.as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        );
+        assert_eq!(
+            private,
+            0,
+            "make / private: {}",
+            std::io::Error::last_os_error()
+        );
+        let mounted = libc::mount(
+            sysfs.as_ptr(),
+            target.as_ptr(),
+            sysfs.as_ptr(),
+            0,
+            std::ptr::null(),
+        );
+        assert_eq!(
+            mounted,
+            0,
+            "mount sysfs: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    SysfsMount(target)
+}
