@@ -3,7 +3,8 @@
 //! Parameters:
 //! - `list`: the addresses to ping, IPv4 or IPv6 (the original's `parameters/list@<i>/ip`).
 //!   Written `list = ["192.0.2.1", "2001:db8::1"]`, or in the original's shape
-//!   `list = [{ ip = "192.0.2.1" }]`. At most [`MAX_ADDRESSES`].
+//!   `list = [{ ip = "192.0.2.1" }]`. At most [`MAX_ADDRESSES`]. IPv6 link-local addresses,
+//!   which need a zone (`fe80::1%eth0`), are not supported.
 //! - `pingtimeout`: how long one echo request waits for its reply, in milliseconds (the
 //!   original has a per-address ping timeout in ms; default 1000, our choice).
 //! - `pingcount`: echo requests per address within one check (ours). The next one is sent when

@@ -23,7 +23,6 @@
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Local};
 use nix::sys::socket::{
@@ -31,6 +30,7 @@ use nix::sys::socket::{
     socket, sockopt,
 };
 use tokio::io::unix::AsyncFd;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::params::ParamReader;
@@ -182,7 +182,10 @@ impl Probe for Miiw {
     fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
         Box::pin(async move {
             self.ensure_listener();
-            let went_down = self.listener.as_ref().and_then(Listener::take);
+            let went_down = match &self.listener {
+                Some(listener) => listener.take().await,
+                None => None,
+            };
             let (sysfs, object) = (self.sysfs.clone(), self.object.clone());
             let reading = tokio::task::spawn_blocking(move || read_link(&sysfs, &object))
                 .await
@@ -315,11 +318,15 @@ struct LinkDown {
     why: String,
 }
 
-/// The netlink listener of one interface's link events.
+/// A check's question to the listener: the first link-down since the last question.
+type Question = oneshot::Sender<Option<LinkDown>>;
+
+/// The netlink listener of one interface's link events: a task that reads them as they
+/// come, so none is lost to a full queue between two checks.
 #[derive(Debug)]
 struct Listener {
     task: JoinHandle<()>,
-    went_down: Arc<Mutex<Option<LinkDown>>>,
+    questions: mpsc::Sender<Question>,
 }
 
 impl Listener {
@@ -331,8 +338,8 @@ impl Listener {
             SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
             SockProtocol::NetlinkRoute,
         )?;
-        // A burst of events (many interfaces changing) should not overflow the queue; if it
-        // does, the check still reads /sys.
+        // A burst of events (many interfaces changing at once) should not overflow the
+        // queue; if it does, the check still reads /sys.
         let _ = setsockopt(&fd, sockopt::RcvBuf, &(256 * 1024));
         bind(
             fd.as_raw_fd(),
@@ -341,62 +348,92 @@ impl Listener {
         // SAFETY: the OwnedFd owns its descriptor, which stays open and the same until the
         // AsyncFd drops it (it is never swapped through get_mut).
         let fd = unsafe { AsyncFd::register(fd) }?;
-        let went_down = Arc::new(Mutex::new(None));
-        let seen = Arc::clone(&went_down);
+        let (questions, asked) = mpsc::channel(1);
         let task = tokio::spawn(async move {
-            if let Err(error) = listen(fd, &name, &seen).await {
+            if let Err(error) = listen(fd, &name, asked).await {
                 tracing::warn!("the link event listener of {name} ended: {error}");
             }
         });
-        Ok(Listener { task, went_down })
+        Ok(Listener { task, questions })
     }
 
-    /// The first link-down since the last call, if any.
-    fn take(&self) -> Option<LinkDown> {
-        self.went_down
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take()
+    /// The first link-down since the last call, counting every event the kernel sent
+    /// before this call (`None` also when the listener has ended).
+    async fn take(&self) -> Option<LinkDown> {
+        let (question, answer) = oneshot::channel();
+        self.questions.send(question).await.ok()?;
+        answer.await.ok().flatten()
+    }
+}
+
+/// What the listener task keeps between two checks.
+struct Events<'a> {
+    name: &'a str,
+    buffer: Vec<u8>,
+    went_down: Option<LinkDown>,
+}
+
+impl Events<'_> {
+    /// Reads one datagram if one is queued (`false` when none is).
+    fn read_one(&mut self, fd: &OwnedFd) -> io::Result<bool> {
+        let (length, sender) = match recvfrom::<NetlinkAddr>(fd.as_raw_fd(), &mut self.buffer) {
+            Ok(received) => received,
+            Err(nix::errno::Errno::EAGAIN) => return Ok(false),
+            Err(nix::errno::Errno::EINTR) => return Ok(true),
+            Err(nix::errno::Errno::ENOBUFS) => {
+                tracing::warn!(
+                    "link events of {} were lost (queue full); checks still read /sys",
+                    self.name
+                );
+                return Ok(true);
+            }
+            Err(error) => return Err(error.into()),
+        };
+        // Only the kernel (port 0) speaks for the links.
+        if sender.is_some_and(|sender| sender.pid() == 0) {
+            for why in link_events(&self.buffer[..length], self.name)
+                .into_iter()
+                .flatten()
+            {
+                self.went_down.get_or_insert_with(|| LinkDown {
+                    at: Local::now(),
+                    why,
+                });
+            }
+        }
+        Ok(true)
     }
 }
 
 async fn listen(
     fd: AsyncFd<OwnedFd>,
     name: &str,
-    went_down: &Mutex<Option<LinkDown>>,
+    mut asked: mpsc::Receiver<Question>,
 ) -> io::Result<()> {
-    let mut buffer = vec![0u8; 64 * 1024];
+    let mut events = Events {
+        name,
+        buffer: vec![0u8; 64 * 1024],
+        went_down: None,
+    };
     loop {
-        let mut guard = fd.readable().await?;
-        let received = guard.try_io(|fd| {
-            recvfrom::<NetlinkAddr>(fd.get_ref().as_raw_fd(), &mut buffer).map_err(io::Error::from)
-        });
-        let (length, sender) = match received {
-            Ok(Ok(received)) => received,
-            Ok(Err(error)) if error.raw_os_error() == Some(libc::ENOBUFS) => {
-                tracing::warn!(
-                    "link events of {name} were lost (queue full); checks still read /sys"
-                );
-                continue;
+        tokio::select! {
+            question = asked.recv() => {
+                let Some(question) = question else {
+                    return Ok(());
+                };
+                // Everything the kernel queued so far counts for this check.
+                while events.read_one(fd.get_ref())? {}
+                let _ = question.send(events.went_down.take());
             }
-            Ok(Err(error)) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Ok(Err(error)) => return Err(error),
-            Err(_would_block) => continue,
-        };
-        // Only the kernel (port 0) speaks for the links.
-        if sender.is_none_or(|sender| sender.pid() != 0) {
-            continue;
-        }
-        for why in link_events(&buffer[..length], name) {
-            let Some(why) = why else { continue };
-            let mut slot = went_down
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if slot.is_none() {
-                *slot = Some(LinkDown {
-                    at: Local::now(),
-                    why,
+            ready = fd.readable() => {
+                let mut guard = ready?;
+                let read = guard.try_io(|fd| match events.read_one(fd.get_ref()) {
+                    Ok(false) => Err(io::ErrorKind::WouldBlock.into()),
+                    other => other,
                 });
+                if let Ok(result) = read {
+                    result?;
+                }
             }
         }
     }
@@ -701,17 +738,13 @@ mod tests {
         assert!(status.success(), "ip {}", args.join(" "));
     }
 
-    fn check(probe: &mut Miiw) -> CheckOutcome {
+    fn check(runtime: &tokio::runtime::Runtime, probe: &mut Miiw) -> CheckOutcome {
         let context = ProbeContext {
             lateness: Duration::ZERO,
             timeout: Duration::from_secs(5),
             target_process: None,
         };
-        futures_block_on(probe.check(context))
-    }
-
-    fn futures_block_on<F: std::future::Future>(future: F) -> F::Output {
-        tokio::runtime::Handle::current().block_on(future)
+        runtime.block_on(probe.check(context))
     }
 
     #[test]
@@ -730,61 +763,42 @@ mod tests {
             let _mount = private_netns::mount_sysfs(sysfs.path());
             let net = sysfs.path().join("class/net");
             let runtime = private_netns::runtime();
-            let _entered = runtime.enter();
-            let carrier = |value: &str| {
+            // The kernel sets the operstate just before it sends the link event.
+            let operstate = |value: &str| {
                 let deadline = Instant::now() + Duration::from_secs(5);
-                while std::fs::read_to_string(net.join("v0/carrier"))
+                while std::fs::read_to_string(net.join("v0/operstate"))
                     .unwrap_or_default()
                     .trim()
                     != value
                 {
-                    assert!(
-                        Instant::now() < deadline,
-                        "carrier of v0 never became {value}"
-                    );
+                    assert!(Instant::now() < deadline, "v0 never became {value}");
                     std::thread::sleep(Duration::from_millis(10));
                 }
             };
-            carrier("1");
+            operstate("up");
             let mut probe = Miiw::new(MiiwParams {
                 object: "v0".into(),
             })
             .with_sysfs(net.clone());
-            assert_eq!(check(&mut probe), CheckOutcome::Normal);
+            assert_eq!(check(&runtime, &mut probe), CheckOutcome::Normal);
 
             // Lost between two checks, back before the second one: a warning, once.
             ip(&["link", "set", "v1", "down"]);
-            carrier("0");
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while probe
-                .listener
-                .as_ref()
-                .unwrap()
-                .went_down
-                .lock()
-                .unwrap()
-                .is_none()
-            {
-                assert!(
-                    Instant::now() < deadline,
-                    "the listener never saw the link go down"
-                );
-                runtime.block_on(tokio::time::sleep(Duration::from_millis(10)));
-            }
+            operstate("lowerlayerdown");
             ip(&["link", "set", "v1", "up"]);
-            carrier("1");
-            let outcome = check(&mut probe);
+            operstate("up");
+            let outcome = check(&runtime, &mut probe);
             assert!(
                 matches!(&outcome, CheckOutcome::Warning { detail } if detail.starts_with("NIC v0 lost its link at ") && detail.ends_with(" (no carrier) and had it back at this check.")),
                 "{outcome:?}"
             );
-            assert_eq!(check(&mut probe), CheckOutcome::Normal);
+            assert_eq!(check(&runtime, &mut probe), CheckOutcome::Normal);
 
             // Down at a check: a failure; its end is no flap.
             ip(&["link", "set", "v1", "down"]);
-            carrier("0");
+            operstate("lowerlayerdown");
             assert_eq!(
-                check(&mut probe),
+                check(&runtime, &mut probe),
                 CheckOutcome::Failure {
                     code: LINK_DOWN,
                     detail: "NIC v0 has no carrier: the link is down (operstate lowerlayerdown)."
@@ -792,15 +806,15 @@ mod tests {
                 }
             );
             ip(&["link", "set", "v1", "up"]);
-            carrier("1");
-            assert_eq!(check(&mut probe), CheckOutcome::Normal);
+            operstate("up");
+            assert_eq!(check(&runtime, &mut probe), CheckOutcome::Normal);
 
             // A stopped probe holds no listener; the next check starts a new one.
             probe.stop();
             assert!(probe.listener.is_none());
             ip(&["link", "set", "v0", "down"]);
             assert_eq!(
-                check(&mut probe),
+                check(&runtime, &mut probe),
                 CheckOutcome::Failure {
                     code: LINK_DOWN,
                     detail: "NIC v0 is administratively down (operstate down).".into()
@@ -809,7 +823,7 @@ mod tests {
             assert!(probe.listener.is_some());
             ip(&["link", "del", "v0"]);
             assert_eq!(
-                check(&mut probe),
+                check(&runtime, &mut probe),
                 CheckOutcome::Failure {
                     code: NOT_FOUND,
                     detail: "NIC v0 does not exist.".into()

@@ -51,7 +51,12 @@ pub struct MonitorSpec {
 }
 
 /// Every type, one line each.
-static SPECS: &[&MonitorSpec] = &[&super::pidw::SPEC, &super::userw::SPEC, &super::ipw::SPEC];
+static SPECS: &[&MonitorSpec] = &[
+    &super::pidw::SPEC,
+    &super::userw::SPEC,
+    &super::ipw::SPEC,
+    &super::miiw::SPEC,
+];
 
 /// The spec of a type name.
 pub fn spec(kind: &str) -> Option<&'static MonitorSpec> {
