@@ -10,7 +10,9 @@
 //!
 //! Between checks, a netlink listener (a `NETLINK_ROUTE` socket in the `RTMGRP_LINK`
 //! multicast group, started at the first check and ended by `stop`) notes the first moment
-//! the link went down. A link that went down and came back between two healthy checks is
+//! the link went down; each check first has it read every event the kernel queued, so an
+//! event is never counted for the wrong check. A link that went down and came back between
+//! two healthy checks is
 //! reported as a Warning (`rm 4`), so a flapping cable is seen even when every check
 //! happens to find it up. Reporting the moment of a link-down as a failure, without waiting
 //! for the next check, needs a way for a probe to wake the engine's scheduler (see the
