@@ -5,8 +5,12 @@
 //! file exporting a [`registry::MonitorSpec`] and one line in the registry.
 
 pub mod httpw;
+pub mod ipw;
+pub mod miiw;
 pub mod params;
 pub mod pidw;
+#[cfg(test)]
+mod private_netns;
 pub mod registry;
 pub mod tcp;
 pub mod tcpw;

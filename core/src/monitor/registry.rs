@@ -56,6 +56,8 @@ static SPECS: &[&MonitorSpec] = &[
     &super::userw::SPEC,
     &super::httpw::SPEC,
     &super::tcpw::SPEC,
+    &super::ipw::SPEC,
+    &super::miiw::SPEC,
 ];
 
 /// The spec of a type name.
