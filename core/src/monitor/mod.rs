@@ -4,8 +4,11 @@
 //! recovery ladder; a probe only answers "how is my target now?". Adding a type is one new
 //! file exporting a [`registry::MonitorSpec`] and one line in the registry.
 
+pub mod diskw;
+pub mod genw;
 pub mod params;
 pub mod pidw;
+pub mod psw;
 pub mod registry;
 pub mod userw;
 

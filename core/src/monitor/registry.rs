@@ -51,7 +51,13 @@ pub struct MonitorSpec {
 }
 
 /// Every type, one line each.
-static SPECS: &[&MonitorSpec] = &[&super::pidw::SPEC, &super::userw::SPEC];
+static SPECS: &[&MonitorSpec] = &[
+    &super::pidw::SPEC,
+    &super::userw::SPEC,
+    &super::genw::SPEC,
+    &super::psw::SPEC,
+    &super::diskw::SPEC,
+];
 
 /// The spec of a type name.
 pub fn spec(kind: &str) -> Option<&'static MonitorSpec> {
