@@ -210,3 +210,151 @@ fn loopdev_diskw_reads_the_device_and_sees_it_detached() {
     );
     cluster.stop();
 }
+
+/// An ext4 filesystem on a loop device, mounted in a temporary folder; thawed, unmounted and
+/// detached on drop (in that order: a frozen filesystem holds its writers in the kernel).
+struct MountedLoop {
+    // Fields drop in this order after `drop`: the device is detached before its image's
+    // folder is removed.
+    _disk: LoopDevice,
+    mount: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn run(program: &str, args: &[&str]) -> std::process::Output {
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|error| panic!("{program} runs: {error}"))
+}
+
+impl MountedLoop {
+    fn new() -> MountedLoop {
+        let dir = tempfile::Builder::new()
+            .prefix("clp-diskw-fs-")
+            .tempdir()
+            .unwrap();
+        let image = dir.path().join("fs.img");
+        std::fs::File::create(&image)
+            .unwrap()
+            .set_len(16 << 20)
+            .unwrap();
+        let made = run("mkfs.ext4", &["-q", image.to_str().unwrap()]);
+        assert!(
+            made.status.success(),
+            "mkfs.ext4 (e2fsprogs): {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let disk = LoopDevice::attach(&image);
+        let mount = dir.path().join("mnt");
+        std::fs::create_dir(&mount).unwrap();
+        let mounted = Command::new("mount")
+            .arg(&disk.device)
+            .arg(&mount)
+            .output()
+            .unwrap();
+        assert!(
+            mounted.status.success(),
+            "mount {}: {}",
+            disk.device.display(),
+            String::from_utf8_lossy(&mounted.stderr)
+        );
+        MountedLoop {
+            _disk: disk,
+            mount,
+            _dir: dir,
+        }
+    }
+
+    fn freeze(&self, freeze: bool) {
+        let flag = if freeze { "-f" } else { "-u" };
+        let output = run("fsfreeze", &[flag, self.mount.to_str().unwrap()]);
+        assert!(
+            output.status.success(),
+            "fsfreeze {flag}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+impl Drop for MountedLoop {
+    fn drop(&mut self) {
+        let mount = self.mount.to_str().unwrap_or_default();
+        // Thawing a filesystem that is not frozen fails harmlessly.
+        let _ = run("fsfreeze", &["-u", mount]);
+        if !run("umount", &[mount]).status.success() {
+            let _ = run("umount", &["-l", mount]);
+        }
+    }
+}
+
+/// The daemon's threads in uninterruptible sleep (stuck in the kernel on I/O).
+fn threads_in_io(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .filter(|task| {
+                    std::fs::read_to_string(task.path().join("stat")).is_ok_and(|stat| {
+                        stat.rfind(')').and_then(|i| stat[i + 2..].chars().next()) == Some('D')
+                    })
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn loopdev_diskw_write_on_a_frozen_filesystem_is_abandoned_at_the_timeout() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!(
+            "SKIPPED: mounting and freezing a filesystem needs root; run the suite as root to test a stalled disk"
+        );
+        return;
+    }
+    let cluster = Cluster::new();
+    // Declared after the cluster, so dropped before it: a failing test thaws the filesystem
+    // before the daemon is killed.
+    let fs = MountedLoop::new();
+    let mut config = diskw_config(&[("diskw", "WRITE(FILE)", &fs.mount)]);
+    config = config.replace("timeout = 5", "timeout = 1");
+    cluster.write_config(&config);
+    cluster.start();
+    let daemon = cluster.daemon_pid().unwrap();
+
+    // A frozen filesystem holds every writer in the kernel: the disk stopped answering.
+    fs.freeze(true);
+    wait_until("rm 9 at the timeout", WAIT, || {
+        cluster.alerts().contains(
+            "rm 9 Detected an error in monitoring diskw. (99 : Monitor timed out after 1 seconds.)",
+        )
+    });
+    // Later checks start no second write behind the stuck one.
+    wait_until("a later check sees the stuck I/O", WAIT, || {
+        cluster.status()["monitors"][0]["last_detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("has not returned for"))
+    });
+    assert_eq!(
+        threads_in_io(daemon),
+        1,
+        "one stuck I/O thread, not one per check"
+    );
+    assert_eq!(cluster.monitor_status("diskw"), "Error");
+
+    fs.freeze(false);
+    wait_until("rm 26 once the filesystem thaws", WAIT, || {
+        cluster
+            .alerts()
+            .contains("rm 26 diskw status changed from error to normal.")
+    });
+    assert_eq!(threads_in_io(daemon), 0);
+    cluster.stop();
+    let left: Vec<_> = std::fs::read_dir(&fs.mount)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name())
+        .filter(|name| name != "lost+found")
+        .collect();
+    assert!(left.is_empty(), "the scratch file is removed: {left:?}");
+}

@@ -46,9 +46,13 @@ final_action = "none"
     let dir = cluster.path("etc/scripts/monitor.s/genw");
     write_script(
         &dir.join("genw.sh"),
-        "cut -d' ' -f19 /proc/$$/stat > nice.seen\nenv > env.seen\necho checked\nexit $(cat verdict)",
+        // Written aside and renamed, so the test never reads a half-written file.
+        "cut -d' ' -f19 /proc/$$/stat > nice.new\nenv > env.new\nmv nice.new nice.seen\nmv env.new env.seen\necho checked\nexit $(cat verdict)",
     );
-    let verdict = |code: &str| std::fs::write(dir.join("verdict"), code).unwrap();
+    let verdict = |code: &str| {
+        std::fs::write(dir.join("verdict.new"), code).unwrap();
+        std::fs::rename(dir.join("verdict.new"), dir.join("verdict")).unwrap();
+    };
     verdict("0");
     cluster.start();
     wait_until("a first check", WAIT, || dir.join("env.seen").exists());
