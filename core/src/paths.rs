@@ -60,6 +60,17 @@ impl Paths {
         self.scripts_dir().join(group).join(resource)
     }
 
+    /// `etc/scripts/monitor.s/<monitor>/`: where a custom monitor's (genw) relative script
+    /// path is resolved and where the script runs, as in the original's layout.
+    pub fn monitor_script_dir(&self, monitor: &str) -> PathBuf {
+        self.scripts_dir().join("monitor.s").join(monitor)
+    }
+
+    /// `log/monitor.<monitor>.log`: the output of a custom monitor's (genw) script.
+    pub fn monitor_log(&self, monitor: &str) -> PathBuf {
+        self.log_dir().join(format!("monitor.{monitor}.log"))
+    }
+
     /// `bin/`: installed binaries (the daemon also puts the folder of its own binary first
     /// on a script's PATH).
     pub fn bin_dir(&self) -> PathBuf {

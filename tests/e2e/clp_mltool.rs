@@ -6,6 +6,10 @@ use crate::harness::*;
 fn messages_are_filtered_by_level_module_and_time() {
     let cluster = pidw_cluster(3, "none", "");
     cluster.start();
+    // The daemon's own start-up messages first, so the script's are the newest.
+    wait_until("pidw started", WAIT, || {
+        cluster.count_alerts("rm 1 Monitoring pidw has started.") == 1
+    });
     cluster
         .run(
             "clplogcmd",

@@ -89,10 +89,28 @@ impl Client {
             writer,
             daemon_pid: 0,
         };
-        match client.exchange(&Request::Hello {
+        let greeting = client.exchange(&Request::Hello {
             protocol: PROTOCOL,
             client: client_name.to_string(),
-        })? {
+        });
+        // A daemon that dies while we connect (its socket still accepting) resets the
+        // connection: for the caller it is simply not running.
+        let greeting = match greeting {
+            Err(ClientError::Io { source, .. })
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::BrokenPipe
+                        | std::io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                return Err(ClientError::NotRunning {
+                    socket: socket.to_path_buf(),
+                });
+            }
+            other => other?,
+        };
+        match greeting {
             Response::Welcome { pid, .. } => {
                 client.daemon_pid = pid;
                 Ok(client)

@@ -4,6 +4,8 @@
 //! recovery ladder; a probe only answers "how is my target now?". Adding a type is one new
 //! file exporting a [`registry::MonitorSpec`] and one line in the registry.
 
+pub mod diskw;
+pub mod genw;
 pub mod httpw;
 pub mod ipw;
 pub mod miiw;
@@ -11,6 +13,7 @@ pub mod params;
 pub mod pidw;
 #[cfg(test)]
 mod private_netns;
+pub mod psw;
 pub mod registry;
 pub mod tcp;
 pub mod tcpw;

@@ -58,6 +58,9 @@ static SPECS: &[&MonitorSpec] = &[
     &super::tcpw::SPEC,
     &super::ipw::SPEC,
     &super::miiw::SPEC,
+    &super::genw::SPEC,
+    &super::psw::SPEC,
+    &super::diskw::SPEC,
 ];
 
 /// The spec of a type name.
