@@ -4,9 +4,13 @@
 //! recovery ladder; a probe only answers "how is my target now?". Adding a type is one new
 //! file exporting a [`registry::MonitorSpec`] and one line in the registry.
 
+pub mod dialogue;
+pub mod ftpw;
 pub mod params;
 pub mod pidw;
+pub mod psqlw;
 pub mod registry;
+pub mod smtpw;
 pub mod userw;
 
 use std::future::Future;

@@ -51,7 +51,13 @@ pub struct MonitorSpec {
 }
 
 /// Every type, one line each.
-static SPECS: &[&MonitorSpec] = &[&super::pidw::SPEC, &super::userw::SPEC];
+static SPECS: &[&MonitorSpec] = &[
+    &super::pidw::SPEC,
+    &super::userw::SPEC,
+    &super::smtpw::SPEC,
+    &super::ftpw::SPEC,
+    &super::psqlw::SPEC,
+];
 
 /// The spec of a type name.
 pub fn spec(kind: &str) -> Option<&'static MonitorSpec> {
