@@ -3,7 +3,8 @@
 //! Each check opens a session (the wire protocol, spoken natively: no libpq; no TLS, as
 //! the original talks to a local server) as `username` to `database`, runs the statements
 //! of the monitor level on the watch table `table`, checks what it reads back and closes
-//! the session. The levels are the original's `docreatedrop` values:
+//! the session (named `clp <monitor name>` for the server's `application_name`, so
+//! `pg_stat_activity` and the server's log say which monitor it is). The levels are the original's `docreatedrop` values:
 //! - `3` (select): `SELECT num FROM table`. The table must exist (create it once, or run
 //!   level 0 once); reading it is all this level does, so it suits a read-only user.
 //! - `0` (update/select, the default): `UPDATE table SET num = N`, inserting the row when
@@ -206,6 +207,7 @@ fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String
         .unwrap_or(0);
     Ok(Box::new(Psqlw {
         params,
+        application_name: format!("clp {}", config.name),
         written: (seed % 1_000_000) as u32 * 1000,
     }))
 }
@@ -214,6 +216,8 @@ fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String
 #[derive(Debug)]
 pub struct Psqlw {
     params: PsqlwParams,
+    /// `clp <monitor name>`: the session's name in `pg_stat_activity` and the server's log.
+    application_name: String,
     /// The last value written (levels 0 and 1 write the next one).
     written: u32,
 }
@@ -229,7 +233,7 @@ impl Probe for Psqlw {
         self.written = (self.written + 1) % 1_000_000_000;
         let value = self.written;
         Box::pin(async move {
-            match session(&self.params, value).await {
+            match session(&self.params, &self.application_name, value).await {
                 Ok(()) => CheckOutcome::Normal,
                 Err(Failure { code, detail }) => CheckOutcome::Failure { code, detail },
             }
@@ -238,14 +242,14 @@ impl Probe for Psqlw {
 }
 
 /// One session: connect, run the level's statements, close.
-async fn session(params: &PsqlwParams, value: u32) -> Result<(), Failure> {
+async fn session(params: &PsqlwParams, application_name: &str, value: u32) -> Result<(), Failure> {
     let mut config = tokio_postgres::Config::new();
     config
         .host(&params.ipaddress)
         .port(params.port)
         .dbname(&params.database)
         .user(&params.username)
-        .application_name("clp psqlw");
+        .application_name(application_name);
     if !params.password.is_empty() {
         config.password(&params.password);
     }
@@ -297,7 +301,7 @@ async fn statements(client: &Client, params: &PsqlwParams, value: u32) -> Result
                         Failure {
                             code: STATEMENT_FAILED,
                             detail: format!(
-                                "{} (monitor level 3 only reads the table: create it, or run level 0 once, which creates it)",
+                                "{}; monitor level 3 only reads the table: create it, or run level 0 once, which does.",
                                 failure.detail
                             ),
                         }
@@ -354,6 +358,7 @@ async fn statements(client: &Client, params: &PsqlwParams, value: u32) -> Result
 
 /// A statement's failure, and whether it was a missing table.
 struct StatementFailure {
+    /// What failed and the server's message, without a full stop.
     detail: String,
     missing_table: bool,
 }
@@ -362,7 +367,7 @@ impl From<StatementFailure> for Failure {
     fn from(failure: StatementFailure) -> Self {
         Failure {
             code: STATEMENT_FAILED,
-            detail: failure.detail,
+            detail: format!("{}.", failure.detail),
         }
     }
 }
@@ -379,7 +384,7 @@ async fn run(
             .code()
             .is_some_and(|code| *code == tokio_postgres::error::SqlState::UNDEFINED_TABLE);
         StatementFailure {
-            detail: format!("{what} failed: {}.", describe(&error)),
+            detail: format!("{what} failed: {}", describe(&error)),
             missing_table,
         }
     })?;
