@@ -262,6 +262,23 @@ port = {port}
     )
 }
 
+/// The rm 9 of a stopped server: refused once it is gone; a check during its shutdown
+/// hears it say so.
+#[track_caller]
+fn assert_stopped_server_detail(alerts: &str, database: &str, port: u16) {
+    let connecting = format!(
+        "Connecting to database \"{database}\" at 127.0.0.1:{port} as \"postgres\" failed: "
+    );
+    assert!(
+        alerts.contains(&format!(
+            "(1 : {connecting}error connecting to server: Connection refused (os error 111).)"
+        )) || alerts.contains(&format!(
+            "(2 : {connecting}FATAL: the database system is shutting down (SQLSTATE 57P03).)"
+        )),
+        "{alerts}"
+    );
+}
+
 const AS_POSTGRES: &str = "password = \"secret\"";
 const NO_RECOVERY: &str = "target = \"local-server\"\nfinal_action = \"none\"";
 
@@ -412,13 +429,7 @@ fn psqlw_reports_the_servers_refusals_and_a_stopped_server() {
             "rm 9 Detected an error in monitoring psqlw-database.",
         ) == 1
     });
-    let alerts = alerts_since(&cluster, &since);
-    assert!(
-        alerts.contains(&format!(
-            "(1 : Connecting to database \"shop\" at 127.0.0.1:{port} as \"postgres\" failed: error connecting to server: Connection refused"
-        )),
-        "{alerts}"
-    );
+    assert_stopped_server_detail(&alerts_since(&cluster, &since), "shop", port);
     // ... and starts again.
     pg.start();
     wait_until("rm 26 psqlw-database again", WAIT, || {
@@ -473,14 +484,7 @@ mode = "async"
             "rm 9 Detected an error in monitoring psqlw.",
         ) == 1
     });
-    let alerts = alerts_since(&cluster, &since);
-    // Refused once it is gone; a check during its shutdown hears it say so.
-    assert!(
-        alerts.contains("(1 : Connecting to database \"postgres\"")
-            && alerts.contains("Connection refused")
-            || alerts.contains("FATAL: the database system is shutting down (SQLSTATE 57P03)"),
-        "{alerts}"
-    );
+    assert_stopped_server_detail(&alerts_since(&cluster, &since), "postgres", port);
 
     // The recovery restarts the resource: the server is back, and so is the monitor.
     wait_until("rm 13 postgres", WAIT, || {
