@@ -1,6 +1,7 @@
 //! End-to-end tests: the real binaries in a temporary `CLP_ROOT`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod app_servers;
 mod harness;
 
 mod clp_ml;
@@ -14,11 +15,14 @@ mod installer;
 mod licenses;
 mod lifecycle;
 mod monitor_diskw;
+mod monitor_ftpw;
 mod monitor_genw;
 mod monitor_httpw;
 mod monitor_ipw;
 mod monitor_miiw;
+mod monitor_psqlw;
 mod monitor_psw;
+mod monitor_smtpw;
 mod monitor_tcpw;
 mod netns;
 mod protocol;

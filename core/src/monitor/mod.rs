@@ -4,7 +4,9 @@
 //! recovery ladder; a probe only answers "how is my target now?". Adding a type is one new
 //! file exporting a [`registry::MonitorSpec`] and one line in the registry.
 
+pub mod dialogue;
 pub mod diskw;
+pub mod ftpw;
 pub mod genw;
 pub mod httpw;
 pub mod ipw;
@@ -13,8 +15,10 @@ pub mod params;
 pub mod pidw;
 #[cfg(test)]
 mod private_netns;
+pub mod psqlw;
 pub mod psw;
 pub mod registry;
+pub mod smtpw;
 pub mod tcp;
 pub mod tcpw;
 pub mod userw;

@@ -61,6 +61,9 @@ static SPECS: &[&MonitorSpec] = &[
     &super::genw::SPEC,
     &super::psw::SPEC,
     &super::diskw::SPEC,
+    &super::smtpw::SPEC,
+    &super::ftpw::SPEC,
+    &super::psqlw::SPEC,
 ];
 
 /// The spec of a type name.
