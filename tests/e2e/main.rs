@@ -15,6 +15,7 @@ mod installer;
 mod licenses;
 mod lifecycle;
 mod monitor_diskw;
+mod monitor_events;
 mod monitor_ftpw;
 mod monitor_genw;
 mod monitor_httpw;

@@ -119,6 +119,8 @@ enum Cause {
 struct MonitorSlot {
     enabled: watch::Sender<bool>,
     event_driven: bool,
+    /// The probe, built once with the engine, taken by its task when monitoring starts.
+    probe: Mutex<Option<Result<Box<dyn crate::monitor::Probe>, String>>>,
 }
 
 /// The supervisor.
@@ -183,11 +185,15 @@ impl Engine {
         let slots = config
             .monitors
             .iter()
-            .map(|monitor| MonitorSlot {
-                enabled: watch::channel(false).0,
-                event_driven: crate::monitor::registry::spec(&monitor.kind)
-                    .and_then(|spec| (spec.build)(monitor, &os).ok())
-                    .is_some_and(|probe| probe.watches_target_process()),
+            .map(|monitor| {
+                let probe = crate::monitor::registry::spec(&monitor.kind)
+                    .ok_or_else(|| format!("unknown monitor type {}", monitor.kind))
+                    .and_then(|spec| (spec.build)(monitor, &os));
+                MonitorSlot {
+                    enabled: watch::channel(false).0,
+                    event_driven: probe.as_ref().is_ok_and(|p| p.watches_target_process()),
+                    probe: Mutex::new(Some(probe)),
+                }
             })
             .collect();
         Arc::new(Engine {

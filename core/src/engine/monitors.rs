@@ -2,14 +2,16 @@
 //! executor of the ladder's decisions.
 
 use std::sync::Arc;
+
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
+use tracing::Instrument;
 
 use super::Engine;
 use super::policy::{self, Decision, Observation, Situation};
 use crate::config::{FinalAction, RecoveryTarget};
-use crate::monitor::{CheckOutcome, Probe, ProbeContext, registry};
-use crate::status::ObjectStatus;
+use crate::monitor::{CheckOutcome, Probe, ProbeContext};
+use crate::status::{MonitorStatus, ObjectStatus};
 
 /// The detail code of a failure reported in dummy-failure mode.
 const DUMMY_FAILURE: u32 = 9;
@@ -27,28 +29,55 @@ impl From<CheckOutcome> for Observation {
     }
 }
 
+/// Resolves when the probe fires its wake-up (never for probes without one). Probes use
+/// `notify_one`, which keeps a permit, so a wake-up between two waits is not lost.
+async fn woken(wake: Option<&tokio::sync::Notify>) {
+    match wake {
+        Some(notify) => notify.notified().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the monitor is switched off (or its engine is gone).
+async fn wait_until_off(enabled: &mut watch::Receiver<bool>) {
+    loop {
+        if !*enabled.borrow_and_update() {
+            return;
+        }
+        if enabled.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 impl Engine {
-    /// Builds every probe and starts its task (switched off until the engine enables it).
+    /// Starts the task of every monitor whose probe was built (switched off until the
+    /// engine enables it); a probe that could not be built is rm 7.
     pub(super) fn spawn_monitors(self: &Arc<Self>) {
         for (index, config) in self.config.monitors.iter().enumerate() {
             if self.lock().monitors[index].unlicensed {
                 continue;
             }
-            let probe = registry::spec(&config.kind)
-                .ok_or_else(|| format!("unknown monitor type {}", config.kind))
-                .and_then(|spec| (spec.build)(config, &self.os));
-            let probe = match probe {
-                Ok(probe) => probe,
-                Err(error) => {
+            let built = self.slots[index]
+                .probe
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take();
+            let probe = match built {
+                Some(Ok(probe)) => probe,
+                Some(Err(error)) => {
                     tracing::error!(monitor = %config.name, "{error}");
                     self.alert("rm", 7, &[&config.name]);
                     continue;
                 }
+                None => continue,
             };
             let receiver = self.slots[index].enabled.subscribe();
             let engine = Arc::clone(self);
-            let task =
-                tokio::spawn(async move { engine.run_monitor(index, probe, receiver).await });
+            let span = tracing::info_span!("monitor", name = %config.name);
+            let task = tokio::spawn(
+                async move { engine.run_monitor(index, probe, receiver).await }.instrument(span),
+            );
             self.monitor_tasks
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -56,6 +85,9 @@ impl Engine {
         }
     }
 
+    /// One monitor's task: while enabled, a check every interval — and at once when the
+    /// probe's wake-up fires (event-driven types); a check in flight is dropped when the
+    /// monitor is switched off.
     async fn run_monitor(
         self: Arc<Self>,
         index: usize,
@@ -63,8 +95,7 @@ impl Engine {
         mut enabled: watch::Receiver<bool>,
     ) {
         let config = &self.config.monitors[index];
-        let span = tracing::info_span!("monitor", name = %config.name);
-        let _entered = span.enter();
+        let wake = probe.wake();
         loop {
             while !*enabled.borrow_and_update() {
                 if self.is_stopping() || enabled.changed().await.is_err() {
@@ -72,11 +103,21 @@ impl Engine {
                     return;
                 }
             }
-            let first = Instant::now() + config.wait_before_start + config.interval;
+            // A monitor that follows a resource (timing = "active") gives it one interval to
+            // come up, and after a recovery step the target gets one interval to prove
+            // itself (a process that dies right after its restart is not taken for
+            // healthy); otherwise the first check comes at once, after wait_before_start.
+            let in_error = self.lock().monitors[index].ladder.status == MonitorStatus::Error;
+            let settle = if in_error || config.timing == crate::config::Timing::Active {
+                config.interval
+            } else {
+                std::time::Duration::ZERO
+            };
+            let first = Instant::now() + config.wait_before_start + settle;
             let mut ticker = tokio::time::interval_at(first, config.interval);
             ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
             loop {
-                tokio::select! {
+                let deadline = tokio::select! {
                     changed = enabled.changed() => {
                         if changed.is_err() {
                             probe.stop();
@@ -89,21 +130,26 @@ impl Engine {
                             }
                             break;
                         }
+                        continue;
                     }
-                    deadline = ticker.tick() => {
-                        let started = Instant::now();
-                        let lateness = started.saturating_duration_since(deadline);
-                        let context = ProbeContext {
-                            lateness,
-                            timeout: config.timeout,
-                            target_process: self.target_process(index),
-                        };
-                        let outcome = self.run_check(index, probe.as_mut(), context).await;
-                        self.record_check(index, started.elapsed(), lateness);
-                        if *enabled.borrow() {
-                            self.observe(index, outcome.into());
-                        }
-                    }
+                    deadline = ticker.tick() => deadline,
+                    () = woken(wake.as_deref()) => Instant::now(),
+                };
+                let started = Instant::now();
+                let lateness = started.saturating_duration_since(deadline);
+                let context = ProbeContext {
+                    lateness,
+                    timeout: config.timeout,
+                    target_process: self.target_process(index),
+                };
+                let outcome = tokio::select! {
+                    outcome = self.run_check(index, probe.as_mut(), context) => outcome,
+                    // Switched off mid-check: the check is dropped, its result unwanted.
+                    _ = wait_until_off(&mut enabled) => continue,
+                };
+                self.record_check(index, started.elapsed(), lateness);
+                if *enabled.borrow() {
+                    self.observe(index, outcome.into());
                 }
             }
         }

@@ -159,6 +159,13 @@ pub fn decide(
         }
         Observation::Warned { detail } => {
             next.consecutive_failures = 0;
+            // Error → Warning: the fault is over, so the counters reset as on rm 26.
+            if ladder.status == MonitorStatus::Error {
+                next.reactivations = 0;
+                next.failovers = 0;
+                next.final_action_done = false;
+                decisions.push(Decision::BackToNormal);
+            }
             if ladder.status != MonitorStatus::Warning {
                 next.status = MonitorStatus::Warning;
                 next.last_detail = Some(detail.clone());
@@ -391,6 +398,31 @@ mod tests {
         assert!(steps[1].is_empty(), "{steps:?}");
         assert_eq!(steps[2], vec![Decision::BackToNormal]);
         assert_eq!(steps[3].len(), 2, "{steps:?}");
+    }
+
+    #[test]
+    fn a_warning_after_an_error_ends_the_error() {
+        let policy = policy(RecoveryTarget::Resource("r".into()), 3, FinalAction::None);
+        let warned = Observation::Warned {
+            detail: "slow".into(),
+        };
+        let (ladder, steps) = run(
+            &[failed(), warned, Observation::Healthy],
+            0,
+            &policy,
+            ACTIVE,
+        );
+        assert_eq!(
+            steps[1],
+            vec![
+                Decision::BackToNormal,
+                Decision::Warned {
+                    detail: "slow".into()
+                }
+            ]
+        );
+        assert_eq!(steps[2], vec![Decision::WarningCleared]);
+        assert_eq!(ladder, Ladder::default());
     }
 
     #[test]

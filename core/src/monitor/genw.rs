@@ -222,6 +222,8 @@ pub struct Genw {
     params: GenwParams,
     running: Option<Running>,
     reported: u32,
+    /// Fired when the async script ends, so the engine checks at once.
+    ended: Arc<tokio::sync::Notify>,
 }
 
 impl Genw {
@@ -259,6 +261,7 @@ impl Genw {
             params,
             running: None,
             reported: 0,
+            ended: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -344,6 +347,7 @@ impl Genw {
         let pgid = child.id().unwrap_or(0);
         let ended = Arc::new(Mutex::new(None));
         let slot = Arc::clone(&ended);
+        let wake = Arc::clone(&self.ended);
         let waiter = tokio::spawn(async move {
             // Aborting this task (the monitor switched off) drops the guard and the child:
             // the whole group is killed.
@@ -353,6 +357,7 @@ impl Genw {
                 Err(_) => Ended::Exited(-1),
             };
             *slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(outcome);
+            wake.notify_one();
         });
         self.running = Some(Running {
             pgid,
@@ -383,6 +388,10 @@ impl Genw {
             if let Some(running) = self.running.take() {
                 running.kill();
             }
+        } else {
+            // A dead script stays dead: the retries are checked at once, not an interval
+            // apart each.
+            self.ended.notify_one();
         }
         CheckOutcome::Failure {
             code: ASYNC_ENDED,
@@ -406,6 +415,10 @@ impl Probe for Genw {
         if let Some(running) = self.running.take() {
             running.kill();
         }
+    }
+
+    fn wake(&self) -> Option<Arc<tokio::sync::Notify>> {
+        (!self.params.sync).then(|| Arc::clone(&self.ended))
     }
 }
 

@@ -25,6 +25,7 @@
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Local};
 use nix::sys::socket::{
@@ -32,7 +33,7 @@ use nix::sys::socket::{
     socket, sockopt,
 };
 use tokio::io::unix::AsyncFd;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::params::ParamReader;
@@ -132,6 +133,8 @@ pub struct Miiw {
     listener_failed: bool,
     /// The last check found the link down.
     was_down: bool,
+    /// Fired by the listener when the link goes down, so the engine checks at once.
+    went_down: Arc<Notify>,
 }
 
 impl Miiw {
@@ -143,6 +146,7 @@ impl Miiw {
             listener: None,
             listener_failed: false,
             was_down: false,
+            went_down: Arc::new(Notify::new()),
         }
     }
 
@@ -162,7 +166,7 @@ impl Miiw {
         {
             return;
         }
-        match Listener::start(self.object.clone()) {
+        match Listener::start(self.object.clone(), Arc::clone(&self.went_down)) {
             Ok(listener) => {
                 self.listener = Some(listener);
                 self.listener_failed = false;
@@ -202,6 +206,10 @@ impl Probe for Miiw {
         if let Some(listener) = self.listener.take() {
             listener.task.abort();
         }
+    }
+
+    fn wake(&self) -> Option<Arc<Notify>> {
+        Some(Arc::clone(&self.went_down))
     }
 }
 
@@ -333,7 +341,7 @@ struct Listener {
 
 impl Listener {
     /// Opens the netlink socket and starts the listening task (inside the runtime).
-    fn start(name: String) -> io::Result<Listener> {
+    fn start(name: String, went_down: Arc<Notify>) -> io::Result<Listener> {
         let fd = socket(
             AddressFamily::Netlink,
             SockType::Raw,
@@ -352,7 +360,7 @@ impl Listener {
         let fd = unsafe { AsyncFd::register(fd) }?;
         let (questions, asked) = mpsc::channel(1);
         let task = tokio::spawn(async move {
-            if let Err(error) = listen(fd, &name, asked).await {
+            if let Err(error) = listen(fd, &name, asked, went_down).await {
                 tracing::warn!("the link event listener of {name} ended: {error}");
             }
         });
@@ -373,6 +381,7 @@ struct Events<'a> {
     name: &'a str,
     buffer: Vec<u8>,
     went_down: Option<LinkDown>,
+    wake: Arc<Notify>,
 }
 
 impl Events<'_> {
@@ -397,6 +406,9 @@ impl Events<'_> {
                 .into_iter()
                 .flatten()
             {
+                if self.went_down.is_none() {
+                    self.wake.notify_one();
+                }
                 self.went_down.get_or_insert_with(|| LinkDown {
                     at: Local::now(),
                     why,
@@ -411,11 +423,13 @@ async fn listen(
     fd: AsyncFd<OwnedFd>,
     name: &str,
     mut asked: mpsc::Receiver<Question>,
+    wake: Arc<Notify>,
 ) -> io::Result<()> {
     let mut events = Events {
         name,
         buffer: vec![0u8; 64 * 1024],
         went_down: None,
+        wake,
     };
     loop {
         tokio::select! {

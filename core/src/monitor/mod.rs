@@ -74,6 +74,13 @@ pub trait Probe: Send {
         false
     }
 
+    /// A wake-up the probe fires when it learns of a fault between checks (a process it
+    /// watches died, a link went down): the engine then checks at once instead of at the
+    /// next interval.
+    fn wake(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        None
+    }
+
     /// Called when monitoring stops (daemon stop, suspend): release what the probe holds.
     fn stop(&mut self) {}
 }

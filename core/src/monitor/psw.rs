@@ -374,6 +374,10 @@ impl Probe for Psw {
             watched.watcher.abort();
         }
     }
+
+    fn wake(&self) -> Option<Arc<Notify>> {
+        Some(Arc::clone(&self.wake))
+    }
 }
 
 impl Drop for Psw {
