@@ -36,7 +36,7 @@ pub struct Args {
     /// Write to syslog.
     #[arg(long)]
     syslog: bool,
-    /// Mail the message (accepted; needs the alert mail service).
+    /// Mail the message through the alert service ([mail] in clp.conf).
     #[arg(long)]
     mail: bool,
     /// Send an SNMP trap (accepted; not supported).
@@ -64,7 +64,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             ),
         ));
     }
-    let (alert, syslog) = if !args.alert && !args.syslog {
+    let (alert, syslog) = if !args.alert && !args.syslog && !args.mail {
         (true, true)
     } else {
         (args.alert, args.syslog)
@@ -76,6 +76,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         event_id: args.event_id,
         alert,
         syslog,
+        mail: args.mail,
     };
     match cli::operate(&paths, "clplogcmd", &request) {
         Ok(()) => Ok(()),

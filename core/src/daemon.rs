@@ -349,6 +349,7 @@ async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Respons
             event_id,
             alert,
             syslog,
+            mail,
         } => {
             let event = crate::alert::AlertEvent::custom(
                 &engine.config().cluster.name,
@@ -357,7 +358,7 @@ async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Respons
                 level,
                 &message,
             );
-            engine.log_message(event, alert, syslog);
+            engine.log_message(event, alert, syslog, mail);
             Response::Done
         }
         Request::RegisterLicense { license } => done(engine.register_license(&license)),

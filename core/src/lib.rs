@@ -14,6 +14,7 @@ pub mod ipc;
 pub mod license;
 pub mod logcollect;
 pub mod logging;
+pub mod mail;
 pub mod monitor;
 pub mod os_action;
 pub mod paths;

@@ -4,6 +4,7 @@
 mod app_servers;
 mod harness;
 
+mod alert_mail;
 mod clp_ml;
 mod clp_mltool;
 mod clplogcc;

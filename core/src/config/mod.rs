@@ -32,6 +32,8 @@ pub struct Config {
     pub cluster: ClusterConfig,
     /// `[alert]`.
     pub alert: AlertConfig,
+    /// `[mail]`, when mail reports are configured.
+    pub mail: Option<MailConfig>,
     /// `[os_actions]`.
     pub os_actions: OsActionsConfig,
     /// The groups, in start order.
@@ -64,6 +66,47 @@ pub struct AlertConfig {
     pub file_max_bytes: u64,
     /// Also write to syslog.
     pub syslog: bool,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailSecurity {
+    /// Plain SMTP.
+    None,
+    /// STARTTLS after the greeting.
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+}
+
+/// `[mail]`: the alert service's mail reports (needs the ALRT10 license).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MailConfig {
+    /// The addresses mailed.
+    pub to: Vec<String>,
+    /// The sender.
+    pub from: String,
+    /// The SMTP server.
+    pub server: String,
+    /// Its port.
+    pub port: u16,
+    /// Plain, STARTTLS or TLS.
+    pub security: MailSecurity,
+    /// The SMTP login, if any.
+    pub username: Option<String>,
+    /// The file holding the SMTP password.
+    pub password_file: Option<PathBuf>,
+    /// The subject's first word.
+    pub subject: String,
+    /// The lowest level mailed.
+    pub level: crate::alert::Level,
+    /// A burst within this window goes out as one mail.
+    pub batch: Duration,
+    /// How long an SMTP exchange may take.
+    pub timeout: Duration,
+    /// A CA certificate to trust instead of the public roots.
+    pub cafile: Option<PathBuf>,
 }
 
 /// `[os_actions]`: the commands and files final actions use. Tests point these at recorders.
@@ -344,6 +387,7 @@ fn unreachable_default(paths: &Paths) -> Config {
             file_max_bytes: 1 << 20,
             syslog: false,
         },
+        mail: None,
         os_actions: OsActionsConfig::real_defaults(),
         groups: Vec::new(),
         monitors: Vec::new(),

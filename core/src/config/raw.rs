@@ -223,8 +223,54 @@ impl RawMonitor {
     ];
 }
 
+/// `[mail]`: the alert service's mail reports.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct RawMail {
+    /// The addresses mailed.
+    pub to: Option<Vec<String>>,
+    /// The sender address.
+    pub from: Option<String>,
+    /// The SMTP server.
+    pub server: Option<String>,
+    /// Its port.
+    pub port: Option<u16>,
+    /// `none`, `starttls` or `tls`.
+    pub security: Option<String>,
+    /// The SMTP user, when the server wants a login.
+    pub username: Option<String>,
+    /// The file holding the SMTP password (mode 0600).
+    pub password_file: Option<String>,
+    /// The subject's first word (the original's default: CLUSTERPRO).
+    pub subject: Option<String>,
+    /// The lowest level mailed: `Error` (default) or `Warning`.
+    pub level: Option<String>,
+    /// Seconds a burst of alerts is gathered into one mail.
+    pub batch_seconds: Option<Seconds>,
+    /// Seconds an SMTP exchange may take.
+    pub timeout: Option<Seconds>,
+    /// A CA certificate (PEM) to trust for the server, instead of the public roots.
+    pub cafile: Option<String>,
+}
+impl RawMail {
+    /// The keys of `[mail]`.
+    pub const KEYS: &[&str] = &[
+        "to",
+        "from",
+        "server",
+        "port",
+        "security",
+        "username",
+        "password_file",
+        "subject",
+        "level",
+        "batch_seconds",
+        "timeout",
+        "cafile",
+    ];
+}
+
 /// The top-level tables.
-pub const TOP_KEYS: &[&str] = &["cluster", "alert", "os_actions", "group", "monitor"];
+pub const TOP_KEYS: &[&str] = &["cluster", "alert", "mail", "os_actions", "group", "monitor"];
 
 #[cfg(test)]
 mod tests {
@@ -247,6 +293,7 @@ mod tests {
     fn key_lists_match_the_structs() {
         assert_eq!(keys_of::<RawCluster>(), sorted(RawCluster::KEYS));
         assert_eq!(keys_of::<RawAlert>(), sorted(RawAlert::KEYS));
+        assert_eq!(keys_of::<RawMail>(), sorted(RawMail::KEYS));
         assert_eq!(keys_of::<RawOsActions>(), sorted(RawOsActions::KEYS));
         assert_eq!(keys_of::<RawGroup>(), sorted(RawGroup::KEYS));
         assert_eq!(

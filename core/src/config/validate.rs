@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use super::raw::{
-    RawAlert, RawCluster, RawFailurePolicy, RawGroup, RawMonitor, RawOsActions, RawRecovery,
-    RawResource, Seconds, TOP_KEYS,
+    RawAlert, RawCluster, RawFailurePolicy, RawGroup, RawMail, RawMonitor, RawOsActions,
+    RawRecovery, RawResource, Seconds, TOP_KEYS,
 };
 use super::{
     AlertConfig, ClusterConfig, Config, ExecMode, FailurePolicy, FinalAction, GroupConfig,
@@ -326,6 +326,13 @@ pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> 
         syslog: raw_alert.syslog.unwrap_or(false),
     };
     let os_actions = build_os_actions(&mut problems, raw_os);
+    let mail = match document.get("mail") {
+        None => None,
+        Some(value) => {
+            let raw: RawMail = problems.deserialize("mail", value, RawMail::KEYS);
+            build_mail(&mut problems, raw, &cluster.name)
+        }
+    };
 
     let groups = match document.get("group") {
         None => Vec::new(),
@@ -372,6 +379,7 @@ pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> 
     Ok(Config {
         cluster,
         alert,
+        mail,
         os_actions,
         groups,
         monitors,
@@ -397,6 +405,91 @@ fn build_cluster(problems: &mut Problems, raw: RawCluster) -> ClusterConfig {
         language,
         disable_monitor_recovery: raw.disable_monitor_recovery.unwrap_or(false),
     }
+}
+
+fn build_mail(
+    problems: &mut Problems,
+    raw: RawMail,
+    server_name: &str,
+) -> Option<super::MailConfig> {
+    use super::MailSecurity;
+    let location = "mail";
+    let to = raw.to.unwrap_or_default();
+    if to.is_empty() {
+        problems.add(
+            location,
+            "key \"to\" is missing: list the addresses to mail",
+        );
+    }
+    for address in &to {
+        if !address.contains('@') || address.contains(char::is_whitespace) {
+            problems.add(
+                location,
+                format!("key \"to\": \"{address}\" is not a mail address"),
+            );
+        }
+    }
+    let Some(server) = raw.server else {
+        problems.add(location, "key \"server\" is missing: name the SMTP server");
+        return None;
+    };
+    let security = match raw.security.as_deref() {
+        None | Some("none") => MailSecurity::None,
+        Some("starttls") => MailSecurity::Starttls,
+        Some("tls") => MailSecurity::Tls,
+        Some(other) => {
+            problems.add(
+                location,
+                format!("key \"security\": \"{other}\" is not none, starttls or tls"),
+            );
+            MailSecurity::None
+        }
+    };
+    let level = match raw.level.as_deref() {
+        None => crate::alert::Level::Error,
+        Some(word) => match crate::alert::Level::parse(word) {
+            Some(crate::alert::Level::Info) | None => {
+                problems.add(
+                    location,
+                    format!("key \"level\": \"{word}\" is not Error or Warning"),
+                );
+                crate::alert::Level::Error
+            }
+            Some(level) => level,
+        },
+    };
+    if raw.username.is_some() != raw.password_file.is_some() {
+        problems.add(
+            location,
+            "keys \"username\" and \"password_file\" go together",
+        );
+    }
+    let default_port = match security {
+        MailSecurity::Tls => 465,
+        MailSecurity::Starttls => 587,
+        MailSecurity::None => 25,
+    };
+    Some(super::MailConfig {
+        to,
+        from: raw.from.unwrap_or_else(|| format!("clp@{server_name}")),
+        server,
+        port: raw.port.unwrap_or(default_port),
+        security,
+        username: raw.username,
+        password_file: raw.password_file.map(PathBuf::from),
+        subject: raw.subject.unwrap_or_else(|| "clp".to_string()),
+        level,
+        batch: seconds(
+            problems,
+            location,
+            "batch_seconds",
+            raw.batch_seconds,
+            10.0,
+            true,
+        ),
+        timeout: seconds(problems, location, "timeout", raw.timeout, 30.0, false),
+        cafile: raw.cafile.map(PathBuf::from),
+    })
 }
 
 fn build_os_actions(problems: &mut Problems, raw: RawOsActions) -> OsActionsConfig {

@@ -138,6 +138,8 @@ pub struct Engine {
     /// The monitor tasks, awaited at the stop so probes release what they hold (the
     /// watchdog's magic close) before the process exits.
     monitor_tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The mail reports, when `[mail]` is configured and ALRT10 is licensed.
+    mailer: std::sync::OnceLock<crate::mail::Mailer>,
 }
 
 impl Engine {
@@ -213,6 +215,7 @@ impl Engine {
             stop_request: watch::channel(None).0,
             stopped: watch::channel(false).0,
             monitor_tasks: Mutex::new(Vec::new()),
+            mailer: std::sync::OnceLock::new(),
         })
     }
 
@@ -260,10 +263,23 @@ impl Engine {
         if self.config.alert.syslog {
             send_to_syslog(&event);
         }
+        // The mail service's own results are never mailed (no loop on a broken server).
+        if let (Some(mailer), Some(mail)) = (self.mailer.get(), &self.config.mail)
+            && event.module != "mail"
+            && event.level >= mail.level
+        {
+            mailer.mail(event);
+        }
     }
 
     /// Writes an event from `clplogcmd`.
-    pub fn log_message(&self, event: AlertEvent, alert: bool, syslog: bool) {
+    pub fn log_message(&self, event: AlertEvent, alert: bool, syslog: bool, mail: bool) {
+        if mail {
+            match self.mailer.get() {
+                Some(mailer) => mailer.mail(event.clone()),
+                None => tracing::warn!("clplogcmd --mail: no [mail] service is running"),
+            }
+        }
         if alert {
             if let Err(error) = self
                 .store
@@ -324,6 +340,7 @@ impl Engine {
                 valid.insert(product.id.to_string());
             }
             let needed = product.id == CORE_PRODUCT
+                || (product.id == "ALRT10" && self.config.mail.is_some())
                 || self
                     .config
                     .monitors
@@ -399,6 +416,22 @@ impl Engine {
             }
         }
         self.watch_core_license();
+        if let Some(mail) = &self.config.mail
+            && licensed.contains("ALRT10")
+        {
+            let engine = Arc::downgrade(self);
+            let server = format!("{}:{}", mail.server, mail.port);
+            let mailer = crate::mail::Mailer::start(mail.clone(), move |sent| {
+                let Some(engine) = engine.upgrade() else {
+                    return;
+                };
+                match sent {
+                    crate::mail::Sent::Delivered => engine.alert("mail", 6, &[&server]),
+                    crate::mail::Sent::Failed(error) => engine.alert("mail", 5, &[&error, &server]),
+                }
+            });
+            let _ = self.mailer.set(mailer);
+        }
         self.restore_resources();
         self.spawn_monitors();
         let engine = Arc::clone(self);

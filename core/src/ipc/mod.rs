@@ -110,6 +110,9 @@ pub enum Request {
         alert: bool,
         /// Into syslog.
         syslog: bool,
+        /// Mailed by the alert service.
+        #[serde(default)]
+        mail: bool,
     },
     /// Register a license.
     RegisterLicense {
