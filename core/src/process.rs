@@ -145,7 +145,9 @@ impl ScriptOutcome {
 }
 
 impl Script {
-    fn command(&self) -> std::io::Result<Command> {
+    /// The command that runs the script: its folder, its environment only, its output
+    /// appended to its log, the leader of its own process group.
+    pub fn command(&self) -> std::io::Result<Command> {
         if let Some(parent) = self.log.parent() {
             std::fs::create_dir_all(parent)?;
         }
@@ -153,9 +155,7 @@ impl Script {
             .create(true)
             .append(true)
             .open(&self.log)?;
-        let executable = std::fs::metadata(&self.path)
-            .map(|meta| meta.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false);
+        let executable = std::fs::metadata(&self.path)?.permissions().mode() & 0o111 != 0;
         let mut command = if executable {
             Command::new(&self.path)
         } else {

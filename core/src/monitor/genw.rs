@@ -40,10 +40,9 @@
 //! The install root comes from `$CLP_ROOT` when the probe is built ([`Paths::from_env`]):
 //! the daemon runs with it set, and the build function has no other way to learn it.
 
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -266,30 +265,14 @@ impl Genw {
     }
 
     fn command(&self) -> std::io::Result<Command> {
-        if let Some(parent) = self.log.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)?;
-        let executable = std::fs::metadata(&self.script)?.permissions().mode() & 0o111 != 0;
-        let mut command = if executable {
-            Command::new(&self.script)
-        } else {
-            let mut command = Command::new("/bin/sh");
-            command.arg(&self.script);
-            command
+        let script = crate::process::Script {
+            path: self.script.clone(),
+            dir: self.dir.clone(),
+            env: self.env.clone(),
+            log: self.log.clone(),
         };
-        command
-            .current_dir(&self.dir)
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log.try_clone()?))
-            .stderr(Stdio::from(log))
-            .process_group(0)
-            .kill_on_drop(true);
+        let mut command = script.command()?;
+        command.kill_on_drop(true);
         let nice = self.nice;
         if nice != 0 {
             // SAFETY: the hook runs in the forked child before exec and only makes the
