@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# kill -9 -> restarted latency of one supervised process: clp vs supervisord vs monit.
+#
+#   benches/restart_latency/run.sh [KILLS]        (default 100 kills per supervisor)
+#
+# Recipe: shared/reference/peers.md section 4.2. The same victim (marker.c) runs under
+# each supervisor in turn, never two at once; every supervisor runs in the foreground
+# under the same sub-reaper (reaper.c); the driver (killbench.py) kills the victim at a
+# random 1.5-2.5 s phase and takes the latency from the new victim's own start time.
+# One run takes about KILLS x 7.5 s in all (supervisord alone ~3 s per kill).
+#
+# Runs as root on Debian 12; installs its peers itself, into bench-out/ (gitignored):
+# supervisor from PyPI into a venv, monit as the extracted Debian package (not installed).
+# Every artefact of the run goes to a fresh bench-out/restart_latency.XXXXXX/.
+#
+# Environment knobs:
+#   SUPERVISORS="clp supervisord monit"   which ones to measure, in this order
+#   PIN=1|0          pin supervisor+victim to CPU 1 and the driver to CPU 0 (default: 1 when
+#                    there are >= 2 CPUs): the driver's polling then never competes with them
+#   SKIP_BUILD=1     use the existing target/release binaries
+#   SUPERVISOR_VERSION=4.3.0   pin the PyPI version (default: the latest)
+#   CLP_CLEAR_COUNTERS=1       also clear clp's recovery counters every 20 kills. Off by
+#                    default: clp must reset them itself (a healthy pidw check resets them),
+#                    and clearing would hide it if it did not. The counters are logged either way.
+set -euo pipefail
+
+KILLS=${1:-100}
+[[ $KILLS =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [KILLS]" >&2; exit 2; }
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+REPO=$(cd "$HERE/../.." && pwd -P)
+CACHE=$REPO/bench-out            # peers are installed here once and reused by later runs
+mkdir -p "$CACHE"
+OUT=$(mktemp -d "$CACHE/restart_latency.XXXXXX")
+SUPERVISORS=${SUPERVISORS:-"clp supervisord monit"}
+HOOK_EVERY=20
+
+if [[ -z ${PIN:-} ]]; then
+    PIN=0
+    (( $(nproc) >= 2 )) && PIN=1
+fi
+SUP_PIN=() DRV_PIN=()
+if [[ $PIN == 1 ]]; then
+    SUP_PIN=(taskset -c 1)
+    DRV_PIN=(taskset -c 0)
+fi
+
+# shellcheck source=../common.sh
+source "$REPO/benches/common.sh"
+CLP_REAPER=0
+
+cleanup() {
+    local rc=$? pid
+    trap - EXIT INT TERM
+    stop_clp_if_running "$CLP_REAPER"
+    for pid in "${REAPERS[@]}"; do
+        stop_supervised "$pid"
+    done
+    kill_stray_victims
+    (( rc == 0 )) || log "exited with status $rc; everything is in $OUT"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- measurement
+RESULTS=()
+
+drive() {                        # NAME LABEL VERSION SETTINGS [driver options...]
+    local name=$1 label=$2 version=$3 settings=$4 rc=0
+    shift 4
+    log "$label: $KILLS kills"
+    "${DRV_PIN[@]}" python3 "$HERE/killbench.py" run \
+        --label "$label" --version "$version" --settings "$settings" \
+        --pidfile "$OUT/$name/m.pid" --outdir "$OUT/$name/out" --marker "$MARKER" \
+        --kills "$KILLS" --result "$OUT/$name/result.json" "$@" || rc=$?
+    RESULTS+=("$OUT/$name/result.json")
+    (( rc == 0 )) || log "$label: the driver reported missed restarts or no samples (see $OUT/$name)"
+}
+
+bench_clp() {
+    local d=$OUT/clp scripts version hook
+    mkdir -p "$d/out"
+    export CLP_ROOT=$d/root CLP_FORBID_OS_ACTIONS=1
+    scripts=$CLP_ROOT/etc/scripts/failover/exec
+    mkdir -p "$scripts"
+    # interval = 1: pidw learns of the exit as an event (no polling), but the reactivation
+    # counter only resets at a periodic check that finds the process healthy. With kills
+    # 1.5-2.5 s apart, a 1 s interval leaves at least one such check between kills, so the
+    # 99-step ladder never runs out; the restart itself has no configured delay.
+    cat >"$CLP_ROOT/etc/clp.conf" <<EOF
+[cluster]
+name = "bench"
+
+[[group]]
+name = "failover"
+
+[[group.resource]]
+name = "exec"
+mode = "async"          # the start script's process is the resource, watched by pidw
+
+[group.resource.deactivation]
+final_action = "stop-daemon"
+
+[[monitor]]
+name = "pidw"
+type = "pidw"
+target = "exec"
+interval = 1
+
+[monitor.recovery]
+target = "exec"
+reactivation_threshold = 99
+final_action = "none"
+EOF
+    cat >"$scripts/start.sh" <<EOF
+#!/bin/sh
+# exec: the marker must be the resource process itself, not a child of this shell.
+exec "$MARKER" "$d/out" "$d/m.pid"
+EOF
+    chmod +x "$scripts/start.sh"
+
+    clp_register_trial "$d/license.txt"
+    # Started directly in the foreground under the reaper (not detached by clpcl -s), so it
+    # runs exactly like the peers.
+    start_supervised "$d/clppm.stderr" "$CLP_BIN/clppm" --foreground
+    CLP_REAPER=$STARTED
+    # Wait for the victim's pidfile rather than polling clpstat: a clpstat that runs before
+    # clppm has taken its store opens the store itself (offline status), and clppm then
+    # exits with "the store ... is in use by another process" (start-up race in clp).
+    local i
+    for ((i = 0; i < 300; i++)); do
+        [[ -s $d/m.pid ]] && break
+        is_gone "$CLP_REAPER" && { log "clppm exited at start-up:"; tail "$d/clppm.stderr"; return 1; }
+        sleep 0.1
+    done
+    "$CLP_BIN/clpstat" >"$d/clpstat.before.txt" 2>&1 || true
+
+    version=$(clp_version)
+    # Read right after a restart, the reactivation count is 1 (this restart); it must be
+    # back to 0 at the next healthy check, so it never climbs across kills.
+    hook="echo '--- counters'; '$CLP_BIN/clpmonctrl' -v"
+    [[ ${CLP_CLEAR_COUNTERS:-0} == 1 ]] && hook+="; '$CLP_BIN/clpmonctrl' -c"
+    drive clp "clp (pidw, event)" "$version" \
+        "pidw interval=1s (exit seen as an event), reactivation_threshold=99, no restart delay; victim exec'd by an async start.sh" \
+        --hook "$hook" --hook-every "$HOOK_EVERY"
+
+    # What the daemon did, for the record: restarts logged, warnings/errors, still alive?
+    "$CLP_BIN/clpstat" >"$d/clpstat.after.txt" 2>&1 || true
+    "$CLP_BIN/clpmonctrl" -v >"$d/counters.after.txt" 2>&1 || true
+    if is_gone "$CLP_REAPER"; then
+        log "clp: the daemon is no longer running after the kills! last log lines:"
+        tail -20 "$CLP_ROOT/log/clppm.log" || true
+    fi
+    log "clp: $(grep -c 'Recovery target exec has restarted' "$CLP_ROOT/log/clppm.log" || true) restarts logged," \
+        "$(grep -c ' ERROR ' "$CLP_ROOT/log/clppm.log" || true) ERROR lines in clppm.log"
+    "$CLP_BIN/clpcl" -t -w 30 >"$d/clpcl-stop.txt" 2>&1 || log "clp: clpcl -t failed: $(cat "$d/clpcl-stop.txt")"
+    stop_supervised "$CLP_REAPER"
+    CLP_REAPER=0
+}
+
+bench_supervisord() {
+    local d=$OUT/supervisord bin=$SUPERVISORD version
+    mkdir -p "$d/out" "$d/childlogs"
+    # The recipe's configuration: defaults apart from autorestart (startsecs=1 default).
+    cat >"$d/supervisord.conf" <<EOF
+[supervisord]
+nodaemon=true
+user=root
+logfile=$d/supervisord.log
+pidfile=$d/supervisord.pid
+childlogdir=$d/childlogs
+
+[program:m]
+command=$MARKER $d/out $d/m.pid
+autorestart=true
+EOF
+    start_supervised "$d/supervisord.stderr" "$bin" -c "$d/supervisord.conf"
+    local pid=$STARTED
+    version="supervisord $("$bin" --version), $("$CACHE/venv/bin/python" --version)"
+    drive supervisord "supervisord $("$bin" --version)" "$version" \
+        "autorestart=true, startsecs=1 (default); no restart-delay knob: the restart waits for the next poll(1 s) loop iteration"
+    stop_supervised "$pid"
+}
+
+bench_monit() {
+    local d=$OUT/monit bin=$MONIT ver
+    mkdir -p "$d/out"
+    # 1 s is monit's shortest cycle. The start program backgrounds the victim (monit expects
+    # a daemon), so the victim is orphaned and adopted by the reaper.
+    cat >"$d/monitrc" <<EOF
+set daemon 1
+set log $d/monit.log
+set pidfile $d/monit.pid
+set idfile $d/monit.id
+set statefile $d/monit.state
+set httpd unixsocket $d/monit.sock
+    allow localhost
+
+check process m with pidfile $d/m.pid
+    start program = "/bin/sh -c '$MARKER $d/out $d/m.pid >/dev/null 2>&1 &'"
+    stop program  = "/bin/sh -c 'kill \$(cat $d/m.pid)'"
+EOF
+    chmod 600 "$d/monitrc"
+    start_supervised "$d/monit.stderr" "$bin" -I -c "$d/monitrc"
+    local pid=$STARTED
+    ver=$(monit_version)
+    drive monit "monit $ver (daemon 1)" "monit $ver (Debian $(cat "$CACHE/monit/deb-version") binary)" \
+        "set daemon 1 (the minimum cycle); the restart happens at the next cycle; start program backgrounds the victim"
+    stop_supervised "$pid"
+}
+
+# ---------------------------------------------------------------- main
+log "building the helpers"
+build_helpers
+for s in $SUPERVISORS; do
+    case $s in
+        clp) log "building clp (release)"; build_clp ;;
+        supervisord) install_supervisord ;;
+        monit) install_monit ;;
+        *) echo "unknown supervisor '$s' (clp, supervisord, monit)" >&2; exit 2 ;;
+    esac
+done
+
+{
+    environment_report
+    echo "pinning: $([[ $PIN == 1 ]] && echo 'supervisor+victim on CPU 1, driver on CPU 0' || echo none)"
+} | tee "$OUT/environment.txt"
+log "output: $OUT"
+
+for s in $SUPERVISORS; do
+    "bench_$s"
+done
+echo "loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/environment.txt"
+
+echo
+python3 "$HERE/killbench.py" table "${RESULTS[@]}" | tee "$OUT/table.txt"
+echo
+echo "raw samples: $OUT/*/result.json.raw.tsv"
