@@ -91,9 +91,14 @@ pub fn paths() -> Paths {
     Paths::from_env()
 }
 
-/// Connects to the daemon of `paths`, greeting as `name`.
+/// Connects to the daemon of `paths`, greeting as `name`; a daemon that is starting (it
+/// holds its lock but does not answer yet) is waited for, briefly.
 pub fn connect(paths: &Paths, name: &str) -> Result<Client, CliError> {
-    Ok(Client::connect(&paths.socket(), name)?)
+    Ok(clp_core::service::connect_when_up(
+        paths,
+        name,
+        Duration::from_secs(10),
+    )?)
 }
 
 /// Sends one request that changes state and expects `Done`.

@@ -126,7 +126,7 @@ pub fn prepare(paths: &Paths) -> Result<Prepared, DaemonError> {
     // and it never holds the caller's folder busy.
     std::env::set_current_dir(paths.root()).map_err(io_error("cannot enter", paths.root()))?;
     let lock = PidLock::acquire(paths)?;
-    let store = Store::open(&paths.store_dir())?;
+    let store = open_store(paths)?;
     check_core_license(paths, &config, &store)?;
     let socket = paths.socket();
     if socket.exists() {
@@ -145,6 +145,20 @@ pub fn prepare(paths: &Paths) -> Result<Prepared, DaemonError> {
         engine,
         paths: paths.clone(),
     })
+}
+
+/// Opens the store, waiting a little for a command that has it open briefly (clplcncs,
+/// clplogcmd, clpstat while no daemon runs).
+fn open_store(paths: &Paths) -> Result<Store, DaemonError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match Store::open(&paths.store_dir()) {
+            Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return Ok(other?),
+        }
+    }
 }
 
 /// Refuses to start without a valid core license, with an alert saying why.
@@ -306,7 +320,15 @@ async fn serve_connection(stream: UnixStream, engine: Arc<Engine>) -> std::io::R
                 ErrorCode::PermissionDenied,
                 "only root or the user running clppm may change its state",
             ),
-            (Some(name), request) => handle(&engine, name, request).await,
+            (Some(name), request) => {
+                let mutating = request.is_mutating();
+                let response = handle(&engine, name, request).await;
+                // What the daemon acknowledges survives kill -9.
+                if mutating {
+                    engine.flush_store();
+                }
+                response
+            }
         };
         write_response(&mut writer, &response).await?;
     }

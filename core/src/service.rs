@@ -57,6 +57,43 @@ pub fn clppm_beside_me() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("clppm"))
 }
 
+/// Whether a clppm holds the pid-file lock of `paths` (it may still be starting and not yet
+/// answer on its socket).
+pub fn daemon_holds_lock(paths: &Paths) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(file) = std::fs::File::open(paths.pid_file()) else {
+        return false;
+    };
+    // SAFETY: flock on a valid fd we own; a shared non-blocking try, released at once.
+    let free = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0;
+    if free {
+        // SAFETY: as above.
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+    }
+    !free
+}
+
+/// Connects to a daemon that is running or starting: when the socket does not answer but
+/// the pid-file lock is held, waits up to `wait` for the daemon to answer.
+pub fn connect_when_up(
+    paths: &Paths,
+    client_name: &str,
+    wait: Duration,
+) -> Result<Client, ClientError> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match Client::connect(&paths.socket(), client_name) {
+            Err(ClientError::NotRunning { socket }) => {
+                if !daemon_holds_lock(paths) || Instant::now() >= deadline {
+                    return Err(ClientError::NotRunning { socket });
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Whether a daemon answers on `paths`' socket; its pid if so.
 pub fn running_pid(paths: &Paths) -> Option<u32> {
     Client::connect(&paths.socket(), "probe")

@@ -221,3 +221,30 @@ fn stop_is_quick_with_idle_monitors() {
         started.elapsed()
     );
 }
+
+#[test]
+fn commands_run_during_the_daemons_start_do_not_break_it() {
+    // clpstat while clppm starts: it must wait for the daemon, not take its store.
+    for _ in 0..5 {
+        let cluster = Cluster::new();
+        let mut daemon = cluster
+            .command("clppm")
+            .arg("--foreground")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Whether it came before the daemon or during its start, clpstat answers and the
+        // daemon comes up.
+        cluster.run("clpstat", &["--json"]).success();
+        wait_until("the daemon answers", WAIT, || {
+            assert!(
+                daemon.try_wait().unwrap().is_none(),
+                "clppm exited after clpstat ran"
+            );
+            cluster.status()["daemon"] == "running"
+        });
+        cluster.stop();
+        assert!(daemon.wait().unwrap().success());
+    }
+}

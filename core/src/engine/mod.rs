@@ -272,6 +272,13 @@ impl Engine {
         }
     }
 
+    /// Makes everything stored so far durable.
+    pub fn flush_store(&self) {
+        if let Err(error) = self.store.flush() {
+            tracing::error!("cannot flush the store: {error}");
+        }
+    }
+
     /// Writes an event from `clplogcmd`.
     pub fn log_message(&self, event: AlertEvent, alert: bool, syslog: bool, mail: bool) {
         if mail {

@@ -1,9 +1,9 @@
 //! `pidw`: the process of an async exec resource is alive.
 //!
 //! Event-driven: the engine reports the process's exit the moment the kernel does (child
-//! exit or pidfd), so detection does not wait for the interval. The periodic check confirms
-//! the process is still the same one (pid and start time), which is also how the engine sees
-//! the target healthy again after a reactivation.
+//! exit or pidfd), so detection does not wait for the interval. The periodic check only asks
+//! the engine whether it still knows a live process for the resource (no /proc read), which is
+//! also how the engine sees the target healthy again after a reactivation.
 
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule, unknown_parameters};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
@@ -46,9 +46,11 @@ pub fn process_gone() -> CheckOutcome {
 impl Probe for Pidw {
     fn check(&mut self, context: ProbeContext) -> CheckFuture<'_> {
         Box::pin(async move {
+            // The engine clears the target's process the moment its exit is seen (child
+            // exit or pidfd), so its presence is the answer: no /proc read per check.
             match context.target_process {
-                Some(process) if process.is_alive() => CheckOutcome::Normal,
-                _ => process_gone(),
+                Some(_) => CheckOutcome::Normal,
+                None => process_gone(),
             }
         })
     }
