@@ -18,3 +18,4 @@ pub mod clppm;
 pub mod clprsc;
 pub mod clpstat;
 pub mod clpstdn;
+pub mod clpwebmgr;

@@ -20,3 +20,4 @@ pub mod process;
 pub mod service;
 pub mod status;
 pub mod store;
+pub mod webmgr;
