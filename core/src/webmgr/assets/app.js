@@ -283,7 +283,7 @@ function splitKey(key) {
 }
 
 function paramTable(parameters) {
-  return table(['name', 'details'], (parameters || []).map((p) => {
+  return table(['name', 'value'], (parameters || []).map((p) => {
     const label = p.key.startsWith('parameter.') ? p.key.slice('parameter.'.length) : t(p.key);
     return el('tr', {}, el('th', { text: label }), el('td', { text: p.value }));
   }), { class: 'objects params' });
@@ -301,7 +301,7 @@ function counters(monitor) {
     ['last_detail', monitor.last_detail || '-'],
     ['dummy_failure', monitor.dummy_failure ? 'On' : 'Off'],
   ];
-  return table(['name', 'details'], rows.map(([key, value]) =>
+  return table(['name', 'value'], rows.map(([key, value]) =>
     el('tr', {}, el('th', { text: t(key) }), el('td', { text: value }))), { class: 'objects params', id: 'counters' });
 }
 
