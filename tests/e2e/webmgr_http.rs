@@ -95,8 +95,33 @@ pub fn request(
         .write_all(&request_bytes(addr, method, path, headers, body))
         .unwrap();
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read the answer");
+    let mut buffer = [0u8; 65536];
+    // Until the server closes, or the body announced is complete (some servers keep the
+    // connection open despite `Connection: close`).
+    while !complete(&raw) {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => raw.extend_from_slice(&buffer[..read]),
+            Err(error) => panic!("reading the answer to {method} {path}: {error}"),
+        }
+    }
     parse_answer(&raw)
+}
+
+fn complete(raw: &[u8]) -> bool {
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let body = &raw[split + 4..];
+    if let Some(length) = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|value| value.trim().parse::<usize>().ok())
+    {
+        return body.len() >= length;
+    }
+    head.contains("transfer-encoding: chunked") && body.ends_with(b"0\r\n\r\n")
 }
 
 /// Parses a complete HTTP/1.1 answer (plain or chunked body).

@@ -80,7 +80,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub enum StartError {
     /// Another one runs.
     #[error("a log collection is already running ({})", .0.id)]
-    Busy(Job),
+    Busy(Box<Job>),
     /// Its folder could not be made.
     #[error("cannot create {}: {source}", dir.display())]
     Folder {
@@ -114,7 +114,7 @@ impl LogJobs {
             .map(|entry| lock(&entry.job).clone())
             .find(|job| job.state == JobState::Running)
         {
-            return Err(StartError::Busy(running));
+            return Err(StartError::Busy(Box::new(running)));
         }
         while entries.len() >= KEPT {
             if let Some(old) = entries.pop_front() {
