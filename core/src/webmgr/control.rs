@@ -142,11 +142,12 @@ pub fn start_detached(
     }
 }
 
-/// Sends SIGTERM to the running clpwebmgr and waits until it has let go of its lock.
+/// Sends SIGTERM to the running clpwebmgr and waits until its process is gone.
 pub fn stop(paths: &Paths, wait: Duration) -> Result<u32, ControlError> {
     let pid = running_pid(paths).ok_or_else(|| ControlError::NotRunning {
         root: paths.root().to_path_buf(),
     })?;
+    let identity = crate::process::ProcessIdentity::of(pid);
     if let Ok(raw) = i32::try_from(pid) {
         let _ = nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(raw),
@@ -154,7 +155,7 @@ pub fn stop(paths: &Paths, wait: Duration) -> Result<u32, ControlError> {
         );
     }
     let deadline = Instant::now() + wait;
-    while running_pid(paths).is_some() {
+    while running_pid(paths).is_some() || identity.is_some_and(|process| process.is_alive()) {
         if Instant::now() >= deadline {
             return Err(ControlError::Timeout {
                 what: "stop",
