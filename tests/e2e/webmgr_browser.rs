@@ -176,7 +176,8 @@ async fn click(browser: &Client, css: &str) {
     shown(browser, css).await.click().await.expect("a click");
 }
 
-const STOP: &str = "#groups button[data-op=\"/api/v1/groups/failover/stop\"]";
+/// The group's Stop button, once enabled (buttons are disabled while an operation runs).
+const STOP: &str = "#groups button[data-op=\"/api/v1/groups/failover/stop\"]:not([disabled])";
 const FAILOVER_STATE: &str = "#groups tr[data-object=\"group:failover\"] .state";
 
 /// Clicks the group's Stop button and confirms: the password box comes up.

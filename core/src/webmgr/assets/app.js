@@ -149,6 +149,7 @@ async function operate(path, question) {
     banner(prefix + ': ' + error.message, 'error');
   } finally {
     busy = false;
+    render(true);
     await refresh();
   }
 }
