@@ -254,6 +254,24 @@ async fn operator_story(browser: &Client, cluster: &Cluster, addr: SocketAddr) {
     save_screenshot(browser, "webmgr-monitor.png").await;
 }
 
+/// The integrated viewer: this server (a group is offline: yellow), one that refuses this
+/// client and a closed port (both unreachable).
+async fn viewer_story(browser: &Client, addr: SocketAddr) {
+    browser
+        .goto(&format!("http://{addr}/clusterlist"))
+        .await
+        .unwrap();
+    shown(browser, "#servers tr[data-colour=\"yellow\"]").await;
+    let unreachable = browser
+        .find_all(Locator::Css("#servers tr[data-colour=\"unreachable\"]"))
+        .await
+        .unwrap();
+    assert_eq!(unreachable.len(), 2);
+    let text = shown(browser, "#servers").await.text().await.unwrap();
+    assert!(text.contains("HTTP status 403"), "{text}");
+    save_screenshot(browser, "webmgr-clusterlist.png").await;
+}
+
 async fn refused_story(browser: &Client, addr: SocketAddr) {
     browser.goto(&format!("http://{addr}/")).await.unwrap();
     let refusal = shown(browser, "#refusal").await.text().await.unwrap();
@@ -271,7 +289,14 @@ async fn refused_story(browser: &Client, addr: SocketAddr) {
 #[test]
 fn an_operator_stops_a_group_from_the_browser() {
     let driver = Driver::start();
-    let cluster = webmgr_cluster("");
+    let fenced = webmgr_cluster("[webmanager]\nallow = [\"10.0.0.0/8\"]\n");
+    let fenced_addr = start_webmgr(&fenced);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_addr = closed.local_addr().unwrap();
+    drop(closed);
+    let cluster = webmgr_cluster(&format!(
+        "[webmanager]\nservers = [\"http://{fenced_addr}\", \"http://{closed_addr}\"]\nviewer_timeout = 2\n"
+    ));
     cluster.start();
     wait_until("failover online", WAIT, || {
         cluster.resource_status("exec") == "Online"
@@ -280,8 +305,6 @@ fn an_operator_stops_a_group_from_the_browser() {
         .run("clpwebmgr", &["--set-password", "operation", "op-secret"])
         .success();
     let addr = start_webmgr(&cluster);
-    let fenced = webmgr_cluster("[webmanager]\nallow = [\"10.0.0.0/8\"]\n");
-    let fenced_addr = start_webmgr(&fenced);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -296,6 +319,7 @@ fn an_operator_stops_a_group_from_the_browser() {
             .await
             .expect("a Chromium session through chromedriver");
         operator_story(&browser, &cluster, addr).await;
+        viewer_story(&browser, addr).await;
         refused_story(&browser, fenced_addr).await;
         browser.close().await.expect("close the browser");
     });

@@ -86,7 +86,10 @@ pub(super) async fn clusterlist_page(State(app): State<Shared>) -> Response {
             colour = html_escape(&row.colour),
             word = html_escape(word),
             cluster = html_escape(row.cluster.as_deref().unwrap_or("-")),
-            detail = html_escape(&row.detail),
+            detail = html_escape(match language.text(&row.detail) {
+                "" => &row.detail,
+                word => word,
+            }),
         ));
     }
     if app.config.webmanager.servers.is_empty() {
