@@ -86,7 +86,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
 
 /// Points stdout and stderr at /dev/null: the starter has read the startup result and
 /// closes its end of the pipe.
-fn silence_stdio() {
+pub fn silence_stdio() {
     use std::os::fd::AsRawFd;
     if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
         // SAFETY: dup2 onto the standard descriptors with a valid open fd.

@@ -26,6 +26,7 @@ pub fn commands() -> Vec<clap::Command> {
         crate::clp_mltool::Args::command(),
         crate::clpdown::Args::command(),
         crate::clpstdn::Args::command(),
+        crate::clpwebmgr::Args::command(),
     ]
 }
 

@@ -20,3 +20,4 @@ pub mod clppm;
 pub mod clprsc;
 pub mod clpstat;
 pub mod clpstdn;
+pub mod clpwebmgr;

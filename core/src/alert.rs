@@ -194,6 +194,59 @@ impl AlertEvent {
     }
 }
 
+impl AlertEvent {
+    /// Reads back a line of [`AlertEvent::to_line`] (its sequence number is lost: 0).
+    pub fn from_line(line: &str) -> Option<AlertEvent> {
+        let mut rest = line.trim_end();
+        let mut field = || {
+            rest = rest.trim_start();
+            let end = rest.find(char::is_whitespace)?;
+            let (word, tail) = rest.split_at(end);
+            rest = tail;
+            Some(word)
+        };
+        let (date, clock) = (field()?, field()?);
+        let level = Level::parse(field()?)?;
+        let server = field()?.to_string();
+        let module = field()?.to_string();
+        let event_id = field()?.parse().ok()?;
+        // The message follows after exactly one space.
+        let message = rest.strip_prefix(' ').unwrap_or(rest).to_string();
+        Some(AlertEvent {
+            seq: 0,
+            time: format!("{date} {clock}"),
+            server,
+            module,
+            event_id,
+            level,
+            message,
+        })
+    }
+}
+
+/// The newest `limit` records of the text alert log at `path` (and its rotated generation
+/// `<path>.1` when the current file has fewer), oldest first; what cannot be read is skipped.
+pub fn read_text_log(path: &Path, limit: usize) -> Vec<AlertEvent> {
+    let mut rotated = path.as_os_str().to_owned();
+    rotated.push(".1");
+    let mut events: Vec<AlertEvent> = Vec::new();
+    for file in [path.to_path_buf(), PathBuf::from(rotated)] {
+        if events.len() >= limit {
+            break;
+        }
+        let Ok(text) = fs::read_to_string(&file) else {
+            continue;
+        };
+        let older: Vec<AlertEvent> = text.lines().filter_map(AlertEvent::from_line).collect();
+        let wanted = limit - events.len();
+        let start = older.len().saturating_sub(wanted);
+        let mut older = older[start..].to_vec();
+        older.append(&mut events);
+        events = older;
+    }
+    events
+}
+
 /// Appends alert lines to a text file and rotates it to `<file>.1` past a size.
 #[derive(Debug, Clone)]
 pub struct AlertFile {
@@ -299,6 +352,34 @@ mod tests {
         let event = AlertEvent::from_catalogue("zabi", "pm", 1, &[]);
         assert_eq!(event.message, "Starting the cluster daemon...");
         assert_eq!(event.level, Level::Info);
+    }
+
+    #[test]
+    fn a_text_line_reads_back() {
+        let event = AlertEvent::from_catalogue("zabi", "rc", 10, &["failover"]);
+        let mut back = AlertEvent::from_line(&event.to_line()).unwrap();
+        back.seq = event.seq;
+        assert_eq!(back, event);
+        let spaced = AlertEvent::custom("zabi", "logcmd", 3, Level::Warning, "two  spaces ");
+        assert_eq!(
+            AlertEvent::from_line(&spaced.to_line()).unwrap().message,
+            "two  spaces"
+        );
+        assert_eq!(AlertEvent::from_line("garbage"), None);
+    }
+
+    #[test]
+    fn the_text_log_is_read_newest_last_across_the_rotation() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = AlertFile::new(dir.path().join("alert.log"), 300);
+        for n in 0..6 {
+            let event = AlertEvent::custom("s", "logcmd", n, Level::Info, &"x".repeat(60));
+            file.append(&event).unwrap();
+        }
+        let events = read_text_log(file.path(), 4);
+        let ids: Vec<u32> = events.iter().map(|e| e.event_id).collect();
+        assert_eq!(ids, [2, 3, 4, 5]);
+        assert!(read_text_log(&dir.path().join("none.log"), 4).is_empty());
     }
 
     #[test]

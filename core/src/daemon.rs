@@ -65,28 +65,68 @@ pub struct PidLock {
     path: std::path::PathBuf,
 }
 
+/// Why a pid file could not be locked.
+#[derive(Debug, thiserror::Error)]
+pub enum PidLockError {
+    /// Another process holds it.
+    #[error("held by pid {pid}")]
+    Held {
+        /// The pid written in the file ("unknown" when empty).
+        pid: String,
+    },
+    /// The file could not be created or written.
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The path.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
 impl PidLock {
     /// Takes the lock and writes our pid, or says who holds it.
     pub fn acquire(paths: &Paths) -> Result<PidLock, DaemonError> {
-        let path = paths.pid_file();
-        std::fs::create_dir_all(paths.run_dir())
-            .map_err(io_error("cannot create", &paths.run_dir()))?;
+        PidLock::take(&paths.pid_file()).map_err(|error| match error {
+            PidLockError::Held { pid } => DaemonError::AlreadyRunning {
+                root: paths.root().display().to_string(),
+                pid,
+            },
+            PidLockError::Io { what, path, source } => DaemonError::Io {
+                what,
+                path: path.display().to_string(),
+                source,
+            },
+        })
+    }
+
+    /// Locks the pid file `path` (creating its folder) and writes our pid into it; the
+    /// lock lasts as long as the value.
+    pub fn take(path: &std::path::Path) -> Result<PidLock, PidLockError> {
+        let io = |what: &'static str, at: &std::path::Path| {
+            let path = at.to_path_buf();
+            move |source| PidLockError::Io { what, path, source }
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
+        }
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .open(&path)
-            .map_err(io_error("cannot open", &path))?;
+            .open(path)
+            .map_err(io("cannot open", path))?;
         // SAFETY: flock on a valid fd owned by `file`.
         let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
         if !locked {
-            let pid = std::fs::read_to_string(&path)
+            let pid = std::fs::read_to_string(path)
                 .unwrap_or_default()
                 .trim()
                 .to_string();
-            return Err(DaemonError::AlreadyRunning {
-                root: paths.root().display().to_string(),
+            return Err(PidLockError::Held {
                 pid: if pid.is_empty() {
                     "unknown".into()
                 } else {
@@ -94,9 +134,12 @@ impl PidLock {
                 },
             });
         }
-        file.set_len(0).map_err(io_error("cannot write", &path))?;
-        writeln!(file, "{}", std::process::id()).map_err(io_error("cannot write", &path))?;
-        Ok(PidLock { file, path })
+        file.set_len(0).map_err(io("cannot write", path))?;
+        writeln!(file, "{}", std::process::id()).map_err(io("cannot write", path))?;
+        Ok(PidLock {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 }
 

@@ -23,3 +23,4 @@ pub mod service;
 pub mod services;
 pub mod status;
 pub mod store;
+pub mod webmgr;

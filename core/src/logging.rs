@@ -13,8 +13,16 @@ const ROTATE_AT: u64 = 8 << 20;
 
 /// Sends `tracing` to the daemon log; `CLP_LOG` (an env-filter) sets the level, default info.
 pub fn init_daemon_logging(paths: &Paths, also_stderr: bool) -> std::io::Result<()> {
-    let path = paths.daemon_log();
-    std::fs::create_dir_all(paths.log_dir())?;
+    init_logging(&paths.daemon_log(), also_stderr)
+}
+
+/// Sends `tracing` to the log file `path` (rotated once at start past 8 MiB), and to stderr
+/// when asked; `CLP_LOG` sets the level, default info.
+pub fn init_logging(path: &std::path::Path, also_stderr: bool) -> std::io::Result<()> {
+    let path = path.to_path_buf();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
     if std::fs::metadata(&path).is_ok_and(|m| m.len() > ROTATE_AT) {
         let mut rotated = path.clone().into_os_string();
         rotated.push(".1");

@@ -97,6 +97,32 @@ impl Paths {
         self.run_dir().join("clppm.pid")
     }
 
+    /// `run/clpwebmgr.pid`: the WebManager's pid file (also its single-instance lock).
+    pub fn webmgr_pid_file(&self) -> PathBuf {
+        self.run_dir().join("clpwebmgr.pid")
+    }
+
+    /// `run/clpwebmgr.addr`: the address the WebManager listens on, written once it does
+    /// (`127.0.0.1:41234`; tests bind port 0 and read the real port here).
+    pub fn webmgr_addr_file(&self) -> PathBuf {
+        self.run_dir().join("clpwebmgr.addr")
+    }
+
+    /// `etc/webmgr-passwords.toml`: the WebManager's password hashes (mode 0600).
+    pub fn webmgr_passwords(&self) -> PathBuf {
+        self.etc_dir().join("webmgr-passwords.toml")
+    }
+
+    /// `log/clpwebmgr.log`: the WebManager's own log.
+    pub fn webmgr_log(&self) -> PathBuf {
+        self.log_dir().join("clpwebmgr.log")
+    }
+
+    /// `tmp/webmgr/`: log collections started from the WebManager, one folder each.
+    pub fn webmgr_collect_dir(&self) -> PathBuf {
+        self.tmp_dir().join("webmgr")
+    }
+
     /// `log/`: daemon logs, script logs and the text alert log.
     pub fn log_dir(&self) -> PathBuf {
         self.root.join("log")
@@ -141,6 +167,11 @@ mod tests {
             paths.alert_log(),
             paths.script_log("g", "r"),
             paths.tmp_dir(),
+            paths.webmgr_pid_file(),
+            paths.webmgr_addr_file(),
+            paths.webmgr_passwords(),
+            paths.webmgr_log(),
+            paths.webmgr_collect_dir(),
         ] {
             assert!(path.starts_with("/tmp/x"), "{path:?}");
         }

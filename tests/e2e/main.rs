@@ -31,3 +31,6 @@ mod protocol;
 mod recovery;
 mod scripts;
 mod userw;
+mod webmgr;
+mod webmgr_browser;
+mod webmgr_http;

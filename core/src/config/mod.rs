@@ -36,6 +36,9 @@ pub struct Config {
     pub mail: Option<MailConfig>,
     /// `[os_actions]`.
     pub os_actions: OsActionsConfig,
+    /// `[webmanager]`.
+    #[serde(default)]
+    pub webmanager: WebManagerConfig,
     /// The groups, in start order.
     pub groups: Vec<GroupConfig>,
     /// The monitors, in configuration order.
@@ -132,6 +135,45 @@ impl OsActionsConfig {
             watchdog_device: PathBuf::from("/dev/watchdog"),
         }
     }
+}
+
+/// The WebManager's default address: every interface, the original's port 29003.
+pub const WEBMANAGER_LISTEN: &str = "0.0.0.0:29003";
+
+/// `[webmanager]`: how `clpwebmgr` serves the browser view and the JSON API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebManagerConfig {
+    /// The address and port it listens on.
+    pub listen: std::net::SocketAddr,
+    /// Client addresses allowed; empty: every client (the original's "no restriction").
+    pub allow: Vec<ipnet::IpNet>,
+    /// Serve HTTPS with this certificate chain and key (PEM; relative paths are under `etc/`).
+    pub tls: Option<TlsFiles>,
+    /// Other WebManagers' base URLs, for the integrated viewer.
+    pub servers: Vec<String>,
+    /// How long the integrated viewer waits for each server.
+    pub viewer_timeout: Duration,
+}
+
+impl Default for WebManagerConfig {
+    fn default() -> Self {
+        Self {
+            listen: std::net::SocketAddr::from(([0, 0, 0, 0], 29003)),
+            allow: Vec::new(),
+            tls: None,
+            servers: Vec::new(),
+            viewer_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// A certificate chain and its private key, both PEM files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsFiles {
+    /// The certificate chain, the server's own first.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
 }
 
 /// A `[[group]]`.
@@ -389,6 +431,7 @@ fn unreachable_default(paths: &Paths) -> Config {
         },
         mail: None,
         os_actions: OsActionsConfig::real_defaults(),
+        webmanager: WebManagerConfig::default(),
         groups: Vec::new(),
         monitors: Vec::new(),
         scripts_dir: paths.scripts_dir(),

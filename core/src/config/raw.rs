@@ -75,6 +75,34 @@ impl RawOsActions {
     pub const KEYS: &[&str] = &["shutdown", "reboot", "sysrq_trigger", "watchdog_device"];
 }
 
+/// `[webmanager]`: the browser view (`clpwebmgr`).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct RawWebManager {
+    /// The address and port it listens on (`0.0.0.0:29003`).
+    pub listen: Option<String>,
+    /// Client addresses allowed (IP addresses or CIDR blocks); empty: every client.
+    pub allow: Option<Vec<String>>,
+    /// A PEM certificate chain: serve HTTPS.
+    pub tls_cert: Option<String>,
+    /// The PEM private key of `tls_cert`.
+    pub tls_key: Option<String>,
+    /// Other WebManagers' URLs, listed by the integrated viewer (`/clusterlist`).
+    pub servers: Option<Vec<String>>,
+    /// Seconds the integrated viewer waits for each server.
+    pub viewer_timeout: Option<Seconds>,
+}
+impl RawWebManager {
+    /// The keys of `[webmanager]`.
+    pub const KEYS: &[&str] = &[
+        "listen",
+        "allow",
+        "tls_cert",
+        "tls_key",
+        "servers",
+        "viewer_timeout",
+    ];
+}
+
 /// `[[group]]`.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct RawGroup {
@@ -270,7 +298,15 @@ impl RawMail {
 }
 
 /// The top-level tables.
-pub const TOP_KEYS: &[&str] = &["cluster", "alert", "mail", "os_actions", "group", "monitor"];
+pub const TOP_KEYS: &[&str] = &[
+    "cluster",
+    "alert",
+    "mail",
+    "os_actions",
+    "webmanager",
+    "group",
+    "monitor",
+];
 
 #[cfg(test)]
 mod tests {
@@ -295,6 +331,7 @@ mod tests {
         assert_eq!(keys_of::<RawAlert>(), sorted(RawAlert::KEYS));
         assert_eq!(keys_of::<RawMail>(), sorted(RawMail::KEYS));
         assert_eq!(keys_of::<RawOsActions>(), sorted(RawOsActions::KEYS));
+        assert_eq!(keys_of::<RawWebManager>(), sorted(RawWebManager::KEYS));
         assert_eq!(keys_of::<RawGroup>(), sorted(RawGroup::KEYS));
         assert_eq!(
             keys_of::<RawFailurePolicy>(),

@@ -9,12 +9,12 @@ use serde::de::DeserializeOwned;
 
 use super::raw::{
     RawAlert, RawCluster, RawFailurePolicy, RawGroup, RawMail, RawMonitor, RawOsActions,
-    RawRecovery, RawResource, Seconds, TOP_KEYS,
+    RawRecovery, RawResource, RawWebManager, Seconds, TOP_KEYS,
 };
 use super::{
     AlertConfig, ClusterConfig, Config, ExecMode, FailurePolicy, FinalAction, GroupConfig,
     MonitorConfig, OsActionsConfig, RecoveryPolicy, RecoveryTarget, ResourceConfig, Timing,
-    host_name,
+    TlsFiles, WEBMANAGER_LISTEN, WebManagerConfig, host_name,
 };
 use crate::monitor::registry::{self, DefaultRecovery, TargetRule};
 
@@ -319,6 +319,12 @@ pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> 
         RawOsActions::KEYS,
     );
 
+    let raw_webmanager: RawWebManager = problems.deserialize(
+        "webmanager",
+        document.get("webmanager").unwrap_or(&empty),
+        RawWebManager::KEYS,
+    );
+
     let cluster = build_cluster(&mut problems, raw_cluster);
     let alert = AlertConfig {
         max_records: raw_alert.max_records.unwrap_or(10_000).max(1),
@@ -333,6 +339,7 @@ pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> 
             build_mail(&mut problems, raw, &cluster.name)
         }
     };
+    let webmanager = build_webmanager(&mut problems, raw_webmanager);
 
     let groups = match document.get("group") {
         None => Vec::new(),
@@ -381,6 +388,7 @@ pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> 
         alert,
         mail,
         os_actions,
+        webmanager,
         groups,
         monitors,
         scripts_dir: scripts_dir.to_path_buf(),
@@ -514,6 +522,99 @@ fn build_os_actions(problems: &mut Problems, raw: RawOsActions) -> OsActionsConf
             .watchdog_device
             .map_or(defaults.watchdog_device, PathBuf::from),
     }
+}
+
+fn build_webmanager(problems: &mut Problems, raw: RawWebManager) -> WebManagerConfig {
+    let defaults = WebManagerConfig::default();
+    let listen_text = raw.listen.unwrap_or_else(|| WEBMANAGER_LISTEN.to_string());
+    let listen = match listen_text.parse::<std::net::SocketAddr>() {
+        Ok(listen) => listen,
+        Err(_) => {
+            problems.add(
+                "webmanager",
+                format!(
+                    "key \"listen\": \"{listen_text}\" is not an address and port, e.g. \"{WEBMANAGER_LISTEN}\" or \"[::]:29003\""
+                ),
+            );
+            defaults.listen
+        }
+    };
+    let mut allow = Vec::new();
+    for entry in raw.allow.unwrap_or_default() {
+        match parse_client(&entry) {
+            Some(net) => allow.push(net),
+            None => problems.add(
+                "webmanager",
+                format!(
+                    "key \"allow\": \"{entry}\" is not an IP address or a CIDR block, e.g. \"192.168.100.1\" or \"192.168.100.0/24\""
+                ),
+            ),
+        }
+    }
+    let tls = match (raw.tls_cert, raw.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: PathBuf::from(cert),
+            key: PathBuf::from(key),
+        }),
+        (None, None) => None,
+        (Some(_), None) => {
+            problems.add(
+                "webmanager",
+                "key \"tls_cert\" needs \"tls_key\" too (the certificate's private key)",
+            );
+            None
+        }
+        (None, Some(_)) => {
+            problems.add(
+                "webmanager",
+                "key \"tls_key\" needs \"tls_cert\" too (the certificate chain)",
+            );
+            None
+        }
+    };
+    let servers = raw.servers.unwrap_or_default();
+    for server in &servers {
+        if !(server.starts_with("http://") || server.starts_with("https://"))
+            || server.len() <= "https://".len()
+        {
+            problems.add(
+                "webmanager",
+                format!(
+                    "key \"servers\": \"{server}\" is not a WebManager URL, e.g. \"http://192.168.100.2:29003\""
+                ),
+            );
+        }
+    }
+    let viewer_timeout = seconds(
+        problems,
+        "webmanager",
+        "viewer_timeout",
+        raw.viewer_timeout,
+        defaults.viewer_timeout.as_secs_f64(),
+        false,
+    );
+    WebManagerConfig {
+        listen,
+        allow,
+        tls,
+        servers,
+        viewer_timeout,
+    }
+}
+
+/// An allow-list entry: an address (a block of one) or a CIDR block.
+fn parse_client(entry: &str) -> Option<ipnet::IpNet> {
+    let entry = entry.trim();
+    entry
+        .parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| {
+            entry
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .map(ipnet::IpNet::from)
+        })
+        .map(|net| net.trunc())
 }
 
 fn build_failure_policy(
@@ -1041,6 +1142,46 @@ final_action = "explode"
             problems[2]
         );
         assert!(problems[3].contains("unknown final action \"explode\""));
+    }
+
+    #[test]
+    fn the_webmanager_table_has_the_originals_defaults() {
+        let config = parse("").unwrap();
+        assert_eq!(config.webmanager.listen.to_string(), "0.0.0.0:29003");
+        assert!(config.webmanager.allow.is_empty());
+        assert_eq!(config.webmanager.tls, None);
+        let config = parse(
+            "[webmanager]\nlisten = \"127.0.0.1:0\"\nallow = [\"10.1.2.3\", \"192.168.100.7/24\"]\nservers = [\"http://127.0.0.1:29003\"]\n",
+        )
+        .unwrap();
+        let allow: Vec<String> = config
+            .webmanager
+            .allow
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(allow, ["10.1.2.3/32", "192.168.100.0/24"]);
+        assert_eq!(config.webmanager.servers, ["http://127.0.0.1:29003"]);
+    }
+
+    #[test]
+    fn every_webmanager_problem_is_listed() {
+        let text = r#"
+[webmanager]
+listen = "everywhere"
+allow = ["10.0.0.0/33", "localhost"]
+tls_cert = "cert.pem"
+servers = ["ftp://x"]
+alow = []
+"#;
+        let problems = parse(text).unwrap_err().problems();
+        assert_eq!(problems.len(), 6, "{problems:#?}");
+        assert!(problems[0].contains("unknown key \"alow\" (did you mean \"allow\"?)"));
+        assert!(problems[1].contains("\"everywhere\" is not an address and port"));
+        assert!(problems[2].contains("\"10.0.0.0/33\" is not an IP address or a CIDR block"));
+        assert!(problems[3].contains("\"localhost\" is not an IP address"));
+        assert!(problems[4].contains("\"tls_cert\" needs \"tls_key\""));
+        assert!(problems[5].contains("\"ftp://x\" is not a WebManager URL"));
     }
 
     #[test]

@@ -1,0 +1,162 @@
+//! `clpwebmgr`: the WebManager, the browser view and operations on port 29003.
+//! `clpwebmgr --foreground` serves in the foreground (for a systemd unit); plain
+//! `clpwebmgr` starts it detached and returns once it listens; `--stop` ends it;
+//! `--set-password` sets the operation or reference password.
+
+use std::ffi::OsString;
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{ArgGroup, Parser};
+use clp_core::exit_code;
+use clp_core::webmgr::control::{self, ControlError};
+use clp_core::webmgr::passwords::{self, PasswordKind};
+use clp_core::webmgr::{self, WebError};
+
+use crate::cli::{self, CliError};
+
+/// The WebManager.
+#[derive(Debug, Parser)]
+#[command(
+    name = "clpwebmgr",
+    version,
+    about = "The WebManager: status, alert log and operations in a browser (port 29003)"
+)]
+#[command(group(ArgGroup::new("mode").args(["foreground", "stop", "set_password", "clear_password"])))]
+pub struct Args {
+    /// Serve in the foreground (logs also to stderr); without it clpwebmgr detaches.
+    #[arg(long)]
+    foreground: bool,
+    /// Stop the running clpwebmgr.
+    #[arg(long)]
+    stop: bool,
+    /// Listen on ADDR (host:port) instead of [webmanager] listen.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Set the operation or the reference password ("-": read it from standard input).
+    #[arg(long, num_args = 2, value_names = ["KIND", "PASSWORD"])]
+    set_password: Option<Vec<String>>,
+    /// Remove the operation or the reference password.
+    #[arg(long, value_name = "KIND")]
+    clear_password: Option<String>,
+    /// Started by a command that waits for it: stop writing to stderr once ready.
+    #[arg(long, hide = true)]
+    detached: bool,
+}
+
+fn kind(word: &str) -> Result<PasswordKind, CliError> {
+    PasswordKind::parse(word).ok_or_else(|| {
+        CliError::new(
+            exit_code::BAD_OPTION,
+            format!("password kind \"{word}\" is not operation or reference"),
+        )
+    })
+}
+
+fn control_error(error: ControlError) -> CliError {
+    let code = match &error {
+        ControlError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
+        ControlError::NotRunning { .. } => exit_code::NOT_RUNNING,
+        ControlError::StartupFailed {
+            code: Some(code), ..
+        } => u8::try_from(*code).unwrap_or(exit_code::OTHER),
+        ControlError::Timeout { .. } => exit_code::TIMEOUT,
+        ControlError::Spawn { .. } | ControlError::StartupFailed { .. } => exit_code::OTHER,
+    };
+    CliError::new(code, error.to_string())
+}
+
+/// Runs `clpwebmgr`.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
+    let Some(args) = cli::parse::<Args>(args, out)? else {
+        return Ok(());
+    };
+    let paths = cli::paths();
+    if let Some(values) = &args.set_password {
+        let (Some(word), Some(given)) = (values.first(), values.get(1)) else {
+            return Err(CliError::new(
+                exit_code::BAD_OPTION,
+                "--set-password needs KIND and PASSWORD",
+            ));
+        };
+        let kind = kind(word)?;
+        let password = if given == "-" {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        } else {
+            given.clone()
+        };
+        if password.is_empty() {
+            return Err(CliError::new(
+                exit_code::BAD_OPTION,
+                format!(
+                    "the {} password may not be empty; remove it with --clear-password {}",
+                    kind.as_str(),
+                    kind.as_str()
+                ),
+            ));
+        }
+        passwords::store(&paths.webmgr_passwords(), kind, Some(&password))
+            .map_err(|error| CliError::new(exit_code::OTHER, error.to_string()))?;
+        return cli::succeeded(out);
+    }
+    if let Some(word) = &args.clear_password {
+        passwords::store(&paths.webmgr_passwords(), kind(word)?, None)
+            .map_err(|error| CliError::new(exit_code::OTHER, error.to_string()))?;
+        return cli::succeeded(out);
+    }
+    if args.stop {
+        control::stop(&paths, Duration::from_secs(30)).map_err(control_error)?;
+        return cli::succeeded(out);
+    }
+    if !args.foreground {
+        let (pid, address) = control::start_detached(
+            &paths,
+            &control::clpwebmgr_beside_me(),
+            args.listen,
+            Duration::from_secs(30),
+        )
+        .map_err(control_error)?;
+        writeln!(
+            out,
+            "clpwebmgr started (pid {pid}), listening on {address}."
+        )?;
+        return Ok(());
+    }
+    clp_core::logging::init_logging(&paths.webmgr_log(), !args.detached).map_err(|error| {
+        CliError::new(
+            exit_code::INIT_ERROR,
+            format!("cannot open {}: {error}", paths.webmgr_log().display()),
+        )
+    })?;
+    let prepared = webmgr::prepare(&paths, args.listen).map_err(|error| {
+        let code = match &error {
+            WebError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
+            WebError::Config(_) => exit_code::BAD_CONFIG,
+            WebError::PidFile(_)
+            | WebError::Bind { .. }
+            | WebError::Tls { .. }
+            | WebError::Io { .. } => exit_code::INIT_ERROR,
+        };
+        tracing::error!("{error}");
+        CliError::new(code, error.to_string())
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            CliError::new(
+                exit_code::INIT_ERROR,
+                format!("cannot start the runtime: {error}"),
+            )
+        })?;
+    if args.detached {
+        crate::clppm::silence_stdio();
+    }
+    runtime
+        .block_on(prepared.run())
+        .map_err(|error| CliError::new(exit_code::OTHER, error.to_string()))
+}

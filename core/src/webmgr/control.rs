@@ -1,0 +1,169 @@
+//! Starting and stopping `clpwebmgr` from a command (`clpwebmgr` alone starts it detached;
+//! `clpwebmgr --stop` ends it), as `clp_ml` will. Whether it runs is told by the lock on its
+//! pid file, not by the file's presence: a `kill -9` leaves the file but not the lock.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::paths::{Paths, ROOT_ENV};
+
+/// Why clpwebmgr did not start or stop.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// It already runs.
+    #[error("clpwebmgr is already running (pid {pid})")]
+    AlreadyRunning {
+        /// Its pid.
+        pid: u32,
+    },
+    /// It does not run.
+    #[error("clpwebmgr is not running on {}", root.display())]
+    NotRunning {
+        /// The root.
+        root: PathBuf,
+    },
+    /// The binary could not be started.
+    #[error("cannot start {}: {source}", program.display())]
+    Spawn {
+        /// The binary.
+        program: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// It exited during startup; its own message.
+    #[error("{message}")]
+    StartupFailed {
+        /// What it printed.
+        message: String,
+        /// Its exit code.
+        code: Option<i32>,
+    },
+    /// It did not get ready, or did not end, in time.
+    #[error("clpwebmgr did not {what} within {} seconds; see {}", waited.as_secs(), log.display())]
+    Timeout {
+        /// "start" or "stop".
+        what: &'static str,
+        /// How long we waited.
+        waited: Duration,
+        /// Its log.
+        log: PathBuf,
+    },
+}
+
+/// The pid of the clpwebmgr holding the lock of `paths`, if one does.
+pub fn running_pid(paths: &Paths) -> Option<u32> {
+    let path = paths.webmgr_pid_file();
+    let file = std::fs::File::open(&path).ok()?;
+    // SAFETY: flock on a valid fd owned by `file`; a lock we get is released as it closes.
+    let free = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0;
+    if free {
+        return None;
+    }
+    std::fs::read_to_string(&path).ok()?.trim().parse().ok()
+}
+
+/// The `clpwebmgr` binary beside the running command.
+pub fn clpwebmgr_beside_me() -> PathBuf {
+    crate::process::own_bin_dir()
+        .map(|dir| dir.join("clpwebmgr"))
+        .unwrap_or_else(|| PathBuf::from("clpwebmgr"))
+}
+
+/// Starts `program --foreground --detached` in its own session and waits until it has
+/// announced its address; returns its pid and address.
+pub fn start_detached(
+    paths: &Paths,
+    program: &Path,
+    listen: Option<SocketAddr>,
+    wait: Duration,
+) -> Result<(u32, SocketAddr), ControlError> {
+    if let Some(pid) = running_pid(paths) {
+        return Err(ControlError::AlreadyRunning { pid });
+    }
+    // Not running: whatever address file is left is stale.
+    let _ = std::fs::remove_file(paths.webmgr_addr_file());
+    let mut command = Command::new(program);
+    command
+        .args(["--foreground", "--detached"])
+        .env(ROOT_ENV, paths.root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(listen) = listen {
+        command.args(["--listen", &listen.to_string()]);
+    }
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().map_err(|source| ControlError::Spawn {
+        program: program.to_path_buf(),
+        source,
+    })?;
+    let deadline = Instant::now() + wait;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut message = String::new();
+            if let Some(mut stderr) = child.stderr.take() {
+                let _ = stderr.read_to_string(&mut message);
+            }
+            let message = message.trim().trim_start_matches("clpwebmgr: ").to_string();
+            return Err(ControlError::StartupFailed {
+                message: if message.is_empty() {
+                    format!(
+                        "clpwebmgr exited during startup ({status}); see {}",
+                        paths.webmgr_log().display()
+                    )
+                } else {
+                    message
+                },
+                code: status.code(),
+            });
+        }
+        if let Some(address) = super::announced_address(paths) {
+            return Ok((child.id(), address));
+        }
+        if Instant::now() >= deadline {
+            return Err(ControlError::Timeout {
+                what: "start",
+                waited: wait,
+                log: paths.webmgr_log(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Sends SIGTERM to the running clpwebmgr and waits until its process is gone.
+pub fn stop(paths: &Paths, wait: Duration) -> Result<u32, ControlError> {
+    let pid = running_pid(paths).ok_or_else(|| ControlError::NotRunning {
+        root: paths.root().to_path_buf(),
+    })?;
+    let identity = crate::process::ProcessIdentity::of(pid);
+    if let Ok(raw) = i32::try_from(pid) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(raw),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+    }
+    let deadline = Instant::now() + wait;
+    while running_pid(paths).is_some() || identity.is_some_and(|process| process.is_alive()) {
+        if Instant::now() >= deadline {
+            return Err(ControlError::Timeout {
+                what: "stop",
+                waited: wait,
+                log: paths.webmgr_log(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(pid)
+}

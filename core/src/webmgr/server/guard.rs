@@ -1,0 +1,178 @@
+//! The guard in front of every route: the allow-list, the passwords, the cross-site check,
+//! the refusal pages, and the security headers of every response.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::pages::html_escape;
+use super::{App, Shared};
+use crate::webmgr::access::{self, Need, RequestOrigin};
+
+/// What a request needs: operations change something; downloading the log tarball is an
+/// operation too (it holds the configuration).
+pub fn need_of(method: &Method, path: &str) -> Need {
+    let download = path.starts_with("/api/v1/logs/") && path.ends_with(".tar.gz");
+    if *method == Method::GET || *method == Method::HEAD {
+        if download { Need::Operate } else { Need::Read }
+    } else {
+        Need::Operate
+    }
+}
+
+fn wants_json(path: &str, headers: &HeaderMap) -> bool {
+    path.starts_with("/api/")
+        || path == "/metrics"
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("application/json"))
+}
+
+pub(super) async fn guard(State(app): State<Shared>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let json = wants_json(&path, request.headers());
+    let own_page = request
+        .headers()
+        .get("x-requested-with")
+        .is_some_and(|value| value == PAGE_MARK);
+    let Some(peer) = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0)
+    else {
+        return denied(
+            &app,
+            json,
+            own_page,
+            access::Denial::Forbidden("unknown client address".into()),
+        );
+    };
+    let need = need_of(request.method(), &path);
+    let password = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(access::basic_password);
+    let (set, matched) = match password {
+        // The stylesheet and the script hold nothing secret: the password pages use them.
+        _ if path.starts_with("/assets/") => {
+            (access::PasswordsSet::default(), access::Matched::Nothing)
+        }
+        None => app.passwords.check(None),
+        Some(password) => {
+            let checker = Arc::clone(&app);
+            tokio::task::spawn_blocking(move || checker.passwords.check(Some(&password)))
+                .await
+                .unwrap_or((
+                    access::PasswordsSet {
+                        operation: true,
+                        reference: true,
+                    },
+                    access::Matched::Nothing,
+                ))
+        }
+    };
+    let decision = access::authorize(peer.ip(), &app.config.webmanager.allow, set, matched, need)
+        .and_then(|role| {
+            if request.method() == Method::POST {
+                let headers = request.headers();
+                let text =
+                    |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+                access::same_site(&RequestOrigin {
+                    content_type: text(header::CONTENT_TYPE),
+                    requested_with: headers
+                        .get("x-requested-with")
+                        .and_then(|v| v.to_str().ok()),
+                    origin: text(header::ORIGIN),
+                    fetch_site: headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
+                    host: text(header::HOST),
+                })?;
+            }
+            Ok(role)
+        });
+    match decision {
+        Ok(role) => {
+            request.extensions_mut().insert(role);
+            request.extensions_mut().insert(Client(peer));
+            next.run(request).await
+        }
+        Err(denial) => {
+            tracing::info!(
+                "{} {path} from {}: {}",
+                request.method(),
+                peer.ip(),
+                denial.message()
+            );
+            denied(&app, json, own_page, denial)
+        }
+    }
+}
+
+/// The client's address, put in the request by the guard.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Client(pub(super) SocketAddr);
+
+/// The `X-Requested-With` value of the pages' own requests. Their 401 comes without the
+/// Basic challenge, so the browser leaves the asking to the page's password box instead of
+/// showing its own dialog as well.
+pub const PAGE_MARK: &str = "clpwebmgr";
+
+fn denied(app: &App, json: bool, own_page: bool, denial: access::Denial) -> Response {
+    let status = StatusCode::from_u16(denial.status()).unwrap_or(StatusCode::FORBIDDEN);
+    let mut response = if json {
+        (status, axum::Json(json!({ "error": denial.message() }))).into_response()
+    } else {
+        let title = match denial {
+            access::Denial::Unauthorized(_) => app.language.text("unauthorized"),
+            access::Denial::Forbidden(_) => app.language.text("forbidden"),
+        };
+        let page = format!(
+            "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{} - {}</title><link rel=\"stylesheet\" href=\"/assets/style.css\"></head><body><main class=\"refused\"><h1>{} {}</h1><p id=\"refusal\">{}</p></main></body></html>",
+            app.language.code(),
+            status.as_u16(),
+            html_escape(title),
+            status.as_u16(),
+            html_escape(title),
+            html_escape(denial.message()),
+        );
+        (status, axum::response::Html(page)).into_response()
+    };
+    if status == StatusCode::UNAUTHORIZED && !own_page {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"clp WebManager\", charset=\"UTF-8\""),
+        );
+    }
+    response
+}
+
+pub(super) async fn security_headers(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'none'",
+        ),
+    );
+    if api {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}

@@ -1,0 +1,161 @@
+//! The HTTP side: the routes, the access guard in front of them, and the handlers.
+//!
+//! Every page and operation has a JSON API behind it (the README's "WebManager" section
+//! lists them). Handlers ask clppm over the control socket; when it does not answer they
+//! still answer: the status from the configuration with the reason, and a clear error for
+//! an operation (503 for "clppm is not running").
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use super::follower::Follower;
+use super::i18n::Language;
+use super::link;
+use super::logjobs::LogJobs;
+use super::model::{self, ClusterView};
+use super::passwords::Passwords;
+use crate::config::Config;
+use crate::ipc::client::ClientError;
+use crate::paths::Paths;
+
+mod api;
+mod guard;
+mod pages;
+#[cfg(test)]
+mod tests;
+
+pub use guard::{PAGE_MARK, need_of};
+pub use pages::html_escape;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct App {
+    /// The install root.
+    pub paths: Paths,
+    /// The configuration read at start (`[webmanager]`, the language).
+    pub config: Config,
+    /// The pages' language.
+    pub language: Language,
+    /// The two passwords.
+    pub passwords: Passwords,
+    /// The live views' source.
+    pub follower: Arc<Follower>,
+    /// Log collections.
+    pub jobs: LogJobs,
+}
+
+impl App {
+    /// The state of a WebManager on `paths` with `config`.
+    pub fn new(paths: Paths, config: Config) -> Arc<App> {
+        let language = Language::from_code(&config.cluster.language);
+        let max_records = usize::try_from(config.alert.max_records).unwrap_or(usize::MAX);
+        Arc::new(App {
+            passwords: Passwords::new(paths.webmgr_passwords()),
+            follower: Follower::new(paths.clone(), max_records, language.code().to_string()),
+            jobs: LogJobs::new(paths.clone()),
+            language,
+            config,
+            paths,
+        })
+    }
+}
+
+type Shared = Arc<App>;
+
+/// Every route behind the access guard.
+pub fn router(app: Shared) -> Router {
+    Router::new()
+        .route("/", get(pages::index))
+        .route("/clusterlist", get(pages::clusterlist_page))
+        .route("/clusterlist.htm", get(pages::clusterlist_page))
+        .route("/assets/app.js", get(pages::app_js))
+        .route("/assets/style.css", get(pages::style_css))
+        .route("/metrics", get(api::metrics))
+        .route("/api/v1/cluster", get(api::cluster))
+        .route("/api/v1/cluster/{operation}", post(api::cluster_operation))
+        .route("/api/v1/servers", get(api::servers))
+        .route("/api/v1/servers/{name}", get(api::server_detail))
+        .route("/api/v1/groups", get(api::groups))
+        .route("/api/v1/groups/{name}", get(api::group_detail))
+        .route(
+            "/api/v1/groups/{name}/{operation}",
+            post(api::group_operation),
+        )
+        .route("/api/v1/resources", get(api::resources))
+        .route("/api/v1/resources/{name}", get(api::resource_detail))
+        .route(
+            "/api/v1/resources/{name}/{operation}",
+            post(api::resource_operation),
+        )
+        .route("/api/v1/monitors", get(api::monitors))
+        .route("/api/v1/monitors/{name}", get(api::monitor_detail))
+        .route(
+            "/api/v1/monitors/{name}/{operation}",
+            post(api::monitor_operation),
+        )
+        .route("/api/v1/alerts", get(api::alerts))
+        .route("/api/v1/alerts/stream", get(api::alert_stream))
+        .route("/api/v1/events", get(api::event_stream))
+        .route("/api/v1/logs/collect", post(api::collect_logs))
+        .route("/api/v1/logs/jobs/{id}", get(api::log_job))
+        .route("/api/v1/logs/{file}", get(api::download_log))
+        .route("/api/v1/clusterlist", get(api::clusterlist_json))
+        .route("/api/v1/whoami", get(api::whoami))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&app),
+            guard::guard,
+        ))
+        .layer(middleware::from_fn(guard::security_headers))
+        .with_state(app)
+}
+
+/// An API error: a status and `{"error": message}`.
+#[derive(Debug)]
+struct ApiError(StatusCode, String);
+
+impl ApiError {
+    fn not_found(what: &str, name: &str) -> ApiError {
+        ApiError(
+            StatusCode::NOT_FOUND,
+            format!("{what} \"{name}\" is not in the configuration"),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<ClientError> for ApiError {
+    fn from(error: ClientError) -> Self {
+        let status = StatusCode::from_u16(link::http_status(&error))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError(status, error.to_string())
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+async fn not_found() -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, "no such page".into())
+}
+
+/// The status as `GET /api/v1/cluster` answers it.
+pub async fn cluster_view(paths: &Paths, language: &str) -> ClusterView {
+    let (status, daemon_message) = link::status(paths).await;
+    ClusterView {
+        health: model::health(&status),
+        status,
+        daemon_message,
+        language: language.to_string(),
+    }
+}
