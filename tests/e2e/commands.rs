@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "clplogcmd",
     "clpdown",
     "clpstdn",
+    "clp_mlftp",
 ];
 
 #[test]

@@ -28,6 +28,7 @@ pub fn bin(name: &str) -> PathBuf {
         "clplcncs-issue" => env!("CARGO_BIN_EXE_clplcncs-issue"),
         "clp_ml" => env!("CARGO_BIN_EXE_clp_ml"),
         "clp_mltool" => env!("CARGO_BIN_EXE_clp_mltool"),
+        "clp_mlftp" => env!("CARGO_BIN_EXE_clp_mlftp"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(path)

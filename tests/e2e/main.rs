@@ -5,6 +5,7 @@ mod app_servers;
 mod harness;
 
 mod clp_ml;
+mod clp_mlftp;
 mod clp_mltool;
 mod clplogcc;
 mod clpstat_layouts;
