@@ -24,6 +24,7 @@ pub fn commands() -> Vec<clap::Command> {
         crate::clplcncs_issue::Args::command(),
         crate::clp_ml::Args::command(),
         crate::clp_mltool::Args::command(),
+        crate::clp_mlftp::Args::command(),
         crate::clpdown::Args::command(),
         crate::clpstdn::Args::command(),
         crate::clpwebmgr::Args::command(),

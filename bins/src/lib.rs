@@ -7,6 +7,7 @@ pub mod generate;
 pub mod render;
 
 pub mod clp_ml;
+pub mod clp_mlftp;
 pub mod clp_mltool;
 pub mod clpcl;
 pub mod clpdown;

@@ -50,6 +50,11 @@ impl Paths {
         self.etc_dir().join("clp.conf")
     }
 
+    /// `etc/ftp.toml`: where `clp_mlftp` uploads log tarballs.
+    pub fn ftp_config(&self) -> PathBuf {
+        self.etc_dir().join("ftp.toml")
+    }
+
     /// `etc/scripts/`: the exec resources' script folders.
     pub fn scripts_dir(&self) -> PathBuf {
         self.etc_dir().join("scripts")
@@ -160,6 +165,7 @@ mod tests {
         let paths = Paths::new("/tmp/x");
         for path in [
             paths.config_file(),
+            paths.ftp_config(),
             paths.resource_script_dir("g", "r"),
             paths.store_dir(),
             paths.socket(),

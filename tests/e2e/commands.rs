@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "clpdown",
     "clpstdn",
     "clpwebmgr",
+    "clp_mlftp",
 ];
 
 #[test]

@@ -29,6 +29,7 @@ pub fn bin(name: &str) -> PathBuf {
         "clp_ml" => env!("CARGO_BIN_EXE_clp_ml"),
         "clp_mltool" => env!("CARGO_BIN_EXE_clp_mltool"),
         "clpwebmgr" => env!("CARGO_BIN_EXE_clpwebmgr"),
+        "clp_mlftp" => env!("CARGO_BIN_EXE_clp_mlftp"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(path)

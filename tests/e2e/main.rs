@@ -6,6 +6,7 @@ mod harness;
 
 mod alert_mail;
 mod clp_ml;
+mod clp_mlftp;
 mod clp_mltool;
 mod clplogcc;
 mod clpstat_layouts;

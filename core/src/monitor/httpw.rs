@@ -48,14 +48,13 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use base64::Engine as _;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::pem::PemObject;
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
@@ -65,6 +64,7 @@ use super::tcp::{self, ConnectError};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
 use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
+use crate::tls;
 
 /// The httpw type.
 pub static SPEC: MonitorSpec = MonitorSpec {
@@ -434,82 +434,30 @@ where
     }
 }
 
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
 fn tls_config(params: &HttpwParams) -> Result<ClientConfig, String> {
-    let builder = ClientConfig::builder_with_provider(provider())
+    let builder = ClientConfig::builder_with_provider(tls::provider())
         .with_safe_default_protocol_versions()
         .map_err(|error| format!("TLS set-up failed: {error}"))?;
     let mut config = if !params.verifycert {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AnyCertificate(
-                provider().signature_verification_algorithms,
+                tls::provider().signature_verification_algorithms,
             )))
             .with_no_client_auth()
     } else if let Some(path) = &params.cafile {
         builder
-            .with_root_certificates(read_cafile(path)?)
+            .with_root_certificates(tls::read_cafile(path)?)
             .with_no_client_auth()
     } else {
         builder
-            .with_root_certificates(system_roots())
+            .with_root_certificates(tls::system_roots())
             .with_no_client_auth()
     };
     // A full handshake every check: a resumed session would skip the certificate, and an
     // expired or replaced one must be seen at the next check, as a new client would see it.
     config.resumption = rustls::client::Resumption::disabled();
     Ok(config)
-}
-
-/// The CA certificates of a PEM file (every `CERTIFICATE` block in it).
-fn read_cafile(path: &std::path::Path) -> Result<RootCertStore, String> {
-    let mut store = RootCertStore::empty();
-    let certificates = CertificateDer::pem_file_iter(path)
-        .map_err(|error| format!("cannot read the cafile {}: {error}", path.display()))?;
-    for certificate in certificates {
-        let certificate = certificate
-            .map_err(|error| format!("cannot read the cafile {}: {error}", path.display()))?;
-        store.add(certificate).map_err(|error| {
-            format!(
-                "the cafile {} holds an unusable certificate: {error}",
-                path.display()
-            )
-        })?;
-    }
-    if store.is_empty() {
-        return Err(format!(
-            "the cafile {} holds no PEM certificate",
-            path.display()
-        ));
-    }
-    Ok(store)
-}
-
-/// The system's trust store, read once per daemon.
-fn system_roots() -> Arc<RootCertStore> {
-    static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
-    ROOTS
-        .get_or_init(|| {
-            let loaded = rustls_native_certs::load_native_certs();
-            for error in &loaded.errors {
-                tracing::warn!("reading the system's CA certificates: {error}");
-            }
-            let mut store = RootCertStore::empty();
-            let (_, ignored) = store.add_parsable_certificates(loaded.certs);
-            if ignored > 0 {
-                tracing::warn!("{ignored} system CA certificates are unusable and ignored");
-            }
-            if store.is_empty() {
-                tracing::warn!(
-                    "no system CA certificate found: https monitors without a cafile will fail"
-                );
-            }
-            Arc::new(store)
-        })
-        .clone()
 }
 
 /// `verifycert = 0`: any certificate is accepted, but the handshake's signatures are still

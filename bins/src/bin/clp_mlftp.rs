@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    clp_bins::cli::main("clp_mlftp", clp_bins::clp_mlftp::run)
+}

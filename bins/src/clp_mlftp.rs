@@ -1,0 +1,117 @@
+//! `clp_mlftp [FILE]`: upload a log tarball (by default the newest `*-log.tar.gz` in
+//! `$CLP_ROOT/tmp`) to the FTP server of `$CLP_ROOT/etc/ftp.toml`.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Parser;
+use clp_core::exit_code;
+use clp_core::ftp::{FtpConfig, Upload, UploadEvent};
+use clp_core::logcollect;
+
+use crate::cli::{self, CliError};
+
+/// Upload a log tarball.
+#[derive(Debug, Parser)]
+#[command(
+    name = "clp_mlftp",
+    version,
+    about = "Upload a log tarball (default: the newest *-log.tar.gz in $CLP_ROOT/tmp) to the FTP server of $CLP_ROOT/etc/ftp.toml"
+)]
+pub struct Args {
+    /// The file to upload (default: the newest *-log.tar.gz that clplogcc wrote to $CLP_ROOT/tmp).
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+}
+
+/// Runs `clp_mlftp`.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
+    let Some(args) = cli::parse::<Args>(args, out)? else {
+        return Ok(());
+    };
+    let paths = cli::paths();
+    let config = FtpConfig::load(&paths.ftp_config(), &paths.etc_dir())
+        .map_err(|error| CliError::new(exit_code::BAD_CONFIG, error.to_string()))?;
+    let password = config
+        .read_password()
+        .map_err(|error| CliError::new(exit_code::BAD_CONFIG, error.to_string()))?;
+    let file = match args.file {
+        Some(file) => file,
+        None => logcollect::newest_tarball(&paths.tmp_dir()).ok_or_else(|| {
+            CliError::new(
+                exit_code::OTHER,
+                format!(
+                    "no *-log.tar.gz in {}: run clplogcc first, or name the file to upload",
+                    paths.tmp_dir().display()
+                ),
+            )
+        })?,
+    };
+    let upload = Upload::new(&config, &password, &file)
+        .map_err(|error| CliError::new(exit_code::OTHER, error.to_string()))?;
+
+    // A bar on a terminal; nothing from cron.
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let shown = file.display().to_string();
+    let mut write_error = None;
+    let result = upload.run(&mut |event| match event {
+        UploadEvent::Sending { offset, total, .. } => {
+            if let Some(bar) = &bar {
+                bar.set_length(total);
+                bar.set_position(offset);
+                bar.set_message(if offset > 0 { "resumed" } else { "" });
+            }
+        }
+        UploadEvent::Progress { sent, .. } => {
+            if let Some(bar) = &bar {
+                bar.set_position(sent);
+            }
+        }
+        UploadEvent::AttemptFailed {
+            attempt,
+            attempts,
+            error,
+            retry_in,
+        } => {
+            let line = format!(
+                "Upload {shown} : attempt {attempt} of {attempts} failed: {error}; retrying in {} s",
+                retry_in.as_secs()
+            );
+            let mut print = || {
+                if let Err(error) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+                    write_error.get_or_insert(error);
+                }
+            };
+            match &bar {
+                Some(bar) => bar.suspend(print),
+                None => print(),
+            }
+        }
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    if let Some(error) = write_error {
+        return Err(error.into());
+    }
+    match result {
+        Ok(_) => {
+            writeln!(out, "Upload {shown} : Success")?;
+            Ok(())
+        }
+        Err(error) => {
+            writeln!(out, "Upload {shown} : Failed")?;
+            Err(CliError::new(exit_code::OTHER, error.to_string()))
+        }
+    }
+}
