@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use clp_core::exit_code;
-use clp_core::service::ServiceError;
 use clp_core::services::{self, Service};
 
 use crate::cli::{self, CliError};
@@ -74,15 +73,16 @@ fn start(
 ) -> Result<(), CliError> {
     for service in installed() {
         writeln!(out, "Starting {} ....", service.binary())?;
+        if let Some(pid) = service.pid(paths) {
+            writeln!(
+                out,
+                "[INFO]: {} is already running (pid {pid})",
+                service.binary()
+            )?;
+            continue;
+        }
         match service.start(paths, wait) {
             Ok(pid) => writeln!(out, "[INFO]: {} started (pid {pid})", service.binary())?,
-            Err(ServiceError::AlreadyRunning { pid }) => {
-                writeln!(
-                    out,
-                    "[INFO]: {} is already running (pid {pid})",
-                    service.binary()
-                )?;
-            }
             Err(error) => {
                 return Err(CliError::new(
                     exit_code::OTHER,

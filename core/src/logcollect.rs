@@ -206,6 +206,17 @@ fn plan(paths: &Paths, options: &CollectOptions, extra: Vec<(String, Vec<u8>)>) 
     items
 }
 
+/// Files that hold passwords (the WebManager's hashes, SMTP and FTP password files) stay
+/// out of a tarball that goes to a support desk.
+fn is_secret(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    name.contains("password") || name.contains("passwd") || name.ends_with(".pass")
+}
+
 /// Exactly `size` bytes of `reader`: a file that grows or shrinks while it is read must not
 /// corrupt the archive (its header already carries the size).
 fn exactly(reader: impl Read, size: u64) -> impl Read {
@@ -278,6 +289,10 @@ impl Writer {
         }
         if !meta.is_file() {
             self.skip(name, "not a regular file");
+            return Ok(());
+        }
+        if is_secret(path) {
+            self.skip(name, "a secret (passwords are never collected)");
             return Ok(());
         }
         let file = match File::open(path) {

@@ -2,10 +2,9 @@
 //! stopped bottom-up, each with its pid; boot-time enabling through systemd units.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::paths::Paths;
-use crate::process::ProcessIdentity;
 use crate::service::{self, ServiceError};
 
 /// One service.
@@ -49,75 +48,42 @@ impl Service {
         self.program().is_file()
     }
 
-    fn pid_file(self, paths: &Paths) -> PathBuf {
-        paths.run_dir().join(format!("{}.pid", self.binary()))
-    }
-
     /// The pid of the running service.
     pub fn pid(self, paths: &Paths) -> Option<u32> {
         match self {
             Service::Clppm => service::running_pid(paths),
-            Service::WebManager => pid_from_file(&self.pid_file(paths)),
+            Service::WebManager => crate::webmgr::control::running_pid(paths),
         }
     }
 
     /// Starts the service and waits until it runs; its pid.
-    pub fn start(self, paths: &Paths, wait: Duration) -> Result<u32, ServiceError> {
-        if let Some(pid) = self.pid(paths) {
-            return Err(ServiceError::AlreadyRunning { pid });
-        }
+    pub fn start(self, paths: &Paths, wait: Duration) -> Result<u32, String> {
         match self {
-            Service::Clppm => service::start_detached(paths, &self.program(), "clp_ml", wait),
-            Service::WebManager => service::spawn_until_ready(
-                paths,
-                &self.program(),
-                &["--foreground"],
-                wait,
-                &paths.log_dir().join("clpwebmgr.log"),
-                || self.pid(paths),
-            ),
+            Service::Clppm => service::start_detached(paths, &self.program(), "clp_ml", wait)
+                .map_err(|error| match error {
+                    ServiceError::AlreadyRunning { pid } => format!("already running (pid {pid})"),
+                    other => other.to_string(),
+                }),
+            Service::WebManager => {
+                crate::webmgr::control::start_detached(paths, &self.program(), None, wait)
+                    .map(|(pid, _)| pid)
+                    .map_err(|error| error.to_string())
+            }
         }
     }
 
     /// Stops the service (clppm: the orderly stop) and waits until its process is gone.
-    pub fn stop(self, paths: &Paths, wait: Duration) -> Result<(), ServiceError> {
+    pub fn stop(self, paths: &Paths, wait: Duration) -> Result<(), String> {
         match self {
             Service::Clppm => {
                 service::stop_and_wait(paths, "clp_ml", crate::ipc::AfterStop::Nothing, wait)
+                    .map_err(|error| error.to_string())
             }
-            Service::WebManager => {
-                let Some(pid) = self.pid(paths) else {
-                    return Ok(());
-                };
-                if let Ok(raw) = i32::try_from(pid) {
-                    let _ = nix::sys::signal::kill(
-                        nix::unistd::Pid::from_raw(raw),
-                        nix::sys::signal::Signal::SIGTERM,
-                    );
-                }
-                let deadline = Instant::now() + wait;
-                while alive(pid) {
-                    if Instant::now() >= deadline {
-                        return Err(ServiceError::Timeout {
-                            waited: wait,
-                            log: paths.log_dir().join("clpwebmgr.log"),
-                        });
-                    }
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                Ok(())
-            }
+            Service::WebManager => crate::webmgr::control::stop(paths, wait)
+                .map(|_| ())
+                .map_err(|error| error.to_string()),
         }
     }
-}
-
-fn alive(pid: u32) -> bool {
-    ProcessIdentity::of(pid).is_some_and(|p| p.is_alive())
-}
-
-fn pid_from_file(path: &Path) -> Option<u32> {
-    let pid: u32 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
-    alive(pid).then_some(pid)
 }
 
 /// Whether systemd runs as PID 1 (so units can be enabled).

@@ -27,7 +27,7 @@ fn answered(cluster: &Cluster, args: &[&str], answer: &str) -> Run {
 
 #[test]
 fn start_asks_first_and_no_is_the_default() {
-    let cluster = pidw_cluster(3, "none", "");
+    let cluster = pidw_cluster(3, "none", "\n[webmanager]\nlisten = \"127.0.0.1:0\"\n");
     let declined = answered(&cluster, &["start"], "\n");
     assert_eq!(
         declined.success(),

@@ -35,6 +35,7 @@ fn extract(tarball: &std::path::Path, member: &str) -> String {
 fn the_tarball_holds_logs_configuration_status_and_system_information() {
     let cluster = pidw_cluster(3, "none", "");
     std::os::unix::fs::symlink("/nonexistent/file", cluster.path("etc/dangling")).unwrap();
+    std::fs::write(cluster.path("etc/smtp.password"), "hunter2").unwrap();
     cluster.start();
     wait_until("exec online", WAIT, || {
         cluster.resource_status("exec") == "Online"

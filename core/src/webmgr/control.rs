@@ -2,15 +2,12 @@
 //! `clpwebmgr --stop` ends it), as `clp_ml` will. Whether it runs is told by the lock on its
 //! pid file, not by the file's presence: a `kill -9` leaves the file but not the lock.
 
-use std::io::Read;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::paths::{Paths, ROOT_ENV};
+use crate::paths::Paths;
 
 /// Why clpwebmgr did not start or stop.
 #[derive(Debug, thiserror::Error)]
@@ -87,58 +84,39 @@ pub fn start_detached(
     }
     // Not running: whatever address file is left is stale.
     let _ = std::fs::remove_file(paths.webmgr_addr_file());
-    let mut command = Command::new(program);
-    command
-        .args(["--foreground", "--detached"])
-        .env(ROOT_ENV, paths.root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    if let Some(listen) = listen {
-        command.args(["--listen", &listen.to_string()]);
+    let listen = listen.map(|address| address.to_string());
+    let mut args = vec!["--foreground", "--detached"];
+    if let Some(listen) = &listen {
+        args.extend(["--listen", listen.as_str()]);
     }
-    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        command.pre_exec(|| {
-            libc::setsid();
-            Ok(())
+    let mut announced = None;
+    let started =
+        crate::service::spawn_until_ready(paths, program, &args, wait, &paths.webmgr_log(), || {
+            announced = super::announced_address(paths);
+            announced.map(|_| running_pid(paths).unwrap_or(0))
         });
-    }
-    let mut child = command.spawn().map_err(|source| ControlError::Spawn {
-        program: program.to_path_buf(),
-        source,
-    })?;
-    let deadline = Instant::now() + wait;
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut message = String::new();
-            if let Some(mut stderr) = child.stderr.take() {
-                let _ = stderr.read_to_string(&mut message);
-            }
-            let message = message.trim().trim_start_matches("clpwebmgr: ").to_string();
-            return Err(ControlError::StartupFailed {
-                message: if message.is_empty() {
-                    format!(
-                        "clpwebmgr exited during startup ({status}); see {}",
-                        paths.webmgr_log().display()
-                    )
-                } else {
-                    message
-                },
-                code: status.code(),
-            });
-        }
-        if let Some(address) = super::announced_address(paths) {
-            return Ok((child.id(), address));
-        }
-        if Instant::now() >= deadline {
-            return Err(ControlError::Timeout {
+    match started {
+        Ok(pid) => announced
+            .map(|address| (pid, address))
+            .ok_or_else(|| ControlError::Timeout {
                 what: "start",
                 waited: wait,
                 log: paths.webmgr_log(),
-            });
+            }),
+        Err(crate::service::ServiceError::Spawn { program, source }) => {
+            Err(ControlError::Spawn { program, source })
         }
-        std::thread::sleep(Duration::from_millis(10));
+        Err(crate::service::ServiceError::StartupFailed { message, code }) => {
+            Err(ControlError::StartupFailed {
+                message: message.trim_start_matches("clpwebmgr: ").to_string(),
+                code,
+            })
+        }
+        Err(_) => Err(ControlError::Timeout {
+            what: "start",
+            waited: wait,
+            log: paths.webmgr_log(),
+        }),
     }
 }
 
