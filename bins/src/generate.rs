@@ -24,6 +24,7 @@ pub fn commands() -> Vec<clap::Command> {
         crate::clplcncs_issue::Args::command(),
         crate::clpdown::Args::command(),
         crate::clpstdn::Args::command(),
+        crate::clpcfctrl::Args::command(),
     ]
 }
 

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod generate;
 pub mod render;
 
+pub mod clpcfctrl;
 pub mod clpcl;
 pub mod clpdown;
 pub mod clpgrp;

@@ -5,10 +5,12 @@
 #![warn(missing_docs)]
 
 pub mod alert;
+pub mod cfctrl;
 pub mod config;
 pub mod daemon;
 pub mod engine;
 pub mod exit_code;
+pub mod generations;
 pub mod ipc;
 pub mod license;
 pub mod logcollect;

@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "clplogcmd",
     "clpdown",
     "clpstdn",
+    "clpcfctrl",
 ];
 
 #[test]

@@ -26,6 +26,7 @@ pub fn bin(name: &str) -> PathBuf {
         "clplcncs" => env!("CARGO_BIN_EXE_clplcncs"),
         "clplcnsc" => env!("CARGO_BIN_EXE_clplcnsc"),
         "clplcncs-issue" => env!("CARGO_BIN_EXE_clplcncs-issue"),
+        "clpcfctrl" => env!("CARGO_BIN_EXE_clpcfctrl"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(path)

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod clpcfctrl;
 mod clplogcc;
 mod clpstat_layouts;
 mod commands;
