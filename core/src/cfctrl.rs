@@ -278,8 +278,9 @@ fn check_server(
 ) -> Result<(), CfctrlError> {
     if let Some(Original { conversion, .. }) = &source.original {
         let host = config::host_name();
+        let short = |name: &str| name.split('.').next().unwrap_or(name).to_ascii_lowercase();
         if let Some(server) = &conversion.server
-            && !server.eq_ignore_ascii_case(&host)
+            && short(server) != short(&host)
         {
             return Err(CfctrlError::OtherServer(format!(
                 "the configuration was made for server \"{server}\"; this server is \"{host}\""

@@ -194,14 +194,37 @@ pub fn is_managed(paths: &Paths) -> bool {
         && fs::read_link(paths.scripts_dir()).ok() == Some(PathBuf::from("current/scripts"))
 }
 
-/// Removes what a crash left of earlier staging (the lock is held).
+/// Removes what a crash left of earlier work (the lock is held): staged generations,
+/// temporary links, and a scripts folder set aside by the two-rename fallback (put back
+/// when `etc/scripts` is missing).
 pub fn clean_staging(paths: &Paths) {
-    let Ok(entries) = fs::read_dir(paths.generations_dir()) else {
+    if let Ok(entries) = fs::read_dir(paths.generations_dir()) {
+        for entry in entries.flatten() {
+            if entry.file_name().as_bytes().starts_with(b".staging-") {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let Ok(entries) = fs::read_dir(paths.etc_dir()) else {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().as_bytes().starts_with(b".staging-") {
-            let _ = fs::remove_dir_all(entry.path());
+        let name = entry.file_name();
+        let name = name.as_bytes();
+        let path = entry.path();
+        let is_dir = entry.file_type().is_ok_and(|kind| kind.is_dir());
+        if name.starts_with(b".scripts.old-") {
+            if fs::symlink_metadata(paths.scripts_dir()).is_err() {
+                let _ = fs::rename(&path, paths.scripts_dir());
+            } else {
+                let _ = fs::remove_dir_all(&path);
+            }
+        } else if name.starts_with(b".") && name.windows(6).any(|w| w == b".link-") {
+            let _ = if is_dir {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
         }
     }
 }
@@ -581,11 +604,24 @@ mod tests {
     }
 
     #[test]
-    fn a_crashed_staging_is_cleaned() {
+    fn what_a_crash_left_is_cleaned() {
         let (_dir, paths) = root();
         fs::create_dir_all(paths.generations_dir().join(".staging-1-1/scripts")).unwrap();
+        let link = paths.etc_dir().join(".current.link-1");
+        std::os::unix::fs::symlink("generations/9", &link).unwrap();
+        // The two-rename fallback stopped between its renames: the folder comes back.
+        let aside = paths.etc_dir().join(".scripts.old-1");
+        fs::rename(paths.scripts_dir(), &aside).unwrap();
         clean_staging(&paths);
         assert!(list(&paths).is_empty());
         assert!(!paths.generations_dir().join(".staging-1-1").exists());
+        assert!(fs::symlink_metadata(&link).is_err());
+        assert!(!aside.exists());
+        assert!(
+            paths
+                .resource_script_dir("g", "r")
+                .join("start.sh")
+                .is_file()
+        );
     }
 }

@@ -133,6 +133,7 @@ pub fn convert(
         notes: Vec::new(),
     };
     conversion.notes.append(&mut notes);
+    conversion.notes.append(&mut converter.notes);
     conversion.text = render(&model, &conversion, source);
     Ok(conversion)
 }
@@ -520,6 +521,7 @@ const USERW_DUMMY_OPTIONS: &[&str] = &["repopen", "repwrite", "writesize", "mkth
 #[derive(Default)]
 struct Converter {
     unsupported: Vec<Unsupported>,
+    notes: Vec<String>,
 }
 
 impl Converter {
@@ -990,6 +992,13 @@ impl Converter {
         let mut table = toml::Table::new();
         let mut lists: Vec<(String, Vec<(i64, toml::Value)>)> = Vec::new();
         for child in &parameters.children {
+            if kind == "userw" && child.tag == "method" && child.value() != "none" {
+                self.notes.push(format!(
+                    "{} = \"{}\": this userw feeds the watchdog device of [os_actions] watchdog_device (default /dev/watchdog); use method \"none\" to open no device",
+                    child.path,
+                    child.value()
+                ));
+            }
             if kind == "userw" && USERW_DUMMY_OPTIONS.contains(&child.tag.as_str()) {
                 self.accept_if(
                     Some(child),
@@ -1656,5 +1665,25 @@ mod tests {
         assert_eq!(list, ["10.0.0.1", "10.0.0.2"]);
         // This server's own value wins over the common one.
         assert_eq!(monitors[3]["parameters"]["object"].as_str(), Some("eth1"));
+    }
+
+    #[test]
+    fn a_userw_that_feeds_a_watchdog_is_pointed_out() {
+        let text = sss("UTF-8", "UTF-8").replace(
+            "<method>none</method>",
+            "<method>keepalive</method><action>PANIC</action>",
+        );
+        let conversion = convert(text.as_bytes(), None, "clp.conf").unwrap();
+        assert!(
+            conversion.notes.iter().any(|note| note.starts_with(
+                "/root/monitor/userw@userw/parameters/method = \"keepalive\": this userw feeds the watchdog device"
+            )),
+            "{:?}",
+            conversion.notes
+        );
+        let document: toml::Table = conversion.text.parse().unwrap();
+        let userw = &document["monitor"].as_array().unwrap()[0];
+        assert_eq!(userw["parameters"]["method"].as_str(), Some("keepalive"));
+        assert_eq!(userw["parameters"]["action"].as_str(), Some("PANIC"));
     }
 }
