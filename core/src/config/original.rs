@@ -21,7 +21,6 @@
 //! Builder's object count), or reported by its path as not supported. Scripts are carried
 //! over by the caller (`scripts/<group>/<resource>/` keeps its layout).
 
-use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt::{self, Write as _};
 
@@ -249,15 +248,12 @@ fn element_text(head: &str, tag: &str) -> Option<String> {
 
 /// The text without its XML declaration: the text is already decoded, and the parser
 /// takes only UTF-8 (it must not act on `encoding="EUC-JP"`).
-fn without_declaration(text: &str) -> Cow<'_, str> {
+fn without_declaration(text: &str) -> &str {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    match trimmed
+    trimmed
         .strip_prefix("<?xml")
         .and_then(|rest| rest.find("?>").map(|end| &rest[end + 2..]))
-    {
-        Some(rest) => Cow::Borrowed(rest),
-        None => Cow::Borrowed(text),
-    }
+        .unwrap_or(text)
 }
 
 // ---------------------------------------------------------------------------------------
