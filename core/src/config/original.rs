@@ -112,7 +112,7 @@ pub fn convert(
     let (text, encoding, mut notes) = decode(bytes, hint)?;
     let body = without_declaration(&text);
     let document =
-        roxmltree::Document::parse(&body).map_err(|error| OriginalError::Xml(error.to_string()))?;
+        roxmltree::Document::parse(body).map_err(|error| OriginalError::Xml(error.to_string()))?;
     let root = document.root_element();
     if root.tag_name().name() != "root" {
         return Err(OriginalError::NotAConfiguration(
