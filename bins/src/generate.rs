@@ -28,6 +28,7 @@ pub fn commands() -> Vec<clap::Command> {
         crate::clpdown::Args::command(),
         crate::clpstdn::Args::command(),
         crate::clpwebmgr::Args::command(),
+        crate::clpcfctrl::Args::command(),
     ]
 }
 

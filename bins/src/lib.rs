@@ -9,6 +9,7 @@ pub mod render;
 pub mod clp_ml;
 pub mod clp_mlftp;
 pub mod clp_mltool;
+pub mod clpcfctrl;
 pub mod clpcl;
 pub mod clpdown;
 pub mod clpgrp;

@@ -262,7 +262,10 @@ impl Prepared {
             }
         });
         let then = engine.stop_requested().await;
-        engine.shutdown().await;
+        // After a hand-off the groups keep running for the next clppm to adopt.
+        if !engine.is_handed_off() {
+            engine.shutdown().await;
+        }
         // Let the requester's connection read its answer before the socket goes.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         server.abort();
@@ -435,6 +438,16 @@ async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Respons
             Ok(count) => Response::Removed { count },
             Err(error) => error.into_response(),
         },
+        Request::Handoff => done(engine.hand_off(client).await),
+        Request::CatalogueAlert {
+            module,
+            event_id,
+            args,
+        } => {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            engine.alert(&module, event_id, &args);
+            Response::Done
+        }
         Request::Alerts { limit } => match engine.alerts(limit) {
             Ok(events) => Response::Alerts { events },
             Err(error) => error.into_response(),

@@ -5,12 +5,14 @@
 #![warn(missing_docs)]
 
 pub mod alert;
+pub mod cfctrl;
 pub mod config;
 pub mod daemon;
 pub mod diagnose;
 pub mod engine;
 pub mod exit_code;
 pub mod ftp;
+pub mod generations;
 pub mod ipc;
 pub mod license;
 pub mod logcollect;

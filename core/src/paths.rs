@@ -76,6 +76,30 @@ impl Paths {
         self.log_dir().join(format!("monitor.{monitor}.log"))
     }
 
+    /// `etc/generations/`: every configuration pushed by `clpcfctrl`, one numbered folder
+    /// (`clp.conf`, `scripts/`) each.
+    pub fn generations_dir(&self) -> PathBuf {
+        self.etc_dir().join("generations")
+    }
+
+    /// `etc/current`: the symbolic link to the active generation. Once `clpcfctrl` manages
+    /// the configuration, `etc/clp.conf` and `etc/scripts` are links through it, so that one
+    /// atomic rename switches both.
+    pub fn current_generation_link(&self) -> PathBuf {
+        self.etc_dir().join("current")
+    }
+
+    /// `etc/.clpcfctrl.lock`: one `clpcfctrl` at a time changes the configuration.
+    pub fn cfctrl_lock(&self) -> PathBuf {
+        self.etc_dir().join(".clpcfctrl.lock")
+    }
+
+    /// `run/clppm.generation`: the generation a running clppm still uses after a push that
+    /// was not applied to it (written by `clpcfctrl`).
+    pub fn running_generation_file(&self) -> PathBuf {
+        self.run_dir().join("clppm.generation")
+    }
+
     /// `bin/`: installed binaries (the daemon also puts the folder of its own binary first
     /// on a script's PATH).
     pub fn bin_dir(&self) -> PathBuf {
@@ -178,6 +202,9 @@ mod tests {
             paths.webmgr_passwords(),
             paths.webmgr_log(),
             paths.webmgr_collect_dir(),
+            paths.generations_dir(),
+            paths.current_generation_link(),
+            paths.running_generation_file(),
         ] {
             assert!(path.starts_with("/tmp/x"), "{path:?}");
         }

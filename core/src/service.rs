@@ -205,6 +205,28 @@ pub fn stop_and_wait(
         Err(ClientError::Io { .. }) => {}
         Err(error) => return Err(error.into()),
     }
+    wait_until_gone(paths, pid, wait)
+}
+
+/// Asks the daemon to hand its running resources over ([`Request::Handoff`]) and waits
+/// until its process is gone; the groups keep running for the next clppm to adopt.
+pub fn hand_off_and_wait(
+    paths: &Paths,
+    client_name: &str,
+    wait: Duration,
+) -> Result<(), ServiceError> {
+    let mut client = Client::connect(&paths.socket(), client_name)?;
+    let pid = client.daemon_pid;
+    match client.request(&Request::Handoff, Some(wait)) {
+        Ok(_) => {}
+        // The daemon may close the connection as it exits.
+        Err(ClientError::Io { .. }) => {}
+        Err(error) => return Err(error.into()),
+    }
+    wait_until_gone(paths, pid, wait)
+}
+
+fn wait_until_gone(paths: &Paths, pid: u32, wait: Duration) -> Result<(), ServiceError> {
     let deadline = Instant::now() + wait;
     while process_exists(pid) {
         if Instant::now() >= deadline {

@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "clpstdn",
     "clpwebmgr",
     "clp_mlftp",
+    "clpcfctrl",
 ];
 
 #[test]

@@ -30,6 +30,7 @@ pub fn bin(name: &str) -> PathBuf {
         "clp_mltool" => env!("CARGO_BIN_EXE_clp_mltool"),
         "clpwebmgr" => env!("CARGO_BIN_EXE_clpwebmgr"),
         "clp_mlftp" => env!("CARGO_BIN_EXE_clp_mlftp"),
+        "clpcfctrl" => env!("CARGO_BIN_EXE_clpcfctrl"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(path)

@@ -8,6 +8,7 @@ mod alert_mail;
 mod clp_ml;
 mod clp_mlftp;
 mod clp_mltool;
+mod clpcfctrl;
 mod clplogcc;
 mod clpstat_layouts;
 mod commands;

@@ -4,6 +4,8 @@
 //! [`Config`] with every default applied and every cross-reference checked, collecting
 //! *all* problems. Only a validated [`Config`] reaches the engine.
 
+pub mod diff;
+pub mod original;
 pub mod raw;
 mod validate;
 

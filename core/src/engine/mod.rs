@@ -7,6 +7,7 @@
 //! timers and requests — it never polls in a sleep loop. The ladder's decisions come from
 //! the pure [`policy::decide`].
 
+mod handoff;
 mod monitors;
 pub mod policy;
 mod resources;
@@ -140,6 +141,9 @@ pub struct Engine {
     monitor_tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// The mail reports, when `[mail]` is configured and ALRT10 is licensed.
     mailer: std::sync::OnceLock<crate::mail::Mailer>,
+    /// The daemon handed its running resources over to the next clppm ([`Engine::hand_off`]):
+    /// it exits without stopping its groups.
+    handed_off: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
@@ -216,6 +220,7 @@ impl Engine {
             stopped: watch::channel(false).0,
             monitor_tasks: Mutex::new(Vec::new()),
             mailer: std::sync::OnceLock::new(),
+            handed_off: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -395,8 +400,17 @@ impl Engine {
     /// Restores what survived a previous run, starts the monitor tasks and the groups.
     pub fn start(self: &Arc<Self>, requested_by: Option<&str>) {
         self.alert("pm", 1, &[]);
-        if let Some(client) = requested_by {
-            self.alert("cl", 1, &[self.server(), client]);
+        let handed_over = self.take_handed_over_groups();
+        match (&handed_over, requested_by) {
+            // The previous clppm handed its resources over: for the alert log this is the
+            // resume of a suspend (cl 3/pm 35 were logged by the previous process).
+            (Some(_), client) => {
+                let client = client.unwrap_or("clppm");
+                self.alert("cl", 4, &[self.server(), client]);
+                self.alert("pm", 34, &[client]);
+            }
+            (None, Some(client)) => self.alert("cl", 1, &[self.server(), client]),
+            (None, None) => {}
         }
         let unclean = self
             .store
@@ -451,11 +465,27 @@ impl Engine {
                 }
                 engine.refresh_monitors(&mut state, Cause::Lifecycle);
             }
-            for group in engine.config.groups.iter().filter(|g| g.auto_start) {
-                if engine.is_stopping() {
-                    break;
+            match handed_over {
+                // After a hand-off: the groups that were active, and only those whose
+                // resources did not all survive (the others are adopted as they run).
+                Some(groups) => {
+                    for name in groups {
+                        if engine.is_stopping() {
+                            break;
+                        }
+                        if !engine.group_fully_online(&name) {
+                            engine.start_group_locked(&name, "START").await;
+                        }
+                    }
                 }
-                engine.start_group_locked(&group.name, "START").await;
+                None => {
+                    for group in engine.config.groups.iter().filter(|g| g.auto_start) {
+                        if engine.is_stopping() {
+                            break;
+                        }
+                        engine.start_group_locked(&group.name, "START").await;
+                    }
+                }
             }
         });
     }
@@ -507,24 +537,7 @@ impl Engine {
             state.daemon = DaemonState::Stopping;
             self.refresh_monitors(&mut state, Cause::Lifecycle);
         }
-        // Wake every task, also those already switched off, so that each one ends.
-        for slot in &self.slots {
-            slot.enabled.send_replace(false);
-        }
-        let tasks = std::mem::take(
-            &mut *self
-                .monitor_tasks
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        );
-        // A check in flight finishes first; one that hangs is not waited for long.
-        let deadline = tokio::time::Instant::now() + MONITOR_STOP_WAIT;
-        for task in tasks {
-            if tokio::time::timeout_at(deadline, task).await.is_err() {
-                tracing::warn!("a monitor did not stop in time");
-                break;
-            }
-        }
+        self.end_monitor_tasks().await;
         let _operation = self.operations.lock().await;
         for group in self.config.groups.iter().rev() {
             let active = {
@@ -546,6 +559,28 @@ impl Engine {
             tracing::error!("cannot mark the store stopped: {error}");
         }
         self.stopped.send_replace(true);
+    }
+
+    /// Ends every monitor task (the daemon is stopping): a check in flight finishes first,
+    /// one that hangs is not waited for long.
+    async fn end_monitor_tasks(&self) {
+        // Wake every task, also those already switched off, so that each one ends.
+        for slot in &self.slots {
+            slot.enabled.send_replace(false);
+        }
+        let tasks = std::mem::take(
+            &mut *self
+                .monitor_tasks
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        let deadline = tokio::time::Instant::now() + MONITOR_STOP_WAIT;
+        for task in tasks {
+            if tokio::time::timeout_at(deadline, task).await.is_err() {
+                tracing::warn!("a monitor did not stop in time");
+                break;
+            }
+        }
     }
 
     /// Runs what follows the stop (shutdown or reboot through the OS-action layer).

@@ -94,7 +94,7 @@ impl Engine {
         }
     }
 
-    fn persist_resource(&self, name: &str) {
+    pub(super) fn persist_resource(&self, name: &str) {
         let persisted = {
             let state = self.lock();
             state.resources.get(name).map(|r| PersistedResource {

@@ -126,6 +126,19 @@ pub enum Request {
         /// Which.
         removal: crate::license::Removal,
     },
+    /// Exit without stopping the groups: monitors stop, the state is saved, and the next
+    /// clppm adopts the running resources (`clpcfctrl --apply` of a change that needs only
+    /// a suspend/resume).
+    Handoff,
+    /// Log one message of the original's alert catalogue (`cfmgr 1` from clpcfctrl).
+    CatalogueAlert {
+        /// The module (`cfmgr`).
+        module: String,
+        /// The event id within the module.
+        event_id: u32,
+        /// The values of the message's `%1`, `%2`, ...
+        args: Vec<String>,
+    },
     /// The newest alert log records.
     Alerts {
         /// How many.

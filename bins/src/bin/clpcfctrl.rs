@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    clp_bins::cli::main("clpcfctrl", clp_bins::clpcfctrl::run)
+}

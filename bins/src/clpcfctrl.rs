@@ -1,0 +1,329 @@
+//! `clpcfctrl`: push, pull, roll back and convert the configuration.
+//!
+//! `--push -x DIR` takes a folder holding `clp.conf` (ours, or the original's XML, converted)
+//! and `scripts/`, validates it whole, shows what changes, activates it atomically and says
+//! what the running clppm needs to use it; `--apply` does that (suspend/resume: the
+//! resources keep running; restart: the groups stop and start again).
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgGroup, Parser};
+use clp_core::cfctrl::{self, CfctrlError, DaemonOutcome, Options, Report};
+use clp_core::config::diff::{ApplyClass, Change, ConfigDiff};
+use clp_core::config::original::{Conversion, EncodingHint};
+use clp_core::exit_code;
+use clp_core::generations::{self, DEFAULT_KEEP, GenerationError};
+use clp_core::service::ServiceError;
+
+use crate::cli::{self, CliError};
+
+/// Push, pull, roll back or convert the configuration.
+#[derive(Debug, Parser)]
+#[command(
+    name = "clpcfctrl",
+    version,
+    about = "Push, pull, roll back or convert the cluster configuration"
+)]
+#[command(group(ArgGroup::new("op").args(["push", "pull", "rollback", "convert", "list"])))]
+pub struct Args {
+    /// Push the folder -x DIR (clp.conf and scripts/; ours or the original's XML): validate
+    /// it, show the changes, make it the active configuration.
+    #[arg(long, requires = "dir")]
+    push: bool,
+    /// Write the active clp.conf and scripts/ into the folder -x DIR.
+    #[arg(long, requires = "dir")]
+    pull: bool,
+    /// Make the configuration before the active one active again.
+    #[arg(long)]
+    rollback: bool,
+    /// Convert the original's configuration in -x SRC into the folder -o DST (not applied).
+    #[arg(long, requires_all = ["dir", "output"])]
+    convert: bool,
+    /// List the kept generations of the configuration.
+    #[arg(long)]
+    list: bool,
+    /// Files made on Linux (the original's XML: EUC-JP when the file does not say).
+    #[arg(short = 'l', conflicts_with = "windows")]
+    linux: bool,
+    /// Files made on Windows (the original's XML: Shift_JIS when the file does not say).
+    #[arg(short = 'w')]
+    windows: bool,
+    /// The folder holding clp.conf and scripts/.
+    #[arg(short = 'x', value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// The folder --convert writes (new or empty).
+    #[arg(short = 'o', value_name = "DST")]
+    output: Option<PathBuf>,
+    /// Switch the running clppm to the new configuration: suspend/resume or restart, as
+    /// the change needs. Alone: switch it to the active configuration.
+    #[arg(long, conflicts_with_all = ["pull", "convert", "list"])]
+    apply: bool,
+    /// Push a configuration made for another server.
+    #[arg(long)]
+    force: bool,
+    /// How many pushed generations are kept for --rollback.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_KEEP as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    keep: u64,
+    /// Seconds clppm may take to stop and to start again (--apply).
+    #[arg(long, value_name = "SEC")]
+    wait: Option<u64>,
+}
+
+fn hint(args: &Args) -> Option<EncodingHint> {
+    if args.windows {
+        Some(EncodingHint::Windows)
+    } else if args.linux {
+        Some(EncodingHint::Linux)
+    } else {
+        None
+    }
+}
+
+/// Every line of a message prefixed with the command's name (the first one gets it from
+/// `cli::main`): one problem per line.
+fn lines(message: &str) -> String {
+    message.lines().collect::<Vec<_>>().join("\nclpcfctrl: ")
+}
+
+fn error(error: CfctrlError) -> CliError {
+    let code = match &error {
+        CfctrlError::Folder { .. } => exit_code::BAD_OPTION,
+        CfctrlError::Original { .. } | CfctrlError::Invalid(_) | CfctrlError::OtherServer(_) => {
+            exit_code::BAD_CONFIG
+        }
+        CfctrlError::NotRunning => exit_code::NOT_RUNNING,
+        CfctrlError::Apply {
+            source: ServiceError::Timeout { .. },
+        } => exit_code::TIMEOUT,
+        CfctrlError::Generation(GenerationError::Busy) => exit_code::ALREADY_RUNNING,
+        CfctrlError::Generation(_) | CfctrlError::Apply { .. } => exit_code::OTHER,
+    };
+    CliError::new(code, lines(&error.to_string()))
+}
+
+/// Runs `clpcfctrl`.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
+    let Some(args) = cli::parse::<Args>(args, out)? else {
+        return Ok(());
+    };
+    let paths = cli::paths();
+    let options = Options {
+        apply: args.apply,
+        force: args.force,
+        keep: usize::try_from(args.keep).unwrap_or(DEFAULT_KEEP),
+        wait: Duration::from_secs(args.wait.unwrap_or(300)),
+    };
+    let dir = args.dir.clone().unwrap_or_default();
+    if args.push {
+        let source = cfctrl::read_folder(&dir, hint(&args)).map_err(error)?;
+        if let Some(original) = &source.original {
+            write_conversion(out, &original.conversion)?;
+        }
+        let report = cfctrl::push(&paths, &source, options).map_err(error)?;
+        write_report(out, &report, true)?;
+    } else if args.pull {
+        cfctrl::pull(&paths, &dir).map_err(error)?;
+    } else if args.rollback {
+        let report = cfctrl::rollback(&paths, options).map_err(error)?;
+        write_report(out, &report, true)?;
+    } else if args.convert {
+        let output = args.output.clone().unwrap_or_default();
+        let converted = cfctrl::convert(&dir, &output, hint(&args)).map_err(error)?;
+        write_conversion(out, &converted.conversion)?;
+        writeln!(
+            out,
+            "Converted into {} (clp.conf and scripts/); push it with 'clpcfctrl --push -x {}'.",
+            converted.destination.display(),
+            converted.destination.display()
+        )?;
+        if let Some(problems) = converted.problems {
+            return Err(CliError::new(
+                exit_code::BAD_CONFIG,
+                lines(&format!(
+                    "the converted configuration does not validate yet; fix it before --push:\n{problems}"
+                )),
+            ));
+        }
+    } else if args.list {
+        write_list(out, &paths)?;
+        return Ok(());
+    } else if args.apply {
+        let report = cfctrl::apply_active(&paths, options).map_err(error)?;
+        write_report(out, &report, false)?;
+    } else {
+        return Err(CliError::new(
+            exit_code::BAD_OPTION,
+            "give one of --push, --pull, --rollback, --convert, --list or --apply (see --help)",
+        ));
+    }
+    cli::succeeded(out)
+}
+
+fn write_conversion(out: &mut dyn Write, conversion: &Conversion) -> Result<(), CliError> {
+    writeln!(
+        out,
+        "The original's clp.conf ({}) was converted.",
+        conversion.encoding
+    )?;
+    for note in &conversion.notes {
+        writeln!(out, "  note: {note}")?;
+    }
+    if !conversion.unsupported.is_empty() {
+        writeln!(out, "Not supported (left out of the configuration):")?;
+        for item in &conversion.unsupported {
+            writeln!(out, "  {item}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The changes, key by key.
+pub fn render_diff(diff: &ConfigDiff) -> String {
+    let mut text = String::new();
+    for change in &diff.changes {
+        match &change.change {
+            Change::Added => text.push_str(&format!("  added    {}\n", change.object)),
+            Change::Removed => text.push_str(&format!("  removed  {}\n", change.object)),
+            Change::Changed(keys) => {
+                text.push_str(&format!("  changed  {}\n", change.object));
+                for key in keys {
+                    let line = match (&key.old, &key.new, key.opaque) {
+                        (Some(_), Some(_), true) => format!("{}: changed", key.key),
+                        (None, Some(_), true) => format!("{}: added", key.key),
+                        (Some(_), None, true) => format!("{}: removed", key.key),
+                        (Some(old), Some(new), false) => format!("{}: {old} -> {new}", key.key),
+                        (None, Some(new), false) => format!("{}: (none) -> {new}", key.key),
+                        (Some(old), None, false) => format!("{}: {old} -> (none)", key.key),
+                        (None, None, _) => key.key.clone(),
+                    };
+                    text.push_str(&format!("             {line}\n"));
+                }
+            }
+        }
+    }
+    text
+}
+
+fn needs(class: ApplyClass) -> &'static str {
+    match class {
+        ApplyClass::SuspendResume => "a suspend/resume (the resources keep running)",
+        ApplyClass::Restart => "a restart (every group stops and starts again)",
+    }
+}
+
+/// What a push, a rollback or an apply did; `changes` shows the differences (not for
+/// `--apply` alone, which changes no file).
+fn write_report(out: &mut dyn Write, report: &Report, changes: bool) -> Result<(), CliError> {
+    if changes && report.diff.is_empty() {
+        match report.generation {
+            Some(number) => writeln!(
+                out,
+                "Generation {number} is active (its content is the same as before)."
+            )?,
+            None => writeln!(
+                out,
+                "No change to the active configuration; nothing pushed."
+            )?,
+        }
+    } else if changes {
+        writeln!(out, "Changes to the active configuration:")?;
+        out.write_all(render_diff(&report.diff).as_bytes())?;
+        if let Some(number) = report.generation {
+            writeln!(out, "Generation {number} is active.")?;
+        }
+    }
+    if let Some(snapshot) = report.snapshot {
+        writeln!(
+            out,
+            "The configuration before the first push is kept as generation {snapshot}."
+        )?;
+    }
+    if !report.pruned.is_empty() {
+        let pruned: Vec<String> = report.pruned.iter().map(u64::to_string).collect();
+        writeln!(
+            out,
+            "Generations removed (beyond --keep): {}.",
+            pruned.join(", ")
+        )?;
+    }
+    for note in &report.notes {
+        writeln!(out, "Note: {note}.")?;
+    }
+    match &report.daemon {
+        DaemonOutcome::NotRunning => writeln!(
+            out,
+            "clppm is not running: it uses the active configuration when it starts."
+        )?,
+        DaemonOutcome::UpToDate { pid } => {
+            writeln!(out, "clppm (pid {pid}) runs the active configuration.")?;
+        }
+        DaemonOutcome::Needs {
+            pid,
+            class,
+            running,
+        } => {
+            let which = running.map_or_else(
+                || "the previous configuration".to_string(),
+                |n| format!("generation {n}"),
+            );
+            writeln!(
+                out,
+                "clppm (pid {pid}) runs {which}; using the active one needs {}: run 'clpcfctrl --apply'.",
+                needs(*class)
+            )?;
+        }
+        DaemonOutcome::Applied { class, pid } => {
+            let how = match class {
+                ApplyClass::SuspendResume => "suspend/resume: the resources kept running",
+                ApplyClass::Restart => "restart: the groups were stopped and started again",
+            };
+            writeln!(
+                out,
+                "Applied by {how}; clppm (pid {pid}) runs the active configuration."
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_list(out: &mut dyn Write, paths: &clp_core::paths::Paths) -> Result<(), CliError> {
+    let kept = generations::list(paths);
+    if kept.is_empty() {
+        writeln!(
+            out,
+            "No configuration has been pushed with clpcfctrl on this server."
+        )?;
+        return Ok(());
+    }
+    let current = generations::current(paths);
+    writeln!(out, "  generation  pushed               by        from")?;
+    for generation in kept {
+        let marker = if Some(generation.number) == current {
+            '*'
+        } else {
+            ' '
+        };
+        let (when, who, from) = match &generation.info {
+            Some(info) => {
+                let from = match &info.converted_from {
+                    Some(encoding) => format!(
+                        "{} (converted from the original's XML, {encoding})",
+                        info.source
+                    ),
+                    None => info.source.clone(),
+                };
+                (info.pushed_at.clone(), info.pushed_by.clone(), from)
+            }
+            None => ("-".to_string(), "-".to_string(), "-".to_string()),
+        };
+        writeln!(
+            out,
+            "{marker} {:<10}  {when:<19}  {who:<8}  {from}",
+            generation.number
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,609 @@
+//! The work of `clpcfctrl`: read a folder to push (our TOML `clp.conf`, or the original's XML
+//! converted), validate it whole, compare it with the active configuration, switch
+//! generations atomically, log `cfmgr 1`, and apply the change to a running clppm.
+//!
+//! clppm reads its configuration only when it starts. Applying a change is therefore a new
+//! daemon process, either after a hand-off (the old one exits leaving the resources running
+//! and the new one adopts them: "suspend/resume") or after an orderly stop ("restart"); see
+//! [`crate::config::diff`] for which changes need which.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::alert::{AlertEvent, AlertFile};
+use crate::config::diff::{ApplyClass, ConfigDiff};
+use crate::config::original::{self, Conversion, EncodingHint, OriginalError};
+use crate::config::{self, Config, ConfigError, DEFAULT_CONFIG};
+use crate::generations::{self, Content, GenerationError, GenerationInfo};
+use crate::ipc::client::{Client, ClientError};
+use crate::ipc::{AfterStop, Request};
+use crate::paths::Paths;
+use crate::service::{self, ServiceError};
+use crate::store::Store;
+
+/// The name clpcfctrl gives itself to the daemon and in the alert log.
+const CLIENT: &str = "clpcfctrl";
+
+/// Why clpcfctrl could not do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum CfctrlError {
+    /// The folder given is not usable.
+    #[error("{message}")]
+    Folder {
+        /// One line: what is wrong with it.
+        message: String,
+    },
+    /// The original's `clp.conf` could not be read.
+    #[error("{}: {source}", file.display())]
+    Original {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        source: OriginalError,
+    },
+    /// The configuration is refused (every problem is listed).
+    #[error("{0}")]
+    Invalid(#[from] ConfigError),
+    /// The configuration was made for another server; `--force` pushes it anyway.
+    #[error("{0}; push it anyway with --force")]
+    OtherServer(String),
+    /// The generations could not be written or switched.
+    #[error("{0}")]
+    Generation(#[from] GenerationError),
+    /// The daemon does not run (for `--apply` alone).
+    #[error("clppm is not running; the active configuration is used when it starts ('clpcl -s')")]
+    NotRunning,
+    /// The configuration is active but the running clppm could not be switched to it.
+    #[error("the configuration is active, but applying it to clppm failed: {source}")]
+    Apply {
+        /// Why.
+        source: ServiceError,
+    },
+}
+
+/// A folder read for a push: the TOML text, what it was converted from, the validated
+/// configuration.
+#[derive(Debug)]
+pub struct Source {
+    /// The folder (absolute).
+    pub dir: PathBuf,
+    /// The `clp.conf` to activate (TOML).
+    pub text: String,
+    /// The original's XML and its conversion, when the folder held one.
+    pub original: Option<Original>,
+    /// The configuration, validated against the folder's own `scripts/`.
+    pub config: Config,
+}
+
+/// The original's XML `clp.conf` and what it became.
+#[derive(Debug)]
+pub struct Original {
+    /// The file as it was.
+    pub bytes: Vec<u8>,
+    /// The conversion.
+    pub conversion: Conversion,
+}
+
+/// Reads and converts a folder without validating it (what `--convert` needs).
+fn read_text(
+    dir: &Path,
+    hint: Option<EncodingHint>,
+) -> Result<(PathBuf, String, Option<Original>), CfctrlError> {
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if !dir.is_dir() {
+        return Err(CfctrlError::Folder {
+            message: format!(
+                "{} is not a folder; give the folder holding clp.conf and scripts/ with -x",
+                dir.display()
+            ),
+        });
+    }
+    let file = dir.join("clp.conf");
+    let bytes = std::fs::read(&file).map_err(|error| CfctrlError::Folder {
+        message: format!("cannot read {}: {error}", file.display()),
+    })?;
+    if original::looks_like_original(&bytes) {
+        let conversion =
+            original::convert(&bytes, hint, &file.display().to_string()).map_err(|source| {
+                CfctrlError::Original {
+                    file: file.clone(),
+                    source,
+                }
+            })?;
+        return Ok((
+            dir,
+            conversion.text.clone(),
+            Some(Original { bytes, conversion }),
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| CfctrlError::Folder {
+        message: format!(
+            "{} is neither the original's XML nor UTF-8 TOML; a TOML clp.conf is always UTF-8",
+            file.display()
+        ),
+    })?;
+    Ok((dir, text, None))
+}
+
+/// Reads the folder to push: converts the original's XML, validates the whole
+/// configuration against the folder's own `scripts/`.
+pub fn read_folder(dir: &Path, hint: Option<EncodingHint>) -> Result<Source, CfctrlError> {
+    let (dir, text, original) = read_text(dir, hint)?;
+    let name = match &original {
+        Some(_) => dir.join("clp.conf (converted from the original)"),
+        None => dir.join("clp.conf"),
+    };
+    let config = config::parse_str(&text, &dir.join("scripts")).map_err(|e| e.in_file(&name))?;
+    Ok(Source {
+        dir,
+        text,
+        original,
+        config,
+    })
+}
+
+/// What to do beyond activating the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Switch the running clppm to it.
+    pub apply: bool,
+    /// Push a configuration made for another server.
+    pub force: bool,
+    /// Generations kept.
+    pub keep: usize,
+    /// How long the daemon may take to stop and start.
+    pub wait: Duration,
+}
+
+/// What became of the running clppm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DaemonOutcome {
+    /// It does not run: it uses the active configuration when it starts.
+    NotRunning,
+    /// It already runs what is active.
+    UpToDate {
+        /// Its pid.
+        pid: u32,
+    },
+    /// It runs an earlier configuration; applying takes `class`.
+    Needs {
+        /// Its pid.
+        pid: u32,
+        /// What applying takes.
+        class: ApplyClass,
+        /// The generation it runs, when an earlier push was not applied either.
+        running: Option<u64>,
+    },
+    /// The change was applied.
+    Applied {
+        /// How.
+        class: ApplyClass,
+        /// The new daemon's pid.
+        pid: u32,
+    },
+}
+
+/// What a push, a rollback or an apply did.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The generation made active (none: nothing changed).
+    pub generation: Option<u64>,
+    /// The generation the plain configuration before the first push was kept as.
+    pub snapshot: Option<u64>,
+    /// The differences from the configuration active before.
+    pub diff: ConfigDiff,
+    /// The running clppm.
+    pub daemon: DaemonOutcome,
+    /// Things worth saying that did not stop the work (an alert not logged, ...).
+    pub notes: Vec<String>,
+    /// Generations removed beyond the number kept.
+    pub pruned: Vec<u64>,
+}
+
+/// The active configuration, when it validates.
+fn active(paths: &Paths) -> Option<Config> {
+    config::load(paths).ok()
+}
+
+/// The configuration of a kept generation.
+fn generation_config(paths: &Paths, number: u64) -> Result<Config, ConfigError> {
+    let folder = generations::folder(paths, number);
+    config::load_file(&folder.join("clp.conf"), &folder.join("scripts"))
+}
+
+/// The differences between two configurations (everything new when there was none).
+fn difference(before: Option<&Config>, after: &Config, paths: &Paths) -> ConfigDiff {
+    match before {
+        Some(before) => ConfigDiff::between(before, after),
+        None => ConfigDiff::between(&Config::default_for(paths), after),
+    }
+}
+
+/// `clpcfctrl --push`.
+pub fn push(paths: &Paths, source: &Source, options: Options) -> Result<Report, CfctrlError> {
+    let _lock = generations::lock(paths)?;
+    generations::clean_staging(paths);
+    let active_config = active(paths);
+    if !options.force {
+        check_server(paths, source, active_config.as_ref())?;
+    }
+    let diff = difference(active_config.as_ref(), &source.config, paths);
+    let daemon = service::running_pid(paths);
+    let mut report = Report {
+        generation: None,
+        snapshot: None,
+        diff,
+        daemon: DaemonOutcome::NotRunning,
+        notes: Vec::new(),
+        pruned: Vec::new(),
+    };
+    if !report.diff.is_empty() {
+        report.snapshot = generations::ensure_managed(paths)?;
+        note_running_generation(paths, daemon)?;
+        let info = GenerationInfo::now(
+            source.dir.display().to_string(),
+            source
+                .original
+                .as_ref()
+                .map(|original| original.conversion.encoding.to_string()),
+        );
+        let number = generations::create(
+            paths,
+            Content {
+                clp_conf: Some(source.text.as_bytes()),
+                scripts: Some(&source.dir.join("scripts")),
+                original: source.original.as_ref().map(|o| o.bytes.as_slice()),
+            },
+            &info,
+        )?;
+        generations::switch_to(paths, number)?;
+        report.generation = Some(number);
+        log_uploaded(paths, &source.config, &mut report.notes);
+        let protect: Vec<u64> = [Some(number), daemon.and_then(|pid| running(paths, pid))]
+            .into_iter()
+            .flatten()
+            .collect();
+        report.pruned = generations::prune(paths, options.keep, &protect);
+    }
+    report.daemon = bring_daemon_up_to_date(paths, daemon, &source.config, options)?;
+    Ok(report)
+}
+
+/// The original's configuration names its server; a configuration of ours names the cluster
+/// (also the server's name here). Either must match this server, or `--force`.
+fn check_server(
+    paths: &Paths,
+    source: &Source,
+    active_config: Option<&Config>,
+) -> Result<(), CfctrlError> {
+    if let Some(Original { conversion, .. }) = &source.original {
+        let host = config::host_name();
+        let short = |name: &str| name.split('.').next().unwrap_or(name).to_ascii_lowercase();
+        if let Some(server) = &conversion.server
+            && short(server) != short(&host)
+        {
+            return Err(CfctrlError::OtherServer(format!(
+                "the configuration was made for server \"{server}\"; this server is \"{host}\""
+            )));
+        }
+        return Ok(());
+    }
+    let has_file = paths.config_file().exists();
+    if let Some(active_config) = active_config
+        && has_file
+        && active_config.cluster.name != source.config.cluster.name
+    {
+        return Err(CfctrlError::OtherServer(format!(
+            "the configuration names cluster \"{}\", the active one \"{}\" (a configuration of another server?)",
+            source.config.cluster.name, active_config.cluster.name
+        )));
+    }
+    Ok(())
+}
+
+/// The generation the running clppm uses, when it is not the active one.
+fn running(paths: &Paths, pid: u32) -> Option<u64> {
+    generations::running_generation(paths, pid).map(|record| record.generation)
+}
+
+/// Before the active generation changes under a running clppm, records which one it runs
+/// (unless already recorded); with no clppm, forgets any record.
+fn note_running_generation(paths: &Paths, daemon: Option<u32>) -> Result<(), CfctrlError> {
+    match daemon {
+        Some(pid) => {
+            if generations::running_generation(paths, pid).is_none()
+                && let Some(current) = generations::current(paths)
+            {
+                generations::record_running_generation(paths, pid, current)?;
+            }
+        }
+        None => generations::clear_running_generation(paths),
+    }
+    Ok(())
+}
+
+/// Compares what the running clppm uses with `active_config` and, when asked, applies.
+fn bring_daemon_up_to_date(
+    paths: &Paths,
+    daemon: Option<u32>,
+    active_config: &Config,
+    options: Options,
+) -> Result<DaemonOutcome, CfctrlError> {
+    let Some(pid) = daemon else {
+        generations::clear_running_generation(paths);
+        return Ok(DaemonOutcome::NotRunning);
+    };
+    let record = generations::running_generation(paths, pid);
+    let class = match record {
+        None => None,
+        Some(record) => match generation_config(paths, record.generation) {
+            Ok(running_config) => ConfigDiff::between(&running_config, active_config).class(),
+            // Its generation is gone or unreadable: only a restart is sure to be enough.
+            Err(_) => Some(ApplyClass::Restart),
+        },
+    };
+    let Some(class) = class else {
+        generations::clear_running_generation(paths);
+        return Ok(DaemonOutcome::UpToDate { pid });
+    };
+    if !options.apply {
+        return Ok(DaemonOutcome::Needs {
+            pid,
+            class,
+            running: record.map(|r| r.generation),
+        });
+    }
+    let new_pid =
+        apply(paths, class, options.wait).map_err(|source| CfctrlError::Apply { source })?;
+    generations::clear_running_generation(paths);
+    Ok(DaemonOutcome::Applied {
+        class,
+        pid: new_pid,
+    })
+}
+
+/// Switches the running clppm to the active configuration: hand-off or orderly stop, then
+/// a start; returns the new daemon's pid.
+fn apply(paths: &Paths, class: ApplyClass, wait: Duration) -> Result<u32, ServiceError> {
+    match class {
+        ApplyClass::SuspendResume => service::hand_off_and_wait(paths, CLIENT, wait)?,
+        ApplyClass::Restart => service::stop_and_wait(paths, CLIENT, AfterStop::Nothing, wait)?,
+    }
+    service::start_detached(paths, &service::clppm_beside_me(), CLIENT, wait)
+}
+
+/// Logs `cfmgr 1` through the daemon, or straight to the store and `alert.log` when it does
+/// not run. A failure is a note: the configuration is already active.
+fn log_uploaded(paths: &Paths, new_config: &Config, notes: &mut Vec<String>) {
+    let request = Request::CatalogueAlert {
+        module: "cfmgr".into(),
+        event_id: 1,
+        args: vec![CLIENT.into()],
+    };
+    let through_daemon = Client::connect(&paths.socket(), CLIENT)
+        .and_then(|mut client| client.request(&request, None).map(|_| ()));
+    let error = match through_daemon {
+        Ok(()) => return,
+        Err(ClientError::NotRunning { .. }) => {
+            let event = AlertEvent::from_catalogue(&new_config.cluster.name, "cfmgr", 1, &[CLIENT]);
+            match log_offline(paths, new_config, &event) {
+                Ok(()) => return,
+                Err(error) => error,
+            }
+        }
+        Err(error) => error.to_string(),
+    };
+    notes.push(format!(
+        "the upload was not logged to the alert log: {error}"
+    ));
+}
+
+fn log_offline(paths: &Paths, config: &Config, event: &AlertEvent) -> Result<(), String> {
+    let store = Store::open(&paths.store_dir()).map_err(|e| e.to_string())?;
+    store
+        .append_alert(event, config.alert.max_records)
+        .map_err(|e| e.to_string())?;
+    AlertFile::new(paths.alert_log(), config.alert.file_max_bytes)
+        .append(event)
+        .map_err(|e| format!("{}: {e}", paths.alert_log().display()))?;
+    if config.alert.syslog {
+        crate::alert::send_to_syslog(event);
+    }
+    Ok(())
+}
+
+/// `clpcfctrl --rollback`: the generation before the active one becomes active again.
+pub fn rollback(paths: &Paths, options: Options) -> Result<Report, CfctrlError> {
+    let _lock = generations::lock(paths)?;
+    generations::clean_staging(paths);
+    if !generations::is_managed(paths) {
+        return Err(GenerationError::NotManaged.into());
+    }
+    let current = generations::current(paths).ok_or(GenerationError::NotManaged)?;
+    let target = generations::list(paths)
+        .into_iter()
+        .map(|g| g.number)
+        .filter(|number| *number < current)
+        .max()
+        .ok_or(GenerationError::NoEarlier { current })?;
+    let target_config = generation_config(paths, target)
+        .map_err(|error| error.in_file(&generations::folder(paths, target).join("clp.conf")))?;
+    let diff = difference(active(paths).as_ref(), &target_config, paths);
+    let daemon = service::running_pid(paths);
+    note_running_generation(paths, daemon)?;
+    generations::switch_to(paths, target)?;
+    let mut notes = Vec::new();
+    log_uploaded(paths, &target_config, &mut notes);
+    let daemon = bring_daemon_up_to_date(paths, daemon, &target_config, options)?;
+    Ok(Report {
+        generation: Some(target),
+        snapshot: None,
+        diff,
+        daemon,
+        notes,
+        pruned: Vec::new(),
+    })
+}
+
+/// `clpcfctrl --apply` alone: the running clppm takes the active configuration.
+pub fn apply_active(paths: &Paths, options: Options) -> Result<Report, CfctrlError> {
+    let _lock = generations::lock(paths)?;
+    let daemon = service::running_pid(paths).ok_or(CfctrlError::NotRunning)?;
+    let active_config = config::load(paths)?;
+    let daemon = bring_daemon_up_to_date(paths, Some(daemon), &active_config, options)?;
+    Ok(Report {
+        generation: None,
+        snapshot: None,
+        diff: ConfigDiff::default(),
+        daemon,
+        notes: Vec::new(),
+        pruned: Vec::new(),
+    })
+}
+
+/// `clpcfctrl --pull`: writes the active `clp.conf` and `scripts/` into `dir` (each
+/// replaced atomically).
+pub fn pull(paths: &Paths, dir: &Path) -> Result<(), CfctrlError> {
+    let _lock = generations::lock(paths)?;
+    std::fs::create_dir_all(dir).map_err(|error| CfctrlError::Folder {
+        message: format!("cannot create {}: {error}", dir.display()),
+    })?;
+    // Read both from one generation (a concurrent switch cannot mix them).
+    let (conf, scripts) =
+        match generations::current(paths).filter(|_| generations::is_managed(paths)) {
+            Some(number) => {
+                let folder = generations::folder(paths, number);
+                (folder.join("clp.conf"), folder.join("scripts"))
+            }
+            None => (paths.config_file(), paths.scripts_dir()),
+        };
+    let text = match std::fs::read(&conf) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            DEFAULT_CONFIG.as_bytes().to_vec()
+        }
+        Err(error) => {
+            return Err(CfctrlError::Folder {
+                message: format!("cannot read {}: {error}", conf.display()),
+            });
+        }
+    };
+    write_folder(dir, &text, scripts.is_dir().then_some(scripts.as_path()))
+}
+
+/// Writes `clp.conf` and a copy of `scripts` into `dir`, each replacing what was there in one
+/// rename.
+fn write_folder(dir: &Path, text: &[u8], scripts: Option<&Path>) -> Result<(), CfctrlError> {
+    let folder_error =
+        |what: &str, path: &Path, error: &dyn std::fmt::Display| CfctrlError::Folder {
+            message: format!("cannot {what} {}: {error}", path.display()),
+        };
+    let staging = dir.join(format!(".clpcfctrl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir(&staging).map_err(|e| folder_error("create", &staging, &e))?;
+    let result = (|| {
+        let staged_conf = staging.join("clp.conf");
+        std::fs::write(&staged_conf, text).map_err(|e| folder_error("write", &staged_conf, &e))?;
+        let staged_scripts = staging.join("scripts");
+        match scripts {
+            Some(scripts) => generations::copy_tree(scripts, &staged_scripts)?,
+            None => std::fs::create_dir(&staged_scripts)
+                .map_err(|e| folder_error("create", &staged_scripts, &e))?,
+        }
+        let target_scripts = dir.join("scripts");
+        if target_scripts.exists() {
+            let old = staging.join("scripts.old");
+            std::fs::rename(&target_scripts, &old)
+                .map_err(|e| folder_error("replace", &target_scripts, &e))?;
+        }
+        std::fs::rename(&staged_scripts, &target_scripts)
+            .map_err(|e| folder_error("write", &target_scripts, &e))?;
+        let target_conf = dir.join("clp.conf");
+        std::fs::rename(&staged_conf, &target_conf)
+            .map_err(|e| folder_error("write", &target_conf, &e))?;
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&staging);
+    result
+}
+
+/// What `--convert` wrote.
+#[derive(Debug)]
+pub struct Converted {
+    /// The conversion (warnings, encoding).
+    pub conversion: Conversion,
+    /// Where it was written.
+    pub destination: PathBuf,
+    /// Why the converted configuration does not validate yet (empty when it does).
+    pub problems: Option<ConfigError>,
+}
+
+/// `clpcfctrl --convert -x SRC -o DST`: writes the converted folder (TOML `clp.conf`, the
+/// scripts) without applying it. `DST` must not exist, or be an empty folder.
+pub fn convert(
+    source: &Path,
+    destination: &Path,
+    hint: Option<EncodingHint>,
+) -> Result<Converted, CfctrlError> {
+    let (dir, text, original) = read_text(source, hint)?;
+    let Some(Original { conversion, .. }) = original else {
+        return Err(CfctrlError::Folder {
+            message: format!(
+                "{} is already a clp configuration (TOML); push it with 'clpcfctrl --push -x {}'",
+                dir.join("clp.conf").display(),
+                dir.display()
+            ),
+        });
+    };
+    let destination =
+        std::path::absolute(destination).unwrap_or_else(|_| destination.to_path_buf());
+    let occupied =
+        std::fs::read_dir(&destination).is_ok_and(|mut entries| entries.next().is_some());
+    if occupied || destination.is_file() {
+        return Err(CfctrlError::Folder {
+            message: format!(
+                "{} exists and is not empty; give a new folder with -o",
+                destination.display()
+            ),
+        });
+    }
+    // Written whole beside the destination, then renamed into place.
+    let name = destination
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let parent = destination.parent().unwrap_or(Path::new("/"));
+    let staging = parent.join(format!(".{name}.clpcfctrl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(|error| CfctrlError::Folder {
+        message: format!("cannot create {}: {error}", staging.display()),
+    })?;
+    let scripts = dir.join("scripts");
+    let written = write_folder(
+        &staging,
+        text.as_bytes(),
+        scripts.is_dir().then_some(scripts.as_path()),
+    )
+    .and_then(|()| {
+        if destination.is_dir() {
+            std::fs::remove_dir(&destination).map_err(|error| CfctrlError::Folder {
+                message: format!("cannot replace {}: {error}", destination.display()),
+            })?;
+        }
+        std::fs::rename(&staging, &destination).map_err(|error| CfctrlError::Folder {
+            message: format!("cannot write {}: {error}", destination.display()),
+        })
+    });
+    if let Err(error) = written {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(error);
+    }
+    let problems = config::parse_str(&text, &destination.join("scripts"))
+        .err()
+        .map(|error| error.in_file(&destination.join("clp.conf")));
+    Ok(Converted {
+        conversion,
+        destination,
+        problems,
+    })
+}

@@ -1,0 +1,115 @@
+//! The hand-off: clppm exits *without* stopping its groups, so that the next clppm (started
+//! with a new configuration by `clpcfctrl --apply`) adopts the running resources, exactly as
+//! after a crash ([`Engine::restore_resources`]). This is how a change limited to monitors,
+//! alert settings or OS actions is applied by "suspend/resume": the daemon reads its
+//! configuration only when it starts, the resources keep running.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::{Cause, Engine, OperationError};
+use crate::ipc::{AfterStop, ErrorCode};
+use crate::status::DaemonState;
+
+/// The store's meta key naming the groups that were active when the previous clppm handed
+/// over (absent or null: it did not).
+const HANDED_OVER: &str = "handed_over_groups";
+
+impl Engine {
+    /// Stops the monitors (rm 2), saves the state of every resource and monitor, marks the
+    /// store cleanly stopped with the list of active groups, and asks the daemon to exit
+    /// without stopping anything. Waits for a group operation in flight to finish first.
+    pub async fn hand_off(self: &Arc<Self>, client: &str) -> Result<(), OperationError> {
+        if self.is_stopping() {
+            return Err(OperationError::new(
+                ErrorCode::Stopping,
+                "clppm is stopping",
+            ));
+        }
+        self.alert("cl", 3, &[self.server(), client]);
+        self.alert("pm", 35, &[client]);
+        let _operation = self.operations.lock().await;
+        let active_groups: Vec<String> = {
+            let mut state = self.lock();
+            if state.daemon == DaemonState::Stopping {
+                return Err(OperationError::new(
+                    ErrorCode::Stopping,
+                    "clppm is stopping",
+                ));
+            }
+            state.daemon = DaemonState::Stopping;
+            self.refresh_monitors(&mut state, Cause::Lifecycle);
+            self.config
+                .groups
+                .iter()
+                .filter(|group| state.groups.get(&group.name).is_some_and(|g| g.active))
+                .map(|group| group.name.clone())
+                .collect()
+        };
+        // From here on there is no way back: the monitor tasks end. A store that fails now
+        // leaves the next clppm the crash path (it adopts what the store knows).
+        self.end_monitor_tasks().await;
+        for resource in self.config.groups.iter().flat_map(|g| g.resources.iter()) {
+            self.persist_resource(&resource.name);
+        }
+        {
+            let state = self.lock();
+            for (config, runtime) in self.config.monitors.iter().zip(&state.monitors) {
+                if let Err(error) = self.store.put_monitor(&config.name, &runtime.ladder) {
+                    tracing::error!(monitor = %config.name, "cannot save the counters: {error}");
+                }
+            }
+        }
+        let marked = self
+            .store
+            .put_meta(HANDED_OVER, &Some(active_groups))
+            .and_then(|()| self.store.put_meta("running", &false))
+            .and_then(|()| self.store.flush());
+        if let Err(error) = marked {
+            tracing::error!("cannot record the hand-off: {error}");
+        }
+        tracing::info!("handing the running resources over to the next clppm");
+        self.handed_off.store(true, Ordering::SeqCst);
+        self.stopped.send_replace(true);
+        self.request_stop(AfterStop::Nothing);
+        Ok(())
+    }
+
+    /// Whether this daemon handed its resources over (it exits without stopping them).
+    pub fn is_handed_off(&self) -> bool {
+        self.handed_off.load(Ordering::SeqCst)
+    }
+
+    /// The groups the previous clppm handed over, once: the record is cleared as it is read.
+    pub(super) fn take_handed_over_groups(&self) -> Option<Vec<String>> {
+        let groups = self
+            .store
+            .meta::<Option<Vec<String>>>(HANDED_OVER)
+            .ok()
+            .flatten()
+            .flatten()?;
+        if let Err(error) = self.store.put_meta(HANDED_OVER, &None::<Vec<String>>) {
+            tracing::error!("cannot clear the hand-off record: {error}");
+        }
+        Some(
+            groups
+                .into_iter()
+                .filter(|name| self.config.group(name).is_some())
+                .collect(),
+        )
+    }
+
+    /// Whether every resource of a group is online (adopted after a hand-off).
+    pub(super) fn group_fully_online(&self, name: &str) -> bool {
+        let Some(group) = self.config.group(name) else {
+            return false;
+        };
+        let state = self.lock();
+        group.resources.iter().all(|resource| {
+            state
+                .resources
+                .get(&resource.name)
+                .is_some_and(|r| r.status == crate::status::ObjectStatus::Online)
+        })
+    }
+}
