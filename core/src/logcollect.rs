@@ -261,6 +261,16 @@ impl Writer {
 
     /// Adds a file, or a folder recursively; only write errors are returned.
     fn path(&mut self, name: &str, path: &Path) -> io::Result<()> {
+        // A link to a folder (clpcfctrl's etc/current, etc/scripts) is collected where it
+        // points, once, not again through every link.
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+            && std::fs::metadata(path).is_ok_and(|m| m.is_dir())
+        {
+            let target = std::fs::read_link(path).unwrap_or_default();
+            self.manifest
+                .push(format!("link    {name} -> {}", target.display()));
+            return Ok(());
+        }
         let meta = match std::fs::metadata(path) {
             Ok(meta) => meta,
             Err(error) => {

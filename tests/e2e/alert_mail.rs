@@ -34,6 +34,9 @@ interval = 1
 retry = 0
 [monitor.parameters]
 path = "fail.sh"
+[monitor.recovery]
+target = "local-server"
+final_action = "none"
 
 [[monitor]]
 name = "second"
@@ -44,6 +47,9 @@ interval = 1
 retry = 0
 [monitor.parameters]
 path = "fail.sh"
+[monitor.recovery]
+target = "local-server"
+final_action = "none"
 "#
     ));
     cluster.script(
