@@ -668,3 +668,34 @@ fn convert_refuses_a_folder_of_ours_and_an_occupied_destination() {
         .failure(2);
     assert!(stderr.contains("exists and is not empty"), "{stderr}");
 }
+
+#[test]
+fn what_was_suspended_stays_suspended_across_an_applied_change() {
+    let (cluster, folder) = pushed_cluster();
+    cluster.start();
+    wait_until("pidw normal", WAIT, || {
+        cluster.monitor_status("pidw") == "Normal"
+    });
+    cluster.run("clpmonctrl", &["-s", "-m", "pidw"]).success();
+    folder.conf(&conf("[monitor.recovery]\nreactivation_threshold = 5\n"));
+    cluster
+        .run("clpcfctrl", &["--push", "-x", &folder.arg(), "--apply"])
+        .success();
+    wait_until("the new daemon answers", WAIT, || {
+        monitor_json(&cluster, "pidw")["reactivation_threshold"] == 5
+    });
+    assert_eq!(cluster.monitor_status("pidw"), "Suspend");
+    // The whole daemon suspended: after the next change it is still suspended.
+    cluster.run("clpmonctrl", &["-r", "-m", "pidw"]).success();
+    cluster.run("clpcl", &["--suspend"]).success();
+    folder.conf(&conf("[monitor.recovery]\nreactivation_threshold = 6\n"));
+    cluster
+        .run("clpcfctrl", &["--push", "-x", &folder.arg(), "--apply"])
+        .success();
+    wait_until("the newer daemon answers", WAIT, || {
+        monitor_json(&cluster, "pidw")["reactivation_threshold"] == 6
+    });
+    assert_eq!(cluster.status()["daemon"], "suspended");
+    cluster.run("clpcl", &["--resume"]).success();
+    cluster.stop();
+}

@@ -15,6 +15,18 @@ use crate::status::DaemonState;
 /// over (absent or null: it did not).
 const HANDED_OVER: &str = "handed_over_groups";
 
+/// The store's meta key keeping what was suspended across a hand-off.
+const HANDED_OVER_SUSPENSION: &str = "handed_over_suspension";
+
+/// What an operator had suspended when the daemon handed over: it stays suspended.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct Suspension {
+    /// `clpcl --suspend` was in force.
+    pub daemon: bool,
+    /// Monitors suspended with `clpmonctrl -s`.
+    pub monitors: Vec<String>,
+}
+
 impl Engine {
     /// Stops the monitors (rm 2), saves the state of every resource and monitor, marks the
     /// store cleanly stopped with the list of active groups, and asks the daemon to exit
@@ -29,7 +41,7 @@ impl Engine {
         self.alert("cl", 3, &[self.server(), client]);
         self.alert("pm", 35, &[client]);
         let _operation = self.operations.lock().await;
-        let active_groups: Vec<String> = {
+        let (active_groups, suspension) = {
             let mut state = self.lock();
             if state.daemon == DaemonState::Stopping {
                 return Err(OperationError::new(
@@ -37,14 +49,27 @@ impl Engine {
                     "clppm is stopping",
                 ));
             }
+            let suspension = Suspension {
+                daemon: state.daemon == DaemonState::Suspended,
+                monitors: self
+                    .config
+                    .monitors
+                    .iter()
+                    .zip(&state.monitors)
+                    .filter(|(_, runtime)| runtime.suspended)
+                    .map(|(config, _)| config.name.clone())
+                    .collect(),
+            };
             state.daemon = DaemonState::Stopping;
             self.refresh_monitors(&mut state, Cause::Lifecycle);
-            self.config
+            let groups = self
+                .config
                 .groups
                 .iter()
                 .filter(|group| state.groups.get(&group.name).is_some_and(|g| g.active))
                 .map(|group| group.name.clone())
-                .collect()
+                .collect::<Vec<_>>();
+            (groups, suspension)
         };
         // From here on there is no way back: the monitor tasks end. A store that fails now
         // leaves the next clppm the crash path (it adopts what the store knows).
@@ -63,6 +88,7 @@ impl Engine {
         let marked = self
             .store
             .put_meta(HANDED_OVER, &Some(active_groups))
+            .and_then(|()| self.store.put_meta(HANDED_OVER_SUSPENSION, &suspension))
             .and_then(|()| self.store.put_meta("running", &false))
             .and_then(|()| self.store.flush());
         if let Err(error) = marked {
@@ -97,6 +123,24 @@ impl Engine {
                 .filter(|name| self.config.group(name).is_some())
                 .collect(),
         )
+    }
+
+    /// What was suspended when the previous clppm handed over, once (cleared as read).
+    pub(super) fn take_handed_over_suspension(&self) -> Suspension {
+        let suspension = self
+            .store
+            .meta::<Suspension>(HANDED_OVER_SUSPENSION)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        if suspension != Suspension::default()
+            && let Err(error) = self
+                .store
+                .put_meta(HANDED_OVER_SUSPENSION, &Suspension::default())
+        {
+            tracing::error!("cannot clear the hand-off record: {error}");
+        }
+        suspension
     }
 
     /// Whether every resource of a group is online (adopted after a hand-off).

@@ -453,6 +453,20 @@ impl Engine {
             });
             let _ = self.mailer.set(mailer);
         }
+        // What the operator had suspended before a hand-off stays suspended.
+        let suspension = if handed_over.is_some() {
+            self.take_handed_over_suspension()
+        } else {
+            handoff::Suspension::default()
+        };
+        {
+            let mut state = self.lock();
+            for (index, monitor) in self.config.monitors.iter().enumerate() {
+                if suspension.monitors.contains(&monitor.name) {
+                    state.monitors[index].suspended = true;
+                }
+            }
+        }
         self.restore_resources();
         self.spawn_monitors();
         let engine = Arc::clone(self);
@@ -461,7 +475,11 @@ impl Engine {
             {
                 let mut state = engine.lock();
                 if state.daemon == DaemonState::Starting {
-                    state.daemon = DaemonState::Running;
+                    state.daemon = if suspension.daemon {
+                        DaemonState::Suspended
+                    } else {
+                        DaemonState::Running
+                    };
                 }
                 engine.refresh_monitors(&mut state, Cause::Lifecycle);
             }
