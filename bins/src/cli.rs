@@ -46,9 +46,7 @@ impl From<ClientError> for CliError {
                 ErrorCode::PermissionDenied => exit_code::NOT_ROOT,
                 ErrorCode::Stopping | ErrorCode::Failed => exit_code::OTHER,
             },
-            ClientError::Io { source, .. } if source.kind() == std::io::ErrorKind::WouldBlock => {
-                exit_code::TIMEOUT
-            }
+            ClientError::Timeout { .. } => exit_code::TIMEOUT,
             ClientError::Io { .. } | ClientError::Protocol { .. } => exit_code::OTHER,
         };
         CliError::new(code, error.to_string())

@@ -59,6 +59,8 @@ pub struct Store {
     meta: sled::Tree,
     licenses: sled::Tree,
     trials: sled::Tree,
+    /// Serializes alert appends (each takes the next sequence number).
+    append_lock: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -86,6 +88,7 @@ impl Store {
             meta: tree(META)?,
             licenses: tree(LICENSES)?,
             trials: tree(TRIALS)?,
+            append_lock: std::sync::Arc::new(std::sync::Mutex::new(())),
             path: path.to_path_buf(),
             db,
         })
@@ -137,11 +140,17 @@ impl Store {
     /// Appends an alert, dropping the oldest beyond `max_records`; returns its sequence number.
     /// Durable at the next [`Store::flush`] (or sled's own within half a second).
     pub fn append_alert(&self, event: &AlertEvent, max_records: u64) -> Result<u64, StoreError> {
+        // One append at a time: the sequence number is the last one plus one.
+        let _append = self
+            .append_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let seq_of = |key: &sled::IVec| key.as_ref().try_into().ok().map(u64::from_be_bytes);
         let seq = self
             .alerts
             .last()
             .map_err(|e| self.backend(e))?
-            .and_then(|(key, _)| key.as_ref().try_into().ok().map(u64::from_be_bytes))
+            .and_then(|(key, _)| seq_of(&key))
             .map_or(1, |last| last + 1);
         let mut event = event.clone();
         event.seq = seq;
@@ -152,14 +161,14 @@ impl Store {
         self.alerts
             .insert(seq.to_be_bytes(), bytes)
             .map_err(|e| self.backend(e))?;
-        while self.alerts.len() as u64 > max_records {
-            if self
-                .alerts
-                .pop_min()
-                .map_err(|e| self.backend(e))?
-                .is_none()
-            {
-                break;
+        // The keys are consecutive numbers, so the count is last − first + 1 (sled's len()
+        // walks the whole tree).
+        while let Some((key, _)) = self.alerts.first().map_err(|e| self.backend(e))? {
+            match seq_of(&key) {
+                Some(first) if seq - first + 1 > max_records => {
+                    self.alerts.remove(key).map_err(|e| self.backend(e))?;
+                }
+                _ => break,
             }
         }
         // Not flushed here: an alert is in memory at once and on disk within sled's

@@ -22,6 +22,14 @@ pub enum ClientError {
         /// The socket path.
         socket: PathBuf,
     },
+    /// The daemon did not answer within the time allowed.
+    #[error("clppm did not answer on {} within {} seconds; it may be overloaded or stuck — see its log, log/clppm.log", socket.display(), waited.as_secs())]
+    Timeout {
+        /// The socket path.
+        socket: PathBuf,
+        /// How long we waited.
+        waited: Duration,
+    },
     /// The connection broke or timed out.
     #[error("lost the connection to clppm on {}: {source}", socket.display())]
     Io {
@@ -154,9 +162,23 @@ impl Client {
         let read = (&mut self.reader)
             .take(MAX_LINE as u64 + 1)
             .read_until(b'\n', &mut answer)
-            .map_err(|source| ClientError::Io {
-                socket: self.socket.clone(),
-                source,
+            .map_err(|source| match source.kind() {
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                    ClientError::Timeout {
+                        socket: self.socket.clone(),
+                        waited: self
+                            .reader
+                            .get_ref()
+                            .read_timeout()
+                            .ok()
+                            .flatten()
+                            .unwrap_or_default(),
+                    }
+                }
+                _ => ClientError::Io {
+                    socket: self.socket.clone(),
+                    source,
+                },
             })?;
         if read == 0 {
             return Err(ClientError::Io {

@@ -24,6 +24,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -214,11 +215,31 @@ struct Found {
     command: String,
 }
 
-/// Every live process whose command line or name matches.
-fn scan(pattern: &Wildcard) -> Vec<Found> {
-    let mut found = Vec::new();
+/// One row of the process table: what a pattern is matched against.
+#[derive(Debug, Clone)]
+struct ProcessRow {
+    pid: u32,
+    /// The arguments joined by spaces (empty for kernel threads).
+    command: String,
+    /// The `comm` name.
+    name: String,
+}
+
+/// How old a process table may be and still serve a check: every psw monitor due within
+/// this window shares one read of /proc (hundreds of psw monitors cost one scan a tick).
+const TABLE_MAX_AGE: Duration = Duration::from_millis(200);
+
+/// The shared process table and when it was read.
+type SharedTable = tokio::sync::Mutex<Option<(std::time::Instant, Arc<Vec<ProcessRow>>)>>;
+
+static TABLE: std::sync::LazyLock<SharedTable> =
+    std::sync::LazyLock::new(|| tokio::sync::Mutex::new(None));
+
+/// Reads every process's command line and name (blocking file reads).
+fn read_table() -> Vec<ProcessRow> {
+    let mut rows = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
+        return rows;
     };
     for entry in entries.flatten() {
         let Some(pid) = entry
@@ -238,17 +259,48 @@ fn scan(pattern: &Wildcard) -> Vec<Found> {
             })
             .unwrap_or_default();
         let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        let name = name.trim_end_matches('\n');
-        if !(pattern.matches(&command) || (!name.is_empty() && pattern.matches(name))) {
+        rows.push(ProcessRow {
+            pid,
+            command,
+            name: name.trim_end_matches('\n').to_string(),
+        });
+    }
+    rows
+}
+
+/// The process table, read off the async threads and shared by all psw monitors.
+async fn process_table() -> Arc<Vec<ProcessRow>> {
+    let mut cached = TABLE.lock().await;
+    if let Some((read_at, table)) = cached.as_ref()
+        && read_at.elapsed() < TABLE_MAX_AGE
+    {
+        return Arc::clone(table);
+    }
+    let table = Arc::new(
+        tokio::task::spawn_blocking(read_table)
+            .await
+            .unwrap_or_default(),
+    );
+    *cached = Some((std::time::Instant::now(), Arc::clone(&table)));
+    table
+}
+
+/// Every live process of `table` whose command line or name matches.
+fn scan(pattern: &Wildcard, table: &[ProcessRow]) -> Vec<Found> {
+    let mut found = Vec::new();
+    for row in table {
+        if !(pattern.matches(&row.command) || (!row.name.is_empty() && pattern.matches(&row.name)))
+        {
             continue;
         }
-        let Some(identity) = ProcessIdentity::of(pid).filter(ProcessIdentity::is_alive) else {
+        // The table may be a little old: the process must still be the same and alive.
+        let Some(identity) = ProcessIdentity::of(row.pid).filter(ProcessIdentity::is_alive) else {
             continue;
         };
-        let command = if command.is_empty() {
-            format!("[{name}]")
+        let command = if row.command.is_empty() {
+            format!("[{}]", row.name)
         } else {
-            command
+            row.command.clone()
         };
         found.push(Found { identity, command });
     }
@@ -364,7 +416,7 @@ impl Psw {
 impl Probe for Psw {
     fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
         Box::pin(async move {
-            let found = scan(&self.pattern);
+            let found = scan(&self.pattern, &process_table().await);
             self.evaluate(&found)
         })
     }
@@ -389,7 +441,6 @@ impl Drop for Psw {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn table(text: &str) -> toml::Table {
         text.parse().unwrap()

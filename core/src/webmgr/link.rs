@@ -82,6 +82,7 @@ pub fn offline(paths: &Paths) -> ClusterStatus {
 pub fn http_status(error: &ClientError) -> u16 {
     match error {
         ClientError::NotRunning { .. } => 503,
+        ClientError::Timeout { .. } => 504,
         ClientError::Refused { code, .. } => match code {
             ErrorCode::NotFound => 404,
             ErrorCode::Suspended | ErrorCode::Stopping => 409,
