@@ -225,15 +225,23 @@ struct ProcessRow {
     name: String,
 }
 
-/// How old a process table may be and still serve a check: every psw monitor due within
-/// this window shares one read of /proc (hundreds of psw monitors cost one scan a tick).
-const TABLE_MAX_AGE: Duration = Duration::from_millis(200);
+/// How old a process table may be before a check asks for a new one. Every psw monitor
+/// shares one read of /proc; a stale table still serves while the new one is read in the
+/// background (deaths are seen at once anyway, through the pidfds).
+const TABLE_MAX_AGE: Duration = Duration::from_millis(250);
 
-/// The shared process table and when it was read.
-type SharedTable = tokio::sync::Mutex<Option<(std::time::Instant, Arc<Vec<ProcessRow>>)>>;
+/// The shared process table: when it was read, and whether a read is under way.
+#[derive(Default)]
+struct TableCache {
+    table: Option<(std::time::Instant, Arc<Vec<ProcessRow>>)>,
+    refreshing: bool,
+}
 
-static TABLE: std::sync::LazyLock<SharedTable> =
-    std::sync::LazyLock::new(|| tokio::sync::Mutex::new(None));
+static TABLE: std::sync::LazyLock<std::sync::Mutex<TableCache>> =
+    std::sync::LazyLock::new(|| std::sync::Mutex::new(TableCache::default()));
+
+/// Woken when a new table is in place (only the very first check waits for one).
+static TABLE_READ: std::sync::LazyLock<Notify> = std::sync::LazyLock::new(Notify::new);
 
 /// Reads every process's command line and name (blocking file reads).
 fn read_table() -> Vec<ProcessRow> {
@@ -270,19 +278,47 @@ fn read_table() -> Vec<ProcessRow> {
 
 /// The process table, read off the async threads and shared by all psw monitors.
 async fn process_table() -> Arc<Vec<ProcessRow>> {
-    let mut cached = TABLE.lock().await;
-    if let Some((read_at, table)) = cached.as_ref()
-        && read_at.elapsed() < TABLE_MAX_AGE
-    {
-        return Arc::clone(table);
+    loop {
+        let read = TABLE_READ.notified();
+        tokio::pin!(read);
+        read.as_mut().enable();
+        let (current, start_read) = {
+            let mut cache = TABLE
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let fresh = cache
+                .table
+                .as_ref()
+                .is_some_and(|(read_at, _)| read_at.elapsed() < TABLE_MAX_AGE);
+            let start_read = !fresh && !cache.refreshing;
+            if start_read {
+                cache.refreshing = true;
+            }
+            (
+                cache.table.as_ref().map(|(_, table)| Arc::clone(table)),
+                start_read,
+            )
+        };
+        if start_read {
+            tokio::spawn(async {
+                let rows = tokio::task::spawn_blocking(read_table)
+                    .await
+                    .unwrap_or_default();
+                {
+                    let mut cache = TABLE
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    cache.table = Some((std::time::Instant::now(), Arc::new(rows)));
+                    cache.refreshing = false;
+                }
+                TABLE_READ.notify_waiters();
+            });
+        }
+        if let Some(table) = current {
+            return table;
+        }
+        read.await;
     }
-    let table = Arc::new(
-        tokio::task::spawn_blocking(read_table)
-            .await
-            .unwrap_or_default(),
-    );
-    *cached = Some((std::time::Instant::now(), Arc::clone(&table)));
-    table
 }
 
 /// Every live process of `table` whose command line or name matches.
