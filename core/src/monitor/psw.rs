@@ -10,12 +10,10 @@
 //!
 //! Defaults: interval 5 s, timeout 60 s, retry 0 are the reference's recollection [M].
 //!
-//! Each check scans `/proc` (zombies do not count). Every process found is watched through
-//! a pidfd by a small background task, so the probe knows of a death the moment the kernel
-//! does and the check names the processes that went down since the last one. The engine
-//! only asks at each interval, so a death is reported at the next check; reporting it at
-//! once needs an engine hook (a probe's wake-up the monitor task also waits on), which this
-//! probe already raises: [`Psw::wake`].
+//! Each check matches a process table shared by every psw monitor (zombies do not count).
+//! Every process found is watched through a pidfd by a small background task, so the probe
+//! knows of a death the moment the kernel does: it fires its wake-up and the engine checks
+//! at once, naming the processes that went down since the last check.
 //!
 //! Detail codes (ours; the original's table of detail codes was not available): 11 fewer
 //! processes than `processnum`, some of them seen to die since the last check; 12 fewer
