@@ -436,13 +436,7 @@ pub fn configuration(
                     "Final Action",
                     monitor.recovery.final_action.label(),
                 );
-                for (key, value) in &monitor.parameters {
-                    let value = match value {
-                        // Secrets are never printed.
-                        _ if key.contains("password") => "********".to_string(),
-                        toml::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
+                for (key, value) in monitor.shown_parameters() {
                     item(&mut text, 4, &format!("Parameter {key}"), &value);
                 }
             }

@@ -104,3 +104,23 @@ fn long_names_are_cut_at_16() {
         "{long}"
     );
 }
+
+#[test]
+fn passwords_are_never_shown() {
+    let cluster = pidw_cluster(
+        3,
+        "none",
+        "\n[[monitor]]\nname = \"web\"\ntype = \"httpw\"\n[monitor.parameters]\nservername = \"127.0.0.1\"\nusername = \"operator\"\npassword = \"hunter2-secret\"\n",
+    );
+    for args in [
+        &["-i", "--detail"][..],
+        &["--mon", "web", "--detail"],
+        &["-i", "--json"],
+        &["--mon", "web", "--json"],
+    ] {
+        let text = cluster.run("clpstat", args).success();
+        assert!(!text.contains("hunter2"), "clpstat {args:?} shows the password:\n{text}");
+        assert!(text.contains("********"), "clpstat {args:?}:\n{text}");
+        assert!(text.contains("operator"), "clpstat {args:?}:\n{text}");
+    }
+}

@@ -383,8 +383,46 @@ pub struct MonitorConfig {
     pub nice: i32,
     /// The recovery ladder.
     pub recovery: RecoveryPolicy,
-    /// Type-specific parameters (validated by the type).
+    /// Type-specific parameters (validated by the type). Serialized (`clpstat -i --json`)
+    /// with secrets masked.
+    #[serde(serialize_with = "serialize_masked")]
     pub parameters: toml::Table,
+}
+
+/// What operators see instead of a secret parameter (`clpstat -i`, the WebManager).
+pub const SECRET_MASK: &str = "********";
+
+impl MonitorConfig {
+    /// Whether the parameter `key` holds a secret (a password): it is never shown.
+    pub fn is_secret_parameter(key: &str) -> bool {
+        key.contains("password")
+    }
+
+    /// The parameters as operators see them: each value as text, secrets masked.
+    pub fn shown_parameters(&self) -> impl Iterator<Item = (&str, String)> {
+        self.parameters.iter().map(|(key, value)| {
+            let shown = match value {
+                _ if Self::is_secret_parameter(key) => SECRET_MASK.to_string(),
+                toml::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            (key.as_str(), shown)
+        })
+    }
+}
+
+/// Serializes monitor parameters with every secret replaced by [`SECRET_MASK`].
+fn serialize_masked<S: serde::Serializer>(
+    parameters: &toml::Table,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut masked = parameters.clone();
+    for (key, value) in masked.iter_mut() {
+        if MonitorConfig::is_secret_parameter(key) {
+            *value = toml::Value::String(SECRET_MASK.to_string());
+        }
+    }
+    masked.serialize(serializer)
 }
 
 impl Config {

@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -124,6 +124,11 @@ impl Token {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wildcard {
     tokens: Vec<Token>,
+    /// The literal characters the pattern starts with: a text without them is refused
+    /// before the full match (most rows of a process table, for most patterns).
+    prefix: String,
+    /// The literal characters the pattern ends with.
+    suffix: String,
 }
 
 impl Wildcard {
@@ -147,7 +152,18 @@ impl Wildcard {
             };
             tokens.push(token);
         }
-        Ok(Wildcard { tokens })
+        let literal = |token: &Token| match token {
+            Token::Literal(c) => Some(*c),
+            _ => None,
+        };
+        let prefix = tokens.iter().map_while(literal).collect();
+        let mut suffix: Vec<char> = tokens.iter().rev().map_while(literal).collect();
+        suffix.reverse();
+        Ok(Wildcard {
+            tokens,
+            prefix,
+            suffix: suffix.into_iter().collect(),
+        })
     }
 
     /// The set after a `[`, up to its `]` (a `]` first in the set is literal).
@@ -180,24 +196,30 @@ impl Wildcard {
         }
     }
 
-    /// Whether the whole `text` matches.
+    /// Whether the whole `text` matches. Allocates nothing: a psw check matches every row
+    /// of the process table.
     pub fn matches(&self, text: &str) -> bool {
-        let text: Vec<char> = text.chars().collect();
+        if !text.starts_with(&self.prefix) || !text.ends_with(&self.suffix) {
+            return false;
+        }
         let pattern = &self.tokens;
+        // `t` is a byte offset into `text`, always on a character boundary.
         let (mut t, mut p) = (0, 0);
-        // Where the last `*` was and how much of the text it has taken.
+        // Where the last `*` was and where the text it has not taken yet starts.
         let mut star: Option<(usize, usize)> = None;
-        while t < text.len() {
+        while let Some(c) = text[t..].chars().next() {
             if p < pattern.len() && pattern[p] == Token::AnyRun {
                 star = Some((p, t));
                 p += 1;
-            } else if p < pattern.len() && pattern[p].matches_one(text[t]) {
+            } else if p < pattern.len() && pattern[p].matches_one(c) {
                 p += 1;
-                t += 1;
+                t += c.len_utf8();
             } else if let Some((star_p, star_t)) = star {
+                // The `*` takes one more character and the rest is tried again.
+                let taken = text[star_t..].chars().next().map_or(1, char::len_utf8);
                 p = star_p + 1;
-                t = star_t + 1;
-                star = Some((star_p, star_t + 1));
+                t = star_t + taken;
+                star = Some((star_p, t));
             } else {
                 return false;
             }
@@ -224,21 +246,25 @@ struct ProcessRow {
 }
 
 /// How old a process table may be before a check asks for a new one. Every psw monitor
-/// shares one read of /proc; a stale table still serves while the new one is read in the
-/// background (deaths are seen at once anyway, through the pidfds).
+/// shares one read of /proc; a stale table still serves a check that finds enough
+/// processes while the new one is read in the background (deaths are seen at once anyway,
+/// through the pidfds). A check that finds too few waits for a table read after it began.
 const TABLE_MAX_AGE: Duration = Duration::from_millis(250);
 
-/// The shared process table: when it was read, and whether a read is under way.
+/// A process table and when its read began.
+type Table = (Instant, Arc<Vec<ProcessRow>>);
+
+/// The shared process table: the newest, and whether a read is under way.
 #[derive(Default)]
 struct TableCache {
-    table: Option<(std::time::Instant, Arc<Vec<ProcessRow>>)>,
+    table: Option<Table>,
     refreshing: bool,
 }
 
 static TABLE: std::sync::LazyLock<std::sync::Mutex<TableCache>> =
     std::sync::LazyLock::new(|| std::sync::Mutex::new(TableCache::default()));
 
-/// Woken when a new table is in place (only the very first check waits for one).
+/// Woken when a new table is in place.
 static TABLE_READ: std::sync::LazyLock<Notify> = std::sync::LazyLock::new(Notify::new);
 
 /// Reads every process's command line and name (blocking file reads).
@@ -274,45 +300,48 @@ fn read_table() -> Vec<ProcessRow> {
     rows
 }
 
-/// The process table, read off the async threads and shared by all psw monitors.
-async fn process_table() -> Arc<Vec<ProcessRow>> {
+/// The process table, read off the async threads and shared by all psw monitors: the
+/// newest one (a new read starts in the background when it is older than
+/// [`TABLE_MAX_AGE`]), or with `since` one whose read began at or after `since`.
+async fn process_table(since: Option<Instant>) -> Table {
     loop {
         let read = TABLE_READ.notified();
         tokio::pin!(read);
         read.as_mut().enable();
-        let (current, start_read) = {
+        let (usable, start_read) = {
             let mut cache = TABLE
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let fresh = cache
-                .table
-                .as_ref()
-                .is_some_and(|(read_at, _)| read_at.elapsed() < TABLE_MAX_AGE);
-            let start_read = !fresh && !cache.refreshing;
+            let stale = cache.table.as_ref().is_none_or(|(read_at, _)| {
+                read_at.elapsed() >= TABLE_MAX_AGE || since.is_some_and(|since| *read_at < since)
+            });
+            let start_read = stale && !cache.refreshing;
             if start_read {
                 cache.refreshing = true;
             }
-            (
-                cache.table.as_ref().map(|(_, table)| Arc::clone(table)),
-                start_read,
-            )
+            let usable = cache
+                .table
+                .as_ref()
+                .filter(|(read_at, _)| since.is_none_or(|since| *read_at >= since))
+                .map(|(read_at, table)| (*read_at, Arc::clone(table)));
+            (usable, start_read)
         };
         if start_read {
             tokio::spawn(async {
-                let rows = tokio::task::spawn_blocking(read_table)
-                    .await
-                    .unwrap_or_default();
+                let read = tokio::task::spawn_blocking(|| (Instant::now(), read_table())).await;
                 {
                     let mut cache = TABLE
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner());
-                    cache.table = Some((std::time::Instant::now(), Arc::new(rows)));
+                    if let Ok((read_at, rows)) = read {
+                        cache.table = Some((read_at, Arc::new(rows)));
+                    }
                     cache.refreshing = false;
                 }
                 TABLE_READ.notify_waiters();
             });
         }
-        if let Some(table) = current {
+        if let Some(table) = usable {
             return table;
         }
         read.await;
@@ -370,8 +399,7 @@ impl Psw {
         })
     }
 
-    /// Notified the moment a watched process dies: what an engine hook for event-driven
-    /// reporting would wait on (the engine does not yet).
+    /// Notified the moment a watched process dies (the engine's wake-up hook).
     pub fn wake(&self) -> Arc<Notify> {
         Arc::clone(&self.wake)
     }
@@ -450,7 +478,14 @@ impl Psw {
 impl Probe for Psw {
     fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
         Box::pin(async move {
-            let found = scan(&self.pattern, &process_table().await);
+            let began = Instant::now();
+            let (read_at, table) = process_table(None).await;
+            let mut found = scan(&self.pattern, &table);
+            if found.len() < self.params.processnum && read_at < began {
+                // The shared table predates this check and may miss a process started
+                // since: a fault is only reported from a table read after the check began.
+                found = scan(&self.pattern, &process_table(Some(began)).await.1);
+            }
             self.evaluate(&found)
         })
     }
@@ -536,6 +571,13 @@ mod tests {
             ("**", "", true),
             ("", "", true),
             ("ä*", "äbc", true),
+            ("*ö?", "aöböx", true),
+            ("*ö", "aöbö", true),
+            ("a*ä", "aä", true),
+            ("abc", "ab", false),
+            ("ab*ab", "ab", false),
+            ("*/w00001.pid", "/tmp/worker /run/w00001.pid", true),
+            ("*/w00001.pid", "/tmp/worker /run/w00002.pid", false),
         ];
         for (pattern, text, expected) in cases {
             assert_eq!(
@@ -544,6 +586,33 @@ mod tests {
                 "{pattern:?} vs {text:?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_process_started_after_the_shared_table_was_read_is_found() {
+        use std::os::unix::process::CommandExt;
+        let marker = format!("clp-psw-fresh-{}", std::process::id());
+        // A table read just now, fresh for TABLE_MAX_AGE: without the re-read, the check
+        // below would be answered from it and miss the process.
+        process_table(Some(Instant::now())).await;
+        // spawn() returns after the exec: the command line is already the marker's.
+        let mut child = std::process::Command::new("sleep")
+            .arg0(&marker)
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let (params, _) = parse(&table(&format!("processname = \"{marker} *\"")));
+        let outcome = Psw::new(params)
+            .unwrap()
+            .check(ProbeContext {
+                lateness: Duration::ZERO,
+                timeout: Duration::from_secs(5),
+                target_process: None,
+            })
+            .await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(outcome, CheckOutcome::Normal);
     }
 
     #[tokio::test]

@@ -288,12 +288,7 @@ pub fn monitor_parameters(monitor: &MonitorConfig) -> Vec<Parameter> {
         ),
         parameter("final_action", monitor.recovery.final_action.label()),
     ];
-    for (key, value) in &monitor.parameters {
-        let value = match value {
-            _ if key.contains("password") => "********".to_string(),
-            toml::Value::String(text) => text.clone(),
-            other => other.to_string(),
-        };
+    for (key, value) in monitor.shown_parameters() {
         parameters.push(parameter(&format!("parameter.{key}"), value));
     }
     parameters
