@@ -242,6 +242,12 @@ pub fn configuration(
             item(
                 &mut text,
                 4,
+                "Monitor Delay Warning Rate (%)",
+                &config.cluster.monitor_delay_warning.to_string(),
+            );
+            item(
+                &mut text,
+                4,
                 "Shutdown Command",
                 &config.os_actions.shutdown.join(" "),
             );

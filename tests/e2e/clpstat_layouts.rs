@@ -119,7 +119,10 @@ fn passwords_are_never_shown() {
         &["--mon", "web", "--json"],
     ] {
         let text = cluster.run("clpstat", args).success();
-        assert!(!text.contains("hunter2"), "clpstat {args:?} shows the password:\n{text}");
+        assert!(
+            !text.contains("hunter2"),
+            "clpstat {args:?} shows the password:\n{text}"
+        );
         assert!(text.contains("********"), "clpstat {args:?}:\n{text}");
         assert!(text.contains("operator"), "clpstat {args:?}:\n{text}");
     }

@@ -4,6 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use crate::app_servers::count_lines;
 use crate::harness::*;
 
 fn write_script(path: &Path, body: &str) {
@@ -221,4 +222,62 @@ final_action = "none"
     wait_until("the async script ends with the daemon", WAIT, || {
         !alive(now[1])
     });
+}
+
+#[test]
+fn a_slow_check_is_a_delay_warning_once_per_run_of_slow_checks() {
+    let cluster = Cluster::with_config(
+        r#"
+[cluster]
+name = "zabi"
+monitor_delay_warning = 50
+[[monitor]]
+name = "genw"
+type = "genw"
+interval = 0.2
+timeout = 2
+retry = 0
+[monitor.parameters]
+path = "genw.sh"
+[monitor.recovery]
+reactivation_threshold = 0
+final_action = "none"
+"#,
+    );
+    let dir = cluster.path("etc/scripts/monitor.s/genw");
+    // Each check sleeps as long as `delay` says and counts itself.
+    write_script(
+        &dir.join("genw.sh"),
+        "sleep $(cat delay)\necho x >> checks\nexit 0",
+    );
+    let delay = |seconds: &str| {
+        std::fs::write(dir.join("delay.new"), seconds).unwrap();
+        std::fs::rename(dir.join("delay.new"), dir.join("delay")).unwrap();
+    };
+    let checks = || count_lines(&dir.join("checks"), "x");
+    let warning = "rm 71 Detected a monitor delay in monitoring genw. (timeout=2*100 actual-time=";
+    delay("0");
+    cluster.start();
+    wait_until("fast checks", WAIT, || checks() >= 3);
+    assert_eq!(cluster.count_alerts("rm 71"), 0, "{}", cluster.alerts());
+
+    // Over 50 % of the 2 s timeout: a warning, and the monitor stays Normal.
+    delay("1.3");
+    let before = checks();
+    wait_until("three slow checks", WAIT, || checks() >= before + 3);
+    let alerts = cluster.alerts();
+    assert_eq!(cluster.count_alerts(warning), 1, "{alerts}");
+    assert!(alerts.contains("delay warning rate=50)"), "{alerts}");
+    assert_eq!(cluster.monitor_status("genw"), "Normal");
+
+    // Fast again, then slow again: a new run of delays, a new warning.
+    delay("0");
+    let before = checks();
+    wait_until("fast checks again", WAIT, || checks() >= before + 3);
+    delay("1.3");
+    wait_until("a second warning", WAIT, || {
+        cluster.count_alerts(warning) == 2
+    });
+    assert_eq!(cluster.count_alerts("rm 9 "), 0, "{}", cluster.alerts());
+    cluster.stop();
 }

@@ -264,6 +264,10 @@ fn describe(config: &Config) -> Vec<Described> {
         "disable_monitor_recovery",
         config.cluster.disable_monitor_recovery,
     );
+    cluster.set(
+        "monitor_delay_warning",
+        config.cluster.monitor_delay_warning,
+    );
     objects.push(cluster);
 
     let mut alert = Described::new("alert".into(), SuspendResume);

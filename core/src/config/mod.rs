@@ -60,7 +60,13 @@ pub struct ClusterConfig {
     pub language: String,
     /// Recovery on monitor errors is disabled cluster-wide.
     pub disable_monitor_recovery: bool,
+    /// The monitor delay warning rate, percent of a monitor's timeout (the original's
+    /// default 80): a check that takes longer is `rm 71`, a warning only.
+    pub monitor_delay_warning: u8,
 }
+
+/// The original's default monitor delay warning rate, percent.
+pub const DEFAULT_MONITOR_DELAY_WARNING: u8 = 80;
 
 /// `[alert]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -463,6 +469,7 @@ fn unreachable_default(paths: &Paths) -> Config {
             comment: String::new(),
             language: "en".into(),
             disable_monitor_recovery: false,
+            monitor_delay_warning: DEFAULT_MONITOR_DELAY_WARNING,
         },
         alert: AlertConfig {
             max_records: 10_000,

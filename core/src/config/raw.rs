@@ -37,10 +37,19 @@ pub struct RawCluster {
     pub language: Option<String>,
     /// Disables recovery actions on monitor errors cluster-wide (rm 192 when it applies).
     pub disable_monitor_recovery: Option<bool>,
+    /// The monitor delay warning rate: a check taking longer than this percentage of its
+    /// timeout is rm 71.
+    pub monitor_delay_warning: Option<i64>,
 }
 impl RawCluster {
     /// The keys of `[cluster]`.
-    pub const KEYS: &[&str] = &["name", "comment", "language", "disable_monitor_recovery"];
+    pub const KEYS: &[&str] = &[
+        "name",
+        "comment",
+        "language",
+        "disable_monitor_recovery",
+        "monitor_delay_warning",
+    ];
 }
 
 /// `[alert]`.

@@ -407,11 +407,25 @@ fn build_cluster(problems: &mut Problems, raw: RawCluster) -> ClusterConfig {
             format!("key \"language\": \"{language}\" is not supported; use \"en\" or \"ja\""),
         );
     }
+    let monitor_delay_warning = match raw.monitor_delay_warning {
+        None => super::DEFAULT_MONITOR_DELAY_WARNING,
+        Some(rate) => u8::try_from(rate)
+            .ok()
+            .filter(|rate| (1..=99).contains(rate))
+            .unwrap_or_else(|| {
+                problems.add(
+                    "cluster",
+                    format!("key \"monitor_delay_warning\": {rate} is not a percentage of 1 to 99"),
+                );
+                super::DEFAULT_MONITOR_DELAY_WARNING
+            }),
+    };
     ClusterConfig {
         name,
         comment: raw.comment.unwrap_or_default(),
         language,
         disable_monitor_recovery: raw.disable_monitor_recovery.unwrap_or(false),
+        monitor_delay_warning,
     }
 }
 

@@ -99,6 +99,8 @@ struct MonitorRuntime {
     checks: u64,
     last_check: Option<std::time::Duration>,
     last_lateness: Option<std::time::Duration>,
+    /// The last check took longer than the delay warning rate allows (rm 71 was logged).
+    delayed: bool,
 }
 
 #[derive(Debug)]
@@ -165,6 +167,7 @@ impl Engine {
                 checks: 0,
                 last_check: None,
                 last_lateness: None,
+                delayed: false,
             })
             .collect();
         let groups = config

@@ -19,6 +19,9 @@ const DUMMY_FAILURE: u32 = 9;
 /// The detail code of a check abandoned at its timeout.
 const CHECK_TIMEOUT: u32 = 99;
 
+/// The unit of `rm 71`'s times: the original counts in ticks of 1/100 s.
+const TICKS_PER_SECOND: u32 = 100;
+
 impl From<CheckOutcome> for Observation {
     fn from(outcome: CheckOutcome) -> Self {
         match outcome {
@@ -147,7 +150,10 @@ impl Engine {
                     // Switched off mid-check: the check is dropped, its result unwanted.
                     _ = wait_until_off(&mut enabled) => continue,
                 };
-                self.record_check(index, started.elapsed(), lateness);
+                let delayed = self.record_check(index, started.elapsed(), lateness);
+                if let Some(took) = delayed {
+                    self.delay_warning(index, took);
+                }
                 if *enabled.borrow() {
                     self.observe(index, outcome.into());
                 }
@@ -155,12 +161,42 @@ impl Engine {
         }
     }
 
-    fn record_check(&self, index: usize, took: std::time::Duration, lateness: std::time::Duration) {
+    /// Counts a check; returns its duration when it starts a delay (rm 71 is due).
+    fn record_check(
+        &self,
+        index: usize,
+        took: std::time::Duration,
+        lateness: std::time::Duration,
+    ) -> Option<std::time::Duration> {
+        let config = &self.config.monitors[index];
+        let rate = u32::from(self.config.cluster.monitor_delay_warning);
+        // A check abandoned at its timeout is a failure, not a delay.
+        let delayed = took > config.timeout * rate / 100 && took < config.timeout;
         let mut state = self.lock();
         let runtime = &mut state.monitors[index];
         runtime.checks += 1;
         runtime.last_check = Some(took);
         runtime.last_lateness = Some(lateness);
+        let starts = delayed && !runtime.delayed;
+        runtime.delayed = delayed;
+        starts.then_some(took)
+    }
+
+    /// `rm 71`: a check took longer than the delay warning rate of its timeout (logged once
+    /// per run of delayed checks). Times are in ticks of 1/100 s, as the original counts.
+    fn delay_warning(&self, index: usize, took: std::time::Duration) {
+        let config = &self.config.monitors[index];
+        self.alert(
+            "rm",
+            71,
+            &[
+                &config.name,
+                &format!("{}", config.timeout.as_secs_f64()),
+                &TICKS_PER_SECOND.to_string(),
+                &(took.as_millis() / (1000 / u128::from(TICKS_PER_SECOND))).to_string(),
+                &self.config.cluster.monitor_delay_warning.to_string(),
+            ],
+        );
     }
 
     /// One check: the probe's answer within the timeout, or the dummy failure.
