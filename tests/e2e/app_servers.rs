@@ -1,7 +1,7 @@
-//! What the application monitors' tests (smtpw, ftpw, psqlw) share: the venv of the Python
-//! test servers, free loopback ports, server logs to wait on, and the alert log read from a
-//! mark on (a server started by a resource may lose the race with the monitor's first
-//! check; a story told from the mark on is not disturbed by that).
+//! What the application monitors' tests (smtpw, ftpw, psqlw, imap4w, pop3w) share: the venv
+//! of the Python test servers, free loopback ports, server logs to wait on, and the alert log
+//! read from a mark on (a server started by a resource may lose the race with the monitor's
+//! first check; a story told from the mark on is not disturbed by that).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod app_servers;
+mod dovecot;
 mod harness;
 
 mod alert_mail;
@@ -22,8 +23,10 @@ mod monitor_events;
 mod monitor_ftpw;
 mod monitor_genw;
 mod monitor_httpw;
+mod monitor_imap4w;
 mod monitor_ipw;
 mod monitor_miiw;
+mod monitor_pop3w;
 mod monitor_psqlw;
 mod monitor_psw;
 mod monitor_smtpw;

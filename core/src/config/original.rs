@@ -1664,6 +1664,62 @@ mod tests {
     }
 
     #[test]
+    fn mail_monitors_keep_their_parameters_and_pass_their_checks() {
+        let text = r#"<?xml version="1.0" encoding="UTF-8"?>
+<root>
+  <cluster><name>mail</name></cluster>
+  <server name="mail1"><priority>0</priority></server>
+  <monitor>
+    <types name="imap4w"/>
+    <imap4w name="imap4w1">
+      <parameters>
+        <ipaddress>127.0.0.1</ipaddress>
+        <port>1143</port>
+        <username>watch</username>
+        <password>secret</password>
+        <authmethod>LOGIN</authmethod>
+        <encrypwd>0</encrypwd>
+      </parameters>
+    </imap4w>
+    <types name="pop3w"/>
+    <pop3w name="pop3w1">
+      <parameters>
+        <port>1110</port>
+        <username>watch</username>
+        <authmethod>USER/PASS</authmethod>
+      </parameters>
+    </pop3w>
+  </monitor>
+</root>
+"#;
+        let conversion = convert(text.as_bytes(), None, "clp.conf").unwrap();
+        assert!(
+            conversion.unsupported.is_empty(),
+            "{:#?}",
+            conversion.unsupported
+        );
+        let document: toml::Table = conversion.text.parse().unwrap();
+        let monitors = document["monitor"].as_array().unwrap();
+        for (monitor, kind, port, authmethod) in [
+            (&monitors[0], "imap4w", 1143, "LOGIN"),
+            (&monitors[1], "pop3w", 1110, "USER/PASS"),
+        ] {
+            assert_eq!(monitor["type"].as_str(), Some(kind));
+            let parameters = monitor["parameters"].as_table().unwrap();
+            assert_eq!(parameters["port"].as_integer(), Some(port));
+            assert_eq!(parameters["username"].as_str(), Some("watch"));
+            assert_eq!(parameters["authmethod"].as_str(), Some(authmethod));
+            assert_eq!(
+                (crate::monitor::registry::spec(kind)
+                    .unwrap()
+                    .check_parameters)(parameters),
+                Vec::<String>::new(),
+                "{kind}"
+            );
+        }
+    }
+
+    #[test]
     fn a_userw_that_feeds_a_watchdog_is_pointed_out() {
         let text = sss("UTF-8", "UTF-8").replace(
             "<method>none</method>",

@@ -1,9 +1,12 @@
-//! The command/reply dialogue that SMTP (RFC 5321 §4.2) and FTP (RFC 959 §4.2) share: the
-//! client sends one line, the server answers a three-digit code and text, on several lines
-//! when the code is followed by `-` (`250-first`, ..., `250 last`).
+//! The line dialogue of the Internet-server monitors. SMTP (RFC 5321 §4.2) and FTP (RFC 959
+//! §4.2) share one shape: the client sends one line, the server answers a three-digit code
+//! and text, on several lines when the code is followed by `-` (`250-first`, ..., `250 last`)
+//! ([`Dialogue::command`], [`Dialogue::reply`]). IMAP and POP3 answer in lines of their own
+//! shape, which their monitors parse from [`Dialogue::line`].
 //!
-//! Used by `smtpw` and `ftpw`. Everything is async on tokio sockets: when the engine abandons
-//! a check at its timeout it drops the future, and with it the connection.
+//! Used by `smtpw`, `ftpw`, `imap4w` and `pop3w`. Everything is async on tokio sockets: when
+//! the engine abandons a check at its timeout it drops the future, and with it the
+//! connection.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -18,6 +21,8 @@ pub const PROTOCOL_ERROR: u32 = 2;
 /// The detail code of a reply that says the server cannot serve (a code other than the one
 /// the step expects).
 pub const ERROR_REPLY: u32 = 3;
+/// The detail code of a login the server refused.
+pub const LOGIN_FAILED: u32 = 4;
 
 /// The longest reply line read (RFC 5321 allows 512 bytes; servers' banners run longer).
 const MAX_LINE: u64 = 4096;
@@ -36,7 +41,8 @@ pub struct DialogueError {
 }
 
 impl DialogueError {
-    fn protocol(detail: String) -> Self {
+    /// A failure of code [`PROTOCOL_ERROR`].
+    pub fn protocol(detail: String) -> Self {
         DialogueError {
             code: PROTOCOL_ERROR,
             detail,
@@ -111,41 +117,68 @@ impl Dialogue {
         }
     }
 
+    /// Reads one line, its line break removed (bytes that are not UTF-8 replaced).
+    /// `waiting_for` names what it answers, for the detail of a failure ("the greeting",
+    /// "NOOP").
+    pub async fn line(&mut self, waiting_for: &str) -> Result<String, DialogueError> {
+        let mut raw = Vec::new();
+        let read = (&mut self.stream)
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut raw)
+            .await
+            .map_err(|error| {
+                DialogueError::protocol(format!(
+                    "Reading the answer to {waiting_for} from {} failed: {error}.",
+                    self.server
+                ))
+            })?;
+        if read == 0 {
+            return Err(DialogueError::protocol(format!(
+                "{} closed the connection without answering {waiting_for}.",
+                self.server
+            )));
+        }
+        if !raw.ends_with(b"\n") && read as u64 == MAX_LINE {
+            return Err(DialogueError::protocol(format!(
+                "{} answered {waiting_for} with a line longer than {MAX_LINE} bytes.",
+                self.server
+            )));
+        }
+        let line = String::from_utf8_lossy(&raw);
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+
+    /// Reads and drops `count` bytes (an IMAP literal in an answer the monitor does not
+    /// read).
+    pub async fn skip(&mut self, count: u64, waiting_for: &str) -> Result<(), DialogueError> {
+        let skipped = tokio::io::copy(&mut (&mut self.stream).take(count), &mut tokio::io::sink())
+            .await
+            .map_err(|error| {
+                DialogueError::protocol(format!(
+                    "Reading the answer to {waiting_for} from {} failed: {error}.",
+                    self.server
+                ))
+            })?;
+        if skipped < count {
+            return Err(DialogueError::protocol(format!(
+                "{} closed the connection in the middle of its answer to {waiting_for}.",
+                self.server
+            )));
+        }
+        Ok(())
+    }
+
     /// Reads one reply. `waiting_for` names what it answers, for the detail of a failure
     /// ("the greeting", "EHLO").
     pub async fn reply(&mut self, waiting_for: &str) -> Result<Reply, DialogueError> {
         let mut text = Vec::new();
         for _ in 0..MAX_LINES {
-            let mut raw = Vec::new();
-            let read = (&mut self.stream)
-                .take(MAX_LINE)
-                .read_until(b'\n', &mut raw)
-                .await
-                .map_err(|error| {
-                    DialogueError::protocol(format!(
-                        "Reading the answer to {waiting_for} from {} failed: {error}.",
-                        self.server
-                    ))
-                })?;
-            if read == 0 {
-                return Err(DialogueError::protocol(format!(
-                    "{} closed the connection without answering {waiting_for}.",
-                    self.server
-                )));
-            }
-            if !raw.ends_with(b"\n") && read as u64 == MAX_LINE {
-                return Err(DialogueError::protocol(format!(
-                    "{} answered {waiting_for} with a line longer than {MAX_LINE} bytes.",
-                    self.server
-                )));
-            }
-            let line = String::from_utf8_lossy(&raw);
-            let line = line.trim_end_matches(['\r', '\n']);
-            let (code, separator, rest) = split_reply_line(line).ok_or_else(|| {
+            let line = self.line(waiting_for).await?;
+            let (code, separator, rest) = split_reply_line(&line).ok_or_else(|| {
                 DialogueError::protocol(format!(
                     "{} answered {waiting_for} with something that is not a reply: \"{}\".",
                     self.server,
-                    clean(line)
+                    clean(&line)
                 ))
             })?;
             if !rest.is_empty() {
@@ -164,9 +197,9 @@ impl Dialogue {
         )))
     }
 
-    /// Sends `line` (CRLF added) and reads the reply. `shown` is how the command appears in
-    /// a detail, so a password is never quoted.
-    pub async fn command(&mut self, line: &str, shown: &str) -> Result<Reply, DialogueError> {
+    /// Sends `line` (CRLF added) without waiting for an answer. `shown` is how the command
+    /// appears in a detail, so a password is never quoted.
+    pub async fn send(&mut self, line: &str, shown: &str) -> Result<(), DialogueError> {
         let mut bytes = Vec::with_capacity(line.len() + 2);
         bytes.extend_from_slice(line.as_bytes());
         bytes.extend_from_slice(b"\r\n");
@@ -176,12 +209,18 @@ impl Dialogue {
             stream.flush().await
         }
         .await;
-        if let Err(error) = written {
-            return Err(DialogueError::protocol(format!(
+        written.map_err(|error| {
+            DialogueError::protocol(format!(
                 "Sending {shown} to {} failed: {error}.",
                 self.server
-            )));
-        }
+            ))
+        })
+    }
+
+    /// Sends `line` (CRLF added) and reads the reply. `shown` is how the command appears in
+    /// a detail, so a password is never quoted.
+    pub async fn command(&mut self, line: &str, shown: &str) -> Result<Reply, DialogueError> {
+        self.send(line, shown).await?;
         self.reply(shown).await
     }
 }
@@ -218,7 +257,7 @@ fn split_reply_line(line: &str) -> Option<(u16, char, &str)> {
 }
 
 /// Server text fit for one alert line: control characters dropped, trimmed, shortened.
-fn clean(text: &str) -> String {
+pub fn clean(text: &str) -> String {
     let cleaned: String = text.chars().filter(|c| !c.is_control()).collect();
     let cleaned = cleaned.trim();
     if cleaned.chars().count() > MAX_QUOTED {
@@ -236,6 +275,15 @@ fn clean(text: &str) -> String {
 pub(crate) async fn scripted_server(
     greeting: &'static str,
     answer: fn(&str) -> Option<&'static str>,
+) -> (u16, tokio::task::JoinHandle<Vec<String>>) {
+    scripted_server_with(greeting, move |line| answer(line).map(str::to_string)).await
+}
+
+/// [`scripted_server`] with answers made from the line (an IMAP tag echoed).
+#[cfg(test)]
+pub(crate) async fn scripted_server_with(
+    greeting: &'static str,
+    answer: impl Fn(&str) -> Option<String> + Send + 'static,
 ) -> (u16, tokio::task::JoinHandle<Vec<String>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -333,6 +381,33 @@ mod tests {
         let ok = dialogue.command("NOOP", "NOOP").await.unwrap();
         assert!(ok.is_positive());
         assert_eq!(dialogue.local_literal(), "[127.0.0.1]");
+    }
+
+    #[tokio::test]
+    async fn lines_are_read_whole_and_literals_skipped() {
+        let port = serve(b"* OK ready\r\n* 1 FETCH {5}\r\nhello)\r\n+OK bare\nlast").await;
+        let mut dialogue = Dialogue::connect("127.0.0.1", port).await.unwrap();
+        assert_eq!(dialogue.line("the greeting").await.unwrap(), "* OK ready");
+        assert_eq!(dialogue.line("NOOP").await.unwrap(), "* 1 FETCH {5}");
+        dialogue.skip(5, "NOOP").await.unwrap();
+        assert_eq!(dialogue.line("NOOP").await.unwrap(), ")");
+        assert_eq!(dialogue.line("STAT").await.unwrap(), "+OK bare");
+        assert_eq!(dialogue.line("QUIT").await.unwrap(), "last");
+        let error = dialogue.skip(1, "QUIT").await.unwrap_err();
+        assert_eq!(error.code, PROTOCOL_ERROR);
+        assert!(
+            error
+                .detail
+                .ends_with("closed the connection in the middle of its answer to QUIT."),
+            "{error:?}"
+        );
+        let error = dialogue.line("QUIT").await.unwrap_err();
+        assert!(
+            error
+                .detail
+                .ends_with("closed the connection without answering QUIT."),
+            "{error:?}"
+        );
     }
 
     #[tokio::test]

@@ -50,8 +50,7 @@ const KEYS: &[&str] = &[
     "encrypwd",
 ];
 
-/// The detail code of a refused login.
-pub const LOGIN_FAILED: u32 = 4;
+pub use super::dialogue::LOGIN_FAILED;
 
 /// What an ftpw monitor talks to, and as whom.
 #[derive(Clone, PartialEq, Eq)]

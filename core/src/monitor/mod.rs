@@ -9,10 +9,12 @@ pub mod diskw;
 pub mod ftpw;
 pub mod genw;
 pub mod httpw;
+pub mod imap4w;
 pub mod ipw;
 pub mod miiw;
 pub mod params;
 pub mod pidw;
+pub mod pop3w;
 #[cfg(test)]
 mod private_netns;
 pub mod psqlw;

@@ -63,6 +63,8 @@ static SPECS: &[&MonitorSpec] = &[
     &super::diskw::SPEC,
     &super::smtpw::SPEC,
     &super::ftpw::SPEC,
+    &super::imap4w::SPEC,
+    &super::pop3w::SPEC,
     &super::psqlw::SPEC,
 ];
 
