@@ -24,6 +24,7 @@ mod monitor_genw;
 mod monitor_httpw;
 mod monitor_ipw;
 mod monitor_miiw;
+mod monitor_mysqlw;
 mod monitor_psqlw;
 mod monitor_psw;
 mod monitor_smtpw;

@@ -11,6 +11,7 @@ pub mod genw;
 pub mod httpw;
 pub mod ipw;
 pub mod miiw;
+pub mod mysqlw;
 pub mod params;
 pub mod pidw;
 #[cfg(test)]

@@ -64,6 +64,7 @@ static SPECS: &[&MonitorSpec] = &[
     &super::smtpw::SPEC,
     &super::ftpw::SPEC,
     &super::psqlw::SPEC,
+    &super::mysqlw::SPEC,
 ];
 
 /// The spec of a type name.
