@@ -26,6 +26,7 @@ mod monitor_httpw;
 mod monitor_imap4w;
 mod monitor_ipw;
 mod monitor_miiw;
+mod monitor_mysqlw;
 mod monitor_pop3w;
 mod monitor_psqlw;
 mod monitor_psw;

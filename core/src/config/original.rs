@@ -1720,6 +1720,51 @@ mod tests {
     }
 
     #[test]
+    fn a_database_monitor_keeps_its_parameters_and_passes_its_check() {
+        let text = r#"<?xml version="1.0" encoding="UTF-8"?>
+<root>
+  <cluster><name>db</name></cluster>
+  <server name="db1"><priority>0</priority></server>
+  <monitor>
+    <types name="mysqlw"/>
+    <mysqlw name="mysqlw1">
+      <parameters>
+        <database>shop</database>
+        <ipaddress>127.0.0.1</ipaddress>
+        <port>3307</port>
+        <username>clp</username>
+        <password>secret</password>
+        <table>mysqlwatch</table>
+        <engine>MyISAM</engine>
+        <docreatedrop>1</docreatedrop>
+        <libraryfullpath>/usr/lib64/mysql/libmysqlclient.so.21</libraryfullpath>
+      </parameters>
+    </mysqlw>
+  </monitor>
+</root>
+"#;
+        let conversion = convert(text.as_bytes(), None, "clp.conf").unwrap();
+        assert!(
+            conversion.unsupported.is_empty(),
+            "{:#?}",
+            conversion.unsupported
+        );
+        let document: toml::Table = conversion.text.parse().unwrap();
+        let mysqlw = &document["monitor"].as_array().unwrap()[0];
+        assert_eq!(mysqlw["type"].as_str(), Some("mysqlw"));
+        let parameters = mysqlw["parameters"].as_table().unwrap();
+        assert_eq!(parameters["port"].as_integer(), Some(3307));
+        assert_eq!(parameters["docreatedrop"].as_integer(), Some(1));
+        assert_eq!(parameters["engine"].as_str(), Some("MyISAM"));
+        assert_eq!(
+            (crate::monitor::registry::spec("mysqlw")
+                .unwrap()
+                .check_parameters)(parameters),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
     fn a_userw_that_feeds_a_watchdog_is_pointed_out() {
         let text = sss("UTF-8", "UTF-8").replace(
             "<method>none</method>",

@@ -12,6 +12,7 @@ pub mod httpw;
 pub mod imap4w;
 pub mod ipw;
 pub mod miiw;
+pub mod mysqlw;
 pub mod params;
 pub mod pidw;
 pub mod pop3w;

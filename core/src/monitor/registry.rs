@@ -66,6 +66,7 @@ static SPECS: &[&MonitorSpec] = &[
     &super::imap4w::SPEC,
     &super::pop3w::SPEC,
     &super::psqlw::SPEC,
+    &super::mysqlw::SPEC,
 ];
 
 /// The spec of a type name.
