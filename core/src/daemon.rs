@@ -7,13 +7,13 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::net::UnixListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::{self, ConfigError};
+use crate::control::ControlThread;
 use crate::engine::Engine;
-use crate::ipc::{AfterStop, ErrorCode, MAX_LINE, PROTOCOL, Request, Response};
+use crate::ipc::AfterStop;
 use crate::os_action::OsActions;
 use crate::paths::Paths;
 use crate::store::{Store, StoreError};
@@ -249,7 +249,15 @@ impl Prepared {
         // Start first (alerts, licenses, adoption, monitor tasks; groups start in the
         // background), so whoever connects first sees a started daemon.
         engine.start(requested_by.as_deref());
-        let server = tokio::spawn(serve(listener, Arc::clone(&engine)));
+        let control = match ControlThread::start(listener, Arc::clone(&engine)) {
+            Ok(control) => Some(control),
+            Err(error) => {
+                // Without its socket the daemon cannot be driven: it stops at once.
+                tracing::error!("cannot serve the control socket: {error}");
+                engine.stop_from("clppm", AfterStop::Nothing);
+                None
+            }
+        };
         let signals = Arc::clone(&engine);
         tokio::spawn(async move {
             let (Ok(mut term), Ok(mut int)) = handlers else {
@@ -268,189 +276,11 @@ impl Prepared {
         }
         // Let the requester's connection read its answer before the socket goes.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        server.abort();
+        if let Some(control) = control {
+            control.stop().await;
+        }
         let _ = std::fs::remove_file(paths.socket());
         engine.after_stop(then);
         then
-    }
-}
-
-async fn serve(listener: UnixListener, engine: Arc<Engine>) {
-    loop {
-        match listener.accept().await {
-            Ok((stream, _)) => {
-                let engine = Arc::clone(&engine);
-                tokio::spawn(async move {
-                    if let Err(error) = serve_connection(stream, engine).await {
-                        tracing::debug!("connection ended: {error}");
-                    }
-                });
-            }
-            Err(error) => {
-                tracing::error!("accept failed: {error}");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-        }
-    }
-}
-
-async fn write_response(
-    writer: &mut tokio::net::unix::OwnedWriteHalf,
-    response: &Response,
-) -> std::io::Result<()> {
-    let mut line = serde_json::to_vec(response).map_err(std::io::Error::other)?;
-    line.push(b'\n');
-    writer.write_all(&line).await
-}
-
-async fn serve_connection(stream: UnixStream, engine: Arc<Engine>) -> std::io::Result<()> {
-    let peer_uid = stream.peer_cred().map(|cred| cred.uid()).ok();
-    let may_change = peer_uid.is_some_and(|uid| uid == 0 || uid == nix::unistd::geteuid().as_raw());
-    let (reader, mut writer) = stream.into_split();
-    let mut reader = BufReader::new(reader);
-    let mut client: Option<String> = None;
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let read = (&mut reader)
-            .take(MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut line)
-            .await?;
-        if read == 0 {
-            return Ok(());
-        }
-        if line.len() > MAX_LINE {
-            let response = Response::error(
-                ErrorCode::Protocol,
-                format!("request longer than {MAX_LINE} bytes"),
-            );
-            return write_response(&mut writer, &response).await;
-        }
-        let request: Request = match serde_json::from_slice(&line) {
-            Ok(request) => request,
-            Err(error) => {
-                let response = Response::error(
-                    ErrorCode::Protocol,
-                    format!("cannot read the request: {error}"),
-                );
-                write_response(&mut writer, &response).await?;
-                continue;
-            }
-        };
-        let response = match (&client, request) {
-            (
-                _,
-                Request::Hello {
-                    protocol,
-                    client: name,
-                },
-            ) => {
-                if protocol != PROTOCOL {
-                    Response::error(
-                        ErrorCode::Protocol,
-                        format!(
-                            "clppm speaks protocol {PROTOCOL}, the command {protocol}; use commands of the same version"
-                        ),
-                    )
-                } else {
-                    client = Some(name);
-                    Response::Welcome {
-                        protocol: PROTOCOL,
-                        daemon_version: env!("CARGO_PKG_VERSION").to_string(),
-                        pid: std::process::id(),
-                    }
-                }
-            }
-            (None, _) => Response::error(ErrorCode::Protocol, "say hello first"),
-            (Some(_), request) if request.is_mutating() && !may_change => Response::error(
-                ErrorCode::PermissionDenied,
-                "only root or the user running clppm may change its state",
-            ),
-            (Some(name), request) => {
-                let mutating = request.is_mutating();
-                let response = handle(&engine, name, request).await;
-                // What the daemon acknowledges survives kill -9.
-                if mutating {
-                    engine.flush_store();
-                }
-                response
-            }
-        };
-        write_response(&mut writer, &response).await?;
-    }
-}
-
-use tokio::io::AsyncReadExt;
-
-async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Response {
-    let done = |result: Result<(), crate::engine::OperationError>| match result {
-        Ok(()) => Response::Done,
-        Err(error) => error.into_response(),
-    };
-    match request {
-        Request::Hello { .. } => Response::error(ErrorCode::Protocol, "already greeted"),
-        Request::Status => Response::Status(engine.status()),
-        Request::StopDaemon { then } => {
-            engine.stop_from(client, then);
-            engine.wait_stopped().await;
-            Response::Done
-        }
-        Request::Suspend => done(engine.suspend(client)),
-        Request::Resume => done(engine.resume(client)),
-        Request::StartGroup { group } => done(engine.start_groups(group.as_deref()).await),
-        Request::StopGroup { group } => done(engine.stop_groups(group.as_deref()).await),
-        Request::StartResource { resource } => done(engine.start_resource(&resource).await),
-        Request::StopResource { resource } => done(engine.stop_resource(&resource).await),
-        Request::SuspendMonitors { monitors } => done(engine.suspend_monitors(&monitors)),
-        Request::ResumeMonitors { monitors } => done(engine.resume_monitors(&monitors)),
-        Request::ClearCounters { monitors } => done(engine.clear_counters(&monitors)),
-        Request::DummyFailure { monitors, enable } => {
-            done(engine.set_dummy_failure(&monitors, enable))
-        }
-        Request::Counters { monitors } => match engine.counters(&monitors) {
-            Ok(monitors) => Response::Counters { monitors },
-            Err(error) => error.into_response(),
-        },
-        Request::LogMessage {
-            message,
-            level,
-            event_id,
-            alert,
-            syslog,
-            mail,
-        } => {
-            let event = crate::alert::AlertEvent::custom(
-                &engine.config().cluster.name,
-                "logcmd",
-                event_id,
-                level,
-                &message,
-            );
-            engine.log_message(event, alert, syslog, mail);
-            Response::Done
-        }
-        Request::RegisterLicense { license } => done(engine.register_license(&license)),
-        Request::Licenses => match engine.licenses() {
-            Ok(licenses) => Response::Licenses { licenses },
-            Err(error) => error.into_response(),
-        },
-        Request::RemoveLicenses { removal } => match engine.remove_licenses(&removal) {
-            Ok(count) => Response::Removed { count },
-            Err(error) => error.into_response(),
-        },
-        Request::Handoff => done(engine.hand_off(client).await),
-        Request::CatalogueAlert {
-            module,
-            event_id,
-            args,
-        } => {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            engine.alert(&module, event_id, &args);
-            Response::Done
-        }
-        Request::Alerts { limit } => match engine.alerts(limit) {
-            Ok(events) => Response::Alerts { events },
-            Err(error) => error.into_response(),
-        },
     }
 }

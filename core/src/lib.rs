@@ -7,6 +7,7 @@
 pub mod alert;
 pub mod cfctrl;
 pub mod config;
+pub mod control;
 pub mod daemon;
 pub mod diagnose;
 pub mod engine;
