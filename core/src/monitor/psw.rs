@@ -247,9 +247,11 @@ struct ProcessRow {
 
 /// How old a process table may be before a check asks for a new one. Every psw monitor
 /// shares one read of /proc; a stale table still serves a check that finds enough
-/// processes while the new one is read in the background (deaths are seen at once anyway,
-/// through the pidfds). A check that finds too few waits for a table read after it began.
-const TABLE_MAX_AGE: Duration = Duration::from_millis(250);
+/// processes while the new one is read in the background: each process found is checked
+/// to be alive and the same (start time) before it counts, and deaths are seen at once
+/// anyway, through the pidfds. A check that finds too few waits for a table read after it
+/// began, so a stale table never makes a fault.
+const TABLE_MAX_AGE: Duration = Duration::from_secs(1);
 
 /// A process table and when its read began.
 type Table = (Instant, Arc<Vec<ProcessRow>>);
