@@ -80,7 +80,7 @@ final_action = "none"
     wait_until("rm 4", WAIT, || {
         cluster
             .alerts()
-            .contains("rm 4 Warn monitoring genw. (1 : genw.sh exited with code 3 (warningval).)")
+            .contains("rm 4 Warn monitoring genw. (15 : genw.sh exited with code 3 (warningval).)")
     });
     assert_eq!(cluster.monitor_status("genw"), "Warning");
     verdict("0");

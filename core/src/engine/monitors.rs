@@ -26,7 +26,7 @@ impl From<CheckOutcome> for Observation {
     fn from(outcome: CheckOutcome) -> Self {
         match outcome {
             CheckOutcome::Normal => Observation::Healthy,
-            CheckOutcome::Warning { detail } => Observation::Warned { detail },
+            CheckOutcome::Warning { code, detail } => Observation::Warned { code, detail },
             CheckOutcome::Failure { code, detail } => Observation::Failed { code, detail },
         }
     }
@@ -272,7 +272,9 @@ impl Engine {
                 Decision::ErrorDetected { code, detail } => {
                     self.alert("rm", 9, &[name, &code.to_string(), &detail]);
                 }
-                Decision::Warned { detail } => self.alert("rm", 4, &[name, "1", &detail]),
+                Decision::Warned { code, detail } => {
+                    self.alert("rm", 4, &[name, &code.to_string(), &detail]);
+                }
                 Decision::BackToNormal => self.alert("rm", 26, &[name]),
                 Decision::WarningCleared => self.alert("rm", 49, &[name]),
                 Decision::TargetInactive => self.alert("rm", 25, &[target]),

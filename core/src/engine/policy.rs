@@ -67,6 +67,8 @@ pub enum Observation {
     Healthy,
     /// A check warned.
     Warned {
+        /// The detail code.
+        code: u32,
         /// What.
         detail: String,
     },
@@ -102,6 +104,8 @@ pub enum Decision {
     },
     /// Log rm 4: a warning.
     Warned {
+        /// Detail code.
+        code: u32,
         /// Detail text.
         detail: String,
     },
@@ -157,7 +161,7 @@ pub fn decide(
                 _ => {}
             }
         }
-        Observation::Warned { detail } => {
+        Observation::Warned { code, detail } => {
             next.consecutive_failures = 0;
             // Error → Warning: the fault is over, so the counters reset as on rm 26.
             if ladder.status == MonitorStatus::Error {
@@ -170,6 +174,7 @@ pub fn decide(
                 next.status = MonitorStatus::Warning;
                 next.last_detail = Some(detail.clone());
                 decisions.push(Decision::Warned {
+                    code: *code,
                     detail: detail.clone(),
                 });
             }
@@ -404,6 +409,7 @@ mod tests {
     fn a_warning_after_an_error_ends_the_error() {
         let policy = policy(RecoveryTarget::Resource("r".into()), 3, FinalAction::None);
         let warned = Observation::Warned {
+            code: 5,
             detail: "slow".into(),
         };
         let (ladder, steps) = run(
@@ -417,6 +423,7 @@ mod tests {
             vec![
                 Decision::BackToNormal,
                 Decision::Warned {
+                    code: 5,
                     detail: "slow".into()
                 }
             ]
@@ -439,6 +446,7 @@ mod tests {
     fn warnings_are_logged_once_and_cleared() {
         let policy = policy(RecoveryTarget::LocalServer, 0, FinalAction::None);
         let warned = Observation::Warned {
+            code: 5,
             detail: "slow".into(),
         };
         let (_, steps) = run(
@@ -450,6 +458,7 @@ mod tests {
         assert_eq!(
             steps[0],
             vec![Decision::Warned {
+                code: 5,
                 detail: "slow".into()
             }]
         );

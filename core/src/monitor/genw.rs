@@ -35,7 +35,8 @@
 //!
 //! Detail codes (ours; the original's table of detail codes was not available):
 //! 11 the script exited with a code other than `normalval` (sync), 12 a signal killed it
-//! (sync), 13 it could not be started, 14 the async script ended.
+//! (sync), 13 it could not be started, 14 the async script ended; warning 15 it exited with
+//! `warningval`.
 //!
 //! The install root comes from `$CLP_ROOT` when the probe is built ([`Paths::from_env`]):
 //! the daemon runs with it set, and the build function has no other way to learn it.
@@ -82,6 +83,8 @@ pub const KILLED: u32 = 12;
 pub const CANNOT_START: u32 = 13;
 /// Detail code: the async script ended.
 pub const ASYNC_ENDED: u32 = 14;
+/// Detail code of the warning: the script exited with `warningval`.
+pub const WARNING_EXIT: u32 = 15;
 
 /// The parameters of a genw monitor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,6 +312,7 @@ impl Genw {
         match Ended::of(status) {
             Ended::Exited(code) if code == self.params.normalval => CheckOutcome::Normal,
             Ended::Exited(code) if Some(code) == self.params.warningval => CheckOutcome::Warning {
+                code: WARNING_EXIT,
                 detail: format!("{} exited with code {code} (warningval).", self.shown),
             },
             Ended::Exited(code) => CheckOutcome::Failure {
@@ -518,6 +522,7 @@ mod tests {
             (
                 "3",
                 CheckOutcome::Warning {
+                    code: WARNING_EXIT,
                     detail: format!(
                         "{}/check.sh exited with code 3 (warningval).",
                         dir.path().display()

@@ -20,7 +20,7 @@
 //!
 //! Defaults: interval 10 s, timeout 60 s, retry 3 (the reference's recalled values, §4 [M]).
 //! Detail codes (ours; the original's are not known): [`LINK_DOWN`], [`NOT_FOUND`],
-//! [`UNREADABLE`].
+//! [`UNREADABLE`]; warning [`LINK_FLAPPED`].
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -64,6 +64,8 @@ pub const LINK_DOWN: u32 = 1;
 pub const NOT_FOUND: u32 = 2;
 /// Detail code: the interface's state could not be read.
 pub const UNREADABLE: u32 = 3;
+/// Warning code: the link went down and came back between two checks.
+pub const LINK_FLAPPED: u32 = 4;
 
 /// Where the kernel shows the interfaces of the daemon's network namespace.
 const SYS_CLASS_NET: &str = "/sys/class/net";
@@ -310,6 +312,7 @@ fn judge(
         }
         LinkReading::Present { .. } => match went_down {
             Some(event) if !was_down => CheckOutcome::Warning {
+                code: LINK_FLAPPED,
                 detail: format!(
                     "NIC {name} lost its link at {} ({}) and had it back at this check.",
                     event.at.format("%H:%M:%S%.3f"),
@@ -676,6 +679,7 @@ mod tests {
         assert_eq!(
             judge("v0", &present(true, true, "up"), Some(&flap), false),
             CheckOutcome::Warning {
+                code: LINK_FLAPPED,
                 detail: format!(
                     "NIC v0 lost its link at {} (no carrier) and had it back at this check.",
                     at.format("%H:%M:%S%.3f")
@@ -805,7 +809,7 @@ mod tests {
             operstate("up");
             let outcome = check(&runtime, &mut probe);
             assert!(
-                matches!(&outcome, CheckOutcome::Warning { detail } if detail.starts_with("NIC v0 lost its link at ") && detail.ends_with(" (no carrier) and had it back at this check.")),
+                matches!(&outcome, CheckOutcome::Warning { detail, .. } if detail.starts_with("NIC v0 lost its link at ") && detail.ends_with(" (no carrier) and had it back at this check.")),
                 "{outcome:?}"
             );
             assert_eq!(check(&runtime, &mut probe), CheckOutcome::Normal);

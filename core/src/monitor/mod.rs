@@ -39,6 +39,8 @@ pub enum CheckOutcome {
     Normal,
     /// Something to note that is not a fault.
     Warning {
+        /// The detail code (shown in rm 4 as the original's `%2`).
+        code: u32,
         /// What.
         detail: String,
     },
