@@ -14,6 +14,8 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+use super::CheckOutcome;
+
 /// The detail code of a connection that could not be made.
 pub const CONNECT_FAILED: u32 = 1;
 /// The detail code of a server that closed the connection or broke the reply format.
@@ -38,6 +40,14 @@ pub struct DialogueError {
     pub code: u32,
     /// The detail text, one line.
     pub detail: String,
+}
+
+/// The check's outcome of a whole session: Normal, or the failure that ended it.
+pub fn outcome(session: Result<(), DialogueError>) -> CheckOutcome {
+    match session {
+        Ok(()) => CheckOutcome::Normal,
+        Err(DialogueError { code, detail }) => CheckOutcome::Failure { code, detail },
+    }
 }
 
 impl DialogueError {

@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::params::ParamReader;
+use super::params::{ParamReader, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
 use crate::config::MonitorConfig;
@@ -162,10 +162,7 @@ pub fn parse(table: &toml::Table) -> (DiskwParams, Vec<String>) {
 }
 
 fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let (params, problems) = parse(&config.parameters);
-    if let Some(problem) = problems.into_iter().next() {
-        return Err(problem);
-    }
+    let params = valid(parse(&config.parameters))?;
     Ok(Box::new(Diskw::new(&config.name, params)))
 }
 

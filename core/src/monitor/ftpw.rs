@@ -20,10 +20,10 @@
 //! closed the connection or did not speak FTP, 3 a reply other than the expected one,
 //! 4 the login was refused.
 
-use super::dialogue::{Dialogue, DialogueError, sentence, unexpected};
-use super::params::ParamReader;
+use super::dialogue::{Dialogue, DialogueError, outcome, sentence, unexpected};
+use super::params::{ParamReader, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
-use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
+use super::{CheckFuture, Probe, ProbeContext};
 use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
@@ -97,12 +97,7 @@ pub fn parse(parameters: &toml::Table) -> (FtpwParams, Vec<String>) {
             "1 (FTPS) is not supported by this version; use 0 (FTP)",
         );
     }
-    if reader.flag("encrypwd", false) {
-        reader.problem(
-            "encrypwd",
-            "encrypted passwords are not supported by this version; write the password itself and set encrypwd = 0",
-        );
-    }
+    reader.refuse_encrypted_password();
     let problems = reader.finish(KEYS);
     let params = FtpwParams {
         ipaddress,
@@ -114,10 +109,7 @@ pub fn parse(parameters: &toml::Table) -> (FtpwParams, Vec<String>) {
 }
 
 fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let (params, problems) = parse(&config.parameters);
-    if let Some(problem) = problems.into_iter().next() {
-        return Err(problem);
-    }
+    let params = valid(parse(&config.parameters))?;
     Ok(Box::new(Ftpw { params }))
 }
 
@@ -129,12 +121,7 @@ pub struct Ftpw {
 
 impl Probe for Ftpw {
     fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
-        Box::pin(async move {
-            match session(&self.params).await {
-                Ok(()) => CheckOutcome::Normal,
-                Err(DialogueError { code, detail }) => CheckOutcome::Failure { code, detail },
-            }
-        })
+        Box::pin(async move { outcome(session(&self.params).await) })
     }
 }
 

@@ -51,7 +51,7 @@ use nix::sys::signal::Signal;
 use tokio::process::Command;
 use tokio::task::JoinHandle;
 
-use super::params::ParamReader;
+use super::params::{ParamReader, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
 use crate::config::MonitorConfig;
@@ -139,10 +139,7 @@ pub fn parse(table: &toml::Table) -> (GenwParams, Vec<String>) {
 }
 
 fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let (params, problems) = parse(&config.parameters);
-    if let Some(problem) = problems.into_iter().next() {
-        return Err(problem);
-    }
+    let params = valid(parse(&config.parameters))?;
     Ok(Box::new(Genw::new(
         &Paths::from_env(),
         &config.name,

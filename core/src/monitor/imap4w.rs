@@ -33,11 +33,11 @@
 use base64::Engine as _;
 
 use super::dialogue::{
-    Dialogue, DialogueError, ERROR_REPLY, LOGIN_FAILED, PROTOCOL_ERROR, clean, sentence,
+    Dialogue, DialogueError, ERROR_REPLY, LOGIN_FAILED, PROTOCOL_ERROR, clean, outcome, sentence,
 };
-use super::params::ParamReader;
+use super::params::{ParamReader, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
-use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
+use super::{CheckFuture, Probe, ProbeContext};
 use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
@@ -156,12 +156,7 @@ pub fn parse(parameters: &toml::Table) -> (Imap4wParams, Vec<String>) {
         .into_iter()
         .find(|method| method.name() == chosen)
         .unwrap_or(AuthMethod::AuthenticateLogin);
-    if reader.flag("encrypwd", false) {
-        reader.problem(
-            "encrypwd",
-            "encrypted passwords are not supported by this version; write the password itself and set encrypwd = 0",
-        );
-    }
+    reader.refuse_encrypted_password();
     let problems = reader.finish(KEYS);
     let params = Imap4wParams {
         ipaddress,
@@ -174,10 +169,7 @@ pub fn parse(parameters: &toml::Table) -> (Imap4wParams, Vec<String>) {
 }
 
 fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let (params, problems) = parse(&config.parameters);
-    if let Some(problem) = problems.into_iter().next() {
-        return Err(problem);
-    }
+    let params = valid(parse(&config.parameters))?;
     Ok(Box::new(Imap4w { params }))
 }
 
@@ -189,12 +181,7 @@ pub struct Imap4w {
 
 impl Probe for Imap4w {
     fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
-        Box::pin(async move {
-            match session(&self.params).await {
-                Ok(()) => CheckOutcome::Normal,
-                Err(DialogueError { code, detail }) => CheckOutcome::Failure { code, detail },
-            }
-        })
+        Box::pin(async move { outcome(session(&self.params).await) })
     }
 }
 

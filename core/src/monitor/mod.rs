@@ -4,6 +4,7 @@
 //! recovery ladder; a probe only answers "how is my target now?". Adding a type is one new
 //! file exporting a [`registry::MonitorSpec`] and one line in the registry.
 
+pub mod database;
 pub mod dialogue;
 pub mod diskw;
 pub mod ftpw;

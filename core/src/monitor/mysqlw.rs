@@ -50,7 +50,8 @@ use std::task::{Context, Poll};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Row, Value};
 
-use super::params::ParamReader;
+use super::database::{is_sql_name, read_level};
+use super::params::{ParamReader, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
 use crate::config::MonitorConfig;
@@ -97,16 +98,7 @@ const TABLE_EXISTS: u16 = 1050;
 /// MySQL's `ER_NO_SUCH_TABLE`.
 const NO_SUCH_TABLE: u16 = 1146;
 
-/// What each check does (`docreatedrop`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// `3`: select only.
-    Select,
-    /// `0`: update, then select (the default).
-    UpdateSelect,
-    /// `1`: create, insert, select and drop the table each time.
-    CreateDrop,
-}
+pub use super::database::Level;
 
 /// The storage engine of the tables mysqlw creates (`engine`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,7 +173,7 @@ pub fn parse(parameters: &toml::Table) -> (MysqlwParams, Vec<String>) {
     }
     let password = reader.string("password", "");
     let table = reader.string("table", "mysqlwatch");
-    if !is_sql_name(&table) {
+    if !is_sql_name(&table, 64) {
         reader.problem(
             "table",
             format!(
@@ -189,18 +181,7 @@ pub fn parse(parameters: &toml::Table) -> (MysqlwParams, Vec<String>) {
             ),
         );
     }
-    let level = match reader.integer("docreatedrop", 0, 0, 3) {
-        3 => Level::Select,
-        1 => Level::CreateDrop,
-        2 => {
-            reader.problem(
-                "docreatedrop",
-                "2 is not a mysqlw level; use 3 (select), 0 (update/select) or 1 (create/drop)",
-            );
-            Level::UpdateSelect
-        }
-        _ => Level::UpdateSelect,
-    };
+    let level = read_level(&mut reader, "mysqlw");
     let engine_name = reader.string("engine", "InnoDB");
     let engine = if engine_name.eq_ignore_ascii_case("innodb") {
         Engine::InnoDb
@@ -216,12 +197,7 @@ pub fn parse(parameters: &toml::Table) -> (MysqlwParams, Vec<String>) {
         Engine::InnoDb
     };
     let _ = reader.string("libraryfullpath", "");
-    if reader.flag("encrypwd", false) {
-        reader.problem(
-            "encrypwd",
-            "encrypted passwords are not supported by this version; write the password itself and set encrypwd = 0",
-        );
-    }
+    reader.refuse_encrypted_password();
     let problems = reader.finish(KEYS);
     let params = MysqlwParams {
         ipaddress,
@@ -234,21 +210,6 @@ pub fn parse(parameters: &toml::Table) -> (MysqlwParams, Vec<String>) {
         engine,
     };
     (params, problems)
-}
-
-/// Whether `name` is `identifier` or `database.identifier` in unquoted SQL (stricter than
-/// MySQL, which also lets a name start with a digit).
-fn is_sql_name(name: &str) -> bool {
-    let identifier = |part: &str| {
-        let mut chars = part.chars();
-        part.len() <= 64
-            && chars
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-    };
-    let parts: Vec<&str> = name.split('.').collect();
-    parts.len() <= 2 && parts.iter().all(|part| identifier(part))
 }
 
 /// A checked table name in backquotes (a name such as `order` is a reserved word).
@@ -278,10 +239,7 @@ fn marker(monitor: &str) -> String {
 }
 
 fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let (params, problems) = parse(&config.parameters);
-    if let Some(problem) = problems.into_iter().next() {
-        return Err(problem);
-    }
+    let params = valid(parse(&config.parameters))?;
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())

@@ -108,11 +108,31 @@ impl<'a> ParamReader<'a> {
         }
     }
 
+    /// `encrypwd`: the original's flag for a password encrypted by its tool, which this
+    /// version cannot read; a set flag is a problem saying what to write instead.
+    pub fn refuse_encrypted_password(&mut self) {
+        if self.flag("encrypwd", false) {
+            self.problem(
+                "encrypwd",
+                "encrypted passwords are not supported by this version; write the password itself and set encrypwd = 0",
+            );
+        }
+    }
+
     /// The problems, including every key not in `known` (with a suggestion).
     pub fn finish(mut self, known: &[&str]) -> Vec<String> {
         let mut problems = super::registry::unknown_parameters(self.table, known);
         problems.append(&mut self.problems);
         problems
+    }
+}
+
+/// The values of a parse whose problems are none, or the first problem: what a type's
+/// build function needs (the validator has already reported them all).
+pub fn valid<P>((params, problems): (P, Vec<String>)) -> Result<P, String> {
+    match problems.into_iter().next() {
+        Some(problem) => Err(problem),
+        None => Ok(params),
     }
 }
 

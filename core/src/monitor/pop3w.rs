@@ -30,10 +30,12 @@
 
 use md5::{Digest as _, Md5};
 
-use super::dialogue::{Dialogue, DialogueError, ERROR_REPLY, LOGIN_FAILED, clean, sentence};
-use super::params::ParamReader;
+use super::dialogue::{
+    Dialogue, DialogueError, ERROR_REPLY, LOGIN_FAILED, clean, outcome, sentence,
+};
+use super::params::{ParamReader, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
-use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
+use super::{CheckFuture, Probe, ProbeContext};
 use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
@@ -134,12 +136,7 @@ pub fn parse(parameters: &toml::Table) -> (Pop3wParams, Vec<String>) {
             "APOP takes a user name without spaces; use authmethod = \"USER/PASS\"",
         );
     }
-    if reader.flag("encrypwd", false) {
-        reader.problem(
-            "encrypwd",
-            "encrypted passwords are not supported by this version; write the password itself and set encrypwd = 0",
-        );
-    }
+    reader.refuse_encrypted_password();
     let problems = reader.finish(KEYS);
     let params = Pop3wParams {
         ipaddress,
@@ -152,10 +149,7 @@ pub fn parse(parameters: &toml::Table) -> (Pop3wParams, Vec<String>) {
 }
 
 fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let (params, problems) = parse(&config.parameters);
-    if let Some(problem) = problems.into_iter().next() {
-        return Err(problem);
-    }
+    let params = valid(parse(&config.parameters))?;
     Ok(Box::new(Pop3w { params }))
 }
 
@@ -167,12 +161,7 @@ pub struct Pop3w {
 
 impl Probe for Pop3w {
     fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
-        Box::pin(async move {
-            match session(&self.params).await {
-                Ok(()) => CheckOutcome::Normal,
-                Err(DialogueError { code, detail }) => CheckOutcome::Failure { code, detail },
-            }
-        })
+        Box::pin(async move { outcome(session(&self.params).await) })
     }
 }
 

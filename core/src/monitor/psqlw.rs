@@ -36,7 +36,8 @@ use std::fmt::Write as _;
 
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
-use super::params::ParamReader;
+use super::database::{is_sql_name, read_level};
+use super::params::{ParamReader, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
 use crate::config::MonitorConfig;
@@ -77,16 +78,7 @@ pub const STATEMENT_FAILED: u32 = 3;
 /// The detail code of a value read back that is not the one written.
 pub const WRONG_VALUE: u32 = 4;
 
-/// What each check does (`docreatedrop`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// `3`: select only.
-    Select,
-    /// `0`: update, then select (the default).
-    UpdateSelect,
-    /// `1`: create, insert, select and drop the table each time.
-    CreateDrop,
-}
+pub use super::database::Level;
 
 /// What a psqlw monitor talks to, as whom, and what it runs.
 #[derive(Clone, PartialEq, Eq)]
@@ -142,7 +134,7 @@ pub fn parse(parameters: &toml::Table) -> (PsqlwParams, Vec<String>) {
     }
     let password = reader.string("password", "");
     let table = reader.string("table", "psqlwatch");
-    if !is_sql_name(&table) {
+    if !is_sql_name(&table, 63) {
         reader.problem(
             "table",
             format!(
@@ -150,25 +142,9 @@ pub fn parse(parameters: &toml::Table) -> (PsqlwParams, Vec<String>) {
             ),
         );
     }
-    let level = match reader.integer("docreatedrop", 0, 0, 3) {
-        3 => Level::Select,
-        1 => Level::CreateDrop,
-        2 => {
-            reader.problem(
-                "docreatedrop",
-                "2 is not a psqlw level; use 3 (select), 0 (update/select) or 1 (create/drop)",
-            );
-            Level::UpdateSelect
-        }
-        _ => Level::UpdateSelect,
-    };
+    let level = read_level(&mut reader, "psqlw");
     let _ = reader.string("libraryfullpath", "");
-    if reader.flag("encrypwd", false) {
-        reader.problem(
-            "encrypwd",
-            "encrypted passwords are not supported by this version; write the password itself and set encrypwd = 0",
-        );
-    }
+    reader.refuse_encrypted_password();
     let problems = reader.finish(KEYS);
     let params = PsqlwParams {
         ipaddress,
@@ -182,25 +158,8 @@ pub fn parse(parameters: &toml::Table) -> (PsqlwParams, Vec<String>) {
     (params, problems)
 }
 
-/// Whether `name` is `identifier` or `schema.identifier` in unquoted SQL.
-fn is_sql_name(name: &str) -> bool {
-    let identifier = |part: &str| {
-        let mut chars = part.chars();
-        part.len() <= 63
-            && chars
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-    };
-    let parts: Vec<&str> = name.split('.').collect();
-    parts.len() <= 2 && parts.iter().all(|part| identifier(part))
-}
-
 fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let (params, problems) = parse(&config.parameters);
-    if let Some(problem) = problems.into_iter().next() {
-        return Err(problem);
-    }
+    let params = valid(parse(&config.parameters))?;
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())

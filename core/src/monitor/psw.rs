@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::params::ParamReader;
+use super::params::{ParamReader, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
 use crate::config::MonitorConfig;
@@ -88,10 +88,7 @@ pub fn parse(table: &toml::Table) -> (PswParams, Vec<String>) {
 }
 
 fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let (params, problems) = parse(&config.parameters);
-    if let Some(problem) = problems.into_iter().next() {
-        return Err(problem);
-    }
+    let params = valid(parse(&config.parameters))?;
     Ok(Box::new(Psw::new(params)?))
 }
 

@@ -15,10 +15,10 @@
 //! Detail codes (ours; the original's are not documented): 1 cannot connect, 2 the server
 //! closed the connection or did not speak SMTP, 3 a reply other than the expected one.
 
-use super::dialogue::{Dialogue, DialogueError, unexpected};
-use super::params::ParamReader;
+use super::dialogue::{Dialogue, DialogueError, outcome, unexpected};
+use super::params::{ParamReader, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
-use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
+use super::{CheckFuture, Probe, ProbeContext};
 use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
@@ -60,10 +60,7 @@ pub fn parse(parameters: &toml::Table) -> (SmtpwParams, Vec<String>) {
 }
 
 fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let (params, problems) = parse(&config.parameters);
-    if let Some(problem) = problems.into_iter().next() {
-        return Err(problem);
-    }
+    let params = valid(parse(&config.parameters))?;
     Ok(Box::new(Smtpw { params }))
 }
 
@@ -75,12 +72,7 @@ pub struct Smtpw {
 
 impl Probe for Smtpw {
     fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
-        Box::pin(async move {
-            match session(&self.params).await {
-                Ok(()) => CheckOutcome::Normal,
-                Err(DialogueError { code, detail }) => CheckOutcome::Failure { code, detail },
-            }
-        })
+        Box::pin(async move { outcome(session(&self.params).await) })
     }
 }
 
