@@ -79,11 +79,7 @@ impl std::fmt::Debug for FtpwParams {
 /// Reads `[monitor.parameters]`: the values (defaults where a value is bad) and the problems.
 pub fn parse(parameters: &toml::Table) -> (FtpwParams, Vec<String>) {
     let mut reader = ParamReader::new(parameters);
-    let ipaddress = reader.string("ipaddress", "127.0.0.1");
-    if ipaddress.trim().is_empty() {
-        reader.problem("ipaddress", "is empty; name the FTP server's address");
-    }
-    let port = u16::try_from(reader.integer("port", 21, 1, 65535)).unwrap_or(21);
+    let (ipaddress, port) = reader.server("FTP server", 21);
     let username = reader.string("username", "");
     let password = reader.string("password", "");
     for (key, value) in [("username", &username), ("password", &password)] {

@@ -108,6 +108,34 @@ impl<'a> ParamReader<'a> {
         }
     }
 
+    /// `ipaddress` (default `127.0.0.1`) and `port` (default `default_port`): where a
+    /// network monitor's `server` (`"SMTP server"`) answers.
+    pub fn server(&mut self, server: &str, default_port: u16) -> (String, u16) {
+        let ipaddress = self.string("ipaddress", "127.0.0.1");
+        if ipaddress.trim().is_empty() {
+            self.problem(
+                "ipaddress",
+                format!("is empty; name the {server}'s address"),
+            );
+        }
+        let port = u16::try_from(self.integer("port", i64::from(default_port), 1, 65535))
+            .unwrap_or(default_port);
+        (ipaddress, port)
+    }
+
+    /// `username` and `password` (default empty) sent on a line protocol: a line break or
+    /// NUL in either would end the command early, so it is a problem.
+    pub fn line_credentials(&mut self) -> (String, String) {
+        let username = self.string("username", "");
+        let password = self.string("password", "");
+        for (key, value) in [("username", &username), ("password", &password)] {
+            if value.contains(['\r', '\n', '\0']) {
+                self.problem(key, "must not contain a line break or a NUL character");
+            }
+        }
+        (username, password)
+    }
+
     /// `encrypwd`: the original's flag for a password encrypted by its tool, which this
     /// version cannot read; a set flag is a problem saying what to write instead.
     pub fn refuse_encrypted_password(&mut self) {

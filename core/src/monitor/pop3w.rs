@@ -111,18 +111,8 @@ impl std::fmt::Debug for Pop3wParams {
 /// Reads `[monitor.parameters]`: the values (defaults where a value is bad) and the problems.
 pub fn parse(parameters: &toml::Table) -> (Pop3wParams, Vec<String>) {
     let mut reader = ParamReader::new(parameters);
-    let ipaddress = reader.string("ipaddress", "127.0.0.1");
-    if ipaddress.trim().is_empty() {
-        reader.problem("ipaddress", "is empty; name the POP3 server's address");
-    }
-    let port = u16::try_from(reader.integer("port", 110, 1, 65535)).unwrap_or(110);
-    let username = reader.string("username", "");
-    let password = reader.string("password", "");
-    for (key, value) in [("username", &username), ("password", &password)] {
-        if value.contains(['\r', '\n', '\0']) {
-            reader.problem(key, "must not contain a line break or a NUL character");
-        }
-    }
+    let (ipaddress, port) = reader.server("POP3 server", 110);
+    let (username, password) = reader.line_credentials();
     let authmethod = match reader
         .choice("authmethod", "APOP", &["APOP", "USER/PASS"])
         .as_str()

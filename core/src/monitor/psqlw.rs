@@ -116,14 +116,7 @@ impl std::fmt::Debug for PsqlwParams {
 /// Reads `[monitor.parameters]`: the values (defaults where a value is bad) and the problems.
 pub fn parse(parameters: &toml::Table) -> (PsqlwParams, Vec<String>) {
     let mut reader = ParamReader::new(parameters);
-    let ipaddress = reader.string("ipaddress", "127.0.0.1");
-    if ipaddress.trim().is_empty() {
-        reader.problem(
-            "ipaddress",
-            "is empty; name the PostgreSQL server's address",
-        );
-    }
-    let port = u16::try_from(reader.integer("port", 5432, 1, 65535)).unwrap_or(5432);
+    let (ipaddress, port) = reader.server("PostgreSQL server", 5432);
     let database = reader.required_string("database");
     if parameters.contains_key("database") && database.is_empty() {
         reader.problem("database", "is empty; name the database to watch");

@@ -50,11 +50,7 @@ pub struct SmtpwParams {
 /// Reads `[monitor.parameters]`: the values (defaults where a value is bad) and the problems.
 pub fn parse(parameters: &toml::Table) -> (SmtpwParams, Vec<String>) {
     let mut reader = ParamReader::new(parameters);
-    let ipaddress = reader.string("ipaddress", "127.0.0.1");
-    if ipaddress.trim().is_empty() {
-        reader.problem("ipaddress", "is empty; name the SMTP server's address");
-    }
-    let port = u16::try_from(reader.integer("port", 25, 1, 65535)).unwrap_or(25);
+    let (ipaddress, port) = reader.server("SMTP server", 25);
     let problems = reader.finish(KEYS);
     (SmtpwParams { ipaddress, port }, problems)
 }
