@@ -217,5 +217,23 @@ fn a_monitor_without_its_option_license_stays_offline() {
         0,
         "an unlicensed monitor never checks"
     );
+    // Nor can it report a dummy failure: rm 184, and the command says why.
+    let refused = cluster.run("clpmonctrl", &["-e", "-m", "web"]);
+    assert_ne!(refused.code(), 0);
+    assert!(
+        refused.stderr().contains("web never runs"),
+        "{}",
+        refused.stderr()
+    );
+    assert!(cluster.alerts().contains(
+        "rm 184 An attempt was made to enable Dummy Failure of monitor resource web. but failed."
+    ));
+    assert_eq!(cluster.status()["monitors"][0]["dummy_failure"], false);
+    cluster.run("clpmonctrl", &["-n", "-m", "web"]);
+    assert!(
+        cluster
+            .alerts()
+            .contains("rm 185 An attempt was made to disable Dummy Failure")
+    );
     cluster.stop();
 }

@@ -95,6 +95,8 @@ struct MonitorRuntime {
     dummy_failure: bool,
     /// Its option license is missing (rm 160): it never runs.
     unlicensed: bool,
+    /// Its probe could not be built (rm 7): it never runs.
+    unbuilt: bool,
     /// Checks run, and the duration and lateness of the last one.
     checks: u64,
     last_check: Option<std::time::Duration>,
@@ -164,6 +166,7 @@ impl Engine {
                 enabled: false,
                 dummy_failure: false,
                 unlicensed: false,
+                unbuilt: false,
                 checks: 0,
                 last_check: None,
                 last_lateness: None,
@@ -905,7 +908,8 @@ impl Engine {
     }
 
     /// `clpmonctrl -e -m MON` / `-n [-m MON]`: a monitor reports a fault without anything
-    /// being broken, so an operator can drill the whole recovery ladder (rm 180–183).
+    /// being broken, so an operator can drill the whole recovery ladder (rm 180–183; rm
+    /// 184/185 and nothing changed when a named monitor never runs).
     pub fn set_dummy_failure(&self, names: &[String], enable: bool) -> Result<(), OperationError> {
         if enable && names.is_empty() {
             return Err(OperationError::new(
@@ -923,6 +927,27 @@ impl Engine {
         }
         if names.is_empty() {
             self.alert("rm", if enable { 182 } else { 183 }, &[]);
+        }
+        // A named monitor that never runs cannot report a dummy failure (rm 184/185).
+        let idle: Vec<&str> = indexes
+            .iter()
+            .filter(|&&index| {
+                !names.is_empty()
+                    && (state.monitors[index].unlicensed || state.monitors[index].unbuilt)
+            })
+            .map(|&index| self.config.monitors[index].name.as_str())
+            .collect();
+        if !idle.is_empty() {
+            for name in &idle {
+                self.alert("rm", if enable { 184 } else { 185 }, &[name]);
+            }
+            return Err(OperationError::new(
+                ErrorCode::Failed,
+                format!(
+                    "{} never runs (its option license is missing, or its parameters were refused: see the alert log), so it cannot be put in or out of dummy-failure mode",
+                    idle.join(", ")
+                ),
+            ));
         }
         for index in indexes {
             if state.monitors[index].dummy_failure != enable {

@@ -70,6 +70,7 @@ impl Engine {
                 Some(Ok(probe)) => probe,
                 Some(Err(error)) => {
                     tracing::error!(monitor = %config.name, "{error}");
+                    self.lock().monitors[index].unbuilt = true;
                     self.alert("rm", 7, &[&config.name]);
                     continue;
                 }
