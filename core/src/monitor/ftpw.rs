@@ -21,7 +21,7 @@
 //! 4 the login was refused.
 
 use super::dialogue::{Dialogue, DialogueError, outcome, sentence, unexpected};
-use super::params::{ParamReader, valid};
+use super::params::{ParamReader, Secret, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
 use super::{CheckFuture, Probe, ProbeContext};
 use crate::config::MonitorConfig;
@@ -53,7 +53,7 @@ const KEYS: &[&str] = &[
 pub use super::dialogue::LOGIN_FAILED;
 
 /// What an ftpw monitor talks to, and as whom.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FtpwParams {
     /// The server's address (or name).
     pub ipaddress: String,
@@ -62,18 +62,7 @@ pub struct FtpwParams {
     /// The user to log in as; empty: no login.
     pub username: String,
     /// The user's password.
-    pub password: String,
-}
-
-impl std::fmt::Debug for FtpwParams {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FtpwParams")
-            .field("ipaddress", &self.ipaddress)
-            .field("port", &self.port)
-            .field("username", &self.username)
-            .field("password", &"(hidden)")
-            .finish()
-    }
+    pub password: Secret,
 }
 
 /// Reads `[monitor.parameters]`: the values (defaults where a value is bad) and the problems.
@@ -99,7 +88,7 @@ pub fn parse(parameters: &toml::Table) -> (FtpwParams, Vec<String>) {
         ipaddress,
         port,
         username,
-        password,
+        password: password.into(),
     };
     (params, problems)
 }
@@ -153,7 +142,7 @@ async fn login(ftp: &mut Dialogue, params: &FtpwParams) -> Result<(), DialogueEr
     if reply.code == 331 {
         step = "PASS";
         reply = ftp
-            .command(&format!("PASS {}", params.password), step)
+            .command(&format!("PASS {}", &*params.password), step)
             .await?;
     }
     if matches!(reply.code, 230 | 202) {
@@ -184,7 +173,7 @@ mod tests {
         assert_eq!(params.ipaddress, "127.0.0.1");
         assert_eq!(params.port, 21);
         assert_eq!(params.username, "");
-        assert_eq!(params.password, "");
+        assert_eq!(&*params.password, "");
         assert!(problems.is_empty(), "{problems:?}");
         let (params, problems) = parsed(
             "port = 2121\nusername = \"tester\"\npassword = \"secret\"\nprotocol = 0\nencrypwd = 0",

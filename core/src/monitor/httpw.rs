@@ -58,7 +58,7 @@ use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
-use super::params::ParamReader;
+use super::params::{ParamReader, Secret};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
 use super::tcp::{self, ConnectError};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
@@ -141,7 +141,7 @@ pub struct HttpwParams {
     /// Basic authentication user, when given.
     pub username: Option<String>,
     /// Basic authentication password.
-    pub password: String,
+    pub password: Secret,
     /// The lowest status that is a fault.
     pub errorstatus: u16,
     /// HTTPS: verify the certificate.
@@ -237,7 +237,7 @@ pub fn parse(table: &toml::Table) -> (HttpwParams, Vec<String>) {
         https,
         requesttype,
         username: (!username.is_empty()).then_some(username),
-        password,
+        password: password.into(),
         errorstatus,
         verifycert,
         cafile,
@@ -293,7 +293,7 @@ impl Httpw {
         );
         if let Some(username) = &params.username {
             let token = base64::engine::general_purpose::STANDARD
-                .encode(format!("{username}:{}", params.password));
+                .encode(format!("{username}:{}", &*params.password));
             request.push_str(&format!("Authorization: Basic {token}\r\n"));
         }
         request.push_str("\r\n");
@@ -523,7 +523,7 @@ mod tests {
                 https: false,
                 requesttype: RequestType::Head,
                 username: None,
-                password: String::new(),
+                password: Secret::default(),
                 errorstatus: 400,
                 verifycert: true,
                 cafile: None,

@@ -35,7 +35,7 @@ use base64::Engine as _;
 use super::dialogue::{
     Dialogue, DialogueError, ERROR_REPLY, LOGIN_FAILED, PROTOCOL_ERROR, clean, outcome, sentence,
 };
-use super::params::{ParamReader, valid};
+use super::params::{ParamReader, Secret, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
 use super::{CheckFuture, Probe, ProbeContext};
 use crate::config::MonitorConfig;
@@ -109,7 +109,7 @@ impl AuthMethod {
 }
 
 /// What an imap4w monitor talks to, and as whom.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Imap4wParams {
     /// The server's address (or name).
     pub ipaddress: String,
@@ -118,21 +118,9 @@ pub struct Imap4wParams {
     /// The user to log in as; empty: no login.
     pub username: String,
     /// The user's password.
-    pub password: String,
+    pub password: Secret,
     /// How to log in.
     pub authmethod: AuthMethod,
-}
-
-impl std::fmt::Debug for Imap4wParams {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Imap4wParams")
-            .field("ipaddress", &self.ipaddress)
-            .field("port", &self.port)
-            .field("username", &self.username)
-            .field("password", &"(hidden)")
-            .field("authmethod", &self.authmethod)
-            .finish()
-    }
 }
 
 /// Reads `[monitor.parameters]`: the values (defaults where a value is bad) and the problems.
@@ -152,7 +140,7 @@ pub fn parse(parameters: &toml::Table) -> (Imap4wParams, Vec<String>) {
         ipaddress,
         port,
         username,
-        password,
+        password: password.into(),
         authmethod,
     };
     (params, problems)
@@ -624,7 +612,7 @@ async fn log_in(session: &mut Session, params: &Imap4wParams) -> Result<(), Dial
             session.authenticate("LOGIN", &answers).await?
         }
         AuthMethod::AuthenticatePlain => {
-            let message = format!("\0{}\0{}", params.username, params.password);
+            let message = format!("\0{}\0{}", params.username, &*params.password);
             session
                 .authenticate("PLAIN", &[encode(message.as_bytes())])
                 .await?
@@ -662,7 +650,7 @@ mod tests {
                 ipaddress: "127.0.0.1".into(),
                 port: 143,
                 username: String::new(),
-                password: String::new(),
+                password: Secret::default(),
                 authmethod: AuthMethod::AuthenticateLogin,
             }
         );
@@ -671,10 +659,7 @@ mod tests {
             "ipaddress = \"::1\"\nport = 1143\nusername = \"clp\"\npassword = \"pw\"\nauthmethod = \"LOGIN\"\nencrypwd = 0",
         );
         assert_eq!((params.ipaddress.as_str(), params.port), ("::1", 1143));
-        assert_eq!(
-            (params.username.as_str(), params.password.as_str()),
-            ("clp", "pw")
-        );
+        assert_eq!((params.username.as_str(), &*params.password), ("clp", "pw"));
         assert_eq!(params.authmethod, AuthMethod::Login);
         assert!(problems.is_empty(), "{problems:?}");
         let (params, _) = parsed("authmethod = \"AUTHENTICATE PLAIN\"");

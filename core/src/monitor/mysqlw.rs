@@ -51,7 +51,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Row, Value};
 
 use super::database::{is_sql_name, read_level};
-use super::params::{ParamReader, valid};
+use super::params::{ParamReader, Secret, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
 use crate::config::MonitorConfig;
@@ -120,7 +120,7 @@ impl Engine {
 }
 
 /// What a mysqlw monitor talks to, as whom, and what it runs.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MysqlwParams {
     /// The server's address (or name).
     pub ipaddress: String,
@@ -131,28 +131,13 @@ pub struct MysqlwParams {
     /// The account to log in as.
     pub username: String,
     /// The account's password; empty: none.
-    pub password: String,
+    pub password: Secret,
     /// The watch table, as written in the configuration (`table` or `database.table`).
     pub table: String,
     /// The statements of each check.
     pub level: Level,
     /// The storage engine of the tables the checks create.
     pub engine: Engine,
-}
-
-impl std::fmt::Debug for MysqlwParams {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MysqlwParams")
-            .field("ipaddress", &self.ipaddress)
-            .field("port", &self.port)
-            .field("database", &self.database)
-            .field("username", &self.username)
-            .field("password", &"(hidden)")
-            .field("table", &self.table)
-            .field("level", &self.level)
-            .field("engine", &self.engine)
-            .finish()
-    }
 }
 
 /// Reads `[monitor.parameters]`: the values (defaults where a value is bad) and the problems.
@@ -200,7 +185,7 @@ pub fn parse(parameters: &toml::Table) -> (MysqlwParams, Vec<String>) {
         port,
         database,
         username,
-        password,
+        password: password.into(),
         table,
         level,
         engine,
@@ -349,7 +334,7 @@ async fn session(
         .ip_or_hostname(params.ipaddress.clone())
         .tcp_port(params.port)
         .user(Some(params.username.clone()))
-        .pass((!params.password.is_empty()).then(|| params.password.clone()))
+        .pass((!params.password.is_empty()).then(|| params.password.to_string()))
         .db_name(Some(params.database.clone()))
         // Over TCP as configured: not over the server's Unix socket, which the client would
         // otherwise ask for and switch to.
@@ -607,7 +592,7 @@ mod tests {
                 port: 3306,
                 database: "shop".into(),
                 username: "clp".into(),
-                password: String::new(),
+                password: Secret::default(),
                 table: "mysqlwatch".into(),
                 level: Level::UpdateSelect,
                 engine: Engine::InnoDb,

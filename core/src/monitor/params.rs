@@ -2,6 +2,43 @@
 //! function per type serves both the validator (the problems) and the constructor (the
 //! values).
 
+/// A password read from the parameters: usable as a `&str`, shown by `Debug` only as
+/// `(hidden)`, and without `Display`, so it cannot slip into a log line or a detail text.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a password.
+    pub fn new(password: impl Into<String>) -> Secret {
+        Secret(password.into())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(password: String) -> Secret {
+        Secret(password)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(password: &str) -> Secret {
+        Secret(password.to_string())
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(hidden)")
+    }
+}
+
 /// Reads one parameters table, collecting problems instead of stopping at the first.
 #[derive(Debug)]
 pub struct ParamReader<'a> {
@@ -167,6 +204,14 @@ pub fn valid<P>((params, problems): (P, Vec<String>)) -> Result<P, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_is_usable_but_never_shown() {
+        let secret = Secret::new("hunter2");
+        assert_eq!(&*secret, "hunter2");
+        assert_eq!(format!("{secret:?}"), "(hidden)");
+        assert_eq!(format!("{:?}", Some(secret)), "Some((hidden))");
+    }
 
     #[test]
     fn every_problem_is_collected() {

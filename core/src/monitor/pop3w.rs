@@ -33,7 +33,7 @@ use md5::{Digest as _, Md5};
 use super::dialogue::{
     Dialogue, DialogueError, ERROR_REPLY, LOGIN_FAILED, clean, outcome, sentence,
 };
-use super::params::{ParamReader, valid};
+use super::params::{ParamReader, Secret, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
 use super::{CheckFuture, Probe, ProbeContext};
 use crate::config::MonitorConfig;
@@ -82,7 +82,7 @@ impl AuthMethod {
 }
 
 /// What a pop3w monitor talks to, and as whom.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pop3wParams {
     /// The server's address (or name).
     pub ipaddress: String,
@@ -91,21 +91,9 @@ pub struct Pop3wParams {
     /// The user to log in as; empty: no login.
     pub username: String,
     /// The user's password.
-    pub password: String,
+    pub password: Secret,
     /// How to log in.
     pub authmethod: AuthMethod,
-}
-
-impl std::fmt::Debug for Pop3wParams {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pop3wParams")
-            .field("ipaddress", &self.ipaddress)
-            .field("port", &self.port)
-            .field("username", &self.username)
-            .field("password", &"(hidden)")
-            .field("authmethod", &self.authmethod)
-            .finish()
-    }
 }
 
 /// Reads `[monitor.parameters]`: the values (defaults where a value is bad) and the problems.
@@ -132,7 +120,7 @@ pub fn parse(parameters: &toml::Table) -> (Pop3wParams, Vec<String>) {
         ipaddress,
         port,
         username,
-        password,
+        password: password.into(),
         authmethod,
     };
     (params, problems)
@@ -284,7 +272,7 @@ async fn log_in(
             let shown = format!("USER {user}");
             let answer = command(pop, &shown, &shown).await?;
             if answer.positive {
-                let pass = command(pop, &format!("PASS {}", params.password), "PASS").await?;
+                let pass = command(pop, &format!("PASS {}", &*params.password), "PASS").await?;
                 ("PASS", pass)
             } else {
                 ("USER", answer)
@@ -320,7 +308,7 @@ mod tests {
                 ipaddress: "127.0.0.1".into(),
                 port: 110,
                 username: String::new(),
-                password: String::new(),
+                password: Secret::default(),
                 authmethod: AuthMethod::Apop,
             }
         );
@@ -329,10 +317,7 @@ mod tests {
             "ipaddress = \"::1\"\nport = 1110\nusername = \"clp\"\npassword = \"pw\"\nauthmethod = \"USER/PASS\"\nencrypwd = 0",
         );
         assert_eq!((params.ipaddress.as_str(), params.port), ("::1", 1110));
-        assert_eq!(
-            (params.username.as_str(), params.password.as_str()),
-            ("clp", "pw")
-        );
+        assert_eq!((params.username.as_str(), &*params.password), ("clp", "pw"));
         assert_eq!(params.authmethod, AuthMethod::UserPass);
         assert!(problems.is_empty(), "{problems:?}");
     }

@@ -37,7 +37,7 @@ use std::fmt::Write as _;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
 use super::database::{is_sql_name, read_level};
-use super::params::{ParamReader, valid};
+use super::params::{ParamReader, Secret, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
 use crate::config::MonitorConfig;
@@ -81,7 +81,7 @@ pub const WRONG_VALUE: u32 = 4;
 pub use super::database::Level;
 
 /// What a psqlw monitor talks to, as whom, and what it runs.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PsqlwParams {
     /// The server's address (or name).
     pub ipaddress: String,
@@ -92,25 +92,11 @@ pub struct PsqlwParams {
     /// The role to log in as.
     pub username: String,
     /// The role's password; empty: none.
-    pub password: String,
+    pub password: Secret,
     /// The watch table, as written in SQL.
     pub table: String,
     /// The statements of each check.
     pub level: Level,
-}
-
-impl std::fmt::Debug for PsqlwParams {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PsqlwParams")
-            .field("ipaddress", &self.ipaddress)
-            .field("port", &self.port)
-            .field("database", &self.database)
-            .field("username", &self.username)
-            .field("password", &"(hidden)")
-            .field("table", &self.table)
-            .field("level", &self.level)
-            .finish()
-    }
 }
 
 /// Reads `[monitor.parameters]`: the values (defaults where a value is bad) and the problems.
@@ -144,7 +130,7 @@ pub fn parse(parameters: &toml::Table) -> (PsqlwParams, Vec<String>) {
         port,
         database,
         username,
-        password,
+        password: password.into(),
         table: table.to_ascii_lowercase(),
         level,
     };
@@ -203,7 +189,7 @@ async fn session(params: &PsqlwParams, application_name: &str, value: u32) -> Re
         .user(&params.username)
         .application_name(application_name);
     if !params.password.is_empty() {
-        config.password(&params.password);
+        config.password(params.password.as_bytes());
     }
     let server = format!("{}:{}", params.ipaddress, params.port);
     let (client, connection) = config.connect(NoTls).await.map_err(|error| {
@@ -411,7 +397,7 @@ mod tests {
                 port: 5432,
                 database: "shop".into(),
                 username: "postgres".into(),
-                password: String::new(),
+                password: Secret::default(),
                 table: "psqlwatch".into(),
                 level: Level::UpdateSelect,
             }
