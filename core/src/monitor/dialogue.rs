@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use super::CheckOutcome;
+use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
 
 /// The detail code of a connection that could not be made.
 pub const CONNECT_FAILED: u32 = 1;
@@ -42,11 +42,26 @@ pub struct DialogueError {
     pub detail: String,
 }
 
-/// The check's outcome of a whole session: Normal, or the failure that ended it.
-pub fn outcome(session: Result<(), DialogueError>) -> CheckOutcome {
-    match session {
-        Ok(()) => CheckOutcome::Normal,
-        Err(DialogueError { code, detail }) => CheckOutcome::Failure { code, detail },
+/// The parameters of a line-protocol monitor (`smtpw`, `ftpw`, `imap4w`, `pop3w`): one
+/// whole session with the server is a check.
+pub trait Session: std::fmt::Debug + Send + 'static {
+    /// Talks to the server once, from the connection to the goodbye.
+    fn session(&self) -> impl std::future::Future<Output = Result<(), DialogueError>> + Send;
+}
+
+/// The probe of a line-protocol monitor: Normal when a session ends well, otherwise the
+/// failure that ended it.
+#[derive(Debug)]
+pub struct SessionProbe<P>(pub P);
+
+impl<P: Session + Sync> Probe for SessionProbe<P> {
+    fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
+        Box::pin(async move {
+            match self.0.session().await {
+                Ok(()) => CheckOutcome::Normal,
+                Err(DialogueError { code, detail }) => CheckOutcome::Failure { code, detail },
+            }
+        })
     }
 }
 

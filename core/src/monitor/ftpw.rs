@@ -20,10 +20,10 @@
 //! closed the connection or did not speak FTP, 3 a reply other than the expected one,
 //! 4 the login was refused.
 
-use super::dialogue::{Dialogue, DialogueError, outcome, sentence, unexpected};
+use super::dialogue::{Dialogue, DialogueError, SessionProbe, sentence, unexpected};
 use super::params::{ParamReader, Secret, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
-use super::{CheckFuture, Probe, ProbeContext};
+use super::{Probe, dialogue};
 use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
@@ -95,18 +95,12 @@ pub fn parse(parameters: &toml::Table) -> (FtpwParams, Vec<String>) {
 
 fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
     let params = valid(parse(&config.parameters))?;
-    Ok(Box::new(Ftpw { params }))
+    Ok(Box::new(SessionProbe(params)))
 }
 
-/// The ftpw probe.
-#[derive(Debug)]
-pub struct Ftpw {
-    params: FtpwParams,
-}
-
-impl Probe for Ftpw {
-    fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
-        Box::pin(async move { outcome(session(&self.params).await) })
+impl dialogue::Session for FtpwParams {
+    fn session(&self) -> impl std::future::Future<Output = Result<(), DialogueError>> + Send {
+        session(self)
     }
 }
 

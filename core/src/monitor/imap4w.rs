@@ -33,11 +33,12 @@
 use base64::Engine as _;
 
 use super::dialogue::{
-    Dialogue, DialogueError, ERROR_REPLY, LOGIN_FAILED, PROTOCOL_ERROR, clean, outcome, sentence,
+    Dialogue, DialogueError, ERROR_REPLY, LOGIN_FAILED, PROTOCOL_ERROR, SessionProbe, clean,
+    sentence,
 };
 use super::params::{ParamReader, Secret, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
-use super::{CheckFuture, Probe, ProbeContext};
+use super::{Probe, dialogue};
 use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
@@ -148,18 +149,12 @@ pub fn parse(parameters: &toml::Table) -> (Imap4wParams, Vec<String>) {
 
 fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
     let params = valid(parse(&config.parameters))?;
-    Ok(Box::new(Imap4w { params }))
+    Ok(Box::new(SessionProbe(params)))
 }
 
-/// The imap4w probe.
-#[derive(Debug)]
-pub struct Imap4w {
-    params: Imap4wParams,
-}
-
-impl Probe for Imap4w {
-    fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
-        Box::pin(async move { outcome(session(&self.params).await) })
+impl dialogue::Session for Imap4wParams {
+    fn session(&self) -> impl std::future::Future<Output = Result<(), DialogueError>> + Send {
+        session(self)
     }
 }
 
@@ -692,12 +687,7 @@ mod tests {
     #[test]
     fn passwords_are_not_shown() {
         let (params, _) = parsed("username = \"clp\"\npassword = \"hunter2\"");
-        let shown = format!(
-            "{params:?} {:?}",
-            Imap4w {
-                params: params.clone()
-            }
-        );
+        let shown = format!("{params:?} {:?}", SessionProbe(params.clone()));
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("(hidden)"), "{shown}");
     }

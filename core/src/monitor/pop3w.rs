@@ -31,11 +31,11 @@
 use md5::{Digest as _, Md5};
 
 use super::dialogue::{
-    Dialogue, DialogueError, ERROR_REPLY, LOGIN_FAILED, clean, outcome, sentence,
+    Dialogue, DialogueError, ERROR_REPLY, LOGIN_FAILED, SessionProbe, clean, sentence,
 };
 use super::params::{ParamReader, Secret, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
-use super::{CheckFuture, Probe, ProbeContext};
+use super::{Probe, dialogue};
 use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
@@ -128,18 +128,12 @@ pub fn parse(parameters: &toml::Table) -> (Pop3wParams, Vec<String>) {
 
 fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
     let params = valid(parse(&config.parameters))?;
-    Ok(Box::new(Pop3w { params }))
+    Ok(Box::new(SessionProbe(params)))
 }
 
-/// The pop3w probe.
-#[derive(Debug)]
-pub struct Pop3w {
-    params: Pop3wParams,
-}
-
-impl Probe for Pop3w {
-    fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
-        Box::pin(async move { outcome(session(&self.params).await) })
+impl dialogue::Session for Pop3wParams {
+    fn session(&self) -> impl std::future::Future<Output = Result<(), DialogueError>> + Send {
+        session(self)
     }
 }
 
@@ -357,12 +351,7 @@ mod tests {
     #[test]
     fn passwords_are_not_shown() {
         let (params, _) = parsed("username = \"clp\"\npassword = \"hunter2\"");
-        let shown = format!(
-            "{params:?} {:?}",
-            Pop3w {
-                params: params.clone()
-            }
-        );
+        let shown = format!("{params:?} {:?}", SessionProbe(params.clone()));
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("(hidden)"), "{shown}");
     }

@@ -15,10 +15,10 @@
 //! Detail codes (ours; the original's are not documented): 1 cannot connect, 2 the server
 //! closed the connection or did not speak SMTP, 3 a reply other than the expected one.
 
-use super::dialogue::{Dialogue, DialogueError, outcome, unexpected};
+use super::dialogue::{Dialogue, DialogueError, SessionProbe, unexpected};
 use super::params::{ParamReader, valid};
 use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
-use super::{CheckFuture, Probe, ProbeContext};
+use super::{Probe, dialogue};
 use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
@@ -57,18 +57,12 @@ pub fn parse(parameters: &toml::Table) -> (SmtpwParams, Vec<String>) {
 
 fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
     let params = valid(parse(&config.parameters))?;
-    Ok(Box::new(Smtpw { params }))
+    Ok(Box::new(SessionProbe(params)))
 }
 
-/// The smtpw probe.
-#[derive(Debug)]
-pub struct Smtpw {
-    params: SmtpwParams,
-}
-
-impl Probe for Smtpw {
-    fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
-        Box::pin(async move { outcome(session(&self.params).await) })
+impl dialogue::Session for SmtpwParams {
+    fn session(&self) -> impl std::future::Future<Output = Result<(), DialogueError>> + Send {
+        session(self)
     }
 }
 
