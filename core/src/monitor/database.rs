@@ -1,7 +1,16 @@
-//! What the database monitors (`psqlw`, `mysqlw`) share: the original's `docreatedrop`
-//! levels and the rule for a watch table's name.
+//! What the database monitors (`psqlw`, `mysqlw`) share: their detail codes, the
+//! original's `docreatedrop` levels and the rule for a watch table's name.
 
 use super::params::ParamReader;
+
+/// The detail code of a server that cannot be reached.
+pub const CONNECT_FAILED: u32 = 1;
+/// The detail code of a session the server refused.
+pub const SESSION_REFUSED: u32 = 2;
+/// The detail code of a statement that failed.
+pub const STATEMENT_FAILED: u32 = 3;
+/// The detail code of a value read back that is not the one written.
+pub const WRONG_VALUE: u32 = 4;
 
 /// What each check does (`docreatedrop`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

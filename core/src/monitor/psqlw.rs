@@ -69,14 +69,7 @@ const KEYS: &[&str] = &[
     "encrypwd",
 ];
 
-/// The detail code of a server that cannot be reached.
-pub const CONNECT_FAILED: u32 = 1;
-/// The detail code of a session the server refused.
-pub const SESSION_REFUSED: u32 = 2;
-/// The detail code of a statement that failed.
-pub const STATEMENT_FAILED: u32 = 3;
-/// The detail code of a value read back that is not the one written.
-pub const WRONG_VALUE: u32 = 4;
+pub use super::database::{CONNECT_FAILED, SESSION_REFUSED, STATEMENT_FAILED, WRONG_VALUE};
 
 pub use super::database::Level;
 
