@@ -28,28 +28,19 @@ impl ControlThread {
     pub fn start(listener: UnixListener, engine: Arc<Engine>) -> std::io::Result<ControlThread> {
         let listener = listener.into_std()?;
         let engines_runtime = Handle::current();
+        // Built here, so that a failure is the caller's error, not a silent thread.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _inside = runtime.enter();
+            UnixListener::from_std(listener)?
+        };
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("clppm-control".into())
             .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(error) => {
-                        tracing::error!("cannot start the control socket's runtime: {error}");
-                        return;
-                    }
-                };
                 runtime.block_on(async move {
-                    let listener = match UnixListener::from_std(listener) {
-                        Ok(listener) => listener,
-                        Err(error) => {
-                            tracing::error!("cannot serve the control socket: {error}");
-                            return;
-                        }
-                    };
                     tokio::select! {
                         () = serve(listener, engine, engines_runtime) => {}
                         _ = stopped => {}
