@@ -215,6 +215,8 @@ final_action = "none"
             .alerts()
             .contains("rm 26 genw status changed from error to normal.")
     });
+    // Normal comes as the script is spawned, maybe before it has written its pid.
+    wait_until("the new script's pid", WAIT, || pids(&started).len() >= 2);
     let now = pids(&started);
     assert_eq!(now.len(), 2, "started again once: {now:?}");
     assert!(alive(now[1]));
