@@ -45,6 +45,8 @@ impl From<ClientError> for CliError {
                 ErrorCode::Protocol => exit_code::INIT_ERROR,
                 ErrorCode::PermissionDenied => exit_code::NOT_ROOT,
                 ErrorCode::Stopping | ErrorCode::Failed => exit_code::OTHER,
+                ErrorCode::AlreadyStarted => exit_code::ALREADY_RUNNING,
+                ErrorCode::AlreadyStopped => exit_code::ALREADY_STOPPED,
             },
             ClientError::Timeout { .. } => exit_code::TIMEOUT,
             ClientError::Io { .. } | ClientError::Protocol { .. } => exit_code::OTHER,

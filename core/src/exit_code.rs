@@ -22,7 +22,10 @@ pub const NOT_RUNNING: u8 = 10;
 pub const SUSPENDED: u8 = 11;
 /// The operation did not finish in time.
 pub const TIMEOUT: u8 = 90;
-/// The daemon is already running.
+/// The daemon is already running; a group or resource is already started (nothing was
+/// done).
 pub const ALREADY_RUNNING: u8 = 128;
+/// A group or resource is already stopped (nothing was done).
+pub const ALREADY_STOPPED: u8 = 129;
 /// Any other failure.
 pub const OTHER: u8 = 255;

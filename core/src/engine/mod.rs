@@ -7,6 +7,7 @@
 //! timers and requests — it never polls in a sleep loop. The ladder's decisions come from
 //! the pure [`policy::decide`].
 
+mod already;
 mod handoff;
 mod monitors;
 pub mod policy;
@@ -735,11 +736,20 @@ impl Engine {
     /// `clpcl --resume`.
     pub fn resume(&self, client: &str) -> Result<(), OperationError> {
         let mut state = self.lock();
-        if state.daemon != DaemonState::Suspended {
-            return Err(OperationError::new(
-                ErrorCode::Failed,
-                "clppm is not suspended; nothing to resume",
-            ));
+        match state.daemon {
+            DaemonState::Suspended => {}
+            DaemonState::Stopping => {
+                return Err(OperationError::new(
+                    ErrorCode::Stopping,
+                    "clppm is stopping",
+                ));
+            }
+            _ => {
+                return Err(OperationError::new(
+                    ErrorCode::AlreadyStarted,
+                    "clppm is not suspended (it is running); nothing was done",
+                ));
+            }
         }
         self.alert("cl", 4, &[self.server(), client]);
         self.alert("pm", 34, &[client]);
@@ -799,6 +809,7 @@ impl Engine {
         self.check_operable()?;
         let _operation = self.operations.lock().await;
         self.check_operable()?;
+        let names = self.groups_to_change(names, group.is_some(), already::Goal::Start)?;
         let mut failed = Vec::new();
         for name in &names {
             if !self.start_group_locked(name, "START").await {
@@ -826,6 +837,7 @@ impl Engine {
         self.check_operable()?;
         let _operation = self.operations.lock().await;
         self.check_operable()?;
+        let names = self.groups_to_change(names, group.is_some(), already::Goal::Stop)?;
         let mut failed = Vec::new();
         for name in &names {
             if !self.stop_group_locked(name, "GROUPSTOP").await {
@@ -842,6 +854,39 @@ impl Engine {
                     failed.join(", ")
                 ),
             ))
+        }
+    }
+
+    /// The groups of `names` not already where `goal` takes them (the operation lock is
+    /// held). A named group already there, or every group when none was named, is refused
+    /// with [`ErrorCode::AlreadyStarted`] / [`ErrorCode::AlreadyStopped`].
+    fn groups_to_change(
+        &self,
+        names: Vec<String>,
+        named: bool,
+        goal: already::Goal,
+    ) -> Result<Vec<String>, OperationError> {
+        let state = self.lock();
+        let mut refusal = None;
+        let remaining: Vec<String> = names
+            .into_iter()
+            .filter(|name| {
+                let Some(config) = self.config.group(name) else {
+                    return true;
+                };
+                match already::group(&state, config, goal) {
+                    Some(already) => {
+                        refusal = Some(already);
+                        false
+                    }
+                    None => true,
+                }
+            })
+            .collect();
+        match refusal {
+            Some(refusal) if remaining.is_empty() && named => Err(refusal),
+            Some(_) if remaining.is_empty() => Err(already::every_group(goal)),
+            _ => Ok(remaining),
         }
     }
 
@@ -1024,7 +1069,14 @@ impl Engine {
                     let engine = Arc::clone(self);
                     tokio::spawn(async move {
                         let _operation = engine.operations.lock().await;
-                        engine.stop_group_locked(&group, "GROUPSTOP").await;
+                        // A group already stopped (by an operator, or by the final action
+                        // of another resource) is left alone: no rc 20/21 for nothing.
+                        let stopped = engine.config.group(&group).is_some_and(|config| {
+                            already::group(&engine.lock(), config, already::Goal::Stop).is_some()
+                        });
+                        if !stopped {
+                            engine.stop_group_locked(&group, "GROUPSTOP").await;
+                        }
                     });
                 }
             }

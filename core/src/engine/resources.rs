@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
+use super::already::Goal;
 use super::{Engine, OperationError, PersistedResource};
 use crate::config::{ExecMode, FinalAction, ResourceConfig};
 use crate::ipc::ErrorCode;
@@ -222,6 +223,17 @@ impl Engine {
                 }
             }
             ExecMode::Async => {
+                // Its process still runs: a second copy would orphan the first.
+                let running = self
+                    .lock()
+                    .resources
+                    .get(&resource.name)
+                    .and_then(|r| r.process)
+                    .filter(ProcessIdentity::is_alive);
+                if let Some(process) = running {
+                    tracing::warn!(resource = %resource.name, pid = process.pid, "its process still runs; not starting a second copy");
+                    return Ok(());
+                }
                 let mut child = script.spawn().map_err(|error| Failure {
                     code: "1".into(),
                     detail: format!("cannot run {}: {error}", resource.start.display()),
@@ -505,6 +517,9 @@ impl Engine {
         self.check_operable()?;
         let _operation = self.operations.lock().await;
         self.check_operable()?;
+        if let Some(already) = super::already::resource(&self.lock(), name, Goal::Start) {
+            return Err(already);
+        }
         self.alert("rc", 83, &[name]);
         match self.activate(&resource, "START").await {
             Ok(()) => {
@@ -531,6 +546,9 @@ impl Engine {
         self.check_operable()?;
         let _operation = self.operations.lock().await;
         self.check_operable()?;
+        if let Some(already) = super::already::resource(&self.lock(), name, Goal::Stop) {
+            return Err(already);
+        }
         self.alert("rc", 87, &[name]);
         match self.deactivate(&resource, "GROUPSTOP").await {
             Ok(()) => {

@@ -176,6 +176,10 @@ pub enum ErrorCode {
     PermissionDenied,
     /// The operation ran and failed.
     Failed,
+    /// What was to be started is already started: nothing was done.
+    AlreadyStarted,
+    /// What was to be stopped is already stopped: nothing was done.
+    AlreadyStopped,
 }
 
 /// The daemon's answer.

@@ -85,7 +85,10 @@ pub fn http_status(error: &ClientError) -> u16 {
         ClientError::Timeout { .. } => 504,
         ClientError::Refused { code, .. } => match code {
             ErrorCode::NotFound => 404,
-            ErrorCode::Suspended | ErrorCode::Stopping => 409,
+            ErrorCode::Suspended
+            | ErrorCode::Stopping
+            | ErrorCode::AlreadyStarted
+            | ErrorCode::AlreadyStopped => 409,
             ErrorCode::Protocol | ErrorCode::PermissionDenied | ErrorCode::Failed => 500,
         },
         ClientError::PermissionDenied { .. }

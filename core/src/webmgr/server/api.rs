@@ -210,7 +210,7 @@ pub(super) async fn cluster_operation(
             })
             .await
             .map_err(|error| ApiError(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))?
-            .map_err(service_error)?;
+            .map_err(stop_error)?;
             Ok(succeeded())
         }
         "suspend" => operate(&app, client, DaemonRequest::Suspend).await,
@@ -230,6 +230,18 @@ fn service_error(error: ServiceError) -> ApiError {
         }
     };
     ApiError(status, error.to_string())
+}
+
+/// A stop of a cluster already stopped is a conflict (as for groups and resources), not
+/// an unavailable service.
+fn stop_error(error: ServiceError) -> ApiError {
+    match error {
+        ServiceError::Client(ClientError::NotRunning { .. }) => ApiError(
+            StatusCode::CONFLICT,
+            "the cluster is already stopped (clppm is not running); nothing was done".into(),
+        ),
+        other => service_error(other),
+    }
 }
 
 /// clppm started from here is our child until it exits: collect its exit status then, so
