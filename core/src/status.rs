@@ -79,6 +79,10 @@ pub enum MonitorStatus {
     Warning,
     /// The failure streak passed the retry count.
     Error,
+    /// A recovery step brought the target back; the next check confirms it (then Normal,
+    /// rm 26) or finds it failing again (Error).
+    #[serde(rename = "Online Pending")]
+    OnlinePending,
     /// Suspended by an operator (`clpmonctrl -s`, `clpcl --suspend`).
     Suspend,
     /// Not checking: the daemon is down or the target is not active.
@@ -94,6 +98,7 @@ impl MonitorStatus {
             MonitorStatus::Normal => "Normal",
             MonitorStatus::Warning => "Warning",
             MonitorStatus::Error => "Error",
+            MonitorStatus::OnlinePending => "Online Pending",
             MonitorStatus::Suspend => "Suspend",
             MonitorStatus::Offline => "Offline",
             MonitorStatus::Unknown => "Unknown",

@@ -276,3 +276,38 @@ fn pidw_learns_of_a_death_at_once_not_at_its_interval() {
     });
     cluster.stop();
 }
+
+#[test]
+fn after_a_recovery_restart_the_monitor_is_online_pending_until_its_next_check() {
+    let cluster = pidw_cluster(3, "none", "");
+    // A long interval: the restarted process gets a whole interval before its first check.
+    let config = std::fs::read_to_string(cluster.path("etc/clp.conf")).unwrap();
+    cluster.write_config(&config.replace("interval = 0.5", "interval = 4"));
+    cluster.start();
+    wait_until("exec online", WAIT, || {
+        cluster.resource_status("exec") == "Online"
+    });
+    wait_until("pidw normal", WAIT, || {
+        cluster.monitor_status("pidw") == "Normal"
+    });
+    let first = cluster.resource_pid("exec").unwrap();
+    signal(first, libc::SIGKILL);
+    wait_until("rm 13", WAIT, || cluster.count_alerts("rm 13") == 1);
+    // The resource is Online again and the monitor says it waits to re-check, not Error.
+    wait_until("pidw online pending", WAIT, || {
+        cluster.monitor_status("pidw") == "Online Pending"
+    });
+    assert_eq!(cluster.resource_status("exec"), "Online");
+    assert_eq!(cluster.count_alerts("rm 26"), 0, "{}", cluster.alerts());
+    let settings = snapshot_settings(&cluster);
+    settings.bind(|| {
+        insta::assert_snapshot!(
+            "clpstat_monitor_map_online_pending",
+            cluster.run("clpstat", &["-m"]).success()
+        );
+    });
+    // Its next check confirms the restart: Normal, and rm 26.
+    wait_until("rm 26", WAIT, || cluster.count_alerts("rm 26 pidw") == 1);
+    assert_eq!(cluster.monitor_status("pidw"), "Normal");
+    cluster.stop();
+}

@@ -670,7 +670,7 @@ impl Engine {
                 } else if !runtime.enabled && runtime.ladder.status == MonitorStatus::Normal {
                     MonitorStatus::Offline
                 } else {
-                    runtime.ladder.status
+                    runtime.ladder.shown_status()
                 };
                 let mut state = monitor_state(config, &runtime.ladder, status);
                 state.dummy_failure = runtime.dummy_failure;

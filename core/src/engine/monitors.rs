@@ -306,11 +306,11 @@ impl Engine {
             if ok { 13 } else { 19 },
             &[target.display_name(), &name],
         );
-        self.observe_finished(index);
+        self.observe_finished(index, ok);
     }
 
     /// Ends a recovery step even when the daemon is no longer running.
-    fn observe_finished(&self, index: usize) {
+    fn observe_finished(&self, index: usize, recovered: bool) {
         let config = &self.config.monitors[index];
         let mut state = self.lock();
         let situation = Situation {
@@ -319,7 +319,7 @@ impl Engine {
         };
         let (next, _) = policy::decide(
             &state.monitors[index].ladder,
-            &Observation::RecoveryFinished,
+            &Observation::RecoveryFinished { recovered },
             config.retry,
             &config.recovery,
             situation,

@@ -32,6 +32,10 @@ pub struct Ladder {
     /// A recovery step is running; observations wait for it.
     #[serde(skip)]
     pub recovering: bool,
+    /// A recovery step brought the target back and the next check has not run yet: the
+    /// monitor shows Online Pending instead of Error until it does.
+    #[serde(skip)]
+    pub rechecking: bool,
     /// The detail of the last failure.
     pub last_detail: Option<String>,
 }
@@ -45,12 +49,23 @@ impl Default for Ladder {
             failovers: 0,
             final_action_done: false,
             recovering: false,
+            rechecking: false,
             last_detail: None,
         }
     }
 }
 
 impl Ladder {
+    /// The status to show: Online Pending while a recovered target waits for its next
+    /// check, the ladder's status otherwise.
+    pub fn shown_status(&self) -> MonitorStatus {
+        if self.rechecking && self.status == MonitorStatus::Error {
+            MonitorStatus::OnlinePending
+        } else {
+            self.status
+        }
+    }
+
     /// `clpmonctrl -c`: the counters back to zero, the status kept.
     pub fn clear_counters(&mut self) {
         self.reactivations = 0;
@@ -80,7 +95,10 @@ pub enum Observation {
         detail: String,
     },
     /// The recovery step started by a [`Decision::Reactivate`] ended.
-    RecoveryFinished,
+    RecoveryFinished {
+        /// The target was stopped and started again.
+        recovered: bool,
+    },
 }
 
 /// What the executor knows of the world when it asks.
@@ -135,12 +153,18 @@ pub fn decide(
 ) -> (Ladder, Vec<Decision>) {
     let mut next = ladder.clone();
     let mut decisions = Vec::new();
-    if ladder.recovering && *observation != Observation::RecoveryFinished {
+    let finished = matches!(observation, Observation::RecoveryFinished { .. });
+    if ladder.recovering && !finished {
         return (next, decisions);
     }
+    if !finished {
+        // A check ran: whatever it found is what the monitor shows now.
+        next.rechecking = false;
+    }
     match observation {
-        Observation::RecoveryFinished => {
+        Observation::RecoveryFinished { recovered } => {
             next.recovering = false;
+            next.rechecking = *recovered && next.status == MonitorStatus::Error;
         }
         Observation::Healthy => {
             next.consecutive_failures = 0;
@@ -276,7 +300,7 @@ mod tests {
             if ladder.recovering {
                 ladder = decide(
                     &ladder,
-                    &Observation::RecoveryFinished,
+                    &Observation::RecoveryFinished { recovered: true },
                     retry,
                     policy,
                     situation,
@@ -440,6 +464,37 @@ mod tests {
         let (same, decisions) = decide(&ladder, &failed(), 0, &policy, ACTIVE);
         assert_eq!(same, ladder);
         assert!(decisions.is_empty());
+    }
+
+    #[test]
+    fn a_recovered_target_is_online_pending_until_its_next_check() {
+        let policy = policy(RecoveryTarget::Resource("r".into()), 3, FinalAction::None);
+        let (failing, _) = decide(&Ladder::default(), &failed(), 0, &policy, ACTIVE);
+        assert_eq!(failing.shown_status(), MonitorStatus::Error);
+        let finish = |recovered| {
+            decide(
+                &failing,
+                &Observation::RecoveryFinished { recovered },
+                0,
+                &policy,
+                ACTIVE,
+            )
+            .0
+        };
+        // The restart failed: still Error.
+        assert_eq!(finish(false).shown_status(), MonitorStatus::Error);
+        let recovered = finish(true);
+        assert_eq!(recovered.shown_status(), MonitorStatus::OnlinePending);
+        assert_eq!(recovered.status, MonitorStatus::Error);
+        // The next check decides: healthy is Normal (rm 26), failing is Error again.
+        let (healthy, decisions) = decide(&recovered, &Observation::Healthy, 0, &policy, ACTIVE);
+        assert_eq!(healthy.shown_status(), MonitorStatus::Normal);
+        assert!(decisions.contains(&Decision::BackToNormal));
+        let (again, _) = decide(&recovered, &failed(), 0, &policy, ACTIVE);
+        assert_eq!(again.shown_status(), MonitorStatus::Error);
+        // A failure still within its retries shows the error it has not left.
+        let (retrying, _) = decide(&recovered, &failed(), 2, &policy, ACTIVE);
+        assert_eq!(retrying.shown_status(), MonitorStatus::Error);
     }
 
     #[test]

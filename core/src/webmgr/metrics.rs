@@ -34,6 +34,7 @@ const MONITOR_STATES: &[MonitorStatus] = &[
     MonitorStatus::Normal,
     MonitorStatus::Warning,
     MonitorStatus::Error,
+    MonitorStatus::OnlinePending,
     MonitorStatus::Suspend,
     MonitorStatus::Offline,
     MonitorStatus::Unknown,
