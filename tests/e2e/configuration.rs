@@ -102,3 +102,43 @@ fn the_demo_configuration_runs() {
             .contains("stop your application (CLP_FACTOR=CLUSTERSHUTDOWN, pid ")
     );
 }
+
+#[test]
+fn bad_numbers_are_named_once_with_the_value_as_written() {
+    let cluster = Cluster::with_config(
+        r#"
+[cluster]
+name = "zabi"
+[[group]]
+name = "g"
+[[group.resource]]
+name = "r"
+[group.resource.activation]
+retry = -1
+[[monitor]]
+name = "u"
+type = "userw"
+interval = "five"
+[[monitor]]
+name = "v"
+type = "userw"
+interval = 9223372036854775807
+retry = -1
+"#,
+    );
+    cluster.script("g", "r", "start.sh", "exit 0");
+    let stderr = cluster.run("clpstat", &["-i"]).failure(4);
+    assert!(!stderr.contains("untagged enum"), "{stderr}");
+    assert!(!stderr.contains("9223372036854776000"), "{stderr}");
+    assert_eq!(stderr.matches("retry").count(), 2, "{stderr}");
+    let settings = snapshot_settings(&cluster);
+    settings.bind(|| insta::assert_snapshot!("configuration_bad_numbers", stderr));
+    // The daemon refuses the same file with the same words.
+    let start = cluster.run("clpcl", &["-s"]).failure(4);
+    assert!(
+        start.contains(
+            "monitor \"v\": key \"interval\": 9223372036854775807 is out of range (more than 0, up to 999999 seconds)"
+        ),
+        "{start}"
+    );
+}

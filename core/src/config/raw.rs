@@ -7,22 +7,79 @@
 use serde::{Deserialize, Serialize};
 
 /// A number of seconds, written as an integer or a decimal (`interval = 5`, `= 0.5`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+///
+/// Any TOML integer or float is read as written (the range is checked by the validator,
+/// which echoes the value exactly); anything else is refused with what is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Seconds {
-    /// Whole seconds.
-    Whole(u64),
+    /// Whole seconds, as written (negative and huge values included, for the range check).
+    Whole(i64),
     /// Fractional seconds.
     Fraction(f64),
 }
 
+/// What a [`Seconds`] key accepts, for error messages.
+pub const SECONDS_EXPECTED: &str = "a number of seconds such as 5 or 0.5";
+
 impl Seconds {
-    /// The value as a float, for range checks.
+    /// The value as a float, for durations.
     pub fn as_f64(self) -> f64 {
         match self {
             Seconds::Whole(n) => n as f64,
             Seconds::Fraction(f) => f,
         }
+    }
+
+    /// Whether the value lies within `min..=max` seconds, compared exactly (an integer is
+    /// never rounded through a float).
+    pub fn within(self, min: f64, max: f64) -> bool {
+        match self {
+            Seconds::Whole(n) => {
+                // Bounds are whole numbers of seconds well inside i64.
+                let (low, high) = (min.ceil() as i64, max.floor() as i64);
+                (low..=high).contains(&n)
+            }
+            Seconds::Fraction(f) => (min..=max).contains(&f),
+        }
+    }
+}
+
+impl std::fmt::Display for Seconds {
+    /// The value as written: `9223372036854775807` stays that, never `9223372036854776000`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Seconds::Whole(n) => write!(f, "{n}"),
+            Seconds::Fraction(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Seconds;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(SECONDS_EXPECTED)
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Seconds, E> {
+                Ok(Seconds::Whole(value))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Seconds, E> {
+                i64::try_from(value)
+                    .map(Seconds::Whole)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(value), &self))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Seconds, E> {
+                Ok(Seconds::Fraction(value))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 
@@ -166,10 +223,11 @@ pub struct RawResource {
     pub stop_timeout: Option<Seconds>,
     /// Resources of the same group that must be active before this one.
     pub depends_on: Option<Vec<String>>,
-    /// On activation failure.
-    pub activation: Option<RawFailurePolicy>,
-    /// On deactivation failure.
-    pub deactivation: Option<RawFailurePolicy>,
+    /// On activation failure: a [`RawFailurePolicy`], read on its own so that a problem in
+    /// it is reported once, under its own path.
+    pub activation: Option<toml::Value>,
+    /// On deactivation failure (read as `activation` is).
+    pub deactivation: Option<toml::Value>,
     /// Type-specific parameters.
     pub parameters: Option<toml::Table>,
 }
@@ -237,8 +295,9 @@ pub struct RawMonitor {
     pub timing: Option<String>,
     /// The nice value of the check's processes.
     pub nice: Option<i32>,
-    /// The recovery ladder.
-    pub recovery: Option<RawRecovery>,
+    /// The recovery ladder: a [`RawRecovery`], read on its own so that a problem in it is
+    /// reported once, under its own path.
+    pub recovery: Option<toml::Value>,
     /// Type-specific parameters, under the original's names.
     pub parameters: Option<toml::Table>,
 }

@@ -154,7 +154,8 @@ impl Problems {
                         });
                     let inner = error.into_inner().to_string();
                     // toml adds "in `key`" on a second line; the path already says it.
-                    let inner = inner.lines().next().unwrap_or_default().trim_end();
+                    let inner = plain_words(inner.lines().next().unwrap_or_default().trim_end());
+                    let inner = inner.as_str();
                     if path.is_empty() || path == "." {
                         self.add(location, inner);
                     } else {
@@ -168,6 +169,36 @@ impl Problems {
             }
         }
     }
+}
+
+/// serde's message in an operator's words: `invalid value: integer `-1`, expected u32`
+/// becomes `-1 is not accepted; expected a whole number from 0 to 4294967295`, and a wrong
+/// type names what was written (`invalid type: string "five", expected ...`).
+fn plain_words(message: &str) -> String {
+    const RANGES: &[(&str, &str)] = &[
+        ("u8", "a whole number from 0 to 255"),
+        ("u16", "a whole number from 0 to 65535"),
+        ("u32", "a whole number from 0 to 4294967295"),
+        ("u64", "a whole number from 0 to 18446744073709551615"),
+        ("i8", "a whole number from -128 to 127"),
+        ("i16", "a whole number from -32768 to 32767"),
+        ("i32", "a whole number from -2147483648 to 2147483647"),
+        ("i64", "a whole number"),
+    ];
+    let mut text = message.to_string();
+    if let Some((_, expected)) = text.rsplit_once(", expected ")
+        && let Some((_, words)) = RANGES.iter().find(|(name, _)| *name == expected)
+    {
+        let cut = text.len() - expected.len();
+        text.replace_range(cut.., words);
+    }
+    // `invalid value: integer `-1`, expected ...` → `-1 is not accepted; expected ...`.
+    if let Some(rest) = text.strip_prefix("invalid value: integer `")
+        && let Some((value, expected)) = rest.split_once("`, expected ")
+    {
+        return format!("{value} is not accepted; expected {expected}");
+    }
+    text
 }
 
 /// `unknown key "intervall" (did you mean "interval"?)`.
@@ -203,6 +234,9 @@ fn location_of(kind: &str, index: usize, value: &toml::Value) -> String {
     }
 }
 
+/// The longest time any key accepts, in seconds.
+const MAX_SECONDS: f64 = 999_999.0;
+
 fn seconds(
     problems: &mut Problems,
     location: &str,
@@ -211,17 +245,23 @@ fn seconds(
     default: f64,
     allow_zero: bool,
 ) -> Duration {
-    let secs = value.map_or(default, Seconds::as_f64);
-    let valid = (0.0..=999_999.0).contains(&secs) && (allow_zero || secs > 0.0);
+    let Some(value) = value else {
+        return Duration::from_secs_f64(default);
+    };
+    let valid = value.within(0.0, MAX_SECONDS) && (allow_zero || value.as_f64() > 0.0);
     if !valid {
-        let range = if allow_zero { "0" } else { "more than 0" };
+        let range = if allow_zero {
+            "from 0 to 999999 seconds"
+        } else {
+            "more than 0, up to 999999 seconds"
+        };
         problems.add(
             location,
-            format!("key \"{key}\": {secs} is out of range (from {range} to 999999 seconds)"),
+            format!("key \"{key}\": {value} is out of range ({range})"),
         );
         return Duration::from_secs_f64(default);
     }
-    Duration::from_secs_f64(secs)
+    Duration::from_secs_f64(value.as_f64())
 }
 
 fn final_action(
@@ -1156,6 +1196,102 @@ final_action = "explode"
             problems[2]
         );
         assert!(problems[3].contains("unknown final action \"explode\""));
+    }
+
+    #[test]
+    fn a_number_of_seconds_written_as_a_word_says_what_is_accepted() {
+        let error = parse("[[monitor]]\nname = \"u\"\ntype = \"userw\"\ninterval = \"five\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "clp.conf: monitor \"u\": key \"interval\": invalid type: string \"five\", expected a number of seconds such as 5 or 0.5"
+        );
+    }
+
+    #[test]
+    fn seconds_out_of_range_are_echoed_as_written() {
+        let problem = |value: &str| {
+            parse(&format!(
+                "[[monitor]]\nname = \"u\"\ntype = \"userw\"\ninterval = {value}\n"
+            ))
+            .unwrap_err()
+            .problems()
+        };
+        assert_eq!(
+            problem("9223372036854775807"),
+            [
+                "clp.conf: monitor \"u\": key \"interval\": 9223372036854775807 is out of range (more than 0, up to 999999 seconds)"
+            ]
+        );
+        assert_eq!(
+            problem("-9223372036854775808"),
+            [
+                "clp.conf: monitor \"u\": key \"interval\": -9223372036854775808 is out of range (more than 0, up to 999999 seconds)"
+            ]
+        );
+        assert_eq!(
+            problem("1000000"),
+            [
+                "clp.conf: monitor \"u\": key \"interval\": 1000000 is out of range (more than 0, up to 999999 seconds)"
+            ]
+        );
+        assert_eq!(
+            problem("0"),
+            [
+                "clp.conf: monitor \"u\": key \"interval\": 0 is out of range (more than 0, up to 999999 seconds)"
+            ]
+        );
+        assert!(problem("999999.5")[0].contains("999999.5 is out of range"));
+        let config = parse("[[monitor]]\nname = \"u\"\ntype = \"userw\"\ninterval = 999999\nwait_before_start = 0\ntimeout = 0.25\n").unwrap();
+        assert_eq!(config.monitors[0].interval, Duration::from_secs(999_999));
+        assert_eq!(config.monitors[0].wait_before_start, Duration::ZERO);
+        assert_eq!(config.monitors[0].timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn a_bad_integer_in_a_nested_table_is_reported_once_under_its_own_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let script_dir = dir.path().join("g").join("r");
+        std::fs::create_dir_all(&script_dir).unwrap();
+        std::fs::write(script_dir.join("start.sh"), "#!/bin/sh\n").unwrap();
+        let text = r#"
+[[group]]
+name = "g"
+[[group.resource]]
+name = "r"
+[group.resource.activation]
+retry = -1
+[group.resource.deactivation]
+retry = 4294967296
+[[monitor]]
+name = "u"
+type = "userw"
+retry = -1
+[monitor.recovery]
+reactivation_threshold = -1
+"#;
+        let problems = parse_str(text, dir.path()).unwrap_err().problems();
+        assert_eq!(
+            problems,
+            [
+                "clp.conf: group \"g\".resource \"r\".activation: key \"retry\": -1 is not accepted; expected a whole number from 0 to 4294967295",
+                "clp.conf: group \"g\".resource \"r\".deactivation: key \"retry\": 4294967296 is not accepted; expected a whole number from 0 to 4294967295",
+                "clp.conf: monitor \"u\": key \"retry\": -1 is not accepted; expected a whole number from 0 to 4294967295",
+                "clp.conf: monitor \"u\".recovery: key \"reactivation_threshold\": -1 is not accepted; expected a whole number from 0 to 4294967295",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_nested_table_of_the_wrong_type_is_reported_once() {
+        let problems = parse("[[monitor]]\nname = \"u\"\ntype = \"userw\"\nrecovery = 3\n")
+            .unwrap_err()
+            .problems();
+        assert_eq!(
+            problems,
+            ["clp.conf: monitor \"u\".recovery: must be a table"]
+        );
     }
 
     #[test]
