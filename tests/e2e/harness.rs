@@ -419,3 +419,14 @@ fn regex_escape(text: &str) -> String {
     }
     escaped
 }
+
+/// Asserts that a monitor shows the error it detected: `Error`, or `Online Pending` once a
+/// recovery step has restarted its target and the re-check is due.
+#[track_caller]
+pub fn assert_monitor_in_error(cluster: &Cluster, monitor: &str) {
+    let status = cluster.monitor_status(monitor);
+    assert!(
+        status == "Error" || status == "Online Pending",
+        "{monitor} is {status:?}, not in error"
+    );
+}

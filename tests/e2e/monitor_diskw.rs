@@ -59,7 +59,7 @@ fn diskw_read_fails_on_a_fifo_or_a_folder_and_recovers_on_the_file() {
             "rm 9 Detected an error in monitoring diskw. (12 : {shown} is a folder, not a block device or a regular file)"
         ))
     });
-    assert_eq!(cluster.monitor_status("diskw"), "Error");
+    assert_monitor_in_error(&cluster, "diskw");
     std::fs::remove_dir(&object).unwrap();
     std::fs::write(&object, vec![1u8; 3_000_000]).unwrap();
     wait_until("rm 26 again", WAIT, || {
@@ -197,7 +197,7 @@ fn loopdev_diskw_reads_the_device_and_sees_it_detached() {
             "rm 9 Detected an error in monitoring diskw. (14 : {device} has no capacity (no medium, or a detached loop device))"
         ))
     });
-    assert_eq!(cluster.monitor_status("diskw"), "Error");
+    assert_monitor_in_error(&cluster, "diskw");
     disk.reattach();
     wait_until("rm 26 diskw", WAIT, || {
         cluster
@@ -340,7 +340,7 @@ fn loopdev_diskw_write_on_a_frozen_filesystem_is_abandoned_at_the_timeout() {
         1,
         "one stuck I/O thread, not one per check"
     );
-    assert_eq!(cluster.monitor_status("diskw"), "Error");
+    assert_monitor_in_error(&cluster, "diskw");
 
     fs.freeze(false);
     wait_until("rm 26 once the filesystem thaws", WAIT, || {

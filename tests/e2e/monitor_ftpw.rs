@@ -164,7 +164,7 @@ fn ftpw_is_in_error_while_the_server_refuses_its_password() {
             "rm 9 Detected an error in monitoring ftpw. (4 : Login as \"tester\" refused: PASS was answered 530 Authentication failed.)",
         )
     });
-    assert_eq!(cluster.monitor_status("ftpw"), "Error");
+    assert_monitor_in_error(&cluster, "ftpw");
     assert!(
         !cluster.alerts().contains("secret"),
         "a detail never quotes the password"

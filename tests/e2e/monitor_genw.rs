@@ -96,7 +96,7 @@ final_action = "none"
             "rm 9 Detected an error in monitoring genw. (11 : genw.sh exited with code 1 (normalval 0).)",
         )
     });
-    assert_eq!(cluster.monitor_status("genw"), "Error");
+    assert_monitor_in_error(&cluster, "genw");
     verdict("0");
     wait_until("rm 26", WAIT, || {
         cluster

@@ -245,7 +245,7 @@ final_action = "none"
             "rm 9 Detected an error in monitoring httpw. (4 : HTTP status 500 Internal Server Error (HEAD http://127.0.0.1:{port}/health).)"
         ))
     });
-    assert_eq!(cluster.monitor_status("httpw"), "Error");
+    assert_monitor_in_error(&cluster, "httpw");
     wait_until("the web server's resource restarted", WAIT, || {
         cluster.count_alerts(
             "rm 13 Recovery target httpd has restarted because an error was detected in monitoring httpw.",
@@ -442,7 +442,7 @@ final_action = "none"
     });
     assert_eq!(cluster.monitor_status("trusted"), "Normal");
     assert_eq!(cluster.monitor_status("unverified"), "Normal");
-    assert_eq!(cluster.monitor_status("system-store"), "Error");
+    assert_monitor_in_error(&cluster, "system-store");
     let alerts = cluster.alerts();
     assert!(!alerts.contains("monitoring trusted"), "{alerts}");
     assert!(!alerts.contains("monitoring unverified"), "{alerts}");

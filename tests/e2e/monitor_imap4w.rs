@@ -107,8 +107,8 @@ fn imap4w_logs_in_every_way_and_reports_what_dovecot_refuses() {
         let alerts = cluster.alerts();
         alerts.contains(wrong) && alerts.contains(&unoffered)
     });
-    assert_eq!(cluster.monitor_status("imap-wrong"), "Error");
-    assert_eq!(cluster.monitor_status("imap-unoffered"), "Error");
+    assert_monitor_in_error(&cluster, "imap-wrong");
+    assert_monitor_in_error(&cluster, "imap-unoffered");
     assert_eq!(cluster.count_alerts("rm 9 "), 2, "{}", cluster.alerts());
     assert!(!cluster.alerts().contains("not-her-password"));
     // The unoffered method sent no password: that Dovecot saw no login attempt at all.
@@ -230,7 +230,7 @@ fn a_hung_dovecot_is_abandoned_by_imap4w_at_the_timeout() {
             "rm 9 Detected an error in monitoring imap4w. (99 : Monitor timed out after 1 seconds.)",
         )
     });
-    assert_eq!(cluster.monitor_status("imap4w"), "Error");
+    assert_monitor_in_error(&cluster, "imap4w");
     dovecot.thaw();
     wait_until("rm 26 imap4w", WAIT, || {
         cluster.count_alerts("rm 26 imap4w status changed from error to normal.") == 1

@@ -509,7 +509,7 @@ fn mysqlw_reports_the_servers_refusals_and_a_stopped_server() {
             "rm 26 mysqlw-database status changed from error to normal.",
         ) == 1
     });
-    assert_eq!(cluster.monitor_status("mysqlw-password"), "Error");
+    assert_monitor_in_error(&cluster, "mysqlw-password");
     cluster.stop();
 }
 

@@ -233,7 +233,7 @@ fn a_hung_dovecot_is_abandoned_by_pop3w_at_the_timeout() {
             "rm 9 Detected an error in monitoring pop3w. (99 : Monitor timed out after 1 seconds.)",
         )
     });
-    assert_eq!(cluster.monitor_status("pop3w"), "Error");
+    assert_monitor_in_error(&cluster, "pop3w");
     dovecot.thaw();
     wait_until("rm 26 pop3w", WAIT, || {
         cluster.count_alerts("rm 26 pop3w status changed from error to normal.") == 1

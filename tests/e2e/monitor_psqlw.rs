@@ -439,7 +439,7 @@ fn psqlw_reports_the_servers_refusals_and_a_stopped_server() {
             "rm 26 psqlw-database status changed from error to normal.",
         ) == 1
     });
-    assert_eq!(cluster.monitor_status("psqlw-password"), "Error");
+    assert_monitor_in_error(&cluster, "psqlw-password");
     cluster.stop();
 }
 

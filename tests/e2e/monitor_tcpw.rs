@@ -41,7 +41,7 @@ final_action = "none"
             "rm 9 Detected an error in monitoring tcpw. (2 : Cannot connect to 127.0.0.1:{port}: connection refused.)"
         ))
     });
-    assert_eq!(cluster.monitor_status("tcpw"), "Error");
+    assert_monitor_in_error(&cluster, "tcpw");
     wait_until("the resource restarted", WAIT, || {
         httpd_events(&cluster).contains(&"RECOVER".to_string())
     });
