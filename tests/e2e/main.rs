@@ -37,6 +37,7 @@ mod netns;
 mod protocol;
 mod recovery;
 mod scripts;
+mod startup_errors;
 mod userw;
 mod webmgr;
 mod webmgr_browser;
