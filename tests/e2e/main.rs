@@ -15,6 +15,7 @@ mod clpstat_layouts;
 mod commands;
 mod completions;
 mod configuration;
+mod full_disk;
 mod hostile_socket;
 mod installer;
 mod licenses;

@@ -7,6 +7,7 @@
 //! timers and requests — it never polls in a sleep loop. The ladder's decisions come from
 //! the pure [`policy::decide`].
 
+mod alert_log;
 mod handoff;
 mod monitors;
 pub mod policy;
@@ -133,7 +134,7 @@ pub struct Engine {
     config: Config,
     paths: Paths,
     store: Store,
-    alert_file: AlertFile,
+    alert_log: alert_log::AlertLog,
     os: OsActions,
     state: Mutex<State>,
     operations: tokio::sync::Mutex<()>,
@@ -209,7 +210,10 @@ impl Engine {
             })
             .collect();
         Arc::new(Engine {
-            alert_file: AlertFile::new(paths.alert_log(), config.alert.file_max_bytes),
+            alert_log: alert_log::AlertLog::new(AlertFile::new(
+                paths.alert_log(),
+                config.alert.file_max_bytes,
+            )),
             config,
             paths,
             store,
@@ -265,12 +269,7 @@ impl Engine {
         {
             tracing::error!("alert not stored: {error}");
         }
-        if let Err(error) = self.alert_file.append(&event) {
-            tracing::error!(
-                "alert not written to {}: {error}",
-                self.alert_file.path().display()
-            );
-        }
+        self.write_alert_log(&event);
         if self.config.alert.syslog {
             send_to_syslog(&event);
         }
@@ -280,6 +279,36 @@ impl Engine {
             && event.level >= mail.level
         {
             mailer.mail(event);
+        }
+    }
+
+    /// Writes `event` to the text alert log; a failure (and the end of one) is reported in
+    /// the daemon log, syslog and the store, and shown by `clpstat` while it lasts.
+    fn write_alert_log(&self, event: &AlertEvent) {
+        match self.alert_log.write(self.server(), event) {
+            alert_log::Change::None => {}
+            alert_log::Change::Failed(report) => {
+                tracing::error!("{}", report.message);
+                self.report_alert_log_change(&report);
+            }
+            alert_log::Change::Resumed(report) => {
+                tracing::warn!("{}", report.message);
+                self.report_alert_log_change(&report);
+            }
+        }
+    }
+
+    /// Puts an alert-log failure or recovery into the store and syslog (not the text log).
+    fn report_alert_log_change(&self, report: &AlertEvent) {
+        if let Err(error) = self
+            .store
+            .append_alert(report, self.config.alert.max_records)
+        {
+            tracing::error!("alert not stored: {error}");
+        }
+        send_to_syslog(report);
+        if let Err(error) = self.store.flush() {
+            tracing::error!("cannot flush the store: {error}");
         }
     }
 
@@ -305,9 +334,7 @@ impl Engine {
             {
                 tracing::error!("alert not stored: {error}");
             }
-            if let Err(error) = self.alert_file.append(&event) {
-                tracing::error!("alert not written: {error}");
-            }
+            self.write_alert_log(&event);
         }
         if syslog {
             send_to_syslog(&event);
@@ -684,6 +711,7 @@ impl Engine {
             })
             .collect();
         ClusterStatus {
+            alert_log_problem: self.alert_log.problem().map(Box::new),
             cluster: self.config.cluster.name.clone(),
             daemon: state.daemon,
             pid: Some(std::process::id()),
@@ -1118,6 +1146,7 @@ pub fn monitor_state(
 /// The status of a configuration whose daemon is not running: everything Offline.
 pub fn offline_status(config: &Config, store: Option<&Store>) -> ClusterStatus {
     ClusterStatus {
+        alert_log_problem: None,
         cluster: config.cluster.name.clone(),
         daemon: DaemonState::Stopped,
         pid: None,
