@@ -20,6 +20,7 @@ mod hostile_socket;
 mod installer;
 mod licenses;
 mod lifecycle;
+mod logcmd_and_down;
 mod monitor_diskw;
 mod monitor_events;
 mod monitor_ftpw;

@@ -387,8 +387,7 @@ async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Respons
                 level,
                 &message,
             );
-            engine.log_message(event, alert, syslog, mail);
-            Response::Done
+            done(engine.log_message(event, alert, syslog, mail))
         }
         Request::RegisterLicense { license } => done(engine.register_license(&license)),
         Request::Licenses => match engine.licenses() {

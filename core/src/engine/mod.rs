@@ -319,14 +319,29 @@ impl Engine {
         }
     }
 
-    /// Writes an event from `clplogcmd`.
-    pub fn log_message(&self, event: AlertEvent, alert: bool, syslog: bool, mail: bool) {
-        if mail {
+    /// Writes an event from `clplogcmd`; an error when it was to be mailed and no mail
+    /// service runs (after logging it).
+    pub fn log_message(
+        &self,
+        event: AlertEvent,
+        alert: bool,
+        syslog: bool,
+        mail: bool,
+    ) -> Result<(), OperationError> {
+        let mailed = if mail {
             match self.mailer.get() {
-                Some(mailer) => mailer.mail(event.clone()),
-                None => tracing::warn!("clplogcmd --mail: no [mail] service is running"),
+                Some(mailer) => {
+                    mailer.mail(event.clone());
+                    Ok(())
+                }
+                None => Err(OperationError::new(
+                    ErrorCode::Failed,
+                    "--mail: the alert service does not mail (it needs a [mail] section in clp.conf and the ALRT10 license); the message was logged, not mailed",
+                )),
             }
-        }
+        } else {
+            Ok(())
+        };
         if alert {
             if let Err(error) = self
                 .store
@@ -339,6 +354,7 @@ impl Engine {
         if syslog {
             send_to_syslog(&event);
         }
+        mailed
     }
 
     /// Registers a license (the daemon holds the store).
