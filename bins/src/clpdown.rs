@@ -43,14 +43,62 @@ pub fn down(reboot: bool, name: &str, out: &mut dyn Write) -> Result<(), CliErro
     match service::stop_and_wait(&paths, name, then, std::time::Duration::from_secs(3600)) {
         Ok(()) => {}
         Err(ServiceError::Client(clp_core::ipc::client::ClientError::NotRunning { .. })) => {
-            // No daemon to stop: go straight to the OS action.
+            // No daemon to stop: go straight to the OS action, from the root as the daemon
+            // would (relative paths in the action resolve there), logged as the daemon would.
             let config = crate::clpstat::load_config(&paths)?;
-            let os = clp_core::os_action::OsActions::from_env(config.os_actions);
+            std::env::set_current_dir(paths.root()).map_err(|error| {
+                CliError::new(
+                    exit_code::INIT_ERROR,
+                    format!("cannot enter {}: {error}", paths.root().display()),
+                )
+            })?;
+            let server = config.cluster.name.clone();
+            let (request_id, failure_id) = if reboot { (2, 12) } else { (1, 11) };
+            log_alert(&paths, &config, request_id, &[&server, name]);
+            let os = clp_core::os_action::OsActions::from_env(config.os_actions.clone());
             let result = if reboot { os.reboot() } else { os.shutdown() };
-            result.map_err(|error| CliError::new(exit_code::OTHER, error.to_string()))?;
+            if let Err(error) = result {
+                log_alert(&paths, &config, failure_id, &[&server, &error.to_string()]);
+                return Err(CliError::new(exit_code::OTHER, error.to_string()));
+            }
         }
         Err(ServiceError::Client(error)) => return Err(error.into()),
         Err(error) => return Err(CliError::new(exit_code::OTHER, error.to_string())),
     }
     cli::succeeded(out)
+}
+
+/// Logs a `down` alert (store and text alert log) while no daemon runs; a failure to log is
+/// said on stderr and does not hold the OS action back.
+fn log_alert(
+    paths: &clp_core::paths::Paths,
+    config: &clp_core::config::Config,
+    event_id: u32,
+    args: &[&str],
+) {
+    let event =
+        clp_core::alert::AlertEvent::from_catalogue(&config.cluster.name, "down", event_id, args);
+    let stored = clp_core::store::Store::open(&paths.store_dir())
+        .map_err(|error| error.to_string())
+        .and_then(|store| {
+            store
+                .append_alert(&event, config.alert.max_records)
+                .map_err(|error| error.to_string())?;
+            store.flush().map_err(|error| error.to_string())
+        });
+    let written = clp_core::alert::AlertFile::new(paths.alert_log(), config.alert.file_max_bytes)
+        .append(&event);
+    if let Err(error) = stored {
+        eprintln!(
+            "warning: the alert \"{}\" was not stored: {error}",
+            event.message
+        );
+    }
+    if let Err(error) = written {
+        eprintln!(
+            "warning: the alert \"{}\" was not written to {}: {error}",
+            event.message,
+            paths.alert_log().display()
+        );
+    }
 }

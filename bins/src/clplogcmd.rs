@@ -10,6 +10,13 @@ use clp_core::ipc::Request;
 
 use crate::cli::{self, CliError};
 
+/// The syslog socket `--syslog` needs (`CLP_SYSLOG_SOCKET` overrides it, for tests).
+fn syslog_socket() -> std::path::PathBuf {
+    std::env::var_os("CLP_SYSLOG_SOCKET")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from("/dev/log"))
+}
+
 /// The longest message the original accepts.
 const MAX_MESSAGE: usize = 511;
 
@@ -64,12 +71,42 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             ),
         ));
     }
+    if args.message.trim().is_empty() {
+        return Err(CliError::new(
+            exit_code::BAD_OPTION,
+            "the message is empty: give the text to log with -m MESSAGE",
+        ));
+    }
+    let paths = cli::paths();
+    if args.mail {
+        let config = crate::clpstat::load_config(&paths)?;
+        if config.mail.is_none() {
+            return Err(CliError::new(
+                exit_code::BAD_CONFIG,
+                format!(
+                    "--mail needs a [mail] section in {} (the server and the addresses to mail); add one or leave out --mail",
+                    paths.config_file().display()
+                ),
+            ));
+        }
+    }
+    if args.syslog {
+        let socket = syslog_socket();
+        if !socket.exists() {
+            return Err(CliError::new(
+                exit_code::INIT_ERROR,
+                format!(
+                    "--syslog: there is no syslog socket {}; start a syslog daemon (rsyslog or systemd-journald) or leave out --syslog",
+                    socket.display()
+                ),
+            ));
+        }
+    }
     let (alert, syslog) = if !args.alert && !args.syslog && !args.mail {
         (true, true)
     } else {
         (args.alert, args.syslog)
     };
-    let paths = cli::paths();
     let request = Request::LogMessage {
         message: args.message.clone(),
         level,
@@ -100,6 +137,12 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             }
             if syslog {
                 send_to_syslog(&event);
+            }
+            if args.mail {
+                return Err(CliError::new(
+                    exit_code::NOT_RUNNING,
+                    "--mail: clppm is not running, and its alert service sends the mail; start it with 'clpcl -s' (the message was logged, not mailed)",
+                ));
             }
             Ok(())
         }

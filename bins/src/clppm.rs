@@ -48,10 +48,15 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         writeln!(out, "clppm started (pid {pid}).")?;
         return Ok(());
     }
+    daemon::check_writable_folders(&paths)
+        .map_err(|error| CliError::new(exit_code::INIT_ERROR, error.to_string()))?;
     clp_core::logging::init_daemon_logging(&paths, !args.detached).map_err(|error| {
         CliError::new(
             exit_code::INIT_ERROR,
-            format!("cannot open the daemon log: {error}"),
+            format!(
+                "cannot open the daemon log {}: {error}",
+                paths.daemon_log().display()
+            ),
         )
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -69,9 +74,10 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             let code = match &error {
                 DaemonError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
                 DaemonError::Config(_) => exit_code::BAD_CONFIG,
-                DaemonError::Store(_) | DaemonError::Io { .. } | DaemonError::License(_) => {
-                    exit_code::INIT_ERROR
-                }
+                DaemonError::Store(_)
+                | DaemonError::Io { .. }
+                | DaemonError::NotWritable { .. }
+                | DaemonError::License(_) => exit_code::INIT_ERROR,
             };
             tracing::error!("{error}");
             CliError::new(code, error.to_string())

@@ -115,6 +115,10 @@ pub fn cluster_status(status: &ClusterStatus, long: bool) -> String {
             status_and_comment(monitor.status.as_str(), &comment)
         ));
     }
+    if let Some(problem) = &status.alert_log_problem {
+        line("  <alert log>".into());
+        line(format!("    Error: {problem}"));
+    }
     line(footer());
     text
 }

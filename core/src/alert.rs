@@ -263,8 +263,16 @@ impl AlertFile {
         }
     }
 
-    /// Appends one event; rotates first when the file is full.
+    /// Appends one event; rotates first when the file is full. The record is written whole
+    /// or not at all: one write of the whole line, and on a short or failed write the file is
+    /// cut back to its previous length. A file that does not end with a newline (cut by a
+    /// crash) gets one first, so the record starts on a fresh line.
     pub fn append(&self, event: &AlertEvent) -> std::io::Result<()> {
+        self.append_line(&event.to_line())
+    }
+
+    /// Appends one already formatted record line (without its newline), as [`Self::append`].
+    pub fn append_line(&self, line: &str) -> std::io::Result<()> {
         if let Some(dir) = self.path.parent() {
             fs::create_dir_all(dir)?;
         }
@@ -278,14 +286,46 @@ impl AlertFile {
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
+            .read(true)
             .open(&self.path)?;
-        writeln!(file, "{}", event.to_line())
+        let before = file.metadata()?.len();
+        let mut record = Vec::with_capacity(line.len() + 2);
+        if before > 0 && !ends_with_newline(&file, before) {
+            record.push(b'\n');
+        }
+        record.extend_from_slice(line.as_bytes());
+        record.push(b'\n');
+        let written = file.write(&record);
+        match written {
+            Ok(count) if count == record.len() => Ok(()),
+            outcome => {
+                // Never leave a cut record behind: the next one would be glued onto it.
+                let _ = file.set_len(before);
+                Err(match outcome {
+                    Err(error) => error,
+                    Ok(count) => std::io::Error::new(
+                        std::io::ErrorKind::StorageFull,
+                        format!(
+                            "only {count} of {} bytes could be written (is the disk full?)",
+                            record.len()
+                        ),
+                    ),
+                })
+            }
+        }
     }
 
     /// The file written to.
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Whether the last byte of `file` (of length `len`) is a newline.
+fn ends_with_newline(file: &fs::File, len: u64) -> bool {
+    use std::os::unix::fs::FileExt;
+    let mut last = [0_u8; 1];
+    file.read_exact_at(&mut last, len - 1).is_err() || last[0] == b'\n'
 }
 
 /// Sends an event to the local syslog (`clp: <type: rm><event: 9> message`, the original's
@@ -392,5 +432,26 @@ mod tests {
         assert!(dir.path().join("alert.log.1").exists());
         let current = fs::read_to_string(dir.path().join("alert.log")).unwrap();
         assert_eq!(current.lines().count(), 1);
+    }
+
+    #[test]
+    fn a_record_after_a_cut_line_starts_on_a_fresh_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alert.log");
+        fs::write(&path, "2026/12/02 17:00:00.000 Info    s logcmd 1 cut sh").unwrap();
+        let file = AlertFile::new(&path, 1 << 20);
+        file.append(&AlertEvent::custom("s", "logcmd", 2, Level::Info, "whole"))
+            .unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[1].ends_with("logcmd 2 whole"), "{text}");
+    }
+
+    #[test]
+    fn a_failed_write_is_an_error() {
+        let file = AlertFile::new("/dev/full", 1 << 20);
+        let event = AlertEvent::custom("s", "logcmd", 1, Level::Info, "lost");
+        assert!(file.append(&event).is_err());
     }
 }

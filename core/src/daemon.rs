@@ -38,6 +38,19 @@ pub enum DaemonError {
     /// No valid license of the core product.
     #[error("{0}")]
     License(String),
+    /// A folder clppm must write to cannot be written (a read-only or full file system, or
+    /// its permissions).
+    #[error(
+        "cannot write to {path}, where clppm keeps {purpose}: {source}; make it writable (remount the file system read-write, free space or fix its permissions) and start again"
+    )]
+    NotWritable {
+        /// The folder.
+        path: String,
+        /// What clppm keeps there.
+        purpose: &'static str,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// A file or the socket could not be set up.
     #[error("{what} {path}: {source}")]
     Io {
@@ -56,6 +69,35 @@ fn io_error(
 ) -> impl FnOnce(std::io::Error) -> DaemonError {
     let path = path.display().to_string();
     move |source| DaemonError::Io { what, path, source }
+}
+
+/// Refuses to start when the log folder or the store folder cannot be written: a daemon
+/// that cannot keep its alerts must say so at the start, not lose them silently.
+pub fn check_writable_folders(paths: &Paths) -> Result<(), DaemonError> {
+    for (dir, purpose) in [
+        (paths.log_dir(), "its log and the alert log"),
+        (paths.store_dir(), "its store (alerts, licenses, state)"),
+    ] {
+        probe_write(&dir).map_err(|source| DaemonError::NotWritable {
+            path: dir.display().to_string(),
+            purpose,
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Creates, writes and removes a small file in `dir` (created when missing).
+fn probe_write(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(".clppm-write-check.{}", std::process::id()));
+    let written = std::fs::File::create(&probe).and_then(|mut file| {
+        file.write_all(b"x")?;
+        file.sync_all()
+    });
+    let removed = std::fs::remove_file(&probe);
+    written?;
+    removed
 }
 
 /// The pid file, locked for the daemon's lifetime: the single-instance guarantee.

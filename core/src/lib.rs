@@ -25,6 +25,7 @@ pub mod paths;
 pub mod process;
 pub mod service;
 pub mod services;
+pub mod startup_output;
 pub mod status;
 pub mod store;
 pub mod tls;

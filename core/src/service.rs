@@ -2,7 +2,6 @@
 //! returns once it answers (or with its own error message); `clpcl -t` asks for the orderly
 //! stop and waits until the process is gone.
 
-use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -11,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::ipc::client::{Client, ClientError};
 use crate::ipc::{AfterStop, Request};
 use crate::paths::{Paths, ROOT_ENV};
+use crate::startup_output::{self, StartupOutput};
 
 /// Why the daemon did not start or stop.
 #[derive(Debug, thiserror::Error)]
@@ -153,14 +153,14 @@ pub fn spawn_until_ready(
         program: program.to_path_buf(),
         source,
     })?;
+    // Read at once, so that a startup error larger than a pipe never blocks the daemon.
+    let output = child.stderr.take().map(StartupOutput::drain);
     let deadline = Instant::now() + wait;
     loop {
         if let Ok(Some(status)) = child.try_wait() {
-            let mut message = String::new();
-            if let Some(mut stderr) = child.stderr.take() {
-                let _ = stderr.read_to_string(&mut message);
-            }
-            let message = message.trim().to_string();
+            let message = output
+                .map(|output| output.finish(Duration::from_secs(2)))
+                .unwrap_or_default();
             let name = program
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -172,7 +172,10 @@ pub fn spawn_until_ready(
                         log.display()
                     )
                 } else {
-                    message
+                    startup_output::shown(
+                        &message,
+                        &startup_output::saved_path(&paths.log_dir(), name),
+                    )
                 },
                 code: status.code(),
             });

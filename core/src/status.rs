@@ -121,6 +121,10 @@ pub struct ClusterStatus {
     pub groups: Vec<GroupStatus>,
     /// Monitors in configuration order.
     pub monitors: Vec<MonitorState>,
+    /// Set while the text alert log cannot be written (a full disk): what fails, since when.
+    /// (Boxed: it is rare, and keeps the status small inside the protocol's `Response`.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_log_problem: Option<Box<String>>,
 }
 
 /// The server and its heartbeat.

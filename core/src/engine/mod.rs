@@ -8,6 +8,7 @@
 //! the pure [`policy::decide`].
 
 mod already;
+mod alert_log;
 mod handoff;
 mod monitors;
 pub mod policy;
@@ -134,7 +135,7 @@ pub struct Engine {
     config: Config,
     paths: Paths,
     store: Store,
-    alert_file: AlertFile,
+    alert_log: alert_log::AlertLog,
     os: OsActions,
     state: Mutex<State>,
     operations: tokio::sync::Mutex<()>,
@@ -210,7 +211,10 @@ impl Engine {
             })
             .collect();
         Arc::new(Engine {
-            alert_file: AlertFile::new(paths.alert_log(), config.alert.file_max_bytes),
+            alert_log: alert_log::AlertLog::new(AlertFile::new(
+                paths.alert_log(),
+                config.alert.file_max_bytes,
+            )),
             config,
             paths,
             store,
@@ -266,12 +270,7 @@ impl Engine {
         {
             tracing::error!("alert not stored: {error}");
         }
-        if let Err(error) = self.alert_file.append(&event) {
-            tracing::error!(
-                "alert not written to {}: {error}",
-                self.alert_file.path().display()
-            );
-        }
+        self.write_alert_log(&event);
         if self.config.alert.syslog {
             send_to_syslog(&event);
         }
@@ -284,6 +283,36 @@ impl Engine {
         }
     }
 
+    /// Writes `event` to the text alert log; a failure (and the end of one) is reported in
+    /// the daemon log, syslog and the store, and shown by `clpstat` while it lasts.
+    fn write_alert_log(&self, event: &AlertEvent) {
+        match self.alert_log.write(self.server(), event) {
+            alert_log::Change::None => {}
+            alert_log::Change::Failed(report) => {
+                tracing::error!("{}", report.message);
+                self.report_alert_log_change(&report);
+            }
+            alert_log::Change::Resumed(report) => {
+                tracing::warn!("{}", report.message);
+                self.report_alert_log_change(&report);
+            }
+        }
+    }
+
+    /// Puts an alert-log failure or recovery into the store and syslog (not the text log).
+    fn report_alert_log_change(&self, report: &AlertEvent) {
+        if let Err(error) = self
+            .store
+            .append_alert(report, self.config.alert.max_records)
+        {
+            tracing::error!("alert not stored: {error}");
+        }
+        send_to_syslog(report);
+        if let Err(error) = self.store.flush() {
+            tracing::error!("cannot flush the store: {error}");
+        }
+    }
+
     /// Makes everything stored so far durable.
     pub fn flush_store(&self) {
         if let Err(error) = self.store.flush() {
@@ -291,14 +320,29 @@ impl Engine {
         }
     }
 
-    /// Writes an event from `clplogcmd`.
-    pub fn log_message(&self, event: AlertEvent, alert: bool, syslog: bool, mail: bool) {
-        if mail {
+    /// Writes an event from `clplogcmd`; an error when it was to be mailed and no mail
+    /// service runs (after logging it).
+    pub fn log_message(
+        &self,
+        event: AlertEvent,
+        alert: bool,
+        syslog: bool,
+        mail: bool,
+    ) -> Result<(), OperationError> {
+        let mailed = if mail {
             match self.mailer.get() {
-                Some(mailer) => mailer.mail(event.clone()),
-                None => tracing::warn!("clplogcmd --mail: no [mail] service is running"),
+                Some(mailer) => {
+                    mailer.mail(event.clone());
+                    Ok(())
+                }
+                None => Err(OperationError::new(
+                    ErrorCode::Failed,
+                    "--mail: the alert service does not mail (it needs a [mail] section in clp.conf and the ALRT10 license); the message was logged, not mailed",
+                )),
             }
-        }
+        } else {
+            Ok(())
+        };
         if alert {
             if let Err(error) = self
                 .store
@@ -306,13 +350,12 @@ impl Engine {
             {
                 tracing::error!("alert not stored: {error}");
             }
-            if let Err(error) = self.alert_file.append(&event) {
-                tracing::error!("alert not written: {error}");
-            }
+            self.write_alert_log(&event);
         }
         if syslog {
             send_to_syslog(&event);
         }
+        mailed
     }
 
     /// Registers a license (the daemon holds the store).
@@ -685,6 +728,7 @@ impl Engine {
             })
             .collect();
         ClusterStatus {
+            alert_log_problem: self.alert_log.problem().map(Box::new),
             cluster: self.config.cluster.name.clone(),
             daemon: state.daemon,
             pid: Some(std::process::id()),
@@ -1170,6 +1214,7 @@ pub fn monitor_state(
 /// The status of a configuration whose daemon is not running: everything Offline.
 pub fn offline_status(config: &Config, store: Option<&Store>) -> ClusterStatus {
     ClusterStatus {
+        alert_log_problem: None,
         cluster: config.cluster.name.clone(),
         daemon: DaemonState::Stopped,
         pid: None,

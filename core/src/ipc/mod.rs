@@ -147,6 +147,14 @@ pub enum Request {
 }
 
 impl Request {
+    /// Reads one request line (trailing newline optional); the error says what is wrong, in
+    /// one line, for the client.
+    pub fn from_line(line: &[u8]) -> Result<Request, String> {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        serde_json::from_slice(line).map_err(|error| format!("cannot read the request: {error}"))
+    }
+
     /// Whether the request changes state (and so needs the peer's credentials checked).
     pub fn is_mutating(&self) -> bool {
         !matches!(

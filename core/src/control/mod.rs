@@ -1,0 +1,416 @@
+//! The control socket: `clp*` commands' requests, served on a thread of its own.
+//!
+//! The socket has its own thread and single-threaded runtime, so that an operator's
+//! `clpstat` is answered at once even when thousands of monitors keep the engine's
+//! threads busy. Read-only requests (status, counters, alerts, licenses) are answered on
+//! that thread; requests that change state run on the engine's runtime, where the tasks
+//! they start (resources, recoveries) belong.
+//!
+//! Every connection is held to the [`Limits`]: a bounded number of connections (a new one
+//! takes the slot of the one that has waited longest, so `clpstat` gets in during a flood),
+//! a bounded line and a shared pool of buffered bytes, and timeouts for idle and slow
+//! clients.
+
+pub mod limits;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use limits::{Admission, Connections, Pool, Reservation, Ticket};
+pub use limits::{LIMITS_ENV, Limits};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
+
+use crate::engine::Engine;
+use crate::ipc::{ErrorCode, PROTOCOL, Request, Response};
+
+/// The running control thread; [`ControlThread::stop`] ends it.
+pub struct ControlThread {
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ControlThread {
+    /// Serves `listener` on a new thread; mutating requests go to the runtime this is
+    /// called from (the engine's).
+    pub fn start(listener: UnixListener, engine: Arc<Engine>) -> std::io::Result<ControlThread> {
+        let listener = listener.into_std()?;
+        let engines_runtime = Handle::current();
+        let limits = Limits::from_env().map_err(std::io::Error::other)?;
+        // Built here, so that a failure is the caller's error, not a silent thread.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _inside = runtime.enter();
+            UnixListener::from_std(listener)?
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("clppm-control".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    tokio::select! {
+                        () = serve(listener, engine, engines_runtime, limits) => {}
+                        _ = stopped => {}
+                    }
+                });
+            })?;
+        Ok(ControlThread {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops serving (connections in progress are dropped) and waits for the thread.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+/// Accepts connections for ever, each served by its own task on the control thread, within
+/// the [`Limits`].
+async fn serve(
+    listener: UnixListener,
+    engine: Arc<Engine>,
+    engines_runtime: Handle,
+    limits: Limits,
+) {
+    let connections = Connections::new();
+    let pool = Pool::new(limits.pool_bytes);
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let (ticket, evicted) = match connections.admit(limits.connections) {
+                    Admission::Admitted(ticket, evicted) => (ticket, evicted),
+                    Admission::Full => {
+                        tracing::warn!(
+                            "control socket: {} connections are all carrying out requests; refused one",
+                            limits.connections
+                        );
+                        tokio::spawn(refuse(stream, limits));
+                        continue;
+                    }
+                };
+                let connection = Connection {
+                    engine: Arc::clone(&engine),
+                    engines_runtime: engines_runtime.clone(),
+                    limits,
+                    ticket,
+                    buffered: Reservation::new(&pool),
+                };
+                tokio::spawn(async move {
+                    tokio::select! {
+                        result = connection.serve(stream) => {
+                            if let Err(error) = result {
+                                tracing::debug!("connection ended: {error}");
+                            }
+                        }
+                        _ = evicted => {}
+                    }
+                });
+            }
+            Err(error) => {
+                tracing::error!("accept failed: {error}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Tells a client that clppm has no connection slot for it.
+async fn refuse(stream: UnixStream, limits: Limits) {
+    let (_, mut writer) = stream.into_split();
+    let response = Response::error(
+        ErrorCode::Failed,
+        format!(
+            "clppm is serving {} connections already; try again",
+            limits.connections
+        ),
+    );
+    let _ = write_response(&mut writer, &response, limits.line_timeout).await;
+}
+
+async fn write_response(
+    writer: &mut tokio::net::unix::OwnedWriteHalf,
+    response: &Response,
+    timeout: Duration,
+) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(response).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    match tokio::time::timeout(timeout, writer.write_all(&line)).await {
+        Ok(result) => result,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the client did not read its answer in time",
+        )),
+    }
+}
+
+/// How reading the next request line ended.
+enum NextLine {
+    /// A complete line (newline stripped).
+    Line(Vec<u8>),
+    /// The client closed the connection.
+    Closed,
+    /// The client broke a limit; this is what to tell it before closing.
+    Refused(String),
+}
+
+/// One served connection and the limits it is held to.
+struct Connection {
+    engine: Arc<Engine>,
+    engines_runtime: Handle,
+    limits: Limits,
+    ticket: Ticket,
+    /// This connection's share of the pool: the bytes in its read buffer.
+    buffered: Reservation,
+}
+
+impl Connection {
+    /// The next request line: within the idle timeout for its first byte, the line timeout
+    /// for its end, the line length and the pool.
+    async fn next_line(
+        &mut self,
+        reader: &mut tokio::net::unix::OwnedReadHalf,
+        pending: &mut Vec<u8>,
+    ) -> std::io::Result<NextLine> {
+        let limits = self.limits;
+        let mut chunk = vec![0_u8; 8 << 10];
+        let mut line_started = (!pending.is_empty()).then(Instant::now);
+        let idle_since = Instant::now();
+        loop {
+            if let Some(end) = pending.iter().position(|byte| *byte == b'\n') {
+                if end + 1 > limits.line_bytes {
+                    return Ok(NextLine::Refused(too_long(limits)));
+                }
+                let mut line: Vec<u8> = pending.drain(..=end).collect();
+                line.pop();
+                if pending.capacity() > chunk.len() * 2 {
+                    pending.shrink_to(pending.len().max(chunk.len()));
+                }
+                self.buffered.hold(pending.len());
+                return Ok(NextLine::Line(line));
+            }
+            if pending.len() >= limits.line_bytes {
+                return Ok(NextLine::Refused(too_long(limits)));
+            }
+            let deadline = match line_started {
+                Some(started) => started + limits.line_timeout,
+                None => idle_since + limits.idle_timeout,
+            };
+            let read = match tokio::time::timeout_at(deadline.into(), reader.read(&mut chunk)).await
+            {
+                Ok(read) => read?,
+                Err(_) if line_started.is_some() => {
+                    return Ok(NextLine::Refused(format!(
+                        "the request was not finished within {} seconds; closing",
+                        limits.line_timeout.as_secs_f64()
+                    )));
+                }
+                Err(_) => {
+                    return Ok(NextLine::Refused(format!(
+                        "no request for {} seconds; closing",
+                        limits.idle_timeout.as_secs_f64()
+                    )));
+                }
+            };
+            if read == 0 {
+                return Ok(NextLine::Closed);
+            }
+            if !self.buffered.hold(pending.len() + read) {
+                tracing::warn!(
+                    "control socket: {} bytes of unfinished requests are buffered; closed a connection",
+                    limits.pool_bytes
+                );
+                return Ok(NextLine::Refused(
+                    "clppm's request buffers are full; try again".to_string(),
+                ));
+            }
+            pending.extend_from_slice(&chunk[..read]);
+            line_started.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// One client's requests, answered in order: read-only ones here, the others on the
+    /// engine's runtime (where the work they start belongs).
+    async fn serve(mut self, stream: UnixStream) -> std::io::Result<()> {
+        let peer_uid = stream.peer_cred().map(|cred| cred.uid()).ok();
+        let may_change =
+            peer_uid.is_some_and(|uid| uid == 0 || uid == nix::unistd::geteuid().as_raw());
+        let (mut reader, mut writer) = stream.into_split();
+        let timeout = self.limits.idle_timeout;
+        let mut client: Option<String> = None;
+        let mut pending = Vec::new();
+        loop {
+            let line = match self.next_line(&mut reader, &mut pending).await? {
+                NextLine::Line(line) => line,
+                NextLine::Closed => return Ok(()),
+                NextLine::Refused(message) => {
+                    let response = Response::error(ErrorCode::Protocol, message);
+                    return write_response(&mut writer, &response, timeout).await;
+                }
+            };
+            let request = match Request::from_line(&line) {
+                Ok(request) => request,
+                Err(message) => {
+                    let response = Response::error(ErrorCode::Protocol, message);
+                    write_response(&mut writer, &response, timeout).await?;
+                    continue;
+                }
+            };
+            self.ticket.set_busy(true);
+            let response = self.answer(&mut client, may_change, request).await;
+            let written = write_response(&mut writer, &response, timeout).await;
+            self.ticket.set_busy(false);
+            written?;
+        }
+    }
+
+    /// The answer to one request of a client that is (or is becoming) `client`.
+    async fn answer(
+        &self,
+        client: &mut Option<String>,
+        may_change: bool,
+        request: Request,
+    ) -> Response {
+        match (&*client, request) {
+            (
+                _,
+                Request::Hello {
+                    protocol,
+                    client: name,
+                },
+            ) => {
+                if protocol != PROTOCOL {
+                    Response::error(
+                        ErrorCode::Protocol,
+                        format!(
+                            "clppm speaks protocol {PROTOCOL}, the command {protocol}; use commands of the same version"
+                        ),
+                    )
+                } else {
+                    *client = Some(name);
+                    Response::Welcome {
+                        protocol: PROTOCOL,
+                        daemon_version: env!("CARGO_PKG_VERSION").to_string(),
+                        pid: std::process::id(),
+                    }
+                }
+            }
+            (None, _) => Response::error(ErrorCode::Protocol, "say hello first"),
+            (Some(_), request) if request.is_mutating() && !may_change => Response::error(
+                ErrorCode::PermissionDenied,
+                "only root or the user running clppm may change its state",
+            ),
+            (Some(name), request) => {
+                let mutating = request.is_mutating();
+                let response = if mutating {
+                    let engine = Arc::clone(&self.engine);
+                    let name = name.clone();
+                    self.engines_runtime
+                        .spawn(async move { handle(&engine, &name, request).await })
+                        .await
+                        .unwrap_or_else(|error| {
+                            tracing::error!("a request's task failed: {error}");
+                            Response::error(
+                                ErrorCode::Failed,
+                                "clppm could not finish the request; see log/clppm.log",
+                            )
+                        })
+                } else {
+                    handle(&self.engine, name, request).await
+                };
+                // What the daemon acknowledges survives kill -9.
+                if mutating {
+                    self.engine.flush_store();
+                }
+                response
+            }
+        }
+    }
+}
+
+fn too_long(limits: Limits) -> String {
+    format!("request longer than {} bytes; closing", limits.line_bytes)
+}
+
+/// Carries out one request.
+async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Response {
+    let done = |result: Result<(), crate::engine::OperationError>| match result {
+        Ok(()) => Response::Done,
+        Err(error) => error.into_response(),
+    };
+    match request {
+        Request::Hello { .. } => Response::error(ErrorCode::Protocol, "already greeted"),
+        Request::Status => Response::Status(engine.status()),
+        Request::StopDaemon { then } => {
+            engine.stop_from(client, then);
+            engine.wait_stopped().await;
+            Response::Done
+        }
+        Request::Suspend => done(engine.suspend(client)),
+        Request::Resume => done(engine.resume(client)),
+        Request::StartGroup { group } => done(engine.start_groups(group.as_deref()).await),
+        Request::StopGroup { group } => done(engine.stop_groups(group.as_deref()).await),
+        Request::StartResource { resource } => done(engine.start_resource(&resource).await),
+        Request::StopResource { resource } => done(engine.stop_resource(&resource).await),
+        Request::SuspendMonitors { monitors } => done(engine.suspend_monitors(&monitors)),
+        Request::ResumeMonitors { monitors } => done(engine.resume_monitors(&monitors)),
+        Request::ClearCounters { monitors } => done(engine.clear_counters(&monitors)),
+        Request::DummyFailure { monitors, enable } => {
+            done(engine.set_dummy_failure(&monitors, enable))
+        }
+        Request::Counters { monitors } => match engine.counters(&monitors) {
+            Ok(monitors) => Response::Counters { monitors },
+            Err(error) => error.into_response(),
+        },
+        Request::LogMessage {
+            message,
+            level,
+            event_id,
+            alert,
+            syslog,
+            mail,
+        } => {
+            let event = crate::alert::AlertEvent::custom(
+                &engine.config().cluster.name,
+                "logcmd",
+                event_id,
+                level,
+                &message,
+            );
+            done(engine.log_message(event, alert, syslog, mail))
+        }
+        Request::RegisterLicense { license } => done(engine.register_license(&license)),
+        Request::Licenses => match engine.licenses() {
+            Ok(licenses) => Response::Licenses { licenses },
+            Err(error) => error.into_response(),
+        },
+        Request::RemoveLicenses { removal } => match engine.remove_licenses(&removal) {
+            Ok(count) => Response::Removed { count },
+            Err(error) => error.into_response(),
+        },
+        Request::Handoff => done(engine.hand_off(client).await),
+        Request::CatalogueAlert {
+            module,
+            event_id,
+            args,
+        } => {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            engine.alert(&module, event_id, &args);
+            Response::Done
+        }
+        Request::Alerts { limit } => match engine.alerts(limit) {
+            Ok(events) => Response::Alerts { events },
+            Err(error) => error.into_response(),
+        },
+    }
+}

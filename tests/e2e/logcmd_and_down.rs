@@ -1,0 +1,78 @@
+//! Commands that used to succeed silently while doing nothing: `clplogcmd` with an empty
+//! message, `--mail` without a `[mail]` section, `--syslog` without a syslog socket, and
+//! `clpdown` with clppm stopped (which ran the OS action from the caller's folder, unlogged).
+
+use crate::harness::*;
+
+#[test]
+fn clplogcmd_refuses_what_it_cannot_do() {
+    let cluster = Cluster::new();
+    let empty = cluster.run("clplogcmd", &["-m", ""]).failure(2);
+    assert!(empty.contains("the message is empty"), "{empty}");
+    let blank = cluster
+        .run("clplogcmd", &["-m", "  ", "--alert"])
+        .failure(2);
+    assert!(blank.contains("the message is empty"), "{blank}");
+
+    let mail = cluster
+        .run("clplogcmd", &["-m", "hello", "--mail"])
+        .failure(4);
+    assert!(
+        mail.contains("--mail needs a [mail] section in")
+            && mail.contains(&cluster.path("etc/clp.conf").display().to_string()),
+        "{mail}"
+    );
+
+    let syslog = cluster
+        .command("clplogcmd")
+        .args(["-m", "hello", "--syslog"])
+        .env("CLP_SYSLOG_SOCKET", cluster.path("no-such-dev-log"))
+        .output()
+        .unwrap();
+    let syslog = Run { output: syslog }.failure(3);
+    assert!(
+        syslog.contains("--syslog: there is no syslog socket")
+            && syslog.contains("no-such-dev-log"),
+        "{syslog}"
+    );
+    // Nothing was logged by the refused commands.
+    assert_eq!(cluster.count_alerts("hello"), 0);
+}
+
+#[test]
+fn clpdown_with_clppm_stopped_acts_from_the_root_and_logs_it() {
+    for (args, recorded, alert) in [
+        (
+            &[][..],
+            "shutdown\n",
+            "down 1 There was a request to shutdown",
+        ),
+        (
+            &["-r"][..],
+            "reboot\n",
+            "down 2 There was a request to reboot",
+        ),
+    ] {
+        let cluster = pidw_cluster(3, "none", "");
+        let caller = tempfile::tempdir().unwrap();
+        let run = cluster
+            .command("clpdown")
+            .args(args)
+            .current_dir(caller.path())
+            .output()
+            .unwrap();
+        Run { output: run }.success();
+        assert!(
+            !caller.path().join("recorded-os-actions").exists(),
+            "the OS action ran in the caller's folder"
+        );
+        let written = std::fs::read_to_string(cluster.path("recorded-os-actions")).unwrap();
+        assert_eq!(written, recorded);
+        assert_eq!(cluster.count_alerts(alert), 1, "{}", cluster.alerts());
+        assert!(
+            cluster.alerts().contains("from the clpdown."),
+            "{}",
+            cluster.alerts()
+        );
+    }
+}
