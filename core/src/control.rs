@@ -241,6 +241,12 @@ async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Respons
             Response::Done
         }
         Request::RegisterLicense { license } => done(engine.register_license(&license)),
+        Request::StartTrial { product } => match engine.start_trial(&product) {
+            Ok(trial) => Response::Licenses {
+                licenses: vec![trial],
+            },
+            Err(error) => error.into_response(),
+        },
         Request::Licenses => match engine.licenses() {
             Ok(licenses) => Response::Licenses { licenses },
             Err(error) => error.into_response(),
