@@ -150,7 +150,8 @@ async fn serve_connection(
                         ),
                     )
                 } else {
-                    client = Some(name);
+                    // The name reaches log lines and alerts: never a raw control character.
+                    client = Some(crate::escape::escape(&name).into_owned());
                     Response::Welcome {
                         protocol: PROTOCOL,
                         daemon_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -18,6 +18,7 @@ mod configuration;
 mod installer;
 mod licenses;
 mod lifecycle;
+mod log_forgery;
 mod monitor_diskw;
 mod monitor_events;
 mod monitor_ftpw;
