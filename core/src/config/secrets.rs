@@ -70,17 +70,45 @@ fn mask_value(value: &mut toml::Value) {
     }
 }
 
-/// The text of a configuration file with every secret masked: TOML is parsed and masked
-/// key by key; any other text (the original's XML, `key=value` files, a TOML file that does
-/// not parse) is masked line by line: `key = value`, `key: value` and `<key>value</key>`.
+/// The text of a configuration file with every secret masked. TOML is masked line by line
+/// when that keeps its layout and comments and the result, parsed again, has every secret
+/// masked; otherwise (a secret in an inline table or a multi-line string) it is parsed,
+/// masked key by key and written anew. Any other text (the original's XML, `key=value`
+/// files, a TOML file that does not parse) is masked line by line: `key = value`,
+/// `key: value` and `<key>value</key>`.
 pub fn mask_config_text(text: &str) -> String {
     if let Ok(mut table) = text.parse::<toml::Table>() {
+        let by_line = mask_lines(text);
+        if by_line
+            .parse::<toml::Table>()
+            .is_ok_and(|masked| every_secret_masked(&masked))
+        {
+            return by_line;
+        }
         mask_table(&mut table);
         if let Ok(masked) = toml::to_string(&table) {
             return masked;
         }
     }
     mask_lines(text)
+}
+
+/// Whether every secret key of `table`, at any depth, holds [`SECRET_MASK`].
+fn every_secret_masked(table: &toml::Table) -> bool {
+    fn value_masked(value: &toml::Value) -> bool {
+        match value {
+            toml::Value::Table(table) => every_secret_masked(table),
+            toml::Value::Array(items) => items.iter().all(value_masked),
+            _ => true,
+        }
+    }
+    table.iter().all(|(key, value)| {
+        if is_secret_key(key) {
+            value.as_str() == Some(SECRET_MASK)
+        } else {
+            value_masked(value)
+        }
+    })
 }
 
 /// `text` masked line by line (scripts, files that are not TOML): `key = value`,
@@ -112,7 +140,8 @@ fn mask_line(line: &str) -> String {
     if let Some(at) = body.find(['=', ':']) {
         let key = body[..at].trim().trim_matches(['"', '\'']);
         if !key.is_empty() && is_secret_key(key) {
-            return format!("{} {SECRET_MASK}{ending}", &body[..=at]);
+            // Quoted, so that TOML stays TOML and a shell does not expand it.
+            return format!("{} \"{SECRET_MASK}\"{ending}", &body[..=at]);
         }
     }
     // A secret this rule cannot see (a bare multi-line string) is left; the tarball's
@@ -157,6 +186,17 @@ mod tests {
             "{masked}"
         );
         assert!(masked.contains("name = \"m\""), "{masked}");
+    }
+
+    #[test]
+    fn toml_keeps_its_layout_and_comments_when_it_can() {
+        let text = "# the web server\n[[monitor]]\nname = \"m\"   # aligned\n[monitor.parameters]\npassword = \"hunter2\"\n";
+        assert_eq!(
+            mask_config_text(text),
+            "# the web server\n[[monitor]]\nname = \"m\"   # aligned\n[monitor.parameters]\npassword = \"********\"\n"
+        );
+        let multi = "password = \"\"\"\nhunter2\n\"\"\"\n";
+        assert!(!mask_config_text(multi).contains("hunter2"));
     }
 
     #[test]
