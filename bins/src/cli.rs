@@ -139,7 +139,7 @@ pub fn main(name: &str, run: Run) -> ExitCode {
         Err(error) if error.message.contains("Broken pipe") => ExitCode::SUCCESS,
         Err(error) => {
             let _ = out.flush();
-            eprintln!("{name}: {}", error.message);
+            eprintln!("{name}: {}", clp_core::escape::escape_lines(&error.message));
             ExitCode::from(error.code)
         }
     }

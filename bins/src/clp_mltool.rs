@@ -77,6 +77,39 @@ fn fetch_alerts(paths: &clp_core::paths::Paths, limit: usize) -> Result<Vec<Aler
     }
 }
 
+/// The alert log's time layout; `-s` takes it or a prefix of it, from the year on.
+const TIME_LAYOUT: &str = "YYYY/MM/DD HH:MM:SS.mmm";
+
+/// Refuses a `-s` that is not a prefix of [`TIME_LAYOUT`] (digits where it has letters),
+/// so that a typo does not silently filter everything out.
+fn check_since(since: &str) -> Result<(), CliError> {
+    let fits = since.len() >= 4
+        && since.len() <= TIME_LAYOUT.len()
+        && since
+            .chars()
+            .zip(TIME_LAYOUT.chars())
+            .all(|(given, layout)| {
+                if layout.is_ascii_alphabetic() {
+                    given.is_ascii_digit()
+                } else {
+                    given == layout
+                }
+            });
+    // A full date must be a real one.
+    let real_date =
+        since.len() < 10 || chrono::NaiveDate::parse_from_str(&since[..10], "%Y/%m/%d").is_ok();
+    if fits && real_date {
+        return Ok(());
+    }
+    Err(CliError::new(
+        exit_code::BAD_OPTION,
+        format!(
+            "-s \"{}\" is not a time: give \"YYYY/MM/DD HH:MM:SS\" or a prefix of it from the year on, such as \"2026/12/02\"",
+            clp_core::escape::escape(since)
+        ),
+    ))
+}
+
 fn print_findings(
     findings: &[clp_core::diagnose::Finding],
     out: &mut dyn Write,
@@ -118,6 +151,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
                     )
                 })?,
             };
+            if let Some(since) = &since {
+                check_since(since)?;
+            }
             // The store keeps at most max_records; read them all, filter, keep the newest.
             let mut events: Vec<AlertEvent> = fetch_alerts(&paths, usize::MAX)?
                 .into_iter()

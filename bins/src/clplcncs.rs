@@ -81,7 +81,22 @@ fn register(paths: &Paths, license: License) -> Result<(), CliError> {
             license: license.clone(),
         },
         |_| Ok(()),
-        |store| license::register(store, &license).map_err(failed),
+        |store| license::register(store, paths, &license).map_err(failed),
+    )
+}
+
+/// Starts the trial of `product` through the daemon (or on the store when it is down).
+fn start_trial(paths: &Paths, product: &str) -> Result<License, CliError> {
+    with_store(
+        paths,
+        Request::StartTrial {
+            product: product.to_string(),
+        },
+        |response| match response {
+            Response::Licenses { mut licenses } if licenses.len() == 1 => Ok(licenses.remove(0)),
+            other => Err(failed(format!("clppm answered {other:?}"))),
+        },
+        |store| license::start_trial(store, paths, product, license::today()).map_err(failed),
     )
 }
 
@@ -123,9 +138,10 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
                 "name the product of the trial with -P PRODUCT",
             ));
         };
-        let trial = License::trial(product, today)
+        // An unknown product is a bad option, before anything is recorded.
+        License::trial(product, today)
             .map_err(|e| CliError::new(exit_code::BAD_OPTION, e.to_string()))?;
-        register(&paths, trial.clone())?;
+        let trial = start_trial(&paths, product)?;
         out.write_all(listing(&trial, trial.state(today, &issuers)).as_bytes())?;
         return cli::succeeded(out);
     }
@@ -153,12 +169,13 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
                     given: product.clone(),
                 }));
             }
-            if !license.verifies(&issuers) {
-                return Err(failed(license::LicenseError::BadSignature {
-                    product: license.product.clone(),
-                    issuers: paths.etc_dir().join("license-issuers"),
-                }));
-            }
+            license
+                .check_signature(
+                    &file.display().to_string(),
+                    &issuers,
+                    &license::issuers_dir(&paths),
+                )
+                .map_err(failed)?;
             register(&paths, license.clone())?;
             out.write_all(listing(&license, license.state(today, &issuers)).as_bytes())?;
         }

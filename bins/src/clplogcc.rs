@@ -48,6 +48,33 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         ));
     };
     let paths = cli::paths();
+    // A folder named with -o must exist (a typo must not make a folder); clp's own default
+    // folder is made, for its owner only.
+    let out_dir = match args.out_dir {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(CliError::new(
+                    exit_code::BAD_OPTION,
+                    format!(
+                        "the output folder {} does not exist or is not a folder: create it first, or leave out -o to collect into {}",
+                        dir.display(),
+                        paths.tmp_dir().display()
+                    ),
+                ));
+            }
+            dir
+        }
+        None => {
+            let dir = paths.tmp_dir();
+            logcollect::private_dir(&dir).map_err(|error| {
+                CliError::new(
+                    exit_code::OTHER,
+                    format!("cannot create {}: {error}", dir.display()),
+                )
+            })?;
+            dir
+        }
+    };
     let (server, status_text) = match crate::clpstat::fetch_status(&paths) {
         Ok(status) => (
             status.cluster.clone(),
@@ -60,7 +87,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let options = CollectOptions {
         kind,
-        out_dir: args.out_dir.unwrap_or_else(|| paths.tmp_dir()),
+        out_dir,
         syslog_generations: args.generations,
     };
     let extra = vec![("clp/clpstat.txt".to_string(), status_text.into_bytes())];

@@ -120,7 +120,14 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         let text = if args.json {
             json(&config)?
         } else {
-            render::configuration(&config, scope, name, args.detail)
+            // Names from the configuration reach the terminal: escaped.
+            clp_core::escape::escape_lines(&render::configuration(
+                &config,
+                scope,
+                name,
+                args.detail,
+            ))
+            .into_owned()
         };
         out.write_all(text.as_bytes())?;
         return Ok(());
@@ -134,6 +141,11 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         render::monitor_map(&status)
     } else {
         render::cluster_status(&status, args.long)
+    };
+    let text = if args.json {
+        text
+    } else {
+        clp_core::escape::escape_lines(&text).into_owned()
     };
     out.write_all(text.as_bytes())?;
     Ok(())

@@ -180,16 +180,18 @@ impl AlertEvent {
         }
     }
 
-    /// The one-line text form written to `alert.log`.
+    /// The one-line text form written to `alert.log` (and shown by `clp_mltool messages`):
+    /// whatever the fields hold, it is one line, control characters escaped.
     pub fn to_line(&self) -> String {
+        use crate::escape::escape;
         format!(
             "{} {:<7} {} {} {} {}",
-            self.time,
+            escape(&self.time),
             self.level.as_str(),
-            self.server,
-            self.module,
+            escape(&self.server),
+            escape(&self.module),
             self.event_id,
-            self.message
+            escape(&self.message)
         )
     }
 }
@@ -333,7 +335,9 @@ fn ends_with_newline(file: &fs::File, len: u64) -> bool {
 pub fn send_to_syslog(event: &AlertEvent) {
     let line = format!(
         "<type: {}><event: {}> {}",
-        event.module, event.event_id, event.message
+        crate::escape::escape(&event.module),
+        event.event_id,
+        crate::escape::escape(&event.message)
     );
     let Ok(line) = std::ffi::CString::new(line.replace('\0', " ")) else {
         return;

@@ -11,6 +11,7 @@ pub mod control;
 pub mod daemon;
 pub mod diagnose;
 pub mod engine;
+pub mod escape;
 pub mod exit_code;
 pub mod ftp;
 pub mod generations;

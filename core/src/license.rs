@@ -4,9 +4,12 @@
 //! A key file is the original's one line `kind,key,PRODUCTID,count,start,end,user` (`end`
 //! empty for a perpetual license). `key` is an ed25519 signature, in hex, of the other
 //! fields (`kind,PRODUCTID,count,start,end,user`) by an issuer whose public key is trusted in
-//! `$CLP_ROOT/etc/license-issuers/*.pub` (64 hex characters). Trials are not signed: they are
-//! registered locally (`clplcncs --trial`), valid [`TRIAL_DAYS`] from registration, once per
-//! product per store.
+//! `$CLP_ROOT/etc/license-issuers/*.pub` (64 hex characters). Every key file must carry that
+//! signature, a trial's included: an unsigned or edited line is refused. A local trial is
+//! never read from a file: clp makes it ([`start_trial`], `clplcncs --trial -P PRODUCT`),
+//! valid [`TRIAL_DAYS`] from today, once per product per server. Which trials were used is
+//! kept in `$CLP_ROOT/var/license-trials` ([`Paths::license_trials_file`]), outside the store
+//! and outside what the installer's uninstall removes.
 
 use std::path::Path;
 
@@ -185,13 +188,57 @@ pub enum LicenseError {
         /// On the command line.
         given: String,
     },
+    /// The line carries no signature.
+    #[error(
+        "{what}: the license of {product} is not signed (its key field is empty); only lines signed by a trusted issuer (clplcncs-issue) are accepted, and a trial is started with 'clplcncs --trial -P {product}'"
+    )]
+    Unsigned {
+        /// The file or text named.
+        what: String,
+        /// The product.
+        product: String,
+    },
+    /// The key field is not an ed25519 signature.
+    #[error(
+        "{what}: the key of the {product} license is not a signature (expected 128 hex characters, found {found}); use the file the issuer sent, unedited"
+    )]
+    NotASignature {
+        /// The file or text named.
+        what: String,
+        /// The product.
+        product: String,
+        /// How many characters the key has.
+        found: usize,
+    },
     /// The signature does not verify.
-    #[error("the license key of {product} does not verify with any trusted issuer in {}", issuers.display())]
+    #[error("{what}: the license key of {product} does not verify with any trusted issuer in {}: the line was edited after signing or signed by an issuer this server does not trust", issuers.display())]
     BadSignature {
+        /// The file or text named.
+        what: String,
         /// The product.
         product: String,
         /// The issuers folder.
         issuers: std::path::PathBuf,
+    },
+    /// No issuer is trusted, so no signature can verify.
+    #[error(
+        "{what}: no trusted license issuer in {}: put the issuer's public key (*.pub) there, or start a trial with 'clplcncs --trial -P {product}'", issuers.display()
+    )]
+    NoIssuers {
+        /// The file or text named.
+        what: String,
+        /// The product.
+        product: String,
+        /// The issuers folder.
+        issuers: std::path::PathBuf,
+    },
+    /// The trial-use record could not be read or written.
+    #[error("{}: {source}; the trial was not started", path.display())]
+    TrialRecord {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
     },
     /// A trial was used before.
     #[error(
@@ -334,18 +381,61 @@ impl License {
         })
     }
 
-    /// Whether the signature verifies with one of `issuers` (trials need none).
+    /// Whether this is a trial exactly as clp makes it ([`License::trial`]): unsigned, one
+    /// count, the fixed period. Nothing else unsigned is ever valid.
+    pub fn is_local_trial(&self) -> bool {
+        self.kind == LicenseKind::Trial
+            && self.key.is_empty()
+            && self.count == 1
+            && self.serial == format!("TRIAL-{}", self.product)
+            && self.end == Some(self.start + Duration::days(TRIAL_DAYS - 1))
+    }
+
+    /// Whether the signature verifies with one of `issuers`, or this is a local trial.
     pub fn verifies(&self, issuers: &[VerifyingKey]) -> bool {
-        if self.kind == LicenseKind::Trial && self.key.is_empty() {
-            return true;
+        self.is_local_trial() || self.check_signature("", issuers, Path::new("")).is_ok()
+    }
+
+    /// Checks that the line carries an issuer's signature that verifies with one of
+    /// `issuers`, and says why not; `what` names the file, `issuers_dir` where issuers live.
+    pub fn check_signature(
+        &self,
+        what: &str,
+        issuers: &[VerifyingKey],
+        issuers_dir: &Path,
+    ) -> Result<(), LicenseError> {
+        let product = self.product.clone();
+        let what = what.to_string();
+        if self.key.trim().is_empty() {
+            return Err(LicenseError::Unsigned { what, product });
         }
         let Some(bytes) = decode_hex::<64>(&self.key) else {
-            return false;
+            return Err(LicenseError::NotASignature {
+                what,
+                product,
+                found: self.key.trim().chars().count(),
+            });
         };
+        if issuers.is_empty() {
+            return Err(LicenseError::NoIssuers {
+                what,
+                product,
+                issuers: issuers_dir.to_path_buf(),
+            });
+        }
         let signature = Signature::from_bytes(&bytes);
-        issuers
+        if issuers
             .iter()
             .any(|issuer| issuer.verify(self.payload().as_bytes(), &signature).is_ok())
+        {
+            Ok(())
+        } else {
+            Err(LicenseError::BadSignature {
+                what,
+                product,
+                issuers: issuers_dir.to_path_buf(),
+            })
+        }
     }
 
     /// The state of this license on `today`.
@@ -441,20 +531,108 @@ pub enum RegistryError {
     NoSuchSerial(String),
 }
 
-/// Registers a license in the store (a trial only once per product per store).
-pub fn register(store: &crate::store::Store, license: &License) -> Result<(), RegistryError> {
-    if license.kind == LicenseKind::Trial && license.key.is_empty() {
-        if let Some(registered) = store.trial_registered::<NaiveDate>(&license.product)? {
-            return Err(LicenseError::TrialUsed {
-                product: license.product.clone(),
-                registered,
-            }
-            .into());
-        }
-        store.mark_trial(&license.product, &license.start)?;
-    }
+/// Registers a signed license in the store: refused unless its signature verifies with a
+/// trusted issuer of `paths` (trials included; a local trial is started by [`start_trial`]).
+pub fn register(
+    store: &crate::store::Store,
+    paths: &Paths,
+    license: &License,
+) -> Result<(), RegistryError> {
+    license.check_signature(
+        &format!("the {} license", license.product),
+        &trusted_issuers(paths),
+        &issuers_dir(paths),
+    )?;
     store.put_license(&license.serial, license)?;
     Ok(())
+}
+
+/// Starts the local trial of `product` on `today`, with the period clp computes; once per
+/// product per server (the record in `var/license-trials` survives deleting the trial,
+/// the store and an uninstall).
+pub fn start_trial(
+    store: &crate::store::Store,
+    paths: &Paths,
+    product: &str,
+    today: NaiveDate,
+) -> Result<License, RegistryError> {
+    let trial = License::trial(product, today)?;
+    if let Some(registered) = trial_used(store, paths, &trial.product)? {
+        return Err(LicenseError::TrialUsed {
+            product: trial.product,
+            registered,
+        }
+        .into());
+    }
+    mark_trial_used(paths, &trial.product, today)?;
+    // The store's own record too, for a clp that predates the file.
+    store.mark_trial(&trial.product, &today)?;
+    store.put_license(&trial.serial, &trial)?;
+    Ok(trial)
+}
+
+/// `etc/license-issuers/`: the trusted issuers' public keys.
+pub fn issuers_dir(paths: &Paths) -> std::path::PathBuf {
+    paths.etc_dir().join("license-issuers")
+}
+
+/// The used trials recorded in `var/license-trials`: one `PRODUCT YYYYMMDD` line each.
+fn recorded_trials(paths: &Paths) -> Result<Vec<(String, NaiveDate)>, LicenseError> {
+    let path = paths.license_trials_file();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(LicenseError::TrialRecord { path, source }),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let product = words.next()?.to_string();
+            // An unreadable date still marks the trial as used.
+            let date = words
+                .next()
+                .and_then(|w| NaiveDate::parse_from_str(w, "%Y%m%d").ok())
+                .unwrap_or_default();
+            Some((product, date))
+        })
+        .collect())
+}
+
+/// When the trial of `product` was started on this server, if ever (the file, or the
+/// store's record of an older clp).
+pub fn trial_used(
+    store: &crate::store::Store,
+    paths: &Paths,
+    product: &str,
+) -> Result<Option<NaiveDate>, RegistryError> {
+    if let Some((_, date)) = recorded_trials(paths)?
+        .into_iter()
+        .find(|(p, _)| p == product)
+    {
+        return Ok(Some(date));
+    }
+    Ok(store.trial_registered::<NaiveDate>(product)?)
+}
+
+/// Records that the trial of `product` was started (temporary file, then rename).
+fn mark_trial_used(paths: &Paths, product: &str, today: NaiveDate) -> Result<(), LicenseError> {
+    let path = paths.license_trials_file();
+    let failed = |source| LicenseError::TrialRecord {
+        path: path.clone(),
+        source,
+    };
+    let mut text: String = recorded_trials(paths)?
+        .iter()
+        .map(|(p, d)| format!("{p} {}\n", d.format("%Y%m%d")))
+        .collect();
+    text.push_str(&format!("{product} {}\n", today.format("%Y%m%d")));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(failed)?;
+    }
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, text).map_err(failed)?;
+    std::fs::rename(&partial, &path).map_err(failed)
 }
 
 /// Removes licenses; returns how many.
@@ -498,7 +676,7 @@ fn encode_hex(bytes: &[u8]) -> String {
 
 /// The trusted issuers: every `*.pub` file (64 hex characters) in `etc/license-issuers/`.
 pub fn trusted_issuers(paths: &Paths) -> Vec<VerifyingKey> {
-    let dir = paths.etc_dir().join("license-issuers");
+    let dir = issuers_dir(paths);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
@@ -657,6 +835,86 @@ mod tests {
                 .to_string()
                 .contains("not a date")
         );
+    }
+
+    #[test]
+    fn only_signed_lines_pass_the_signature_check() {
+        let trusted = [issuer().verifying_key()];
+        let dir = Path::new("/x/etc/license-issuers");
+        let check = |line: &str| {
+            License::parse_line(line, "f.key")
+                .unwrap()
+                .check_signature("f.key", &trusted, dir)
+                .map_err(|e| e.to_string())
+        };
+        // The issue's forged trials: no key, or a big count.
+        let error = check("trial,,XSS10,1,20260101,29991231,attacker,").unwrap_err();
+        assert!(
+            error.starts_with("f.key: the license of XSS10 is not signed"),
+            "{error}"
+        );
+        assert!(check("trial,,XSS10,9999,20260101,29991231,attacker,").is_err());
+        // A signed trial whose key was emptied and whose end was moved.
+        let mut trial = fixed();
+        trial.kind = LicenseKind::Trial;
+        let signed = sign(trial, &issuer());
+        assert!(check(&signed.to_line()).is_ok());
+        let emptied = signed
+            .to_line()
+            .replace(&signed.key, "")
+            .replace("20261231", "29991231");
+        assert!(check(&emptied).unwrap_err().contains("is not signed"));
+        let moved = signed.to_line().replace("20261231", "29991231");
+        let error = check(&moved).unwrap_err();
+        assert!(
+            error.contains("does not verify with any trusted issuer in /x/etc/license-issuers"),
+            "{error}"
+        );
+        let short = signed.to_line().replace(&signed.key, "abcd");
+        assert!(check(&short).unwrap_err().contains("found 4"));
+        let none = License::parse_line(&signed.to_line(), "f.key")
+            .unwrap()
+            .check_signature("f.key", &[], dir)
+            .unwrap_err()
+            .to_string();
+        assert!(none.contains("no trusted license issuer"), "{none}");
+    }
+
+    #[test]
+    fn an_unsigned_trial_is_valid_only_in_the_shape_clp_makes() {
+        let today = date("20261125");
+        let trial = License::trial("XSS10", today).unwrap();
+        assert_eq!(trial.state(today, &[]), LicenseState::Valid);
+        let mut longer = trial.clone();
+        longer.end = Some(date("29991231"));
+        assert_eq!(longer.state(today, &[]), LicenseState::Invalid);
+        let mut more = trial.clone();
+        more.count = 9999;
+        assert_eq!(more.state(today, &[]), LicenseState::Invalid);
+    }
+
+    #[test]
+    fn a_trial_starts_once_and_its_record_outlives_the_store() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::new(root.path());
+        let today = date("20261125");
+        {
+            let store = crate::store::Store::open(&paths.store_dir()).unwrap();
+            let trial = start_trial(&store, &paths, "XSS10", today).unwrap();
+            assert_eq!(trial.end, Some(date("20270123")));
+            let again = start_trial(&store, &paths, "XSS10", today).unwrap_err();
+            assert!(again.to_string().contains("already used"), "{again}");
+            start_trial(&store, &paths, "ISAG10", today).unwrap();
+            // A forged trial sent as a registration is refused.
+            let forged = License::parse_line("trial,,DBAG10,1,20260101,29991231,a,", "x").unwrap();
+            assert!(register(&store, &paths, &forged).is_err());
+        }
+        std::fs::remove_dir_all(paths.store_dir()).unwrap();
+        let store = crate::store::Store::open(&paths.store_dir()).unwrap();
+        let again = start_trial(&store, &paths, "ISAG10", today).unwrap_err();
+        assert!(again.to_string().contains("already used"), "{again}");
+        let text = std::fs::read_to_string(paths.license_trials_file()).unwrap();
+        assert_eq!(text, "XSS10 20261125\nISAG10 20261125\n");
     }
 
     #[test]

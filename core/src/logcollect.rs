@@ -4,6 +4,13 @@
 //! The tarball is written to a temporary file and renamed into place only when complete, so
 //! a full disk or any other failure leaves no partial tarball. What cannot be read goes into
 //! the tarball's `MANIFEST.txt` with the reason; it never aborts the collection.
+//!
+//! The tarball leaves the machine, so it holds no secret: `etc/` is collected by an
+//! allow-list (configuration files, scripts, issuers' public keys), a secret file
+//! (`*.key`, `*.secret`, password files; [`crate::config::secrets::is_secret_file`]) is never
+//! collected from anywhere, and every collected configuration has every secret value masked
+//! by the one rule [`crate::config::secrets::is_secret_key`]. The tarball is written 0600,
+//! and the folders clp makes for it ([`private_dir`]) are 0700.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -112,10 +119,25 @@ impl CollectError {
     }
 }
 
+/// How the files under a collected path are chosen and treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// clp's logs: every file but a secret file.
+    Logs,
+    /// clp's configuration: only what the allow-list names, secrets masked.
+    Config,
+    /// System information: as it is.
+    System,
+}
+
 /// What goes into the tarball.
 enum Item {
     /// A file or a folder (recursively) under a name.
-    Path { name: String, path: PathBuf },
+    Path {
+        name: String,
+        path: PathBuf,
+        rule: Rule,
+    },
     /// A command's output, at most `tail` last lines when given.
     Command {
         name: String,
@@ -146,13 +168,22 @@ fn path(name: &str, path: impl Into<PathBuf>) -> Item {
     Item::Path {
         name: name.to_string(),
         path: path.into(),
+        rule: Rule::System,
     }
 }
 
 fn plan(paths: &Paths, options: &CollectOptions, extra: Vec<(String, Vec<u8>)>) -> Vec<Item> {
     let mut items = vec![
-        path("clp/log", paths.log_dir()),
-        path("clp/etc", paths.etc_dir()),
+        Item::Path {
+            name: "clp/log".into(),
+            path: paths.log_dir(),
+            rule: Rule::Logs,
+        },
+        Item::Path {
+            name: "clp/etc".into(),
+            path: paths.etc_dir(),
+            rule: Rule::Config,
+        },
     ];
     items.extend(
         extra
@@ -206,15 +237,49 @@ fn plan(paths: &Paths, options: &CollectOptions, extra: Vec<(String, Vec<u8>)>) 
     items
 }
 
-/// Files that hold passwords (the WebManager's hashes, SMTP and FTP password files) stay
-/// out of a tarball that goes to a support desk.
-fn is_secret(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    name.contains("password") || name.contains("passwd") || name.ends_with(".pass")
+/// How one file of the configuration is collected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Treatment {
+    /// As it is (a public key).
+    Plain,
+    /// A configuration file: masked key by key (TOML) or line by line.
+    MaskedConfig,
+    /// A script: masked line by line (`PASSWORD=...`).
+    MaskedLines,
+    /// Not on the allow-list.
+    Refused,
+}
+
+/// The allow-list of `etc/`: configuration files by extension, scripts, public keys.
+fn config_treatment(name: &str) -> Treatment {
+    let file = name.rsplit('/').next().unwrap_or(name);
+    let extension = file.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    if name
+        .split('/')
+        .any(|part| part == "scripts" || part == "monitor.s")
+    {
+        return Treatment::MaskedLines;
+    }
+    match extension.as_deref() {
+        Some("conf" | "toml" | "xml" | "json" | "yaml" | "yml" | "ini" | "cfg") => {
+            Treatment::MaskedConfig
+        }
+        Some("pub") => Treatment::Plain,
+        _ => Treatment::Refused,
+    }
+}
+
+/// The largest configuration file masked (read whole to mask it).
+const MAX_MASKED_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Makes `dir` (and missing parents) a folder only its owner may enter (0700).
+pub fn private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
 /// Exactly `size` bytes of `reader`: a file that grows or shrinks while it is read must not
@@ -259,8 +324,8 @@ impl Writer {
         self.manifest.push(format!("skipped {name}: {why}"));
     }
 
-    /// Adds a file, or a folder recursively; only write errors are returned.
-    fn path(&mut self, name: &str, path: &Path) -> io::Result<()> {
+    /// Adds a file, or a folder recursively, by `rule`; only write errors are returned.
+    fn path(&mut self, name: &str, path: &Path, rule: Rule) -> io::Result<()> {
         // A link to a folder (clpcfctrl's etc/current, etc/scripts) is collected where it
         // points, once, not again through every link.
         if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
@@ -293,7 +358,7 @@ impl Writer {
                     .and_then(|n| n.to_str())
                     .unwrap_or("?")
                     .to_string();
-                self.path(&format!("{name}/{file_name}"), &child)?;
+                self.path(&format!("{name}/{file_name}"), &child, rule)?;
             }
             return Ok(());
         }
@@ -301,9 +366,28 @@ impl Writer {
             self.skip(name, "not a regular file");
             return Ok(());
         }
-        if is_secret(path) {
-            self.skip(name, "a secret (passwords are never collected)");
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if rule != Rule::System && crate::config::secrets::is_secret_file(file_name) {
+            self.skip(
+                name,
+                "a secret file (keys and passwords are never collected)",
+            );
             return Ok(());
+        }
+        let treatment = if rule == Rule::Config {
+            config_treatment(name)
+        } else {
+            Treatment::Plain
+        };
+        match treatment {
+            Treatment::Plain => {}
+            Treatment::Refused => {
+                self.skip(name, "not on the allow-list of configuration files");
+                return Ok(());
+            }
+            Treatment::MaskedConfig | Treatment::MaskedLines => {
+                return self.masked(name, path, meta.len(), treatment);
+            }
         }
         let file = match File::open(path) {
             Ok(file) => file,
@@ -333,6 +417,48 @@ impl Writer {
         Ok(())
     }
 
+    /// Adds a configuration file with every secret masked (or skips it, saying why).
+    fn masked(
+        &mut self,
+        name: &str,
+        path: &Path,
+        size: u64,
+        treatment: Treatment,
+    ) -> io::Result<()> {
+        use crate::config::secrets;
+        if size > MAX_MASKED_BYTES {
+            self.skip(
+                name,
+                format!("larger than {MAX_MASKED_BYTES} bytes: not masked, so not collected"),
+            );
+            return Ok(());
+        }
+        let text = match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            Ok(Err(_)) => {
+                self.skip(name, "not text: cannot be masked, so not collected");
+                return Ok(());
+            }
+            Err(error) => {
+                self.skip(name, format!("{}: {error}", path.display()));
+                return Ok(());
+            }
+        };
+        let masked = match treatment {
+            Treatment::MaskedConfig => secrets::mask_config_text(&text),
+            _ => secrets::mask_lines(&text),
+        };
+        let mut header = Self::header(masked.len() as u64, 0o600);
+        self.builder.append_data(
+            &mut header,
+            format!("{}/{name}", self.prefix),
+            masked.as_bytes(),
+        )?;
+        self.entries += 1;
+        self.manifest.push(format!("masked  {name}"));
+        Ok(())
+    }
+
     fn command(&mut self, name: &str, argv: &[String], tail: Option<usize>) -> io::Result<()> {
         let Some((program, args)) = argv.split_first() else {
             return Ok(());
@@ -358,8 +484,9 @@ impl Writer {
     }
 }
 
-/// Collects into `<out_dir>/<server>-log.tar.gz`; `extra` adds caller-made entries (such as
-/// the clpstat output); `progress` is called after each item.
+/// Collects into `<out_dir>/<server>-log.tar.gz` (0600; `out_dir` must exist: see
+/// [`private_dir`]); `extra` adds caller-made entries (such as the clpstat output);
+/// `progress` is called after each item.
 pub fn collect(
     paths: &Paths,
     server: &str,
@@ -367,10 +494,21 @@ pub fn collect(
     extra: Vec<(String, Vec<u8>)>,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Collected, CollectError> {
-    std::fs::create_dir_all(&options.out_dir).map_err(|source| CollectError::OutDir {
-        dir: options.out_dir.clone(),
-        source,
-    })?;
+    match std::fs::metadata(&options.out_dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(CollectError::OutDir {
+                dir: options.out_dir.clone(),
+                source: io::Error::other("not a folder"),
+            });
+        }
+        Err(source) => {
+            return Err(CollectError::OutDir {
+                dir: options.out_dir.clone(),
+                source,
+            });
+        }
+    }
     let tarball = options.out_dir.join(format!("{server}-log.tar.gz"));
     let partial = options
         .out_dir
@@ -380,7 +518,20 @@ pub fn collect(
         no_space: source.raw_os_error() == Some(libc::ENOSPC),
         source,
     };
-    let file = File::create(&partial).map_err(write_error)?;
+    let file = {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&partial)
+            .map_err(write_error)?;
+        // A partial file left by an earlier run keeps its mode: set it.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(write_error)?;
+        file
+    };
     let items = plan(paths, options, extra);
     let total = items.len() + 1;
     let result = (|| -> io::Result<(usize, usize)> {
@@ -396,7 +547,7 @@ pub fn collect(
         };
         for (index, item) in items.iter().enumerate() {
             match item {
-                Item::Path { name, path } => writer.path(name, path)?,
+                Item::Path { name, path, rule } => writer.path(name, path, *rule)?,
                 Item::Command { name, argv, tail } => writer.command(name, argv, *tail)?,
                 Item::Bytes { name, bytes } => writer.bytes(name, bytes)?,
             }
@@ -407,8 +558,11 @@ pub fn collect(
             });
         }
         let mut manifest = format!(
-            "clp log collection of {server}, {}\n",
-            chrono::Local::now().format("%Y-%m-%d %H:%M:%S %z")
+            "clp log collection of {server}, {}\n\
+             Secret files are never collected; in every configuration collected (masked) each \
+             secret value is replaced by {}.\n",
+            chrono::Local::now().format("%Y-%m-%d %H:%M:%S %z"),
+            crate::config::SECRET_MASK
         );
         for line in &writer.manifest {
             manifest.push_str(line);

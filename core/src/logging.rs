@@ -1,12 +1,51 @@
 //! The daemon's own log: `tracing` into `$CLP_ROOT/log/clppm.log` (and stderr when asked).
 
 use std::fs::OpenOptions;
+use std::io::Write;
 use std::sync::Mutex;
 
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::writer::MakeWriterExt;
+use tracing_subscriber::fmt::writer::{MakeWriter, MakeWriterExt};
 
 use crate::paths::Paths;
+
+/// A log writer that keeps every event on one line: what a message or a field holds (a
+/// name from the configuration, a client's name) is escaped ([`crate::escape`]), only the
+/// event's final line break is written as one.
+struct Escaping<M>(M);
+
+impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for Escaping<M> {
+    type Writer = EscapingWriter<M::Writer>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        EscapingWriter(self.0.make_writer())
+    }
+
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Self::Writer {
+        EscapingWriter(self.0.make_writer_for(meta))
+    }
+}
+
+/// The writer of [`Escaping`]: the formatter writes one event per `write`.
+struct EscapingWriter<W>(W);
+
+impl<W: Write> Write for EscapingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let (body, end) = match text.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (text.as_ref(), ""),
+        };
+        let mut line = crate::escape::escape(body).into_owned();
+        line.push_str(end);
+        self.0.write_all(line.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
 
 /// Rotates `clppm.log` to `clppm.log.1` at start when it passed this size.
 const ROTATE_AT: u64 = 8 << 20;
@@ -35,10 +74,10 @@ pub fn init_logging(path: &std::path::Path, also_stderr: bool) -> std::io::Resul
         .with_ansi(false);
     let result = if also_stderr {
         builder
-            .with_writer(Mutex::new(file).and(std::io::stderr))
+            .with_writer(Escaping(Mutex::new(file).and(std::io::stderr)))
             .try_init()
     } else {
-        builder.with_writer(Mutex::new(file)).try_init()
+        builder.with_writer(Escaping(Mutex::new(file))).try_init()
     };
     result.map_err(|error| std::io::Error::other(error.to_string()))
 }

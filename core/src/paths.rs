@@ -111,6 +111,12 @@ impl Paths {
         self.root.join("var").join("store")
     }
 
+    /// `var/license-trials`: which products' trials were started on this server (kept
+    /// outside the store, and not removed by the installer's uninstall).
+    pub fn license_trials_file(&self) -> PathBuf {
+        self.root.join("var").join("license-trials")
+    }
+
     /// `run/`: the socket and the pid file.
     pub fn run_dir(&self) -> PathBuf {
         self.root.join("run")

@@ -114,3 +114,22 @@ fn verify_compares_the_installed_binaries_with_the_manifest() {
     run.failure(255);
     assert_eq!(run.stdout(), "[NG]   clppm: FAILED (checksum differs)\n");
 }
+
+#[test]
+fn a_since_that_is_not_a_time_is_refused() {
+    let cluster = Cluster::new();
+    for bad in ["garbage", "2026-12-02", "2026/13/40", "20"] {
+        let stderr = cluster
+            .run("clp_mltool", &["messages", "-s", bad])
+            .failure(2);
+        assert!(
+            stderr.contains(&format!("-s \"{bad}\" is not a time")),
+            "{stderr}"
+        );
+    }
+    for good in ["2026", "2026/12/02", "2026/12/02 17:00:00"] {
+        cluster
+            .run("clp_mltool", &["messages", "-s", good])
+            .success();
+    }
+}

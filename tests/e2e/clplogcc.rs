@@ -41,6 +41,7 @@ fn the_tarball_holds_logs_configuration_status_and_system_information() {
         cluster.resource_status("exec") == "Online"
     });
     let out_dir = cluster.path("collected");
+    std::fs::create_dir(&out_dir).unwrap();
     let run = cluster.run("clplogcc", &["-o", out_dir.to_str().unwrap()]);
     assert_eq!(run.success(), "Collect Log zabi : Success\n");
     assert_eq!(run.stderr(), "", "no progress bar without a terminal");
@@ -96,6 +97,154 @@ fn the_tarball_holds_logs_configuration_status_and_system_information() {
             .failure(2)
             .contains("type \"type9\"")
     );
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_tarball_holds_no_secret_and_only_its_owner_may_read_it() {
+    let cluster = Cluster::unlicensed();
+    cluster.write_config(
+        r#"[cluster]
+name = "zabi"
+
+[[monitor]]
+name = "web"
+type = "httpw"
+[monitor.parameters]
+username = "webuser"
+password = "S3CRET-httpw"
+
+[[monitor]]
+name = "db"
+type = "mysqlw"
+[monitor.parameters]
+database = "app"
+username = "dbuser"
+password = "S3CRET-mysqlw"
+"#,
+    );
+    let secrets = [
+        ("etc/webmgr.key", "S3CRET-tls-private-key"),
+        ("etc/smtp.secret", "S3CRET-smtp"),
+        ("etc/issuer.key", "S3CRET-issuer"),
+        ("etc/other.secret", "S3CRET-other"),
+        ("etc/notes.bin", "S3CRET-not-on-the-allow-list"),
+    ];
+    for (file, secret) in secrets {
+        std::fs::write(cluster.path(file), secret).unwrap();
+    }
+    std::fs::write(
+        cluster.path("etc/ftp.toml"),
+        "host = \"h\"\nuser = \"u\"\npassword = \"S3CRET-ftp\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        cluster.path("etc/clp.conf.xml"),
+        "<root>\n  <passwd>S3CRET-xml</passwd>\n</root>\n",
+    )
+    .unwrap();
+    cluster.script(
+        "failover",
+        "exec",
+        "start.sh",
+        "#!/bin/sh\nexport DB_PASSWORD=S3CRET-script\nexit 0\n",
+    );
+    std::fs::create_dir_all(cluster.path("etc/generations/1")).unwrap();
+    std::fs::copy(
+        cluster.path("etc/clp.conf"),
+        cluster.path("etc/generations/1/clp.conf"),
+    )
+    .unwrap();
+    let out_dir = cluster.path("collected");
+    std::fs::create_dir(&out_dir).unwrap();
+    let run = cluster.run(
+        "clplogcc",
+        &["-t", "type3", "-o", out_dir.to_str().unwrap()],
+    );
+    assert_eq!(
+        run.success(),
+        "Collect Log zabi : Success\n",
+        "{}",
+        run.stderr()
+    );
+    let tarball = out_dir.join("zabi-log.tar.gz");
+    assert_eq!(mode(&tarball), 0o600);
+    let names = entries(&tarball);
+    for collected in [
+        "zabi-log/clp/etc/clp.conf",
+        "zabi-log/clp/etc/ftp.toml",
+        "zabi-log/clp/etc/generations/1/clp.conf",
+        "zabi-log/clp/etc/scripts/failover/exec/start.sh",
+    ] {
+        assert!(
+            names.iter().any(|n| n == collected),
+            "{collected}: {names:#?}"
+        );
+    }
+    for never in ["webmgr.key", "smtp.secret", "issuer.key", "notes.bin"] {
+        assert!(
+            !names.iter().any(|n| n.ends_with(never)),
+            "{never}: {names:#?}"
+        );
+    }
+    let unpacked = cluster.path("unpacked");
+    std::fs::create_dir(&unpacked).unwrap();
+    let untar = Command::new("tar")
+        .arg("xzf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&unpacked)
+        .status()
+        .unwrap();
+    assert!(untar.success());
+    let grep = Command::new("grep")
+        .args(["-r", "-l", "S3CRET"])
+        .arg(&unpacked)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&grep.stdout),
+        "",
+        "a secret left the machine"
+    );
+    let config = extract(&tarball, "zabi-log/clp/etc/clp.conf");
+    assert!(config.contains("password = \"********\""), "{config}");
+    assert!(config.contains("username = \"webuser\""), "{config}");
+    let manifest = extract(&tarball, "zabi-log/MANIFEST.txt");
+    assert!(
+        manifest.contains("skipped clp/etc/webmgr.key: a secret file"),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("skipped clp/etc/notes.bin: not on the allow-list"),
+        "{manifest}"
+    );
+    assert!(manifest.contains("masked  clp/etc/clp.conf"), "{manifest}");
+    // The default folder is clp's own, for its owner only.
+    cluster.run("clplogcc", &["-t", "type3"]).success();
+    assert_eq!(mode(&cluster.path("tmp")), 0o700);
+    assert_eq!(mode(&cluster.path("tmp/zabi-log.tar.gz")), 0o600);
+}
+
+#[test]
+fn an_output_folder_that_does_not_exist_is_refused_not_made() {
+    let cluster = Cluster::unlicensed();
+    let missing = cluster.path("no/such/folder");
+    let stderr = cluster
+        .run("clplogcc", &["-o", missing.to_str().unwrap()])
+        .failure(2);
+    assert!(
+        stderr.contains(&format!(
+            "the output folder {} does not exist",
+            missing.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!cluster.path("no").exists());
 }
 
 /// Unmounts on drop.

@@ -139,6 +139,24 @@ fn scripted_install_trial_and_uninstall() {
         );
     }
     assert!(!bin.exists());
+    // The trials stay used: the record survives uninstall, and a reinstall cannot start
+    // them again.
+    let record = std::fs::read_to_string(cluster.path("var/license-trials")).unwrap();
+    assert!(record.contains("XSS10 "), "{record}");
+    script(&cluster, &["--yes", "install"]).success();
+    let again = script(&cluster, &["--yes", "trial"]).success();
+    assert!(!again.contains("----- XSS10 TRIAL -----"), "{again}");
+    let refused = Command::new(bin.join("clplcncs"))
+        .args(["--trial", "-P", "XSS10"])
+        .env("CLP_ROOT", cluster.root())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(255));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("already used"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }
 
 /// A terminal for the menu: everything the installer prints, and a way to answer.

@@ -237,3 +237,111 @@ fn a_monitor_without_its_option_license_stays_offline() {
     );
     cluster.stop();
 }
+
+/// `clplcncs -i FILE`'s refusal of a forged line: exit 255, naming the file.
+fn refused(cluster: &Cluster, name: &str, line: &str) -> String {
+    let file = cluster.path(name);
+    std::fs::write(&file, format!("{line}\n")).unwrap();
+    let stderr = cluster
+        .run("clplcncs", &["-i", file.to_str().unwrap()])
+        .failure(255);
+    assert!(
+        stderr.contains(&format!("{}: ", file.display())),
+        "the refusal names the file: {stderr}"
+    );
+    stderr
+}
+
+#[test]
+fn forged_key_files_are_refused_and_say_why() {
+    let cluster = Cluster::unlicensed();
+    let private = issuer(&cluster);
+    // The issue's forgeries: an unsigned trial, with a big count.
+    let stderr = refused(
+        &cluster,
+        "f.key",
+        "trial,,XSS10,1,20260101,29991231,attacker,",
+    );
+    assert!(stderr.contains("is not signed"), "{stderr}");
+    assert!(stderr.contains("clplcncs --trial -P XSS10"), "{stderr}");
+    let stderr = refused(
+        &cluster,
+        "count.key",
+        "trial,,XSS10,9999,20260101,29991231,attacker,",
+    );
+    assert!(stderr.contains("is not signed"), "{stderr}");
+    // A signed trial whose key was emptied and whose end was moved.
+    let signed = issue(
+        &cluster,
+        &private,
+        &[
+            "-P", "XSS10", "--kind", "trial", "--start", "20260101", "--end", "20260301", "--user",
+            "t",
+        ],
+    );
+    let line = std::fs::read_to_string(&signed).unwrap();
+    let key = line.split(',').nth(1).unwrap().to_string();
+    let emptied = line.replace(&key, "").replace("20260301", "29991231");
+    let stderr = refused(&cluster, "emptied.key", emptied.trim());
+    assert!(stderr.contains("is not signed"), "{stderr}");
+    let moved = line.replace("20260301", "29991231");
+    let stderr = refused(&cluster, "moved.key", moved.trim());
+    assert!(
+        stderr.contains("does not verify with any trusted issuer"),
+        "{stderr}"
+    );
+    let stderr = refused(&cluster, "short.key", line.replace(&key, "deadbeef").trim());
+    assert!(stderr.contains("is not a signature"), "{stderr}");
+    // Nothing was registered; the signed original registers.
+    assert!(statuses(&cluster).is_empty());
+    assert!(
+        cluster
+            .run("clpcl", &["-s"])
+            .failure(3)
+            .contains("not registered")
+    );
+    cluster
+        .run("clplcncs", &["-i", signed.to_str().unwrap()])
+        .success();
+    // With the daemon running, a forged license sent straight to the socket is refused too.
+    let valid = issue(
+        &cluster,
+        &private,
+        &[
+            "-P", "XSS10", "--kind", "fixed", "--start", "20200101", "--end", "20991231", "--user",
+            "ok",
+        ],
+    );
+    cluster
+        .run("clplcncs", &["-i", valid.to_str().unwrap()])
+        .success();
+    cluster.start();
+    let forged = refused(
+        &cluster,
+        "daemon.key",
+        "trial,,ISAG10,1,20260101,29991231,attacker,",
+    );
+    assert!(forged.contains("is not signed"), "{forged}");
+    use std::io::{BufRead, BufReader, Write};
+    let mut stream =
+        std::os::unix::net::UnixStream::connect(cluster.path("run/clppm.sock")).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut exchange = |line: &str| {
+        stream.write_all(format!("{line}\n").as_bytes()).unwrap();
+        let mut answer = String::new();
+        reader.read_line(&mut answer).unwrap();
+        answer
+    };
+    exchange(r#"{"type":"hello","protocol":1,"client":"test"}"#);
+    let answer = exchange(
+        r#"{"type":"register_license","license":{"serial":"TRIAL-ISAG10","kind":"trial","product":"ISAG10","count":1,"start":"2026-01-01","end":"2999-12-31","user":"a","key":""}}"#,
+    );
+    assert!(answer.contains("is not signed"), "{answer}");
+    let products: Vec<String> = statuses(&cluster);
+    assert_eq!(
+        products.len(),
+        2,
+        "only the two signed licenses, no forgery"
+    );
+    cluster.stop();
+}

@@ -22,6 +22,7 @@ mod installer;
 mod licenses;
 mod lifecycle;
 mod logcmd_and_down;
+mod log_forgery;
 mod monitor_diskw;
 mod monitor_events;
 mod monitor_ftpw;

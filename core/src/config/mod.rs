@@ -7,6 +7,7 @@
 pub mod diff;
 pub mod original;
 pub mod raw;
+pub mod secrets;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -395,13 +396,13 @@ pub struct MonitorConfig {
     pub parameters: toml::Table,
 }
 
-/// What operators see instead of a secret parameter (`clpstat -i`, the WebManager).
-pub const SECRET_MASK: &str = "********";
+pub use secrets::SECRET_MASK;
 
 impl MonitorConfig {
-    /// Whether the parameter `key` holds a secret (a password): it is never shown.
+    /// Whether the parameter `key` holds a secret: it is never shown (the one rule,
+    /// [`secrets::is_secret_key`]).
     pub fn is_secret_parameter(key: &str) -> bool {
-        key.contains("password")
+        secrets::is_secret_key(key)
     }
 
     /// The parameters as operators see them: each value as text, secrets masked.
@@ -410,6 +411,12 @@ impl MonitorConfig {
             let shown = match value {
                 _ if Self::is_secret_parameter(key) => SECRET_MASK.to_string(),
                 toml::Value::String(text) => text.clone(),
+                toml::Value::Table(table) => {
+                    // A secret nested in a table is masked too.
+                    let mut masked = table.clone();
+                    secrets::mask_table(&mut masked);
+                    toml::Value::Table(masked).to_string()
+                }
                 other => other.to_string(),
             };
             (key.as_str(), shown)
@@ -423,11 +430,7 @@ fn serialize_masked<S: serde::Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     let mut masked = parameters.clone();
-    for (key, value) in masked.iter_mut() {
-        if MonitorConfig::is_secret_parameter(key) {
-            *value = toml::Value::String(SECRET_MASK.to_string());
-        }
-    }
+    secrets::mask_table(&mut masked);
     masked.serialize(serializer)
 }
 

@@ -28,11 +28,13 @@ pub struct ConfigProblem {
 }
 
 impl fmt::Display for ConfigProblem {
+    /// One line, whatever the names in it hold (control characters escaped).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::escape::escape;
         if self.location.is_empty() {
-            write!(f, "{}", self.message)
+            write!(f, "{}", escape(&self.message))
         } else {
-            write!(f, "{}: {}", self.location, self.message)
+            write!(f, "{}: {}", escape(&self.location), escape(&self.message))
         }
     }
 }
@@ -49,7 +51,11 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The text is not TOML.
-    #[error("{}: not valid TOML: {message}", file_name(file))]
+    #[error(
+        "{}: not valid TOML: {}",
+        file_name(file),
+        crate::escape::escape_lines(message)
+    )]
     Syntax {
         /// The file, once known.
         file: Option<PathBuf>,
@@ -310,6 +316,15 @@ fn check_name(problems: &mut Problems, location: &str, name: &Option<String>) ->
         None => {
             problems.add(location, "key \"name\" is missing");
             String::new()
+        }
+        Some(name) if name.chars().any(crate::escape::is_escaped) => {
+            problems.add(
+                location,
+                format!(
+                    "name \"{name}\" holds a control character (shown escaped): use 1 to 31 letters, digits, '-' or '_'"
+                ),
+            );
+            name.clone()
         }
         Some(name)
             if name.is_empty()
@@ -1158,6 +1173,23 @@ mod tests {
             RecoveryTarget::LocalServer
         );
         assert!(config.groups.is_empty());
+    }
+
+    #[test]
+    fn a_name_with_a_control_character_is_refused_and_shown_escaped() {
+        let error = parse(
+            "[cluster]\nname = \"c\\u001b[2J\"\n[[monitor]]\nname = \"u\\nfake\"\ntype = \"userw\"\n",
+        )
+        .unwrap_err();
+        let text = error.to_string();
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        assert_eq!(
+            error.problems(),
+            [
+                "clp.conf: cluster: name \"c\\u{1b}[2J\" holds a control character (shown escaped): use 1 to 31 letters, digits, '-' or '_'",
+                "clp.conf: monitor \"u\\nfake\": name \"u\\nfake\" holds a control character (shown escaped): use 1 to 31 letters, digits, '-' or '_'",
+            ]
+        );
     }
 
     #[test]

@@ -297,7 +297,8 @@ impl Connection {
                         ),
                     )
                 } else {
-                    *client = Some(name);
+                    // The name reaches log lines and alerts: never a raw control character.
+                    *client = Some(crate::escape::escape(&name).into_owned());
                     Response::Welcome {
                         protocol: PROTOCOL,
                         daemon_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -390,6 +391,12 @@ async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Respons
             done(engine.log_message(event, alert, syslog, mail))
         }
         Request::RegisterLicense { license } => done(engine.register_license(&license)),
+        Request::StartTrial { product } => match engine.start_trial(&product) {
+            Ok(trial) => Response::Licenses {
+                licenses: vec![trial],
+            },
+            Err(error) => error.into_response(),
+        },
         Request::Licenses => match engine.licenses() {
             Ok(licenses) => Response::Licenses { licenses },
             Err(error) => error.into_response(),

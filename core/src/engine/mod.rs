@@ -358,12 +358,18 @@ impl Engine {
         mailed
     }
 
-    /// Registers a license (the daemon holds the store).
+    /// Registers a signed license (the daemon holds the store).
     pub fn register_license(
         &self,
         license: &crate::license::License,
     ) -> Result<(), OperationError> {
-        crate::license::register(&self.store, license)
+        crate::license::register(&self.store, &self.paths, license)
+            .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))
+    }
+
+    /// Starts the local trial of a product today.
+    pub fn start_trial(&self, product: &str) -> Result<crate::license::License, OperationError> {
+        crate::license::start_trial(&self.store, &self.paths, product, crate::license::today())
             .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))
     }
 

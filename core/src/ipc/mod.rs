@@ -119,6 +119,12 @@ pub enum Request {
         /// The license (parsed and checked by the command).
         license: crate::license::License,
     },
+    /// Start the local trial of a product, with the period clp computes (once per product
+    /// per server); answered with [`Response::Licenses`] holding the trial.
+    StartTrial {
+        /// The product id.
+        product: String,
+    },
     /// Every registered license.
     Licenses,
     /// Remove licenses.

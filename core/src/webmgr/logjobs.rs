@@ -123,10 +123,13 @@ impl LogJobs {
         }
         let id = new_id();
         let dir = self.paths.webmgr_collect_dir().join(&id);
-        std::fs::create_dir_all(&dir).map_err(|source| StartError::Folder {
-            dir: dir.clone(),
-            source,
-        })?;
+        // tmp/webmgr/ and each collection's folder: for clp's user only (0700).
+        logcollect::private_dir(&self.paths.webmgr_collect_dir())
+            .and_then(|()| logcollect::private_dir(&dir))
+            .map_err(|source| StartError::Folder {
+                dir: dir.clone(),
+                source,
+            })?;
         let job = Job {
             id: id.clone(),
             server: server.to_string(),
@@ -250,6 +253,13 @@ mod tests {
         let (tarball, name) = jobs.tarball(&job.id).unwrap();
         assert!(tarball.is_file());
         assert!(tarball.starts_with(paths.webmgr_collect_dir()));
+        // Only clp's user may read the tarball or enter its folders.
+        use std::os::unix::fs::PermissionsExt;
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&tarball), 0o600);
+        assert_eq!(mode(tarball.parent().unwrap()), 0o700);
+        assert_eq!(mode(&paths.webmgr_collect_dir()), 0o700);
         assert_eq!(name, "zabi-log.tar.gz");
         assert!(jobs.tarball("0000").is_none());
     }
