@@ -11,19 +11,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::pages::html_escape;
+use super::routes::Access;
 use super::{App, Shared};
 use crate::webmgr::access::{self, Need, RequestOrigin};
-
-/// What a request needs: operations change something; downloading the log tarball is an
-/// operation too (it holds the configuration).
-pub fn need_of(method: &Method, path: &str) -> Need {
-    let download = path.starts_with("/api/v1/logs/") && path.ends_with(".tar.gz");
-    if *method == Method::GET || *method == Method::HEAD {
-        if download { Need::Operate } else { Need::Read }
-    } else {
-        Need::Operate
-    }
-}
 
 fn wants_json(path: &str, headers: &HeaderMap) -> bool {
     path.starts_with("/api/")
@@ -34,7 +24,12 @@ fn wants_json(path: &str, headers: &HeaderMap) -> bool {
             .is_some_and(|accept| accept.contains("application/json"))
 }
 
-pub(super) async fn guard(State(app): State<Shared>, mut request: Request, next: Next) -> Response {
+/// The guard of one route: `access` is the route's, from [`super::routes::ROUTES`].
+pub(super) async fn guard(
+    State((app, access)): State<(Shared, Access)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_string();
     let json = wants_json(&path, request.headers());
     let own_page = request
@@ -53,7 +48,10 @@ pub(super) async fn guard(State(app): State<Shared>, mut request: Request, next:
             access::Denial::Forbidden("unknown client address".into()),
         );
     };
-    let need = need_of(request.method(), &path);
+    let need = match access {
+        Access::Open | Access::Read => Need::Read,
+        Access::Operate => Need::Operate,
+    };
     let password = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -61,9 +59,7 @@ pub(super) async fn guard(State(app): State<Shared>, mut request: Request, next:
         .and_then(access::basic_password);
     let (set, matched) = match password {
         // The stylesheet and the script hold nothing secret: the password pages use them.
-        _ if path.starts_with("/assets/") => {
-            (access::PasswordsSet::default(), access::Matched::Nothing)
-        }
+        _ if access == Access::Open => (access::PasswordsSet::default(), access::Matched::Nothing),
         None => app.passwords.check(None),
         Some(password) => {
             let checker = Arc::clone(&app);
@@ -80,7 +76,10 @@ pub(super) async fn guard(State(app): State<Shared>, mut request: Request, next:
     };
     let decision = access::authorize(peer.ip(), &app.config.webmanager.allow, set, matched, need)
         .and_then(|role| {
-            if request.method() == Method::POST {
+            if access == Access::Operate
+                && request.method() != Method::GET
+                && request.method() != Method::HEAD
+            {
                 let headers = request.headers();
                 let text =
                     |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
