@@ -10,6 +10,7 @@
 //! `/metrics` the Prometheus exposition ([`metrics`]).
 
 pub mod access;
+pub mod budget;
 pub mod control;
 pub mod follower;
 pub mod i18n;
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod model;
 pub mod passwords;
 pub mod server;
+pub mod verifier;
 pub mod viewer;
 
 use std::net::{SocketAddr, TcpListener};

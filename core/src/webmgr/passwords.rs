@@ -223,50 +223,13 @@ impl Passwords {
     }
 
     /// Which passwords are set and what `password` matches. Hashing makes this slow
-    /// (tens of milliseconds) for a password not verified before: call it off the async
-    /// workers. An unreadable file counts as "both set, nothing matches": it fails closed.
+    /// (tens of milliseconds and 19 MiB) for a password not verified before: call it off
+    /// the async workers, through [`super::verifier::Verifier`]. An unreadable file counts
+    /// as "both set, nothing matches": it fails closed.
     pub fn check(&self, password: Option<&str>) -> (PasswordsSet, Matched) {
-        let file = {
-            let mut state = self
-                .state
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner());
-            let modified = std::fs::metadata(&self.path)
-                .and_then(|meta| meta.modified())
-                .ok();
-            if modified != state.modified
-                || (modified.is_none() && state.file != PasswordFile::default())
-            {
-                match PasswordFile::load(&self.path) {
-                    Ok(file) => state.file = file,
-                    Err(error) => {
-                        tracing::error!("{error}");
-                        return (
-                            PasswordsSet {
-                                operation: true,
-                                reference: true,
-                            },
-                            Matched::Nothing,
-                        );
-                    }
-                }
-                state.modified = modified;
-                state.verified.clear();
-            }
-            let Some(password) = password else {
-                return (state.file.set(), Matched::Nothing);
-            };
-            // Compared in full every time, so the time taken tells nothing of the content.
-            let mut found = None;
-            for (known, matched) in &state.verified {
-                if constant_time_eq(known.as_bytes(), password.as_bytes()) {
-                    found = Some(*matched);
-                }
-            }
-            if let Some(matched) = found {
-                return (state.file.set(), matched);
-            }
-            state.file.clone()
+        let file = match self.lookup(password) {
+            Ok(answer) => return answer,
+            Err(file) => file,
         };
         let Some(password) = password else {
             return (file.set(), Matched::Nothing);
@@ -285,6 +248,59 @@ impl Passwords {
             }
         }
         (file.set(), matched)
+    }
+
+    /// The answer of [`Passwords::check`] when it needs no hashing: no password sent, no
+    /// password set, or one verified before. `None`: only hashing can tell.
+    pub fn known(&self, password: Option<&str>) -> Option<(PasswordsSet, Matched)> {
+        self.lookup(password).ok()
+    }
+
+    /// The answer without hashing, or the file to hash against.
+    fn lookup(&self, password: Option<&str>) -> Result<(PasswordsSet, Matched), PasswordFile> {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let modified = std::fs::metadata(&self.path)
+            .and_then(|meta| meta.modified())
+            .ok();
+        if modified != state.modified
+            || (modified.is_none() && state.file != PasswordFile::default())
+        {
+            match PasswordFile::load(&self.path) {
+                Ok(file) => state.file = file,
+                Err(error) => {
+                    tracing::error!("{error}");
+                    return Ok((
+                        PasswordsSet {
+                            operation: true,
+                            reference: true,
+                        },
+                        Matched::Nothing,
+                    ));
+                }
+            }
+            state.modified = modified;
+            state.verified.clear();
+        }
+        let Some(password) = password else {
+            return Ok((state.file.set(), Matched::Nothing));
+        };
+        if state.file.set() == PasswordsSet::default() {
+            return Ok((state.file.set(), Matched::Nothing));
+        }
+        // Compared in full every time, so the time taken tells nothing of the content.
+        let mut found = None;
+        for (known, matched) in &state.verified {
+            if constant_time_eq(known.as_bytes(), password.as_bytes()) {
+                found = Some(*matched);
+            }
+        }
+        match found {
+            Some(matched) => Ok((state.file.set(), matched)),
+            None => Err(state.file.clone()),
+        }
     }
 }
 

@@ -13,12 +13,14 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::budget::FailureBudget;
 use super::follower::Follower;
 use super::i18n::Language;
 use super::link;
 use super::logjobs::LogJobs;
 use super::model::{self, ClusterView};
 use super::passwords::Passwords;
+use super::verifier::{self, Verifier};
 use crate::config::Config;
 use crate::ipc::client::ClientError;
 use crate::paths::Paths;
@@ -44,7 +46,11 @@ pub struct App {
     /// The pages' language.
     pub language: Language,
     /// The two passwords.
-    pub passwords: Passwords,
+    pub passwords: Arc<Passwords>,
+    /// Where passwords not verified before are hashed (a small fixed pool).
+    pub verifier: Verifier,
+    /// Each client's wrong passwords.
+    pub budget: FailureBudget,
     /// The live views' source.
     pub follower: Arc<Follower>,
     /// Log collections.
@@ -56,8 +62,11 @@ impl App {
     pub fn new(paths: Paths, config: Config) -> Arc<App> {
         let language = Language::from_code(&config.cluster.language);
         let max_records = usize::try_from(config.alert.max_records).unwrap_or(usize::MAX);
+        let passwords = Arc::new(Passwords::new(paths.webmgr_passwords()));
         Arc::new(App {
-            passwords: Passwords::new(paths.webmgr_passwords()),
+            verifier: Verifier::new(Arc::clone(&passwords), verifier::WORKERS, verifier::QUEUE),
+            budget: FailureBudget::new(),
+            passwords,
             follower: Follower::new(paths.clone(), max_records, language.code().to_string()),
             jobs: LogJobs::new(paths.clone()),
             language,

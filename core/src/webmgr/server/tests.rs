@@ -584,3 +584,123 @@ async fn the_log_download_needs_the_operation_password_however_it_is_spelled() {
         }
     }
 }
+
+#[tokio::test]
+async fn operations_for_another_host_name_are_refused() {
+    // No operation password: a loopback client operates, which is what a rebound name
+    // in a browser on this machine would be.
+    let fixture = fixture("[webmanager]\nhosts = [\"clp1.example.com\"]\n");
+    let rebound = [
+        JSON,
+        ("host", "evil.example:29003"),
+        ("origin", "http://evil.example:29003"),
+    ];
+    let mut request = HttpRequest::builder()
+        .method("POST")
+        .uri("/api/v1/cluster/suspend");
+    for (name, value) in rebound {
+        request = request.header(name, value);
+    }
+    let mut request = request.body(Body::empty()).unwrap();
+    let peer: SocketAddr = format!("{LOOPBACK}:50000").parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    let response = router(Arc::clone(&fixture.app))
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&body).contains("[webmanager] hosts"),
+        "{body:?}"
+    );
+    // Named right, or by address: admitted (503: clppm is down).
+    for host in ["CLP1.example.com:29003", "127.0.0.1:29003"] {
+        let mut request = HttpRequest::builder()
+            .method("POST")
+            .uri("/api/v1/cluster/suspend")
+            .header(header::HOST, host)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::empty())
+            .unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let status = router(Arc::clone(&fixture.app))
+            .oneshot(request)
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{host}");
+    }
+    // Reads stay open to any name.
+    let mut request = HttpRequest::builder()
+        .uri("/api/v1/cluster")
+        .header(header::HOST, "evil.example")
+        .body(Body::empty())
+        .unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    let status = router(Arc::clone(&fixture.app))
+        .oneshot(request)
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_slowed_down_per_client_without_hashing() {
+    let fixture = fixture("");
+    let [_, (_, reference), _] = with_both_passwords(&fixture);
+    let reference = reference.unwrap();
+    let wrong = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ":nope")
+    );
+    // The reference password, verified once, is remembered.
+    assert_eq!(
+        status_of(&fixture, "GET", "/api/v1/cluster", Some(&reference), "").await,
+        StatusCode::OK
+    );
+    for attempt in 0..super::super::budget::FREE {
+        let status = status_of(&fixture, "GET", "/api/v1/cluster", Some(&wrong), "").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let started = std::time::Instant::now();
+    let limited = send(
+        &fixture,
+        REMOTE,
+        "GET",
+        "/api/v1/cluster",
+        &[("authorization", &wrong)],
+    )
+    .await;
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        limited.body
+    );
+    assert_eq!(limited.headers[header::RETRY_AFTER], "6");
+    assert!(
+        limited
+            .body
+            .contains("too many wrong passwords from 192.168.100.9")
+    );
+    // Refused without hashing: far quicker than an argon2 verification.
+    assert!(started.elapsed() < std::time::Duration::from_millis(20));
+    // A password already verified still reads; another client is not slowed down.
+    assert_eq!(
+        status_of(&fixture, "GET", "/api/v1/cluster", Some(&reference), "").await,
+        StatusCode::OK
+    );
+    let other = send(
+        &fixture,
+        "192.168.100.10",
+        "GET",
+        "/api/v1/cluster",
+        &[("authorization", &wrong)],
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+}
