@@ -38,5 +38,6 @@ mod recovery;
 mod scripts;
 mod userw;
 mod webmgr;
+mod webmgr_attack;
 mod webmgr_browser;
 mod webmgr_http;

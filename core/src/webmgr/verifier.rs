@@ -62,6 +62,8 @@ impl Verifier {
 }
 
 fn work(receiver: &Mutex<Receiver<Job>>, passwords: &Passwords) {
+    // argon2's working memory, allocated once and reused by every verification here.
+    let mut memory = Vec::new();
     loop {
         let job = {
             let receiver = receiver.lock().unwrap_or_else(|poison| poison.into_inner());
@@ -74,7 +76,9 @@ fn work(receiver: &Mutex<Receiver<Job>>, passwords: &Passwords) {
         if job.reply.is_closed() {
             continue;
         }
-        let _ = job.reply.send(passwords.check(Some(&job.password)));
+        let _ = job
+            .reply
+            .send(passwords.check_with(Some(&job.password), &mut memory));
     }
 }
 
