@@ -245,3 +245,51 @@ fn a_rebound_host_name_cannot_operate() {
     let answer = post(addr, "/api/v1/cluster/suspend");
     assert_eq!(answer.status, 503, "{}", answer.text());
 }
+
+#[test]
+fn a_silent_connection_is_closed_after_the_idle_timeout() {
+    // Headers may take 30 s, but a connection that moves no byte for 1 s while no
+    // handler works goes first.
+    let cluster = webmgr_cluster("[webmanager]\nheader_timeout = 30\nidle_timeout = 1\n");
+    let addr = start_webmgr(&cluster);
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let mut buffer = [0u8; 64];
+    let read = stream.read(&mut buffer);
+    let waited = started.elapsed();
+    assert!(
+        matches!(read, Ok(0) | Err(_)) && waited < Duration::from_secs(5),
+        "{read:?} after {waited:?}"
+    );
+    assert!(
+        waited >= Duration::from_millis(900),
+        "closed after {waited:?}"
+    );
+    // A live view outlives the idle timeout: its keep-alive comments keep it moving.
+    let mut events = TcpStream::connect(addr).expect("connect");
+    events
+        .write_all(&request_bytes(addr, "GET", "/api/v1/events", &[], ""))
+        .unwrap();
+    events
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let started = Instant::now();
+    let mut received = 0;
+    while started.elapsed() < Duration::from_secs(3) {
+        match events.read(&mut buffer) {
+            Ok(0) => panic!("the live view was closed after {:?}", started.elapsed()),
+            Ok(read) => received += read,
+            Err(error) => assert!(
+                matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "{error}"
+            ),
+        }
+    }
+    assert!(received > 0);
+}
