@@ -58,6 +58,24 @@ pub(super) async fn guard(
         .and_then(|value| value.to_str().ok())
         .and_then(access::basic_password);
     let client = access::canonical(peer.ip());
+    // A client off the allow-list is refused before anything costs: no hashing for it.
+    if !access::allowed(client, &app.config.webmanager.allow) {
+        let denial = access::authorize(
+            client,
+            &app.config.webmanager.allow,
+            access::PasswordsSet::default(),
+            access::Matched::Nothing,
+            need,
+        )
+        .err()
+        .unwrap_or_else(|| access::Denial::Forbidden("not on the allow-list".into()));
+        tracing::info!(
+            "{} {path} from {client}: {}",
+            request.method(),
+            denial.message()
+        );
+        return denied(&app, json, own_page, denial);
+    }
     let (set, matched) = match password {
         // The stylesheet and the script hold nothing secret: the password pages use them.
         _ if access == Access::Open => (access::PasswordsSet::default(), access::Matched::Nothing),
@@ -66,7 +84,8 @@ pub(super) async fn guard(
             None => match verify(&app, client, password.unwrap_or_default()).await {
                 Ok(answer) => answer,
                 Err(denial) => {
-                    tracing::info!(
+                    // Debug only: a flood would otherwise fill the log as fast as it comes.
+                    tracing::debug!(
                         "{} {path} from {client}: {}",
                         request.method(),
                         denial.message()

@@ -704,3 +704,26 @@ async fn wrong_passwords_are_slowed_down_per_client_without_hashing() {
     .await;
     assert_eq!(other.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_client_off_the_allow_list_costs_no_password_check() {
+    let fixture = fixture("[webmanager]\nallow = [\"10.0.0.0/8\"]\n");
+    with_both_passwords(&fixture);
+    let wrong = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ":nope")
+    );
+    // Never hashed, so never counted: 403 every time, not 401 and then 429.
+    for attempt in 0..(super::super::budget::FREE + 5) {
+        let refused = send(
+            &fixture,
+            REMOTE,
+            "GET",
+            "/api/v1/cluster",
+            &[("authorization", &wrong)],
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "attempt {attempt}");
+        assert!(refused.body.contains("allow-list"), "{}", refused.body);
+    }
+}
