@@ -293,3 +293,13 @@ fn a_silent_connection_is_closed_after_the_idle_timeout() {
     }
     assert!(received > 0);
 }
+
+#[test]
+fn an_oversized_request_head_is_refused() {
+    let cluster = webmgr_cluster("");
+    let addr = start_webmgr(&cluster);
+    let big = "a".repeat(100_000);
+    let answer = request(addr, "GET", "/api/v1/cluster", &[("X-Big", &big)], "");
+    assert_eq!(answer.status, 431);
+    assert_eq!(get(addr, "/api/v1/cluster").status, 200);
+}

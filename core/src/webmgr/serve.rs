@@ -38,6 +38,9 @@ pub struct Limits {
     pub max_connections: usize,
 }
 
+/// The most a connection buffers of what it reads (request heads).
+const READ_BUFFER: usize = 64 * 1024;
+
 /// What a client over the cap gets before the connection is closed.
 const OVER_CAP: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Type: text/plain\r\nContent-Length: 45\r\n\r\nclpwebmgr: too many connections, retry later\n";
 
@@ -138,6 +141,10 @@ impl Connection {
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(self.limits.header_timeout)
+            // A request's head fits in 64 KiB (hyper's default allows ~400 KiB): with
+            // `max_connections` open, buffered heads stay within 16 MiB by default.
+            .max_buf_size(READ_BUFFER)
+            .max_header_size(READ_BUFFER)
             .keep_alive(true);
         let connection = builder.serve_connection(TokioIo::new(io), service);
         tokio::pin!(connection);
