@@ -44,5 +44,6 @@ mod scripts;
 mod startup_errors;
 mod userw;
 mod webmgr;
+mod webmgr_attack;
 mod webmgr_browser;
 mod webmgr_http;

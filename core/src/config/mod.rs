@@ -162,6 +162,36 @@ pub struct WebManagerConfig {
     pub servers: Vec<String>,
     /// How long the integrated viewer waits for each server.
     pub viewer_timeout: Duration,
+    /// The host names (lower case) an operation's `Host` header may name; an IP address
+    /// is always accepted (DNS rebinding needs a name the attacker controls).
+    pub hosts: Vec<String>,
+    /// How long a client may take to send a request's headers, or to start the next
+    /// request on a kept-alive connection.
+    pub header_timeout: Duration,
+    /// How long a connection may pass without a byte read or written while no request is
+    /// being handled.
+    pub idle_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+}
+
+/// The host names operations are accepted for when `[webmanager] hosts` is not set:
+/// `localhost` and this machine's name.
+pub fn default_webmanager_hosts() -> Vec<String> {
+    let mut hosts = vec!["localhost".to_string()];
+    if let Some(name) = nix::unistd::gethostname()
+        .ok()
+        .and_then(|name| name.into_string().ok())
+    {
+        let name = name.to_ascii_lowercase();
+        let short = name.split('.').next().unwrap_or_default().to_string();
+        for name in [name, short] {
+            if !name.is_empty() && !hosts.contains(&name) {
+                hosts.push(name);
+            }
+        }
+    }
+    hosts
 }
 
 impl Default for WebManagerConfig {
@@ -172,6 +202,10 @@ impl Default for WebManagerConfig {
             tls: None,
             servers: Vec::new(),
             viewer_timeout: Duration::from_secs(3),
+            hosts: default_webmanager_hosts(),
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(120),
+            max_connections: 256,
         }
     }
 }

@@ -156,6 +156,14 @@ pub struct RawWebManager {
     pub servers: Option<Vec<String>>,
     /// Seconds the integrated viewer waits for each server.
     pub viewer_timeout: Option<Seconds>,
+    /// Host names operations may be addressed to (the `Host` header), besides IP addresses.
+    pub hosts: Option<Vec<String>>,
+    /// Seconds a client may take to send a request's headers (and to start the next one).
+    pub header_timeout: Option<Seconds>,
+    /// Seconds a connection may pass without a byte read or written, between requests.
+    pub idle_timeout: Option<Seconds>,
+    /// Connections served at once; more are answered 503 and closed.
+    pub max_connections: Option<u32>,
 }
 impl RawWebManager {
     /// The keys of `[webmanager]`.
@@ -166,6 +174,10 @@ impl RawWebManager {
         "tls_key",
         "servers",
         "viewer_timeout",
+        "hosts",
+        "header_timeout",
+        "idle_timeout",
+        "max_connections",
     ];
 }
 

@@ -662,12 +662,66 @@ fn build_webmanager(problems: &mut Problems, raw: RawWebManager) -> WebManagerCo
         defaults.viewer_timeout.as_secs_f64(),
         false,
     );
+    let mut hosts = Vec::new();
+    for host in raw.hosts.unwrap_or_else(|| defaults.hosts.clone()) {
+        let name = host.trim().to_ascii_lowercase();
+        let valid = !name.is_empty()
+            && name.len() <= 253
+            && name.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if valid || name.parse::<std::net::IpAddr>().is_ok() {
+            hosts.push(name);
+        } else {
+            problems.add(
+                "webmanager",
+                format!(
+                    "key \"hosts\": \"{host}\" is not a host name, e.g. \"clp1.example.com\" (no scheme, no port)"
+                ),
+            );
+        }
+    }
+    let header_timeout = seconds(
+        problems,
+        "webmanager",
+        "header_timeout",
+        raw.header_timeout,
+        defaults.header_timeout.as_secs_f64(),
+        false,
+    );
+    let idle_timeout = seconds(
+        problems,
+        "webmanager",
+        "idle_timeout",
+        raw.idle_timeout,
+        defaults.idle_timeout.as_secs_f64(),
+        false,
+    );
+    let max_connections = match raw.max_connections {
+        None => defaults.max_connections,
+        Some(count @ 1..=65_536) => count as usize,
+        Some(count) => {
+            problems.add(
+                "webmanager",
+                format!("key \"max_connections\": {count} is out of range (from 1 to 65536)"),
+            );
+            defaults.max_connections
+        }
+    };
     WebManagerConfig {
         listen,
         allow,
         tls,
         servers,
         viewer_timeout,
+        hosts,
+        header_timeout,
+        idle_timeout,
+        max_connections,
     }
 }
 
@@ -1344,6 +1398,46 @@ reactivation_threshold = -1
             .collect();
         assert_eq!(allow, ["10.1.2.3/32", "192.168.100.0/24"]);
         assert_eq!(config.webmanager.servers, ["http://127.0.0.1:29003"]);
+    }
+
+    #[test]
+    fn the_webmanager_limits_have_defaults_and_are_checked() {
+        let defaults = parse("").unwrap().webmanager;
+        assert_eq!(defaults.header_timeout, Duration::from_secs(10));
+        assert_eq!(defaults.idle_timeout, Duration::from_secs(120));
+        assert_eq!(defaults.max_connections, 256);
+        assert!(defaults.hosts.contains(&"localhost".to_string()));
+        let config = parse(
+            "[webmanager]\nhosts = [\"CLP1.example.com\", \"::1\"]\nheader_timeout = 2\nidle_timeout = 0.5\nmax_connections = 8\n",
+        )
+        .unwrap()
+        .webmanager;
+        assert_eq!(config.hosts, ["clp1.example.com", "::1"]);
+        assert_eq!(config.header_timeout, Duration::from_secs(2));
+        assert_eq!(config.idle_timeout, Duration::from_millis(500));
+        assert_eq!(config.max_connections, 8);
+        let problems = parse(
+            "[webmanager]\nhosts = [\"http://x:80\"]\nheader_timeout = 0\nidle_timeout = -1\nmax_connections = 0\n",
+        )
+        .unwrap_err()
+        .problems();
+        assert_eq!(problems.len(), 4, "{problems:#?}");
+        assert!(
+            problems[0].contains("\"http://x:80\" is not a host name"),
+            "{problems:#?}"
+        );
+        assert!(
+            problems[1].contains("\"header_timeout\": 0 is out of range"),
+            "{problems:#?}"
+        );
+        assert!(
+            problems[2].contains("\"idle_timeout\": -1 is out of range"),
+            "{problems:#?}"
+        );
+        assert!(
+            problems[3].contains("\"max_connections\": 0 is out of range"),
+            "{problems:#?}"
+        );
     }
 
     #[test]

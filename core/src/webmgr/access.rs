@@ -68,6 +68,10 @@ pub enum Denial {
     Unauthorized(String),
     /// 403: this client or this role may not.
     Forbidden(String),
+    /// 429: this client sent too many wrong passwords; it may try again after the seconds.
+    TooManyFailures(String, u64),
+    /// 503: the password checks are all busy; try again after the seconds.
+    Busy(String, u64),
 }
 
 impl Denial {
@@ -76,13 +80,26 @@ impl Denial {
         match self {
             Denial::Unauthorized(_) => 401,
             Denial::Forbidden(_) => 403,
+            Denial::TooManyFailures(..) => 429,
+            Denial::Busy(..) => 503,
         }
     }
 
     /// The one-line reason.
     pub fn message(&self) -> &str {
         match self {
-            Denial::Unauthorized(message) | Denial::Forbidden(message) => message,
+            Denial::Unauthorized(message)
+            | Denial::Forbidden(message)
+            | Denial::TooManyFailures(message, _)
+            | Denial::Busy(message, _) => message,
+        }
+    }
+
+    /// The seconds to put in `Retry-After`, when the client may simply try again later.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Denial::TooManyFailures(_, seconds) | Denial::Busy(_, seconds) => Some(*seconds),
+            Denial::Unauthorized(_) | Denial::Forbidden(_) => None,
         }
     }
 }
@@ -155,6 +172,43 @@ pub fn basic_password(header: &str) -> Option<String> {
     let text = String::from_utf8(decoded).ok()?;
     let (_user, password) = text.split_once(':')?;
     Some(password.to_string())
+}
+
+/// Refuses an operation addressed to a host name that is not this server's (DNS rebinding:
+/// a page of `evil.example` whose name was made to point at this machine runs in the
+/// browser as `evil.example`, so its `Origin` and `Host` agree and only the name betrays
+/// it). `host` is the `Host` header (or the request target's authority). An IP address is
+/// always accepted: a rebinding needs a name the attacker controls. Names are compared in
+/// lower case, without the port and a final dot, with `hosts` (`[webmanager] hosts`).
+///
+/// The refusal is 403 rather than 421 (Misdirected Request): the request reached the right
+/// server and a client is not meant to retry it on another connection; it is an access
+/// refusal like the others, with the same page and message.
+pub fn host_accepted(host: Option<&str>, hosts: &[String]) -> Result<(), Denial> {
+    let Some(host) = host.map(str::trim).filter(|host| !host.is_empty()) else {
+        return Err(Denial::Forbidden(
+            "an operation needs a Host header naming this server".into(),
+        ));
+    };
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        // `[v6]` or `[v6]:port`.
+        match rest.split_once(']') {
+            Some((address, _)) => address,
+            None => rest,
+        }
+    } else {
+        match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        }
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if name.parse::<IpAddr>().is_ok() || hosts.contains(&name) {
+        return Ok(());
+    }
+    Err(Denial::Forbidden(format!(
+        "operations are not accepted for the host name \"{name}\"; add it to [webmanager] hosts in clp.conf if it is this server's"
+    )))
 }
 
 /// What a request says about where it comes from, for the cross-site check.
@@ -355,6 +409,38 @@ mod tests {
         );
         assert_eq!(basic_password("Bearer abc"), None);
         assert_eq!(basic_password("Basic !!!"), None);
+    }
+
+    #[test]
+    fn operations_are_accepted_for_this_servers_names_and_any_address() {
+        let hosts = vec!["localhost".to_string(), "clp1".to_string()];
+        for host in [
+            "localhost",
+            "LOCALHOST:29003",
+            "clp1.:29003",
+            "127.0.0.1:29003",
+            "192.168.100.5",
+            "[::1]:29003",
+            "[fe80::1]",
+        ] {
+            assert!(host_accepted(Some(host), &hosts).is_ok(), "{host}");
+        }
+        for host in [
+            None,
+            Some(""),
+            Some("evil.example"),
+            Some("evil.example:29003"),
+            Some("clp1.evil.example"),
+        ] {
+            let denial = host_accepted(host, &hosts).unwrap_err();
+            assert_eq!(denial.status(), 403, "{host:?}");
+        }
+        assert!(
+            host_accepted(Some("evil.example:29003"), &hosts)
+                .unwrap_err()
+                .message()
+                .contains("\"evil.example\"; add it to [webmanager] hosts")
+        );
     }
 
     #[test]

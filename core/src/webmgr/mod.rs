@@ -10,6 +10,7 @@
 //! `/metrics` the Prometheus exposition ([`metrics`]).
 
 pub mod access;
+pub mod budget;
 pub mod control;
 pub mod follower;
 pub mod i18n;
@@ -18,7 +19,9 @@ pub mod logjobs;
 pub mod metrics;
 pub mod model;
 pub mod passwords;
+pub mod serve;
 pub mod server;
+pub mod verifier;
 pub mod viewer;
 
 use std::net::{SocketAddr, TcpListener};
@@ -211,29 +214,26 @@ impl Prepared {
         })?;
         tokio::spawn(Arc::clone(&app.follower).run());
         let paths = app.paths.clone();
-        let service = server::router(app).into_make_service_with_connect_info::<SocketAddr>();
-        let handle = axum_server::Handle::new();
+        let limits = serve::Limits {
+            header_timeout: app.config.webmanager.header_timeout,
+            idle_timeout: app.config.webmanager.idle_timeout,
+            max_connections: app.config.webmanager.max_connections,
+        };
         let io = |what: &str| {
             let what = what.to_string();
             move |source| WebError::Io { what, source }
         };
-        let mut served = match tls {
-            Some(config) => {
-                let server = axum_server::tls_rustls::from_tcp_rustls(
-                    listener,
-                    axum_server::tls_rustls::RustlsConfig::from_config(config),
-                )
-                .map_err(io("cannot serve"))?
-                .handle(handle.clone());
-                tokio::spawn(server.serve(service))
-            }
-            None => {
-                let server = axum_server::from_tcp(listener)
-                    .map_err(io("cannot serve"))?
-                    .handle(handle.clone());
-                tokio::spawn(server.serve(service))
-            }
-        };
+        listener.set_nonblocking(true).map_err(io("cannot serve"))?;
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(io("cannot serve"))?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut served = tokio::spawn(serve::serve(
+            listener,
+            tls.map(tokio_rustls::TlsAcceptor::from),
+            server::router(app),
+            limits,
+            stopped,
+            GRACE,
+        ));
         write_address(&paths, local).map_err(io("cannot write the address file"))?;
         tracing::info!("clpwebmgr listening on {local}");
         tokio::select! {
@@ -242,13 +242,12 @@ impl Prepared {
             result = &mut served => {
                 let _ = std::fs::remove_file(paths.webmgr_addr_file());
                 return match result {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(source)) => Err(WebError::Io { what: "the server stopped".into(), source }),
+                    Ok(()) => Ok(()),
                     Err(error) => Err(WebError::Io { what: "the server stopped".into(), source: std::io::Error::other(error.to_string()) }),
                 };
             }
         }
-        handle.graceful_shutdown(Some(GRACE));
+        let _ = stop.send(true);
         let _ = tokio::time::timeout(GRACE * 2, served).await;
         let _ = std::fs::remove_file(paths.webmgr_addr_file());
         Ok(())

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use serde::{Deserialize, Serialize};
 
 use super::access::{Matched, PasswordsSet};
@@ -118,14 +118,19 @@ impl PasswordFile {
 
     /// What `password` matches (the operation password first).
     pub fn matches(&self, password: &str) -> Matched {
-        let verifies = |hash: &Option<String>| {
+        self.matches_with(password, &mut Vec::new())
+    }
+
+    /// [`PasswordFile::matches`] with argon2's working memory in `memory`, kept by the
+    /// caller from one verification to the next: a verifier thread holds one buffer for
+    /// its life instead of asking the allocator for 19 MiB each time (glibc keeps such
+    /// freed blocks in per-thread arenas, and a flood of wrong passwords took hundreds of
+    /// MiB that way).
+    pub fn matches_with(&self, password: &str, memory: &mut Vec<Block>) -> Matched {
+        let mut verifies = |hash: &Option<String>| {
             hash.as_deref()
                 .and_then(|hash| PasswordHash::new(hash).ok())
-                .is_some_and(|hash| {
-                    Argon2::default()
-                        .verify_password(password.as_bytes(), &hash)
-                        .is_ok()
-                })
+                .is_some_and(|hash| verify(password.as_bytes(), &hash, memory))
         };
         if verifies(&self.operation) {
             Matched::Operation
@@ -135,6 +140,45 @@ impl PasswordFile {
             Matched::Nothing
         }
     }
+}
+
+/// The largest argon2 working memory a stored hash may ask for (64 MiB; the default is
+/// 19 MiB): a hash asking for more is not checked and matches nothing.
+const MAX_BLOCKS: usize = 64 * 1024;
+
+/// Whether `password` has `hash`, computed in `memory` (grown to the hash's size, kept).
+fn verify(password: &[u8], hash: &PasswordHash<'_>, memory: &mut Vec<Block>) -> bool {
+    let (Some(expected), Some(salt)) = (hash.hash, hash.salt) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm) else {
+        return false;
+    };
+    let Ok(version) = hash.version.map(Version::try_from).transpose() else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(hash) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if blocks > MAX_BLOCKS {
+        tracing::error!(
+            "a WebManager password hash asks for {blocks} KiB of memory; set the password again"
+        );
+        return false;
+    }
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut output = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version.unwrap_or_default(), params)
+        .hash_password_into_with_memory(password, salt, &mut output, &mut memory[..blocks])
+        .is_ok()
+        && constant_time_eq(&output, expected.as_bytes())
 }
 
 /// Hashes `password` with argon2id and a fresh salt.
@@ -223,55 +267,28 @@ impl Passwords {
     }
 
     /// Which passwords are set and what `password` matches. Hashing makes this slow
-    /// (tens of milliseconds) for a password not verified before: call it off the async
-    /// workers. An unreadable file counts as "both set, nothing matches": it fails closed.
+    /// (tens of milliseconds and 19 MiB) for a password not verified before: call it off
+    /// the async workers, through [`super::verifier::Verifier`]. An unreadable file counts
+    /// as "both set, nothing matches": it fails closed.
     pub fn check(&self, password: Option<&str>) -> (PasswordsSet, Matched) {
-        let file = {
-            let mut state = self
-                .state
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner());
-            let modified = std::fs::metadata(&self.path)
-                .and_then(|meta| meta.modified())
-                .ok();
-            if modified != state.modified
-                || (modified.is_none() && state.file != PasswordFile::default())
-            {
-                match PasswordFile::load(&self.path) {
-                    Ok(file) => state.file = file,
-                    Err(error) => {
-                        tracing::error!("{error}");
-                        return (
-                            PasswordsSet {
-                                operation: true,
-                                reference: true,
-                            },
-                            Matched::Nothing,
-                        );
-                    }
-                }
-                state.modified = modified;
-                state.verified.clear();
-            }
-            let Some(password) = password else {
-                return (state.file.set(), Matched::Nothing);
-            };
-            // Compared in full every time, so the time taken tells nothing of the content.
-            let mut found = None;
-            for (known, matched) in &state.verified {
-                if constant_time_eq(known.as_bytes(), password.as_bytes()) {
-                    found = Some(*matched);
-                }
-            }
-            if let Some(matched) = found {
-                return (state.file.set(), matched);
-            }
-            state.file.clone()
+        self.check_with(password, &mut Vec::new())
+    }
+
+    /// [`Passwords::check`] with argon2's working memory kept by the caller (see
+    /// [`PasswordFile::matches_with`]).
+    pub fn check_with(
+        &self,
+        password: Option<&str>,
+        memory: &mut Vec<Block>,
+    ) -> (PasswordsSet, Matched) {
+        let file = match self.lookup(password) {
+            Ok(answer) => return answer,
+            Err(file) => file,
         };
         let Some(password) = password else {
             return (file.set(), Matched::Nothing);
         };
-        let matched = file.matches(password);
+        let matched = file.matches_with(password, memory);
         if matched != Matched::Nothing {
             let mut state = self
                 .state
@@ -285,6 +302,59 @@ impl Passwords {
             }
         }
         (file.set(), matched)
+    }
+
+    /// The answer of [`Passwords::check`] when it needs no hashing: no password sent, no
+    /// password set, or one verified before. `None`: only hashing can tell.
+    pub fn known(&self, password: Option<&str>) -> Option<(PasswordsSet, Matched)> {
+        self.lookup(password).ok()
+    }
+
+    /// The answer without hashing, or the file to hash against.
+    fn lookup(&self, password: Option<&str>) -> Result<(PasswordsSet, Matched), PasswordFile> {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let modified = std::fs::metadata(&self.path)
+            .and_then(|meta| meta.modified())
+            .ok();
+        if modified != state.modified
+            || (modified.is_none() && state.file != PasswordFile::default())
+        {
+            match PasswordFile::load(&self.path) {
+                Ok(file) => state.file = file,
+                Err(error) => {
+                    tracing::error!("{error}");
+                    return Ok((
+                        PasswordsSet {
+                            operation: true,
+                            reference: true,
+                        },
+                        Matched::Nothing,
+                    ));
+                }
+            }
+            state.modified = modified;
+            state.verified.clear();
+        }
+        let Some(password) = password else {
+            return Ok((state.file.set(), Matched::Nothing));
+        };
+        if state.file.set() == PasswordsSet::default() {
+            return Ok((state.file.set(), Matched::Nothing));
+        }
+        // Compared in full every time, so the time taken tells nothing of the content.
+        let mut found = None;
+        for (known, matched) in &state.verified {
+            if constant_time_eq(known.as_bytes(), password.as_bytes()) {
+                found = Some(*matched);
+            }
+        }
+        match found {
+            Some(matched) => Ok((state.file.set(), matched)),
+            None => Err(state.file.clone()),
+        }
     }
 }
 

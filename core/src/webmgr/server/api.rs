@@ -372,16 +372,26 @@ fn feed_stream(app: Shared, with_status: bool) -> impl Stream<Item = Result<Even
     stream::iter(first.into_iter().map(Ok)).chain(follow)
 }
 
+/// A comment every 15 seconds, or often enough for `[webmanager] idle_timeout`, so a live
+/// view is never closed as idle.
+fn keep_alive(app: &App) -> KeepAlive {
+    let interval = (app.config.webmanager.idle_timeout / 3)
+        .clamp(Duration::from_millis(100), Duration::from_secs(15));
+    KeepAlive::new().interval(interval)
+}
+
 pub(super) async fn alert_stream(
     State(app): State<Shared>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    Sse::new(feed_stream(app, false)).keep_alive(KeepAlive::default())
+    let keep_alive = keep_alive(&app);
+    Sse::new(feed_stream(app, false)).keep_alive(keep_alive)
 }
 
 pub(super) async fn event_stream(
     State(app): State<Shared>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    Sse::new(feed_stream(app, true)).keep_alive(KeepAlive::default())
+    let keep_alive = keep_alive(&app);
+    Sse::new(feed_stream(app, true)).keep_alive(keep_alive)
 }
 
 pub(super) async fn metrics(State(app): State<Shared>) -> Response {

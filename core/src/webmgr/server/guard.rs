@@ -2,7 +2,7 @@
 //! the refusal pages, and the security headers of every response.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -11,19 +11,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::pages::html_escape;
+use super::routes::Access;
 use super::{App, Shared};
 use crate::webmgr::access::{self, Need, RequestOrigin};
-
-/// What a request needs: operations change something; downloading the log tarball is an
-/// operation too (it holds the configuration).
-pub fn need_of(method: &Method, path: &str) -> Need {
-    let download = path.starts_with("/api/v1/logs/") && path.ends_with(".tar.gz");
-    if *method == Method::GET || *method == Method::HEAD {
-        if download { Need::Operate } else { Need::Read }
-    } else {
-        Need::Operate
-    }
-}
 
 fn wants_json(path: &str, headers: &HeaderMap) -> bool {
     path.starts_with("/api/")
@@ -34,7 +24,12 @@ fn wants_json(path: &str, headers: &HeaderMap) -> bool {
             .is_some_and(|accept| accept.contains("application/json"))
 }
 
-pub(super) async fn guard(State(app): State<Shared>, mut request: Request, next: Next) -> Response {
+/// The guard of one route: `access` is the route's, from [`super::routes::ROUTES`].
+pub(super) async fn guard(
+    State((app, access)): State<(Shared, Access)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_string();
     let json = wants_json(&path, request.headers());
     let own_page = request
@@ -53,34 +48,68 @@ pub(super) async fn guard(State(app): State<Shared>, mut request: Request, next:
             access::Denial::Forbidden("unknown client address".into()),
         );
     };
-    let need = need_of(request.method(), &path);
+    let need = match access {
+        Access::Open | Access::Read => Need::Read,
+        Access::Operate => Need::Operate,
+    };
     let password = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(access::basic_password);
+    let client = access::canonical(peer.ip());
+    // A client off the allow-list is refused before anything costs: no hashing for it.
+    if !access::allowed(client, &app.config.webmanager.allow) {
+        let denial = access::authorize(
+            client,
+            &app.config.webmanager.allow,
+            access::PasswordsSet::default(),
+            access::Matched::Nothing,
+            need,
+        )
+        .err()
+        .unwrap_or_else(|| access::Denial::Forbidden("not on the allow-list".into()));
+        tracing::info!(
+            "{} {path} from {client}: {}",
+            request.method(),
+            denial.message()
+        );
+        return denied(&app, json, own_page, denial);
+    }
     let (set, matched) = match password {
         // The stylesheet and the script hold nothing secret: the password pages use them.
-        _ if path.starts_with("/assets/") => {
-            (access::PasswordsSet::default(), access::Matched::Nothing)
-        }
-        None => app.passwords.check(None),
-        Some(password) => {
-            let checker = Arc::clone(&app);
-            tokio::task::spawn_blocking(move || checker.passwords.check(Some(&password)))
-                .await
-                .unwrap_or((
-                    access::PasswordsSet {
-                        operation: true,
-                        reference: true,
-                    },
-                    access::Matched::Nothing,
-                ))
-        }
+        _ if access == Access::Open => (access::PasswordsSet::default(), access::Matched::Nothing),
+        password => match app.passwords.known(password.as_deref()) {
+            Some(answer) => answer,
+            None => match verify(&app, client, password.unwrap_or_default()).await {
+                Ok(answer) => answer,
+                Err(denial) => {
+                    // Debug only: a flood would otherwise fill the log as fast as it comes.
+                    tracing::debug!(
+                        "{} {path} from {client}: {}",
+                        request.method(),
+                        denial.message()
+                    );
+                    return denied(&app, json, own_page, denial);
+                }
+            },
+        },
     };
     let decision = access::authorize(peer.ip(), &app.config.webmanager.allow, set, matched, need)
         .and_then(|role| {
-            if request.method() == Method::POST {
+            if access == Access::Operate {
+                let headers = request.headers();
+                let host = request
+                    .uri()
+                    .authority()
+                    .map(|authority| authority.as_str())
+                    .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()));
+                access::host_accepted(host, &app.config.webmanager.hosts)?;
+            }
+            if access == Access::Operate
+                && request.method() != Method::GET
+                && request.method() != Method::HEAD
+            {
                 let headers = request.headers();
                 let text =
                     |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
@@ -114,6 +143,33 @@ pub(super) async fn guard(State(app): State<Shared>, mut request: Request, next:
     }
 }
 
+/// Hashes a password not verified before: on the pool, within the client's failure budget.
+async fn verify(
+    app: &App,
+    client: std::net::IpAddr,
+    password: String,
+) -> Result<(access::PasswordsSet, access::Matched), access::Denial> {
+    if let Err(wait) = app.budget.admit(client, Instant::now()) {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return Err(access::Denial::TooManyFailures(
+            format!("too many wrong passwords from {client}; try again in {seconds} seconds"),
+            seconds,
+        ));
+    }
+    let (set, matched) = app.verifier.check(password).await.map_err(|_| {
+        access::Denial::Busy(
+            "too many password checks at once; try again in a moment".into(),
+            1,
+        )
+    })?;
+    if matched == access::Matched::Nothing {
+        app.budget.failed(client, Instant::now());
+    } else {
+        app.budget.succeeded(client);
+    }
+    Ok((set, matched))
+}
+
 /// The client's address, put in the request by the guard.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Client(pub(super) SocketAddr);
@@ -125,12 +181,16 @@ pub const PAGE_MARK: &str = "clpwebmgr";
 
 fn denied(app: &App, json: bool, own_page: bool, denial: access::Denial) -> Response {
     let status = StatusCode::from_u16(denial.status()).unwrap_or(StatusCode::FORBIDDEN);
+    let denial_retry = denial.retry_after();
     let mut response = if json {
         (status, axum::Json(json!({ "error": denial.message() }))).into_response()
     } else {
         let title = match denial {
             access::Denial::Unauthorized(_) => app.language.text("unauthorized"),
             access::Denial::Forbidden(_) => app.language.text("forbidden"),
+            access::Denial::TooManyFailures(..) | access::Denial::Busy(..) => {
+                status.canonical_reason().unwrap_or_default()
+            }
         };
         let page = format!(
             "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{} - {}</title><link rel=\"stylesheet\" href=\"/assets/style.css\"></head><body><main class=\"refused\"><h1>{} {}</h1><p id=\"refusal\">{}</p></main></body></html>",
@@ -143,6 +203,11 @@ fn denied(app: &App, json: bool, own_page: bool, denial: access::Denial) -> Resp
         );
         (status, axum::response::Html(page)).into_response()
     };
+    if let Some(seconds) = denial_retry
+        && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
     if status == StatusCode::UNAUTHORIZED && !own_page {
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,

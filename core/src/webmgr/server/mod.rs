@@ -11,15 +11,16 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde_json::json;
 
+use super::budget::FailureBudget;
 use super::follower::Follower;
 use super::i18n::Language;
 use super::link;
 use super::logjobs::LogJobs;
 use super::model::{self, ClusterView};
 use super::passwords::Passwords;
+use super::verifier::{self, Verifier};
 use crate::config::Config;
 use crate::ipc::client::ClientError;
 use crate::paths::Paths;
@@ -27,11 +28,13 @@ use crate::paths::Paths;
 mod api;
 mod guard;
 mod pages;
+mod routes;
 #[cfg(test)]
 mod tests;
 
-pub use guard::{PAGE_MARK, need_of};
+pub use guard::PAGE_MARK;
 pub use pages::html_escape;
+pub use routes::{Access, ROUTES, Route};
 
 /// What every handler shares.
 #[derive(Debug)]
@@ -43,7 +46,11 @@ pub struct App {
     /// The pages' language.
     pub language: Language,
     /// The two passwords.
-    pub passwords: Passwords,
+    pub passwords: Arc<Passwords>,
+    /// Where passwords not verified before are hashed (a small fixed pool).
+    pub verifier: Verifier,
+    /// Each client's wrong passwords.
+    pub budget: FailureBudget,
     /// The live views' source.
     pub follower: Arc<Follower>,
     /// Log collections.
@@ -55,8 +62,11 @@ impl App {
     pub fn new(paths: Paths, config: Config) -> Arc<App> {
         let language = Language::from_code(&config.cluster.language);
         let max_records = usize::try_from(config.alert.max_records).unwrap_or(usize::MAX);
+        let passwords = Arc::new(Passwords::new(paths.webmgr_passwords()));
         Arc::new(App {
-            passwords: Passwords::new(paths.webmgr_passwords()),
+            verifier: Verifier::new(Arc::clone(&passwords), verifier::WORKERS, verifier::QUEUE),
+            budget: FailureBudget::new(),
+            passwords,
             follower: Follower::new(paths.clone(), max_records, language.code().to_string()),
             jobs: LogJobs::new(paths.clone()),
             language,
@@ -68,50 +78,11 @@ impl App {
 
 type Shared = Arc<App>;
 
-/// Every route behind the access guard.
+/// Every route of [`ROUTES`], each behind the guard of its own access, and the security
+/// headers on every answer.
 pub fn router(app: Shared) -> Router {
-    Router::new()
-        .route("/", get(pages::index))
-        .route("/clusterlist", get(pages::clusterlist_page))
-        .route("/clusterlist.htm", get(pages::clusterlist_page))
-        .route("/assets/app.js", get(pages::app_js))
-        .route("/assets/style.css", get(pages::style_css))
-        .route("/metrics", get(api::metrics))
-        .route("/api/v1/cluster", get(api::cluster))
-        .route("/api/v1/cluster/{operation}", post(api::cluster_operation))
-        .route("/api/v1/servers", get(api::servers))
-        .route("/api/v1/servers/{name}", get(api::server_detail))
-        .route("/api/v1/groups", get(api::groups))
-        .route("/api/v1/groups/{name}", get(api::group_detail))
-        .route(
-            "/api/v1/groups/{name}/{operation}",
-            post(api::group_operation),
-        )
-        .route("/api/v1/resources", get(api::resources))
-        .route("/api/v1/resources/{name}", get(api::resource_detail))
-        .route(
-            "/api/v1/resources/{name}/{operation}",
-            post(api::resource_operation),
-        )
-        .route("/api/v1/monitors", get(api::monitors))
-        .route("/api/v1/monitors/{name}", get(api::monitor_detail))
-        .route(
-            "/api/v1/monitors/{name}/{operation}",
-            post(api::monitor_operation),
-        )
-        .route("/api/v1/alerts", get(api::alerts))
-        .route("/api/v1/alerts/stream", get(api::alert_stream))
-        .route("/api/v1/events", get(api::event_stream))
-        .route("/api/v1/logs/collect", post(api::collect_logs))
-        .route("/api/v1/logs/jobs/{id}", get(api::log_job))
-        .route("/api/v1/logs/{file}", get(api::download_log))
-        .route("/api/v1/clusterlist", get(api::clusterlist_json))
-        .route("/api/v1/whoami", get(api::whoami))
+    routes::build(&app)
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&app),
-            guard::guard,
-        ))
         .layer(middleware::from_fn(guard::security_headers))
         .with_state(app)
 }

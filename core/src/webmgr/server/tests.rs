@@ -368,3 +368,362 @@ async fn japanese_pages_carry_the_japanese_words() {
     assert!(list.body.contains("このサーバ"), "{}", list.body);
     assert!(list.body.contains("data-colour=\"red\""), "{}", list.body);
 }
+
+/// Both passwords set: "op" operates, "ref" reads.
+fn with_both_passwords(fixture: &Fixture) -> [(&'static str, Option<String>); 3] {
+    use super::super::passwords::{PasswordKind, store};
+    use base64::Engine as _;
+    let file = fixture.paths.webmgr_passwords();
+    store(&file, PasswordKind::Operation, Some("op")).unwrap();
+    store(&file, PasswordKind::Reference, Some("ref")).unwrap();
+    let basic = |password: &str| {
+        Some(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("anyone:{password}"))
+        ))
+    };
+    [
+        ("no password", None),
+        ("reference", basic("ref")),
+        ("operation", basic("op")),
+    ]
+}
+
+/// The status of one request; the body is not read (the streams never end).
+async fn status_of(
+    fixture: &Fixture,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+    body: &str,
+) -> StatusCode {
+    let mut request = HttpRequest::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, "127.0.0.1:29003")
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(authorization) = authorization {
+        request = request.header(header::AUTHORIZATION, authorization);
+    }
+    let mut request = request.body(Body::from(body.to_string())).unwrap();
+    let peer: SocketAddr = format!("{REMOTE}:50000").parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    router(Arc::clone(&fixture.app))
+        .oneshot(request)
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Every route, its sample request, and the answers with no password, the reference
+/// password and the operation password (both set, a remote client, clppm down).
+const EXPECTED: &[(&str, &str, &str, [u16; 3])] = &[
+    ("/", "GET", "/", [401, 200, 200]),
+    ("/clusterlist", "GET", "/clusterlist", [401, 200, 200]),
+    (
+        "/clusterlist.htm",
+        "GET",
+        "/clusterlist.htm",
+        [401, 200, 200],
+    ),
+    ("/assets/app.js", "GET", "/assets/app.js", [200, 200, 200]),
+    (
+        "/assets/style.css",
+        "GET",
+        "/assets/style.css",
+        [200, 200, 200],
+    ),
+    ("/metrics", "GET", "/metrics", [401, 200, 200]),
+    ("/api/v1/cluster", "GET", "/api/v1/cluster", [401, 200, 200]),
+    (
+        "/api/v1/cluster/{operation}",
+        "POST",
+        "/api/v1/cluster/nosuch",
+        [401, 403, 404],
+    ),
+    ("/api/v1/servers", "GET", "/api/v1/servers", [401, 200, 200]),
+    (
+        "/api/v1/servers/{name}",
+        "GET",
+        "/api/v1/servers/nosuch",
+        [401, 404, 404],
+    ),
+    ("/api/v1/groups", "GET", "/api/v1/groups", [401, 200, 200]),
+    (
+        "/api/v1/groups/{name}",
+        "GET",
+        "/api/v1/groups/nosuch",
+        [401, 404, 404],
+    ),
+    (
+        "/api/v1/groups/{name}/{operation}",
+        "POST",
+        "/api/v1/groups/g/nosuch",
+        [401, 403, 404],
+    ),
+    (
+        "/api/v1/resources",
+        "GET",
+        "/api/v1/resources",
+        [401, 200, 200],
+    ),
+    (
+        "/api/v1/resources/{name}",
+        "GET",
+        "/api/v1/resources/nosuch",
+        [401, 404, 404],
+    ),
+    (
+        "/api/v1/resources/{name}/{operation}",
+        "POST",
+        "/api/v1/resources/r/nosuch",
+        [401, 403, 404],
+    ),
+    (
+        "/api/v1/monitors",
+        "GET",
+        "/api/v1/monitors",
+        [401, 200, 200],
+    ),
+    (
+        "/api/v1/monitors/{name}",
+        "GET",
+        "/api/v1/monitors/userw",
+        [401, 200, 200],
+    ),
+    (
+        "/api/v1/monitors/{name}/{operation}",
+        "POST",
+        "/api/v1/monitors/userw/nosuch",
+        [401, 403, 404],
+    ),
+    ("/api/v1/alerts", "GET", "/api/v1/alerts", [401, 200, 200]),
+    (
+        "/api/v1/alerts/stream",
+        "GET",
+        "/api/v1/alerts/stream",
+        [401, 200, 200],
+    ),
+    ("/api/v1/events", "GET", "/api/v1/events", [401, 200, 200]),
+    (
+        "/api/v1/logs/collect",
+        "POST",
+        "/api/v1/logs/collect",
+        [401, 403, 400],
+    ),
+    (
+        "/api/v1/logs/jobs/{id}",
+        "GET",
+        "/api/v1/logs/jobs/0123",
+        [401, 403, 404],
+    ),
+    (
+        "/api/v1/logs/{file}",
+        "GET",
+        "/api/v1/logs/0123.tar.gz",
+        [401, 403, 404],
+    ),
+    (
+        "/api/v1/clusterlist",
+        "GET",
+        "/api/v1/clusterlist",
+        [401, 200, 200],
+    ),
+    ("/api/v1/whoami", "GET", "/api/v1/whoami", [401, 200, 200]),
+];
+
+#[tokio::test]
+async fn every_route_answers_each_password_as_the_table_says() {
+    let fixture = fixture("");
+    let credentials = with_both_passwords(&fixture);
+    for route in ROUTES {
+        let Some((_, method, sample, answers)) = EXPECTED
+            .iter()
+            .find(|(path, method, _, _)| *path == route.path && *method == route.method.as_str())
+        else {
+            panic!(
+                "{} {} has no expected answers in EXPECTED: add them",
+                route.method, route.path
+            );
+        };
+        for ((who, authorization), expected) in credentials.iter().zip(answers) {
+            let body = if *method == "POST" {
+                "{\"type\":\"nosuch\"}"
+            } else {
+                ""
+            };
+            let status = status_of(&fixture, method, sample, authorization.as_deref(), body).await;
+            assert_eq!(
+                status.as_u16(),
+                *expected,
+                "{method} {sample} ({}) with {who}",
+                route.path
+            );
+        }
+    }
+    assert_eq!(
+        EXPECTED.len(),
+        ROUTES.len(),
+        "EXPECTED lists a route that is gone"
+    );
+}
+
+#[tokio::test]
+async fn the_log_download_needs_the_operation_password_however_it_is_spelled() {
+    let fixture = fixture("");
+    let credentials = with_both_passwords(&fixture);
+    for path in [
+        "/api/v1/logs/0123",
+        "/api/v1/logs/0123%2Etar%2Egz",
+        "/api/v1/logs/0123.tar.gz",
+        "/api/v1/logs/0123%2etar%2egz",
+    ] {
+        for ((who, authorization), expected) in credentials.iter().zip([401, 403, 404]) {
+            let status = status_of(&fixture, "GET", path, authorization.as_deref(), "").await;
+            assert_eq!(status.as_u16(), expected, "GET {path} with {who}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn operations_for_another_host_name_are_refused() {
+    // No operation password: a loopback client operates, which is what a rebound name
+    // in a browser on this machine would be.
+    let fixture = fixture("[webmanager]\nhosts = [\"clp1.example.com\"]\n");
+    let rebound = [
+        JSON,
+        ("host", "evil.example:29003"),
+        ("origin", "http://evil.example:29003"),
+    ];
+    let mut request = HttpRequest::builder()
+        .method("POST")
+        .uri("/api/v1/cluster/suspend");
+    for (name, value) in rebound {
+        request = request.header(name, value);
+    }
+    let mut request = request.body(Body::empty()).unwrap();
+    let peer: SocketAddr = format!("{LOOPBACK}:50000").parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    let response = router(Arc::clone(&fixture.app))
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&body).contains("[webmanager] hosts"),
+        "{body:?}"
+    );
+    // Named right, or by address: admitted (503: clppm is down).
+    for host in ["CLP1.example.com:29003", "127.0.0.1:29003"] {
+        let mut request = HttpRequest::builder()
+            .method("POST")
+            .uri("/api/v1/cluster/suspend")
+            .header(header::HOST, host)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::empty())
+            .unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let status = router(Arc::clone(&fixture.app))
+            .oneshot(request)
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{host}");
+    }
+    // Reads stay open to any name.
+    let mut request = HttpRequest::builder()
+        .uri("/api/v1/cluster")
+        .header(header::HOST, "evil.example")
+        .body(Body::empty())
+        .unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    let status = router(Arc::clone(&fixture.app))
+        .oneshot(request)
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_slowed_down_per_client_without_hashing() {
+    let fixture = fixture("");
+    let [_, (_, reference), _] = with_both_passwords(&fixture);
+    let reference = reference.unwrap();
+    let wrong = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ":nope")
+    );
+    // The reference password, verified once, is remembered.
+    assert_eq!(
+        status_of(&fixture, "GET", "/api/v1/cluster", Some(&reference), "").await,
+        StatusCode::OK
+    );
+    for attempt in 0..super::super::budget::FREE {
+        let status = status_of(&fixture, "GET", "/api/v1/cluster", Some(&wrong), "").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let started = std::time::Instant::now();
+    let limited = send(
+        &fixture,
+        REMOTE,
+        "GET",
+        "/api/v1/cluster",
+        &[("authorization", &wrong)],
+    )
+    .await;
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        limited.body
+    );
+    assert_eq!(limited.headers[header::RETRY_AFTER], "6");
+    assert!(
+        limited
+            .body
+            .contains("too many wrong passwords from 192.168.100.9")
+    );
+    // Refused without hashing: far quicker than an argon2 verification.
+    assert!(started.elapsed() < std::time::Duration::from_millis(20));
+    // A password already verified still reads; another client is not slowed down.
+    assert_eq!(
+        status_of(&fixture, "GET", "/api/v1/cluster", Some(&reference), "").await,
+        StatusCode::OK
+    );
+    let other = send(
+        &fixture,
+        "192.168.100.10",
+        "GET",
+        "/api/v1/cluster",
+        &[("authorization", &wrong)],
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_client_off_the_allow_list_costs_no_password_check() {
+    let fixture = fixture("[webmanager]\nallow = [\"10.0.0.0/8\"]\n");
+    with_both_passwords(&fixture);
+    let wrong = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ":nope")
+    );
+    // Never hashed, so never counted: 403 every time, not 401 and then 429.
+    for attempt in 0..(super::super::budget::FREE + 5) {
+        let refused = send(
+            &fixture,
+            REMOTE,
+            "GET",
+            "/api/v1/cluster",
+            &[("authorization", &wrong)],
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "attempt {attempt}");
+        assert!(refused.body.contains("allow-list"), "{}", refused.body);
+    }
+}
