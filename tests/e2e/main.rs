@@ -36,6 +36,7 @@ mod netns;
 mod protocol;
 mod recovery;
 mod scripts;
+mod storm;
 mod userw;
 mod webmgr;
 mod webmgr_browser;

@@ -7,6 +7,8 @@
 //! timers and requests — it never polls in a sleep loop. The ladder's decisions come from
 //! the pure [`policy::decide`].
 
+#[cfg(test)]
+mod crash_tests;
 mod handoff;
 mod monitors;
 pub mod policy;
