@@ -98,6 +98,8 @@ fuzz_target!(|data: &[u8]| {
     .parse()
     .expect("an address");
     request.extensions_mut().insert(ConnectInfo(peer));
+    // The path as the router sees it (the query is not part of it).
+    let routed = request.uri().path().to_string();
     let fixture = fixture();
     let response = fixture
         .runtime
@@ -111,7 +113,7 @@ fuzz_target!(|data: &[u8]| {
             "POST {path} succeeded without the operation password: {status}"
         );
         assert!(
-            !(path.contains("/logs/") && status.is_success()),
+            !(routed.starts_with("/api/v1/logs/") && status.is_success()),
             "{method} {path} downloaded logs without the operation password: {status}"
         );
     }

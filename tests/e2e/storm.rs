@@ -40,6 +40,11 @@ fn storm_cluster() -> Cluster {
         r#"[cluster]
 name = "storm"
 
+# Room for every record of a long storm: what is checked must not be rotated away.
+[alert]
+max_records = 10000000
+file_max_bytes = 4294967296
+
 [os_actions]
 shutdown = ["/bin/sh", "-c", "echo shutdown >> recorded-os-actions"]
 reboot = ["/bin/sh", "-c", "echo reboot >> recorded-os-actions"]
@@ -208,7 +213,7 @@ fn check(cluster: &Cluster, cycle: u64, acknowledged: &[String]) {
     let stored = cluster
         .run(
             "clp_mltool",
-            &["messages", "-m", "logcmd", "-n", "100000", "--json"],
+            &["messages", "-m", "logcmd", "-n", "10000000", "--json"],
         )
         .success();
     let file = cluster.alerts();
