@@ -210,16 +210,20 @@ fn check(cluster: &Cluster, cycle: u64, acknowledged: &[String]) {
     if acknowledged.is_empty() {
         return;
     }
+    // The newest 5,000 records hold this cycle's (a larger answer passes the protocol's
+    // 4 MiB line: the storm found that `clp_mltool messages -n` with more fails);
+    // alert.log is read whole.
     let stored = cluster
         .run(
             "clp_mltool",
-            &["messages", "-m", "logcmd", "-n", "10000000", "--json"],
+            &["messages", "-m", "logcmd", "-n", "5000", "--json"],
         )
         .success();
     let file = cluster.alerts();
     for message in acknowledged {
+        let recent = message.starts_with(&format!("storm c{cycle} "));
         assert!(
-            stored.contains(message.as_str()),
+            !recent || stored.contains(message.as_str()),
             "cycle {cycle}: the acknowledged alert \"{message}\" is not in the store"
         );
         assert!(
