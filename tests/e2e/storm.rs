@@ -210,13 +210,13 @@ fn check(cluster: &Cluster, cycle: u64, acknowledged: &[String]) {
     if acknowledged.is_empty() {
         return;
     }
-    // The newest 5,000 records hold this cycle's (a larger answer passes the protocol's
+    // The newest 1,000 records hold this cycle's (a larger answer passes the protocol's
     // 4 MiB line: the storm found that `clp_mltool messages -n` with more fails);
     // alert.log is read whole.
     let stored = cluster
         .run(
             "clp_mltool",
-            &["messages", "-m", "logcmd", "-n", "5000", "--json"],
+            &["messages", "-m", "logcmd", "-n", "1000", "--json"],
         )
         .success();
     let file = cluster.alerts();
