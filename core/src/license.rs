@@ -266,10 +266,16 @@ fn date_word(date: Option<NaiveDate>) -> String {
 }
 
 fn parse_date(word: &str, what: &str) -> Result<NaiveDate, LicenseError> {
-    NaiveDate::parse_from_str(word, "%Y%m%d").map_err(|_| LicenseError::Format {
-        what: what.to_string(),
-        why: format!("\"{word}\" is not a date YYYYMMDD"),
-    })
+    // Exactly eight digits: chrono alone also takes "+2026011" or "2026011" and the line
+    // written back would differ from the one read.
+    let digits = word.len() == 8 && word.bytes().all(|b| b.is_ascii_digit());
+    digits
+        .then(|| NaiveDate::parse_from_str(word, "%Y%m%d").ok())
+        .flatten()
+        .ok_or_else(|| LicenseError::Format {
+            what: what.to_string(),
+            why: format!("\"{word}\" is not a date YYYYMMDD"),
+        })
 }
 
 impl License {
@@ -339,6 +345,19 @@ impl License {
         } else {
             key.chars().take(16).collect::<String>().to_uppercase()
         };
+        let user = fields[6];
+        if user.trim().is_empty() {
+            return Err(format("the user name is empty"));
+        }
+        if user.chars().any(char::is_control) {
+            return Err(format(&format!(
+                "the user name {} holds a control character",
+                user.escape_debug()
+            )));
+        }
+        if key.chars().any(char::is_control) {
+            return Err(format("the key holds a control character"));
+        }
         Ok(License {
             serial,
             kind,
@@ -346,7 +365,7 @@ impl License {
             count,
             start,
             end,
-            user: fields[6].to_string(),
+            user: user.to_string(),
             key,
         })
     }
@@ -925,5 +944,31 @@ mod tests {
         assert_eq!(trial.state(date("20270124"), &[]), LicenseState::Expired);
         let (state, _) = product_state(&[trial], "XSS10", date("20261125"), &[]);
         assert_eq!(state, LicenseState::NotRegistered);
+    }
+
+    #[test]
+    fn user_names_and_dates_are_refused_unless_they_read_back_the_same() {
+        // Found by the fuzzer (fuzz/ license): these were accepted, and the line written
+        // back was not the line read (or carried a control character to every screen).
+        for (line, why) in [
+            (
+                "trial,,XSS10,1,20260101,20260201,us\u{18}r,",
+                "control character",
+            ),
+            (
+                "trial,,XSS10,1,20260101,20260201,a\u{1b}[31m,",
+                "control character",
+            ),
+            ("trial,,XSS10,1,20260101,20260201, ,", "user name is empty"),
+            ("trial,,XSS10,1,2026011,20260201,u,", "not a date"),
+            ("trial,,XSS10,1,+20260101,20260201,u,", "not a date"),
+            ("trial,,XSS10,1,20260101,020260201,u,", "not a date"),
+        ] {
+            let error = License::parse_line(line, "f").expect_err(line).to_string();
+            assert!(error.contains(why), "{line:?}: {error}");
+        }
+        let good =
+            License::parse_line("trial,,XSS10,1,20260101,20260201,Example Ltd,", "f").unwrap();
+        assert_eq!(License::parse_line(&good.to_line(), "f").unwrap(), good);
     }
 }

@@ -121,6 +121,23 @@ fn tls(config: &MailConfig) -> Result<TlsParameters, String> {
     builder.build_rustls().map_err(|e| e.to_string())
 }
 
+/// The mail of `events` as `config` addresses it; an error names the address that is not one.
+pub fn compose(config: &MailConfig, events: &[AlertEvent]) -> Result<Message, String> {
+    let mut message = Message::builder()
+        .from(
+            config
+                .from
+                .parse()
+                .map_err(|e| format!("from \"{}\": {e}", config.from))?,
+        )
+        .subject(subject(&config.subject, events))
+        .header(ContentType::TEXT_PLAIN);
+    for to in &config.to {
+        message = message.to(to.parse().map_err(|e| format!("to \"{to}\": {e}"))?);
+    }
+    message.body(body(events)).map_err(|e| e.to_string())
+}
+
 async fn send(config: &MailConfig, events: &[AlertEvent]) -> Result<(), String> {
     let tls = match config.security {
         MailSecurity::None => Tls::None,
@@ -136,19 +153,7 @@ async fn send(config: &MailConfig, events: &[AlertEvent]) -> Result<(), String> 
         transport = transport.credentials(credentials);
     }
     let transport = transport.build();
-    let mut message = Message::builder()
-        .from(
-            config
-                .from
-                .parse()
-                .map_err(|e| format!("from \"{}\": {e}", config.from))?,
-        )
-        .subject(subject(&config.subject, events))
-        .header(ContentType::TEXT_PLAIN);
-    for to in &config.to {
-        message = message.to(to.parse().map_err(|e| format!("to \"{to}\": {e}"))?);
-    }
-    let message = message.body(body(events)).map_err(|e| e.to_string())?;
+    let message = compose(config, events)?;
     tokio::time::timeout(
         config.timeout + Duration::from_secs(1),
         transport.send(message),

@@ -48,6 +48,57 @@ impl ProcessIdentity {
     }
 }
 
+/// The live process-group leaders (pid = pgid) whose environment holds every `(name, value)`
+/// of `wanted` and no variable named in `absent`, oldest first. This is how clppm finds a
+/// resource's process that a crashed predecessor started but had not yet recorded.
+pub fn find_group_leaders(wanted: &[(&str, &str)], absent: &[&str]) -> Vec<ProcessIdentity> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let me = std::process::id();
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == me || read_pgrp(pid) != Some(pid) {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        let vars: Vec<&[u8]> = environ.split(|b| *b == 0).collect();
+        let has = |name: &str, value: &str| {
+            let pair = format!("{name}={value}");
+            vars.contains(&pair.as_bytes())
+        };
+        let names = |name: &str| {
+            let prefix = format!("{name}=");
+            vars.iter().any(|var| var.starts_with(prefix.as_bytes()))
+        };
+        if wanted.iter().all(|(name, value)| has(name, value))
+            && !absent.iter().any(|name| names(name))
+            && let Some(identity) = ProcessIdentity::of(pid).filter(ProcessIdentity::is_alive)
+        {
+            found.push(identity);
+        }
+    }
+    found.sort_by_key(|identity| (identity.start_time, identity.pid));
+    found
+}
+
+/// The process group of `pid` (`/proc/PID/stat` field 5).
+fn read_pgrp(pid: u32) -> Option<u32> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &text[text.rfind(')')? + 2..];
+    // `rest` starts at field 3 (state): state, ppid, pgrp.
+    rest.split_whitespace().nth(2)?.parse().ok()
+}
+
 /// Sends `signal` to the process group `pgid` (ignoring a group that is already gone).
 pub fn signal_group(pgid: u32, signal: Signal) {
     let Ok(pgid) = i32::try_from(pgid) else {

@@ -42,6 +42,7 @@ mod protocol;
 mod recovery;
 mod scripts;
 mod startup_errors;
+mod storm;
 mod userw;
 mod webmgr;
 mod webmgr_attack;

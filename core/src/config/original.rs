@@ -1113,23 +1113,38 @@ fn write_policy(out: &mut String, header: &str, policy: &OutPolicy) {
     optional_word(out, "final_action", policy.final_action);
 }
 
+/// Text for a TOML comment: a control character (a newline above all, which would end the
+/// comment and start a line of TOML) is written escaped.
+fn comment_text(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn render(model: &Model, conversion: &Conversion, source: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Converted by clpcfctrl from the original product's {source} ({}).",
+        "# Converted by clpcfctrl from the original product's {} ({}).",
+        comment_text(source),
         conversion.encoding
     );
     if let Some(server) = &model.server {
-        let _ = writeln!(out, "# Made for server \"{server}\".");
+        let _ = writeln!(out, "# Made for server \"{}\".", comment_text(server));
     }
     for note in &conversion.notes {
-        let _ = writeln!(out, "# {note}");
+        let _ = writeln!(out, "# {}", comment_text(note));
     }
     if !conversion.unsupported.is_empty() {
         let _ = writeln!(out, "# Not carried over:");
         for item in &conversion.unsupported {
-            let _ = writeln!(out, "#   {item}");
+            let _ = writeln!(out, "#   {}", comment_text(&item.to_string()));
         }
     }
     out.push('\n');
@@ -1782,5 +1797,17 @@ mod tests {
         let userw = &document["monitor"].as_array().unwrap()[0];
         assert_eq!(userw["parameters"]["method"].as_str(), Some("keepalive"));
         assert_eq!(userw["parameters"]["action"].as_str(), Some("PANIC"));
+    }
+
+    #[test]
+    fn control_characters_in_what_is_left_out_stay_inside_their_comment() {
+        // Found by the fuzzer (fuzz/ original_xml): a value with a control character
+        // (here a DEL and a newline in a monitor's name) was copied raw into the header comment,
+        // and the converted file did not parse, or worse, read the rest as TOML.
+        let text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<root><cluster><name>web</name></cluster><server name=\"web1\"><priority>0</priority></server><monitor><types name=\"genw\"/><genw name=\"genw\u{7f}1&#10;name = 1\"><relation><type>grr</type><name>x</name></relation></genw></monitor></root>";
+        let conversion = convert(text.as_bytes(), None, "clp.conf").unwrap();
+        assert!(!conversion.unsupported.is_empty());
+        let parsed: Result<toml::Table, _> = conversion.text.parse();
+        assert!(parsed.is_ok(), "{:?}\n{}", parsed.err(), conversion.text);
     }
 }

@@ -499,12 +499,25 @@ fn build_mail(
         );
     }
     for address in &to {
-        if !address.contains('@') || address.contains(char::is_whitespace) {
+        if !is_mail_address(address) {
             problems.add(
                 location,
-                format!("key \"to\": \"{address}\" is not a mail address"),
+                format!(
+                    "key \"to\": \"{}\" is not a mail address",
+                    address.escape_debug()
+                ),
             );
         }
+    }
+    let from = raw.from.unwrap_or_else(|| format!("clp@{server_name}"));
+    if !is_mail_address(&from) {
+        problems.add(
+            location,
+            format!(
+                "key \"from\": \"{}\" is not a mail address (without \"from\", it is clp@ and the cluster name)",
+                from.escape_debug()
+            ),
+        );
     }
     let Some(server) = raw.server else {
         problems.add(location, "key \"server\" is missing: name the SMTP server");
@@ -548,7 +561,7 @@ fn build_mail(
     };
     Some(super::MailConfig {
         to,
-        from: raw.from.unwrap_or_else(|| format!("clp@{server_name}")),
+        from,
         server,
         port: raw.port.unwrap_or(default_port),
         security,
@@ -567,6 +580,15 @@ fn build_mail(
         timeout: seconds(problems, location, "timeout", raw.timeout, 30.0, false),
         cafile: raw.cafile.map(PathBuf::from),
     })
+}
+
+/// Whether `address` is one the mail service can send to or from (what lettre reads as a
+/// mailbox: `user@host` or `Name <user@host>`), with no whitespace in the address itself.
+fn is_mail_address(address: &str) -> bool {
+    address
+        .parse::<lettre::message::Mailbox>()
+        .is_ok_and(|mailbox| !mailbox.email.to_string().contains(char::is_whitespace))
+        && !address.contains(char::is_control)
 }
 
 fn build_os_actions(problems: &mut Problems, raw: RawOsActions) -> OsActionsConfig {
@@ -1524,5 +1546,33 @@ name = "c"
         let cyclic = text.replace("name = \"c\"\n", "name = \"c\"\ndepends_on = [\"a\"]\n");
         let error = parse_str(&cyclic, dir.path()).unwrap_err().to_string();
         assert!(error.contains("cycle"), "{error}");
+    }
+
+    #[test]
+    fn mail_addresses_are_checked_as_the_mail_service_reads_them() {
+        // Found by the fuzzer (fuzz/ ftp_mail): "from" was not checked and "to" only for
+        // an "@", so a configuration was accepted whose every mail then failed to build.
+        for (mail, key) in [
+            (
+                "to = [\"ops@example.com\"]\nfrom = \"clp~examp|e.com\"\n",
+                "from",
+            ),
+            ("to = [\"@\"]\n", "to"),
+            ("to = [\"a@b@c\"]\n", "to"),
+            ("to = [\"ops@exa\\u0001mple.com\"]\n", "to"),
+        ] {
+            let text = format!("[cluster]\nname = \"zabi\"\n[mail]\nserver = \"smtp\"\n{mail}");
+            let error = parse(&text).expect_err(mail).to_string();
+            assert!(
+                error.contains(&format!("key \"{key}\"")),
+                "{mail:?}: {error}"
+            );
+            assert!(error.contains("is not a mail address"), "{mail:?}: {error}");
+        }
+        let text = "[cluster]\nname = \"zabi\"\n[mail]\nserver = \"smtp\"\nto = [\"Ops <ops@example.com>\", \"b@example.com\"]\n";
+        let mail = parse(text).unwrap().mail.unwrap();
+        let event =
+            crate::alert::AlertEvent::custom("zabi", "rm", 9, crate::alert::Level::Error, "m");
+        assert!(crate::mail::compose(&mail, &[event]).is_ok());
     }
 }

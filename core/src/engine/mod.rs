@@ -9,6 +9,8 @@
 
 mod already;
 mod alert_log;
+#[cfg(test)]
+mod crash_tests;
 mod handoff;
 mod monitors;
 pub mod policy;

@@ -18,14 +18,14 @@ use crate::status::{DaemonState, ObjectStatus};
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Why a resource operation failed: the original's `(code : text)` detail.
-struct Failure {
+pub(super) struct Failure {
     code: String,
     detail: String,
 }
 
 impl Engine {
     /// The environment of a script, clean of the daemon's own.
-    fn script_env(
+    pub(super) fn script_env(
         &self,
         resource: &ResourceConfig,
         event: &str,
@@ -75,7 +75,7 @@ impl Engine {
         env
     }
 
-    fn script(
+    pub(super) fn script(
         &self,
         resource: &ResourceConfig,
         path: &std::path::Path,
@@ -116,10 +116,17 @@ impl Engine {
     /// resources that were online stay online; nothing is started twice.
     pub(super) fn restore_resources(self: &Arc<Self>) {
         for resource in self.config.groups.iter().flat_map(|g| g.resources.iter()) {
-            let Ok(Some(persisted)) = self.store.resource::<PersistedResource>(&resource.name)
-            else {
-                continue;
+            let persisted = match self.store.resource::<PersistedResource>(&resource.name) {
+                Ok(Some(persisted)) => persisted,
+                _ => PersistedResource {
+                    online: false,
+                    process: None,
+                },
             };
+            let persisted = self.with_unrecorded_process(resource, persisted);
+            if !persisted.online && persisted.process.is_none() {
+                continue;
+            }
             let adopted = match (resource.mode, persisted.process) {
                 (ExecMode::Async, Some(process)) if process.is_alive() => {
                     tracing::info!(resource = %resource.name, pid = process.pid, "adopting the running process");
@@ -144,6 +151,43 @@ impl Engine {
                 }
             }
             self.persist_resource(&resource.name);
+        }
+    }
+
+    /// An async resource whose recorded process is gone (or that has none recorded) may
+    /// still run: started by a clppm killed before it could record the pid. Its start script
+    /// is found by its environment (this root, this resource, no stop factor); more than one
+    /// (never expected) keeps the oldest and ends the others.
+    fn with_unrecorded_process(
+        &self,
+        resource: &ResourceConfig,
+        persisted: PersistedResource,
+    ) -> PersistedResource {
+        if resource.mode != ExecMode::Async
+            || persisted.process.is_some_and(|process| process.is_alive())
+        {
+            return persisted;
+        }
+        let root = self.paths.root().display().to_string();
+        let found = process::find_group_leaders(
+            &[
+                (crate::paths::ROOT_ENV, &root),
+                ("CLP_RESOURCENAME", &resource.name),
+                ("CLP_GROUPNAME", &resource.group),
+            ],
+            &["CLP_FACTOR"],
+        );
+        let Some((first, rest)) = found.split_first() else {
+            return persisted;
+        };
+        for extra in rest {
+            tracing::warn!(resource = %resource.name, pid = extra.pid, "ending a second copy of the resource's process");
+            process::signal_group(extra.pid, Signal::SIGKILL);
+        }
+        tracing::info!(resource = %resource.name, pid = first.pid, "found the resource's process that was not recorded");
+        PersistedResource {
+            online: true,
+            process: Some(*first),
         }
     }
 
@@ -205,7 +249,7 @@ impl Engine {
         }
     }
 
-    async fn run_start(
+    pub(super) async fn run_start(
         self: &Arc<Self>,
         resource: &ResourceConfig,
         event: &str,
@@ -244,6 +288,9 @@ impl Engine {
                 if let Some(runtime) = self.lock().resources.get_mut(&resource.name) {
                     runtime.process = Some(identity);
                 }
+                // In the store before anything else: a clppm killed from here on leaves the
+                // process recorded, and the next one adopts it instead of starting another.
+                self.persist_resource(&resource.name);
                 let engine = Arc::clone(self);
                 let name = resource.name.clone();
                 tokio::spawn(async move {

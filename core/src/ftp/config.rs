@@ -255,6 +255,14 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn text(&mut self, key: &str) -> Option<String> {
         match self.table.get(key)? {
+            // FTP commands are lines: a CR or LF would end one and start another.
+            toml::Value::String(text) if text.contains(char::is_control) => {
+                self.problems.push(format!(
+                    "\"{key}\" holds a control character (\"{}\"): FTP commands are lines of text",
+                    text.escape_debug()
+                ));
+                None
+            }
             toml::Value::String(text) => Some(text.clone()),
             other => {
                 self.problems
@@ -356,5 +364,36 @@ mod tests {
         );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(read_password(&path).unwrap(), "secret");
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_text() {
+        // Found by the fuzzer (fuzz/ ftp_mail): a user "clp\r\nDELE x" was accepted and
+        // would have sent a second FTP command.
+        for (key, value) in [
+            ("user", "clp\\r\\nDELE x"),
+            ("host", "h\\u0000"),
+            ("remote_dir", "logs\\n"),
+        ] {
+            let mut keys = vec![
+                ("host", "\"h\""),
+                ("user", "\"u\""),
+                ("password_file", "\"p\""),
+            ];
+            let quoted = format!("\"{value}\"");
+            keys.retain(|(k, _)| *k != key);
+            keys.push((key, &quoted));
+            let text: String = keys.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
+            let Err(ParseError::Invalid(problems)) = FtpConfig::parse(&text, Path::new("/etc"))
+            else {
+                panic!("{text} was accepted");
+            };
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.contains(key) && p.contains("control character")),
+                "{problems:?}"
+            );
+        }
     }
 }

@@ -1,0 +1,97 @@
+//! A clppm killed (`kill -9`) right after it started an async resource's process: the next
+//! clppm must find that process, never start a second one. Found by the storm
+//! (`tests/e2e/storm.rs`).
+
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+
+use super::{Engine, PersistedResource};
+use crate::os_action::OsActions;
+use crate::paths::Paths;
+use crate::process::{self, ProcessIdentity};
+use crate::store::Store;
+
+const CONFIG: &str = "[cluster]\nname = \"crash\"\n\n[[group]]\nname = \"g\"\n\n[[group.resource]]\nname = \"r\"\nmode = \"async\"\n";
+
+struct Root {
+    _dir: tempfile::TempDir,
+    paths: Paths,
+}
+
+fn root() -> Root {
+    let dir = tempfile::tempdir().expect("a temporary root");
+    let paths = Paths::new(dir.path());
+    let scripts = paths.etc_dir().join("scripts/g/r");
+    std::fs::create_dir_all(&scripts).expect("the scripts folder");
+    let start = scripts.join("start.sh");
+    std::fs::write(&start, "#!/bin/sh\nexec sleep 600\n").expect("start.sh");
+    std::fs::set_permissions(&start, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::write(paths.config_file(), CONFIG).expect("clp.conf");
+    Root { _dir: dir, paths }
+}
+
+/// A clppm on `root`, as the daemon makes it (nothing started).
+fn engine(root: &Root) -> Arc<Engine> {
+    let config = crate::config::load(&root.paths).expect("the configuration");
+    let store = Store::open(&root.paths.store_dir()).expect("the store");
+    let os = OsActions::new(config.os_actions.clone(), true);
+    Engine::new(config, root.paths.clone(), store, os)
+}
+
+/// Ends the process group on drop, whatever the test's outcome.
+struct Reaper(u32);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        process::signal_group(self.0, nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
+fn process_of(engine: &Engine) -> Option<ProcessIdentity> {
+    engine.lock().resources.get("r").and_then(|r| r.process)
+}
+
+#[tokio::test]
+async fn an_async_process_is_in_the_store_as_soon_as_it_is_started() {
+    let root = root();
+    let engine = engine(&root);
+    let resource = engine.config.groups[0].resources[0].clone();
+    let started = engine.run_start(&resource, "START").await;
+    assert!(started.is_ok(), "start.sh did not start");
+    let process = process_of(&engine).expect("the started process is known");
+    let _reaper = Reaper(process.pid);
+    // Nothing else has happened yet (not even "Online"): a kill -9 here must not lose it.
+    let stored: Option<PersistedResource> = engine.store.resource("r").expect("the store reads");
+    assert_eq!(
+        stored.and_then(|p| p.process),
+        Some(process),
+        "the process was not recorded when it was started"
+    );
+}
+
+#[tokio::test]
+async fn a_process_started_but_never_recorded_is_adopted_not_started_again() {
+    let root = root();
+    let first = engine(&root);
+    let resource = first.config.groups[0].resources[0].clone();
+    // What a clppm killed between the spawn and the store write leaves: a running start
+    // script, nothing recorded.
+    let script = first.script(
+        &resource,
+        &resource.start,
+        first.script_env(&resource, "START", None),
+    );
+    let child = script.spawn().expect("start.sh");
+    let pid = child.id().expect("a pid");
+    let _reaper = Reaper(pid);
+    drop(first);
+    let next = engine(&root);
+    next.restore_resources();
+    assert_eq!(
+        process_of(&next).map(|p| p.pid),
+        Some(pid),
+        "the running, unrecorded process was not adopted"
+    );
+    let status = next.lock().resources.get("r").map(|r| r.status);
+    assert_eq!(status, Some(crate::status::ObjectStatus::Online));
+}
