@@ -7,8 +7,8 @@
 //! timers and requests — it never polls in a sleep loop. The ladder's decisions come from
 //! the pure [`policy::decide`].
 
-mod already;
 mod alert_log;
+mod already;
 #[cfg(test)]
 mod crash_tests;
 mod handoff;
