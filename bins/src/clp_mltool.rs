@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::{Parser, Subcommand};
-use clp_core::alert::{AlertEvent, Level};
+use clp_core::alert::{AlertEvent, AlertFilter, Level};
 use clp_core::exit_code;
 use clp_core::ipc::{Request, Response};
 
@@ -57,11 +57,19 @@ pub enum Check {
     Verify,
 }
 
-fn fetch_alerts(paths: &clp_core::paths::Paths, limit: usize) -> Result<Vec<AlertEvent>, CliError> {
-    match cli::connect(paths, "clp_mltool")
-        .and_then(|mut c| Ok(c.request(&Request::Alerts { limit }, None)?))
-    {
-        Ok(Response::Alerts { events }) => Ok(events),
+/// The newest `limit` records that pass `filter`, from clppm or, while it is down, from its
+/// store; the flag is true when older matches did not fit one answer.
+fn fetch_alerts(
+    paths: &clp_core::paths::Paths,
+    filter: AlertFilter,
+    limit: usize,
+) -> Result<(Vec<AlertEvent>, bool), CliError> {
+    let request = Request::Alerts {
+        limit,
+        filter: filter.clone(),
+    };
+    match cli::connect(paths, "clp_mltool").and_then(|mut c| Ok(c.request(&request, None)?)) {
+        Ok(Response::Alerts { events, truncated }) => Ok((events, truncated)),
         Ok(other) => Err(CliError::new(
             exit_code::OTHER,
             format!("clppm answered {other:?}"),
@@ -69,9 +77,10 @@ fn fetch_alerts(paths: &clp_core::paths::Paths, limit: usize) -> Result<Vec<Aler
         Err(error) if error.code == exit_code::NOT_RUNNING => {
             let store = clp_core::store::Store::open(&paths.store_dir())
                 .map_err(|e| CliError::new(exit_code::INIT_ERROR, e.to_string()))?;
-            store
-                .alerts(limit)
-                .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))
+            let page = store
+                .alerts_matching(&filter, limit, usize::MAX)
+                .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?;
+            Ok((page.events, false))
         }
         Err(error) => Err(error),
     }
@@ -154,15 +163,18 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             if let Some(since) = &since {
                 check_since(since)?;
             }
-            // The store keeps at most max_records; read them all, filter, keep the newest.
-            let mut events: Vec<AlertEvent> = fetch_alerts(&paths, usize::MAX)?
-                .into_iter()
-                .filter(|e| e.level >= floor)
-                .filter(|e| module.as_ref().is_none_or(|m| &e.module == m))
-                .filter(|e| since.as_ref().is_none_or(|s| e.time.as_str() >= s.as_str()))
-                .collect();
-            let skip = events.len().saturating_sub(count);
-            events.drain(..skip);
+            let filter = AlertFilter {
+                level: Some(floor),
+                module,
+                since,
+            };
+            let (events, truncated) = fetch_alerts(&paths, filter, count)?;
+            if truncated {
+                eprintln!(
+                    "clp_mltool: only the newest {} messages fit in one answer from clppm; narrow with -l, -m, -s or -n",
+                    events.len()
+                );
+            }
             if json {
                 let text = serde_json::to_string_pretty(&events)
                     .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?;

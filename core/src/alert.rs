@@ -142,6 +142,33 @@ pub struct AlertEvent {
     pub message: String,
 }
 
+/// Which alert log records a reader wants: a level floor, one module, a start time. The
+/// daemon applies it, so that an answer carries only what will be shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertFilter {
+    /// Only this level and worse.
+    #[serde(default)]
+    pub level: Option<Level>,
+    /// Only this module (`pm`, `rc`, ...).
+    #[serde(default)]
+    pub module: Option<String>,
+    /// Only from this time on: a prefix of `YYYY/MM/DD HH:MM:SS.mmm` compares as text.
+    #[serde(default)]
+    pub since: Option<String>,
+}
+
+impl AlertFilter {
+    /// Whether a record passes.
+    pub fn matches(&self, event: &AlertEvent) -> bool {
+        self.level.is_none_or(|floor| event.level >= floor)
+            && self.module.as_ref().is_none_or(|m| &event.module == m)
+            && self
+                .since
+                .as_ref()
+                .is_none_or(|since| event.time.as_str() >= since.as_str())
+    }
+}
+
 /// The current local time in the alert log's format.
 pub fn now_string() -> String {
     chrono::Local::now()

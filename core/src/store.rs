@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::alert::AlertEvent;
+use crate::alert::{AlertEvent, AlertFilter};
 
 /// Why the store could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +39,15 @@ pub enum StoreError {
         /// The decoder's message.
         message: String,
     },
+}
+
+/// Alert log records read with a size budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertPage {
+    /// The records, oldest first.
+    pub events: Vec<AlertEvent>,
+    /// False when older matching records did not fit the budget.
+    pub complete: bool,
 }
 
 const ALERTS: &str = "alerts";
@@ -179,19 +188,47 @@ impl Store {
 
     /// The newest `limit` alerts, oldest first.
     pub fn alerts(&self, limit: usize) -> Result<Vec<AlertEvent>, StoreError> {
+        Ok(self
+            .alerts_matching(&AlertFilter::default(), limit, usize::MAX)?
+            .events)
+    }
+
+    /// The newest records that pass `filter`, at most `limit` of them and at most `budget`
+    /// bytes of JSON, oldest first; `complete` is false when the budget cut older matches.
+    pub fn alerts_matching(
+        &self,
+        filter: &AlertFilter,
+        limit: usize,
+        budget: usize,
+    ) -> Result<AlertPage, StoreError> {
         let mut events = Vec::new();
-        for item in self.alerts.iter().rev().take(limit) {
+        let mut used = 0usize;
+        let mut complete = true;
+        for item in self.alerts.iter().rev() {
+            if events.len() >= limit {
+                break;
+            }
             let (key, bytes) = item.map_err(|e| self.backend(e))?;
-            let event = serde_json::from_slice(&bytes).map_err(|error| StoreError::Corrupt {
-                path: self.path.clone(),
-                tree: ALERTS,
-                key: format!("{key:?}"),
-                message: error.to_string(),
-            })?;
+            let event: AlertEvent =
+                serde_json::from_slice(&bytes).map_err(|error| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    tree: ALERTS,
+                    key: format!("{key:?}"),
+                    message: error.to_string(),
+                })?;
+            if !filter.matches(&event) {
+                continue;
+            }
+            // The stored JSON is what the answer will carry (plus a comma).
+            used = used.saturating_add(bytes.len() + 1);
+            if used > budget {
+                complete = false;
+                break;
+            }
             events.push(event);
         }
         events.reverse();
-        Ok(events)
+        Ok(AlertPage { events, complete })
     }
 
     /// Saves a monitor's recovery counters.
@@ -317,6 +354,59 @@ mod tests {
             .map(|e| e.message)
             .collect();
         assert_eq!(messages, ["m2", "m3", "m4"]);
+    }
+
+    #[test]
+    fn a_filtered_read_counts_only_matches_and_stops_at_its_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let big = "x".repeat(1000);
+        for i in 0..40 {
+            let (module, level) = if i % 2 == 0 {
+                ("logcmd", Level::Error)
+            } else {
+                ("rc", Level::Info)
+            };
+            let event = AlertEvent::custom("s", module, 1, level, &format!("m{i} {big}"));
+            store.append_alert(&event, 1000).unwrap();
+        }
+        let logcmd = AlertFilter {
+            module: Some("logcmd".into()),
+            ..AlertFilter::default()
+        };
+        // The limit counts matches, newest first, whatever lies between them.
+        let page = store.alerts_matching(&logcmd, 3, usize::MAX).unwrap();
+        let heads: Vec<&str> = page.events.iter().map(|e| &e.message[..3]).collect();
+        assert_eq!(heads, ["m34", "m36", "m38"]);
+        assert!(page.complete);
+        // A budget of about five records keeps the newest that fit and says so.
+        let page = store.alerts_matching(&logcmd, 100, 5 * 1100).unwrap();
+        assert!(!page.complete);
+        assert!(
+            (3..=5).contains(&page.events.len()),
+            "{}",
+            page.events.len()
+        );
+        assert_eq!(page.events.last().unwrap().message[..3], *"m38");
+        let errors = AlertFilter {
+            level: Some(Level::Warning),
+            since: Some("1970/01/01".into()),
+            ..AlertFilter::default()
+        };
+        let all = store.alerts_matching(&errors, 100, usize::MAX).unwrap();
+        assert_eq!(all.events.len(), 20);
+        assert!(all.events.iter().all(|e| e.module == "logcmd"));
+        let future = AlertFilter {
+            since: Some("2999/01/01".into()),
+            ..AlertFilter::default()
+        };
+        assert!(
+            store
+                .alerts_matching(&future, 100, usize::MAX)
+                .unwrap()
+                .events
+                .is_empty()
+        );
     }
 
     #[test]

@@ -210,9 +210,9 @@ fn check(cluster: &Cluster, cycle: u64, acknowledged: &[String]) {
     if acknowledged.is_empty() {
         return;
     }
-    // The newest 1,000 records hold this cycle's (a larger answer passes the protocol's
-    // 4 MiB line: the storm found that `clp_mltool messages -n` with more fails);
-    // alert.log is read whole.
+    // The newest 1,000 logcmd records hold this cycle's (the daemon filters, and bounds its
+    // answer to the protocol's 4 MiB line: the storm found that clp_mltool once read the
+    // whole store through one line); alert.log is read whole.
     let stored = cluster
         .run(
             "clp_mltool",

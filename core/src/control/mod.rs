@@ -415,8 +415,11 @@ async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Respons
             engine.alert(&module, event_id, &args);
             Response::Done
         }
-        Request::Alerts { limit } => match engine.alerts(limit) {
-            Ok(events) => Response::Alerts { events },
+        Request::Alerts { limit, filter } => match engine.alerts(&filter, limit) {
+            Ok(page) => Response::Alerts {
+                events: page.events,
+                truncated: !page.complete,
+            },
             Err(error) => error.into_response(),
         },
     }

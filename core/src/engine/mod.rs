@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
 
-use crate::alert::{AlertEvent, AlertFile, send_to_syslog};
+use crate::alert::{AlertEvent, AlertFile, AlertFilter, send_to_syslog};
 use crate::config::{Config, FinalAction, RecoveryTarget, Timing};
 use crate::ipc::{AfterStop, ErrorCode, Response};
 use crate::os_action::OsActions;
@@ -448,10 +448,17 @@ impl Engine {
         });
     }
 
-    /// The newest alerts.
-    pub fn alerts(&self, limit: usize) -> Result<Vec<AlertEvent>, OperationError> {
+    /// The newest alerts that pass `filter`, at most `limit`, and no more than fit one
+    /// answer line of the control protocol.
+    pub fn alerts(
+        &self,
+        filter: &AlertFilter,
+        limit: usize,
+    ) -> Result<crate::store::AlertPage, OperationError> {
+        // Room for the answer's envelope.
+        const BUDGET: usize = crate::ipc::MAX_LINE - (64 << 10);
         self.store
-            .alerts(limit)
+            .alerts_matching(filter, limit, BUDGET)
             .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))
     }
 

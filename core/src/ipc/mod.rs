@@ -9,7 +9,7 @@ pub mod client;
 
 use serde::{Deserialize, Serialize};
 
-use crate::alert::{AlertEvent, Level};
+use crate::alert::{AlertEvent, AlertFilter, Level};
 use crate::status::{ClusterStatus, MonitorState};
 
 /// The protocol version; a daemon refuses clients of another version.
@@ -145,10 +145,13 @@ pub enum Request {
         /// The values of the message's `%1`, `%2`, ...
         args: Vec<String>,
     },
-    /// The newest alert log records.
+    /// The newest alert log records that pass a filter.
     Alerts {
-        /// How many.
+        /// How many at most.
         limit: usize,
+        /// Which (all when absent).
+        #[serde(default)]
+        filter: AlertFilter,
     },
 }
 
@@ -232,6 +235,9 @@ pub enum Response {
     Alerts {
         /// The records.
         events: Vec<AlertEvent>,
+        /// True when older matching records were left out so that the answer fits one line.
+        #[serde(default)]
+        truncated: bool,
     },
     /// The operation failed.
     Error {

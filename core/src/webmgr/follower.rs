@@ -140,8 +140,12 @@ impl Follower {
     }
 
     async fn alerts(&self, limit: usize) -> Option<Vec<AlertEvent>> {
-        match self.ask(Request::Alerts { limit }).await? {
-            Response::Alerts { events } => Some(events),
+        let request = Request::Alerts {
+            limit,
+            filter: Default::default(),
+        };
+        match self.ask(request).await? {
+            Response::Alerts { events, .. } => Some(events),
             _ => None,
         }
     }

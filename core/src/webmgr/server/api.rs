@@ -312,12 +312,15 @@ pub(super) async fn alerts(
     match link::call(
         &app.paths,
         "WebManager".into(),
-        DaemonRequest::Alerts { limit },
+        DaemonRequest::Alerts {
+            limit,
+            filter: Default::default(),
+        },
         Some(link::READ_TIMEOUT),
     )
     .await
     {
-        Ok(DaemonResponse::Alerts { events }) => {
+        Ok(DaemonResponse::Alerts { events, .. }) => {
             Ok(axum::Json(json!({ "alerts": events, "source": "clppm" })))
         }
         Ok(other) => Err(ApiError(
