@@ -695,6 +695,11 @@ fn what_was_suspended_stays_suspended_across_an_applied_change() {
     wait_until("the newer daemon answers", WAIT, || {
         monitor_json(&cluster, "pidw")["reactivation_threshold"] == 6
     });
+    // The new process answers while it is still taking over ("starting"); once it has, it
+    // is suspended as its predecessor was.
+    wait_until("the newer daemon has taken over", WAIT, || {
+        cluster.status()["daemon"] != "starting"
+    });
     assert_eq!(cluster.status()["daemon"], "suspended");
     cluster.run("clpcl", &["--resume"]).success();
     cluster.stop();
