@@ -217,6 +217,13 @@ fn needs(class: ApplyClass) -> &'static str {
 /// What a push, a rollback or an apply did; `changes` shows the differences (not for
 /// `--apply` alone, which changes no file).
 fn write_report(out: &mut dyn Write, report: &Report, changes: bool) -> Result<(), CliError> {
+    if let Some(retargeted) = &report.retargeted {
+        writeln!(
+            out,
+            "The configuration was made for server \"{}\"; with --force its server is now this host, \"{}\".",
+            retargeted.from, retargeted.to
+        )?;
+    }
     if changes && report.diff.is_empty() {
         match report.generation {
             Some(number) => writeln!(

@@ -52,7 +52,7 @@ pub fn down(reboot: bool, name: &str, out: &mut dyn Write) -> Result<(), CliErro
                     format!("cannot enter {}: {error}", paths.root().display()),
                 )
             })?;
-            let server = config.cluster.name.clone();
+            let server = config.server_name();
             let (request_id, failure_id) = if reboot { (2, 12) } else { (1, 11) };
             log_alert(&paths, &config, request_id, &[&server, name]);
             let os = clp_core::os_action::OsActions::from_env(config.os_actions.clone());
@@ -77,7 +77,7 @@ fn log_alert(
     args: &[&str],
 ) {
     let event =
-        clp_core::alert::AlertEvent::from_catalogue(&config.cluster.name, "down", event_id, args);
+        clp_core::alert::AlertEvent::from_catalogue(&config.server_name(), "down", event_id, args);
     let stored = clp_core::store::Store::open(&paths.store_dir())
         .map_err(|error| error.to_string())
         .and_then(|store| {

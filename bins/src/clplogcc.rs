@@ -77,7 +77,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let (server, status_text) = match crate::clpstat::fetch_status(&paths) {
         Ok(status) => (
-            status.cluster.clone(),
+            status.server.name.clone(),
             crate::render::cluster_status(&status, true),
         ),
         Err(error) => (

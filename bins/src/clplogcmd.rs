@@ -121,7 +121,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             // The daemon is down: the store is free to open, briefly.
             let config = crate::clpstat::load_config(&paths)?;
             let event = AlertEvent::custom(
-                &config.cluster.name,
+                &config.server_name(),
                 "logcmd",
                 args.event_id,
                 level,

@@ -73,7 +73,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         let prepared = daemon::prepare(&paths).map_err(|error| {
             let code = match &error {
                 DaemonError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
-                DaemonError::Config(_) => exit_code::BAD_CONFIG,
+                DaemonError::Config(_) | DaemonError::NotThisServer { .. } => exit_code::BAD_CONFIG,
                 DaemonError::Store(_)
                 | DaemonError::Io { .. }
                 | DaemonError::NotWritable { .. }

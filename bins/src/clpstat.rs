@@ -160,7 +160,7 @@ fn check_named(
         return Ok(());
     };
     let found = match scope {
-        InfoScope::Server => name == config.cluster.name,
+        InfoScope::Server => config::same_host(name, &config.server_name()),
         InfoScope::Heartbeat => name == "lanhb1",
         InfoScope::Group => config.group(name).is_some(),
         InfoScope::Resource => config.resource(name).is_some(),

@@ -182,6 +182,26 @@ fn item(text: &mut String, indent: usize, label: &str, value: &str) {
     let _ = writeln!(text, "{}", line.trim_end());
 }
 
+/// `clpstat -i`'s rule: flush left, 69 wide, as in the original's captures (the status
+/// layouts' rules have a leading space; this one has none).
+fn info_rule(title: &str) -> String {
+    header(title).trim_start().to_string()
+}
+
+/// `clpstat -i`'s closing rule, flush left.
+fn info_footer() -> String {
+    footer().trim_start().to_string()
+}
+
+/// One `Label : value` line of `clpstat -i`. The original's captures put the colon at column
+/// 57 for a line indented 2 (`--hb`) and at 61 for one indented 4 (`--mon`, `--cl
+/// --detail`): 53 plus twice the indent.
+fn info_item(text: &mut String, indent: usize, label: &str, value: &str) {
+    let pad = 53 + indent;
+    let line = format!("{}{label:<pad$}: {value}", " ".repeat(indent));
+    let _ = writeln!(text, "{}", line.trim_end());
+}
+
 fn secs(duration: std::time::Duration) -> String {
     let secs = duration.as_secs_f64();
     if secs.fract() == 0.0 {
@@ -224,50 +244,50 @@ pub fn configuration(
     let show = |wanted: InfoScope| scope == InfoScope::All || scope == wanted;
     let named = |object: &str| name.is_none_or(|n| n == object);
     let mut text = String::new();
-    let _ = writeln!(text, "{}", header("CLUSTER INFORMATION"));
+    let _ = writeln!(text, "{}", info_rule("CLUSTER INFORMATION"));
     if show(InfoScope::Cluster) {
-        let _ = writeln!(text, "  [Cluster Name: {}]", config.cluster.name);
-        item(&mut text, 4, "Comment", &config.cluster.comment);
+        let _ = writeln!(text, "[Cluster Name: {}]", config.cluster.name);
+        info_item(&mut text, 4, "Comment", &config.cluster.comment);
         if detail {
-            item(&mut text, 4, "Language", &config.cluster.language);
-            item(
+            info_item(&mut text, 4, "Language", &config.cluster.language);
+            info_item(
                 &mut text,
                 4,
                 "Max Alert Records",
                 &config.alert.max_records.to_string(),
             );
-            item(&mut text, 4, "Alert To Syslog", on_off(config.alert.syslog));
-            item(
+            info_item(&mut text, 4, "Alert To Syslog", on_off(config.alert.syslog));
+            info_item(
                 &mut text,
                 4,
                 "Disable Recovery Action Caused By Monitor Error",
                 on_off(config.cluster.disable_monitor_recovery),
             );
-            item(
+            info_item(
                 &mut text,
                 4,
                 "Monitor Delay Warning Rate (%)",
                 &config.cluster.monitor_delay_warning.to_string(),
             );
-            item(
+            info_item(
                 &mut text,
                 4,
                 "Shutdown Command",
                 &config.os_actions.shutdown.join(" "),
             );
-            item(
+            info_item(
                 &mut text,
                 4,
                 "Reboot Command",
                 &config.os_actions.reboot.join(" "),
             );
-            item(
+            info_item(
                 &mut text,
                 4,
                 "Sysrq Trigger",
                 &config.os_actions.sysrq_trigger.display().to_string(),
             );
-            item(
+            info_item(
                 &mut text,
                 4,
                 "Watchdog Device",
@@ -275,26 +295,27 @@ pub fn configuration(
             );
         }
     }
-    if show(InfoScope::Server) && named(&config.cluster.name) {
-        let _ = writeln!(text, "  [Server0 : {}]", config.cluster.name);
-        item(&mut text, 4, "Comment", &config.cluster.comment);
-        item(&mut text, 4, "Priority", "0");
+    let server = config.server_name();
+    if show(InfoScope::Server) && name.is_none_or(|n| clp_core::config::same_host(n, &server)) {
+        let _ = writeln!(text, "[Server0 : {server}]");
+        info_item(&mut text, 2, "Comment", config.server_comment());
+        info_item(&mut text, 2, "Priority", "0");
     }
     if show(InfoScope::Heartbeat) && named("lanhb1") {
-        let _ = writeln!(text, "  [HB0 : lanhb1]");
-        item(&mut text, 4, "Type", "lanhb");
-        item(&mut text, 4, "Comment", "LAN Heartbeat");
+        let _ = writeln!(text, "[HB0 : lanhb1]");
+        info_item(&mut text, 2, "Type", "lanhb");
+        info_item(&mut text, 2, "Comment", "LAN Heartbeat");
     }
     for (index, group) in config.groups.iter().enumerate() {
         let group_selected = show(InfoScope::Group) && named(&group.name);
         if group_selected {
-            let _ = writeln!(text, "  [Group{index} : {}]", group.name);
-            item(&mut text, 4, "Type", "failover");
-            item(&mut text, 4, "Comment", &group.comment);
+            let _ = writeln!(text, "[Group{index} : {}]", group.name);
+            info_item(&mut text, 2, "Type", "failover");
+            info_item(&mut text, 2, "Comment", &group.comment);
             if detail {
-                item(
+                info_item(
                     &mut text,
-                    4,
+                    2,
                     "Startup Attribute",
                     if group.auto_start {
                         "Auto Startup"
@@ -310,19 +331,19 @@ pub fn configuration(
             if !selected {
                 continue;
             }
-            let _ = writeln!(text, "    [Resource{position} : {}]", resource.name);
-            item(&mut text, 6, "Type", &resource.kind);
-            item(&mut text, 6, "Comment", &resource.comment);
+            let _ = writeln!(text, "  [Resource{position} : {}]", resource.name);
+            info_item(&mut text, 4, "Type", &resource.kind);
+            info_item(&mut text, 4, "Comment", &resource.comment);
             if detail {
-                item(
+                info_item(
                     &mut text,
-                    6,
+                    4,
                     "Start Script",
                     &resource.start.display().to_string(),
                 );
-                item(
+                info_item(
                     &mut text,
-                    6,
+                    4,
                     "Stop Script",
                     &resource
                         .stop
@@ -330,9 +351,9 @@ pub fn configuration(
                         .map(|p| p.display().to_string())
                         .unwrap_or_default(),
                 );
-                item(
+                info_item(
                     &mut text,
-                    6,
+                    4,
                     "Start Type",
                     if resource.mode == clp_core::config::ExecMode::Async {
                         "Asynchronous"
@@ -340,46 +361,46 @@ pub fn configuration(
                         "Synchronous"
                     },
                 );
-                item(
+                info_item(
                     &mut text,
-                    6,
+                    4,
                     "Start Script Timeout (sec)",
                     &secs(resource.timeout),
                 );
-                item(
+                info_item(
                     &mut text,
-                    6,
+                    4,
                     "Stop Script Timeout (sec)",
                     &secs(resource.stop_timeout),
                 );
-                item(&mut text, 6, "Dependency", &resource.depends_on.join(", "));
-                item(
+                info_item(&mut text, 4, "Dependency", &resource.depends_on.join(", "));
+                info_item(
                     &mut text,
-                    6,
+                    4,
                     "Retry Count at Activation Failure",
                     &resource.activation.retry.to_string(),
                 );
-                item(
+                info_item(
                     &mut text,
-                    6,
+                    4,
                     "Failover Threshold",
                     &resource.activation.failover_threshold.to_string(),
                 );
-                item(
+                info_item(
                     &mut text,
-                    6,
+                    4,
                     "Final Action at Activation Failure",
                     resource.activation.final_action.label(),
                 );
-                item(
+                info_item(
                     &mut text,
-                    6,
+                    4,
                     "Retry Count at Deactivation Failure",
                     &resource.deactivation.retry.to_string(),
                 );
-                item(
+                info_item(
                     &mut text,
-                    6,
+                    4,
                     "Final Action at Deactivation Failure",
                     resource.deactivation.final_action.label(),
                 );
@@ -393,11 +414,11 @@ pub fn configuration(
             .enumerate()
             .filter(|(_, m)| named(&m.name))
         {
-            let _ = writeln!(text, "  [Monitor{index} : {}]", monitor.name);
-            item(&mut text, 4, "Type", &monitor.kind);
-            item(&mut text, 4, "Comment", &monitor.comment);
+            let _ = writeln!(text, "[Monitor{index} : {}]", monitor.name);
+            info_item(&mut text, 4, "Type", &monitor.kind);
+            info_item(&mut text, 4, "Comment", &monitor.comment);
             if detail {
-                item(
+                info_item(
                     &mut text,
                     4,
                     "Monitor Timing",
@@ -406,53 +427,53 @@ pub fn configuration(
                         clp_core::config::Timing::Active => "Active",
                     },
                 );
-                item(
+                info_item(
                     &mut text,
                     4,
                     "Target Resource",
                     monitor.target.as_deref().unwrap_or(""),
                 );
-                item(&mut text, 4, "Interval (sec)", &secs(monitor.interval));
-                item(&mut text, 4, "Timeout (sec)", &secs(monitor.timeout));
-                item(&mut text, 4, "Retry Count", &monitor.retry.to_string());
-                item(
+                info_item(&mut text, 4, "Interval (sec)", &secs(monitor.interval));
+                info_item(&mut text, 4, "Timeout (sec)", &secs(monitor.timeout));
+                info_item(&mut text, 4, "Retry Count", &monitor.retry.to_string());
+                info_item(
                     &mut text,
                     4,
                     "Wait Time to Start Monitoring (sec)",
                     &secs(monitor.wait_before_start),
                 );
-                item(&mut text, 4, "Nice Value", &monitor.nice.to_string());
-                item(
+                info_item(&mut text, 4, "Nice Value", &monitor.nice.to_string());
+                info_item(
                     &mut text,
                     4,
                     "Recovery Target",
                     monitor.recovery.target.display_name(),
                 );
-                item(
+                info_item(
                     &mut text,
                     4,
                     "Reactivation Threshold",
                     &monitor.recovery.reactivation_threshold.to_string(),
                 );
-                item(
+                info_item(
                     &mut text,
                     4,
                     "Failover Threshold",
                     &monitor.recovery.failover_threshold.to_string(),
                 );
-                item(
+                info_item(
                     &mut text,
                     4,
                     "Final Action",
                     monitor.recovery.final_action.label(),
                 );
                 for (key, value) in monitor.shown_parameters() {
-                    item(&mut text, 4, &format!("Parameter {key}"), &value);
+                    info_item(&mut text, 4, &format!("Parameter {key}"), &value);
                 }
             }
         }
     }
-    let _ = writeln!(text, "{}", footer());
+    let _ = writeln!(text, "{}", info_footer());
     text
 }
 
@@ -512,9 +533,33 @@ mod tests {
             " =======================  CLUSTER INFORMATION  ======================="
         );
         assert_eq!(
+            info_rule("CLUSTER INFORMATION"),
+            "=======================  CLUSTER INFORMATION  ======================="
+        );
+        assert_eq!(info_footer().len(), 69);
+        assert_eq!(
             header("GROUPMAP INFORMATION"),
             " ======================  GROUPMAP INFORMATION  ======================="
         );
+    }
+
+    #[test]
+    fn info_values_sit_where_the_originals_captures_put_them() {
+        // `clpstat --hb` and `clpstat --mon userw` of the original (EXPRESSCLUSTER/Tools).
+        let mut text = String::new();
+        info_item(&mut text, 2, "Type", "lanhb");
+        info_item(&mut text, 4, "Use HB interval and timeout", "On");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "  Type                                                   : lanhb"
+        );
+        assert_eq!(
+            lines[1],
+            "    Use HB interval and timeout                              : On"
+        );
+        assert_eq!(lines[0].find(':'), Some(57));
+        assert_eq!(lines[1].find(':'), Some(61));
     }
 
     #[test]

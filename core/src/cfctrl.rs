@@ -198,6 +198,17 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Generations removed beyond the number kept.
     pub pruned: Vec<u64>,
+    /// The configuration was made for another server and `--force` made it this host's.
+    pub retargeted: Option<Retargeted>,
+}
+
+/// A configuration's server renamed to this host by `--push --force`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retargeted {
+    /// The server the configuration named.
+    pub from: String,
+    /// This host's short name, its server now.
+    pub to: String,
 }
 
 /// The active configuration, when it validates.
@@ -224,10 +235,28 @@ pub fn push(paths: &Paths, source: &Source, options: Options) -> Result<Report, 
     let _lock = generations::lock(paths)?;
     generations::clean_staging(paths);
     let active_config = active(paths);
-    if !options.force {
-        check_server(paths, source, active_config.as_ref())?;
-    }
-    let diff = difference(active_config.as_ref(), &source.config, paths);
+    let retargeted_text;
+    let retargeted_config;
+    let mut retargeted = None;
+    let (text, new_config) = match other_server(&source.config) {
+        None => (&source.text, &source.config),
+        Some(server) if options.force => {
+            let host = config::host_name();
+            (retargeted_text, retargeted_config) = retarget(source, &host)?;
+            retargeted = Some(Retargeted {
+                from: server,
+                to: host,
+            });
+            (&retargeted_text, &retargeted_config)
+        }
+        Some(server) => {
+            return Err(CfctrlError::OtherServer(format!(
+                "the configuration was made for server \"{server}\"; this server is \"{}\"",
+                config::host_name()
+            )));
+        }
+    };
+    let diff = difference(active_config.as_ref(), new_config, paths);
     let daemon = service::running_pid(paths);
     let mut report = Report {
         generation: None,
@@ -236,6 +265,7 @@ pub fn push(paths: &Paths, source: &Source, options: Options) -> Result<Report, 
         daemon: DaemonOutcome::NotRunning,
         notes: Vec::new(),
         pruned: Vec::new(),
+        retargeted,
     };
     if !report.diff.is_empty() {
         report.snapshot = generations::ensure_managed(paths)?;
@@ -250,7 +280,7 @@ pub fn push(paths: &Paths, source: &Source, options: Options) -> Result<Report, 
         let number = generations::create(
             paths,
             Content {
-                clp_conf: Some(source.text.as_bytes()),
+                clp_conf: Some(text.as_bytes()),
                 scripts: Some(&source.dir.join("scripts")),
                 original: source.original.as_ref().map(|o| o.bytes.as_slice()),
             },
@@ -258,47 +288,63 @@ pub fn push(paths: &Paths, source: &Source, options: Options) -> Result<Report, 
         )?;
         generations::switch_to(paths, number)?;
         report.generation = Some(number);
-        log_uploaded(paths, &source.config, &mut report.notes);
+        log_uploaded(paths, new_config, &mut report.notes);
         let protect: Vec<u64> = [Some(number), daemon.and_then(|pid| running(paths, pid))]
             .into_iter()
             .flatten()
             .collect();
         report.pruned = generations::prune(paths, options.keep, &protect);
     }
-    report.daemon = bring_daemon_up_to_date(paths, daemon, &source.config, options)?;
+    report.daemon = bring_daemon_up_to_date(paths, daemon, new_config, options)?;
     Ok(report)
 }
 
-/// The original's configuration names its server; a configuration of ours names the cluster
-/// (also the server's name here). Either must match this server, or `--force`.
-fn check_server(
-    paths: &Paths,
-    source: &Source,
-    active_config: Option<&Config>,
-) -> Result<(), CfctrlError> {
-    if let Some(Original { conversion, .. }) = &source.original {
-        let host = config::host_name();
-        let short = |name: &str| name.split('.').next().unwrap_or(name).to_ascii_lowercase();
-        if let Some(server) = &conversion.server
-            && short(server) != short(&host)
+/// The server a configuration names when it is not this host (the configuration lists its
+/// servers in `[[server]]`; without one it is this host's).
+fn other_server(config: &Config) -> Option<String> {
+    if config.local_server().is_some() {
+        return None;
+    }
+    config.servers.first().map(|server| server.name.clone())
+}
+
+/// A configuration made for another server, made this host's: the `[[server]]` table's
+/// name becomes the host's short name. Its comment and everything else stay.
+fn retarget(source: &Source, host: &str) -> Result<(String, Config), CfctrlError> {
+    let text = rename_server(&source.text, host).ok_or_else(|| CfctrlError::Folder {
+        message: format!(
+            "cannot rename the server in {}: write name = \"{host}\" under [[server]] and push again",
+            source.dir.join("clp.conf").display()
+        ),
+    })?;
+    let config = config::parse_str(&text, &source.dir.join("scripts"))
+        .map_err(|e| e.in_file(&source.dir.join("clp.conf")))?;
+    Ok((text, config))
+}
+
+/// `text` with the `name` of its one `[[server]]` table set to `host`; `None` when the file
+/// does not write the server as a `[[server]]` table with a `name = "..."` line.
+fn rename_server(text: &str, host: &str) -> Option<String> {
+    let mut in_server = false;
+    let mut renamed = false;
+    let mut out = String::with_capacity(text.len() + host.len());
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            in_server = trimmed.trim_end().starts_with("[[server]]");
+        } else if in_server
+            && !renamed
+            && let Some(rest) = trimmed.strip_prefix("name")
+            && rest.trim_start().starts_with('=')
         {
-            return Err(CfctrlError::OtherServer(format!(
-                "the configuration was made for server \"{server}\"; this server is \"{host}\""
-            )));
+            let ending = if line.ends_with('\n') { "\n" } else { "" };
+            out.push_str(&format!("name = \"{host}\"{ending}"));
+            renamed = true;
+            continue;
         }
-        return Ok(());
+        out.push_str(line);
     }
-    let has_file = paths.config_file().exists();
-    if let Some(active_config) = active_config
-        && has_file
-        && active_config.cluster.name != source.config.cluster.name
-    {
-        return Err(CfctrlError::OtherServer(format!(
-            "the configuration names cluster \"{}\", the active one \"{}\" (a configuration of another server?)",
-            source.config.cluster.name, active_config.cluster.name
-        )));
-    }
-    Ok(())
+    renamed.then_some(out)
 }
 
 /// The generation the running clppm uses, when it is not the active one.
@@ -385,7 +431,8 @@ fn log_uploaded(paths: &Paths, new_config: &Config, notes: &mut Vec<String>) {
     let error = match through_daemon {
         Ok(()) => return,
         Err(ClientError::NotRunning { .. }) => {
-            let event = AlertEvent::from_catalogue(&new_config.cluster.name, "cfmgr", 1, &[CLIENT]);
+            let event =
+                AlertEvent::from_catalogue(&new_config.server_name(), "cfmgr", 1, &[CLIENT]);
             match log_offline(paths, new_config, &event) {
                 Ok(()) => return,
                 Err(error) => error,
@@ -442,6 +489,7 @@ pub fn rollback(paths: &Paths, options: Options) -> Result<Report, CfctrlError> 
         daemon,
         notes,
         pruned: Vec::new(),
+        retargeted: None,
     })
 }
 
@@ -458,6 +506,7 @@ pub fn apply_active(paths: &Paths, options: Options) -> Result<Report, CfctrlErr
         daemon,
         notes: Vec::new(),
         pruned: Vec::new(),
+        retargeted: None,
     })
 }
 
@@ -606,4 +655,21 @@ pub fn convert(
         destination,
         problems,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_table_is_renamed_and_nothing_else() {
+        let text = "# made elsewhere\n[cluster]\nname = \"c\"\n\n[[server]]\ncomment = \"old\"\nname   = \"old-host\"\n\n[[group]]\nname = \"g\"\n";
+        assert_eq!(
+            rename_server(text, "vm").as_deref(),
+            Some(
+                "# made elsewhere\n[cluster]\nname = \"c\"\n\n[[server]]\ncomment = \"old\"\nname = \"vm\"\n\n[[group]]\nname = \"g\"\n"
+            )
+        );
+        assert_eq!(rename_server("server = [{ name = \"x\" }]\n", "vm"), None);
+    }
 }

@@ -32,6 +32,16 @@ pub enum DaemonError {
     /// The configuration is invalid.
     #[error("{0}")]
     Config(#[from] ConfigError),
+    /// The configuration lists a server that is not this host (the original's pm 15).
+    #[error(
+        "the configuration's server is \"{server}\", not this host \"{host}\" (pm 15): write name = \"{host}\" under [[server]] in clp.conf, or push the configuration with 'clpcfctrl --push --force'"
+    )]
+    NotThisServer {
+        /// The server the configuration lists.
+        server: String,
+        /// This host's short name.
+        host: String,
+    },
     /// The store could not be opened.
     #[error("{0}")]
     Store(#[from] StoreError),
@@ -204,6 +214,14 @@ pub struct Prepared {
 /// failure here is the daemon's startup error, which `clpcl -s` shows.
 pub fn prepare(paths: &Paths) -> Result<Prepared, DaemonError> {
     let config = config::load(paths)?;
+    if config.local_server().is_none()
+        && let Some(server) = config.servers.first()
+    {
+        return Err(DaemonError::NotThisServer {
+            server: server.name.clone(),
+            host: config.server_name(),
+        });
+    }
     for dir in [paths.log_dir(), paths.run_dir(), paths.etc_dir()] {
         std::fs::create_dir_all(&dir).map_err(io_error("cannot create", &dir))?;
     }
@@ -262,7 +280,7 @@ fn check_core_license(
     }
     let (id, args) = license::state_alert(CORE_PRODUCT, state, found);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let event = crate::alert::AlertEvent::from_catalogue(&config.cluster.name, "lcns", id, &args);
+    let event = crate::alert::AlertEvent::from_catalogue(&config.server_name(), "lcns", id, &args);
     let _ = store.append_alert(&event, config.alert.max_records);
     let _ =
         crate::alert::AlertFile::new(paths.alert_log(), config.alert.file_max_bytes).append(&event);

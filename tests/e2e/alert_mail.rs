@@ -102,7 +102,10 @@ fn error_alerts_are_mailed_a_burst_in_one_mail() {
     // Long headers are folded onto continuation lines: unfold them.
     let mail = &all[0].replace("\n ", " ");
     assert!(
-        mail.contains("Subject: CLUSTERPRO zabi: Detected an error in monitoring"),
+        mail.contains(&format!(
+            "Subject: CLUSTERPRO {}: Detected an error in monitoring",
+            host()
+        )),
         "{mail}"
     );
     assert!(mail.contains("(+1 more)"), "{mail}");
@@ -119,7 +122,7 @@ fn error_alerts_are_mailed_a_burst_in_one_mail() {
         );
     }
     assert!(
-        mail.contains("Type: rm\nID: 9\nHost: zabi\nDate: "),
+        mail.contains(&format!("Type: rm\nID: 9\nHost: {}\nDate: ", host())),
         "{mail}"
     );
     // Info alerts are not mailed; clplogcmd --mail is, whatever its level.

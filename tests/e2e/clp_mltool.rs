@@ -24,13 +24,19 @@ fn messages_are_filtered_by_level_module_and_time() {
         .success();
     assert_eq!(errors.lines().count(), 1, "{errors}");
     assert!(
-        errors.contains("Error   zabi logcmd 1 an error from a script"),
+        errors.contains(&format!(
+            "Error   {} logcmd 1 an error from a script",
+            host()
+        )),
         "{errors}"
     );
     let rc = cluster
         .run("clp_mltool", &["messages", "-m", "rc"])
         .success();
-    assert!(rc.lines().all(|l| l.contains(" zabi rc ")), "{rc}");
+    assert!(
+        rc.lines().all(|l| l.contains(&format!(" {} rc ", host()))),
+        "{rc}"
+    );
     assert!(
         rc.contains("rc 10 Activating group failover has started."),
         "{rc}"

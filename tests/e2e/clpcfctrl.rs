@@ -233,9 +233,15 @@ fn a_monitor_only_change_applied_keeps_the_resource_process() {
     let alerts = cluster.alerts();
     for expected in [
         "cfmgr 1 The cluster configuration data has been uploaded by clpcfctrl.",
-        "cl 3 There was a request to suspend zabi from the clpcfctrl.",
+        &format!(
+            "cl 3 There was a request to suspend {} from the clpcfctrl.",
+            host()
+        ),
         "rm 2 Monitoring pidw has stopped.",
-        "cl 4 There was a request to resume zabi from the clpcfctrl.",
+        &format!(
+            "cl 4 There was a request to resume {} from the clpcfctrl.",
+            host()
+        ),
         "rm 1 Monitoring userw2 has started.",
     ] {
         assert!(
@@ -423,20 +429,76 @@ fn pull_writes_the_active_configuration_back() {
 }
 
 #[test]
-fn a_configuration_named_for_another_cluster_needs_force() {
+fn the_cluster_can_be_renamed_its_server_stays_the_host() {
     let (cluster, folder) = pushed_cluster();
     folder.conf(&conf("").replace("zabi", "other"));
+    let out = cluster
+        .run("clpcfctrl", &["--push", "-x", &folder.arg()])
+        .success();
+    assert!(out.contains("name: zabi -> other"), "{out}");
+    let status = cluster.status();
+    assert_eq!(status["cluster"], "other");
+    assert_eq!(status["server"]["name"], host());
+}
+
+#[test]
+fn a_configuration_made_for_another_server_needs_force_and_becomes_this_hosts() {
+    let (cluster, folder) = pushed_cluster();
+    folder.conf(&conf(
+        "\n[[server]]\nname = \"old-server\"\ncomment = \"the machine before\"\n",
+    ));
     let stderr = cluster
         .run("clpcfctrl", &["--push", "-x", &folder.arg()])
         .failure(4);
     assert!(
-        stderr.contains("names cluster \"other\", the active one \"zabi\"")
-            && stderr.contains("--force"),
+        stderr.contains(&format!(
+            "the configuration was made for server \"old-server\"; this server is \"{}\"",
+            host()
+        )) && stderr.contains("push it anyway with --force"),
         "{stderr}"
     );
-    cluster
+    let out = cluster
         .run("clpcfctrl", &["--push", "-x", &folder.arg(), "--force"])
         .success();
+    assert!(
+        out.starts_with(&format!(
+            "The configuration was made for server \"old-server\"; with --force its server is now this host, \"{}\".\n",
+            host()
+        )),
+        "{out}"
+    );
+    let active = std::fs::read_to_string(cluster.path("etc/clp.conf")).unwrap();
+    assert!(
+        active.contains(&format!(
+            "[[server]]\nname = \"{}\"\ncomment = \"the machine before\"",
+            host()
+        )),
+        "{active}"
+    );
+    cluster.start();
+    let text = cluster.run("clpstat", &[]).success();
+    let line = text
+        .lines()
+        .find(|l| l.contains(&format!("*{} ", host())))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.ends_with("the machine before"), "{line}");
+    cluster.stop();
+}
+
+#[test]
+fn clppm_refuses_a_configuration_of_another_server_written_by_hand() {
+    let cluster =
+        Cluster::with_config("[cluster]\nname = \"zabi\"\n\n[[server]]\nname = \"old-server\"\n");
+    let run = cluster.run("clpcl", &["-s"]);
+    assert_ne!(run.code(), 0, "{}", run.stdout());
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains(&format!(
+            "the configuration's server is \"old-server\", not this host \"{}\" (pm 15)",
+            host()
+        )),
+        "{stderr}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -43,35 +43,37 @@ fn the_tarball_holds_logs_configuration_status_and_system_information() {
     let out_dir = cluster.path("collected");
     std::fs::create_dir(&out_dir).unwrap();
     let run = cluster.run("clplogcc", &["-o", out_dir.to_str().unwrap()]);
-    assert_eq!(run.success(), "Collect Log zabi : Success\n");
+    assert_eq!(run.success(), format!("Collect Log {} : Success\n", host()));
     assert_eq!(run.stderr(), "", "no progress bar without a terminal");
-    let tarball = out_dir.join("zabi-log.tar.gz");
+    let tarball = out_dir.join(format!("{}-log.tar.gz", host()));
     let names = entries(&tarball);
     for expected in [
-        "zabi-log/clp/log/alert.log",
-        "zabi-log/clp/log/clppm.log",
-        "zabi-log/clp/log/scripts/failover.exec.log",
-        "zabi-log/clp/etc/clp.conf",
-        "zabi-log/clp/etc/scripts/failover/exec/start.sh",
-        "zabi-log/clp/clpstat.txt",
-        "zabi-log/system/uname.txt",
-        "zabi-log/system/ps.txt",
-        "zabi-log/system/df.txt",
-        "zabi-log/MANIFEST.txt",
+        "HOST-log/clp/log/alert.log",
+        "HOST-log/clp/log/clppm.log",
+        "HOST-log/clp/log/scripts/failover.exec.log",
+        "HOST-log/clp/etc/clp.conf",
+        "HOST-log/clp/etc/scripts/failover/exec/start.sh",
+        "HOST-log/clp/clpstat.txt",
+        "HOST-log/system/uname.txt",
+        "HOST-log/system/ps.txt",
+        "HOST-log/system/df.txt",
+        "HOST-log/MANIFEST.txt",
     ] {
         assert!(
-            names.iter().any(|n| n == expected),
+            names
+                .iter()
+                .any(|n| *n == expected.replace("HOST", &host())),
             "missing {expected} in {names:#?}"
         );
     }
-    let status = extract(&tarball, "zabi-log/clp/clpstat.txt");
+    let status = extract(&tarball, &format!("{}-log/clp/clpstat.txt", host()));
     assert!(
         status
             .lines()
             .any(|l| l.trim_start().starts_with("exec ") && l.ends_with(": Online")),
         "{status}"
     );
-    let manifest = extract(&tarball, "zabi-log/MANIFEST.txt");
+    let manifest = extract(&tarball, &format!("{}-log/MANIFEST.txt", host()));
     assert!(
         manifest.contains("skipped clp/etc/dangling: /"),
         "{manifest}"
@@ -82,11 +84,14 @@ fn the_tarball_holds_logs_configuration_status_and_system_information() {
         .flatten()
         .map(|e| e.file_name())
         .collect();
-    assert_eq!(left, [std::ffi::OsString::from("zabi-log.tar.gz")]);
+    assert_eq!(
+        left,
+        [std::ffi::OsString::from(format!("{}-log.tar.gz", host()))]
+    );
     cluster.stop();
     // Without the daemon it still collects, into $CLP_ROOT/tmp by default.
     cluster.run("clplogcc", &["-t", "type3"]).success();
-    let minimal = entries(&cluster.path("tmp/zabi-log.tar.gz"));
+    let minimal = entries(&cluster.path(&format!("tmp/{}-log.tar.gz", host())));
     assert!(
         !minimal.iter().any(|n| n.contains("system/")),
         "type3 has no system information"
@@ -167,21 +172,23 @@ password = "S3CRET-mysqlw"
     );
     assert_eq!(
         run.success(),
-        "Collect Log zabi : Success\n",
+        format!("Collect Log {} : Success\n", host()),
         "{}",
         run.stderr()
     );
-    let tarball = out_dir.join("zabi-log.tar.gz");
+    let tarball = out_dir.join(format!("{}-log.tar.gz", host()));
     assert_eq!(mode(&tarball), 0o600);
     let names = entries(&tarball);
     for collected in [
-        "zabi-log/clp/etc/clp.conf",
-        "zabi-log/clp/etc/ftp.toml",
-        "zabi-log/clp/etc/generations/1/clp.conf",
-        "zabi-log/clp/etc/scripts/failover/exec/start.sh",
+        "HOST-log/clp/etc/clp.conf",
+        "HOST-log/clp/etc/ftp.toml",
+        "HOST-log/clp/etc/generations/1/clp.conf",
+        "HOST-log/clp/etc/scripts/failover/exec/start.sh",
     ] {
         assert!(
-            names.iter().any(|n| n == collected),
+            names
+                .iter()
+                .any(|n| *n == collected.replace("HOST", &host())),
             "{collected}: {names:#?}"
         );
     }
@@ -211,10 +218,10 @@ password = "S3CRET-mysqlw"
         "",
         "a secret left the machine"
     );
-    let config = extract(&tarball, "zabi-log/clp/etc/clp.conf");
+    let config = extract(&tarball, &format!("{}-log/clp/etc/clp.conf", host()));
     assert!(config.contains("password = \"********\""), "{config}");
     assert!(config.contains("username = \"webuser\""), "{config}");
-    let manifest = extract(&tarball, "zabi-log/MANIFEST.txt");
+    let manifest = extract(&tarball, &format!("{}-log/MANIFEST.txt", host()));
     assert!(
         manifest.contains("skipped clp/etc/webmgr.key: a secret file"),
         "{manifest}"
@@ -227,7 +234,10 @@ password = "S3CRET-mysqlw"
     // The default folder is clp's own, for its owner only.
     cluster.run("clplogcc", &["-t", "type3"]).success();
     assert_eq!(mode(&cluster.path("tmp")), 0o700);
-    assert_eq!(mode(&cluster.path("tmp/zabi-log.tar.gz")), 0o600);
+    assert_eq!(
+        mode(&cluster.path(&format!("tmp/{}-log.tar.gz", host()))),
+        0o600
+    );
 }
 
 #[test]
@@ -282,7 +292,10 @@ fn a_full_disk_leaves_no_partial_tarball() {
     }
     let _mount = Mount(small.clone());
     let run = cluster.run("clplogcc", &["-t", "type3", "-o", small.to_str().unwrap()]);
-    assert_eq!(run.stdout(), "Collect Log zabi : No Freespace\n");
+    assert_eq!(
+        run.stdout(),
+        format!("Collect Log {} : No Freespace\n", host())
+    );
     let stderr = run.failure(255);
     assert!(stderr.contains("No space left on device"), "{stderr}");
     assert!(stderr.contains("choose another folder with -o"), "{stderr}");

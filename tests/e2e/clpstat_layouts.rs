@@ -45,7 +45,12 @@ fn the_status_layouts_while_running() {
     });
     // The columns the original's scripts rely on.
     let text = cluster.run("clpstat", &["--long"]).success();
-    let server = text.lines().find(|l| l.contains("*zabi")).unwrap();
+    // The server is the host, the cluster keeps its own name.
+    let host = clp_core::config::host_name();
+    let server = text
+        .lines()
+        .find(|l| l.contains(&format!("*{host} ")))
+        .unwrap();
     assert_eq!(server.split_whitespace().nth(2), Some("Online"), "{server}");
     let json: serde_json::Value =
         serde_json::from_str(&cluster.run("clpstat", &["-g", "--json"]).success()).unwrap();
@@ -68,6 +73,15 @@ fn the_configuration_layouts() {
     let settings = snapshot_settings(&cluster);
     settings.bind(|| {
         insta::assert_snapshot!("clpstat_info", cluster.run("clpstat", &["-i"]).success());
+        // Column for column the original's `clpstat --hb` (EXPRESSCLUSTER/Tools capture).
+        assert_eq!(
+            cluster.run("clpstat", &["--hb"]).success(),
+            "=======================  CLUSTER INFORMATION  =======================\n\
+             [HB0 : lanhb1]\n\
+             \x20 Type                                                   : lanhb\n\
+             \x20 Comment                                                : LAN Heartbeat\n\
+             =====================================================================\n"
+        );
         insta::assert_snapshot!(
             "clpstat_info_detail",
             cluster.run("clpstat", &["-i", "--detail"]).success()

@@ -65,13 +65,7 @@ fn clplogcmd_writes_to_the_alert_log_with_or_without_the_daemon() {
             &["-m", "offline note", "-l", "WARN", "--alert"],
         )
         .success();
-    assert!(
-        cluster.alerts().contains(
-            "Warning zabi"
-                .replace("zabi", &clp_core::config::host_name())
-                .as_str()
-        )
-    );
+    assert!(cluster.alerts().contains(&format!("Warning {}", host())));
     assert!(cluster.alerts().contains("logcmd 1 offline note"));
     cluster.start();
     cluster

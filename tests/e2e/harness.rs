@@ -394,6 +394,11 @@ pub fn events(cluster: &Cluster) -> Vec<String> {
         .collect()
 }
 
+/// This server's name: the host's short name (the cluster has its own, `zabi` in most tests).
+pub fn host() -> String {
+    clp_core::config::host_name()
+}
+
 /// insta settings that hide what changes from run to run (times, pids, the root).
 pub fn snapshot_settings(cluster: &Cluster) -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
@@ -404,9 +409,28 @@ pub fn snapshot_settings(cluster: &Cluster) -> insta::Settings {
     settings.add_filter(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3}", "[TIME]");
     settings.add_filter(r"pid \d+", "pid [PID]");
     let host = clp_core::config::host_name();
+    // The server's dot-filled field keeps its width whatever the host is called.
+    for (width, cut) in [(17, true), (34, false)] {
+        settings.add_filter(
+            &regex_escape(&dotted(&host, width, cut)),
+            dotted("[HOST]", width, cut),
+        );
+    }
     settings.add_filter(&format!(r"\b{}\b", regex_escape(&host)), "[HOST]");
     settings.set_prepend_module_to_snapshot(false);
     settings
+}
+
+/// A server name in clpstat's dot-filled field of `width` (cut to `width - 1` in the
+/// narrow layout).
+fn dotted(name: &str, width: usize, cut: bool) -> String {
+    let name: String = if cut {
+        name.chars().take(width - 1).collect()
+    } else {
+        name.to_string()
+    };
+    let dots = width.saturating_sub(name.chars().count() + 1);
+    format!("{name} {}", ".".repeat(dots))
 }
 
 fn regex_escape(text: &str) -> String {

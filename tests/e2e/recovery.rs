@@ -108,9 +108,10 @@ fn the_real_shutdown_is_refused_under_the_lock() {
     wait_until("daemon stopped", WAIT, || !alive(daemon));
     let alerts = cluster.alerts();
     assert!(
-        alerts.contains(
-            "down 11 A request to shutdown zabi failed(shutdown refused: CLP_FORBID_OS_ACTIONS=1"
-        ),
+        alerts.contains(&format!(
+            "down 11 A request to shutdown {} failed(shutdown refused: CLP_FORBID_OS_ACTIONS=1",
+            host()
+        )),
         "{alerts}"
     );
 }

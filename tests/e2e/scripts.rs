@@ -172,7 +172,10 @@ fn single_resources_start_and_stop() {
     assert_eq!(cluster.run("clprsc", &["-n", "exec"]).success(), "None\n");
     cluster.run("clprsc", &["-s", "exec"]).success();
     assert_eq!(cluster.resource_status("exec"), "Online");
-    assert_eq!(cluster.run("clprsc", &["-n", "exec"]).success(), "zabi\n");
+    assert_eq!(
+        cluster.run("clprsc", &["-n", "exec"]).success(),
+        format!("{}\n", host())
+    );
     assert!(
         cluster
             .alerts()
@@ -193,7 +196,7 @@ fn single_resources_start_and_stop() {
     cluster.run("clpgrp", &["-s", "failover"]).success();
     assert_eq!(
         cluster.run("clpgrp", &["-n", "failover"]).success(),
-        "zabi\n"
+        format!("{}\n", host())
     );
     cluster.stop();
 }

@@ -155,8 +155,10 @@ fn operations_through_the_api_reach_clppm_and_the_live_alert_log() {
     assert_eq!(refused.status, 409, "{}", refused.text());
     assert_eq!(post(addr, "/api/v1/cluster/resume").status, 200);
     assert_eq!(
-        cluster
-            .count_alerts("There was a request to suspend zabi from the WebManager(IP=127.0.0.1)."),
+        cluster.count_alerts(&format!(
+            "There was a request to suspend {} from the WebManager(IP=127.0.0.1).",
+            host()
+        )),
         1,
         "{}",
         cluster.alerts()
@@ -183,6 +185,14 @@ fn operations_through_the_api_reach_clppm_and_the_live_alert_log() {
 fn logs_are_collected_with_progress_and_downloaded() {
     let cluster = webmgr_cluster("");
     let addr = start_webmgr(&cluster);
+    // The server is the host, in the REST API as everywhere; the cluster keeps its name.
+    let servers = get(addr, "/api/v1/servers").json();
+    assert_eq!(servers[0]["name"], host(), "{servers}");
+    assert_eq!(
+        get(addr, &format!("/api/v1/servers/{}", host())).status,
+        200
+    );
+    assert_eq!(get(addr, "/api/v1/servers/zabi").status, 404);
     let bad = request(
         addr,
         "POST",
@@ -212,7 +222,7 @@ fn logs_are_collected_with_progress_and_downloaded() {
     assert_eq!(download.header("content-type"), Some("application/gzip"));
     assert_eq!(
         download.header("content-disposition"),
-        Some("attachment; filename=\"zabi-log.tar.gz\"")
+        Some(format!("attachment; filename=\"{}-log.tar.gz\"", host()).as_str())
     );
     assert_eq!(&download.body[..2], &[0x1f, 0x8b]);
     assert_eq!(

@@ -270,6 +270,12 @@ fn describe(config: &Config) -> Vec<Described> {
     );
     objects.push(cluster);
 
+    for server in &config.servers {
+        let mut described = Described::new(format!("server \"{}\"", server.name), Restart);
+        described.set_with_class("comment", &server.comment, SuspendResume);
+        objects.push(described);
+    }
+
     let mut alert = Described::new("alert".into(), SuspendResume);
     alert.set("max_records", config.alert.max_records);
     alert.set("file_max_bytes", config.alert.file_max_bytes);

@@ -33,6 +33,10 @@ comment = "user mode monitor"
 pub struct Config {
     /// `[cluster]`.
     pub cluster: ClusterConfig,
+    /// `[[server]]`: the servers of the cluster (one today). When the file lists none, the
+    /// one server is this host.
+    #[serde(default)]
+    pub servers: Vec<ServerConfig>,
     /// `[alert]`.
     pub alert: AlertConfig,
     /// `[mail]`, when mail reports are configured.
@@ -53,7 +57,8 @@ pub struct Config {
 /// `[cluster]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClusterConfig {
-    /// The cluster name; on a single server also the server's name. Default: the host name.
+    /// The cluster name (the server is named after its host, see [`ServerConfig`]).
+    /// Default: the host name.
     pub name: String,
     /// Free text.
     pub comment: String,
@@ -64,6 +69,26 @@ pub struct ClusterConfig {
     /// The monitor delay warning rate, percent of a monitor's timeout (the original's
     /// default 80): a check that takes longer is `rm 71`, a warning only.
     pub monitor_delay_warning: u8,
+}
+
+/// `[[server]]`: one server of the cluster, the original's `<server name="...">`.
+///
+/// A server is its host: the name is the host's short name, compared case-insensitively
+/// and without the domain ([`same_host`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerConfig {
+    /// The host's short name.
+    pub name: String,
+    /// Free text shown by `clpstat` beside the server.
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// Whether two host names name the same host: short names (before the first '.'),
+/// compared case-insensitively, as host names are.
+pub fn same_host(a: &str, b: &str) -> bool {
+    let short = |name: &str| name.split('.').next().unwrap_or(name).to_ascii_lowercase();
+    short(a) == short(b)
 }
 
 /// The original's default monitor delay warning rate, percent.
@@ -487,6 +512,27 @@ impl Config {
         self.monitors.iter().find(|monitor| monitor.name == name)
     }
 
+    /// This server's name: the host's short name. It names the server everywhere (status,
+    /// alerts, log tarballs, mail), whatever the cluster is called.
+    pub fn server_name(&self) -> String {
+        host_name()
+    }
+
+    /// This server's `[[server]]` entry, when the configuration lists this host.
+    pub fn local_server(&self) -> Option<&ServerConfig> {
+        let host = host_name();
+        self.servers
+            .iter()
+            .find(|server| same_host(&server.name, &host))
+    }
+
+    /// This server's comment (empty when the configuration does not list this host).
+    pub fn server_comment(&self) -> &str {
+        self.local_server()
+            .map(|server| server.comment.as_str())
+            .unwrap_or_default()
+    }
+
     /// The default configuration of a fresh install: the cluster named after the host and
     /// one `userw` monitor.
     pub fn default_for(paths: &Paths) -> Config {
@@ -508,6 +554,10 @@ fn unreachable_default(paths: &Paths) -> Config {
             disable_monitor_recovery: false,
             monitor_delay_warning: DEFAULT_MONITOR_DELAY_WARNING,
         },
+        servers: vec![ServerConfig {
+            name: host_name(),
+            comment: String::new(),
+        }],
         alert: AlertConfig {
             max_records: 10_000,
             file_max_bytes: 1 << 20,
@@ -522,7 +572,7 @@ fn unreachable_default(paths: &Paths) -> Config {
     }
 }
 
-/// The host name, as the default cluster and server name.
+/// The host's short name: this server's name, and the default cluster name.
 pub fn host_name() -> String {
     nix::unistd::gethostname()
         .ok()

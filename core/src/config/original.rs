@@ -380,6 +380,7 @@ impl Element {
 #[derive(Debug, Default)]
 struct Model {
     server: Option<String>,
+    server_comment: Option<String>,
     cluster_name: Option<String>,
     cluster_comment: Option<String>,
     disable_monitor_recovery: Option<bool>,
@@ -633,11 +634,9 @@ impl Converter {
             server.mark();
             model.server = server.key.clone();
             self.accept_at(server, "priority", &["0"], "one server: it is the first");
-            if let Some(comment) = server.take("comment")
-                && !comment.value().is_empty()
-            {
-                self.report(comment, "the server's comment is the cluster's here");
-            }
+            model.server_comment = server
+                .take_text("comment")
+                .filter(|comment| !comment.is_empty());
             for device in server.all("device") {
                 let is_loopback_lan = device.peek("type").is_some_and(|t| t.value() == "lan");
                 if is_loopback_lan {
@@ -1160,6 +1159,12 @@ fn render(model: &Model, conversion: &Conversion, source: &str) -> String {
         }
         out.push('\n');
     }
+    if model.server.is_some() {
+        out.push_str("[[server]]\n");
+        optional_text(&mut out, "name", &model.server);
+        optional_text(&mut out, "comment", &model.server_comment);
+        out.push('\n');
+    }
     for group in &model.groups {
         out.push_str("[[group]]\n");
         line(&mut out, "name", quoted(&group.name));
@@ -1404,11 +1409,43 @@ mod tests {
         );
         assert_eq!(conversion.server.as_deref(), Some("ml8-224"));
         assert_eq!(
+            config.servers,
+            [crate::config::ServerConfig {
+                name: "ml8-224".into(),
+                comment: String::new(),
+            }]
+        );
+        assert_eq!(
             conversion.unsupported,
             Vec::<Unsupported>::new(),
             "{:#?}",
             conversion.unsupported
         );
+    }
+
+    #[test]
+    fn the_server_keeps_its_name_and_comment() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<root>
+  <cluster><name>cluster</name></cluster>
+  <server name="old-host"><priority>0</priority><comment>the old machine</comment></server>
+</root>
+"#;
+        let conversion = convert(xml.as_bytes(), None, "clp.conf").unwrap();
+        assert!(
+            conversion
+                .text
+                .contains("[[server]]\nname = \"old-host\"\ncomment = \"the old machine\"\n"),
+            "{}",
+            conversion.text
+        );
+        assert_eq!(conversion.unsupported, Vec::<Unsupported>::new());
+        let config =
+            crate::config::parse_str(&conversion.text, std::path::Path::new("/nonexistent"))
+                .unwrap();
+        assert_eq!(config.cluster.name, "cluster");
+        assert_eq!(config.servers[0].name, "old-host");
+        assert_eq!(config.servers[0].comment, "the old machine");
     }
 
     #[test]

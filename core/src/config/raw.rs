@@ -86,7 +86,7 @@ impl<'de> Deserialize<'de> for Seconds {
 /// `[cluster]`.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct RawCluster {
-    /// The cluster (and, on a single server, the server) name.
+    /// The cluster name (the server is named in `[[server]]`).
     pub name: Option<String>,
     /// Free text shown by `clpstat`.
     pub comment: Option<String>,
@@ -107,6 +107,19 @@ impl RawCluster {
         "disable_monitor_recovery",
         "monitor_delay_warning",
     ];
+}
+
+/// `[[server]]`: one server of the cluster.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct RawServer {
+    /// The host's short name.
+    pub name: Option<String>,
+    /// Free text shown by `clpstat` beside the server.
+    pub comment: Option<String>,
+}
+impl RawServer {
+    /// The keys of `[[server]]`.
+    pub const KEYS: &[&str] = &["name", "comment"];
 }
 
 /// `[alert]`.
@@ -380,6 +393,7 @@ impl RawMail {
 /// The top-level tables.
 pub const TOP_KEYS: &[&str] = &[
     "cluster",
+    "server",
     "alert",
     "mail",
     "os_actions",
@@ -408,6 +422,7 @@ mod tests {
     #[test]
     fn key_lists_match_the_structs() {
         assert_eq!(keys_of::<RawCluster>(), sorted(RawCluster::KEYS));
+        assert_eq!(keys_of::<RawServer>(), sorted(RawServer::KEYS));
         assert_eq!(keys_of::<RawAlert>(), sorted(RawAlert::KEYS));
         assert_eq!(keys_of::<RawMail>(), sorted(RawMail::KEYS));
         assert_eq!(keys_of::<RawOsActions>(), sorted(RawOsActions::KEYS));

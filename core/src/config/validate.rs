@@ -9,12 +9,12 @@ use serde::de::DeserializeOwned;
 
 use super::raw::{
     RawAlert, RawCluster, RawFailurePolicy, RawGroup, RawMail, RawMonitor, RawOsActions,
-    RawRecovery, RawResource, RawWebManager, Seconds, TOP_KEYS,
+    RawRecovery, RawResource, RawServer, RawWebManager, Seconds, TOP_KEYS,
 };
 use super::{
     AlertConfig, ClusterConfig, Config, ExecMode, FailurePolicy, FinalAction, GroupConfig,
-    MonitorConfig, OsActionsConfig, RecoveryPolicy, RecoveryTarget, ResourceConfig, Timing,
-    TlsFiles, WEBMANAGER_LISTEN, WebManagerConfig, host_name,
+    MonitorConfig, OsActionsConfig, RecoveryPolicy, RecoveryTarget, ResourceConfig, ServerConfig,
+    Timing, TlsFiles, WEBMANAGER_LISTEN, WebManagerConfig, host_name,
 };
 use crate::monitor::registry::{self, DefaultRecovery, TargetRule};
 
@@ -381,6 +381,7 @@ pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> 
     );
 
     let cluster = build_cluster(&mut problems, raw_cluster);
+    let servers = build_servers(&mut problems, document.get("server"));
     let alert = AlertConfig {
         max_records: raw_alert.max_records.unwrap_or(10_000).max(1),
         file_max_bytes: raw_alert.file_max_bytes.unwrap_or(1 << 20).max(1024),
@@ -440,6 +441,7 @@ pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> 
     }
     Ok(Config {
         cluster,
+        servers,
         alert,
         mail,
         os_actions,
@@ -448,6 +450,71 @@ pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> 
         monitors,
         scripts_dir: scripts_dir.to_path_buf(),
     })
+}
+
+/// `[[server]]`: the servers listed, or this host when none is.
+fn build_servers(problems: &mut Problems, value: Option<&toml::Value>) -> Vec<ServerConfig> {
+    let items: &[toml::Value] = match value {
+        None => &[],
+        Some(toml::Value::Array(items)) => items,
+        Some(_) => {
+            problems.add("server", "must be an array of tables ([[server]])");
+            return Vec::new();
+        }
+    };
+    if items.len() > 1 {
+        problems.add(
+            "server",
+            format!(
+                "{} servers are listed; clp runs one server today: list only this host ({})",
+                items.len(),
+                host_name()
+            ),
+        );
+    }
+    let servers: Vec<ServerConfig> = items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let location = format!("server[{index}]");
+            let raw: RawServer = problems.deserialize(&location, item, RawServer::KEYS);
+            ServerConfig {
+                name: check_host_name(problems, &location, raw.name),
+                comment: raw.comment.unwrap_or_default(),
+            }
+        })
+        .collect();
+    if servers.is_empty() {
+        return vec![ServerConfig {
+            name: host_name(),
+            comment: String::new(),
+        }];
+    }
+    servers
+}
+
+/// A server's name is a host name: 1 to 63 letters, digits, '-', '_' or '.'.
+fn check_host_name(problems: &mut Problems, location: &str, name: Option<String>) -> String {
+    let Some(name) = name else {
+        problems.add(location, "key \"name\" is missing (the host's short name)");
+        return String::new();
+    };
+    let valid = !name.is_empty()
+        && name.len() <= 63
+        && !name.starts_with(['-', '.'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !valid {
+        problems.add(
+            location,
+            format!(
+                "name \"{}\" is not a host name: use 1 to 63 letters, digits, '-', '_' or '.'",
+                name.escape_default()
+            ),
+        );
+    }
+    name
 }
 
 fn build_cluster(problems: &mut Problems, raw: RawCluster) -> ClusterConfig {
@@ -1249,6 +1316,56 @@ mod tests {
             RecoveryTarget::LocalServer
         );
         assert!(config.groups.is_empty());
+    }
+
+    #[test]
+    fn without_a_server_section_the_one_server_is_this_host() {
+        let config = parse("[cluster]\nname = \"demo\"\n").unwrap();
+        assert_eq!(config.cluster.name, "demo");
+        assert_eq!(config.servers.len(), 1);
+        assert_eq!(config.servers[0].name, host_name());
+        assert_eq!(config.server_name(), host_name());
+        assert!(config.local_server().is_some());
+    }
+
+    #[test]
+    fn a_server_section_names_the_host_with_its_comment() {
+        let config = parse(&format!(
+            "[cluster]\nname = \"demo\"\ncomment = \"the cluster\"\n\n[[server]]\nname = \"{}\"\ncomment = \"primary\"\n",
+            host_name().to_uppercase()
+        ))
+        .unwrap();
+        // Host names compare case-insensitively.
+        assert_eq!(config.server_comment(), "primary");
+        let other = parse("[[server]]\nname = \"old-host.example.com\"\n").unwrap();
+        assert!(other.local_server().is_none());
+        assert_eq!(other.server_comment(), "");
+        assert_eq!(other.server_name(), host_name());
+    }
+
+    #[test]
+    fn a_bad_server_section_is_refused_with_every_problem() {
+        let error = parse(
+            "[[server]]\nname = \"a b\"\ncoment = \"x\"\n\n[[server]]\ncomment = \"no name\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("2 servers are listed; clp runs one server today"),
+            "{error}"
+        );
+        assert!(
+            error.contains("server[0]: name \"a b\" is not a host name"),
+            "{error}"
+        );
+        assert!(
+            error.contains("server[0]: unknown key \"coment\""),
+            "{error}"
+        );
+        assert!(
+            error.contains("server[1]: key \"name\" is missing"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -382,7 +382,7 @@ async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Respons
             mail,
         } => {
             let event = crate::alert::AlertEvent::custom(
-                &engine.config().cluster.name,
+                engine.server(),
                 "logcmd",
                 event_id,
                 level,

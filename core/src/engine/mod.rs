@@ -135,6 +135,8 @@ struct MonitorSlot {
 /// The supervisor.
 pub struct Engine {
     config: Config,
+    /// This server's name (the host's short name), read once at the start.
+    server_name: String,
     paths: Paths,
     store: Store,
     alert_log: alert_log::AlertLog,
@@ -213,6 +215,7 @@ impl Engine {
             })
             .collect();
         Arc::new(Engine {
+            server_name: config.server_name(),
             alert_log: alert_log::AlertLog::new(AlertFile::new(
                 paths.alert_log(),
                 config.alert.file_max_bytes,
@@ -242,8 +245,9 @@ impl Engine {
         &self.config
     }
 
-    fn server(&self) -> &str {
-        &self.config.cluster.name
+    /// This server's name: the host's, not the cluster's.
+    pub fn server(&self) -> &str {
+        &self.server_name
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -754,7 +758,7 @@ impl Engine {
                 } else {
                     ObjectStatus::Offline
                 },
-                comment: self.config.cluster.comment.clone(),
+                comment: self.config.server_comment().to_string(),
                 heartbeat: HeartbeatStatus {
                     name: "lanhb1".into(),
                     status: if running { "Normal" } else { "Offline" }.into(),
@@ -1234,9 +1238,9 @@ pub fn offline_status(config: &Config, store: Option<&Store>) -> ClusterStatus {
         daemon: DaemonState::Stopped,
         pid: None,
         server: ServerStatus {
-            name: config.cluster.name.clone(),
+            name: config.server_name(),
             status: ObjectStatus::Offline,
-            comment: config.cluster.comment.clone(),
+            comment: config.server_comment().to_string(),
             heartbeat: HeartbeatStatus {
                 name: "lanhb1".into(),
                 status: "Offline".into(),

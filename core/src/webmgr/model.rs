@@ -175,7 +175,7 @@ pub fn resources(status: &ClusterStatus) -> Vec<(String, ResourceStatus)> {
 /// The server's parameters.
 pub fn server_parameters(config: &Config) -> Vec<Parameter> {
     vec![
-        parameter("comment", config.cluster.comment.clone()),
+        parameter("comment", config.server_comment().to_string()),
         parameter("language", config.cluster.language.clone()),
         parameter("max_records", config.alert.max_records.to_string()),
         parameter("alert_syslog", on_off(config.alert.syslog)),

@@ -439,7 +439,7 @@ pub(super) async fn collect_logs(State(app): State<Shared>, body: Bytes) -> ApiR
         "clp/status.json".to_string(),
         serde_json::to_vec_pretty(&status).unwrap_or_default(),
     )];
-    match app.jobs.start(kind, &status.cluster, extra) {
+    match app.jobs.start(kind, &status.server.name, extra) {
         Ok(job) => Ok((StatusCode::ACCEPTED, axum::Json(job)).into_response()),
         Err(StartError::Busy(job)) => Ok((
             StatusCode::CONFLICT,
