@@ -259,6 +259,10 @@ pub fn push(paths: &Paths, source: &Source, options: Options) -> Result<Report, 
         generations::switch_to(paths, number)?;
         report.generation = Some(number);
         log_uploaded(paths, &source.config, &mut report.notes);
+        report.notes.extend(config::language::push_note(
+            active_config.as_ref(),
+            &source.config,
+        ));
         let protect: Vec<u64> = [Some(number), daemon.and_then(|pid| running(paths, pid))]
             .into_iter()
             .flatten()

@@ -23,6 +23,7 @@ mod licenses;
 mod lifecycle;
 mod log_forgery;
 mod logcmd_and_down;
+mod migration;
 mod monitor_diskw;
 mod monitor_events;
 mod monitor_ftpw;

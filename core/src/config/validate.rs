@@ -456,7 +456,7 @@ fn build_cluster(problems: &mut Problems, raw: RawCluster) -> ClusterConfig {
         None => host_name(),
     };
     let language = raw.language.unwrap_or_else(|| "en".to_string());
-    if language != "en" && language != "ja" {
+    if !super::language::LANGUAGES.contains(&language.as_str()) {
         problems.add(
             "cluster",
             format!("key \"language\": \"{language}\" is not supported; use \"en\" or \"ja\""),
