@@ -300,6 +300,25 @@ pub fn launch_of(path: &Path) -> std::io::Result<Launch> {
     })
 }
 
+/// A command for an operator's program named by a path (an `[os_actions]` command): a script
+/// without a `#!` line goes to `/bin/sh` as [`Script`]s do, a CRLF script is refused; a bare
+/// name (found on PATH) or a file that cannot be read is left to the kernel.
+pub fn operator_command(program: &str) -> std::io::Result<std::process::Command> {
+    let path = Path::new(program);
+    if !program.contains('/') || !path.is_file() {
+        return Ok(std::process::Command::new(program));
+    }
+    match launch_of(path) {
+        Ok(Launch::Shell) => {
+            let mut command = std::process::Command::new("/bin/sh");
+            command.arg(path);
+            Ok(command)
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidData => Err(error),
+        Ok(Launch::Direct) | Err(_) => Ok(std::process::Command::new(program)),
+    }
+}
+
 /// The fix for a script with CRLF line endings, for a message about `path`.
 pub fn crlf_fix(path: &Path) -> String {
     format!(
