@@ -28,7 +28,9 @@ pub struct Args {
     /// Register license key files (later versions' form; -p optional).
     #[arg(short = 'i', value_name = "FILE", num_args = 1..)]
     files: Vec<PathBuf>,
-    /// The product id the key file is for (XSS10, ISAG10, DBAG10, FSAG10, ALRT10).
+    /// The product id (XSS10, ISAG10, DBAG10, FSAG10, ALRT10, or the original's XSSS40,
+    /// ISAG40, DBAG40, FSAG40, ALRT40): of the key file, of the trial, or, with -l, of the
+    /// licenses listed.
     #[arg(short = 'P', short_alias = 'p', value_name = "PRODUCT")]
     product: Option<String>,
     /// List the registered licenses.
@@ -138,10 +140,12 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
                 "name the product of the trial with -P PRODUCT",
             ));
         };
-        // An unknown product is a bad option, before anything is recorded.
-        License::trial(product, today)
-            .map_err(|e| CliError::new(exit_code::BAD_OPTION, e.to_string()))?;
-        let trial = start_trial(&paths, product)?;
+        // An unknown product is a bad option, before anything is recorded; the original's id
+        // (XSSS40) starts the trial of clp's (XSS10).
+        let product = License::trial(product, today)
+            .map_err(|e| CliError::new(exit_code::BAD_OPTION, e.to_string()))?
+            .product;
+        let trial = start_trial(&paths, &product)?;
         out.write_all(listing(&trial, trial.state(today, &issuers)).as_bytes())?;
         return cli::succeeded(out);
     }
@@ -162,7 +166,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             let license = License::read_file(file)
                 .map_err(|e| CliError::new(exit_code::BAD_OPTION, e.to_string()))?;
             if let Some(product) = &args.product
-                && !product.eq_ignore_ascii_case(&license.product)
+                && license::product(product).is_none_or(|p| p.id != license.product)
             {
                 return Err(failed(license::LicenseError::ProductMismatch {
                     file: license.product.clone(),
@@ -213,8 +217,20 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         )?;
         return cli::succeeded(out);
     }
-    // -l
-    let licenses = with_store(
+    // -l (with -P: that product's licenses only)
+    let only = args
+        .product
+        .as_deref()
+        .map(|given| {
+            license::product(given).map(|p| p.id).ok_or_else(|| {
+                CliError::new(
+                    exit_code::BAD_OPTION,
+                    license::LicenseError::UnknownProduct(given.to_string()).to_string(),
+                )
+            })
+        })
+        .transpose()?;
+    let mut licenses = with_store(
         &paths,
         Request::Licenses,
         |response| match response {
@@ -223,6 +239,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         },
         |store| store.licenses().map_err(failed),
     )?;
+    if let Some(only) = only {
+        licenses.retain(|l| l.product == only);
+    }
     if args.json {
         let view: Vec<serde_json::Value> = licenses
             .iter()

@@ -95,12 +95,13 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let issuer = license::read_signing_key(&key)
         .map_err(|e| CliError::new(exit_code::BAD_OPTION, e.to_string()))?;
-    if license::product(&product).is_none() {
+    // The original's id (XSSS40) is signed as clp's (XSS10), as clplcncs reads it.
+    let Some(product) = license::product(&product).map(|p| p.id.to_string()) else {
         return Err(CliError::new(
             exit_code::BAD_OPTION,
             license::LicenseError::UnknownProduct(product).to_string(),
         ));
-    }
+    };
     let kind = match args.kind.as_str() {
         "product" => LicenseKind::Product,
         "fixed" => LicenseKind::Fixed,

@@ -1,6 +1,6 @@
 complete -c clplcncs -s I -d 'Register the license key file KEYFILE (with -P, as the original\'s first versions)' -r -F
 complete -c clplcncs -s i -d 'Register license key files (later versions\' form; -p optional)' -r -F
-complete -c clplcncs -s P -d 'The product id the key file is for (XSS10, ISAG10, DBAG10, FSAG10, ALRT10)' -r
+complete -c clplcncs -s P -d 'The product id (XSS10, ISAG10, DBAG10, FSAG10, ALRT10, or the original\'s XSSS40, ISAG40, DBAG40, FSAG40, ALRT40): of the key file, of the trial, or, with -l, of the licenses listed' -r
 complete -c clplcncs -s d -d 'Delete the license with serial number SERIAL (or with -t every trial, with -a all)' -r
 complete -c clplcncs -s l -d 'List the registered licenses'
 complete -c clplcncs -s a -d 'All (with -l: accepted; with -d: delete every license)'

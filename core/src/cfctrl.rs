@@ -289,6 +289,10 @@ pub fn push(paths: &Paths, source: &Source, options: Options) -> Result<Report, 
         generations::switch_to(paths, number)?;
         report.generation = Some(number);
         log_uploaded(paths, new_config, &mut report.notes);
+        report.notes.extend(config::language::push_note(
+            active_config.as_ref(),
+            new_config,
+        ));
         let protect: Vec<u64> = [Some(number), daemon.and_then(|pid| running(paths, pid))]
             .into_iter()
             .flatten()

@@ -10,6 +10,12 @@
 //! valid [`TRIAL_DAYS`] from today, once per product per server. Which trials were used is
 //! kept in `$CLP_ROOT/var/license-trials` ([`Paths::license_trials_file`]), outside the store
 //! and outside what the installer's uninstall removes.
+//!
+//! The original's product ids (`XSSS40`, `ISAG40`, ...) name the same products as clp's
+//! ([`original`]); its own key files (six fields, no clp signature) are refused with a
+//! message that says what they are.
+
+pub mod original;
 
 use std::path::Path;
 
@@ -58,9 +64,15 @@ pub const PRODUCTS: &[Product] = &[
     },
 ];
 
-/// The product of an id.
+/// The product of an id: clp's (`XSS10`) or the original's (`XSSS40`), in any case.
 pub fn product(id: &str) -> Option<&'static Product> {
-    PRODUCTS.iter().find(|p| p.id == id)
+    PRODUCTS
+        .iter()
+        .find(|p| p.id.eq_ignore_ascii_case(id))
+        .or_else(|| {
+            let clp = original::original_product(id)?.clp?;
+            PRODUCTS.iter().find(|p| p.id == clp)
+        })
 }
 
 /// The option license a monitor type needs (the original's agents), if any.
@@ -178,8 +190,25 @@ pub enum LicenseError {
         why: String,
     },
     /// An unknown product.
-    #[error("unknown product \"{0}\"; known products: XSS10, ISAG10, DBAG10, FSAG10, ALRT10")]
+    #[error("{}", original::unknown_product_text(.0))]
     UnknownProduct(String),
+    /// A key file of the original product (six fields, not signed for clp).
+    #[error(
+        "{what}: this is a license key file of the original CLUSTERPRO/FailSafe ({kind} license of {product}, {start} to {end}); clp accepts only keys signed by clplcncs-issue: {}",
+        original::original_key_advice(product)
+    )]
+    OriginalKeyFile {
+        /// The file or text named.
+        what: String,
+        /// Its kind word (`trial`).
+        kind: String,
+        /// Its product id (`XSSS40`).
+        product: String,
+        /// Its first day, as written.
+        start: String,
+        /// Its last day, as written.
+        end: String,
+    },
     /// The product given with -P does not match the file.
     #[error("the key file is for {file}, not {given}")]
     ProductMismatch {
@@ -313,7 +342,17 @@ impl License {
             why: why.to_string(),
         };
         let line = line.trim();
-        let fields: Vec<&str> = line.trim_end_matches(',').split(',').collect();
+        // One closing comma: a line whose last field (the user) is empty keeps its 7 fields.
+        let fields: Vec<&str> = line.strip_suffix(',').unwrap_or(line).split(',').collect();
+        if original::is_original_line(&fields) {
+            return Err(LicenseError::OriginalKeyFile {
+                what: what.to_string(),
+                kind: fields[0].to_string(),
+                product: fields[2].to_string(),
+                start: fields[4].to_string(),
+                end: fields[5].to_string(),
+            });
+        }
         if fields.len() != 7 {
             return Err(format(&format!("{} fields instead of 7", fields.len())));
         }
@@ -324,10 +363,9 @@ impl License {
             ))
         })?;
         let key = fields[1].to_string();
-        let product = fields[2].to_string();
-        if self::product(&product).is_none() {
-            return Err(LicenseError::UnknownProduct(product));
-        }
+        let Some(product) = self::product(fields[2]).map(|p| p.id.to_string()) else {
+            return Err(LicenseError::UnknownProduct(fields[2].to_string()));
+        };
         let count = fields[3]
             .parse()
             .map_err(|_| format(&format!("count \"{}\" is not a number", fields[3])))?;
@@ -385,9 +423,9 @@ impl License {
 
     /// A local trial of `product` starting `today`.
     pub fn trial(product: &str, today: NaiveDate) -> Result<License, LicenseError> {
-        if self::product(product).is_none() {
+        let Some(product) = self::product(product).map(|p| p.id) else {
             return Err(LicenseError::UnknownProduct(product.to_string()));
-        }
+        };
         Ok(License {
             serial: format!("TRIAL-{product}"),
             kind: LicenseKind::Trial,
@@ -854,6 +892,29 @@ mod tests {
                 .to_string()
                 .contains("not a date")
         );
+    }
+
+    #[test]
+    fn the_originals_key_lines_and_ids_are_told_apart() {
+        let error = License::parse_line("trial,0A1B,XSSS40,1,20210101,20210331,", "k")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("k: this is a license key file of the original"),
+            "{error}"
+        );
+        assert!(error.contains("key of XSS10"), "{error}");
+        let error = License::parse_line("trial,,XSS10,1,20260101,20260301,,", "k")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("the user name is empty"), "{error}");
+        let line = License::parse_line("trial,,xsss40,1,20260101,20260301,u,", "k").unwrap();
+        assert_eq!(line.product, "XSS10");
+        assert_eq!(line.serial, "TRIAL-XSS10");
+        let trial = License::trial("ALRT40", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
+        assert_eq!(trial.product, "ALRT10");
+        assert!(trial.is_local_trial());
+        assert!(product("REPL33").is_none());
     }
 
     #[test]

@@ -7,7 +7,6 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::config::OsActionsConfig;
 
@@ -136,15 +135,14 @@ impl OsActions {
                 message: "empty command".into(),
             });
         };
-        let status =
-            Command::new(program)
-                .args(args)
-                .status()
-                .map_err(|error| OsActionError::Command {
-                    what,
-                    command: line.clone(),
-                    message: error.to_string(),
-                })?;
+        // A script without a `#!` line runs with /bin/sh, as an exec resource's does.
+        let status = crate::process::operator_command(program)
+            .and_then(|mut command| command.args(args).status())
+            .map_err(|error| OsActionError::Command {
+                what,
+                command: line.clone(),
+                message: error.to_string(),
+            })?;
         if status.success() {
             Ok(())
         } else {
@@ -238,5 +236,32 @@ mod tests {
             "shutdown\nreboot\n"
         );
         assert_eq!(std::fs::read_to_string(trigger).unwrap(), "cb");
+    }
+
+    #[test]
+    fn a_recorder_script_without_a_shebang_runs_with_the_shell() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let record = dir.path().join("record");
+        let script = dir.path().join("shutdown.sh");
+        std::fs::write(&script, format!("echo \"$@\" >> {}\n", record.display())).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let crlf = dir.path().join("reboot.sh");
+        std::fs::write(&crlf, "echo reboot\r\n").unwrap();
+        std::fs::set_permissions(&crlf, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let config = OsActionsConfig {
+            shutdown: vec![script.display().to_string(), "-h".into(), "now".into()],
+            reboot: vec![crlf.display().to_string()],
+            sysrq_trigger: dir.path().join("sysrq"),
+            watchdog_device: dir.path().join("watchdog"),
+        };
+        let actions = OsActions::new(config, true);
+        actions.shutdown().unwrap();
+        assert_eq!(std::fs::read_to_string(&record).unwrap(), "-h now\n");
+        let error = actions.reboot().unwrap_err().to_string();
+        assert!(
+            error.contains("CRLF") && error.contains("dos2unix"),
+            "{error}"
+        );
     }
 }

@@ -206,13 +206,13 @@ impl Script {
             .create(true)
             .append(true)
             .open(&self.log)?;
-        let executable = std::fs::metadata(&self.path)?.permissions().mode() & 0o111 != 0;
-        let mut command = if executable {
-            Command::new(&self.path)
-        } else {
-            let mut command = Command::new("/bin/sh");
-            command.arg(&self.path);
-            command
+        let mut command = match launch_of(&self.path)? {
+            Launch::Direct => Command::new(&self.path),
+            Launch::Shell => {
+                let mut command = Command::new("/bin/sh");
+                command.arg(&self.path);
+                command
+            }
         };
         command
             .current_dir(&self.dir)
@@ -255,6 +255,77 @@ impl Script {
             }
         }
     }
+}
+
+/// How a script file is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Launch {
+    /// exec'd itself: an executable with a `#!` line, or a binary.
+    Direct,
+    /// Given to `/bin/sh`: not executable, or a shell script without a `#!` line, which the
+    /// kernel refuses (ENOEXEC) and `execvp` and the original hand to the shell.
+    Shell,
+}
+
+/// How much of a script is read to decide how to start it and to find CRLF line endings.
+const SCRIPT_HEAD: u64 = 8192;
+
+/// How to start the script `path`, or why it cannot run: a script written with Windows
+/// (CRLF) line endings is refused with a message that names the file and the fix, instead of
+/// the kernel's "No such file or directory" for an interpreter called `/bin/sh\r` or the
+/// shell's errors about `\r` in every command.
+pub fn launch_of(path: &Path) -> std::io::Result<Launch> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let executable = file.metadata()?.permissions().mode() & 0o111 != 0;
+    let mut head = Vec::new();
+    file.take(SCRIPT_HEAD).read_to_end(&mut head)?;
+    if head.starts_with(b"\x7fELF") {
+        return Ok(if executable {
+            Launch::Direct
+        } else {
+            Launch::Shell
+        });
+    }
+    if head.windows(2).any(|pair| pair == b"\r\n") {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            crlf_fix(path),
+        ));
+    }
+    Ok(if executable && head.starts_with(b"#!") {
+        Launch::Direct
+    } else {
+        Launch::Shell
+    })
+}
+
+/// A command for an operator's program named by a path (an `[os_actions]` command): a script
+/// without a `#!` line goes to `/bin/sh` as [`Script`]s do, a CRLF script is refused; a bare
+/// name (found on PATH) or a file that cannot be read is left to the kernel.
+pub fn operator_command(program: &str) -> std::io::Result<std::process::Command> {
+    let path = Path::new(program);
+    if !program.contains('/') || !path.is_file() {
+        return Ok(std::process::Command::new(program));
+    }
+    match launch_of(path) {
+        Ok(Launch::Shell) => {
+            let mut command = std::process::Command::new("/bin/sh");
+            command.arg(path);
+            Ok(command)
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidData => Err(error),
+        Ok(Launch::Direct) | Err(_) => Ok(std::process::Command::new(program)),
+    }
+}
+
+/// The fix for a script with CRLF line endings, for a message about `path`.
+pub fn crlf_fix(path: &Path) -> String {
+    format!(
+        "it has Windows (CRLF) line endings, which the shell does not run: convert it with 'dos2unix {}' (or 'sed -i \"s/\\r$//\" {}')",
+        path.display(),
+        path.display()
+    )
 }
 
 /// The folder of the running binary, so scripts find the clp commands first on PATH.
@@ -314,5 +385,62 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    fn write_script(dir: &Path, name: &str, body: &[u8]) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, body).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    fn script_in(dir: &Path, path: PathBuf) -> Script {
+        Script {
+            path,
+            dir: dir.to_path_buf(),
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            log: dir.join("log"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_executable_script_without_a_shebang_runs_with_the_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_script(dir.path(), "start.sh", b"echo ran > ran.txt\nexit 3\n");
+        assert_eq!(launch_of(&path).unwrap(), Launch::Shell);
+        let outcome = script_in(dir.path(), path)
+            .run(Duration::from_secs(10))
+            .await;
+        assert_eq!(outcome, ScriptOutcome::Exited(3));
+        let ran = std::fs::read_to_string(dir.path().join("ran.txt")).unwrap();
+        assert_eq!(ran, "ran\n");
+    }
+
+    #[tokio::test]
+    async fn a_script_with_crlf_line_endings_is_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_script(dir.path(), "stop.sh", b"#!/bin/sh\r\necho ran\r\n");
+        let outcome = script_in(dir.path(), path.clone())
+            .run(Duration::from_secs(10))
+            .await;
+        let ScriptOutcome::SpawnFailed(message) = outcome else {
+            panic!("{outcome:?}");
+        };
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        assert!(message.contains("CRLF"), "{message}");
+        assert!(message.contains("dos2unix"), "{message}");
+    }
+
+    #[test]
+    fn shebang_scripts_and_binaries_are_exec_d_themselves() {
+        let dir = tempfile::tempdir().unwrap();
+        let shebang = write_script(dir.path(), "a.sh", b"#!/bin/bash\necho a\n");
+        assert_eq!(launch_of(&shebang).unwrap(), Launch::Direct);
+        let binary = write_script(dir.path(), "bin", b"\x7fELF\x02\x01\r\n\0\0");
+        assert_eq!(launch_of(&binary).unwrap(), Launch::Direct);
+        let plain = dir.path().join("plain.sh");
+        std::fs::write(&plain, b"#!/bin/sh\necho plain\n").unwrap();
+        std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(launch_of(&plain).unwrap(), Launch::Shell);
     }
 }

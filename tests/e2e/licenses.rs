@@ -345,3 +345,75 @@ fn forged_key_files_are_refused_and_say_why() {
     );
     cluster.stop();
 }
+
+#[test]
+fn the_originals_product_ids_name_the_same_products() {
+    let cluster = Cluster::unlicensed();
+    // The original's id starts clp's trial of the same product, once.
+    let out = cluster
+        .run("clplcncs", &["--trial", "-P", "XSSS40"])
+        .success();
+    assert!(out.starts_with("----- XSS10 TRIAL -----\n"), "{out}");
+    assert!(
+        cluster
+            .run("clplcncs", &["--trial", "-P", "XSS10"])
+            .failure(255)
+            .contains("the trial of XSS10 was already used")
+    );
+    cluster
+        .run("clplcnsc", &["--trial", "-p", "isag40"])
+        .success();
+    // The listing's -P filter takes either id.
+    let only = cluster.run("clplcncs", &["-l", "-P", "XSSS40"]).success();
+    assert!(only.starts_with("----- XSS10 TRIAL -----\n"), "{only}");
+    assert!(!only.contains("ISAG10"), "{only}");
+    let only = cluster.run("clplcncs", &["-l", "-P", "ISAG10"]).success();
+    assert!(only.starts_with("----- ISAG10 TRIAL -----\n"), "{only}");
+    assert_eq!(
+        cluster.run("clplcncs", &["-l", "-P", "DBAG40"]).success(),
+        ""
+    );
+    // A product of the original that clp does not have is named as such.
+    let missing = cluster
+        .run("clplcncs", &["--trial", "-P", "JRAG40"])
+        .failure(2);
+    let settings = snapshot_settings(&cluster);
+    settings.bind(|| insta::assert_snapshot!("clplcncs_original_only_product", missing));
+    // A key issued for the original's id is clp's product, and -I takes either id.
+    let private = issuer(&cluster);
+    let key = issue(&cluster, &private, &["-P", "DBAG40", "--user", "migrated"]);
+    let line = std::fs::read_to_string(&key).unwrap();
+    assert!(line.contains(",DBAG10,"), "{line}");
+    let out = cluster
+        .run("clplcncs", &["-I", key.to_str().unwrap(), "-P", "DBAG40"])
+        .success();
+    assert!(out.starts_with("----- DBAG10 -----\n"), "{out}");
+}
+
+#[test]
+fn an_original_key_file_is_refused_saying_what_it_is() {
+    let cluster = Cluster::unlicensed();
+    let file = cluster.path("XSSS40-trial.key");
+    std::fs::write(
+        &file,
+        "trial,7A3B9C0D1E2F3A4B,XSSS40,1,20210101,20210331,\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["-i", file.to_str().unwrap()],
+        vec!["-I", file.to_str().unwrap(), "-P", "XSSS40"],
+    ] {
+        let stderr = cluster.run("clplcncs", &args).failure(2);
+        assert!(!stderr.contains("fields"), "{stderr}");
+        let settings = snapshot_settings(&cluster);
+        settings.bind(|| insta::assert_snapshot!("clplcncs_original_key_file", stderr));
+    }
+    // clp's own line with an empty user is refused for that, not as six fields.
+    let empty_user = cluster.path("empty-user.key");
+    std::fs::write(&empty_user, "trial,,XSS10,1,20260101,20260301,,\n").unwrap();
+    let stderr = cluster
+        .run("clplcncs", &["-i", empty_user.to_str().unwrap()])
+        .failure(2);
+    assert!(stderr.contains("the user name is empty"), "{stderr}");
+    assert!(statuses(&cluster).is_empty());
+}

@@ -24,6 +24,7 @@ mod lifecycle;
 mod log_forgery;
 mod logcmd_and_down;
 mod migration;
+mod migration_language;
 mod monitor_diskw;
 mod monitor_events;
 mod monitor_ftpw;

@@ -219,9 +219,15 @@ fn exported_folder(server: &str) -> tempfile::TempDir {
         &original_start_sh("clplogcmd -m \"start your application\""),
     );
     write_script(&exec1, "stop.sh", original_stop_sh());
+    // Operators' own copies often lost the `#!` line: the original runs them with the shell.
+    let without_shebang = |text: &str| text.split_once('\n').unwrap().1.to_string();
     let exec2 = scripts.join("failover2/exec2");
-    write_script(&exec2, "start.sh", &original_start_sh("exec sleep 600"));
-    write_script(&exec2, "stop.sh", original_stop_sh());
+    write_script(
+        &exec2,
+        "start.sh",
+        &without_shebang(&original_start_sh("exec sleep 600")),
+    );
+    write_script(&exec2, "stop.sh", &without_shebang(original_stop_sh()));
     folder
 }
 

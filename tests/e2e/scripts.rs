@@ -200,3 +200,114 @@ fn single_resources_start_and_stop() {
     );
     cluster.stop();
 }
+
+/// Writes an operator's script as the original's users often wrote them: no `#!` line.
+fn write_plain(path: &std::path::Path, body: &[u8]) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, body).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn scripts_without_a_shebang_run_with_the_shell_as_in_the_original() {
+    let cluster = Cluster::with_config(
+        r#"
+[cluster]
+name = "zabi"
+[[group]]
+name = "web"
+[[group.resource]]
+name = "app"
+[[monitor]]
+name = "genw"
+type = "genw"
+interval = 0.2
+timeout = 5
+retry = 0
+[monitor.parameters]
+path = "genw.sh"
+[monitor.recovery]
+final_action = "none"
+"#,
+    );
+    let scripts = cluster.path("etc/scripts/web/app");
+    write_plain(
+        &scripts.join("start.sh"),
+        b"# start.sh of the original, no #! line\necho \"$CLP_EVENT\" > started\n",
+    );
+    write_plain(&scripts.join("stop.sh"), b"echo done > stopped\n");
+    let genw = cluster.path("etc/scripts/monitor.s/genw");
+    write_plain(&genw.join("genw.sh"), b"echo checked > checked\nexit 0\n");
+    cluster.start();
+    wait_until("app online", WAIT, || {
+        cluster.resource_status("app") == "Online"
+    });
+    assert_eq!(
+        std::fs::read_to_string(scripts.join("started")).unwrap(),
+        "START\n"
+    );
+    wait_until("a genw check", WAIT, || genw.join("checked").exists());
+    wait_until("genw normal", WAIT, || {
+        cluster.monitor_status("genw") == "Normal"
+    });
+    cluster.run("clpgrp", &["-t", "web"]).success();
+    assert_eq!(cluster.resource_status("app"), "Offline");
+    assert_eq!(
+        std::fs::read_to_string(scripts.join("stopped")).unwrap(),
+        "done\n"
+    );
+    assert_eq!(cluster.count_alerts("Exec format error"), 0);
+    cluster.stop();
+}
+
+#[test]
+fn a_script_with_crlf_line_endings_is_refused_naming_the_file_and_the_fix() {
+    let cluster = Cluster::with_config(
+        r#"
+[cluster]
+name = "zabi"
+[[group]]
+name = "web"
+[[group.resource]]
+name = "app"
+"#,
+    );
+    let start = cluster.path("etc/scripts/web/app/start.sh");
+    write_plain(&start, b"#!/bin/sh\r\necho started\r\n");
+    let refused = cluster.run("clpcl", &["-s"]);
+    let text = format!("{}{}", refused.stdout(), refused.stderr());
+    assert_ne!(refused.code(), 0, "{text}");
+    assert!(text.contains(&start.display().to_string()), "{text}");
+    assert!(text.contains("CRLF"), "{text}");
+    assert!(text.contains("dos2unix"), "{text}");
+
+    // A genw script is read at each check: the monitor's error says the same.
+    cluster.write_config(
+        r#"
+[cluster]
+name = "zabi"
+[[monitor]]
+name = "genw"
+type = "genw"
+interval = 0.2
+timeout = 5
+retry = 0
+[monitor.parameters]
+path = "genw.sh"
+[monitor.recovery]
+final_action = "none"
+"#,
+    );
+    let genw = cluster.path("etc/scripts/monitor.s/genw/genw.sh");
+    write_plain(&genw, b"exit 0\r\n");
+    cluster.start();
+    wait_until("the genw error", WAIT, || {
+        cluster.alerts().contains(&format!(
+            "cannot run {}: it has Windows (CRLF) line endings",
+            genw.display()
+        ))
+    });
+    assert!(cluster.alerts().contains("dos2unix"));
+    cluster.stop();
+}

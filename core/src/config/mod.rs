@@ -5,6 +5,7 @@
 //! *all* problems. Only a validated [`Config`] reaches the engine.
 
 pub mod diff;
+pub mod language;
 pub mod original;
 pub mod raw;
 pub mod secrets;

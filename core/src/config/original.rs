@@ -383,6 +383,7 @@ struct Model {
     server_comment: Option<String>,
     cluster_name: Option<String>,
     cluster_comment: Option<String>,
+    language: Option<&'static str>,
     disable_monitor_recovery: Option<bool>,
     groups: Vec<OutGroup>,
     monitors: Vec<OutMonitor>,
@@ -575,7 +576,7 @@ impl Converter {
 
     fn convert(&mut self, root: &Element) -> Model {
         let mut model = Model::default();
-        self.all_section(root);
+        self.all_section(root, &mut model);
         self.cluster(root, &mut model);
         self.servers(root, &mut model);
         self.heartbeats(root);
@@ -604,9 +605,14 @@ impl Converter {
         model
     }
 
-    fn all_section(&mut self, root: &Element) {
-        // Used to read the file; nothing to carry.
-        root.take("all/charset");
+    fn all_section(&mut self, root: &Element, model: &mut Model) {
+        // The encoding was used to read the file; the character set also tells the language
+        // the original was set to.
+        if let Some(charset) = root.take_text("all/charset") {
+            let (language, note) = super::language::from_original_charset(&charset);
+            model.language = language;
+            self.notes.extend(note);
+        }
         root.take("all/encode");
         if let Some(os) = root.take("all/serveros")
             && !os.value().eq_ignore_ascii_case("linux")
@@ -1149,11 +1155,13 @@ fn render(model: &Model, conversion: &Conversion, source: &str) -> String {
     out.push('\n');
     if model.cluster_name.is_some()
         || model.cluster_comment.is_some()
+        || model.language.is_some()
         || model.disable_monitor_recovery.is_some()
     {
         out.push_str("[cluster]\n");
         optional_text(&mut out, "name", &model.cluster_name);
         optional_text(&mut out, "comment", &model.cluster_comment);
+        optional_word(&mut out, "language", model.language);
         if let Some(disabled) = model.disable_monitor_recovery {
             line(&mut out, "disable_monitor_recovery", disabled);
         }
@@ -1466,6 +1474,27 @@ mod tests {
         let conversion = convert(&bytes, None, "clp.conf").unwrap();
         assert_eq!(conversion.encoding, "Shift_JIS");
         check_sss(&conversion);
+    }
+
+    #[test]
+    fn the_originals_japanese_charset_is_the_language_and_is_said() {
+        let dir = scripts_for_sss();
+        let bytes = encode(&sss("EUC-JP", "EUC-JP"), encoding_rs::EUC_JP);
+        let conversion = convert(&bytes, None, "clp.conf").unwrap();
+        let config = crate::config::parse_str(&conversion.text, dir.path()).unwrap();
+        assert_eq!(config.cluster.language, "ja");
+        assert!(
+            conversion
+                .notes
+                .iter()
+                .any(|note| note.contains("language = \"ja\"") && note.contains("stay in English")),
+            "{:?}",
+            conversion.notes
+        );
+        let ascii = convert(sss("US-ASCII", "ASCII").as_bytes(), None, "clp.conf").unwrap();
+        let config = crate::config::parse_str(&ascii.text, dir.path()).unwrap();
+        assert_eq!(config.cluster.language, "en");
+        assert!(!ascii.text.contains("language"), "{}", ascii.text);
     }
 
     #[test]

@@ -523,7 +523,7 @@ fn build_cluster(problems: &mut Problems, raw: RawCluster) -> ClusterConfig {
         None => host_name(),
     };
     let language = raw.language.unwrap_or_else(|| "en".to_string());
-    if language != "en" && language != "ja" {
+    if !super::language::LANGUAGES.contains(&language.as_str()) {
         problems.add(
             "cluster",
             format!("key \"language\": \"{language}\" is not supported; use \"en\" or \"ja\""),
@@ -873,6 +873,14 @@ fn resolve_script(
 ) -> Option<PathBuf> {
     let path = script_dir.join(given.unwrap_or(default));
     if path.is_file() {
+        if let Err(error) = crate::process::launch_of(&path)
+            && error.kind() == std::io::ErrorKind::InvalidData
+        {
+            problems.add(
+                location,
+                format!("key \"{key}\": script {}: {error}", path.display()),
+            );
+        }
         return Some(path);
     }
     if required || given.is_some() {
@@ -1603,6 +1611,21 @@ alow = []
     fn a_syntax_error_names_the_line() {
         let error = parse("[cluster\nname=1").unwrap_err().to_string();
         assert!(error.contains("line 1"), "{error}");
+    }
+
+    #[test]
+    fn a_script_with_crlf_line_endings_is_a_problem_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let script_dir = dir.path().join("g").join("r");
+        std::fs::create_dir_all(&script_dir).unwrap();
+        std::fs::write(script_dir.join("start.sh"), "#!/bin/sh\r\nexit 0\r\n").unwrap();
+        let text = "[[group]]\nname = \"g\"\n[[group.resource]]\nname = \"r\"\n";
+        let error = parse_str(text, dir.path()).unwrap_err().to_string();
+        assert!(error.contains("start.sh"), "{error}");
+        assert!(error.contains("CRLF"), "{error}");
+        assert!(error.contains("dos2unix"), "{error}");
+        std::fs::write(script_dir.join("start.sh"), "exit 0\n").unwrap();
+        parse_str(text, dir.path()).unwrap();
     }
 
     #[test]
