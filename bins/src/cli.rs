@@ -181,3 +181,20 @@ pub fn main(name: &str, run: Run) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clap_error_becomes_one_line_naming_what_is_missing() {
+        let text = "error: the following required arguments were not provided:\n  -x <DIR>\n  -o <DST>\n\nUsage: clpcfctrl --convert -x <DIR> -o <DST>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(text),
+            "the following required arguments were not provided: -x <DIR>, -o <DST>"
+        );
+        let text = "error: unexpected argument '--foo' found\n\n  tip: to pass '--foo' as a value, use '-- --foo'\n\nUsage: clpstat [OPTIONS]\n";
+        assert_eq!(one_line(text), "unexpected argument '--foo' found");
+        assert_eq!(one_line(""), "bad arguments");
+    }
+}
