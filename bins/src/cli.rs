@@ -70,19 +70,56 @@ pub fn parse<T: Parser>(args: Vec<OsString>, out: &mut dyn Write) -> Result<Opti
                 write!(out, "{}", error.render())?;
                 Ok(None)
             }
-            _ => {
-                let text = error.render().to_string();
-                let first = text
-                    .lines()
-                    .next()
-                    .unwrap_or("bad arguments")
-                    .trim_start_matches("error: ");
-                Err(CliError::new(
-                    exit_code::BAD_OPTION,
-                    format!("{first} (see --help)"),
-                ))
-            }
+            _ => Err(CliError::new(
+                exit_code::BAD_OPTION,
+                format!("{} (see --help)", one_line(&error.render().to_string())),
+            )),
         },
+    }
+}
+
+/// clap's error text as one line: its first paragraph (the message and the lines that
+/// continue it, such as the missing arguments), without the usage and tips that follow.
+fn one_line(text: &str) -> String {
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.is_empty() && !line.starts_with("Usage:"));
+    let first = lines
+        .next()
+        .unwrap_or("bad arguments")
+        .trim_start_matches("error: ")
+        .to_string();
+    let rest: Vec<&str> = lines.collect();
+    if rest.is_empty() {
+        first
+    } else {
+        format!("{first} {}", rest.join(", "))
+    }
+}
+
+/// `-h HOST` and `--help` of the commands that talk to a server. The original's commands
+/// take `-h <hostname>` (the server to send the request to), so help is `--help` only: a
+/// command flattening this sets `disable_help_flag = true`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct HostArgs {
+    /// The server to ask: this one (its name, localhost or an address).
+    #[arg(short = 'h', value_name = "HOST")]
+    pub host: Option<String>,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+}
+
+impl HostArgs {
+    /// Ok when no `-h` was given or it names this server; else the original's bad-option
+    /// code with a message naming the server.
+    pub fn check(&self) -> Result<(), CliError> {
+        match &self.host {
+            None => Ok(()),
+            Some(name) => clp_core::local_server::check_local_server(name, &paths())
+                .map_err(|error| CliError::new(exit_code::BAD_OPTION, error.to_string())),
+        }
     }
 }
 
@@ -142,5 +179,22 @@ pub fn main(name: &str, run: Run) -> ExitCode {
             eprintln!("{name}: {}", clp_core::escape::escape_lines(&error.message));
             ExitCode::from(error.code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clap_error_becomes_one_line_naming_what_is_missing() {
+        let text = "error: the following required arguments were not provided:\n  -x <DIR>\n  -o <DST>\n\nUsage: clpcfctrl --convert -x <DIR> -o <DST>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(text),
+            "the following required arguments were not provided: -x <DIR>, -o <DST>"
+        );
+        let text = "error: unexpected argument '--foo' found\n\n  tip: to pass '--foo' as a value, use '-- --foo'\n\nUsage: clpstat [OPTIONS]\n";
+        assert_eq!(one_line(text), "unexpected argument '--foo' found");
+        assert_eq!(one_line(""), "bad arguments");
     }
 }

@@ -25,6 +25,7 @@ use crate::cli::{self, CliError};
 #[command(
     name = "clpcfctrl",
     version,
+    disable_help_flag = true,
     about = "Push, pull, roll back or convert the cluster configuration"
 )]
 #[command(group(ArgGroup::new("op").args(["push", "pull", "rollback", "convert", "list"])))]
@@ -70,6 +71,9 @@ pub struct Args {
     /// Seconds clppm may take to stop and to start again (--apply).
     #[arg(long, value_name = "SEC")]
     wait: Option<u64>,
+    /// `-h HOST`, `--help`.
+    #[command(flatten)]
+    target: cli::HostArgs,
 }
 
 fn hint(args: &Args) -> Option<EncodingHint> {
@@ -109,6 +113,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
+    args.target.check()?;
     let paths = cli::paths();
     let options = Options {
         apply: args.apply,

@@ -15,6 +15,7 @@ use crate::cli::{self, CliError};
 #[command(
     name = "clpcl",
     version,
+    disable_help_flag = true,
     about = "Start, stop, restart, suspend or resume the clp daemon"
 )]
 #[command(group(ArgGroup::new("op").required(true).args(["start", "stop", "restart", "suspend", "resume"])))]
@@ -43,6 +44,9 @@ pub struct Args {
     /// Suspend even if not every server is online (accepted; one server).
     #[arg(long, requires = "suspend")]
     force: bool,
+    /// `-h HOST`, `--help`.
+    #[command(flatten)]
+    target: cli::HostArgs,
 }
 
 /// Maps a start failure to the command's error.
@@ -73,6 +77,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
+    args.target.check()?;
     let paths = cli::paths();
     let wait = cli::seconds(args.wait, 300);
     let host = clp_core::config::host_name();

@@ -13,12 +13,16 @@ use crate::cli::{self, CliError};
 #[command(
     name = "clpdown",
     version,
+    disable_help_flag = true,
     about = "Stop the clp daemon, then shut down (or reboot) this server"
 )]
 pub struct Args {
     /// Reboot instead of shutting down.
     #[arg(short = 'r')]
     reboot: bool,
+    /// `-h HOST`, `--help`.
+    #[command(flatten)]
+    target: cli::HostArgs,
 }
 
 /// Runs `clpdown`.
@@ -26,6 +30,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
+    args.target.check()?;
     down(args.reboot, "clpdown", out)
 }
 

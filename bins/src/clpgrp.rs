@@ -14,6 +14,7 @@ use crate::cli::{self, CliError};
 #[command(
     name = "clpgrp",
     version,
+    disable_help_flag = true,
     about = "Start or stop groups (all groups when none is named)"
 )]
 #[command(group(ArgGroup::new("op").required(true).args(["start", "stop", "name"])))]
@@ -30,6 +31,9 @@ pub struct Args {
     /// Force (accepted for scripts written for the original).
     #[arg(short = 'f')]
     force: bool,
+    /// `-h HOST`, `--help`.
+    #[command(flatten)]
+    target: cli::HostArgs,
 }
 
 fn group(name: String) -> Option<String> {
@@ -41,6 +45,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
+    args.target.check()?;
     let paths = cli::paths();
     if let Some(name) = args.name {
         let status = crate::clpstat::fetch_status(&paths)?;

@@ -16,6 +16,7 @@ use crate::cli::{self, CliError};
 #[command(
     name = "clplogcc",
     version,
+    disable_help_flag = true,
     about = "Collect clp's logs, configuration, status and system information into <server>-log.tar.gz"
 )]
 pub struct Args {
@@ -31,6 +32,9 @@ pub struct Args {
     /// This server only (the only server here; accepted for scripts).
     #[arg(short = 'l', long = "local")]
     local: bool,
+    /// `-h HOST`, `--help`.
+    #[command(flatten)]
+    target: cli::HostArgs,
 }
 
 /// Runs `clplogcc`.
@@ -38,6 +42,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
+    args.target.check()?;
     let Some(kind) = CollectType::parse(&args.kind) else {
         return Err(CliError::new(
             exit_code::BAD_OPTION,

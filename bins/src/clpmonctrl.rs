@@ -15,6 +15,7 @@ use crate::render;
 #[command(
     name = "clpmonctrl",
     version,
+    disable_help_flag = true,
     about = "Suspend or resume monitors; show or clear their recovery counters"
 )]
 #[command(group(ArgGroup::new("op").required(true).args(["suspend", "resume", "clear", "view", "dummy_on", "dummy_off"])))]
@@ -46,6 +47,9 @@ pub struct Args {
     /// JSON instead of the text layout (with -v).
     #[arg(long)]
     json: bool,
+    /// `-h HOST`, `--help`.
+    #[command(flatten)]
+    target: cli::HostArgs,
 }
 
 /// Runs `clpmonctrl`.
@@ -53,6 +57,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
+    args.target.check()?;
     let paths = cli::paths();
     let monitors = args.monitors.clone();
     if args.view {

@@ -13,6 +13,7 @@ use crate::cli::{self, CliError};
 #[command(
     name = "clprsc",
     version,
+    disable_help_flag = true,
     about = "Start or stop a single group resource"
 )]
 #[command(group(ArgGroup::new("op").required(true).args(["start", "stop", "name"])))]
@@ -29,6 +30,9 @@ pub struct Args {
     /// Force (accepted for scripts written for the original).
     #[arg(short = 'f')]
     force: bool,
+    /// `-h HOST`, `--help`.
+    #[command(flatten)]
+    target: cli::HostArgs,
 }
 
 /// Runs `clprsc`.
@@ -36,6 +40,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
+    args.target.check()?;
     let paths = cli::paths();
     if let Some(name) = args.name {
         let status = crate::clpstat::fetch_status(&paths)?;

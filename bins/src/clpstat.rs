@@ -18,6 +18,7 @@ use crate::render::{self, InfoScope};
 #[command(
     name = "clpstat",
     version,
+    disable_help_flag = true,
     about = "Show the cluster status (default) or its configuration"
 )]
 pub struct Args {
@@ -60,6 +61,9 @@ pub struct Args {
     /// JSON instead of the text layout.
     #[arg(long)]
     json: bool,
+    /// `-h HOST`, `--help`.
+    #[command(flatten)]
+    target: cli::HostArgs,
 }
 
 /// The status from the daemon, or built from the configuration (everything Offline) when
@@ -98,6 +102,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
+    args.target.check()?;
     let paths = cli::paths();
     let object = [
         (args.server.as_ref(), InfoScope::Server),

@@ -13,12 +13,16 @@ use crate::cli::{self, CliError};
 #[command(
     name = "clpstdn",
     version,
+    disable_help_flag = true,
     about = "Stop the cluster, then shut down (or reboot) its server"
 )]
 pub struct Args {
     /// Reboot instead of shutting down.
     #[arg(short = 'r')]
     reboot: bool,
+    /// `-h HOST`, `--help`.
+    #[command(flatten)]
+    target: cli::HostArgs,
 }
 
 /// Runs `clpstdn`.
@@ -26,5 +30,6 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
+    args.target.check()?;
     crate::clpdown::down(args.reboot, "clpstdn", out)
 }

@@ -17,6 +17,7 @@ pub mod ftp;
 pub mod generations;
 pub mod ipc;
 pub mod license;
+pub mod local_server;
 pub mod logcollect;
 pub mod logging;
 pub mod mail;

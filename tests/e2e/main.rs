@@ -16,6 +16,7 @@ mod commands;
 mod completions;
 mod configuration;
 mod full_disk;
+mod host_option;
 mod hostile_socket;
 mod idempotent_operations;
 mod installer;
