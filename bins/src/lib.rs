@@ -3,6 +3,7 @@
 //! only [`cli::main`] prints an error and picks the exit code.
 
 pub mod cli;
+pub mod complete;
 pub mod generate;
 pub mod render;
 
