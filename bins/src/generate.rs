@@ -46,9 +46,7 @@ pub fn files() -> std::io::Result<Vec<(String, Vec<u8>)>> {
             };
             files.push((file, crate::complete::registration(completer, &name)?));
         }
-        let mut page = Vec::new();
-        clap_mangen::Man::new(command.clone()).render(&mut page)?;
-        files.push((format!("man/{name}.1"), page));
+        files.push((format!("man/{name}.1"), crate::manual::render(&command)?));
     }
     Ok(files)
 }

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod complete;
 pub mod generate;
+pub mod manual;
 pub mod render;
 
 pub mod clp_ml;
