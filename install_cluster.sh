@@ -130,12 +130,17 @@ do_install() {
       ln -sfn "$CLP_ROOT/bin/$name" "/usr/local/sbin/$name"
       record link "/usr/local/sbin/$name"
     done
-    # man looks beside /usr/local/sbin in /usr/local/share/man, the shells for completions in
-    # /usr/local/share: link the pages and completion files there too.
+    # man looks beside /usr/local/sbin in /usr/local/share/man, bash and zsh for completions in
+    # /usr/local/share, fish (without XDG_DATA_DIRS) in /etc/fish: link the pages and the
+    # completion files there too.
     link_all "$CLP_ROOT/share/man/man1" /usr/local/share/man/man1
     link_all "$CLP_ROOT/share/bash-completion/completions" /usr/local/share/bash-completion/completions
     link_all "$CLP_ROOT/share/zsh/site-functions" /usr/local/share/zsh/site-functions
-    link_all "$CLP_ROOT/share/fish/vendor_completions.d" /usr/local/share/fish/vendor_completions.d
+    if [ -d /etc/fish ]; then
+      link_all "$CLP_ROOT/share/fish/vendor_completions.d" /etc/fish/completions
+    else
+      link_all "$CLP_ROOT/share/fish/vendor_completions.d" /usr/local/share/fish/vendor_completions.d
+    fi
     if [ -d /etc/systemd/system ]; then
       write_unit clp-clppm.service "clp supervisor daemon" "$CLP_ROOT/bin/clppm --foreground"
       write_unit clp-webmgr.service "clp web manager" "$CLP_ROOT/bin/clpwebmgr --foreground"

@@ -81,6 +81,7 @@ enum Values {
     LogTypes,
     Products,
     LogLevels,
+    Servers,
 }
 
 /// (command, argument id, values): every argument completed from clp's knowledge.
@@ -99,7 +100,12 @@ const COMPLETED: &[(&str, &str, Values)] = &[
     ("clplcncs", "product", Values::Products),
     ("clplcnsc", "product", Values::Products),
     ("clplogcmd", "level", Values::LogLevels),
+    ("clpstat", "server", Values::Servers),
 ];
+
+/// Arguments completed where a command has them (`*`: any command): `-h host` is being added
+/// command by command.
+const WHERE_PRESENT: &[(&str, &str, Values)] = &[("*", "host", Values::Servers)];
 
 /// The argument ids [`COMPLETED`] names for `command` (for the test that they exist).
 pub fn completed_args(command: &str) -> Vec<&'static str> {
@@ -112,7 +118,11 @@ pub fn completed_args(command: &str) -> Vec<&'static str> {
 
 fn with_completers(mut command: Command) -> Command {
     let name = command.get_name().to_string();
-    for (_, arg, values) in COMPLETED.iter().filter(|(c, ..)| *c == name) {
+    let wanted = COMPLETED
+        .iter()
+        .chain(WHERE_PRESENT)
+        .filter(|(c, ..)| *c == name || *c == "*");
+    for (_, arg, values) in wanted {
         // A renamed argument loses its completer instead of panicking in a user's TAB; the
         // test `every_completed_argument_exists` catches the rename.
         if command.get_arguments().any(|a| a.get_id() == *arg) {
@@ -130,6 +140,7 @@ fn candidates(values: Values) -> Vec<CompletionCandidate> {
         Values::Groups => ClusterNames::find(&crate::cli::paths()).groups,
         Values::Resources => ClusterNames::find(&crate::cli::paths()).resources,
         Values::Monitors => ClusterNames::find(&crate::cli::paths()).monitors,
+        Values::Servers => ClusterNames::find(&crate::cli::paths()).servers,
         Values::LogTypes => clp_core::logcollect::COLLECT_TYPE_NAMES
             .iter()
             .map(|name| CompletionCandidate::new(*name))
@@ -154,6 +165,8 @@ pub struct ClusterNames {
     pub resources: Vec<CompletionCandidate>,
     /// Monitor names.
     pub monitors: Vec<CompletionCandidate>,
+    /// Server names (this server).
+    pub servers: Vec<CompletionCandidate>,
 }
 
 impl ClusterNames {
@@ -194,6 +207,7 @@ impl ClusterNames {
                     .iter()
                     .map(|m| named(&m.name, &m.kind))
                     .collect(),
+                servers: vec![named(&status.server.name, &status.server.comment)],
             }),
             _ => None,
         }
@@ -212,17 +226,16 @@ impl ClusterNames {
         let Ok(table) = text.parse::<toml::Table>() else {
             return ClusterNames::default();
         };
+        // `[[key]]` (an array of tables) or a single `[key]`.
         let array = |table: &toml::Table, key: &str| -> Vec<toml::Table> {
-            table
-                .get(key)
-                .and_then(toml::Value::as_array)
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(|item| item.as_table().cloned())
-                        .collect()
-                })
-                .unwrap_or_default()
+            match table.get(key) {
+                Some(toml::Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|item| item.as_table().cloned())
+                    .collect(),
+                Some(toml::Value::Table(single)) => vec![single.clone()],
+                _ => Vec::new(),
+            }
         };
         let name = |table: &toml::Table| -> Option<String> {
             table
@@ -262,6 +275,18 @@ impl ClusterNames {
                 .iter()
                 .filter_map(|m| Some(named(&name(m)?, &text_of(m, "type"))))
                 .collect(),
+            servers: {
+                // The configuration's server list where it has one, else this host.
+                let listed: Vec<CompletionCandidate> = array(&table, "server")
+                    .iter()
+                    .filter_map(|s| Some(named(&name(s)?, &text_of(s, "comment"))))
+                    .collect();
+                if listed.is_empty() {
+                    vec![named(&clp_core::config::host_name(), "")]
+                } else {
+                    listed
+                }
+            },
         }
     }
 }
@@ -292,6 +317,20 @@ mod tests {
                 "{command_name} has no argument {arg}: update COMPLETED"
             );
         }
+    }
+
+    #[test]
+    fn a_host_argument_completes_server_names_wherever_it_appears() {
+        let command = with_completers(
+            Command::new("clpgrp")
+                .disable_help_flag(true)
+                .arg(clap::Arg::new("host").short('h')),
+        );
+        let host = command
+            .get_arguments()
+            .find(|a| a.get_id() == "host")
+            .unwrap();
+        assert!(host.get::<ArgValueCandidates>().is_some());
     }
 
     #[test]

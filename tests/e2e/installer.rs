@@ -363,10 +363,14 @@ fn a_system_wide_install_links_man_pages_and_completions_where_man_and_the_shell
         std::fs::create_dir_all(local.join(dir)).unwrap();
     }
     std::fs::create_dir_all(&units).unwrap();
+    // fish is installed (its /etc/fish exists): its completions go where it looks.
+    let fish = cluster.path("etc-fish");
+    std::fs::create_dir_all(&fish).unwrap();
     let text = std::fs::read_to_string(installer())
         .unwrap()
         .replace("/usr/local", local.to_str().unwrap())
         .replace("/etc/systemd/system", units.to_str().unwrap())
+        .replace("/etc/fish", fish.to_str().unwrap())
         .replace(
             "system_wide() { [ \"$(id -u)\" = 0 ] && [ \"$CLP_ROOT\" = /opt/clp ]; }",
             "system_wide() { true; }",
@@ -410,11 +414,11 @@ fn a_system_wide_install_links_man_pages_and_completions_where_man_and_the_shell
         ("share/man/man1", "clpstat.1"),
         ("share/bash-completion/completions", "clpgrp"),
         ("share/zsh/site-functions", "_clpgrp"),
-        ("share/fish/vendor_completions.d", "clpgrp.fish"),
     ] {
         let link = local.join(dir).join(file);
         assert!(link.is_file(), "{} is missing", link.display());
     }
+    assert!(fish.join("completions/clpgrp.fish").is_file());
     if Command::new("man").arg("-w").arg("man").output().is_ok() {
         // The commands' folder on PATH is enough for man, as /usr/local/sbin is.
         let path = format!("{}:/usr/bin:/bin", local.join("sbin").display());
@@ -426,8 +430,12 @@ fn a_system_wide_install_links_man_pages_and_completions_where_man_and_the_shell
         );
     }
     run(&["--yes", "uninstall"]).success();
-    for dir in ["share/man/man1", "share/bash-completion/completions"] {
-        let left: Vec<_> = std::fs::read_dir(local.join(dir))
+    for dir in [
+        local.join("share/man/man1"),
+        local.join("share/bash-completion/completions"),
+        fish.join("completions"),
+    ] {
+        let left: Vec<_> = std::fs::read_dir(dir)
             .map(|entries| entries.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
         assert!(left.is_empty(), "uninstall left {left:?}");
