@@ -63,6 +63,16 @@ make_dir() {
   record dir "$1"
 }
 
+# link_all FROM TO: link every file of FROM into TO (made and recorded when missing).
+link_all() {
+  local file
+  make_dir "$2"
+  for file in "$1"/*; do
+    ln -sfn "$file" "$2/$(basename "$file")"
+    record link "$2/$(basename "$file")"
+  done
+}
+
 built_binaries() {
   local from=$1
   find "$from" -maxdepth 1 -type f -perm -u+x -name 'clp*' ! -name 'clp-gen' ! -name '*.d' -printf '%f\n' | sort
@@ -120,6 +130,17 @@ do_install() {
       ln -sfn "$CLP_ROOT/bin/$name" "/usr/local/sbin/$name"
       record link "/usr/local/sbin/$name"
     done
+    # man looks beside /usr/local/sbin in /usr/local/share/man, bash and zsh for completions in
+    # /usr/local/share, fish (without XDG_DATA_DIRS) in /etc/fish: link the pages and the
+    # completion files there too.
+    link_all "$CLP_ROOT/share/man/man1" /usr/local/share/man/man1
+    link_all "$CLP_ROOT/share/bash-completion/completions" /usr/local/share/bash-completion/completions
+    link_all "$CLP_ROOT/share/zsh/site-functions" /usr/local/share/zsh/site-functions
+    if [ -d /etc/fish ]; then
+      link_all "$CLP_ROOT/share/fish/vendor_completions.d" /etc/fish/completions
+    else
+      link_all "$CLP_ROOT/share/fish/vendor_completions.d" /usr/local/share/fish/vendor_completions.d
+    fi
     if [ -d /etc/systemd/system ]; then
       write_unit clp-clppm.service "clp supervisor daemon" "$CLP_ROOT/bin/clppm --foreground"
       write_unit clp-webmgr.service "clp web manager" "$CLP_ROOT/bin/clpwebmgr --foreground"

@@ -163,10 +163,12 @@ pub fn seconds(value: Option<u64>, default: u64) -> Duration {
 /// A command's `run` function.
 pub type Run = fn(Vec<OsString>, &mut dyn Write) -> Result<(), CliError>;
 
-/// The `main` of every command: runs it on stdout, prints an error to stderr as
+/// The `main` of every command: answers a shell's completion request (`CLP_COMPLETE`), or
+/// runs the command on stdout, prints an error to stderr as
 /// `NAME: message`, exits with the error's code; a closed stdout (a pipe into `head`)
 /// exits 0 quietly.
 pub fn main(name: &str, run: Run) -> ExitCode {
+    crate::complete::answer_if_asked(name);
     let args: Vec<OsString> = std::env::args_os().collect();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -1,5 +1,6 @@
-//! Shell completions (bash, zsh, fish) and man pages for every command, generated from the
-//! clap definitions into `completions/`. `cargo run --bin clp-gen` rewrites them; a test
+//! Shell completions (bash, zsh, fish: registrations that call the command back, see
+//! [`crate::complete`]) and man pages for every command, generated from the clap
+//! definitions into `completions/`. `cargo run --bin clp-gen` rewrites them; a test
 //! fails when the committed files are stale.
 
 use std::path::Path;
@@ -34,22 +35,18 @@ pub fn commands() -> Vec<clap::Command> {
 
 /// Every generated file: (path relative to `completions/`, contents).
 pub fn files() -> std::io::Result<Vec<(String, Vec<u8>)>> {
-    use clap_complete::Shell;
     let mut files = Vec::new();
-    for mut command in commands() {
+    for command in commands() {
         let name = command.get_name().to_string();
-        for (shell, file) in [
-            (Shell::Bash, format!("bash/{name}")),
-            (Shell::Zsh, format!("zsh/_{name}")),
-            (Shell::Fish, format!("fish/{name}.fish")),
-        ] {
-            let mut text = Vec::new();
-            clap_complete::generate(shell, &mut command, &name, &mut text);
-            files.push((file, text));
+        for (shell, completer) in crate::complete::shells() {
+            let file = match shell {
+                "bash" => format!("bash/{name}"),
+                "zsh" => format!("zsh/_{name}"),
+                _ => format!("fish/{name}.fish"),
+            };
+            files.push((file, crate::complete::registration(completer, &name)?));
         }
-        let mut page = Vec::new();
-        clap_mangen::Man::new(command.clone()).render(&mut page)?;
-        files.push((format!("man/{name}.1"), page));
+        files.push((format!("man/{name}.1"), crate::manual::render(&command)?));
     }
     Ok(files)
 }

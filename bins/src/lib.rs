@@ -3,7 +3,9 @@
 //! only [`cli::main`] prints an error and picks the exit code.
 
 pub mod cli;
+pub mod complete;
 pub mod generate;
+pub mod manual;
 pub mod render;
 
 pub mod clp_ml;

@@ -1,5 +1,1 @@
-complete -c clp_ml -s w -d 'Seconds to wait for each service' -r
-complete -c clp_ml -s y -l yes -d 'Answer yes to the question (for scripts)'
-complete -c clp_ml -l json -d 'JSON (with status)'
-complete -c clp_ml -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c clp_ml -s V -l version -d 'Print version'
+complete --keep-order --exclusive --command clp_ml --arguments "(CLP_COMPLETE=fish clp_ml -- (commandline --current-process --tokenize --cut-at-cursor) (commandline --current-token))"

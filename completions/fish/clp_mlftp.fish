@@ -1,2 +1,1 @@
-complete -c clp_mlftp -s h -l help -d 'Print help'
-complete -c clp_mlftp -s V -l version -d 'Print version'
+complete --keep-order --exclusive --command clp_mlftp --arguments "(CLP_COMPLETE=fish clp_mlftp -- (commandline --current-process --tokenize --cut-at-cursor) (commandline --current-token))"

@@ -1,4 +1,1 @@
-complete -c clpdown -s h -d 'The server to ask: this one (its name, localhost or an address)' -r
-complete -c clpdown -s r -d 'Reboot instead of shutting down'
-complete -c clpdown -l help -d 'Print help'
-complete -c clpdown -s V -l version -d 'Print version'
+complete --keep-order --exclusive --command clpdown --arguments "(CLP_COMPLETE=fish clpdown -- (commandline --current-process --tokenize --cut-at-cursor) (commandline --current-token))"

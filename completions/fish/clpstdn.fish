@@ -1,4 +1,1 @@
-complete -c clpstdn -s h -d 'The server to ask: this one (its name, localhost or an address)' -r
-complete -c clpstdn -s r -d 'Reboot instead of shutting down'
-complete -c clpstdn -l help -d 'Print help'
-complete -c clpstdn -s V -l version -d 'Print version'
+complete --keep-order --exclusive --command clpstdn --arguments "(CLP_COMPLETE=fish clpstdn -- (commandline --current-process --tokenize --cut-at-cursor) (commandline --current-token))"

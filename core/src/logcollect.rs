@@ -35,6 +35,9 @@ pub enum CollectType {
     Proactdiag,
 }
 
+/// Every collection type's name, as `-t` takes it (what shell completion offers).
+pub const COLLECT_TYPE_NAMES: &[&str] = &["type1", "type2", "type3", "proactdiag"];
+
 impl CollectType {
     /// Parses `type1`, `type2`, `type3`, `proactdiag`.
     pub fn parse(text: &str) -> Option<CollectType> {

@@ -291,3 +291,153 @@ fn the_menu_answered_on_a_terminal() {
         "answering n keeps the installation"
     );
 }
+
+/// `man` (man-db) with `pager` as the pager, in `path`.
+fn man(args: &[&str], path: &str) -> Run {
+    let output = Command::new("man")
+        .args(args)
+        .env("PATH", path)
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .env("MANWIDTH", "200")
+        .env_remove("MANPATH")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run { output }
+}
+
+#[test]
+fn man_finds_every_page_with_every_section_after_install() {
+    if Command::new("man").arg("-w").arg("man").output().is_err() {
+        eprintln!("man is not installed (.ci/setup.d/shells.sh): skipping");
+        return;
+    }
+    let cluster = Cluster::unlicensed();
+    script(&cluster, &["--yes", "install"]).success();
+    let pages = cluster.path("share/man");
+    for command in clp_bins::generate::commands() {
+        let name = command.get_name();
+        let page = man(&["-M", pages.to_str().unwrap(), name], "/usr/bin:/bin").success();
+        for section in [
+            "NAME",
+            "SYNOPSIS",
+            "DESCRIPTION",
+            "OPTIONS",
+            "EXIT STATUS",
+            "ENVIRONMENT",
+            "CLP_ROOT",
+            "FILES",
+            "EXAMPLES",
+        ] {
+            assert!(
+                page.lines().any(|line| line.trim_start() == section
+                    || line.trim_start().starts_with(&format!("{section} "))
+                    || line.trim() == section),
+                "man {name} has no {section}:\n{page}"
+            );
+        }
+        // Every code the page lists is a code of the original's table.
+        assert!(page.contains("       0      success"), "{page}");
+    }
+    // With $CLP_ROOT/bin on PATH, man finds the pages beside it, without MANPATH.
+    let path = format!("{}:/usr/bin:/bin", cluster.path("bin").display());
+    let found = man(&["-w", "clpstat"], &path).success();
+    assert_eq!(
+        found.trim(),
+        cluster
+            .path("share/man/man1/clpstat.1")
+            .display()
+            .to_string()
+    );
+}
+
+/// The installer as root into /opt/clp, with a stand-in for /usr/local and /etc/systemd:
+/// the same script, its system-wide branch taken, its paths moved into the test's folder.
+#[test]
+fn a_system_wide_install_links_man_pages_and_completions_where_man_and_the_shells_look() {
+    let cluster = Cluster::unlicensed();
+    let local = cluster.path("usr-local");
+    let units = cluster.path("systemd");
+    for dir in ["sbin", "share/man"] {
+        std::fs::create_dir_all(local.join(dir)).unwrap();
+    }
+    std::fs::create_dir_all(&units).unwrap();
+    // fish is installed (its /etc/fish exists): its completions go where it looks.
+    let fish = cluster.path("etc-fish");
+    std::fs::create_dir_all(&fish).unwrap();
+    let text = std::fs::read_to_string(installer())
+        .unwrap()
+        .replace("/usr/local", local.to_str().unwrap())
+        .replace("/etc/systemd/system", units.to_str().unwrap())
+        .replace("/etc/fish", fish.to_str().unwrap())
+        .replace(
+            "system_wide() { [ \"$(id -u)\" = 0 ] && [ \"$CLP_ROOT\" = /opt/clp ]; }",
+            "system_wide() { true; }",
+        );
+    assert!(
+        text.contains("system_wide() { true; }"),
+        "system_wide() changed"
+    );
+    let copy = cluster.path("install_cluster.sh");
+    std::fs::write(&copy, text).unwrap();
+    // The copy finds completions/ and README.md beside itself.
+    std::os::unix::fs::symlink(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("completions"),
+        cluster.path("completions"),
+    )
+    .unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
+        cluster.path("README.md"),
+    )
+    .unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"),
+        cluster.path("Cargo.toml"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new("bash")
+            .arg(&copy)
+            .args(args)
+            .env("CLP_ROOT", cluster.path("opt"))
+            .env("CLP_INSTALL_FROM", built())
+            .env("CLP_FORBID_OS_ACTIONS", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        Run { output }
+    };
+    run(&["--yes", "install"]).success();
+    for (dir, file) in [
+        ("share/man/man1", "clpstat.1"),
+        ("share/bash-completion/completions", "clpgrp"),
+        ("share/zsh/site-functions", "_clpgrp"),
+    ] {
+        let link = local.join(dir).join(file);
+        assert!(link.is_file(), "{} is missing", link.display());
+    }
+    assert!(fish.join("completions/clpgrp.fish").is_file());
+    if Command::new("man").arg("-w").arg("man").output().is_ok() {
+        // The commands' folder on PATH is enough for man, as /usr/local/sbin is.
+        let path = format!("{}:/usr/bin:/bin", local.join("sbin").display());
+        // (man names the file the link points to.)
+        let found = man(&["-w", "clpstat"], &path).success();
+        assert!(
+            found.trim().ends_with("/share/man/man1/clpstat.1"),
+            "{found}"
+        );
+    }
+    run(&["--yes", "uninstall"]).success();
+    for dir in [
+        local.join("share/man/man1"),
+        local.join("share/bash-completion/completions"),
+        fish.join("completions"),
+    ] {
+        let left: Vec<_> = std::fs::read_dir(dir)
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "uninstall left {left:?}");
+    }
+}

@@ -69,6 +69,16 @@ pub struct Client {
 impl Client {
     /// Connects to the daemon at `socket` and exchanges the greeting.
     pub fn connect(socket: &Path, client_name: &str) -> Result<Client, ClientError> {
+        Self::connect_within(socket, client_name, Duration::from_secs(10))
+    }
+
+    /// [`Client::connect`], waiting at most `timeout` for the greeting (a shell completion
+    /// asks the daemon on every TAB and must not hang on a stuck one).
+    pub fn connect_within(
+        socket: &Path,
+        client_name: &str,
+        timeout: Duration,
+    ) -> Result<Client, ClientError> {
         let stream = UnixStream::connect(socket).map_err(|error| match error.kind() {
             std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
                 ClientError::NotRunning {
@@ -87,9 +97,7 @@ impl Client {
             socket: socket.to_path_buf(),
             source,
         };
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .map_err(io)?;
+        stream.set_read_timeout(Some(timeout)).map_err(io)?;
         let writer = stream.try_clone().map_err(io)?;
         let mut client = Client {
             socket: socket.to_path_buf(),
