@@ -176,6 +176,7 @@ do_trial() {
       "$CLP_ROOT/bin/clplcncs" --trial -P "$product" | grep -v '^Command succeeded.$' || true
     fi
   done
+  info "The operation was successful"
 }
 
 do_uninstall() {
@@ -211,7 +212,8 @@ do_addon() {
   ask "Add-on the operation scripts." || return 0
   local dir
   dir=$(addon_dir)
-  mkdir -p "$dir"
+  # make_dir records the folder it makes ($CLP_ROOT/sbin): uninstall removes it when empty.
+  make_dir "$dir"
   echo "----- Add/Mod files -----"
   for name in clp_ml clp_mlftp clp_mltool; do
     [ -x "$CLP_ROOT/bin/$name" ] || continue
@@ -282,6 +284,11 @@ MENU
   done
 }
 
+# usage: the comment at the top of this file, up to its first line that is not a comment.
+usage() {
+  awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"
+}
+
 main() {
   if [ "${1:-}" = "--yes" ] || [ "${1:-}" = "-y" ]; then
     YES=1
@@ -295,7 +302,7 @@ main() {
     verify) do_verify ;;
     addon) do_addon ;;
     readme) do_readme ;;
-    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
+    -h | --help) usage ;;
     *) fail "unknown command '$1'; use install, trial, uninstall, verify, addon, readme or no argument for the menu" ;;
   esac
 }

@@ -1,5 +1,6 @@
 //! `clp_mlftp [FILE]`: upload a log tarball (by default the newest `*-log.tar.gz` in
-//! `$CLP_ROOT/tmp`) to the FTP server of `$CLP_ROOT/etc/ftp.toml`.
+//! `$CLP_ROOT/tmp`) to the FTP server of `$CLP_ROOT/etc/ftp.toml`, under a name that keeps
+//! every night's upload (`<server>-log-<YYYYMMDD-HHMMSS>.tar.gz`) unless `-n` chooses one.
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -7,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use clp_core::exit_code;
-use clp_core::ftp::{FtpConfig, Upload, UploadEvent};
+use clp_core::ftp::{FtpConfig, Upload, UploadEvent, naming};
 use clp_core::logcollect;
 
 use crate::cli::{self, CliError};
@@ -23,6 +24,9 @@ pub struct Args {
     /// The file to upload (default: the newest *-log.tar.gz that clplogcc wrote to $CLP_ROOT/tmp).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
+    /// The file's name on the server (default: the file's name with the server's name and the time it was written, such as <server>-log-<YYYYMMDD-HHMMSS>.tar.gz, so that each upload is kept).
+    #[arg(short = 'n', long = "name", value_name = "NAME")]
+    name: Option<String>,
 }
 
 /// Runs `clp_mlftp`.
@@ -48,8 +52,19 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             )
         })?,
     };
+    let upload_error =
+        |error: clp_core::ftp::UploadError| CliError::new(exit_code::OTHER, error.to_string());
+    let remote_name = match args.name {
+        Some(name) => {
+            naming::check_name(&name)
+                .map_err(|why| CliError::new(exit_code::BAD_OPTION, format!("-n {why}")))?;
+            name
+        }
+        None => default_remote_name(&file),
+    };
     let upload = Upload::new(&config, &password, &file)
-        .map_err(|error| CliError::new(exit_code::OTHER, error.to_string()))?;
+        .and_then(|upload| upload.named(&remote_name))
+        .map_err(upload_error)?;
 
     // A bar on a terminal; nothing from cron.
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -105,8 +120,16 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         return Err(error.into());
     }
     match result {
-        Ok(_) => {
-            writeln!(out, "Upload {shown} : Success")?;
+        Ok(uploaded) => {
+            let remote_path = match config.remote_dir.trim_end_matches('/') {
+                "" if config.remote_dir.is_empty() => uploaded.remote_name.clone(),
+                dir => format!("{dir}/{}", uploaded.remote_name),
+            };
+            writeln!(
+                out,
+                "Upload {shown} : Success (stored as {remote_path} on {})",
+                config.server()
+            )?;
             Ok(())
         }
         Err(error) => {
@@ -114,4 +137,19 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             Err(CliError::new(exit_code::OTHER, error.to_string()))
         }
     }
+}
+
+/// The name of `file` on the server: this server's name and the time the file was written
+/// (when it was collected; now if that cannot be read), so that each night's tarball is
+/// kept and uploading the same tarball again replaces only itself.
+fn default_remote_name(file: &std::path::Path) -> String {
+    let file_name = file
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let written = std::fs::metadata(file)
+        .and_then(|meta| meta.modified())
+        .map(chrono::DateTime::<chrono::Local>::from)
+        .unwrap_or_else(|_| chrono::Local::now());
+    naming::history_name(&file_name, &clp_core::config::host_name(), written)
 }

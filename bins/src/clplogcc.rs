@@ -95,20 +95,25 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         out_dir,
         syslog_generations: args.generations,
     };
-    let extra = vec![("clp/clpstat.txt".to_string(), status_text.into_bytes())];
+    let extra = vec![
+        ("clp/clpstat.txt".to_string(), status_text.into_bytes()),
+        ("clp/clplcncs.txt".to_string(), license_list()),
+    ];
     // A bar on a terminal; nothing from cron.
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} {wide_msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     });
     let result = logcollect::collect(&paths, &server, &options, extra, &mut |progress| {
         if let Some(bar) = &bar {
-            bar.set_length(progress.total as u64);
-            bar.set_position(progress.done as u64);
+            bar.set_length(progress.total);
+            bar.set_position(progress.done);
             bar.set_message(progress.item.clone());
         }
     });
@@ -130,4 +135,18 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             Err(CliError::new(exit_code::OTHER, error.to_string()))
         }
     }
+}
+
+/// What `clplcncs -l` prints (the registered licenses and their status; no key), or why it
+/// could not say.
+fn license_list() -> Vec<u8> {
+    let mut listing = b"$ clplcncs -l\n".to_vec();
+    let args = ["clplcncs", "-l"].map(OsString::from).to_vec();
+    let before = listing.len();
+    if let Err(error) = crate::clplcncs::run(args, &mut listing) {
+        listing.extend_from_slice(format!("clplcncs -l failed: {}\n", error.message).as_bytes());
+    } else if listing.len() == before {
+        listing.extend_from_slice(b"(no license is registered)\n");
+    }
+    listing
 }

@@ -5,6 +5,13 @@
 //! a full disk or any other failure leaves no partial tarball. What cannot be read goes into
 //! the tarball's `MANIFEST.txt` with the reason; it never aborts the collection.
 //!
+//! Besides the files it holds `clp/effective-config.toml`: the configuration in force with
+//! every default applied (also when no `clp.conf` was ever written), secrets masked. When
+//! `etc/scripts` is clpcfctrl's link through `etc/current`, the scripts it leads to are
+//! collected under `clp/etc/scripts` as well, where an operator looks for them.
+//!
+//! Progress is measured in bytes (what is read), so a large log folder moves the bar.
+//!
 //! The tarball leaves the machine, so it holds no secret: `etc/` is collected by an
 //! allow-list (configuration files, scripts, issuers' public keys), a secret file
 //! (`*.key`, `*.secret`, password files; [`crate::config::secrets::is_secret_file`]) is never
@@ -70,16 +77,19 @@ pub struct CollectOptions {
     pub syslog_generations: u32,
 }
 
-/// One step done, for a progress display.
+/// How far a collection is, for a progress display: bytes read of the bytes planned.
 #[derive(Debug, Clone)]
 pub struct Progress {
-    /// Items done.
-    pub done: usize,
-    /// Items in all.
-    pub total: usize,
-    /// The item just done.
+    /// Bytes read and written into the tarball so far.
+    pub done: u64,
+    /// Bytes in all, as planned (commands' output is added once it is known).
+    pub total: u64,
+    /// The entry being written.
     pub item: String,
 }
+
+/// How often, in bytes read, a large file reports progress.
+const PROGRESS_STEP: u64 = 1 << 20;
 
 /// The result of a collection.
 #[derive(Debug, Clone)]
@@ -188,6 +198,23 @@ fn plan(paths: &Paths, options: &CollectOptions, extra: Vec<(String, Vec<u8>)>) 
             rule: Rule::Config,
         },
     ];
+    // clpcfctrl's etc/scripts is a link through etc/current: the walk of etc/ records the
+    // link; the scripts themselves are collected here, under the name operators look for.
+    let scripts = paths.scripts_dir();
+    if std::fs::symlink_metadata(&scripts).is_ok_and(|m| m.file_type().is_symlink())
+        && let Ok(target) = std::fs::canonicalize(&scripts)
+        && target.is_dir()
+    {
+        items.push(Item::Path {
+            name: "clp/etc/scripts".into(),
+            path: target,
+            rule: Rule::Config,
+        });
+    }
+    items.push(Item::Bytes {
+        name: "clp/effective-config.toml".into(),
+        bytes: effective_config(paths).into_bytes(),
+    });
     items.extend(
         extra
             .into_iter()
@@ -238,6 +265,71 @@ fn plan(paths: &Paths, options: &CollectOptions, extra: Vec<(String, Vec<u8>)>) 
         }
     }
     items
+}
+
+/// The configuration in force (`etc/clp.conf`, or the default configuration without one)
+/// with every default applied, every secret masked, as TOML; or why it does not load.
+pub fn effective_config(paths: &Paths) -> String {
+    let source = if paths.config_file().exists() {
+        paths.config_file().display().to_string()
+    } else {
+        format!(
+            "no {} was written: the default configuration",
+            paths.config_file().display()
+        )
+    };
+    let mut text = format!(
+        "# The configuration in force, every default applied (collected by clplogcc; clp does\n\
+         # not read this file). Source: {source}.\n\
+         # clp's model of it: [[monitors]] with kind = the type; durations in seconds.\n\
+         # Every secret value is replaced by {}.\n\n",
+        crate::config::SECRET_MASK
+    );
+    let config = match crate::config::load(paths) {
+        Ok(config) => config,
+        Err(error) => {
+            let error = crate::config::secrets::mask_lines(&error.to_string());
+            for line in error.lines() {
+                text.push_str(&format!("# it does not load: {line}\n"));
+            }
+            return text;
+        }
+    };
+    match toml::Table::try_from(&config).map(|mut table| {
+        crate::config::secrets::mask_table(&mut table);
+        table
+            .iter_mut()
+            .for_each(|(_, value)| plain_durations(value));
+        toml::to_string(&table)
+    }) {
+        Ok(Ok(toml)) => text.push_str(&toml),
+        Ok(Err(error)) | Err(error) => {
+            text.push_str(&format!("# it cannot be written as TOML: {error}\n"));
+        }
+    }
+    text
+}
+
+/// Every duration (`{ secs, nanos }`) at any depth as seconds: an integer when whole.
+fn plain_durations(value: &mut toml::Value) {
+    if let toml::Value::Table(table) = value {
+        if table.len() == 2
+            && let (Some(toml::Value::Integer(secs)), Some(toml::Value::Integer(nanos))) =
+                (table.get("secs"), table.get("nanos"))
+        {
+            *value = if *nanos == 0 {
+                toml::Value::Integer(*secs)
+            } else {
+                toml::Value::Float(*secs as f64 + *nanos as f64 / 1e9)
+            };
+            return;
+        }
+        table
+            .iter_mut()
+            .for_each(|(_, value)| plain_durations(value));
+    } else if let toml::Value::Array(items) = value {
+        items.iter_mut().for_each(plain_durations);
+    }
 }
 
 /// How one file of the configuration is collected.
@@ -291,15 +383,78 @@ fn exactly(reader: impl Read, size: u64) -> impl Read {
     reader.take(size).chain(io::repeat(0)).take(size)
 }
 
-struct Writer {
+/// A reader that counts what it reads and reports progress every [`PROGRESS_STEP`] bytes.
+struct Counting<'a, 'p, R> {
+    inner: R,
+    meter: &'a mut Meter<'p>,
+}
+
+impl<R: Read> Read for Counting<'_, '_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.meter.advance(read as u64);
+        Ok(read)
+    }
+}
+
+/// Bytes done of bytes planned, and the caller's progress callback.
+struct Meter<'p> {
+    done: u64,
+    total: u64,
+    reported: u64,
+    item: String,
+    callback: &'p mut dyn FnMut(&Progress),
+}
+
+impl Meter<'_> {
+    fn advance(&mut self, bytes: u64) {
+        self.done += bytes;
+        if self.done >= self.reported + PROGRESS_STEP {
+            self.report();
+        }
+    }
+
+    fn report(&mut self) {
+        // What was planned may have grown (a log written meanwhile): never past the end.
+        self.total = self.total.max(self.done);
+        self.reported = self.done;
+        (self.callback)(&Progress {
+            done: self.done,
+            total: self.total,
+            item: self.item.clone(),
+        });
+    }
+}
+
+/// The bytes a file or folder will add (what [`Writer::path`] will read), for the total.
+fn planned_size(path: &Path) -> u64 {
+    let Ok(link) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    let Ok(meta) = std::fs::metadata(path) else {
+        return 0;
+    };
+    if meta.is_dir() {
+        if link.file_type().is_symlink() {
+            return 0;
+        }
+        return std::fs::read_dir(path)
+            .map(|entries| entries.flatten().map(|e| planned_size(&e.path())).sum())
+            .unwrap_or(0);
+    }
+    meta.len()
+}
+
+struct Writer<'p> {
     builder: tar::Builder<GzEncoder<BufWriter<File>>>,
     prefix: String,
     entries: usize,
     manifest: Vec<String>,
     skipped: usize,
+    meter: Meter<'p>,
 }
 
-impl Writer {
+impl<'p> Writer<'p> {
     fn header(size: u64, mode: u32) -> tar::Header {
         let mut header = tar::Header::new_gnu();
         header.set_size(size);
@@ -317,6 +472,7 @@ impl Writer {
         let mut header = Self::header(bytes.len() as u64, 0o644);
         self.builder
             .append_data(&mut header, format!("{}/{name}", self.prefix), bytes)?;
+        self.meter.advance(bytes.len() as u64);
         self.entries += 1;
         self.manifest.push(format!("ok      {name}"));
         Ok(())
@@ -375,6 +531,7 @@ impl Writer {
                 name,
                 "a secret file (keys and passwords are never collected)",
             );
+            self.meter.advance(meta.len());
             return Ok(());
         }
         let treatment = if rule == Rule::Config {
@@ -386,16 +543,21 @@ impl Writer {
             Treatment::Plain => {}
             Treatment::Refused => {
                 self.skip(name, "not on the allow-list of configuration files");
+                self.meter.advance(meta.len());
                 return Ok(());
             }
             Treatment::MaskedConfig | Treatment::MaskedLines => {
-                return self.masked(name, path, meta.len(), treatment);
+                // Read (or skipped) whole: the file's size counts as done either way.
+                let result = self.masked(name, path, meta.len(), treatment);
+                self.meter.advance(meta.len());
+                return result;
             }
         }
         let file = match File::open(path) {
             Ok(file) => file,
             Err(error) => {
                 self.skip(name, format!("{}: {error}", path.display()));
+                self.meter.advance(meta.len());
                 return Ok(());
             }
         };
@@ -410,11 +572,13 @@ impl Writer {
             return self.bytes(name, &bytes);
         }
         let mut header = Self::header(meta.len(), meta.permissions().mode() & 0o777);
-        self.builder.append_data(
-            &mut header,
-            format!("{}/{name}", self.prefix),
-            exactly(file, meta.len()),
-        )?;
+        self.meter.item = name.to_string();
+        let counting = Counting {
+            inner: exactly(file, meta.len()),
+            meter: &mut self.meter,
+        };
+        self.builder
+            .append_data(&mut header, format!("{}/{name}", self.prefix), counting)?;
         self.entries += 1;
         self.manifest.push(format!("ok      {name}"));
         Ok(())
@@ -483,13 +647,16 @@ impl Writer {
             let start = all.len().saturating_sub(lines);
             text = all[start..].join(&b'\n');
         }
+        // A command's output is known only now: it adds to the total.
+        self.meter.total += text.len() as u64;
         self.bytes(name, &text)
     }
 }
 
 /// Collects into `<out_dir>/<server>-log.tar.gz` (0600; `out_dir` must exist: see
 /// [`private_dir`]); `extra` adds caller-made entries (such as the clpstat output);
-/// `progress` is called after each item.
+/// `progress` is called after each item and every [`PROGRESS_STEP`] bytes of a large file,
+/// and last with `done == total`.
 pub fn collect(
     paths: &Paths,
     server: &str,
@@ -536,8 +703,15 @@ pub fn collect(
         file
     };
     let items = plan(paths, options, extra);
-    let total = items.len() + 1;
-    let result = (|| -> io::Result<(usize, usize)> {
+    let total: u64 = items
+        .iter()
+        .map(|item| match item {
+            Item::Path { path, .. } => planned_size(path),
+            Item::Bytes { bytes, .. } => bytes.len() as u64,
+            Item::Command { .. } => 0,
+        })
+        .sum();
+    let result = (|| -> io::Result<(usize, usize, u64)> {
         let mut writer = Writer {
             builder: tar::Builder::new(GzEncoder::new(
                 BufWriter::new(file),
@@ -547,18 +721,23 @@ pub fn collect(
             entries: 0,
             manifest: Vec::new(),
             skipped: 0,
+            meter: Meter {
+                done: 0,
+                total,
+                reported: 0,
+                item: String::new(),
+                callback: &mut *progress,
+            },
         };
-        for (index, item) in items.iter().enumerate() {
+        for item in &items {
+            writer.meter.item = item.name().to_string();
             match item {
                 Item::Path { name, path, rule } => writer.path(name, path, *rule)?,
                 Item::Command { name, argv, tail } => writer.command(name, argv, *tail)?,
                 Item::Bytes { name, bytes } => writer.bytes(name, bytes)?,
             }
-            progress(&Progress {
-                done: index + 1,
-                total,
-                item: item.name().to_string(),
-            });
+            writer.meter.item = item.name().to_string();
+            writer.meter.report();
         }
         let mut manifest = format!(
             "clp log collection of {server}, {}\n\
@@ -572,20 +751,22 @@ pub fn collect(
             manifest.push('\n');
         }
         let (entries, skipped) = (writer.entries + 1, writer.skipped);
+        writer.meter.total += manifest.len() as u64;
         writer.bytes("MANIFEST.txt", manifest.as_bytes())?;
+        let done = writer.meter.done.max(writer.meter.total);
         let encoder = writer.builder.into_inner()?;
         let mut buffered = encoder.finish()?;
         buffered.flush()?;
         let file = buffered.into_inner().map_err(|error| error.into_error())?;
         file.sync_all()?;
-        Ok((entries, skipped))
+        Ok((entries, skipped, done))
     })();
     match result {
-        Ok((entries, skipped)) => {
+        Ok((entries, skipped, done)) => {
             std::fs::rename(&partial, &tarball).map_err(write_error)?;
             progress(&Progress {
-                done: total,
-                total,
+                done,
+                total: done,
                 item: "done".into(),
             });
             Ok(Collected {
@@ -614,4 +795,48 @@ pub fn newest_tarball(dir: &Path) -> Option<PathBuf> {
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .max()
         .map(|(_, path)| path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_is_measured_in_bytes_and_moves_within_a_large_file() {
+        let root = tempfile::tempdir().expect("a temporary root");
+        let paths = Paths::new(root.path());
+        std::fs::create_dir_all(paths.log_dir()).expect("log/");
+        // 8 MiB in one file: the bar must move while it is read, not jump at its end.
+        let big = 8 * 1024 * 1024;
+        std::fs::write(paths.log_dir().join("big.log"), vec![b'x'; big]).expect("big.log");
+        std::fs::write(paths.log_dir().join("small.log"), "small\n").expect("small.log");
+        let out_dir = root.path().join("out");
+        private_dir(&out_dir).expect("out/");
+        let options = CollectOptions {
+            kind: CollectType::Type3,
+            out_dir,
+            syslog_generations: 0,
+        };
+        let mut seen = Vec::new();
+        collect(&paths, "vm", &options, Vec::new(), &mut |progress| {
+            seen.push(progress.clone())
+        })
+        .expect("collected");
+        let first_total = seen.first().expect("progress").total;
+        assert!(first_total >= big as u64, "the total is in bytes: {seen:?}");
+        let within: Vec<_> = seen
+            .iter()
+            .filter(|p| p.item == "clp/log/big.log")
+            .map(|p| p.done)
+            .collect();
+        assert!(
+            within.len() >= 4 && within.iter().all(|done| *done < big as u64 + 100),
+            "progress inside big.log: {within:?}"
+        );
+        assert!(seen.windows(2).all(|w| w[0].done <= w[1].done), "{seen:?}");
+        assert!(seen.iter().all(|p| p.done <= p.total), "{seen:?}");
+        let last = seen.last().expect("progress");
+        assert_eq!(last.done, last.total);
+        assert!(last.done >= big as u64);
+    }
 }

@@ -167,6 +167,24 @@ fn tarball(cluster: &Cluster, name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
+/// The name `file` gets on the server by default: this host's name and the file's time.
+fn remote_name(file: &Path) -> String {
+    let written = std::fs::metadata(file).unwrap().modified().unwrap();
+    clp_core::ftp::naming::history_name(
+        file.file_name().unwrap().to_str().unwrap(),
+        &clp_core::config::host_name(),
+        written.into(),
+    )
+}
+
+/// The `Success` line of an upload of `file` stored as `remote` in `incoming/`.
+fn success(file: &Path, remote: &str, port: u16) -> String {
+    format!(
+        "Upload {} : Success (stored as incoming/{remote} on 127.0.0.1:{port})\n",
+        file.display()
+    )
+}
+
 #[test]
 fn the_newest_tarball_is_uploaded_byte_for_byte() {
     let cluster = Cluster::new();
@@ -182,38 +200,82 @@ fn the_newest_tarball_is_uploaded_byte_for_byte() {
     let bytes = payload(3 * 1024 * 1024 + 17, 1);
     let newest = tarball(&cluster, "zabi-log.tar.gz", &bytes);
 
+    let remote = remote_name(&newest);
     let run = cluster.run("clp_mlftp", &[]);
-    assert_eq!(
-        run.success(),
-        format!("Upload {} : Success\n", newest.display())
-    );
+    assert_eq!(run.success(), success(&newest, &remote, server.port));
     assert_eq!(run.stderr(), "", "no progress bar without a terminal");
-    assert!(
-        server.received("zabi-log.tar.gz") == bytes,
-        "the bytes differ"
-    );
-    assert_eq!(server.incoming(), ["zabi-log.tar.gz"]);
+    assert!(server.received(&remote) == bytes, "the bytes differ");
+    assert_eq!(server.incoming(), std::slice::from_ref(&remote));
     assert_eq!(
         server.transfers(),
-        ["TRANSFER STOR zabi-log.tar.gz.part offset=0"]
+        [format!("TRANSFER STOR {remote}.part offset=0")]
     );
     assert!(server.log().contains("<- TYPE I"), "binary mode");
 
-    // The same name again, other bytes, named on the command line: the old file is replaced.
+    // The same name again (chosen with -n), other bytes, the file named on the command line:
+    // the old file is replaced.
     let again = payload(100_000, 2);
     let named = cluster.path("elsewhere/zabi-log.tar.gz");
     std::fs::create_dir_all(named.parent().unwrap()).unwrap();
     std::fs::write(&named, &again).unwrap();
-    let run = cluster.run("clp_mlftp", &[named.to_str().unwrap()]);
-    assert_eq!(
-        run.success(),
-        format!("Upload {} : Success\n", named.display())
-    );
+    let run = cluster.run("clp_mlftp", &["-n", &remote, named.to_str().unwrap()]);
+    assert_eq!(run.success(), success(&named, &remote, server.port));
+    assert!(server.received(&remote) == again, "the bytes differ");
+    assert_eq!(server.incoming(), [remote]);
+}
+
+/// Sets the modification time of `file` to a local time.
+fn written_at(file: &Path, year: i32, month: u32, day: u32, hour: u32, minute: u32) {
+    use chrono::TimeZone;
+    let time = chrono::Local
+        .with_ymd_and_hms(year, month, day, hour, minute, 0)
+        .single()
+        .unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(file)
+        .unwrap()
+        .set_modified(time.into())
+        .unwrap();
+}
+
+#[test]
+fn nightly_uploads_keep_every_night_and_a_name_can_be_chosen() {
+    let cluster = Cluster::new();
+    let server = FtpServer::start(&cluster, ServerOptions::default());
+    configure(&cluster, server.port, PASSWORD, "");
+    let host = clp_core::config::host_name();
+    // What a nightly clplogcc leaves: the same local name every night.
+    let monday = payload(10_000, 5);
+    let file = tarball(&cluster, "zabi-log.tar.gz", &monday);
+    written_at(&file, 2026, 11, 30, 3, 15);
+    let first = format!("{host}-zabi-log-20261130-031500.tar.gz");
+    let run = cluster.run("clp_mlftp", &[]);
+    assert_eq!(run.success(), success(&file, &first, server.port));
+
+    let tuesday = payload(20_000, 6);
+    std::fs::write(&file, &tuesday).unwrap();
+    written_at(&file, 2026, 12, 1, 3, 15);
+    let second = format!("{host}-zabi-log-20261201-031500.tar.gz");
+    let run = cluster.run("clp_mlftp", &[]);
+    assert_eq!(run.success(), success(&file, &second, server.port));
+    assert_eq!(server.incoming(), [first.clone(), second.clone()]);
     assert!(
-        server.received("zabi-log.tar.gz") == again,
-        "the bytes differ"
+        server.received(&first) == monday,
+        "Monday's upload was kept"
     );
-    assert_eq!(server.incoming(), ["zabi-log.tar.gz"]);
+    assert!(server.received(&second) == tuesday);
+
+    // A name chosen with -n (or --name) is used as it is.
+    let run = cluster.run("clp_mlftp", &["--name", "case-42.tar.gz"]);
+    assert_eq!(run.success(), success(&file, "case-42.tar.gz", server.port));
+    assert!(server.received("case-42.tar.gz") == tuesday);
+    // A path is not a name; nothing is sent.
+    let stderr = cluster
+        .run("clp_mlftp", &["-n", "../case.tar.gz"])
+        .failure(2);
+    assert!(stderr.contains("remote_dir"), "{stderr}");
+    assert_eq!(server.incoming().len(), 3);
 }
 
 #[test]
@@ -307,6 +369,7 @@ fn a_connection_dropped_mid_upload_is_resumed_where_it_broke() {
     let bytes = payload(6 * 1024 * 1024 + 5, 3);
     let file = tarball(&cluster, "zabi-log.tar.gz", &bytes);
 
+    let remote = remote_name(&file);
     let run = cluster.run("clp_mlftp", &[]);
     let stdout = run.success();
     let lines: Vec<&str> = stdout.lines().collect();
@@ -316,12 +379,18 @@ fn a_connection_dropped_mid_upload_is_resumed_where_it_broke() {
         lines[0].starts_with(&attempt) && lines[0].ends_with("; retrying in 1 s"),
         "{stdout}"
     );
-    assert_eq!(lines[1], format!("Upload {} : Success", file.display()));
+    assert_eq!(
+        format!("{}\n", lines[1]),
+        success(&file, &remote, server.port)
+    );
 
     // The server saw: a STOR from 0 cut after N bytes, then an APPE from exactly N.
     let transfers = server.transfers();
     assert_eq!(transfers.len(), 3, "{transfers:#?}");
-    assert_eq!(transfers[0], "TRANSFER STOR zabi-log.tar.gz.part offset=0");
+    assert_eq!(
+        transfers[0],
+        format!("TRANSFER STOR {remote}.part offset=0")
+    );
     let dropped: u64 = transfers[1]
         .strip_prefix("DROP after ")
         .and_then(|rest| rest.strip_suffix(" bytes"))
@@ -333,17 +402,10 @@ fn a_connection_dropped_mid_upload_is_resumed_where_it_broke() {
     );
     assert_eq!(
         transfers[2],
-        format!("TRANSFER APPE zabi-log.tar.gz.part offset={dropped}")
+        format!("TRANSFER APPE {remote}.part offset={dropped}")
     );
-    assert!(
-        server.received("zabi-log.tar.gz") == bytes,
-        "the bytes differ"
-    );
-    assert_eq!(
-        server.incoming(),
-        ["zabi-log.tar.gz"],
-        "no temporary name left"
-    );
+    assert!(server.received(&remote) == bytes, "the bytes differ");
+    assert_eq!(server.incoming(), [remote], "no temporary name left");
 }
 
 /// A test CA and a leaf for localhost/127.0.0.1 it signed, as PEM files under the root:
@@ -416,16 +478,14 @@ fn ftps_uploads_to_a_server_whose_ca_is_the_cafile() {
         .unwrap()
         .replace("127.0.0.1", "localhost");
     std::fs::write(cluster.path("etc/ftp.toml"), config).unwrap();
+    let remote = remote_name(&file);
     let run = cluster.run("clp_mlftp", &[]);
     assert_eq!(
         run.success(),
-        format!("Upload {} : Success\n", file.display())
+        success(&file, &remote, server.port).replace("127.0.0.1", "localhost")
     );
-    assert!(
-        server.received("zabi-log.tar.gz") == bytes,
-        "the bytes differ"
-    );
-    assert_eq!(server.incoming(), ["zabi-log.tar.gz"]);
+    assert!(server.received(&remote) == bytes, "the bytes differ");
+    assert_eq!(server.incoming(), [remote]);
     let log = server.log();
     assert!(log.contains("<- AUTH TLS"), "explicit FTPS");
     assert!(log.contains("<- PROT P"), "a protected data connection");
@@ -511,11 +571,12 @@ fn the_readme_cron_line_collects_and_uploads_with_cron_s_environment() {
     let server_name = name.trim_end_matches("-log.tar.gz");
     let mut expected = Vec::new();
     writeln!(expected, "Collect Log {server_name} : Success").unwrap();
-    writeln!(expected, "Upload {} : Success", tarball.display()).unwrap();
+    let remote = remote_name(tarball);
+    expected.extend_from_slice(success(tarball, &remote, server.port).as_bytes());
     assert_eq!(stdout.as_bytes(), expected, "{stdout}");
     assert!(
-        server.received(name) == std::fs::read(tarball).unwrap(),
+        server.received(&remote) == std::fs::read(tarball).unwrap(),
         "the tarball arrived whole"
     );
-    assert_eq!(server.incoming(), [name]);
+    assert_eq!(server.incoming(), [remote]);
 }

@@ -305,3 +305,117 @@ fn a_full_disk_leaves_no_partial_tarball() {
         "a partial tarball was left"
     );
 }
+
+/// The one `*-log.tar.gz` in `dir`, and the folder its entries are under (`<server>-log`).
+fn the_tarball(dir: &std::path::Path) -> (std::path::PathBuf, String) {
+    let tarballs: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with("-log.tar.gz"))
+        .collect();
+    assert_eq!(tarballs.len(), 1, "{tarballs:?}");
+    let name = tarballs[0].file_name().unwrap().to_str().unwrap();
+    let prefix = name.trim_end_matches(".tar.gz").to_string();
+    (tarballs[0].clone(), prefix)
+}
+
+#[test]
+fn the_tarball_holds_the_licenses_the_configuration_in_force_and_the_pushed_scripts() {
+    let cluster = Cluster::unlicensed();
+    cluster
+        .run("clplcncs", &["--trial", "-P", "XSS10"])
+        .success();
+    // No clp.conf was ever written: the defaults in force are what is collected.
+    assert!(!cluster.path("etc/clp.conf").exists());
+    let first = cluster.path("first");
+    std::fs::create_dir(&first).unwrap();
+    cluster
+        .run("clplogcc", &["-t", "type3", "-o", first.to_str().unwrap()])
+        .success();
+    let (tarball, prefix) = the_tarball(&first);
+    let licenses = extract(&tarball, &format!("{prefix}/clp/clplcncs.txt"));
+    assert!(licenses.contains("----- XSS10 TRIAL -----"), "{licenses}");
+    assert!(licenses.contains("Status..... valid"), "{licenses}");
+    let effective = extract(&tarball, &format!("{prefix}/clp/effective-config.toml"));
+    assert!(
+        effective.contains("the default configuration"),
+        "{effective}"
+    );
+    let parsed: toml::Table = effective.parse().unwrap();
+    assert_eq!(parsed["alert"]["max_records"].as_integer(), Some(10_000));
+    assert_eq!(parsed["monitors"][0]["name"].as_str(), Some("userw"));
+    assert_eq!(parsed["monitors"][0]["interval"].as_integer(), Some(3));
+
+    // A configuration pushed with clpcfctrl: etc/scripts is a link through etc/current, and
+    // the scripts it leads to are collected under clp/etc/scripts, secrets masked.
+    let folder = tempfile::Builder::new()
+        .prefix("clp-push-")
+        .tempdir()
+        .unwrap();
+    std::fs::write(
+        folder.path().join("clp.conf"),
+        r#"[cluster]
+name = "zabi"
+
+[[group]]
+name = "failover"
+
+[[group.resource]]
+name = "exec"
+
+[[monitor]]
+name = "web"
+type = "httpw"
+[monitor.parameters]
+servername = "127.0.0.1"
+username = "webuser"
+password = "S3CRET-httpw"
+"#,
+    )
+    .unwrap();
+    let scripts = folder.path().join("scripts/failover/exec");
+    std::fs::create_dir_all(&scripts).unwrap();
+    std::fs::write(
+        scripts.join("start.sh"),
+        "#!/bin/sh\nDB_PASSWORD=S3CRET-script\necho started\n",
+    )
+    .unwrap();
+    std::fs::write(scripts.join("stop.sh"), "#!/bin/sh\necho stopped\n").unwrap();
+    cluster
+        .run(
+            "clpcfctrl",
+            &["--push", "-x", folder.path().to_str().unwrap()],
+        )
+        .success();
+    assert!(
+        std::fs::symlink_metadata(cluster.path("etc/scripts"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let second = cluster.path("second");
+    std::fs::create_dir(&second).unwrap();
+    cluster
+        .run("clplogcc", &["-t", "type3", "-o", second.to_str().unwrap()])
+        .success();
+    let (tarball, prefix) = the_tarball(&second);
+    let start = extract(
+        &tarball,
+        &format!("{prefix}/clp/etc/scripts/failover/exec/start.sh"),
+    );
+    assert_eq!(
+        start, "#!/bin/sh\nDB_PASSWORD=\"********\"\necho started\n",
+        "the script's content, its secret masked"
+    );
+    let stop = extract(
+        &tarball,
+        &format!("{prefix}/clp/etc/scripts/failover/exec/stop.sh"),
+    );
+    assert_eq!(stop, "#!/bin/sh\necho stopped\n");
+    let effective = extract(&tarball, &format!("{prefix}/clp/effective-config.toml"));
+    assert!(!effective.contains("S3CRET"), "{effective}");
+    assert!(effective.contains("password = \"********\""), "{effective}");
+    assert!(effective.contains("username = \"webuser\""), "{effective}");
+    assert!(effective.contains("name = \"failover\""), "{effective}");
+}

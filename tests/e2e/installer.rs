@@ -441,3 +441,37 @@ fn a_system_wide_install_links_man_pages_and_completions_where_man_and_the_shell
         assert!(left.is_empty(), "uninstall left {left:?}");
     }
 }
+
+#[test]
+fn help_ends_with_the_usage_trial_says_it_succeeded_and_uninstall_leaves_no_empty_sbin() {
+    let cluster = Cluster::unlicensed();
+    let help = script(&cluster, &["--help"]).success();
+    assert!(!help.contains("set -euo pipefail"), "{help}");
+    assert!(help.starts_with("The clp installer"), "{help}");
+    assert!(
+        help.trim_end().ends_with("uninstall removes those only."),
+        "{help}"
+    );
+    script(&cluster, &["--yes", "install"]).success();
+    let trial = script(&cluster, &["--yes", "trial"]).success();
+    assert!(
+        trial
+            .trim_end()
+            .ends_with("[INFO]: The operation was successful"),
+        "{trial}"
+    );
+    let added = script(&cluster, &["--yes", "addon"]).success();
+    assert!(
+        added.contains(&format!("Add:{}/sbin/clp_ml", cluster.root().display())),
+        "{added}"
+    );
+    script(&cluster, &["--yes", "uninstall"]).success();
+    assert!(
+        !cluster.path("sbin").exists(),
+        "uninstall left {}",
+        cluster.path("sbin").display()
+    );
+    assert!(!cluster.path("bin").exists());
+    // What uninstall keeps on purpose: the store (the licenses) and the trial record.
+    assert!(cluster.path("var/license-trials").is_file());
+}

@@ -140,8 +140,14 @@ fn mask_line(line: &str) -> String {
     if let Some(at) = body.find(['=', ':']) {
         let key = body[..at].trim().trim_matches(['"', '\'']);
         if !key.is_empty() && is_secret_key(key) {
-            // Quoted, so that TOML stays TOML and a shell does not expand it.
-            return format!("{} \"{SECRET_MASK}\"{ending}", &body[..=at]);
+            // Quoted, so that TOML stays TOML and a shell does not expand it; a space after
+            // the sign only where there was one (a shell's `KEY=value` has none).
+            let gap = if body[at + 1..].starts_with([' ', '\t']) {
+                " "
+            } else {
+                ""
+            };
+            return format!("{}{gap}\"{SECRET_MASK}\"{ending}", &body[..=at]);
         }
     }
     // A secret this rule cannot see (a bare multi-line string) is left; the tarball's
@@ -208,5 +214,10 @@ mod tests {
         }
         assert!(masked.contains("<password>********</password>"), "{masked}");
         assert!(masked.contains("<user>u</user>"), "{masked}");
+        // A shell assignment stays one.
+        assert_eq!(
+            mask_lines("export DB_PASSWORD=pw9\nDB_USER=u\n"),
+            "export DB_PASSWORD=\"********\"\nDB_USER=u\n"
+        );
     }
 }

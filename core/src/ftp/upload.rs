@@ -228,6 +228,15 @@ impl<'a> Upload<'a> {
         })
     }
 
+    /// The name the file gets on the server (default: its own file name); checked by
+    /// [`super::naming::check_name`].
+    pub fn named(mut self, name: &str) -> Result<Upload<'a>, UploadError> {
+        super::naming::check_name(name).map_err(UploadError::Refused)?;
+        self.name = name.to_string();
+        self.part = format!("{name}{PART_SUFFIX}");
+        Ok(self)
+    }
+
     /// Uploads, retrying as `retries` allows; `observer` sees progress and failed attempts.
     pub fn run(mut self, observer: &mut dyn FnMut(UploadEvent)) -> Result<Uploaded, UploadError> {
         let attempts = self.config.retries.saturating_add(1);

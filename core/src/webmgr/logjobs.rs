@@ -37,11 +37,11 @@ pub struct Job {
     pub server: String,
     /// Running, done or failed.
     pub state: JobState,
-    /// Items done.
-    pub done: usize,
-    /// Items in all (0 until known).
-    pub total: usize,
-    /// The item just done.
+    /// Bytes collected.
+    pub done: u64,
+    /// Bytes in all (0 until known).
+    pub total: u64,
+    /// The entry being collected.
     pub item: String,
     /// The download path, once done.
     pub download: Option<String>,

@@ -384,6 +384,11 @@ function follow() {
 
 // ---- Log collection ---------------------------------------------------------------------
 
+// Bytes as MiB with one decimal (the log collection's progress).
+function mebibytes(bytes) {
+  return (bytes / 1048576).toFixed(1);
+}
+
 async function collectLogs() {
   if (!(await confirmAction(t('collect_logs') + '?'))) return;
   const box = $('collect-box');
@@ -415,7 +420,7 @@ async function collectLogs() {
       text.textContent = t('op_failed') + ': ' + job.error;
       return;
     }
-    text.textContent = t('collecting') + ' ' + job.server + ': ' + job.done + '/' + (job.total || '?') + ' ' + job.item;
+    text.textContent = t('collecting') + ' ' + job.server + ': ' + mebibytes(job.done) + '/' + (job.total ? mebibytes(job.total) : '?') + ' MiB ' + job.item;
     await new Promise((resolve) => setTimeout(resolve, 300));
     try {
       job = await api('GET', '/api/v1/logs/jobs/' + job.id);
