@@ -171,16 +171,50 @@ pub fn main(name: &str, run: Run) -> ExitCode {
     crate::complete::answer_if_asked(name);
     let args: Vec<OsString> = std::env::args_os().collect();
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = Stdout {
+        inner: stdout.lock(),
+        closed: false,
+    };
     let result = run(args, &mut out).and_then(|()| out.flush().map_err(CliError::from));
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) if error.message.contains("Broken pipe") => ExitCode::SUCCESS,
+        // Only a reader that went away (`| head`) ends quietly; a broken pipe anywhere else
+        // (the daemon's socket) is a failure like any other.
+        Err(_) if out.closed => ExitCode::SUCCESS,
         Err(error) => {
             let _ = out.flush();
             eprintln!("{name}: {}", clp_core::escape::escape_lines(&error.message));
             ExitCode::from(error.code)
         }
+    }
+}
+
+/// The command's standard output, remembering whether its reader went away.
+struct Stdout<W: Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Stdout<W> {
+    fn note<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(error) = &result
+            && error.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            self.closed = true;
+        }
+        result
+    }
+}
+
+impl<W: Write> Write for Stdout<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.note(result)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.inner.flush();
+        self.note(result)
     }
 }
 
@@ -198,5 +232,33 @@ mod tests {
         let text = "error: unexpected argument '--foo' found\n\n  tip: to pass '--foo' as a value, use '-- --foo'\n\nUsage: clpstat [OPTIONS]\n";
         assert_eq!(one_line(text), "unexpected argument '--foo' found");
         assert_eq!(one_line(""), "bad arguments");
+    }
+
+    #[test]
+    fn only_a_broken_pipe_on_stdout_counts_as_a_closed_reader() {
+        struct Closed;
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut out = Stdout {
+            inner: Vec::new(),
+            closed: false,
+        };
+        // Another writer's broken pipe (the daemon's socket) leaves stdout open.
+        let _ = out.note(Err::<(), _>(std::io::Error::other("socket")));
+        assert!(!out.closed);
+        writeln!(out, "fine").unwrap();
+        assert!(!out.closed);
+        let mut out = Stdout {
+            inner: Closed,
+            closed: false,
+        };
+        assert!(writeln!(out, "gone").is_err());
+        assert!(out.closed);
     }
 }

@@ -76,3 +76,35 @@ fn clpdown_with_clppm_stopped_acts_from_the_root_and_logs_it() {
         );
     }
 }
+
+/// The storm found it: a daemon that goes away between the greeting and the request made
+/// `clplogcmd` exit 0 (its "Broken pipe" was taken for a closed stdout), so a script
+/// believed a message logged that was never written anywhere.
+#[test]
+fn a_daemon_gone_before_the_request_is_a_failure_not_a_success() {
+    use std::io::{BufRead, BufReader, Write};
+    let cluster = Cluster::new();
+    let socket = clp_core::paths::Paths::new(cluster.root()).socket();
+    std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let daemon = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut hello = String::new();
+        BufReader::new(&stream).read_line(&mut hello).unwrap();
+        // Stops reading before it greets: the request then meets a broken pipe.
+        stream.shutdown(std::net::Shutdown::Read).unwrap();
+        let welcome = clp_core::ipc::Response::Welcome {
+            protocol: clp_core::ipc::PROTOCOL,
+            daemon_version: "test".into(),
+            pid: std::process::id(),
+        };
+        let mut line = serde_json::to_string(&welcome).unwrap();
+        line.push('\n');
+        (&stream).write_all(line.as_bytes()).unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    });
+    let run = cluster.run("clplogcmd", &["-m", "lost on the way", "-l", "ERR"]);
+    daemon.join().unwrap();
+    assert_ne!(run.code(), 0, "clplogcmd succeeded: {}", run.stderr());
+    assert!(run.stderr().contains("Broken pipe"), "{}", run.stderr());
+}
