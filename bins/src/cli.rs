@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use clp_core::client::{self, Session};
 use clp_core::exit_code;
+use clp_core::ipc::Request;
 use clp_core::ipc::client::{Client, ClientError};
-use clp_core::ipc::{ErrorCode, Request, Response};
 use clp_core::paths::Paths;
 
 /// The one line operators see on success.
@@ -22,6 +23,8 @@ pub struct CliError {
     pub message: String,
     /// The original's return value.
     pub code: u8,
+    /// The reader of the output went away (a pipe into `head`): not a failure.
+    pipe_closed: bool,
 }
 
 impl CliError {
@@ -30,34 +33,29 @@ impl CliError {
         Self {
             code,
             message: message.into(),
+            pipe_closed: false,
         }
+    }
+}
+
+/// The client library's errors carry their own exit code.
+impl From<client::Error> for CliError {
+    fn from(error: client::Error) -> Self {
+        CliError::new(error.code(), error.to_string())
     }
 }
 
 impl From<ClientError> for CliError {
     fn from(error: ClientError) -> Self {
-        let code = match &error {
-            ClientError::NotRunning { .. } => exit_code::NOT_RUNNING,
-            ClientError::PermissionDenied { .. } => exit_code::NOT_ROOT,
-            ClientError::Refused { code, .. } => match code {
-                ErrorCode::NotFound => exit_code::NOT_REGISTERED,
-                ErrorCode::Suspended => exit_code::SUSPENDED,
-                ErrorCode::Protocol => exit_code::INIT_ERROR,
-                ErrorCode::PermissionDenied => exit_code::NOT_ROOT,
-                ErrorCode::Stopping | ErrorCode::Failed => exit_code::OTHER,
-                ErrorCode::AlreadyStarted => exit_code::ALREADY_RUNNING,
-                ErrorCode::AlreadyStopped => exit_code::ALREADY_STOPPED,
-            },
-            ClientError::Timeout { .. } => exit_code::TIMEOUT,
-            ClientError::Io { .. } | ClientError::Protocol { .. } => exit_code::OTHER,
-        };
-        CliError::new(code, error.to_string())
+        client::Error::from(error).into()
     }
 }
 
 impl From<std::io::Error> for CliError {
     fn from(error: std::io::Error) -> Self {
-        CliError::new(exit_code::OTHER, error.to_string())
+        let mut converted = CliError::new(exit_code::OTHER, error.to_string());
+        converted.pipe_closed = error.kind() == std::io::ErrorKind::BrokenPipe;
+        converted
     }
 }
 
@@ -128,25 +126,14 @@ pub fn paths() -> Paths {
     Paths::from_env()
 }
 
-/// Connects to the daemon of `paths`, greeting as `name`; a daemon that is starting (it
-/// holds its lock but does not answer yet) is waited for, briefly.
+/// Connects to the daemon of `paths`, greeting as `name` ([`Session::connect`]).
 pub fn connect(paths: &Paths, name: &str) -> Result<Client, CliError> {
-    Ok(clp_core::service::connect_when_up(
-        paths,
-        name,
-        Duration::from_secs(10),
-    )?)
+    Ok(Session::new(paths, name).connect()?)
 }
 
-/// Sends one request that changes state and expects `Done`.
+/// Sends one request that changes state and expects `Done` ([`Session::operate`]).
 pub fn operate(paths: &Paths, name: &str, request: &Request) -> Result<(), CliError> {
-    match connect(paths, name)?.request(request, None)? {
-        Response::Done => Ok(()),
-        other => Err(CliError::new(
-            exit_code::OTHER,
-            format!("clppm answered {other:?} where it should have confirmed"),
-        )),
-    }
+    Ok(Session::new(paths, name).operate(request)?)
 }
 
 /// Writes `Command succeeded.`.
@@ -175,7 +162,7 @@ pub fn main(name: &str, run: Run) -> ExitCode {
     let result = run(args, &mut out).and_then(|()| out.flush().map_err(CliError::from));
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) if error.message.contains("Broken pipe") => ExitCode::SUCCESS,
+        Err(error) if error.pipe_closed => ExitCode::SUCCESS,
         Err(error) => {
             let _ = out.flush();
             eprintln!("{name}: {}", clp_core::escape::escape_lines(&error.message));
@@ -198,5 +185,15 @@ mod tests {
         let text = "error: unexpected argument '--foo' found\n\n  tip: to pass '--foo' as a value, use '-- --foo'\n\nUsage: clpstat [OPTIONS]\n";
         assert_eq!(one_line(text), "unexpected argument '--foo' found");
         assert_eq!(one_line(""), "bad arguments");
+    }
+
+    #[test]
+    fn a_closed_pipe_is_known_by_its_kind_not_by_its_text() {
+        let closed = CliError::from(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(closed.pipe_closed);
+        assert_eq!(closed.code, exit_code::OTHER);
+        // A daemon's message that merely says so is still a failure to report.
+        let said = CliError::new(exit_code::OTHER, "clppm: Broken pipe (os error 32)");
+        assert!(!said.pipe_closed);
     }
 }

@@ -154,7 +154,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             )
         })?;
     if args.detached {
-        crate::clppm::silence_stdio();
+        clp_core::startup_output::silence_stdio();
     }
     runtime
         .block_on(prepared.run())

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use clp_core::config::Config;
+use clp_core::license::{self, License, LicenseState};
 use clp_core::status::{ClusterStatus, MonitorState};
 
 /// The width of the rules, after their leading space.
@@ -515,6 +516,38 @@ pub fn counters(monitors: &[MonitorState]) -> String {
     }
     let _ = writeln!(text, "{}", footer());
     text
+}
+
+/// One license as `clplcncs -l` lists it: product, name, serial, user, count, dates, state.
+pub fn license_listing(license: &License, state: LicenseState) -> String {
+    let name = license::product(&license.product).map_or("Unknown License", |p| p.name);
+    let trial = license.kind == license::LicenseKind::Trial;
+    let mut text = format!(
+        "----- {}{} -----\n< {name}{} >\n",
+        license.product,
+        if trial { " TRIAL" } else { "" },
+        if trial { " <TRIAL>" } else { "" }
+    );
+    text.push_str(&format!("  Serial No..... {}\n", license.serial));
+    text.push_str(&format!("  User name..... {}\n", license.user));
+    text.push_str(&format!("  Count..... {}\n", license.count));
+    text.push_str(&format!(
+        "  Start date..... {}\n",
+        license.start.format("%Y/%m/%d")
+    ));
+    if let Some(end) = license.end {
+        text.push_str(&format!("  End date..... {}\n", end.format("%Y/%m/%d")));
+    }
+    text.push_str(&format!("  Status..... {}\n", state.as_str()));
+    text
+}
+
+/// Every license as `clplcncs -l` lists them, each with its `state`.
+pub fn license_list(licenses: &[License], state: impl Fn(&License) -> LicenseState) -> String {
+    licenses
+        .iter()
+        .map(|license| license_listing(license, state(license)))
+        .collect()
 }
 
 #[cfg(test)]
