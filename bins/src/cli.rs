@@ -150,12 +150,20 @@ pub fn seconds(value: Option<u64>, default: u64) -> Duration {
 /// A command's `run` function.
 pub type Run = fn(Vec<OsString>, &mut dyn Write) -> Result<(), CliError>;
 
-/// The `main` of every command: answers a shell's completion request (`CLP_COMPLETE`), or
-/// runs the command on stdout, prints an error to stderr as
-/// `NAME: message`, exits with the error's code; a closed stdout (a pipe into `head`)
-/// exits 0 quietly.
-pub fn main(name: &str, run: Run) -> ExitCode {
-    crate::complete::answer_if_asked(name);
+/// The `main` of every command (`A`: its arguments' definition): answers a shell's completion
+/// request (`CLP_COMPLETE`), or runs the command on stdout, prints an error to stderr as
+/// `NAME: message`, exits with the error's code; a closed stdout (a pipe into `head`) exits
+/// 0 quietly.
+pub fn main<A: clap::CommandFactory>(name: &'static str, run: Run) -> ExitCode {
+    crate::complete::answer_if_asked(|| {
+        // One definition serves two names (clplcncs, clplcnsc): the binary's name wins.
+        let command = A::command();
+        if command.get_name() == name {
+            command
+        } else {
+            command.name(name).bin_name(name)
+        }
+    });
     let args: Vec<OsString> = std::env::args_os().collect();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
