@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use clp_core::client::{self, Session};
-use clp_core::exit_code;
+use clp_core::exit_code::{self, Coded};
 use clp_core::ipc::Request;
 use clp_core::ipc::client::{Client, ClientError};
 use clp_core::paths::Paths;
@@ -36,12 +36,17 @@ impl CliError {
             pipe_closed: false,
         }
     }
+
+    /// An error that knows its own exit code.
+    pub fn coded(error: impl Coded) -> Self {
+        Self::new(error.code(), error.to_string())
+    }
 }
 
 /// The client library's errors carry their own exit code.
 impl From<client::Error> for CliError {
     fn from(error: client::Error) -> Self {
-        CliError::new(error.code(), error.to_string())
+        Self::coded(error)
     }
 }
 

@@ -76,6 +76,12 @@ impl Error {
     }
 }
 
+impl exit_code::Coded for Error {
+    fn code(&self) -> u8 {
+        Error::code(self)
+    }
+}
+
 /// The return value for a failure talking to the daemon.
 fn daemon_code(error: &ClientError) -> u8 {
     match error {
