@@ -605,4 +605,31 @@ mod tests {
         assert_eq!(field("mariadb-sss-0", 17, '.', true), "mariadb-sss-0 ...");
         assert_eq!(field("current", 15, ' ', true), "current        ");
     }
+
+    #[test]
+    fn licenses_are_listed_as_clplcncs_lists_them() {
+        let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let product = License {
+            serial: "XSS1000001".into(),
+            kind: license::LicenseKind::Product,
+            product: "XSS10".into(),
+            count: 1,
+            start: date(2026, 1, 2),
+            end: None,
+            user: "ops".into(),
+            key: "secret".into(),
+        };
+        let trial = License {
+            serial: "TRIAL-ALRT10".into(),
+            kind: license::LicenseKind::Trial,
+            product: "ALRT10".into(),
+            end: Some(date(2026, 2, 1)),
+            ..product.clone()
+        };
+        let states = [LicenseState::Valid, LicenseState::Expired];
+        let text = license_list(&[product, trial], |l| {
+            states[usize::from(l.kind == license::LicenseKind::Trial)]
+        });
+        insta::assert_snapshot!(text);
+    }
 }
