@@ -1,5 +1,6 @@
-//! What every command shares: the error type with its exit code, argument parsing, the
-//! connection to the daemon, and `main`.
+//! What every command shares: the error type with its exit code, argument parsing, `-h HOST`,
+//! and `main`. Talking to the daemon (or to the store while it is down) is
+//! [`clp_core::client`]'s job.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -10,7 +11,7 @@ use clap::Parser;
 use clp_core::client::{self, Session};
 use clp_core::exit_code::{self, Coded};
 use clp_core::ipc::Request;
-use clp_core::ipc::client::{Client, ClientError};
+use clp_core::ipc::client::ClientError;
 use clp_core::paths::Paths;
 
 /// The one line operators see on success.
@@ -129,11 +130,6 @@ impl HostArgs {
 /// The install root of this invocation.
 pub fn paths() -> Paths {
     Paths::from_env()
-}
-
-/// Connects to the daemon of `paths`, greeting as `name` ([`Session::connect`]).
-pub fn connect(paths: &Paths, name: &str) -> Result<Client, CliError> {
-    Ok(Session::new(paths, name).connect()?)
 }
 
 /// Sends one request that changes state and expects `Done` ([`Session::operate`]).
