@@ -1,5 +1,6 @@
-//! What every command shares: the error type with its exit code, argument parsing, the
-//! connection to the daemon, and `main`.
+//! What every command shares: the error type with its exit code, argument parsing, `-h HOST`,
+//! and `main`. Talking to the daemon (or to the store while it is down) is
+//! [`clp_core::client`]'s job.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -7,9 +8,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use clp_core::exit_code;
-use clp_core::ipc::client::{Client, ClientError};
-use clp_core::ipc::{ErrorCode, Request, Response};
+use clp_core::client::{self, Session};
+use clp_core::exit_code::{self, Coded};
+use clp_core::ipc::Request;
+use clp_core::ipc::client::ClientError;
 use clp_core::paths::Paths;
 
 /// The one line operators see on success.
@@ -32,26 +34,23 @@ impl CliError {
             message: message.into(),
         }
     }
+
+    /// An error that knows its own exit code.
+    pub fn coded(error: impl Coded) -> Self {
+        Self::new(error.code(), error.to_string())
+    }
+}
+
+/// The client library's errors carry their own exit code.
+impl From<client::Error> for CliError {
+    fn from(error: client::Error) -> Self {
+        Self::coded(error)
+    }
 }
 
 impl From<ClientError> for CliError {
     fn from(error: ClientError) -> Self {
-        let code = match &error {
-            ClientError::NotRunning { .. } => exit_code::NOT_RUNNING,
-            ClientError::PermissionDenied { .. } => exit_code::NOT_ROOT,
-            ClientError::Refused { code, .. } => match code {
-                ErrorCode::NotFound => exit_code::NOT_REGISTERED,
-                ErrorCode::Suspended => exit_code::SUSPENDED,
-                ErrorCode::Protocol => exit_code::INIT_ERROR,
-                ErrorCode::PermissionDenied => exit_code::NOT_ROOT,
-                ErrorCode::Stopping | ErrorCode::Failed => exit_code::OTHER,
-                ErrorCode::AlreadyStarted => exit_code::ALREADY_RUNNING,
-                ErrorCode::AlreadyStopped => exit_code::ALREADY_STOPPED,
-            },
-            ClientError::Timeout { .. } => exit_code::TIMEOUT,
-            ClientError::Io { .. } | ClientError::Protocol { .. } => exit_code::OTHER,
-        };
-        CliError::new(code, error.to_string())
+        client::Error::from(error).into()
     }
 }
 
@@ -128,25 +127,9 @@ pub fn paths() -> Paths {
     Paths::from_env()
 }
 
-/// Connects to the daemon of `paths`, greeting as `name`; a daemon that is starting (it
-/// holds its lock but does not answer yet) is waited for, briefly.
-pub fn connect(paths: &Paths, name: &str) -> Result<Client, CliError> {
-    Ok(clp_core::service::connect_when_up(
-        paths,
-        name,
-        Duration::from_secs(10),
-    )?)
-}
-
-/// Sends one request that changes state and expects `Done`.
+/// Sends one request that changes state and expects `Done` ([`Session::operate`]).
 pub fn operate(paths: &Paths, name: &str, request: &Request) -> Result<(), CliError> {
-    match connect(paths, name)?.request(request, None)? {
-        Response::Done => Ok(()),
-        other => Err(CliError::new(
-            exit_code::OTHER,
-            format!("clppm answered {other:?} where it should have confirmed"),
-        )),
-    }
+    Ok(Session::new(paths, name).operate(request)?)
 }
 
 /// Writes `Command succeeded.`.
@@ -163,12 +146,20 @@ pub fn seconds(value: Option<u64>, default: u64) -> Duration {
 /// A command's `run` function.
 pub type Run = fn(Vec<OsString>, &mut dyn Write) -> Result<(), CliError>;
 
-/// The `main` of every command: answers a shell's completion request (`CLP_COMPLETE`), or
-/// runs the command on stdout, prints an error to stderr as
-/// `NAME: message`, exits with the error's code; a closed stdout (a pipe into `head`)
-/// exits 0 quietly.
-pub fn main(name: &str, run: Run) -> ExitCode {
-    crate::complete::answer_if_asked(name);
+/// The `main` of every command (`A`: its arguments' definition): answers a shell's completion
+/// request (`CLP_COMPLETE`), or runs the command on stdout, prints an error to stderr as
+/// `NAME: message`, exits with the error's code; a closed stdout (a pipe into `head`) exits
+/// 0 quietly.
+pub fn main<A: clap::CommandFactory>(name: &'static str, run: Run) -> ExitCode {
+    crate::complete::answer_if_asked(|| {
+        // One definition serves two names (clplcncs, clplcnsc): the binary's name wins.
+        let command = A::command();
+        if command.get_name() == name {
+            command
+        } else {
+            command.name(name).bin_name(name)
+        }
+    });
     let args: Vec<OsString> = std::env::args_os().collect();
     let stdout = std::io::stdout();
     let mut out = Stdout {

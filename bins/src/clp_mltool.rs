@@ -6,11 +6,12 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::{Parser, Subcommand};
-use clp_core::alert::{AlertEvent, AlertFilter, Level};
+use clp_core::alert::{AlertFilter, Level};
+use clp_core::client::{self, Session};
 use clp_core::exit_code;
-use clp_core::ipc::{Request, Response};
 
 use crate::cli::{self, CliError};
+use crate::render;
 
 /// Check clp: messages, licenses, drivers, binaries.
 #[derive(Debug, Parser)]
@@ -55,35 +56,6 @@ pub enum Check {
     },
     /// The installed binaries against the installer's manifest ($CLP_ROOT/bin/SHA256SUMS).
     Verify,
-}
-
-/// The newest `limit` records that pass `filter`, from clppm or, while it is down, from its
-/// store; the flag is true when older matches did not fit one answer.
-fn fetch_alerts(
-    paths: &clp_core::paths::Paths,
-    filter: AlertFilter,
-    limit: usize,
-) -> Result<(Vec<AlertEvent>, bool), CliError> {
-    let request = Request::Alerts {
-        limit,
-        filter: filter.clone(),
-    };
-    match cli::connect(paths, "clp_mltool").and_then(|mut c| Ok(c.request(&request, None)?)) {
-        Ok(Response::Alerts { events, truncated }) => Ok((events, truncated)),
-        Ok(other) => Err(CliError::new(
-            exit_code::OTHER,
-            format!("clppm answered {other:?}"),
-        )),
-        Err(error) if error.code == exit_code::NOT_RUNNING => {
-            let store = clp_core::store::Store::open(&paths.store_dir())
-                .map_err(|e| CliError::new(exit_code::INIT_ERROR, e.to_string()))?;
-            let page = store
-                .alerts_matching(&filter, limit, usize::MAX)
-                .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?;
-            Ok((page.events, false))
-        }
-        Err(error) => Err(error),
-    }
 }
 
 /// The alert log's time layout; `-s` takes it or a prefix of it, from the year on.
@@ -143,6 +115,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         return Ok(());
     };
     let paths = cli::paths();
+    let session = Session::new(&paths, "clp_mltool");
     match args.check {
         Check::Messages {
             level,
@@ -168,7 +141,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
                 module,
                 since,
             };
-            let (events, truncated) = fetch_alerts(&paths, filter, count)?;
+            let (events, truncated) = session.alerts(filter, count)?;
             if truncated {
                 eprintln!(
                     "clp_mltool: only the newest {} messages fit in one answer from clppm; narrow with -l, -m, -s or -n",
@@ -186,9 +159,16 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Check::Licenses => crate::clplcncs::run(vec!["clplcncs".into(), "-l".into()], out),
+        Check::Licenses => {
+            let issuers = clp_core::license::trusted_issuers(&paths);
+            let today = clp_core::license::today();
+            let licenses = session.licenses()?;
+            let text = render::license_list(&licenses, |license| license.state(today, &issuers));
+            out.write_all(text.as_bytes())?;
+            Ok(())
+        }
         Check::Drivers { json } => {
-            let config = crate::clpstat::load_config(&paths)?;
+            let config = client::load_config(&paths)?;
             let findings = clp_core::diagnose::drivers(&config);
             if json {
                 let text = serde_json::to_string_pretty(&findings)

@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::{ArgGroup, Parser};
-use clp_core::exit_code;
+use clp_core::client::{self, Session};
 use clp_core::ipc::{AfterStop, Request};
 use clp_core::service::{self, ServiceError};
 
@@ -49,29 +49,6 @@ pub struct Args {
     target: cli::HostArgs,
 }
 
-/// Maps a start failure to the command's error.
-pub fn start_error(error: ServiceError) -> CliError {
-    let code = match &error {
-        ServiceError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
-        ServiceError::StartupFailed {
-            code: Some(code), ..
-        } => u8::try_from(*code).unwrap_or(exit_code::OTHER),
-        ServiceError::Timeout { .. } => exit_code::TIMEOUT,
-        ServiceError::Client(_)
-        | ServiceError::Spawn { .. }
-        | ServiceError::StartupFailed { .. } => exit_code::OTHER,
-    };
-    CliError::new(code, error.to_string())
-}
-
-fn stop_error(error: ServiceError) -> CliError {
-    match error {
-        ServiceError::Client(client) => client.into(),
-        ServiceError::Timeout { .. } => CliError::new(exit_code::TIMEOUT, error.to_string()),
-        other => CliError::new(exit_code::OTHER, other.to_string()),
-    }
-}
-
 /// Runs `clpcl`.
 pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
@@ -97,23 +74,24 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     };
     if args.start {
         service::start_detached(&paths, &service::clppm_beside_me(), "clpcl", wait)
-            .map_err(start_error)?;
+            .map_err(client::Error::Start)?;
     } else if args.stop {
-        service::stop_and_wait(&paths, "clpcl", AfterStop::Nothing, wait).map_err(stop_error)?;
+        service::stop_and_wait(&paths, "clpcl", AfterStop::Nothing, wait)
+            .map_err(client::Error::Stop)?;
     } else if args.restart {
         match service::stop_and_wait(&paths, "clpcl", AfterStop::Nothing, wait) {
             Ok(())
             | Err(ServiceError::Client(clp_core::ipc::client::ClientError::NotRunning {
                 ..
             })) => {}
-            Err(error) => return Err(stop_error(error)),
+            Err(error) => return Err(client::Error::Stop(error).into()),
         }
         service::start_detached(&paths, &service::clppm_beside_me(), "clpcl", wait)
-            .map_err(start_error)?;
+            .map_err(client::Error::Start)?;
     } else if args.suspend {
-        cli::operate(&paths, "clpcl", &Request::Suspend)?;
+        Session::new(&paths, "clpcl").operate(&Request::Suspend)?;
     } else if args.resume {
-        cli::operate(&paths, "clpcl", &Request::Resume)?;
+        Session::new(&paths, "clpcl").operate(&Request::Resume)?;
     }
     writeln!(out, "{prefix}{}", cli::SUCCEEDED)?;
     Ok(())

@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::{ArgGroup, Parser};
+use clp_core::client::Session;
 use clp_core::ipc::Request;
 use clp_core::status::ObjectStatus;
 
@@ -48,7 +49,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     args.target.check()?;
     let paths = cli::paths();
     if let Some(name) = args.name {
-        let status = crate::clpstat::fetch_status(&paths)?;
+        let status = Session::new(&paths, "clpgrp").status()?;
         let Some(found) = status.groups.iter().find(|g| g.name == name) else {
             return Err(CliError::new(
                 clp_core::exit_code::NOT_REGISTERED,
@@ -67,6 +68,6 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         (_, Some(name)) => Request::StopGroup { group: group(name) },
         (None, None) => return Ok(()),
     };
-    cli::operate(&paths, "clpgrp", &request)?;
+    Session::new(&paths, "clpgrp").operate(&request)?;
     cli::succeeded(out)
 }

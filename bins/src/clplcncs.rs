@@ -5,13 +5,12 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Parser};
+use clp_core::client::Session;
 use clp_core::exit_code;
-use clp_core::ipc::{Request, Response};
-use clp_core::license::{self, License, LicenseState, Removal};
-use clp_core::paths::Paths;
-use clp_core::store::Store;
+use clp_core::license::{self, License, Removal};
 
 use crate::cli::{self, CliError};
+use crate::render::{self, license_listing as listing};
 
 /// Register, list or delete licenses.
 #[derive(Debug, Parser)]
@@ -53,76 +52,8 @@ pub struct Args {
     json: bool,
 }
 
-/// Sends a request to the daemon, or runs `offline` on the store when the daemon is down.
-fn with_store<T>(
-    paths: &Paths,
-    request: Request,
-    online: impl FnOnce(Response) -> Result<T, CliError>,
-    offline: impl FnOnce(&Store) -> Result<T, CliError>,
-) -> Result<T, CliError> {
-    match cli::connect(paths, "clplcncs").and_then(|mut client| Ok(client.request(&request, None)?))
-    {
-        Ok(response) => online(response),
-        Err(error) if error.code == exit_code::NOT_RUNNING => {
-            let store = Store::open(&paths.store_dir())
-                .map_err(|e| CliError::new(exit_code::INIT_ERROR, e.to_string()))?;
-            offline(&store)
-        }
-        Err(error) => Err(error),
-    }
-}
-
 fn failed(error: impl std::fmt::Display) -> CliError {
     CliError::new(exit_code::OTHER, error.to_string())
-}
-
-fn register(paths: &Paths, license: License) -> Result<(), CliError> {
-    with_store(
-        paths,
-        Request::RegisterLicense {
-            license: license.clone(),
-        },
-        |_| Ok(()),
-        |store| license::register(store, paths, &license).map_err(failed),
-    )
-}
-
-/// Starts the trial of `product` through the daemon (or on the store when it is down).
-fn start_trial(paths: &Paths, product: &str) -> Result<License, CliError> {
-    with_store(
-        paths,
-        Request::StartTrial {
-            product: product.to_string(),
-        },
-        |response| match response {
-            Response::Licenses { mut licenses } if licenses.len() == 1 => Ok(licenses.remove(0)),
-            other => Err(failed(format!("clppm answered {other:?}"))),
-        },
-        |store| license::start_trial(store, paths, product, license::today()).map_err(failed),
-    )
-}
-
-fn listing(license: &License, state: LicenseState) -> String {
-    let name = license::product(&license.product).map_or("Unknown License", |p| p.name);
-    let trial = license.kind == license::LicenseKind::Trial;
-    let mut text = format!(
-        "----- {}{} -----\n< {name}{} >\n",
-        license.product,
-        if trial { " TRIAL" } else { "" },
-        if trial { " <TRIAL>" } else { "" }
-    );
-    text.push_str(&format!("  Serial No..... {}\n", license.serial));
-    text.push_str(&format!("  User name..... {}\n", license.user));
-    text.push_str(&format!("  Count..... {}\n", license.count));
-    text.push_str(&format!(
-        "  Start date..... {}\n",
-        license.start.format("%Y/%m/%d")
-    ));
-    if let Some(end) = license.end {
-        text.push_str(&format!("  End date..... {}\n", end.format("%Y/%m/%d")));
-    }
-    text.push_str(&format!("  Status..... {}\n", state.as_str()));
-    text
 }
 
 /// Runs `clplcncs`.
@@ -131,6 +62,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         return Ok(());
     };
     let paths = cli::paths();
+    let session = Session::new(&paths, "clplcncs");
     let issuers = license::trusted_issuers(&paths);
     let today = license::today();
     if args.trial {
@@ -145,7 +77,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         let product = License::trial(product, today)
             .map_err(|e| CliError::new(exit_code::BAD_OPTION, e.to_string()))?
             .product;
-        let trial = start_trial(&paths, &product)?;
+        let trial = session.start_trial(&product)?;
         out.write_all(listing(&trial, trial.state(today, &issuers)).as_bytes())?;
         return cli::succeeded(out);
     }
@@ -180,7 +112,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
                     &license::issuers_dir(&paths),
                 )
                 .map_err(failed)?;
-            register(&paths, license.clone())?;
+            session.register_license(license.clone())?;
             out.write_all(listing(&license, license.state(today, &issuers)).as_bytes())?;
         }
         return cli::succeeded(out);
@@ -198,23 +130,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
                 "-d needs a serial number, -t (trials) or -a (all)",
             ));
         };
-        with_store(
-            &paths,
-            Request::RemoveLicenses {
-                removal: removal.clone(),
-            },
-            |_| Ok(()),
-            |store| {
-                license::remove(store, &removal)
-                    .map(|_| ())
-                    .map_err(|error| match error {
-                        license::RegistryError::NoSuchSerial(_) => {
-                            CliError::new(exit_code::NOT_REGISTERED, error.to_string())
-                        }
-                        other => failed(other),
-                    })
-            },
-        )?;
+        session.remove_licenses(removal)?;
         return cli::succeeded(out);
     }
     // -l (with -P: that product's licenses only)
@@ -230,15 +146,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             })
         })
         .transpose()?;
-    let mut licenses = with_store(
-        &paths,
-        Request::Licenses,
-        |response| match response {
-            Response::Licenses { licenses } => Ok(licenses),
-            other => Err(failed(format!("clppm answered {other:?}"))),
-        },
-        |store| store.licenses().map_err(failed),
-    )?;
+    let mut licenses = session.licenses()?;
     if let Some(only) = only {
         licenses.retain(|l| l.product == only);
     }
@@ -256,8 +164,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         writeln!(out, "{text}")?;
         return Ok(());
     }
-    for license in &licenses {
-        out.write_all(listing(license, license.state(today, &issuers)).as_bytes())?;
-    }
+    let text = render::license_list(&licenses, |license| license.state(today, &issuers));
+    out.write_all(text.as_bytes())?;
     Ok(())
 }

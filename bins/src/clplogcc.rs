@@ -6,10 +6,12 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::Parser;
+use clp_core::client::Session;
 use clp_core::exit_code;
 use clp_core::logcollect::{self, CollectOptions, CollectType};
 
 use crate::cli::{self, CliError};
+use crate::render;
 
 /// Collect logs.
 #[derive(Debug, Parser)]
@@ -80,14 +82,15 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             dir
         }
     };
-    let (server, status_text) = match crate::clpstat::fetch_status(&paths) {
+    let session = Session::new(&paths, "clplogcc");
+    let (server, status_text) = match session.status() {
         Ok(status) => (
             status.server.name.clone(),
-            crate::render::cluster_status(&status, true),
+            render::cluster_status(&status, true),
         ),
         Err(error) => (
             clp_core::config::host_name(),
-            format!("clpstat failed: {}\n", error.message),
+            format!("clpstat failed: {error}\n"),
         ),
     };
     let options = CollectOptions {
@@ -97,7 +100,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let extra = vec![
         ("clp/clpstat.txt".to_string(), status_text.into_bytes()),
-        ("clp/clplcncs.txt".to_string(), license_list()),
+        ("clp/clplcncs.txt".to_string(), license_list(&session)),
     ];
     // A bar on a terminal; nothing from cron.
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -139,14 +142,21 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
 
 /// What `clplcncs -l` prints (the registered licenses and their status; no key), or why it
 /// could not say.
-fn license_list() -> Vec<u8> {
+fn license_list(session: &Session) -> Vec<u8> {
     let mut listing = b"$ clplcncs -l\n".to_vec();
-    let args = ["clplcncs", "-l"].map(OsString::from).to_vec();
-    let before = listing.len();
-    if let Err(error) = crate::clplcncs::run(args, &mut listing) {
-        listing.extend_from_slice(format!("clplcncs -l failed: {}\n", error.message).as_bytes());
-    } else if listing.len() == before {
-        listing.extend_from_slice(b"(no license is registered)\n");
+    match session.licenses() {
+        Err(error) => {
+            listing.extend_from_slice(format!("clplcncs -l failed: {error}\n").as_bytes());
+        }
+        Ok(licenses) if licenses.is_empty() => {
+            listing.extend_from_slice(b"(no license is registered)\n");
+        }
+        Ok(licenses) => {
+            let issuers = clp_core::license::trusted_issuers(session.paths());
+            let today = clp_core::license::today();
+            let text = render::license_list(&licenses, |license| license.state(today, &issuers));
+            listing.extend_from_slice(text.as_bytes());
+        }
     }
     listing
 }

@@ -4,8 +4,9 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::{ArgGroup, Parser};
+use clp_core::client::Session;
 use clp_core::exit_code;
-use clp_core::ipc::{Request, Response};
+use clp_core::ipc::Request;
 
 use crate::cli::{self, CliError};
 use crate::render;
@@ -61,27 +62,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let paths = cli::paths();
     let monitors = args.monitors.clone();
     if args.view {
-        let states = match cli::connect(&paths, "clpmonctrl").and_then(|mut client| {
-            Ok(client.request(
-                &Request::Counters {
-                    monitors: monitors.clone(),
-                },
-                None,
-            )?)
-        }) {
-            Ok(Response::Counters { monitors }) => monitors,
-            Ok(other) => {
-                return Err(CliError::new(
-                    exit_code::OTHER,
-                    format!("clppm answered {other:?}"),
-                ));
-            }
-            Err(error) if error.code == exit_code::NOT_RUNNING => {
-                let status = crate::clpstat::fetch_status(&paths)?;
-                select(status.monitors, &monitors)?
-            }
-            Err(error) => return Err(error),
-        };
+        let states = Session::new(&paths, "clpmonctrl").monitor_counters(&monitors)?;
         let text = if args.json {
             serde_json::to_string_pretty(&states)
                 .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?
@@ -104,26 +85,6 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     } else {
         Request::ClearCounters { monitors }
     };
-    cli::operate(&paths, "clpmonctrl", &request)?;
+    Session::new(&paths, "clpmonctrl").operate(&request)?;
     cli::succeeded(out)
-}
-
-fn select(
-    all: Vec<clp_core::status::MonitorState>,
-    names: &[String],
-) -> Result<Vec<clp_core::status::MonitorState>, CliError> {
-    if names.is_empty() {
-        return Ok(all);
-    }
-    names
-        .iter()
-        .map(|name| {
-            all.iter().find(|m| &m.name == name).cloned().ok_or_else(|| {
-                CliError::new(
-                    exit_code::NOT_REGISTERED,
-                    format!("monitor \"{name}\" is not in the configuration; 'clpstat -m' lists the monitors"),
-                )
-            })
-        })
-        .collect()
 }

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::Parser;
+use clp_core::client;
 use clp_core::daemon::{self, DaemonError};
 use clp_core::exit_code;
 use clp_core::service;
@@ -44,7 +45,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             "clppm",
             Duration::from_secs(60),
         )
-        .map_err(crate::clpcl::start_error)?;
+        .map_err(client::Error::Start)?;
         writeln!(out, "clppm started (pid {pid}).")?;
         return Ok(());
     }
@@ -83,22 +84,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             CliError::new(code, error.to_string())
         })?;
         if args.detached {
-            silence_stdio();
+            clp_core::startup_output::silence_stdio();
         }
         prepared.run(args.requested_by).await;
         Ok(())
     })
-}
-
-/// Points stdout and stderr at /dev/null: the starter has read the startup result and
-/// closes its end of the pipe.
-pub fn silence_stdio() {
-    use std::os::fd::AsRawFd;
-    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
-        // SAFETY: dup2 onto the standard descriptors with a valid open fd.
-        unsafe {
-            libc::dup2(null.as_raw_fd(), 1);
-            libc::dup2(null.as_raw_fd(), 2);
-        }
-    }
 }

@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::{ArgGroup, Parser};
+use clp_core::client::Session;
 use clp_core::ipc::Request;
 
 use crate::cli::{self, CliError};
@@ -43,7 +44,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     args.target.check()?;
     let paths = cli::paths();
     if let Some(name) = args.name {
-        let status = crate::clpstat::fetch_status(&paths)?;
+        let status = Session::new(&paths, "clprsc").status()?;
         let found = status
             .groups
             .iter()
@@ -70,6 +71,6 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         (_, Some(resource)) => Request::StopResource { resource },
         (None, None) => return Ok(()),
     };
-    cli::operate(&paths, "clprsc", &request)?;
+    Session::new(&paths, "clprsc").operate(&request)?;
     cli::succeeded(out)
 }

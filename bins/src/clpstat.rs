@@ -4,11 +4,9 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::Parser;
+use clp_core::client::{self, Session};
 use clp_core::config;
 use clp_core::exit_code;
-use clp_core::ipc::{Request, Response};
-use clp_core::paths::Paths;
-use clp_core::status::ClusterStatus;
 
 use crate::cli::{self, CliError};
 use crate::render::{self, InfoScope};
@@ -66,29 +64,10 @@ pub struct Args {
     target: cli::HostArgs,
 }
 
-/// The status from the daemon, or built from the configuration (everything Offline) when
-/// the daemon is not running.
-pub fn fetch_status(paths: &Paths) -> Result<ClusterStatus, CliError> {
-    match cli::connect(paths, "clpstat")
-        .and_then(|mut client| Ok(client.request(&Request::Status, None)?))
-    {
-        Ok(Response::Status(status)) => Ok(status),
-        Ok(other) => Err(CliError::new(
-            exit_code::OTHER,
-            format!("clppm answered {other:?} to a status request"),
-        )),
-        Err(error) if error.code == exit_code::NOT_RUNNING => {
-            let config = load_config(paths)?;
-            let store = clp_core::store::Store::open(&paths.store_dir()).ok();
-            Ok(clp_core::engine::offline_status(&config, store.as_ref()))
-        }
-        Err(error) => Err(error),
-    }
-}
-
-/// The configuration file, or an error naming every problem.
-pub fn load_config(paths: &Paths) -> Result<config::Config, CliError> {
-    config::load(paths).map_err(|error| CliError::new(exit_code::BAD_CONFIG, error.to_string()))
+/// The configuration file, or an error naming every problem ([`client::load_config`]);
+/// kept for `clplogcmd` and `clpdown` until they call the client library themselves.
+pub fn load_config(paths: &clp_core::paths::Paths) -> Result<config::Config, CliError> {
+    Ok(client::load_config(paths)?)
 }
 
 fn json(value: &impl serde::Serialize) -> Result<String, CliError> {
@@ -120,7 +99,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         (false, false, None) => None,
     };
     if let Some((scope, name)) = scope {
-        let config = load_config(&paths)?;
+        let config = client::load_config(&paths)?;
         check_named(&config, scope, name)?;
         let text = if args.json {
             json(&config)?
@@ -137,7 +116,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         out.write_all(text.as_bytes())?;
         return Ok(());
     }
-    let status = fetch_status(&paths)?;
+    let status = Session::new(&paths, "clpstat").status()?;
     let text = if args.json {
         json(&status)?
     } else if args.groups {

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use clap::{ArgGroup, Parser};
 use clp_core::exit_code;
-use clp_core::webmgr::control::{self, ControlError};
+use clp_core::webmgr;
+use clp_core::webmgr::control;
 use clp_core::webmgr::passwords::{self, PasswordKind};
-use clp_core::webmgr::{self, WebError};
 
 use crate::cli::{self, CliError};
 
@@ -52,19 +52,6 @@ fn kind(word: &str) -> Result<PasswordKind, CliError> {
             format!("password kind \"{word}\" is not operation or reference"),
         )
     })
-}
-
-fn control_error(error: ControlError) -> CliError {
-    let code = match &error {
-        ControlError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
-        ControlError::NotRunning { .. } => exit_code::NOT_RUNNING,
-        ControlError::StartupFailed {
-            code: Some(code), ..
-        } => u8::try_from(*code).unwrap_or(exit_code::OTHER),
-        ControlError::Timeout { .. } => exit_code::TIMEOUT,
-        ControlError::Spawn { .. } | ControlError::StartupFailed { .. } => exit_code::OTHER,
-    };
-    CliError::new(code, error.to_string())
 }
 
 /// Runs `clpwebmgr`.
@@ -108,7 +95,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         return cli::succeeded(out);
     }
     if args.stop {
-        control::stop(&paths, Duration::from_secs(30)).map_err(control_error)?;
+        control::stop(&paths, Duration::from_secs(30)).map_err(CliError::coded)?;
         return cli::succeeded(out);
     }
     if !args.foreground {
@@ -118,7 +105,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             args.listen,
             Duration::from_secs(30),
         )
-        .map_err(control_error)?;
+        .map_err(CliError::coded)?;
         writeln!(
             out,
             "clpwebmgr started (pid {pid}), listening on {address}."
@@ -132,16 +119,8 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         )
     })?;
     let prepared = webmgr::prepare(&paths, args.listen).map_err(|error| {
-        let code = match &error {
-            WebError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
-            WebError::Config(_) => exit_code::BAD_CONFIG,
-            WebError::PidFile(_)
-            | WebError::Bind { .. }
-            | WebError::Tls { .. }
-            | WebError::Io { .. } => exit_code::INIT_ERROR,
-        };
         tracing::error!("{error}");
-        CliError::new(code, error.to_string())
+        CliError::coded(error)
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -154,7 +133,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             )
         })?;
     if args.detached {
-        crate::clppm::silence_stdio();
+        clp_core::startup_output::silence_stdio();
     }
     runtime
         .block_on(prepared.run())

@@ -36,7 +36,12 @@ pub fn commands() -> Vec<clap::Command> {
 /// Every generated file: (path relative to `completions/`, contents).
 pub fn files() -> std::io::Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
-    for command in commands() {
+    let commands = commands();
+    let names: Vec<String> = commands
+        .iter()
+        .map(|command| command.get_name().to_string())
+        .collect();
+    for command in commands {
         let name = command.get_name().to_string();
         for (shell, completer) in crate::complete::shells() {
             let file = match shell {
@@ -46,7 +51,10 @@ pub fn files() -> std::io::Result<Vec<(String, Vec<u8>)>> {
             };
             files.push((file, crate::complete::registration(completer, &name)?));
         }
-        files.push((format!("man/{name}.1"), crate::manual::render(&command)?));
+        files.push((
+            format!("man/{name}.1"),
+            crate::manual::render(&command, &names)?,
+        ));
     }
     Ok(files)
 }
@@ -64,4 +72,33 @@ pub fn write_all(dir: &Path) -> std::io::Result<usize> {
         std::fs::rename(&temporary, &path)?;
     }
     Ok(files.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_examples_and_a_description() {
+        for command in commands() {
+            let name = command.get_name();
+            let extra = crate::manual::extra(name);
+            assert!(!extra.examples.is_empty(), "{name} has no examples");
+            assert!(!extra.description.is_empty(), "{name} has no description");
+        }
+    }
+
+    #[test]
+    fn every_completed_argument_exists() {
+        for (command_name, arg) in crate::complete::completed_args() {
+            let command = commands()
+                .into_iter()
+                .find(|c| c.get_name() == command_name)
+                .unwrap_or_else(|| panic!("no command {command_name}"));
+            assert!(
+                command.get_arguments().any(|a| a.get_id() == arg),
+                "{command_name} has no argument {arg}: update COMPLETED"
+            );
+        }
+    }
 }

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use clp_core::config::Config;
+use clp_core::license::{self, License, LicenseState};
 use clp_core::status::{ClusterStatus, MonitorState};
 
 /// The width of the rules, after their leading space.
@@ -517,6 +518,38 @@ pub fn counters(monitors: &[MonitorState]) -> String {
     text
 }
 
+/// One license as `clplcncs -l` lists it: product, name, serial, user, count, dates, state.
+pub fn license_listing(license: &License, state: LicenseState) -> String {
+    let name = license::product(&license.product).map_or("Unknown License", |p| p.name);
+    let trial = license.kind == license::LicenseKind::Trial;
+    let mut text = format!(
+        "----- {}{} -----\n< {name}{} >\n",
+        license.product,
+        if trial { " TRIAL" } else { "" },
+        if trial { " <TRIAL>" } else { "" }
+    );
+    text.push_str(&format!("  Serial No..... {}\n", license.serial));
+    text.push_str(&format!("  User name..... {}\n", license.user));
+    text.push_str(&format!("  Count..... {}\n", license.count));
+    text.push_str(&format!(
+        "  Start date..... {}\n",
+        license.start.format("%Y/%m/%d")
+    ));
+    if let Some(end) = license.end {
+        text.push_str(&format!("  End date..... {}\n", end.format("%Y/%m/%d")));
+    }
+    text.push_str(&format!("  Status..... {}\n", state.as_str()));
+    text
+}
+
+/// Every license as `clplcncs -l` lists them, each with its `state`.
+pub fn license_list(licenses: &[License], state: impl Fn(&License) -> LicenseState) -> String {
+    licenses
+        .iter()
+        .map(|license| license_listing(license, state(license)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -571,5 +604,32 @@ mod tests {
         );
         assert_eq!(field("mariadb-sss-0", 17, '.', true), "mariadb-sss-0 ...");
         assert_eq!(field("current", 15, ' ', true), "current        ");
+    }
+
+    #[test]
+    fn licenses_are_listed_as_clplcncs_lists_them() {
+        let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let product = License {
+            serial: "XSS1000001".into(),
+            kind: license::LicenseKind::Product,
+            product: "XSS10".into(),
+            count: 1,
+            start: date(2026, 1, 2),
+            end: None,
+            user: "ops".into(),
+            key: "secret".into(),
+        };
+        let trial = License {
+            serial: "TRIAL-ALRT10".into(),
+            kind: license::LicenseKind::Trial,
+            product: "ALRT10".into(),
+            end: Some(date(2026, 2, 1)),
+            ..product.clone()
+        };
+        let states = [LicenseState::Valid, LicenseState::Expired];
+        let text = license_list(&[product, trial], |l| {
+            states[usize::from(l.kind == license::LicenseKind::Trial)]
+        });
+        insta::assert_snapshot!(text);
     }
 }

@@ -29,3 +29,10 @@ pub const ALREADY_RUNNING: u8 = 128;
 pub const ALREADY_STOPPED: u8 = 129;
 /// Any other failure.
 pub const OTHER: u8 = 255;
+
+/// An error that knows the original's return value for itself (as uutils' `UError::code()`),
+/// so that no command maps codes at its call sites.
+pub trait Coded: std::error::Error {
+    /// The return value of a command failing with this error.
+    fn code(&self) -> u8;
+}

@@ -6,6 +6,7 @@
 
 pub mod alert;
 pub mod cfctrl;
+pub mod client;
 pub mod config;
 pub mod control;
 pub mod daemon;

@@ -97,6 +97,19 @@ fn save(message: &str, path: &Path) -> std::io::Result<()> {
     std::fs::rename(&temporary, path)
 }
 
+/// The started daemon's side: points its stdout and stderr at /dev/null once ready (the
+/// starter has read the startup result and closes its end of the pipe).
+pub fn silence_stdio() {
+    use std::os::fd::AsRawFd;
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        // SAFETY: dup2 onto the standard descriptors with a valid open fd.
+        unsafe {
+            libc::dup2(null.as_raw_fd(), 1);
+            libc::dup2(null.as_raw_fd(), 2);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

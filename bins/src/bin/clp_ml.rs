@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clp_ml", clp_bins::clp_ml::run)
+    clp_bins::cli::main::<clp_bins::clp_ml::Args>("clp_ml", clp_bins::clp_ml::run)
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clp_mlftp", clp_bins::clp_mlftp::run)
+    clp_bins::cli::main::<clp_bins::clp_mlftp::Args>("clp_mlftp", clp_bins::clp_mlftp::run)
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clpcl", clp_bins::clpcl::run)
+    clp_bins::cli::main::<clp_bins::clpcl::Args>("clpcl", clp_bins::clpcl::run)
 }

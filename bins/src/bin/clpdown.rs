@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clpdown", clp_bins::clpdown::run)
+    clp_bins::cli::main::<clp_bins::clpdown::Args>("clpdown", clp_bins::clpdown::run)
 }

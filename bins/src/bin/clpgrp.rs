@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clpgrp", clp_bins::clpgrp::run)
+    clp_bins::cli::main::<clp_bins::clpgrp::Args>("clpgrp", clp_bins::clpgrp::run)
 }

@@ -1,3 +1,6 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clplcncs-issue", clp_bins::clplcncs_issue::run)
+    clp_bins::cli::main::<clp_bins::clplcncs_issue::Args>(
+        "clplcncs-issue",
+        clp_bins::clplcncs_issue::run,
+    )
 }

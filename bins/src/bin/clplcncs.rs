@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clplcncs", clp_bins::clplcncs::run)
+    clp_bins::cli::main::<clp_bins::clplcncs::Args>("clplcncs", clp_bins::clplcncs::run)
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clplogcc", clp_bins::clplogcc::run)
+    clp_bins::cli::main::<clp_bins::clplogcc::Args>("clplogcc", clp_bins::clplogcc::run)
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clplogcmd", clp_bins::clplogcmd::run)
+    clp_bins::cli::main::<clp_bins::clplogcmd::Args>("clplogcmd", clp_bins::clplogcmd::run)
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clpmonctrl", clp_bins::clpmonctrl::run)
+    clp_bins::cli::main::<clp_bins::clpmonctrl::Args>("clpmonctrl", clp_bins::clpmonctrl::run)
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clppm", clp_bins::clppm::run)
+    clp_bins::cli::main::<clp_bins::clppm::Args>("clppm", clp_bins::clppm::run)
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clprsc", clp_bins::clprsc::run)
+    clp_bins::cli::main::<clp_bins::clprsc::Args>("clprsc", clp_bins::clprsc::run)
 }

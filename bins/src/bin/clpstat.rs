@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clpstat", clp_bins::clpstat::run)
+    clp_bins::cli::main::<clp_bins::clpstat::Args>("clpstat", clp_bins::clpstat::run)
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clpstdn", clp_bins::clpstdn::run)
+    clp_bins::cli::main::<clp_bins::clpstdn::Args>("clpstdn", clp_bins::clpstdn::run)
 }

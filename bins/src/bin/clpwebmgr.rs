@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    clp_bins::cli::main("clpwebmgr", clp_bins::clpwebmgr::run)
+    clp_bins::cli::main::<clp_bins::clpwebmgr::Args>("clpwebmgr", clp_bins::clpwebmgr::run)
 }

@@ -145,3 +145,18 @@ pub fn stop(paths: &Paths, wait: Duration) -> Result<u32, ControlError> {
     }
     Ok(pid)
 }
+
+impl crate::exit_code::Coded for ControlError {
+    fn code(&self) -> u8 {
+        use crate::exit_code;
+        match self {
+            ControlError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
+            ControlError::NotRunning { .. } => exit_code::NOT_RUNNING,
+            ControlError::StartupFailed {
+                code: Some(code), ..
+            } => u8::try_from(*code).unwrap_or(exit_code::OTHER),
+            ControlError::Timeout { .. } => exit_code::TIMEOUT,
+            ControlError::Spawn { .. } | ControlError::StartupFailed { .. } => exit_code::OTHER,
+        }
+    }
+}

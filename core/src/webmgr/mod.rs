@@ -278,3 +278,17 @@ pub fn announced_address(paths: &Paths) -> Option<SocketAddr> {
         .parse()
         .ok()
 }
+
+impl crate::exit_code::Coded for WebError {
+    fn code(&self) -> u8 {
+        use crate::exit_code;
+        match self {
+            WebError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
+            WebError::Config(_) => exit_code::BAD_CONFIG,
+            WebError::PidFile(_)
+            | WebError::Bind { .. }
+            | WebError::Tls { .. }
+            | WebError::Io { .. } => exit_code::INIT_ERROR,
+        }
+    }
+}
