@@ -278,3 +278,27 @@ pub fn announced_address(paths: &Paths) -> Option<SocketAddr> {
         .parse()
         .ok()
 }
+
+#[cfg(test)]
+mod layer_tests {
+    /// The follower feeds the server, and the guard guards the routes: neither may import
+    /// what stands above it (each did once, closing a circle of six files).
+    #[test]
+    fn the_follower_and_the_guard_import_nothing_above_them() {
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/webmgr");
+        for (file, above) in [
+            ("follower.rs", &["server::"][..]),
+            ("server/guard.rs", &["routes::", "pages::", "api::"][..]),
+        ] {
+            let text = std::fs::read_to_string(source.join(file)).unwrap();
+            // Code only: a doc comment may point upward.
+            let code: String = text
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .collect();
+            for name in above {
+                assert!(!code.contains(name), "{file} imports {name}");
+            }
+        }
+    }
+}
