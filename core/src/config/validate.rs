@@ -959,7 +959,7 @@ fn build_resource(
         "start.sh",
         true,
     )
-    .unwrap_or_else(|| script_dir.join("start.sh"));
+    .unwrap_or_else(|| crate::paths::default_start_script(&script_dir));
     let stop = resolve_script(
         problems,
         &location,

@@ -887,7 +887,7 @@ impl Engine {
                 format!(
                     "failed to start group {}; see the alert log ('clplogcc') and {}",
                     failed.join(", "),
-                    self.paths.log_dir().join("scripts").display()
+                    self.paths.script_log_dir().display()
                 ),
             ))
         }

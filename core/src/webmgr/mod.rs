@@ -265,7 +265,7 @@ pub(crate) fn random_bytes<const N: usize>() -> std::io::Result<[u8; N]> {
 /// Writes `run/clpwebmgr.addr` through a temporary file, so a reader never sees half.
 fn write_address(paths: &Paths, local: SocketAddr) -> std::io::Result<()> {
     let file = paths.webmgr_addr_file();
-    let temporary = paths.run_dir().join(".clpwebmgr.addr.partial");
+    let temporary = paths.webmgr_addr_partial_file();
     std::fs::write(&temporary, format!("{local}\n"))?;
     std::fs::rename(&temporary, file)
 }
