@@ -186,7 +186,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             }
         }
         Check::Verify => {
-            let manifest = paths.bin_dir().join("SHA256SUMS");
+            let manifest = paths.binary_checksums();
             let findings = clp_core::diagnose::verify_manifest(&manifest).map_err(|error| {
                 CliError::new(
                     exit_code::OTHER,

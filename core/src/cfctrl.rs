@@ -17,7 +17,7 @@ use crate::config::{self, Config, ConfigError, DEFAULT_CONFIG};
 use crate::generations::{self, Content, GenerationError, GenerationInfo};
 use crate::ipc::client::{Client, ClientError};
 use crate::ipc::{AfterStop, Request};
-use crate::paths::Paths;
+use crate::paths::{ConfigFolder, Paths};
 use crate::service::{self, ServiceError};
 use crate::store::Store;
 
@@ -98,7 +98,7 @@ fn read_text(
             ),
         });
     }
-    let file = dir.join("clp.conf");
+    let file = ConfigFolder(&dir).config_file();
     let bytes = std::fs::read(&file).map_err(|error| CfctrlError::Folder {
         message: format!("cannot read {}: {error}", file.display()),
     })?;
@@ -130,10 +130,11 @@ fn read_text(
 pub fn read_folder(dir: &Path, hint: Option<EncodingHint>) -> Result<Source, CfctrlError> {
     let (dir, text, original) = read_text(dir, hint)?;
     let name = match &original {
-        Some(_) => dir.join("clp.conf (converted from the original)"),
-        None => dir.join("clp.conf"),
+        Some(_) => ConfigFolder(&dir).converted_config_name(),
+        None => ConfigFolder(&dir).config_file(),
     };
-    let config = config::parse_str(&text, &dir.join("scripts")).map_err(|e| e.in_file(&name))?;
+    let config = config::parse_str(&text, &ConfigFolder(&dir).scripts_dir())
+        .map_err(|e| e.in_file(&name))?;
     Ok(Source {
         dir,
         text,
@@ -219,7 +220,8 @@ fn active(paths: &Paths) -> Option<Config> {
 /// The configuration of a kept generation.
 fn generation_config(paths: &Paths, number: u64) -> Result<Config, ConfigError> {
     let folder = generations::folder(paths, number);
-    config::load_file(&folder.join("clp.conf"), &folder.join("scripts"))
+    let folder = ConfigFolder(&folder);
+    config::load_file(&folder.config_file(), &folder.scripts_dir())
 }
 
 /// The differences between two configurations (everything new when there was none).
@@ -281,7 +283,7 @@ pub fn push(paths: &Paths, source: &Source, options: Options) -> Result<Report, 
             paths,
             Content {
                 clp_conf: Some(text.as_bytes()),
-                scripts: Some(&source.dir.join("scripts")),
+                scripts: Some(&ConfigFolder(&source.dir).scripts_dir()),
                 original: source.original.as_ref().map(|o| o.bytes.as_slice()),
             },
             &info,
@@ -318,11 +320,11 @@ fn retarget(source: &Source, host: &str) -> Result<(String, Config), CfctrlError
     let text = rename_server(&source.text, host).ok_or_else(|| CfctrlError::Folder {
         message: format!(
             "cannot rename the server in {}: write name = \"{host}\" under [[server]] and push again",
-            source.dir.join("clp.conf").display()
+            ConfigFolder(&source.dir).config_file().display()
         ),
     })?;
-    let config = config::parse_str(&text, &source.dir.join("scripts"))
-        .map_err(|e| e.in_file(&source.dir.join("clp.conf")))?;
+    let config = config::parse_str(&text, &ConfigFolder(&source.dir).scripts_dir())
+        .map_err(|e| e.in_file(&ConfigFolder(&source.dir).config_file()))?;
     Ok((text, config))
 }
 
@@ -477,8 +479,9 @@ pub fn rollback(paths: &Paths, options: Options) -> Result<Report, CfctrlError> 
         .filter(|number| *number < current)
         .max()
         .ok_or(GenerationError::NoEarlier { current })?;
-    let target_config = generation_config(paths, target)
-        .map_err(|error| error.in_file(&generations::folder(paths, target).join("clp.conf")))?;
+    let target_config = generation_config(paths, target).map_err(|error| {
+        error.in_file(&ConfigFolder(&generations::folder(paths, target)).config_file())
+    })?;
     let diff = difference(active(paths).as_ref(), &target_config, paths);
     let daemon = service::running_pid(paths);
     note_running_generation(paths, daemon)?;
@@ -526,7 +529,10 @@ pub fn pull(paths: &Paths, dir: &Path) -> Result<(), CfctrlError> {
         match generations::current(paths).filter(|_| generations::is_managed(paths)) {
             Some(number) => {
                 let folder = generations::folder(paths, number);
-                (folder.join("clp.conf"), folder.join("scripts"))
+                (
+                    ConfigFolder(&folder).config_file(),
+                    ConfigFolder(&folder).scripts_dir(),
+                )
             }
             None => (paths.config_file(), paths.scripts_dir()),
         };
@@ -555,23 +561,23 @@ fn write_folder(dir: &Path, text: &[u8], scripts: Option<&Path>) -> Result<(), C
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir(&staging).map_err(|e| folder_error("create", &staging, &e))?;
     let result = (|| {
-        let staged_conf = staging.join("clp.conf");
+        let staged_conf = ConfigFolder(&staging).config_file();
         std::fs::write(&staged_conf, text).map_err(|e| folder_error("write", &staged_conf, &e))?;
-        let staged_scripts = staging.join("scripts");
+        let staged_scripts = ConfigFolder(&staging).scripts_dir();
         match scripts {
             Some(scripts) => generations::copy_tree(scripts, &staged_scripts)?,
             None => std::fs::create_dir(&staged_scripts)
                 .map_err(|e| folder_error("create", &staged_scripts, &e))?,
         }
-        let target_scripts = dir.join("scripts");
+        let target_scripts = ConfigFolder(dir).scripts_dir();
         if target_scripts.exists() {
-            let old = staging.join("scripts.old");
+            let old = ConfigFolder(&staging).scripts_aside();
             std::fs::rename(&target_scripts, &old)
                 .map_err(|e| folder_error("replace", &target_scripts, &e))?;
         }
         std::fs::rename(&staged_scripts, &target_scripts)
             .map_err(|e| folder_error("write", &target_scripts, &e))?;
-        let target_conf = dir.join("clp.conf");
+        let target_conf = ConfigFolder(dir).config_file();
         std::fs::rename(&staged_conf, &target_conf)
             .map_err(|e| folder_error("write", &target_conf, &e))?;
         Ok(())
@@ -603,7 +609,7 @@ pub fn convert(
         return Err(CfctrlError::Folder {
             message: format!(
                 "{} is already a clp configuration (TOML); push it with 'clpcfctrl --push -x {}'",
-                dir.join("clp.conf").display(),
+                ConfigFolder(&dir).config_file().display(),
                 dir.display()
             ),
         });
@@ -631,7 +637,7 @@ pub fn convert(
     std::fs::create_dir_all(&staging).map_err(|error| CfctrlError::Folder {
         message: format!("cannot create {}: {error}", staging.display()),
     })?;
-    let scripts = dir.join("scripts");
+    let scripts = ConfigFolder(&dir).scripts_dir();
     let written = write_folder(
         &staging,
         text.as_bytes(),
@@ -651,9 +657,9 @@ pub fn convert(
         let _ = std::fs::remove_dir_all(&staging);
         return Err(error);
     }
-    let problems = config::parse_str(&text, &destination.join("scripts"))
+    let problems = config::parse_str(&text, &ConfigFolder(&destination).scripts_dir())
         .err()
-        .map(|error| error.in_file(&destination.join("clp.conf")));
+        .map(|error| error.in_file(&ConfigFolder(&destination).config_file()));
     Ok(Converted {
         conversion,
         destination,

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::paths::Paths;
+use crate::paths::{ConfigFolder, Paths};
 use crate::process::ProcessIdentity;
 
 /// How many pushed generations are kept when the command does not say.
@@ -190,8 +190,8 @@ pub fn current(paths: &Paths) -> Option<u64> {
 /// Whether `etc/clp.conf` and `etc/scripts` are the links through `etc/current`.
 pub fn is_managed(paths: &Paths) -> bool {
     current(paths).is_some()
-        && fs::read_link(paths.config_file()).ok() == Some(PathBuf::from("current/clp.conf"))
-        && fs::read_link(paths.scripts_dir()).ok() == Some(PathBuf::from("current/scripts"))
+        && fs::read_link(paths.config_file()).ok() == Some(ConfigFolder::current().config_file())
+        && fs::read_link(paths.scripts_dir()).ok() == Some(ConfigFolder::current().scripts_dir())
 }
 
 /// Removes what a crash left of earlier work (the lock is held): staged generations,
@@ -261,12 +261,12 @@ fn fill(
     info: &GenerationInfo,
 ) -> Result<(), GenerationError> {
     if let Some(text) = content.clp_conf {
-        write_synced(&staging.join("clp.conf"), text)?;
+        write_synced(&ConfigFolder(staging).config_file(), text)?;
     }
     if let Some(original) = content.original {
-        write_synced(&staging.join("original-clp.conf"), original)?;
+        write_synced(&ConfigFolder(staging).original_config_file(), original)?;
     }
-    let scripts = staging.join("scripts");
+    let scripts = ConfigFolder(staging).scripts_dir();
     match content.scripts {
         Some(from) if from.is_dir() => copy_tree(from, &scripts)?,
         _ => {
@@ -319,10 +319,11 @@ pub fn ensure_managed(paths: &Paths) -> Result<Option<u64>, GenerationError> {
         &GenerationInfo::now("the configuration before the first push", None),
     )?;
     switch_to(paths, number)?;
-    replace_with_link(&conf, Path::new("current/clp.conf"))?;
-    let kept = folder(paths, number).join("scripts");
+    let current = ConfigFolder::current();
+    replace_with_link(&conf, &current.config_file())?;
+    let kept = ConfigFolder(&folder(paths, number)).scripts_dir();
     let was_folder = fs::symlink_metadata(&scripts).is_ok_and(|m| m.is_dir());
-    let displaced = replace_with_link(&scripts, Path::new("current/scripts"))?;
+    let displaced = replace_with_link(&scripts, &current.scripts_dir())?;
     if let (true, Some(old)) = (was_folder, displaced) {
         // The folder the running scripts started in becomes the generation's own (same
         // content): their working folder stays valid.

@@ -31,5 +31,6 @@ pub mod services;
 pub mod startup_output;
 pub mod status;
 pub mod store;
+mod suggest;
 pub mod tls;
 pub mod webmgr;

@@ -630,7 +630,7 @@ pub fn start_trial(
 
 /// `etc/license-issuers/`: the trusted issuers' public keys.
 pub fn issuers_dir(paths: &Paths) -> std::path::PathBuf {
-    paths.etc_dir().join("license-issuers")
+    paths.license_issuers_dir()
 }
 
 /// The used trials recorded in `var/license-trials`: one `PRODUCT YYYYMMDD` line each.

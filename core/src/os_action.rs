@@ -8,7 +8,32 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::config::OsActionsConfig;
+use serde::{Deserialize, Serialize};
+
+/// `[os_actions]`: the commands and files final actions use. Tests point these at recorders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OsActionsConfig {
+    /// The shutdown command.
+    pub shutdown: Vec<String>,
+    /// The reboot command.
+    pub reboot: Vec<String>,
+    /// The sysrq trigger file (`c` panic, `b` reset).
+    pub sysrq_trigger: PathBuf,
+    /// The watchdog device (userw methods `softdog`, `keepalive`).
+    pub watchdog_device: PathBuf,
+}
+
+impl OsActionsConfig {
+    /// The real defaults. `CLP_FORBID_OS_ACTIONS=1` refuses exactly these.
+    pub fn real_defaults() -> Self {
+        Self {
+            shutdown: vec!["/sbin/shutdown".into(), "-h".into(), "now".into()],
+            reboot: vec!["/sbin/shutdown".into(), "-r".into(), "now".into()],
+            sysrq_trigger: PathBuf::from("/proc/sysrq-trigger"),
+            watchdog_device: PathBuf::from("/dev/watchdog"),
+        }
+    }
+}
 
 /// The environment variable that forbids the real OS actions.
 pub const FORBID_ENV: &str = "CLP_FORBID_OS_ACTIONS";

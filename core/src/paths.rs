@@ -47,7 +47,7 @@ impl Paths {
 
     /// `etc/clp.conf`: the active configuration.
     pub fn config_file(&self) -> PathBuf {
-        self.etc_dir().join("clp.conf")
+        ConfigFolder(&self.etc_dir()).config_file()
     }
 
     /// `etc/ftp.toml`: where `clp_mlftp` uploads log tarballs.
@@ -57,7 +57,7 @@ impl Paths {
 
     /// `etc/scripts/`: the exec resources' script folders.
     pub fn scripts_dir(&self) -> PathBuf {
-        self.etc_dir().join("scripts")
+        ConfigFolder(&self.etc_dir()).scripts_dir()
     }
 
     /// `etc/scripts/<group>/<resource>/`: where one exec resource's scripts live and run.
@@ -86,7 +86,12 @@ impl Paths {
     /// the configuration, `etc/clp.conf` and `etc/scripts` are links through it, so that one
     /// atomic rename switches both.
     pub fn current_generation_link(&self) -> PathBuf {
-        self.etc_dir().join("current")
+        self.etc_dir().join(CURRENT_GENERATION)
+    }
+
+    /// `etc/license-issuers/`: the trusted license issuers' public keys.
+    pub fn license_issuers_dir(&self) -> PathBuf {
+        self.etc_dir().join("license-issuers")
     }
 
     /// `etc/.clpcfctrl.lock`: one `clpcfctrl` at a time changes the configuration.
@@ -104,6 +109,11 @@ impl Paths {
     /// on a script's PATH).
     pub fn bin_dir(&self) -> PathBuf {
         self.root.join("bin")
+    }
+
+    /// `bin/SHA256SUMS`: the installer's checksums of the installed binaries.
+    pub fn binary_checksums(&self) -> PathBuf {
+        self.bin_dir().join("SHA256SUMS")
     }
 
     /// `var/store/`: the sled store, opened by one process at a time.
@@ -143,6 +153,12 @@ impl Paths {
         self.run_dir().join("clpwebmgr.addr")
     }
 
+    /// `run/.clpwebmgr.addr.partial`: where the address is written before it is renamed to
+    /// [`Paths::webmgr_addr_file`], so a reader never sees half.
+    pub fn webmgr_addr_partial_file(&self) -> PathBuf {
+        self.run_dir().join(".clpwebmgr.addr.partial")
+    }
+
     /// `etc/webmgr-passwords.toml`: the WebManager's password hashes (mode 0600).
     pub fn webmgr_passwords(&self) -> PathBuf {
         self.etc_dir().join("webmgr-passwords.toml")
@@ -175,15 +191,77 @@ impl Paths {
 
     /// `log/scripts/<group>.<resource>.log`: the output of one exec resource's scripts.
     pub fn script_log(&self, group: &str, resource: &str) -> PathBuf {
-        self.log_dir()
-            .join("scripts")
+        self.script_log_dir()
             .join(format!("{group}.{resource}.log"))
+    }
+
+    /// `log/scripts/`: the exec resources' script logs.
+    pub fn script_log_dir(&self) -> PathBuf {
+        self.log_dir().join("scripts")
     }
 
     /// `tmp/`: work and output folder (log collection).
     pub fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")
     }
+}
+
+/// The name of the link to the active generation in `etc/` (see
+/// [`Paths::current_generation_link`]); `etc/clp.conf` and `etc/scripts` point through it.
+pub const CURRENT_GENERATION: &str = "current";
+
+/// The layout of one configuration folder: `clp.conf` beside `scripts/`. `etc/` is one,
+/// every generation is one, and so is the folder `clpcfctrl` pushes from or pulls into.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigFolder<'a>(pub &'a Path);
+
+impl ConfigFolder<'static> {
+    /// The active generation as the links in `etc/` name it: `current/`, relative to `etc/`.
+    pub fn current() -> Self {
+        ConfigFolder(Path::new(CURRENT_GENERATION))
+    }
+}
+
+impl ConfigFolder<'_> {
+    /// `clp.conf`: the configuration.
+    pub fn config_file(self) -> PathBuf {
+        self.0.join("clp.conf")
+    }
+
+    /// `clp.conf (converted from the original)`: the name errors give a configuration
+    /// converted from the original's XML (no such file is written).
+    pub fn converted_config_name(self) -> PathBuf {
+        self.0.join("clp.conf (converted from the original)")
+    }
+
+    /// `original-clp.conf`: the original's XML as pushed, kept beside its conversion.
+    pub fn original_config_file(self) -> PathBuf {
+        self.0.join("original-clp.conf")
+    }
+
+    /// `scripts/`: the exec resources' script folders.
+    pub fn scripts_dir(self) -> PathBuf {
+        self.0.join("scripts")
+    }
+
+    /// `scripts.old`: where the scripts being replaced are set aside for a moment.
+    pub fn scripts_aside(self) -> PathBuf {
+        self.0.join("scripts.old")
+    }
+}
+
+/// `start.sh`: an exec resource's start script in its script folder, when the configuration
+/// names none.
+pub fn default_start_script(script_dir: &Path) -> PathBuf {
+    script_dir.join("start.sh")
+}
+
+/// The binary `name` beside the running command (the bare name, for PATH, when the running
+/// binary's folder is unknown).
+pub fn beside_me(name: &str) -> PathBuf {
+    crate::process::own_bin_dir()
+        .map(|dir| dir.join(name))
+        .unwrap_or_else(|| PathBuf::from(name))
 }
 
 #[cfg(test)]
@@ -211,8 +289,71 @@ mod tests {
             paths.generations_dir(),
             paths.current_generation_link(),
             paths.running_generation_file(),
+            paths.license_issuers_dir(),
+            paths.binary_checksums(),
+            paths.webmgr_addr_partial_file(),
+            paths.script_log_dir(),
         ] {
             assert!(path.starts_with("/tmp/x"), "{path:?}");
         }
+    }
+
+    #[test]
+    fn a_configuration_folder_has_one_layout_everywhere() {
+        let paths = Paths::new("/tmp/x");
+        let etc = ConfigFolder(Path::new("/tmp/x/etc"));
+        assert_eq!(paths.config_file(), etc.config_file());
+        assert_eq!(paths.scripts_dir(), etc.scripts_dir());
+        assert_eq!(
+            paths.current_generation_link().join("clp.conf"),
+            paths.etc_dir().join(ConfigFolder::current().config_file())
+        );
+        assert_eq!(
+            paths.script_log("g", "r").parent(),
+            Some(paths.script_log_dir().as_path())
+        );
+    }
+
+    /// Every other file's code (tests aside) asks this file for its paths: no literal path
+    /// fragment is joined anywhere else in core or the commands.
+    #[test]
+    fn no_other_file_joins_a_path_fragment() {
+        fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    rust_files(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        rust_files(&crate_dir.join("src"), &mut files);
+        rust_files(&crate_dir.join("../bins/src"), &mut files);
+        // The generator of completions writes into the source tree, not an installation.
+        let allowed = ["paths.rs", "clp-gen.rs"];
+        let mut found = Vec::new();
+        for file in files {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            if allowed.contains(&name.as_str()) || name.ends_with("tests.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            for (at, _) in code.match_indices(".join(\"") {
+                let literal = &code[at + 7..];
+                let literal = &literal[..literal.find('"').unwrap()];
+                let fragment = literal.chars().any(|c| c.is_ascii_alphanumeric())
+                    && literal
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c));
+                if fragment {
+                    found.push(format!("{}: {literal}", file.display()));
+                }
+            }
+        }
+        assert!(found.is_empty(), "joined outside paths.rs: {found:#?}");
     }
 }

@@ -52,9 +52,7 @@ pub enum ServiceError {
 
 /// The `clppm` binary beside the running command.
 pub fn clppm_beside_me() -> PathBuf {
-    crate::process::own_bin_dir()
-        .map(|dir| dir.join("clppm"))
-        .unwrap_or_else(|| PathBuf::from("clppm"))
+    crate::paths::beside_me("clppm")
 }
 
 /// Whether a clppm holds the pid-file lock of `paths` (it may still be starting and not yet

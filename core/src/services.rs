@@ -38,9 +38,7 @@ impl Service {
 
     /// The binary beside the running command.
     pub fn program(self) -> PathBuf {
-        crate::process::own_bin_dir()
-            .map(|dir| dir.join(self.binary()))
-            .unwrap_or_else(|| PathBuf::from(self.binary()))
+        crate::paths::beside_me(self.binary())
     }
 
     /// Whether the binary is installed beside the running command.

@@ -16,8 +16,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use validate::unknown_key_message;
+pub(crate) use crate::suggest::unknown_key_message;
 pub use validate::{ConfigError, ConfigProblem, parse_str};
+
+pub use crate::monitor::spec::Timing;
+pub use crate::os_action::OsActionsConfig;
 
 use crate::paths::Paths;
 
@@ -145,31 +148,6 @@ pub struct MailConfig {
     pub timeout: Duration,
     /// A CA certificate to trust instead of the public roots.
     pub cafile: Option<PathBuf>,
-}
-
-/// `[os_actions]`: the commands and files final actions use. Tests point these at recorders.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OsActionsConfig {
-    /// The shutdown command.
-    pub shutdown: Vec<String>,
-    /// The reboot command.
-    pub reboot: Vec<String>,
-    /// The sysrq trigger file (`c` panic, `b` reset).
-    pub sysrq_trigger: PathBuf,
-    /// The watchdog device (userw methods `softdog`, `keepalive`).
-    pub watchdog_device: PathBuf,
-}
-
-impl OsActionsConfig {
-    /// The real defaults. `CLP_FORBID_OS_ACTIONS=1` refuses exactly these.
-    pub fn real_defaults() -> Self {
-        Self {
-            shutdown: vec!["/sbin/shutdown".into(), "-h".into(), "now".into()],
-            reboot: vec!["/sbin/shutdown".into(), "-r".into(), "now".into()],
-            sysrq_trigger: PathBuf::from("/proc/sysrq-trigger"),
-            watchdog_device: PathBuf::from("/dev/watchdog"),
-        }
-    }
 }
 
 /// The WebManager's default address: every interface, the original's port 29003.
@@ -380,16 +358,6 @@ impl FinalAction {
     }
 }
 
-/// When a monitor checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Timing {
-    /// From daemon start to daemon stop.
-    Always,
-    /// Only while its target resource is active.
-    Active,
-}
-
 /// What a monitor's recovery acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
@@ -459,6 +427,17 @@ pub struct MonitorConfig {
 pub use secrets::SECRET_MASK;
 
 impl MonitorConfig {
+    /// What the type's probe is built from.
+    pub fn probe_settings(&self) -> crate::monitor::spec::ProbeSettings<'_> {
+        crate::monitor::spec::ProbeSettings {
+            name: &self.name,
+            timeout: self.timeout,
+            retry: self.retry,
+            nice: self.nice,
+            parameters: &self.parameters,
+        }
+    }
+
     /// Whether the parameter `key` holds a secret: it is never shown (the one rule,
     /// [`secrets::is_secret_key`]).
     pub fn is_secret_parameter(key: &str) -> bool {

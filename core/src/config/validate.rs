@@ -16,7 +16,9 @@ use super::{
     MonitorConfig, OsActionsConfig, RecoveryPolicy, RecoveryTarget, ResourceConfig, ServerConfig,
     Timing, TlsFiles, WEBMANAGER_LISTEN, WebManagerConfig, host_name,
 };
-use crate::monitor::registry::{self, DefaultRecovery, TargetRule};
+use crate::monitor::registry;
+use crate::monitor::spec::{DefaultRecovery, TargetRule};
+use crate::suggest::{closest, unknown_key_message};
 
 /// One thing wrong in a configuration: where (`monitor "httpw"`) and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,31 +207,6 @@ fn plain_words(message: &str) -> String {
         return format!("{value} is not accepted; expected {expected}");
     }
     text
-}
-
-/// `unknown key "intervall" (did you mean "interval"?)`.
-pub(crate) fn unknown_key_message(key: &str, known: &[&str]) -> String {
-    match closest(key, known) {
-        Some(suggestion) => format!("unknown key \"{key}\" (did you mean \"{suggestion}\"?)"),
-        None => format!(
-            "unknown key \"{key}\" (known keys: {})",
-            known
-                .iter()
-                .map(|k| format!("\"{k}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// The known word closest to `word`, when it is close enough to be a typo.
-pub(crate) fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
-    known
-        .iter()
-        .map(|candidate| (strsim::jaro_winkler(word, candidate), *candidate))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate)
 }
 
 /// `monitor "name"` when the table names itself, `monitor #N` otherwise.
@@ -982,7 +959,7 @@ fn build_resource(
         "start.sh",
         true,
     )
-    .unwrap_or_else(|| script_dir.join("start.sh"));
+    .unwrap_or_else(|| crate::paths::default_start_script(&script_dir));
     let stop = resolve_script(
         problems,
         &location,

@@ -206,7 +206,7 @@ impl Engine {
             .map(|monitor| {
                 let probe = crate::monitor::registry::spec(&monitor.kind)
                     .ok_or_else(|| format!("unknown monitor type {}", monitor.kind))
-                    .and_then(|spec| (spec.build)(monitor, &os));
+                    .and_then(|spec| (spec.build)(&monitor.probe_settings(), &os));
                 MonitorSlot {
                     enabled: watch::channel(false).0,
                     event_driven: probe.as_ref().is_ok_and(|p| p.watches_target_process()),
@@ -887,7 +887,7 @@ impl Engine {
                 format!(
                     "failed to start group {}; see the alert log ('clplogcc') and {}",
                     failed.join(", "),
-                    self.paths.log_dir().join("scripts").display()
+                    self.paths.script_log_dir().display()
                 ),
             ))
         }

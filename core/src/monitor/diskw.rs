@@ -40,9 +40,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::params::{ParamReader, valid};
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
 /// The diskw type.
@@ -161,9 +160,9 @@ pub fn parse(table: &toml::Table) -> (DiskwParams, Vec<String>) {
     (params, reader.finish(KEYS))
 }
 
-fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let params = valid(parse(&config.parameters))?;
-    Ok(Box::new(Diskw::new(&config.name, params)))
+fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+    let params = valid(parse(config.parameters))?;
+    Ok(Box::new(Diskw::new(config.name, params)))
 }
 
 /// A fault: the detail code and text.

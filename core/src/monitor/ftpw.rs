@@ -22,9 +22,8 @@
 
 use super::dialogue::{Dialogue, DialogueError, SessionProbe, sentence, unexpected};
 use super::params::{ParamReader, Secret, valid};
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule};
 use super::{Probe, dialogue};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
 /// The ftpw type.
@@ -93,8 +92,8 @@ pub fn parse(parameters: &toml::Table) -> (FtpwParams, Vec<String>) {
     (params, problems)
 }
 
-fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let params = valid(parse(&config.parameters))?;
+fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+    let params = valid(parse(config.parameters))?;
     Ok(Box::new(SessionProbe(params)))
 }
 

@@ -52,9 +52,8 @@ use tokio::process::Command;
 use tokio::task::JoinHandle;
 
 use super::params::{ParamReader, valid};
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 use crate::paths::Paths;
 use crate::process::{script_path_var, signal_group};
@@ -138,11 +137,11 @@ pub fn parse(table: &toml::Table) -> (GenwParams, Vec<String>) {
     (params, reader.finish(KEYS))
 }
 
-fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let params = valid(parse(&config.parameters))?;
+fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+    let params = valid(parse(config.parameters))?;
     Ok(Box::new(Genw::new(
         &Paths::from_env(),
-        &config.name,
+        config.name,
         config.nice,
         config.retry,
         params,

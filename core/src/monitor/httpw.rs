@@ -59,10 +59,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
 use super::params::{ParamReader, Secret};
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule};
 use super::tcp::{self, ConnectError};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 use crate::tls;
 
@@ -245,8 +244,8 @@ pub fn parse(table: &toml::Table) -> (HttpwParams, Vec<String>) {
     (params, reader.finish(KEYS))
 }
 
-fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let (params, problems) = parse(&config.parameters);
+fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+    let (params, problems) = parse(config.parameters);
     if !problems.is_empty() {
         return Err(problems.join("; "));
     }

@@ -37,9 +37,8 @@ use super::dialogue::{
     sentence,
 };
 use super::params::{ParamReader, Secret, valid};
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule};
 use super::{Probe, dialogue};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
 /// The imap4w type.
@@ -147,8 +146,8 @@ pub fn parse(parameters: &toml::Table) -> (Imap4wParams, Vec<String>) {
     (params, problems)
 }
 
-fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let params = valid(parse(&config.parameters))?;
+fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+    let params = valid(parse(config.parameters))?;
     Ok(Box::new(SessionProbe(params)))
 }
 

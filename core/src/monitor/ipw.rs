@@ -43,9 +43,8 @@ use tokio::io::unix::AsyncFd;
 use tokio::time::Instant;
 
 use super::params::ParamReader;
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
 /// The ipw type.
@@ -159,8 +158,8 @@ fn read_list(reader: &mut ParamReader<'_>, parameters: &toml::Table) -> Vec<IpAd
     list
 }
 
-fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let (params, problems) = parse(&config.parameters);
+fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+    let (params, problems) = parse(config.parameters);
     if !problems.is_empty() {
         return Err(problems.join("; "));
     }

@@ -37,9 +37,8 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::params::ParamReader;
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
 /// The miiw type.
@@ -116,8 +115,8 @@ fn check_interface_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let (params, problems) = parse(&config.parameters);
+fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+    let (params, problems) = parse(config.parameters);
     if !problems.is_empty() {
         return Err(problems.join("; "));
     }

@@ -2,7 +2,7 @@
 //!
 //! The engine owns scheduling (interval, timeout, retry, timing, suspension) and the
 //! recovery ladder; a probe only answers "how is my target now?". Adding a type is one new
-//! file exporting a [`registry::MonitorSpec`] and one line in the registry.
+//! file exporting a [`spec::MonitorSpec`] and one line in the registry.
 
 pub mod database;
 pub mod dialogue;
@@ -23,6 +23,7 @@ pub mod psqlw;
 pub mod psw;
 pub mod registry;
 pub mod smtpw;
+pub mod spec;
 pub mod tcp;
 pub mod tcpw;
 pub mod userw;
@@ -89,4 +90,29 @@ pub trait Probe: Send {
 
     /// Called when monitoring stops (daemon stop, suspend): release what the probe holds.
     fn stop(&mut self) {}
+}
+
+#[cfg(test)]
+mod layer_tests {
+    /// The configuration's validation lists the types through the registry, so no type (and
+    /// nothing a type builds on) may import the configuration: that was a circle of 21 files.
+    #[test]
+    fn no_monitor_type_imports_the_configuration() {
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files: Vec<_> = std::fs::read_dir(source.join("monitor"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        files.push(source.join("os_action.rs"));
+        files.push(source.join("suggest.rs"));
+        let import = concat!("crate::", "config");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(
+                !text.contains(import),
+                "{} imports the configuration",
+                file.display()
+            );
+        }
+    }
 }

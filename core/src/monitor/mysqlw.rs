@@ -52,9 +52,8 @@ use mysql_async::{Conn, OptsBuilder, Row, Value};
 
 use super::database::{is_sql_name, read_level};
 use super::params::{ParamReader, Secret, valid};
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
 /// The mysqlw type.
@@ -212,8 +211,8 @@ fn marker(monitor: &str) -> String {
     format!("clp mysqlw {name}")
 }
 
-fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let params = valid(parse(&config.parameters))?;
+fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+    let params = valid(parse(config.parameters))?;
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())
@@ -221,7 +220,7 @@ fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String
     Ok(Box::new(Mysqlw {
         params: Arc::new(params),
         program_name: Arc::from(format!("clp {}", config.name)),
-        marker: Arc::from(marker(&config.name)),
+        marker: Arc::from(marker(config.name)),
         written: (seed % 1_000_000) as u32 * 1000,
     }))
 }

@@ -186,7 +186,7 @@ impl<'a> ParamReader<'a> {
 
     /// The problems, including every key not in `known` (with a suggestion).
     pub fn finish(mut self, known: &[&str]) -> Vec<String> {
-        let mut problems = super::registry::unknown_parameters(self.table, known);
+        let mut problems = super::spec::unknown_parameters(self.table, known);
         problems.append(&mut self.problems);
         problems
     }

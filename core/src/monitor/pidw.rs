@@ -5,9 +5,10 @@
 //! the engine whether it still knows a live process for the resource (no /proc read), which is
 //! also how the engine sees the target healthy again after a reactivation.
 
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule, unknown_parameters};
+use super::spec::{
+    DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule, Timing, unknown_parameters,
+};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
-use crate::config::{MonitorConfig, Timing};
 use crate::os_action::OsActions;
 
 /// The pidw type.
@@ -27,7 +28,7 @@ pub static SPEC: MonitorSpec = MonitorSpec {
 /// The original's detail code for "process not found".
 pub const PROCESS_GONE: u32 = 11;
 
-fn build(_: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+fn build(_: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
     Ok(Box::new(Pidw))
 }
 

@@ -34,9 +34,8 @@ use super::dialogue::{
     Dialogue, DialogueError, ERROR_REPLY, LOGIN_FAILED, SessionProbe, clean, sentence,
 };
 use super::params::{ParamReader, Secret, valid};
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule};
 use super::{Probe, dialogue};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
 /// The pop3w type.
@@ -126,8 +125,8 @@ pub fn parse(parameters: &toml::Table) -> (Pop3wParams, Vec<String>) {
     (params, problems)
 }
 
-fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let params = valid(parse(&config.parameters))?;
+fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+    let params = valid(parse(config.parameters))?;
     Ok(Box::new(SessionProbe(params)))
 }
 

@@ -38,9 +38,8 @@ use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
 use super::database::{is_sql_name, read_level};
 use super::params::{ParamReader, Secret, valid};
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
 /// The psqlw type.
@@ -130,8 +129,8 @@ pub fn parse(parameters: &toml::Table) -> (PsqlwParams, Vec<String>) {
     (params, problems)
 }
 
-fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let params = valid(parse(&config.parameters))?;
+fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+    let params = valid(parse(config.parameters))?;
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())

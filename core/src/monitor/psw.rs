@@ -28,9 +28,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::params::{ParamReader, valid};
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 use crate::process::{ProcessIdentity, wait_for_exit};
 
@@ -87,8 +86,8 @@ pub fn parse(table: &toml::Table) -> (PswParams, Vec<String>) {
     (params, reader.finish(KEYS))
 }
 
-fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let params = valid(parse(&config.parameters))?;
+fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+    let params = valid(parse(config.parameters))?;
     Ok(Box::new(Psw::new(params)?))
 }
 

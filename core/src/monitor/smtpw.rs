@@ -17,9 +17,8 @@
 
 use super::dialogue::{Dialogue, DialogueError, SessionProbe, unexpected};
 use super::params::{ParamReader, valid};
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule};
 use super::{Probe, dialogue};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
 /// The smtpw type.
@@ -55,8 +54,8 @@ pub fn parse(parameters: &toml::Table) -> (SmtpwParams, Vec<String>) {
     (SmtpwParams { ipaddress, port }, problems)
 }
 
-fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let params = valid(parse(&config.parameters))?;
+fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+    let params = valid(parse(config.parameters))?;
     Ok(Box::new(SessionProbe(params)))
 }
 

@@ -31,9 +31,8 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use super::params::ParamReader;
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext, tcp};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
 /// The tcpw type.
@@ -83,8 +82,8 @@ pub fn parse(table: &toml::Table) -> (TcpwParams, Vec<String>) {
     (params, reader.finish(KEYS))
 }
 
-fn build(config: &MonitorConfig, _: &OsActions) -> Result<Box<dyn Probe>, String> {
-    let (params, problems) = parse(&config.parameters);
+fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
+    let (params, problems) = parse(config.parameters);
     if !problems.is_empty() {
         return Err(problems.join("; "));
     }

@@ -12,9 +12,8 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 
-use super::registry::{DefaultRecovery, MonitorSpec, TargetRule, unknown_parameters};
+use super::spec::{DefaultRecovery, MonitorSpec, ProbeSettings, TargetRule, unknown_parameters};
 use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
-use crate::config::MonitorConfig;
 use crate::os_action::OsActions;
 
 /// The userw type.
@@ -65,7 +64,7 @@ fn check_parameters(parameters: &toml::Table) -> Vec<String> {
     problems
 }
 
-fn build(config: &MonitorConfig, os: &OsActions) -> Result<Box<dyn Probe>, String> {
+fn build(config: &ProbeSettings<'_>, os: &OsActions) -> Result<Box<dyn Probe>, String> {
     let method = config
         .parameters
         .get("method")

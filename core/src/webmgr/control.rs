@@ -66,9 +66,7 @@ pub fn running_pid(paths: &Paths) -> Option<u32> {
 
 /// The `clpwebmgr` binary beside the running command.
 pub fn clpwebmgr_beside_me() -> PathBuf {
-    crate::process::own_bin_dir()
-        .map(|dir| dir.join("clpwebmgr"))
-        .unwrap_or_else(|| PathBuf::from("clpwebmgr"))
+    crate::paths::beside_me("clpwebmgr")
 }
 
 /// Starts `program --foreground --detached` in its own session and waits until it has

@@ -207,7 +207,7 @@ impl Follower {
     }
 
     async fn poll_status(&self) {
-        let view = super::server::cluster_view(&self.paths, &self.language).await;
+        let view = super::link::cluster_view(&self.paths, &self.language).await;
         let Ok(json) = serde_json::to_string(&view) else {
             return;
         };

@@ -13,6 +13,7 @@ use crate::ipc::client::{self, ClientError};
 use crate::ipc::{ErrorCode, Request, Response};
 use crate::paths::Paths;
 use crate::status::ClusterStatus;
+use crate::webmgr::model::{ClusterView, health};
 
 /// How long a read request may wait for clppm.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -94,5 +95,16 @@ pub fn http_status(error: &ClientError) -> u16 {
         ClientError::PermissionDenied { .. }
         | ClientError::Io { .. }
         | ClientError::Protocol { .. } => 500,
+    }
+}
+
+/// The status as `GET /api/v1/cluster` answers it.
+pub async fn cluster_view(paths: &Paths, language: &str) -> ClusterView {
+    let (status, daemon_message) = status(paths).await;
+    ClusterView {
+        health: health(&status),
+        status,
+        daemon_message,
+        language: language.to_string(),
     }
 }

@@ -265,7 +265,7 @@ pub(crate) fn random_bytes<const N: usize>() -> std::io::Result<[u8; N]> {
 /// Writes `run/clpwebmgr.addr` through a temporary file, so a reader never sees half.
 fn write_address(paths: &Paths, local: SocketAddr) -> std::io::Result<()> {
     let file = paths.webmgr_addr_file();
-    let temporary = paths.run_dir().join(".clpwebmgr.addr.partial");
+    let temporary = paths.webmgr_addr_partial_file();
     std::fs::write(&temporary, format!("{local}\n"))?;
     std::fs::rename(&temporary, file)
 }
@@ -289,6 +289,30 @@ impl crate::exit_code::Coded for WebError {
             | WebError::Bind { .. }
             | WebError::Tls { .. }
             | WebError::Io { .. } => exit_code::INIT_ERROR,
+        }
+    }
+}
+
+#[cfg(test)]
+mod layer_tests {
+    /// The follower feeds the server, and the guard guards the routes: neither may import
+    /// what stands above it (each did once, closing a circle of six files).
+    #[test]
+    fn the_follower_and_the_guard_import_nothing_above_them() {
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/webmgr");
+        for (file, above) in [
+            ("follower.rs", &["server::"][..]),
+            ("server/guard.rs", &["routes::", "pages::", "api::"][..]),
+        ] {
+            let text = std::fs::read_to_string(source.join(file)).unwrap();
+            // Code only: a doc comment may point upward.
+            let code: String = text
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .collect();
+            for name in above {
+                assert!(!code.contains(name), "{file} imports {name}");
+            }
         }
     }
 }

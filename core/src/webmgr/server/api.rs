@@ -15,14 +15,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::guard::Client;
-use super::{ApiError, ApiResult, App, Shared, cluster_view};
+use super::{ApiError, ApiResult, App, Shared};
 use crate::ipc::client::ClientError;
 use crate::ipc::{AfterStop, Request as DaemonRequest, Response as DaemonResponse};
 use crate::logcollect::CollectType;
 use crate::service::{self, ServiceError};
 use crate::webmgr::access::Role;
 use crate::webmgr::follower::{Feed, SNAPSHOT};
-use crate::webmgr::link;
+use crate::webmgr::link::{self, cluster_view};
 use crate::webmgr::logjobs::StartError;
 use crate::webmgr::model::{
     self, ClusterView, GroupDetail, MonitorDetail, ResourceDetail, ServerDetail,

@@ -10,10 +10,22 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::pages::html_escape;
-use super::routes::Access;
+use super::html::html_escape;
 use super::{App, Shared};
 use crate::webmgr::access::{self, Need, RequestOrigin};
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Nothing secret (the stylesheet and the script, which the password pages use): the
+    /// allow-list only.
+    Open,
+    /// Looking: the reference or the operation password when one is set.
+    Read,
+    /// Changing something, or taking data out (the log tarball): the operation password,
+    /// a host name of `[webmanager] hosts`, and the cross-site check.
+    Operate,
+}
 
 fn wants_json(path: &str, headers: &HeaderMap) -> bool {
     path.starts_with("/api/")

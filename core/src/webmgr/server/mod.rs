@@ -18,7 +18,6 @@ use super::follower::Follower;
 use super::i18n::Language;
 use super::link;
 use super::logjobs::LogJobs;
-use super::model::{self, ClusterView};
 use super::passwords::Passwords;
 use super::verifier::{self, Verifier};
 use crate::config::Config;
@@ -27,14 +26,16 @@ use crate::paths::Paths;
 
 mod api;
 mod guard;
+mod html;
 mod pages;
 mod routes;
 #[cfg(test)]
 mod tests;
 
+pub use guard::Access;
 pub use guard::PAGE_MARK;
-pub use pages::html_escape;
-pub use routes::{Access, ROUTES, Route};
+pub use html::html_escape;
+pub use routes::{ROUTES, Route};
 
 /// What every handler shares.
 #[derive(Debug)]
@@ -118,15 +119,4 @@ type ApiResult<T> = Result<T, ApiError>;
 
 async fn not_found() -> ApiError {
     ApiError(StatusCode::NOT_FOUND, "no such page".into())
-}
-
-/// The status as `GET /api/v1/cluster` answers it.
-pub async fn cluster_view(paths: &Paths, language: &str) -> ClusterView {
-    let (status, daemon_message) = link::status(paths).await;
-    ClusterView {
-        health: model::health(&status),
-        status,
-        daemon_message,
-        language: language.to_string(),
-    }
 }

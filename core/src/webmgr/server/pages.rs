@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+use super::html::html_escape;
 use super::{App, Shared};
 use crate::webmgr::model;
 
@@ -12,22 +13,6 @@ const INDEX_HTML: &str = include_str!("../assets/index.html");
 const CLUSTERLIST_HTML: &str = include_str!("../assets/clusterlist.html");
 const APP_JS: &str = include_str!("../assets/app.js");
 const STYLE_CSS: &str = include_str!("../assets/style.css");
-
-/// Escapes text for HTML.
-pub fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn page(app: &App, template: &str, extra: &[(&str, String)]) -> Response {
     let texts = serde_json::to_string(&app.language.table())

@@ -11,20 +11,8 @@ use axum::http::Method;
 use axum::middleware;
 use axum::routing::{MethodRouter, get, post};
 
+use super::guard::Access;
 use super::{Shared, api, guard, pages};
-
-/// What a route needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Nothing secret (the stylesheet and the script, which the password pages use): the
-    /// allow-list only.
-    Open,
-    /// Looking: the reference or the operation password when one is set.
-    Read,
-    /// Changing something, or taking data out (the log tarball): the operation password,
-    /// a host name of `[webmanager] hosts`, and the cross-site check.
-    Operate,
-}
 
 /// One route: its method, its path pattern (axum's syntax) and what it needs.
 #[derive(Debug)]
