@@ -10,7 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::alert::{AlertEvent, AlertFile};
+use crate::alert::AlertEvent;
+use crate::alert_sink::AlertSink;
 use crate::config::diff::{ApplyClass, ConfigDiff};
 use crate::config::original::{self, Conversion, EncodingHint, OriginalError};
 use crate::config::{self, Config, ConfigError, DEFAULT_CONFIG};
@@ -19,7 +20,6 @@ use crate::ipc::client::{Client, ClientError};
 use crate::ipc::{AfterStop, Request};
 use crate::paths::Paths;
 use crate::service::{self, ServiceError};
-use crate::store::Store;
 
 /// The name clpcfctrl gives itself to the daemon and in the alert log.
 const CLIENT: &str = "clpcfctrl";
@@ -450,15 +450,12 @@ fn log_uploaded(paths: &Paths, new_config: &Config, notes: &mut Vec<String>) {
 }
 
 fn log_offline(paths: &Paths, config: &Config, event: &AlertEvent) -> Result<(), String> {
-    let store = Store::open(&paths.store_dir()).map_err(|e| e.to_string())?;
-    store
-        .append_alert(event, config.alert.max_records)
-        .map_err(|e| e.to_string())?;
-    AlertFile::new(paths.alert_log(), config.alert.file_max_bytes)
-        .append(event)
-        .map_err(|e| format!("{}: {e}", paths.alert_log().display()))?;
-    if config.alert.syslog {
-        crate::alert::send_to_syslog(event);
+    let delivery = AlertSink::offline(config, paths).record(event.clone());
+    if let Some(error) = delivery.not_stored {
+        return Err(error.to_string());
+    }
+    if let Some(error) = delivery.not_written {
+        return Err(format!("{}: {error}", paths.alert_log().display()));
     }
     Ok(())
 }
