@@ -10,7 +10,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::alert::AlertEvent;
 use crate::alert_sink::AlertSink;
 use crate::config::diff::{ApplyClass, ConfigDiff};
 use crate::config::original::{self, Conversion, EncodingHint, OriginalError};
@@ -434,14 +433,10 @@ fn log_uploaded(paths: &Paths, new_config: &Config, notes: &mut Vec<String>) {
         .and_then(|mut client| client.request(&request, None).map(|_| ()));
     let error = match through_daemon {
         Ok(()) => return,
-        Err(ClientError::NotRunning { .. }) => {
-            let event =
-                AlertEvent::from_catalogue(&new_config.server_name(), "cfmgr", 1, &[CLIENT]);
-            match log_offline(paths, new_config, &event) {
-                Ok(()) => return,
-                Err(error) => error,
-            }
-        }
+        Err(ClientError::NotRunning { .. }) => match log_offline(paths, new_config) {
+            Ok(()) => return,
+            Err(error) => error,
+        },
         Err(error) => error.to_string(),
     };
     notes.push(format!(
@@ -449,8 +444,9 @@ fn log_uploaded(paths: &Paths, new_config: &Config, notes: &mut Vec<String>) {
     ));
 }
 
-fn log_offline(paths: &Paths, config: &Config, event: &AlertEvent) -> Result<(), String> {
-    let delivery = AlertSink::offline(config, paths).record(event.clone());
+/// Logs `cfmgr 1` through the alert sink while clppm does not run: the first failure, as text.
+fn log_offline(paths: &Paths, config: &Config) -> Result<(), String> {
+    let delivery = AlertSink::offline(config, paths).alert("cfmgr", 1, &[CLIENT]);
     if let Some(error) = delivery.not_stored {
         return Err(error.to_string());
     }
