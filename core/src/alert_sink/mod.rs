@@ -68,7 +68,10 @@ enum Origin {
 #[derive(Debug)]
 pub struct AlertSink {
     server: String,
-    store: Result<Store, String>,
+    /// The store, or why it could not be opened; a command's sink opens it at its first
+    /// record (a syslog-only `clplogcmd` never touches it).
+    store: OnceLock<Result<Store, String>>,
+    store_dir: std::path::PathBuf,
     log: health::AlertLog,
     max_records: u64,
     syslog: bool,
@@ -81,31 +84,30 @@ pub struct AlertSink {
 impl AlertSink {
     /// The daemon's sink, over its open `store`.
     pub fn new(config: &Config, paths: &Paths, store: Store) -> AlertSink {
-        Self::build(config, paths, Ok(store), false)
+        Self::build(config, paths, Some(store), false)
     }
 
-    /// The sink of a command logging while clppm does not run: opens the store (a failure is
-    /// said in each [`Delivery`]; `alert.log` and syslog are still written) and flushes it
-    /// after each record.
+    /// The sink of a command logging while clppm does not run: opens the store at the first
+    /// record that goes there (a failure is said in each [`Delivery`]; `alert.log` and syslog
+    /// are still written) and flushes it after each record.
     pub fn offline(config: &Config, paths: &Paths) -> AlertSink {
-        let store = Store::open(&paths.store_dir()).map_err(|error| error.to_string());
-        Self::build(config, paths, store, true)
+        Self::build(config, paths, None, true)
     }
 
     /// As [`Self::offline`], over a store the caller holds open (clppm before it runs).
     pub fn offline_on(config: &Config, paths: &Paths, store: Store) -> AlertSink {
-        Self::build(config, paths, Ok(store), true)
+        Self::build(config, paths, Some(store), true)
     }
 
-    fn build(
-        config: &Config,
-        paths: &Paths,
-        store: Result<Store, String>,
-        flush_each: bool,
-    ) -> AlertSink {
+    fn build(config: &Config, paths: &Paths, store: Option<Store>, flush_each: bool) -> AlertSink {
+        let held = OnceLock::new();
+        if let Some(store) = store {
+            let _ = held.set(Ok(store));
+        }
         AlertSink {
             server: config.server_name(),
-            store,
+            store: held,
+            store_dir: paths.store_dir(),
             log: health::AlertLog::new(AlertFile::new(
                 paths.alert_log(),
                 config.alert.file_max_bytes,
@@ -230,6 +232,7 @@ impl AlertSink {
     fn store(&self, event: &AlertEvent) -> Result<(), NotStored> {
         let store = self
             .store
+            .get_or_init(|| Store::open(&self.store_dir).map_err(|error| error.to_string()))
             .as_ref()
             .map_err(|error| NotStored::Open(error.clone()))?;
         let stored = store
@@ -250,7 +253,7 @@ impl AlertSink {
 
     /// Makes every record stored so far durable.
     pub fn flush(&self) {
-        if let Ok(store) = &self.store
+        if let Some(Ok(store)) = self.store.get()
             && let Err(error) = store.flush()
         {
             tracing::error!("cannot flush the store: {error}");
@@ -317,6 +320,22 @@ mod tests {
         let delivery = sink.alert("down", 2, &["s", "clpdown"]);
         assert!(matches!(delivery.not_stored, Some(NotStored::Open(_))));
         assert!(delivery.not_written.is_none());
+    }
+
+    #[test]
+    fn a_syslog_only_message_leaves_the_store_alone() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let paths = Paths::new(dir.path());
+        let sink = AlertSink::offline(&config(&paths, false), &paths);
+        let event = AlertEvent::custom("s", "logcmd", 1, Level::Info, "hello");
+        let targets = LogTargets {
+            syslog: true,
+            ..LogTargets::default()
+        };
+        let delivery = sink.log_message(event, targets);
+        assert!(delivery.not_stored.is_none());
+        assert!(!paths.store_dir().exists());
+        assert!(!paths.alert_log().exists());
     }
 
     #[test]
