@@ -50,7 +50,7 @@ pub fn down(reboot: bool, name: &str, out: &mut dyn Write) -> Result<(), CliErro
         Err(ServiceError::Client(clp_core::ipc::client::ClientError::NotRunning { .. })) => {
             // No daemon to stop: go straight to the OS action, from the root as the daemon
             // would (relative paths in the action resolve there), logged as the daemon would.
-            let config = crate::clpstat::load_config(&paths)?;
+            let config = clp_core::client::load_config(&paths)?;
             std::env::set_current_dir(paths.root()).map_err(|error| {
                 CliError::new(
                     exit_code::INIT_ERROR,
@@ -73,7 +73,7 @@ pub fn down(reboot: bool, name: &str, out: &mut dyn Write) -> Result<(), CliErro
     cli::succeeded(out)
 }
 
-/// Logs a `down` alert (store and text alert log) while no daemon runs; a failure to log is
+/// Logs a `down` alert through the alert sink while no daemon runs; a failure to log is
 /// said on stderr and does not hold the OS action back.
 fn log_alert(
     paths: &clp_core::paths::Paths,
@@ -81,28 +81,16 @@ fn log_alert(
     event_id: u32,
     args: &[&str],
 ) {
-    let event =
-        clp_core::alert::AlertEvent::from_catalogue(&config.server_name(), "down", event_id, args);
-    let stored = clp_core::store::Store::open(&paths.store_dir())
-        .map_err(|error| error.to_string())
-        .and_then(|store| {
-            store
-                .append_alert(&event, config.alert.max_records)
-                .map_err(|error| error.to_string())?;
-            store.flush().map_err(|error| error.to_string())
-        });
-    let written = clp_core::alert::AlertFile::new(paths.alert_log(), config.alert.file_max_bytes)
-        .append(&event);
-    if let Err(error) = stored {
-        eprintln!(
-            "warning: the alert \"{}\" was not stored: {error}",
-            event.message
-        );
+    let sink = clp_core::alert_sink::AlertSink::offline(config, paths);
+    let event = clp_core::alert::AlertEvent::from_catalogue(sink.server(), "down", event_id, args);
+    let message = event.message.clone();
+    let delivery = sink.record(event);
+    if let Some(error) = delivery.not_stored {
+        eprintln!("warning: the alert \"{message}\" was not stored: {error}");
     }
-    if let Err(error) = written {
+    if let Some(error) = delivery.not_written {
         eprintln!(
-            "warning: the alert \"{}\" was not written to {}: {error}",
-            event.message,
+            "warning: the alert \"{message}\" was not written to {}: {error}",
             paths.alert_log().display()
         );
     }

@@ -4,7 +4,8 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::Parser;
-use clp_core::alert::{AlertEvent, AlertFile, Level, send_to_syslog};
+use clp_core::alert::{AlertEvent, Level};
+use clp_core::alert_sink::{AlertSink, LogTargets, NotStored};
 use clp_core::exit_code;
 use clp_core::ipc::Request;
 
@@ -79,7 +80,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     }
     let paths = cli::paths();
     if args.mail {
-        let config = crate::clpstat::load_config(&paths)?;
+        let config = clp_core::client::load_config(&paths)?;
         if config.mail.is_none() {
             return Err(CliError::new(
                 exit_code::BAD_CONFIG,
@@ -119,24 +120,27 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         Ok(()) => Ok(()),
         Err(error) if error.code == exit_code::NOT_RUNNING => {
             // The daemon is down: the store is free to open, briefly.
-            let config = crate::clpstat::load_config(&paths)?;
-            let event = AlertEvent::custom(
-                &config.server_name(),
-                "logcmd",
-                args.event_id,
-                level,
-                &args.message,
-            );
-            if alert {
-                let store = clp_core::store::Store::open(&paths.store_dir())
-                    .map_err(|e| CliError::new(exit_code::INIT_ERROR, e.to_string()))?;
-                store
-                    .append_alert(&event, config.alert.max_records)
-                    .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?;
-                AlertFile::new(paths.alert_log(), config.alert.file_max_bytes).append(&event)?;
+            let config = clp_core::client::load_config(&paths)?;
+            let sink = AlertSink::offline(&config, &paths);
+            let event =
+                AlertEvent::custom(sink.server(), "logcmd", args.event_id, level, &args.message);
+            let targets = LogTargets {
+                alert,
+                syslog,
+                mail: false,
+            };
+            let delivery = sink.log_message(event, targets);
+            match delivery.not_stored {
+                Some(NotStored::Open(error)) => {
+                    return Err(CliError::new(exit_code::INIT_ERROR, error));
+                }
+                Some(NotStored::Write(error)) => {
+                    return Err(CliError::new(exit_code::OTHER, error));
+                }
+                None => {}
             }
-            if syslog {
-                send_to_syslog(&event);
+            if let Some(error) = delivery.not_written {
+                return Err(error.into());
             }
             if args.mail {
                 return Err(CliError::new(

@@ -64,12 +64,6 @@ pub struct Args {
     target: cli::HostArgs,
 }
 
-/// The configuration file, or an error naming every problem ([`client::load_config`]);
-/// kept for `clplogcmd` and `clpdown` until they call the client library themselves.
-pub fn load_config(paths: &clp_core::paths::Paths) -> Result<config::Config, CliError> {
-    Ok(client::load_config(paths)?)
-}
-
 fn json(value: &impl serde::Serialize) -> Result<String, CliError> {
     serde_json::to_string_pretty(value)
         .map(|text| text + "\n")

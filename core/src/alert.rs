@@ -2,8 +2,8 @@
 //!
 //! Every state change the daemon makes is an [`AlertEvent`] whose module, event id, level and
 //! text come from the original product's catalogue (`alert-messages-x42.csv`, embedded): the
-//! one table that owns them. Events go to the store (bounded), to `log/alert.log` (rotated)
-//! and, when configured, to syslog.
+//! one table that owns them. Events go to the store (bounded), to `log/alert.log` (rotated),
+//! to syslog and to mail through the one alert sink, [`crate::alert_sink`].
 
 use std::collections::HashMap;
 use std::fs::{self, OpenOptions};
@@ -276,9 +276,10 @@ pub fn read_text_log(path: &Path, limit: usize) -> Vec<AlertEvent> {
     events
 }
 
-/// Appends alert lines to a text file and rotates it to `<file>.1` past a size.
+/// Appends alert lines to a text file and rotates it to `<file>.1` past a size. Only the
+/// alert sink ([`crate::alert_sink`]) writes alerts; everyone else goes through it.
 #[derive(Debug, Clone)]
-pub struct AlertFile {
+pub(crate) struct AlertFile {
     path: PathBuf,
     max_bytes: u64,
 }
@@ -358,8 +359,9 @@ fn ends_with_newline(file: &fs::File, len: u64) -> bool {
 }
 
 /// Sends an event to the local syslog (`clp: <type: rm><event: 9> message`, the original's
-/// shape). Without a syslog daemon the line is silently dropped by libc.
-pub fn send_to_syslog(event: &AlertEvent) {
+/// shape). Without a syslog daemon the line is silently dropped by libc. Only the alert sink
+/// ([`crate::alert_sink`]) calls it, under its one syslog rule.
+pub(crate) fn send_to_syslog(event: &AlertEvent) {
     let line = format!(
         "<type: {}><event: {}> {}",
         crate::escape::escape(&event.module),

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::alert::{AlertEvent, AlertFile};
+use crate::alert_sink::AlertSink;
 use crate::config::diff::{ApplyClass, ConfigDiff};
 use crate::config::original::{self, Conversion, EncodingHint, OriginalError};
 use crate::config::{self, Config, ConfigError, DEFAULT_CONFIG};
@@ -19,7 +19,6 @@ use crate::ipc::client::{Client, ClientError};
 use crate::ipc::{AfterStop, Request};
 use crate::paths::{ConfigFolder, Paths};
 use crate::service::{self, ServiceError};
-use crate::store::Store;
 
 /// The name clpcfctrl gives itself to the daemon and in the alert log.
 const CLIENT: &str = "clpcfctrl";
@@ -436,14 +435,10 @@ fn log_uploaded(paths: &Paths, new_config: &Config, notes: &mut Vec<String>) {
         .and_then(|mut client| client.request(&request, None).map(|_| ()));
     let error = match through_daemon {
         Ok(()) => return,
-        Err(ClientError::NotRunning { .. }) => {
-            let event =
-                AlertEvent::from_catalogue(&new_config.server_name(), "cfmgr", 1, &[CLIENT]);
-            match log_offline(paths, new_config, &event) {
-                Ok(()) => return,
-                Err(error) => error,
-            }
-        }
+        Err(ClientError::NotRunning { .. }) => match log_offline(paths, new_config) {
+            Ok(()) => return,
+            Err(error) => error,
+        },
         Err(error) => error.to_string(),
     };
     notes.push(format!(
@@ -451,16 +446,14 @@ fn log_uploaded(paths: &Paths, new_config: &Config, notes: &mut Vec<String>) {
     ));
 }
 
-fn log_offline(paths: &Paths, config: &Config, event: &AlertEvent) -> Result<(), String> {
-    let store = Store::open(&paths.store_dir()).map_err(|e| e.to_string())?;
-    store
-        .append_alert(event, config.alert.max_records)
-        .map_err(|e| e.to_string())?;
-    AlertFile::new(paths.alert_log(), config.alert.file_max_bytes)
-        .append(event)
-        .map_err(|e| format!("{}: {e}", paths.alert_log().display()))?;
-    if config.alert.syslog {
-        crate::alert::send_to_syslog(event);
+/// Logs `cfmgr 1` through the alert sink while clppm does not run: the first failure, as text.
+fn log_offline(paths: &Paths, config: &Config) -> Result<(), String> {
+    let delivery = AlertSink::offline(config, paths).alert("cfmgr", 1, &[CLIENT]);
+    if let Some(error) = delivery.not_stored {
+        return Err(error.to_string());
+    }
+    if let Some(error) = delivery.not_written {
+        return Err(format!("{}: {error}", paths.alert_log().display()));
     }
     Ok(())
 }

@@ -281,9 +281,9 @@ fn check_core_license(
     let (id, args) = license::state_alert(CORE_PRODUCT, state, found);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let event = crate::alert::AlertEvent::from_catalogue(&config.server_name(), "lcns", id, &args);
-    let _ = store.append_alert(&event, config.alert.max_records);
-    let _ =
-        crate::alert::AlertFile::new(paths.alert_log(), config.alert.file_max_bytes).append(&event);
+    // A failure to log is reported by the sink; the refusal below says the same.
+    let _ = crate::alert_sink::AlertSink::offline_on(config, paths, store.clone())
+        .record(event.clone());
     Err(DaemonError::License(format!(
         "{} clppm does not start without a valid {CORE_PRODUCT} license: register a key with 'clplcncs -I KEYFILE -P {CORE_PRODUCT}' or a trial with 'clplcncs --trial -P {CORE_PRODUCT}'",
         event.message

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod alert;
+pub mod alert_sink;
 pub mod cfctrl;
 pub mod client;
 pub mod config;

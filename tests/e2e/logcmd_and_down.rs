@@ -108,3 +108,20 @@ fn a_daemon_gone_before_the_request_is_a_failure_not_a_success() {
     assert_ne!(run.code(), 0, "clplogcmd succeeded: {}", run.stderr());
     assert!(run.stderr().contains("Broken pipe"), "{}", run.stderr());
 }
+
+#[test]
+fn clplogcmd_with_clppm_stopped_reports_an_unwritable_alert_log_in_the_store() {
+    let cluster = Cluster::new();
+    // log/alert.log is a folder: no record can be appended to it.
+    std::fs::create_dir_all(cluster.path("log/alert.log")).unwrap();
+    cluster
+        .run("clplogcmd", &["-m", "offline hello", "--alert"])
+        .failure(255);
+    // The message and the failure are both in the store, as the daemon would keep them.
+    let messages = cluster.run("clp_mltool", &["messages"]).success();
+    assert!(messages.contains("offline hello"), "{messages}");
+    assert!(
+        messages.contains("Cannot write the alert log"),
+        "the failure is an alert in the store:\n{messages}"
+    );
+}

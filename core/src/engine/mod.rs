@@ -7,7 +7,6 @@
 //! timers and requests — it never polls in a sleep loop. The ladder's decisions come from
 //! the pure [`policy::decide`].
 
-mod alert_log;
 mod already;
 #[cfg(test)]
 mod crash_tests;
@@ -22,7 +21,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
 
-use crate::alert::{AlertEvent, AlertFile, AlertFilter, send_to_syslog};
+use crate::alert::{AlertEvent, AlertFilter};
+use crate::alert_sink::{AlertSink, LogTargets};
 use crate::config::{Config, FinalAction, RecoveryTarget, Timing};
 use crate::ipc::{AfterStop, ErrorCode, Response};
 use crate::os_action::OsActions;
@@ -139,7 +139,8 @@ pub struct Engine {
     server_name: String,
     paths: Paths,
     store: Store,
-    alert_log: alert_log::AlertLog,
+    /// Where every alert goes (store, `alert.log`, syslog, mail).
+    alert_sink: AlertSink,
     os: OsActions,
     state: Mutex<State>,
     operations: tokio::sync::Mutex<()>,
@@ -149,8 +150,6 @@ pub struct Engine {
     /// The monitor tasks, awaited at the stop so probes release what they hold (the
     /// watchdog's magic close) before the process exits.
     monitor_tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
-    /// The mail reports, when `[mail]` is configured and ALRT10 is licensed.
-    mailer: std::sync::OnceLock<crate::mail::Mailer>,
     /// The daemon handed its running resources over to the next clppm ([`Engine::hand_off`]):
     /// it exits without stopping its groups.
     handed_off: std::sync::atomic::AtomicBool,
@@ -216,10 +215,7 @@ impl Engine {
             .collect();
         Arc::new(Engine {
             server_name: config.server_name(),
-            alert_log: alert_log::AlertLog::new(AlertFile::new(
-                paths.alert_log(),
-                config.alert.file_max_bytes,
-            )),
+            alert_sink: AlertSink::new(&config, &paths, store.clone()),
             config,
             paths,
             store,
@@ -235,7 +231,6 @@ impl Engine {
             stop_request: watch::channel(None).0,
             stopped: watch::channel(false).0,
             monitor_tasks: Mutex::new(Vec::new()),
-            mailer: std::sync::OnceLock::new(),
             handed_off: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -257,66 +252,14 @@ impl Engine {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Logs one catalogue message to every alert sink.
+    /// Logs one catalogue message to every alert target.
     pub fn alert(&self, module: &str, event_id: u32, args: &[&str]) {
-        self.record(AlertEvent::from_catalogue(
-            self.server(),
-            module,
-            event_id,
-            args,
-        ));
+        self.alert_sink.alert(module, event_id, args);
     }
 
-    /// Logs one event to the store, the text log and (when configured) syslog.
+    /// Logs one event to every alert target ([`AlertSink::record`]).
     pub fn record(&self, event: AlertEvent) {
-        tracing::info!(module = %event.module, id = event.event_id, "{}", event.message);
-        if let Err(error) = self
-            .store
-            .append_alert(&event, self.config.alert.max_records)
-        {
-            tracing::error!("alert not stored: {error}");
-        }
-        self.write_alert_log(&event);
-        if self.config.alert.syslog {
-            send_to_syslog(&event);
-        }
-        // The mail service's own results are never mailed (no loop on a broken server).
-        if let (Some(mailer), Some(mail)) = (self.mailer.get(), &self.config.mail)
-            && event.module != "mail"
-            && event.level >= mail.level
-        {
-            mailer.mail(event);
-        }
-    }
-
-    /// Writes `event` to the text alert log; a failure (and the end of one) is reported in
-    /// the daemon log, syslog and the store, and shown by `clpstat` while it lasts.
-    fn write_alert_log(&self, event: &AlertEvent) {
-        match self.alert_log.write(self.server(), event) {
-            alert_log::Change::None => {}
-            alert_log::Change::Failed(report) => {
-                tracing::error!("{}", report.message);
-                self.report_alert_log_change(&report);
-            }
-            alert_log::Change::Resumed(report) => {
-                tracing::warn!("{}", report.message);
-                self.report_alert_log_change(&report);
-            }
-        }
-    }
-
-    /// Puts an alert-log failure or recovery into the store and syslog (not the text log).
-    fn report_alert_log_change(&self, report: &AlertEvent) {
-        if let Err(error) = self
-            .store
-            .append_alert(report, self.config.alert.max_records)
-        {
-            tracing::error!("alert not stored: {error}");
-        }
-        send_to_syslog(report);
-        if let Err(error) = self.store.flush() {
-            tracing::error!("cannot flush the store: {error}");
-        }
+        self.alert_sink.record(event);
     }
 
     /// Makes everything stored so far durable.
@@ -335,33 +278,18 @@ impl Engine {
         syslog: bool,
         mail: bool,
     ) -> Result<(), OperationError> {
-        let mailed = if mail {
-            match self.mailer.get() {
-                Some(mailer) => {
-                    mailer.mail(event.clone());
-                    Ok(())
-                }
-                None => Err(OperationError::new(
-                    ErrorCode::Failed,
-                    "--mail: the alert service does not mail (it needs a [mail] section in clp.conf and the ALRT10 license); the message was logged, not mailed",
-                )),
-            }
-        } else {
-            Ok(())
+        let targets = LogTargets {
+            alert,
+            syslog,
+            mail,
         };
-        if alert {
-            if let Err(error) = self
-                .store
-                .append_alert(&event, self.config.alert.max_records)
-            {
-                tracing::error!("alert not stored: {error}");
-            }
-            self.write_alert_log(&event);
+        if self.alert_sink.log_message(event, targets).not_mailed {
+            return Err(OperationError::new(
+                ErrorCode::Failed,
+                "--mail: the alert service does not mail (it needs a [mail] section in clp.conf and the ALRT10 license); the message was logged, not mailed",
+            ));
         }
-        if syslog {
-            send_to_syslog(&event);
-        }
-        mailed
+        Ok(())
     }
 
     /// Registers a signed license (the daemon holds the store).
@@ -520,7 +448,7 @@ impl Engine {
                     crate::mail::Sent::Failed(error) => engine.alert("mail", 5, &[&error, &server]),
                 }
             });
-            let _ = self.mailer.set(mailer);
+            self.alert_sink.set_mailer(mailer);
         }
         // What the operator had suspended before a hand-off stays suspended.
         let suspension = if handed_over.is_some() {
@@ -747,7 +675,7 @@ impl Engine {
             })
             .collect();
         ClusterStatus {
-            alert_log_problem: self.alert_log.problem().map(Box::new),
+            alert_log_problem: self.alert_sink.problem().map(Box::new),
             cluster: self.config.cluster.name.clone(),
             daemon: state.daemon,
             pid: Some(std::process::id()),

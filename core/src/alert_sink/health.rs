@@ -48,8 +48,8 @@ impl AlertLog {
     }
 
     /// Writes `event` (after the "resumed" record when writes failed until now); says what
-    /// changed in the log's health.
-    pub fn write(&self, server: &str, event: &AlertEvent) -> Change {
+    /// changed in the log's health, and whether `event` itself was written.
+    pub fn write(&self, server: &str, event: &AlertEvent) -> (Change, std::io::Result<()>) {
         let mut failing = self.failing.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(state) = failing.as_mut() {
             let resumed = AlertEvent::custom(
@@ -65,22 +65,23 @@ impl AlertLog {
                     state.error
                 ),
             );
-            if self.file.append(&resumed).is_err() {
+            if let Err(error) = self.file.append(&resumed) {
                 state.lost += 1;
-                return Change::None;
+                return (Change::None, Err(error));
             }
             *failing = None;
-            if let Err(error) = self.file.append(event) {
+            let written = self.file.append(event);
+            if let Err(error) = &written {
                 *failing = Some(Failing {
                     since: event.time.clone(),
                     error: error.to_string(),
                     lost: 1,
                 });
             }
-            return Change::Resumed(resumed);
+            return (Change::Resumed(resumed), written);
         }
         match self.file.append(event) {
-            Ok(()) => Change::None,
+            Ok(()) => (Change::None, Ok(())),
             Err(error) => {
                 let failed = AlertEvent::custom(
                     server,
@@ -97,7 +98,7 @@ impl AlertLog {
                     error: error.to_string(),
                     lost: 1,
                 });
-                Change::Failed(failed)
+                (Change::Failed(failed), Err(error))
             }
         }
     }
@@ -127,15 +128,21 @@ mod tests {
         let path = dir.path().join("alert.log");
         let log = AlertLog::new(AlertFile::new("/dev/full", 1 << 20));
         let event = AlertEvent::custom("s", "logcmd", 1, Level::Info, "one");
-        assert!(matches!(log.write("s", &event), Change::Failed(_)));
-        assert!(matches!(log.write("s", &event), Change::None));
+        assert!(matches!(
+            log.write("s", &event),
+            (Change::Failed(_), Err(_))
+        ));
+        assert!(matches!(log.write("s", &event), (Change::None, Err(_))));
         assert!(log.problem().is_some_and(|line| line.contains("2 records")));
         // The same state, pointed at a writable file: the next write resumes.
         let healthy = AlertLog {
             file: AlertFile::new(&path, 1 << 20),
             failing: Mutex::new(log.failing.lock().expect("not poisoned").take()),
         };
-        assert!(matches!(healthy.write("s", &event), Change::Resumed(_)));
+        assert!(matches!(
+            healthy.write("s", &event),
+            (Change::Resumed(_), Ok(()))
+        ));
         assert!(healthy.problem().is_none());
         let text = std::fs::read_to_string(&path).expect("the log");
         assert!(text.contains("clp 2 Writing the alert log"), "{text}");
