@@ -24,7 +24,8 @@ pub struct OsActionsConfig {
 }
 
 impl OsActionsConfig {
-    /// The real defaults. `CLP_FORBID_OS_ACTIONS=1` refuses exactly these.
+    /// The real defaults. `CLP_FORBID_OS_ACTIONS=1` refuses these and anything that reaches
+    /// the same thing by another spelling (see [`is_real_power_command`]).
     pub fn real_defaults() -> Self {
         Self {
             shutdown: vec!["/sbin/shutdown".into(), "-h".into(), "now".into()],
@@ -99,20 +100,12 @@ impl OsActions {
 
     /// Shuts the OS down.
     pub fn shutdown(&self) -> Result<(), OsActionError> {
-        self.run(
-            "shutdown",
-            &self.config.shutdown,
-            &OsActionsConfig::real_defaults().shutdown,
-        )
+        self.run("shutdown", &self.config.shutdown)
     }
 
     /// Reboots the OS.
     pub fn reboot(&self) -> Result<(), OsActionError> {
-        self.run(
-            "reboot",
-            &self.config.reboot,
-            &OsActionsConfig::real_defaults().reboot,
-        )
+        self.run("reboot", &self.config.reboot)
     }
 
     /// Panics the kernel (sysrq `c`).
@@ -134,7 +127,7 @@ impl OsActions {
     /// The watchdog device, checked against the lock.
     pub fn watchdog_device(&self) -> Result<&Path, OsActionError> {
         let path = &self.config.watchdog_device;
-        if self.forbid_real && *path == OsActionsConfig::real_defaults().watchdog_device {
+        if self.forbid_real && is_real_watchdog(path) {
             return Err(OsActionError::Forbidden {
                 what: "opening the watchdog",
                 target: path.display().to_string(),
@@ -143,14 +136,9 @@ impl OsActions {
         Ok(path)
     }
 
-    fn run(
-        &self,
-        what: &'static str,
-        command: &[String],
-        real: &[String],
-    ) -> Result<(), OsActionError> {
+    fn run(&self, what: &'static str, command: &[String]) -> Result<(), OsActionError> {
         let line = command.join(" ");
-        if self.forbid_real && command == real {
+        if self.forbid_real && is_real_power_command(command) {
             return Err(OsActionError::Forbidden { what, target: line });
         }
         let Some((program, args)) = command.split_first() else {
@@ -181,7 +169,7 @@ impl OsActions {
 
     fn sysrq(&self, what: &'static str, key: u8) -> Result<(), OsActionError> {
         let path = &self.config.sysrq_trigger;
-        if self.forbid_real && *path == OsActionsConfig::real_defaults().sysrq_trigger {
+        if self.forbid_real && is_real_sysrq(path) {
             return Err(OsActionError::Forbidden {
                 what,
                 target: path.display().to_string(),
@@ -201,6 +189,79 @@ impl OsActions {
             source,
         })
     }
+}
+
+/// The programs that power the machine off or restart it, whatever their folder.
+const POWER_PROGRAMS: &[&str] = &[
+    "shutdown",
+    "reboot",
+    "halt",
+    "poweroff",
+    "systemctl",
+    "init",
+    "telinit",
+];
+
+/// Whether `command` runs a program that shuts down or reboots the machine (by any path, or
+/// through a link to one), whatever its arguments: what the lock refuses.
+pub fn is_real_power_command(command: &[String]) -> bool {
+    let Some(program) = command.first() else {
+        return false;
+    };
+    reaches(Path::new(program), |path| {
+        path.file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| POWER_PROGRAMS.contains(&name))
+    })
+}
+
+/// Whether `path` is the kernel's sysrq trigger, by any spelling or link.
+pub fn is_real_sysrq(path: &Path) -> bool {
+    reaches(path, |path| path.starts_with("/proc/sysrq-trigger"))
+}
+
+/// Whether `path` is a watchdog device (`/dev/watchdog`, `/dev/watchdog0`, ...), by any
+/// spelling or link.
+pub fn is_real_watchdog(path: &Path) -> bool {
+    reaches(path, |path| {
+        path.parent() == Some(Path::new("/dev"))
+            && path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with("watchdog"))
+    })
+}
+
+/// Whether `path` satisfies `real` as written, with `.`/`..` taken out, or where its links
+/// lead (also when what a link names does not exist here).
+fn reaches(path: &Path, real: impl Fn(&Path) -> bool) -> bool {
+    let mut spellings = vec![path.to_path_buf(), lexical(path)];
+    spellings.extend(std::fs::canonicalize(path).ok());
+    let mut link = path.to_path_buf();
+    for _ in 0..8 {
+        let Ok(target) = std::fs::read_link(&link) else {
+            break;
+        };
+        link = lexical(&link.parent().unwrap_or(Path::new("/")).join(target));
+        spellings.push(link.clone());
+    }
+    spellings.iter().any(|spelling| real(spelling))
+}
+
+/// `path` with `.` and `..` resolved by their names alone.
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -230,6 +291,39 @@ mod tests {
             actions.watchdog_device(),
             Err(OsActionError::Forbidden { .. })
         ));
+    }
+
+    /// Only the predicates: nothing here opens, writes or runs anything.
+    #[test]
+    fn the_lock_knows_the_real_things_by_any_spelling_or_link() {
+        let words = |line: &str| line.split(' ').map(String::from).collect::<Vec<_>>();
+        for real in [
+            "/sbin/shutdown -h now",
+            "shutdown -h +5",
+            "/usr/sbin/reboot",
+            "poweroff",
+            "systemctl reboot",
+            "/sbin/halt -p",
+        ] {
+            assert!(is_real_power_command(&words(real)), "{real}");
+        }
+        for recorder in ["/bin/sh -c echo shutdown", "/tmp/record-shutdown.sh", ""] {
+            assert!(!is_real_power_command(&words(recorder)), "{recorder}");
+        }
+        assert!(is_real_sysrq(Path::new("/proc/sysrq-trigger")));
+        assert!(is_real_sysrq(Path::new("/proc/../proc/sysrq-trigger")));
+        assert!(is_real_watchdog(Path::new("/dev/watchdog")));
+        assert!(is_real_watchdog(Path::new("/dev/watchdog0")));
+        let dir = tempfile::tempdir().unwrap();
+        // A link is judged by where it leads (the links are made, never opened).
+        let sysrq_link = dir.path().join("trigger");
+        std::os::unix::fs::symlink("/proc/sysrq-trigger", &sysrq_link).unwrap();
+        assert!(is_real_sysrq(&sysrq_link));
+        let power_link = dir.path().join("off");
+        std::os::unix::fs::symlink("/sbin/shutdown", &power_link).unwrap();
+        assert!(is_real_power_command(&[power_link.display().to_string()]));
+        assert!(!is_real_sysrq(&dir.path().join("sysrq")));
+        assert!(!is_real_watchdog(&dir.path().join("watchdog")));
     }
 
     #[test]
