@@ -116,7 +116,7 @@ impl HostArgs {
     pub fn check(&self) -> Result<(), CliError> {
         match &self.host {
             None => Ok(()),
-            Some(name) => clp_core::local_server::check_local_server(name, &paths())
+            Some(name) => clp_core::local_server::check_local_server(name)
                 .map_err(|error| CliError::new(exit_code::BAD_OPTION, error.to_string())),
         }
     }
