@@ -4,7 +4,8 @@
 //! change nothing; the operator is told so with [`ErrorCode::AlreadyStarted`] /
 //! [`ErrorCode::AlreadyStopped`].
 
-use super::{OperationError, State, group_status};
+use super::snapshot::group_status;
+use super::{OperationError, State};
 use crate::config::GroupConfig;
 use crate::ipc::ErrorCode;
 use crate::status::ObjectStatus;
