@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::config::FinalAction;
+use crate::config::{FinalAction, ResourceConfig};
 use crate::ipc::AfterStop;
 
 use super::{Engine, already};
@@ -78,5 +78,52 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Logs and runs a resource's activation final action. Returns whether the group may
+    /// go on with its next resources.
+    pub(super) fn activation_final_action(
+        self: &Arc<Self>,
+        resource: &ResourceConfig,
+        action: FinalAction,
+    ) -> bool {
+        let id = match action {
+            FinalAction::None => return false,
+            FinalAction::Continue => return true,
+            FinalAction::StopGroup => 202,
+            FinalAction::StopDaemon => 203,
+            FinalAction::StopDaemonShutdown => 204,
+            FinalAction::StopDaemonReboot => 205,
+            FinalAction::SysrqPanic => 240,
+            FinalAction::KeepaliveReset => 241,
+            FinalAction::KeepalivePanic => 242,
+        };
+        if id == 202 {
+            self.alert("rc", id, &[&resource.group, &resource.name]);
+        } else {
+            self.alert("rc", id, &[&resource.name]);
+        }
+        self.execute_final_action(action, Some(resource.group.clone()));
+        false
+    }
+
+    pub(super) fn deactivation_final_action(
+        self: &Arc<Self>,
+        resource: &ResourceConfig,
+        action: FinalAction,
+    ) -> bool {
+        let id = match action {
+            FinalAction::None => return false,
+            FinalAction::Continue | FinalAction::StopGroup => return true,
+            FinalAction::StopDaemon => 223,
+            FinalAction::StopDaemonShutdown => 224,
+            FinalAction::StopDaemonReboot => 225,
+            FinalAction::SysrqPanic => 240,
+            FinalAction::KeepaliveReset => 241,
+            FinalAction::KeepalivePanic => 242,
+        };
+        self.alert("rc", id, &[&resource.name]);
+        self.execute_final_action(action, None);
+        false
     }
 }

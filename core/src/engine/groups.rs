@@ -1,8 +1,10 @@
-//! Operator group operations (`clpgrp -s/-t`): which groups, refused when already there.
+//! Group operations: `clpgrp -s/-t` (which groups, refused when already there), a group's
+//! start in resource order and its stop in reverse, and its reactivation for a monitor.
 
 use std::sync::Arc;
 
 use crate::ipc::ErrorCode;
+use crate::status::ObjectStatus;
 
 use super::{Engine, OperationError, already};
 
@@ -103,5 +105,93 @@ impl Engine {
             Some(_) if remaining.is_empty() => Err(already::every_group(goal)),
             _ => Ok(remaining),
         }
+    }
+
+    pub(super) fn set_group(&self, name: &str, update: impl FnOnce(&mut super::GroupRuntime)) {
+        if let Some(group) = self.lock().groups.get_mut(name) {
+            update(group);
+        }
+    }
+
+    /// Starts a group's resources in order (the operation lock is held). Returns success.
+    pub(super) async fn start_group_locked(self: &Arc<Self>, name: &str, event: &str) -> bool {
+        let Some(group) = self.config.group(name) else {
+            return false;
+        };
+        self.alert("rc", 10, &[name]);
+        self.set_group(name, |g| {
+            g.pending = Some(ObjectStatus::OnlinePending);
+            g.active = true;
+            g.failed = false;
+        });
+        let mut ok = true;
+        for resource in &group.resources {
+            let online = self
+                .lock()
+                .resources
+                .get(&resource.name)
+                .is_some_and(|r| r.status == ObjectStatus::Online);
+            if online {
+                continue;
+            }
+            if let Err(action) = self.activate(resource, event).await {
+                ok = false;
+                if !self.activation_final_action(resource, action) {
+                    break;
+                }
+            }
+        }
+        self.set_group(name, |g| {
+            g.pending = None;
+            g.failed = !ok;
+        });
+        self.alert("rc", if ok { 11 } else { 12 }, &[name]);
+        ok
+    }
+
+    /// Stops a group's resources in reverse order (the operation lock is held).
+    pub(super) async fn stop_group_locked(self: &Arc<Self>, name: &str, factor: &str) -> bool {
+        let Some(group) = self.config.group(name) else {
+            return false;
+        };
+        self.alert("rc", 20, &[name]);
+        self.set_group(name, |g| g.pending = Some(ObjectStatus::OfflinePending));
+        let mut ok = true;
+        for resource in group.resources.iter().rev() {
+            let offline = self
+                .lock()
+                .resources
+                .get(&resource.name)
+                .is_some_and(|r| r.status == ObjectStatus::Offline);
+            if offline {
+                continue;
+            }
+            if let Err(action) = self.deactivate(resource, factor).await {
+                ok = false;
+                if !self.deactivation_final_action(resource, action) {
+                    break;
+                }
+            }
+        }
+        self.set_group(name, |g| {
+            g.pending = None;
+            g.active = !ok;
+            g.failed = !ok;
+        });
+        self.alert("rc", if ok { 21 } else { 22 }, &[name]);
+        ok
+    }
+
+    /// Reactivates a group for a monitor.
+    pub(super) async fn reactivate_group(self: &Arc<Self>, name: &str) -> bool {
+        let _operation = self.operations.lock().await;
+        if self.is_stopping() {
+            return false;
+        }
+        self.alert("rc", 70, &[name]);
+        let stopped = self.stop_group_locked(name, "GROUPRESTART").await;
+        let started = stopped && self.start_group_locked(name, "RECOVER").await;
+        self.alert("rc", if started { 71 } else { 72 }, &[name]);
+        started
     }
 }

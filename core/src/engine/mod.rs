@@ -6,6 +6,17 @@
 //! answered at once, even while a script runs. The engine is woken by child exits, pidfds,
 //! timers and requests — it never polls in a sleep loop. The ladder's decisions come from
 //! the pure [`policy::decide`].
+//!
+//! One file per job, each an `impl Engine` block over the state defined here:
+//! - `lifecycle.rs`: the start, the orderly stop, suspend and resume; `handoff.rs`: the
+//!   hand-over of running resources to the next clppm.
+//! - `groups.rs`, `resources.rs`: group and resource operations; `scripts.rs`: the scripts'
+//!   environment; `processes.rs`: async processes, their adoption after a restart.
+//! - `monitors.rs`: the monitor scheduler; `monitor_control.rs`: `clpmonctrl`'s operations.
+//! - `recovery.rs`: the executor over the pure [`policy::decide`]; `final_action.rs`: the
+//!   final actions and what follows the stop.
+//! - `licenses.rs`: licenses at the start and while running; `alerts.rs`: alerts and
+//!   `clplogcmd` messages; `snapshot.rs`: the status snapshot.
 
 mod alerts;
 mod already;
@@ -19,8 +30,10 @@ mod lifecycle;
 mod monitor_control;
 mod monitors;
 pub mod policy;
+mod processes;
 mod recovery;
 mod resources;
+mod scripts;
 mod snapshot;
 
 pub use snapshot::{monitor_state, offline_status};
