@@ -36,8 +36,6 @@ mod resources;
 mod scripts;
 mod snapshot;
 
-pub use snapshot::{monitor_state, offline_status};
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
