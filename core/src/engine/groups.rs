@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::ipc::ErrorCode;
 use crate::status::ObjectStatus;
 
+use super::placement::{self, Placement, Servers};
 use super::{Engine, OperationError, already};
 
 impl Engine {
@@ -118,6 +119,10 @@ impl Engine {
         let Some(group) = self.config.group(name) else {
             return false;
         };
+        if let Err(refusal) = self.placed_here(name) {
+            tracing::warn!(group = name, "{}", refusal.message);
+            return false;
+        }
         self.alert("rc", 10, &[name]);
         self.set_group(name, |g| {
             g.pending = Some(ObjectStatus::OnlinePending);
@@ -193,5 +198,36 @@ impl Engine {
         let started = stopped && self.start_group_locked(name, "RECOVER").await;
         self.alert("rc", if started { 71 } else { 72 }, &[name]);
         started
+    }
+
+    /// Whether `group` is to run on this server ([`placement::place`]): asked by every path
+    /// that starts a group, or a resource of one, here.
+    pub(super) fn placed_here(&self, group: &str) -> Result<(), OperationError> {
+        let Some(config) = self.config.group(group) else {
+            return Err(OperationError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "group \"{group}\" is not in the configuration; 'clpstat' lists the groups"
+                ),
+            ));
+        };
+        let up = [self.server().to_string()];
+        let servers = Servers {
+            local: self.server(),
+            up: &up,
+        };
+        match placement::place(config, servers) {
+            Placement::Here => Ok(()),
+            Placement::Elsewhere { server } => Err(OperationError::new(
+                ErrorCode::Failed,
+                format!(
+                    "group \"{group}\" runs on server {server}, not on this one; start it there"
+                ),
+            )),
+            Placement::Nowhere => Err(OperationError::new(
+                ErrorCode::Failed,
+                format!("group \"{group}\" has no server to run on"),
+            )),
+        }
     }
 }

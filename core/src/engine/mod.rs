@@ -12,6 +12,7 @@
 //!   hand-over of running resources to the next clppm.
 //! - `groups.rs`, `resources.rs`: group and resource operations; `scripts.rs`: the scripts'
 //!   environment; `processes.rs`: async processes, their adoption after a restart.
+//! - `placement.rs`: which server runs a group, asked by every group start path.
 //! - `monitors.rs`: the monitor scheduler; `monitor_control.rs`: `clpmonctrl`'s operations.
 //! - `recovery.rs`: the executor over the pure [`policy::decide`]; `final_action.rs`: the
 //!   final actions and what follows the stop.
@@ -29,6 +30,7 @@ mod licenses;
 mod lifecycle;
 mod monitor_control;
 mod monitors;
+pub mod placement;
 pub mod policy;
 mod processes;
 mod recovery;

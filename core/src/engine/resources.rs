@@ -225,6 +225,7 @@ impl Engine {
         if let Some(already) = super::already::resource(&self.lock(), name, Goal::Start) {
             return Err(already);
         }
+        self.placed_here(&resource.group)?;
         self.alert("rc", 83, &[name]);
         match self.activate(&resource, "START").await {
             Ok(()) => {
@@ -291,6 +292,10 @@ impl Engine {
         let Some(resource) = self.config.resource(name).cloned() else {
             return false;
         };
+        if let Err(refusal) = self.placed_here(&resource.group) {
+            tracing::warn!(resource = name, "{}", refusal.message);
+            return false;
+        }
         let _operation = self.operations.lock().await;
         if self.is_stopping() {
             return false;
