@@ -1,8 +1,10 @@
 //! The alert log as the daemon serves it: alerts from the engine, `clplogcmd` messages and
 //! the alert query of `clpstat --alert`.
 
+use std::path::Path;
+
 use crate::alert::{AlertEvent, AlertFilter};
-use crate::alert_sink::LogTargets;
+use crate::alert_sink::{Delivery, LogTargets};
 use crate::ipc::ErrorCode;
 
 use super::{Engine, OperationError};
@@ -18,8 +20,9 @@ impl Engine {
         self.alert_sink.record(event);
     }
 
-    /// Writes an event from `clplogcmd`; an error when it was to be mailed and no mail
-    /// service runs (after logging it).
+    /// Writes an event from `clplogcmd`; refused when the store did not take it (the message
+    /// is not acknowledged: the command exits non-zero with the reason) or when it was to be
+    /// mailed and no mail service runs (after logging it).
     pub fn log_message(
         &self,
         event: AlertEvent,
@@ -32,13 +35,8 @@ impl Engine {
             syslog,
             mail,
         };
-        if self.alert_sink.log_message(event, targets).not_mailed {
-            return Err(OperationError::new(
-                ErrorCode::Failed,
-                "--mail: the alert service does not mail (it needs a [mail] section in clp.conf and the ALRT10 license); the message was logged, not mailed",
-            ));
-        }
-        Ok(())
+        let delivery = self.alert_sink.log_message(event, targets);
+        log_message_answer(delivery, &self.paths.store_dir())
     }
 
     /// The newest alerts that pass `filter`, at most `limit`, and no more than fit one
@@ -53,5 +51,57 @@ impl Engine {
         self.store
             .alerts_matching(filter, limit, BUDGET)
             .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))
+    }
+}
+
+/// The answer to a `clplogcmd` request from what became of its message.
+fn log_message_answer(delivery: Delivery, store_dir: &Path) -> Result<(), OperationError> {
+    // Before the mail: a message missing from the alert log is the graver loss.
+    if let Some(error) = delivery.not_stored {
+        return Err(OperationError::new(
+            ErrorCode::Failed,
+            format!(
+                "the message was not stored in the alert log ({error}); alert.log and syslog may have it. Check the disk of the store ({}) and send it again",
+                store_dir.display()
+            ),
+        ));
+    }
+    if delivery.not_mailed {
+        return Err(OperationError::new(
+            ErrorCode::Failed,
+            "--mail: the alert service does not mail (it needs a [mail] section in clp.conf and the ALRT10 license); the message was logged, not mailed",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert_sink::NotStored;
+
+    #[test]
+    fn a_message_the_store_did_not_take_is_refused_with_the_reason() {
+        let delivery = Delivery {
+            not_stored: Some(NotStored::Write("sled: No space left on device".into())),
+            ..Delivery::default()
+        };
+        let refusal = log_message_answer(delivery, Path::new("/var/clp/store"))
+            .expect_err("a message that was not stored must not be acknowledged");
+        assert_eq!(refusal.code, ErrorCode::Failed);
+        assert!(
+            refusal.message.contains("No space left on device")
+                && refusal.message.contains("/var/clp/store"),
+            "{}",
+            refusal.message
+        );
+    }
+
+    #[test]
+    fn a_stored_message_is_acknowledged() {
+        assert_eq!(
+            log_message_answer(Delivery::default(), Path::new("/var/clp/store")),
+            Ok(())
+        );
     }
 }
