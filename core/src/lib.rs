@@ -26,6 +26,7 @@ pub mod mail;
 pub mod monitor;
 pub mod os_action;
 pub mod paths;
+pub mod pid_lock;
 pub mod process;
 pub mod service;
 pub mod services;
