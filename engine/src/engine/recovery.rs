@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::Engine;
 use super::policy::{self, Decision, Observation, Situation};
-use crate::config::{FinalAction, RecoveryTarget};
-use crate::status::ObjectStatus;
+use clp_core::config::{FinalAction, RecoveryTarget};
+use clp_core::status::ObjectStatus;
 
 impl Engine {
     pub(super) fn target_active(&self, state: &super::State, target: &RecoveryTarget) -> bool {
@@ -30,7 +30,7 @@ impl Engine {
         let config = &self.config.monitors[index];
         let (ladder, decisions) = {
             let mut state = self.lock();
-            if state.daemon != crate::status::DaemonState::Running {
+            if state.daemon != clp_core::status::DaemonState::Running {
                 return;
             }
             let situation = Situation {

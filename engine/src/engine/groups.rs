@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::ipc::ErrorCode;
-use crate::status::ObjectStatus;
+use clp_core::ipc::ErrorCode;
+use clp_core::status::ObjectStatus;
 
 use super::placement::{self, Placement, Servers};
 use super::{Engine, OperationError, already};

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::ipc::{AfterStop, ErrorCode};
+use clp_core::ipc::{AfterStop, ErrorCode};
 
 use super::{Engine, OperationError};
 
@@ -11,20 +11,25 @@ impl Engine {
     /// Registers a signed license (the daemon holds the store).
     pub fn register_license(
         &self,
-        license: &crate::license::License,
+        license: &clp_core::license::License,
     ) -> Result<(), OperationError> {
-        crate::license::register(&self.store, &self.paths, license)
+        clp_core::license::register(&self.store, &self.paths, license)
             .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))
     }
 
     /// Starts the local trial of a product today.
-    pub fn start_trial(&self, product: &str) -> Result<crate::license::License, OperationError> {
-        crate::license::start_trial(&self.store, &self.paths, product, crate::license::today())
-            .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))
+    pub fn start_trial(&self, product: &str) -> Result<clp_core::license::License, OperationError> {
+        clp_core::license::start_trial(
+            &self.store,
+            &self.paths,
+            product,
+            clp_core::license::today(),
+        )
+        .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))
     }
 
     /// The registered licenses.
-    pub fn licenses(&self) -> Result<Vec<crate::license::License>, OperationError> {
+    pub fn licenses(&self) -> Result<Vec<clp_core::license::License>, OperationError> {
         self.store
             .licenses()
             .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))
@@ -33,11 +38,11 @@ impl Engine {
     /// Removes licenses.
     pub fn remove_licenses(
         &self,
-        removal: &crate::license::Removal,
+        removal: &clp_core::license::Removal,
     ) -> Result<usize, OperationError> {
-        crate::license::remove(&self.store, removal).map_err(|error| {
+        clp_core::license::remove(&self.store, removal).map_err(|error| {
             let code = match error {
-                crate::license::RegistryError::NoSuchSerial(_) => ErrorCode::NotFound,
+                clp_core::license::RegistryError::NoSuchSerial(_) => ErrorCode::NotFound,
                 _ => ErrorCode::Failed,
             };
             OperationError::new(code, error.to_string())
@@ -47,7 +52,7 @@ impl Engine {
     /// The products whose license is valid today; logs the state (lcns) of the core product
     /// and of every option product a configured monitor needs.
     pub(super) fn check_licenses(&self) -> std::collections::HashSet<String> {
-        use crate::license::{self, CORE_PRODUCT, LicenseState};
+        use clp_core::license::{self, CORE_PRODUCT, LicenseState};
         let licenses: Vec<license::License> = self.store.licenses().unwrap_or_default();
         let issuers = license::trusted_issuers(&self.paths);
         let today = license::today();
@@ -76,7 +81,7 @@ impl Engine {
     /// Stops the daemon when the core license is no longer valid (a trial that expires while
     /// running): checked every hour.
     pub(super) fn watch_core_license(self: &Arc<Self>) {
-        use crate::license::{self, CORE_PRODUCT, LicenseState};
+        use clp_core::license::{self, CORE_PRODUCT, LicenseState};
         let engine = Arc::clone(self);
         tokio::spawn(async move {
             let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));

@@ -1,8 +1,8 @@
 //! The scripts of exec resources: their environment (the original's `CLP_*` variables) and
 //! where their output goes.
 
-use crate::config::ResourceConfig;
-use crate::process::{self, Script};
+use clp_core::config::ResourceConfig;
+use clp_core::process::{self, Script};
 
 use super::Engine;
 
@@ -33,7 +33,7 @@ impl Engine {
                 self.paths.root().display().to_string(),
             ),
             (
-                crate::paths::ROOT_ENV.to_string(),
+                clp_core::paths::ROOT_ENV.to_string(),
                 self.paths.root().display().to_string(),
             ),
             (
@@ -52,8 +52,8 @@ impl Engine {
         }
         // The safety lock is the one thing of the daemon's environment scripts inherit, so a
         // script calling clpdown in a test can never reach the real shutdown.
-        if crate::os_action::forbidden_by_env() {
-            env.push((crate::os_action::FORBID_ENV.to_string(), "1".to_string()));
+        if clp_core::os_action::forbidden_by_env() {
+            env.push((clp_core::os_action::FORBID_ENV.to_string(), "1".to_string()));
         }
         env
     }

@@ -1,7 +1,7 @@
-//! The running engine's facts for the one status builder ([`crate::status::build`]).
+//! The running engine's facts for the one status builder ([`clp_core::status::build`]).
 
-use crate::config::{GroupConfig, MonitorConfig, ResourceConfig};
-use crate::status::{
+use clp_core::config::{GroupConfig, MonitorConfig, ResourceConfig};
+use clp_core::status::{
     self, ClusterStatus, DaemonState, Facts, MonitorFacts, MonitorStatus, ObjectStatus,
     ResourceFacts,
 };

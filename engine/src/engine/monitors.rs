@@ -9,9 +9,9 @@ use tracing::Instrument;
 
 use super::policy::Observation;
 use super::{Cause, Engine, State};
-use crate::config::Timing;
-use crate::monitor::{CheckOutcome, Probe, ProbeContext};
-use crate::status::{DaemonState, MonitorStatus, ObjectStatus};
+use clp_core::config::Timing;
+use clp_core::monitor::{CheckOutcome, Probe, ProbeContext};
+use clp_core::status::{DaemonState, MonitorStatus, ObjectStatus};
 
 /// The detail code of a failure reported in dummy-failure mode.
 const DUMMY_FAILURE: u32 = 9;
@@ -112,7 +112,7 @@ impl Engine {
             // itself (a process that dies right after its restart is not taken for
             // healthy); otherwise the first check comes at once, after wait_before_start.
             let in_error = self.lock().monitors[index].ladder.status == MonitorStatus::Error;
-            let settle = if in_error || config.timing == crate::config::Timing::Active {
+            let settle = if in_error || config.timing == clp_core::config::Timing::Active {
                 config.interval
             } else {
                 std::time::Duration::ZERO
@@ -223,7 +223,7 @@ impl Engine {
         }
     }
 
-    fn target_process(&self, index: usize) -> Option<crate::process::ProcessIdentity> {
+    fn target_process(&self, index: usize) -> Option<clp_core::process::ProcessIdentity> {
         let target = self.config.monitors[index].target.as_deref()?;
         self.lock().resources.get(target).and_then(|r| r.process)
     }

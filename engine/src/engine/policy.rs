@@ -11,9 +11,9 @@
 //!    counters are reset, so an occasional fault is recovered every time while one that
 //!    cannot be recovered reaches the final action.
 
-use crate::config::{FinalAction, RecoveryPolicy, RecoveryTarget};
-pub use crate::status::Ladder;
-use crate::status::MonitorStatus;
+use clp_core::config::{FinalAction, RecoveryPolicy, RecoveryTarget};
+pub use clp_core::status::Ladder;
+use clp_core::status::MonitorStatus;
 
 /// What the executor reports to the ladder.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 //! [`Servers`] with who is up, the group's server order, failback and what failed where, and
 //! the engine then acts only on the groups placed here (after taking their ownership key).
 
-use crate::config::{GroupConfig, same_host};
+use clp_core::config::{GroupConfig, same_host};
 
 /// What placement knows of the servers when it decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

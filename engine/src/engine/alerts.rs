@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use crate::alert::{AlertEvent, AlertFilter};
-use crate::alert_sink::{Delivery, LogTargets};
-use crate::ipc::ErrorCode;
+use clp_core::alert::{AlertEvent, AlertFilter};
+use clp_core::alert_sink::{Delivery, LogTargets};
+use clp_core::ipc::ErrorCode;
 
 use super::{Engine, OperationError};
 
@@ -45,9 +45,9 @@ impl Engine {
         &self,
         filter: &AlertFilter,
         limit: usize,
-    ) -> Result<crate::store::AlertPage, OperationError> {
+    ) -> Result<clp_core::store::AlertPage, OperationError> {
         // Room for the answer's envelope.
-        const BUDGET: usize = crate::ipc::MAX_LINE - (64 << 10);
+        const BUDGET: usize = clp_core::ipc::MAX_LINE - (64 << 10);
         self.store
             .alerts_matching(filter, limit, BUDGET)
             .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))
@@ -78,7 +78,7 @@ fn log_message_answer(delivery: Delivery, store_dir: &Path) -> Result<(), Operat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert_sink::NotStored;
+    use clp_core::alert_sink::NotStored;
 
     #[test]
     fn a_message_the_store_did_not_take_is_refused_with_the_reason() {

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use nix::sys::signal::Signal;
 
 use super::{Engine, PersistedResource};
-use crate::config::{ExecMode, ResourceConfig};
-use crate::process::{self, ProcessIdentity};
-use crate::status::{DaemonState, ObjectStatus};
+use clp_core::config::{ExecMode, ResourceConfig};
+use clp_core::process::{self, ProcessIdentity};
+use clp_core::status::{DaemonState, ObjectStatus};
 
 impl Engine {
     pub(super) fn persist_resource(&self, name: &str) {
@@ -87,7 +87,7 @@ impl Engine {
         let root = self.paths.root().display().to_string();
         let found = process::find_group_leaders(
             &[
-                (crate::paths::ROOT_ENV, &root),
+                (clp_core::paths::ROOT_ENV, &root),
                 ("CLP_RESOURCENAME", &resource.name),
                 ("CLP_GROUPNAME", &resource.group),
             ],
@@ -158,7 +158,7 @@ impl Engine {
             self.observe(
                 index,
                 super::policy::Observation::Failed {
-                    code: crate::monitor::pidw::PROCESS_GONE,
+                    code: clp_core::monitor::pidw::PROCESS_GONE,
                     detail: "Process did not exist.".into(),
                 },
             );

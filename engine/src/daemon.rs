@@ -8,14 +8,14 @@ use std::sync::Arc;
 use tokio::net::UnixListener;
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::config::{self, ConfigError};
 use crate::control::ControlThread;
 use crate::engine::Engine;
-use crate::ipc::AfterStop;
-use crate::os_action::OsActions;
-use crate::paths::Paths;
-use crate::pid_lock::{PidLock, PidLockError};
-use crate::store::{Store, StoreError};
+use clp_core::config::{self, ConfigError};
+use clp_core::ipc::AfterStop;
+use clp_core::os_action::OsActions;
+use clp_core::paths::Paths;
+use clp_core::pid_lock::{PidLock, PidLockError};
+use clp_core::store::{Store, StoreError};
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -192,7 +192,7 @@ fn check_core_license(
     config: &config::Config,
     store: &Store,
 ) -> Result<(), DaemonError> {
-    use crate::license::{self, CORE_PRODUCT, LicenseState};
+    use clp_core::license::{self, CORE_PRODUCT, LicenseState};
     let licenses: Vec<license::License> = store.licenses()?;
     let issuers = license::trusted_issuers(paths);
     let (state, found) =
@@ -202,9 +202,10 @@ fn check_core_license(
     }
     let (id, args) = license::state_alert(CORE_PRODUCT, state, found);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let event = crate::alert::AlertEvent::from_catalogue(&config.server_name(), "lcns", id, &args);
+    let event =
+        clp_core::alert::AlertEvent::from_catalogue(&config.server_name(), "lcns", id, &args);
     // A failure to log is reported by the sink; the refusal below says the same.
-    let _ = crate::alert_sink::AlertSink::offline_on(config, paths, store.clone())
+    let _ = clp_core::alert_sink::AlertSink::offline_on(config, paths, store.clone())
         .record(event.clone());
     Err(DaemonError::License(format!(
         "{} clppm does not start without a valid {CORE_PRODUCT} license: register a key with 'clplcncs -I KEYFILE -P {CORE_PRODUCT}' or a trial with 'clplcncs --trial -P {CORE_PRODUCT}'",

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::ipc::{AfterStop, ErrorCode};
-use crate::status::{DaemonState, ObjectStatus};
+use clp_core::ipc::{AfterStop, ErrorCode};
+use clp_core::status::{DaemonState, ObjectStatus};
 
 use super::{Cause, Engine, MONITOR_STOP_WAIT, OperationError, handoff};
 
@@ -40,7 +40,7 @@ impl Engine {
         {
             let mut state = self.lock();
             for (index, monitor) in self.config.monitors.iter().enumerate() {
-                if let Some(product) = crate::license::required_product(&monitor.kind)
+                if let Some(product) = clp_core::license::required_product(&monitor.kind)
                     && !licensed.contains(product)
                 {
                     state.monitors[index].unlicensed = true;
@@ -54,13 +54,15 @@ impl Engine {
         {
             let engine = Arc::downgrade(self);
             let server = format!("{}:{}", mail.server, mail.port);
-            let mailer = crate::mail::Mailer::start(mail.clone(), move |sent| {
+            let mailer = clp_core::mail::Mailer::start(mail.clone(), move |sent| {
                 let Some(engine) = engine.upgrade() else {
                     return;
                 };
                 match sent {
-                    crate::mail::Sent::Delivered => engine.alert("mail", 6, &[&server]),
-                    crate::mail::Sent::Failed(error) => engine.alert("mail", 5, &[&error, &server]),
+                    clp_core::mail::Sent::Delivered => engine.alert("mail", 6, &[&server]),
+                    clp_core::mail::Sent::Failed(error) => {
+                        engine.alert("mail", 5, &[&error, &server])
+                    }
                 }
             });
             self.alert_sink.set_mailer(mailer);

@@ -1,7 +1,7 @@
 //! Operator monitor operations (`clpmonctrl`): suspend and resume, dummy failure, counters.
 
-use crate::ipc::ErrorCode;
-use crate::status::{DaemonState, MonitorState};
+use clp_core::ipc::ErrorCode;
+use clp_core::status::{DaemonState, MonitorState};
 
 use super::{Cause, Engine, OperationError};
 

@@ -44,14 +44,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
 
-use crate::alert_sink::AlertSink;
-use crate::config::Config;
-use crate::ipc::{AfterStop, ErrorCode, Response};
-use crate::os_action::OsActions;
-use crate::paths::Paths;
-use crate::process::ProcessIdentity;
-use crate::status::{DaemonState, ObjectStatus};
-use crate::store::Store;
+use clp_core::alert_sink::AlertSink;
+use clp_core::config::Config;
+use clp_core::ipc::{AfterStop, ErrorCode, Response};
+use clp_core::os_action::OsActions;
+use clp_core::paths::Paths;
+use clp_core::process::ProcessIdentity;
+use clp_core::status::{DaemonState, ObjectStatus};
+use clp_core::store::Store;
 use policy::Ladder;
 
 /// How long the stop waits for monitors to finish their check in flight.
@@ -148,7 +148,7 @@ struct MonitorSlot {
     enabled: watch::Sender<bool>,
     event_driven: bool,
     /// The probe, built once with the engine, taken by its task when monitoring starts.
-    probe: Mutex<Option<Result<Box<dyn crate::monitor::Probe>, String>>>,
+    probe: Mutex<Option<Result<Box<dyn clp_core::monitor::Probe>, String>>>,
 }
 
 /// The supervisor.
@@ -222,7 +222,7 @@ impl Engine {
             .monitors
             .iter()
             .map(|monitor| {
-                let probe = crate::monitor::registry::spec(&monitor.kind)
+                let probe = clp_core::monitor::registry::spec(&monitor.kind)
                     .ok_or_else(|| format!("unknown monitor type {}", monitor.kind))
                     .and_then(|spec| (spec.build)(&monitor.probe_settings(), &os));
                 MonitorSlot {

@@ -8,10 +8,10 @@ use nix::sys::signal::Signal;
 
 use super::already::Goal;
 use super::{Engine, OperationError};
-use crate::config::{ExecMode, FinalAction, ResourceConfig};
-use crate::ipc::ErrorCode;
-use crate::process::{self, ProcessIdentity};
-use crate::status::ObjectStatus;
+use clp_core::config::{ExecMode, FinalAction, ResourceConfig};
+use clp_core::ipc::ErrorCode;
+use clp_core::process::{self, ProcessIdentity};
+use clp_core::status::ObjectStatus;
 
 /// How long an async resource's processes get between SIGTERM and SIGKILL when stopped.
 const STOP_GRACE: Duration = Duration::from_secs(5);

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::config::{FinalAction, ResourceConfig};
-use crate::ipc::AfterStop;
+use clp_core::config::{FinalAction, ResourceConfig};
+use clp_core::ipc::AfterStop;
 
 use super::{Engine, already};
 
