@@ -83,6 +83,7 @@ const COMPLETED: &[(&str, &str, Values)] = &[
     ("clprsc", "stop", Values::Resources),
     ("clprsc", "name", Values::Resources),
     ("clpmonctrl", "monitors", Values::Monitors),
+    ("clpperfc", "monitor", Values::Monitors),
     ("clpstat", "group", Values::Groups),
     ("clpstat", "resource", Values::Resources),
     ("clpstat", "monitor", Values::Monitors),

@@ -105,6 +105,11 @@ struct MonitorRuntime {
     checks: u64,
     last_check: Option<std::time::Duration>,
     last_lateness: Option<std::time::Duration>,
+    /// The checks' summed and longest durations (clpperfc), and when the monitor last
+    /// finished a check or was switched on (clphealthchk).
+    check_total: std::time::Duration,
+    check_max: std::time::Duration,
+    checked_at: Option<std::time::Instant>,
     /// The last check took longer than the delay warning rate allows (rm 71 was logged).
     delayed: bool,
 }
@@ -175,6 +180,9 @@ impl Engine {
                 checks: 0,
                 last_check: None,
                 last_lateness: None,
+                check_total: std::time::Duration::ZERO,
+                check_max: std::time::Duration::ZERO,
+                checked_at: None,
                 delayed: false,
             })
             .collect();
@@ -671,6 +679,12 @@ impl Engine {
                 state.last_lateness_us = runtime
                     .last_lateness
                     .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+                state.check_figures = crate::status::CheckFigures::of(
+                    runtime.checks,
+                    runtime.check_total,
+                    runtime.check_max,
+                    runtime.checked_at.map(|at| at.elapsed()),
+                );
                 state
             })
             .collect();
@@ -1042,6 +1056,7 @@ impl Engine {
             let was = state.monitors[index].enabled;
             if was != enabled {
                 state.monitors[index].enabled = enabled;
+                state.monitors[index].checked_at = enabled.then(std::time::Instant::now);
                 self.slots[index].enabled.send_replace(enabled);
                 if cause == Cause::Lifecycle && !suspended {
                     self.alert("rm", if enabled { 1 } else { 2 }, &[&config.name]);
@@ -1155,6 +1170,7 @@ pub fn monitor_state(
         checks: 0,
         last_check_us: None,
         last_lateness_us: None,
+        check_figures: None,
     }
 }
 
