@@ -251,6 +251,39 @@ mod tests {
     }
 
     #[test]
+    fn a_monitor_silent_past_its_limit_stalls_rm_only() {
+        let paths = Paths::new(std::path::Path::new("/nonexistent"));
+        let mut status = crate::engine::offline_status(
+            &crate::config::load(&paths).expect("the default configuration"),
+            None,
+        );
+        status.daemon = DaemonState::Running;
+        status.server.heartbeat.status = "Normal".into();
+        let silent = |idle_s: u64| {
+            crate::status::CheckFigures::of(
+                1,
+                Duration::from_millis(5),
+                Duration::from_millis(5),
+                Some(Duration::from_secs(idle_s)),
+            )
+        };
+        let limits = [Some(Duration::from_secs(60))];
+        status.monitors[0].check_figures = silent(59);
+        assert!(judge(Part::Rm, &status, &limits).healthy);
+        status.monitors[0].check_figures = silent(61);
+        let rm = judge(Part::Rm, &status, &limits);
+        assert!(!rm.healthy);
+        assert_eq!(
+            rm.detail.as_deref(),
+            Some("monitor userw has not finished a check for 61 s (its limit is 60 s)")
+        );
+        assert!(judge(Part::Pm, &status, &limits).healthy);
+        assert!(judge(Part::Nm, &status, &limits).healthy);
+        status.server.heartbeat.status = "Offline".into();
+        assert!(!judge(Part::Nm, &status, &limits).healthy);
+    }
+
+    #[test]
     fn a_stalled_part_names_itself_and_exits_100() {
         let health = Health {
             parts: vec![
