@@ -84,6 +84,7 @@ const COMPLETED: &[(&str, &str, Values)] = &[
     ("clprsc", "name", Values::Resources),
     ("clpmonctrl", "monitors", Values::Monitors),
     ("clpperfc", "monitor", Values::Monitors),
+    ("clpperfc", "group", Values::Groups),
     ("clpstat", "group", Values::Groups),
     ("clpstat", "resource", Values::Resources),
     ("clpstat", "monitor", Values::Monitors),

@@ -654,10 +654,11 @@ pub fn extra(name: &str) -> Extra {
             daemon: true,
             description: &[
                 "clpperfc shows how long monitors' checks take, as clppm measures them at every check since it started. With -m it prints one integer, the last check's duration of that monitor in milliseconds (0 before its first check), for scripts such as exporters; without -m, a table of every monitor with its check count and last, average and longest durations. --json gives the same figures in ms and µs.",
+                "With -g it shows groups instead: the medians of the latest 32 successful starts and stops of each group (every group when GROUP is omitted); --starttime -g GROUP and --stoptime -g GROUP print one of them as one integer in ms (0 before the first).",
             ],
             exit: &[(
                 code::NOT_REGISTERED,
-                "the monitor is not in the configuration",
+                "the monitor or group is not in the configuration",
             )],
             environment: &[],
             files: &[SOCKET],
@@ -668,6 +669,14 @@ pub fn extra(name: &str) -> Extra {
                 ),
                 ("clpperfc", "Show every monitor's check durations."),
                 ("clpperfc -m genw1 --json", "The same figures as JSON."),
+                (
+                    "clpperfc --starttime -g failover",
+                    "Print the median start time of the group failover in ms.",
+                ),
+                (
+                    "clpperfc -g",
+                    "Show every group's median start and stop times.",
+                ),
             ],
         },
         "clphealthchk" => Extra {

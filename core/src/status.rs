@@ -164,6 +164,35 @@ pub struct GroupStatus {
     pub current: Option<String>,
     /// Its resources, in start order.
     pub resources: Vec<ResourceStatus>,
+    /// How long its starts and stops take (clpperfc -g); absent while the daemon is down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<GroupTimes>,
+}
+
+/// The median durations of a group's latest successful starts and stops, as `clpperfc -g`
+/// shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupTimes {
+    /// Successful starts since the daemon started.
+    pub starts: u64,
+    /// The median start time of the latest ones, in ms.
+    pub start_median_ms: Option<u64>,
+    /// Successful stops since the daemon started.
+    pub stops: u64,
+    /// The median stop time of the latest ones, in ms.
+    pub stop_median_ms: Option<u64>,
+}
+
+impl GroupTimes {
+    /// The figures of a group's start and stop timings.
+    pub fn of(start: &crate::timings::Timings, stop: &crate::timings::Timings) -> GroupTimes {
+        GroupTimes {
+            starts: start.count(),
+            start_median_ms: start.median_ms(),
+            stops: stop.count(),
+            stop_median_ms: stop.median_ms(),
+        }
+    }
 }
 
 /// One group resource.

@@ -143,3 +143,64 @@ fn clphealthchk_says_healthy_stopped_suspended_hung_and_killed() {
     wait_until("clppm gone", WAIT, || !alive(pid) || is_zombie(pid));
     cluster.run("clphealthchk", &[]).failure(11);
 }
+
+#[test]
+fn clpperfc_reports_group_start_and_stop_times_the_scripts_control() {
+    let cluster = Cluster::with_config(
+        r#"
+[[group]]
+name = "failover"
+
+[[group.resource]]
+name = "exec"
+
+[[monitor]]
+name = "userw"
+type = "userw"
+"#,
+    );
+    cluster.script("failover", "exec", "start.sh", "sleep 0.3\nexit 0");
+    cluster.script("failover", "exec", "stop.sh", "sleep 0.2\nexit 0");
+    cluster.start();
+    wait_until("failover online", WAIT, || {
+        cluster.status()["groups"][0]["status"] == "Online"
+    });
+    let start: u64 = cluster
+        .run("clpperfc", &["--starttime", "-g", "failover"])
+        .success()
+        .trim()
+        .parse()
+        .expect("one integer");
+    assert!((300..1800).contains(&start), "start {start}");
+    // Not stopped yet: 0, a number always.
+    let stop = cluster
+        .run("clpperfc", &["--stoptime", "-g", "failover"])
+        .success();
+    assert_eq!(stop, "0\n");
+
+    cluster.run("clpgrp", &["-t", "failover"]).success();
+    let stop: u64 = cluster
+        .run("clpperfc", &["--stoptime", "-g", "failover"])
+        .success()
+        .trim()
+        .parse()
+        .expect("one integer");
+    assert!((200..1700).contains(&stop), "stop {stop}");
+
+    let table = cluster.run("clpperfc", &["-g"]).success();
+    assert!(table.starts_with("Group "), "{table}");
+    assert!(table.contains("\nfailover "), "{table}");
+    let json = cluster
+        .run("clpperfc", &["-g", "failover", "--json"])
+        .success();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["starts"], 1, "{json}");
+    assert_eq!(json["stops"], 1, "{json}");
+
+    cluster.run("clpperfc", &["-g", "nosuch"]).failure(5);
+    cluster.run("clpperfc", &["--starttime"]).failure(2);
+    cluster.run("clpperfc", &["--starttime", "-g"]).failure(2);
+    cluster
+        .run("clpperfc", &["-m", "userw", "-g", "failover"])
+        .failure(2);
+}

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 pub use error::Error;
 pub use health::{Health, HealthError, Part, PartHealth};
-pub use perf::MonitorPerformance;
+pub use perf::{GroupPerformance, MonitorPerformance};
 
 use crate::alert::{AlertEvent, AlertFilter};
 use crate::config::{self, Config};

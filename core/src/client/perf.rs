@@ -79,6 +79,64 @@ impl Session<'_> {
     }
 }
 
+/// One group's start and stop times: the medians of its latest successful ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupPerformance {
+    /// The group's name.
+    pub group: String,
+    /// Successful starts since the daemon started.
+    pub starts: u64,
+    /// The median start time, in ms (absent before the first start).
+    pub start_ms: Option<u64>,
+    /// Successful stops since the daemon started.
+    pub stops: u64,
+    /// The median stop time, in ms.
+    pub stop_ms: Option<u64>,
+}
+
+impl Session<'_> {
+    /// The start and stop times of the groups `names` (every group when empty), from the
+    /// daemon, which alone measures them.
+    pub fn group_performance(&self, names: &[String]) -> Result<Vec<GroupPerformance>, Error> {
+        let status = match self.ask(&Request::Status)? {
+            Response::Status(status) => status,
+            other => return Err(unexpected(&other)),
+        };
+        let figures: Vec<GroupPerformance> = status
+            .groups
+            .iter()
+            .map(|group| {
+                let times = group.times.unwrap_or(crate::status::GroupTimes {
+                    starts: 0,
+                    start_median_ms: None,
+                    stops: 0,
+                    stop_median_ms: None,
+                });
+                GroupPerformance {
+                    group: group.name.clone(),
+                    starts: times.starts,
+                    start_ms: times.start_median_ms,
+                    stops: times.stops,
+                    stop_ms: times.stop_median_ms,
+                }
+            })
+            .collect();
+        if names.is_empty() {
+            return Ok(figures);
+        }
+        names
+            .iter()
+            .map(|name| {
+                figures
+                    .iter()
+                    .find(|f| &f.group == name)
+                    .cloned()
+                    .ok_or_else(|| Error::UnknownGroup(name.clone()))
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

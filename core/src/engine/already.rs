@@ -93,6 +93,7 @@ mod tests {
                     pending: None,
                     active,
                     failed: false,
+                    ..GroupRuntime::default()
                 },
             )]),
             resources: resources

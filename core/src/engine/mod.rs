@@ -88,6 +88,9 @@ struct GroupRuntime {
     active: bool,
     /// A resource failed to start or stop.
     failed: bool,
+    /// The durations of its latest successful starts and stops (clpperfc -g).
+    start_times: crate::timings::Timings,
+    stop_times: crate::timings::Timings,
 }
 
 #[derive(Debug)]
@@ -654,6 +657,10 @@ impl Engine {
                             }
                         })
                         .collect(),
+                    times: state
+                        .groups
+                        .get(&group.name)
+                        .map(|g| crate::status::GroupTimes::of(&g.start_times, &g.stop_times)),
                 }
             })
             .collect();
@@ -1210,6 +1217,7 @@ pub fn offline_status(config: &Config, store: Option<&Store>) -> ClusterStatus {
                         pid: None,
                     })
                     .collect(),
+                times: None,
             })
             .collect(),
         monitors: config

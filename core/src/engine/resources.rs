@@ -484,6 +484,7 @@ impl Engine {
             return false;
         };
         self.alert("rc", 10, &[name]);
+        let started = std::time::Instant::now();
         self.set_group(name, |g| {
             g.pending = Some(ObjectStatus::OnlinePending);
             g.active = true;
@@ -509,6 +510,9 @@ impl Engine {
         self.set_group(name, |g| {
             g.pending = None;
             g.failed = !ok;
+            if ok {
+                g.start_times.record(started.elapsed());
+            }
         });
         self.alert("rc", if ok { 11 } else { 12 }, &[name]);
         ok
@@ -520,6 +524,7 @@ impl Engine {
             return false;
         };
         self.alert("rc", 20, &[name]);
+        let started = std::time::Instant::now();
         self.set_group(name, |g| g.pending = Some(ObjectStatus::OfflinePending));
         let mut ok = true;
         for resource in group.resources.iter().rev() {
@@ -542,6 +547,9 @@ impl Engine {
             g.pending = None;
             g.active = !ok;
             g.failed = !ok;
+            if ok {
+                g.stop_times.record(started.elapsed());
+            }
         });
         self.alert("rc", if ok { 21 } else { 22 }, &[name]);
         ok
