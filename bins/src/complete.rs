@@ -83,6 +83,8 @@ const COMPLETED: &[(&str, &str, Values)] = &[
     ("clprsc", "stop", Values::Resources),
     ("clprsc", "name", Values::Resources),
     ("clpmonctrl", "monitors", Values::Monitors),
+    ("clpperfc", "monitor", Values::Monitors),
+    ("clpperfc", "group", Values::Groups),
     ("clpstat", "group", Values::Groups),
     ("clpstat", "resource", Values::Resources),
     ("clpstat", "monitor", Values::Monitors),

@@ -650,6 +650,60 @@ pub fn extra(name: &str) -> Extra {
                 ),
             ],
         },
+        "clpperfc" => Extra {
+            daemon: true,
+            description: &[
+                "clpperfc shows how long monitors' checks take, as clppm measures them at every check since it started. With -m it prints one integer, the last check's duration of that monitor in milliseconds (0 before its first check), for scripts such as exporters; without -m, a table of every monitor with its check count and last, average and longest durations. --json gives the same figures in ms and µs.",
+                "With -g it shows groups instead: the medians of the latest 32 successful starts and stops of each group (every group when GROUP is omitted); --starttime -g GROUP and --stoptime -g GROUP print one of them as one integer in ms (0 before the first).",
+            ],
+            exit: &[(
+                code::NOT_REGISTERED,
+                "the monitor or group is not in the configuration",
+            )],
+            environment: &[],
+            files: &[SOCKET],
+            examples: &[
+                (
+                    "clpperfc -m genw1",
+                    "Print genw1's last check duration in ms.",
+                ),
+                ("clpperfc", "Show every monitor's check durations."),
+                ("clpperfc -m genw1 --json", "The same figures as JSON."),
+                (
+                    "clpperfc --starttime -g failover",
+                    "Print the median start time of the group failover in ms.",
+                ),
+                (
+                    "clpperfc -g",
+                    "Show every group's median start and stop times.",
+                ),
+            ],
+        },
+        "clphealthchk" => Extra {
+            daemon: false,
+            description: &[
+                "clphealthchk checks that clppm's parts show life, as a liveness probe: pm (clppm answers), rc (its groups and resources can be read), rm (every monitor switched on finished a check within its interval + timeout + delay before start + 30 seconds) and nm (the heartbeat is Normal). It prints one line per part, OK or NG; -t checks one part.",
+                "A clppm that does not answer within -w seconds (default 3) counts as stalled: every part lives in it.",
+            ],
+            exit: &[
+                (4, "an invalid option (the original's code for it)"),
+                (11, "the cluster is stopped (clppm is not running)"),
+                (12, "the cluster is suspended"),
+                (100, "a part did not show life in time (NG)"),
+            ],
+            environment: &[],
+            files: &[
+                SOCKET,
+                (
+                    "$CLP_ROOT/etc/clp.conf",
+                    "Each monitor's interval and timeout.",
+                ),
+            ],
+            examples: &[
+                ("clphealthchk", "Check every part."),
+                ("clphealthchk -t rm", "Check only the monitors."),
+            ],
+        },
         _ => NONE,
     }
 }

@@ -31,5 +31,6 @@ pub mod startup_output;
 pub mod status;
 pub mod store;
 mod suggest;
+pub mod timings;
 pub mod tls;
 pub mod webmgr;

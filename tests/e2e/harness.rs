@@ -31,6 +31,8 @@ pub fn bin(name: &str) -> PathBuf {
         "clpwebmgr" => env!("CARGO_BIN_EXE_clpwebmgr"),
         "clp_mlftp" => env!("CARGO_BIN_EXE_clp_mlftp"),
         "clpcfctrl" => env!("CARGO_BIN_EXE_clpcfctrl"),
+        "clpperfc" => env!("CARGO_BIN_EXE_clpperfc"),
+        "clphealthchk" => env!("CARGO_BIN_EXE_clphealthchk"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(path)

@@ -41,6 +41,7 @@ mod monitor_psw;
 mod monitor_smtpw;
 mod monitor_tcpw;
 mod netns;
+mod perfc;
 mod protocol;
 mod recovery;
 mod scripts;

@@ -33,6 +33,9 @@ pub enum Error {
     /// A monitor named by the operator is not in the configuration.
     #[error("monitor \"{0}\" is not in the configuration; 'clpstat -m' lists the monitors")]
     UnknownMonitor(String),
+    /// A group named by the operator is not in the configuration.
+    #[error("group \"{0}\" is not in the configuration; 'clpstat' lists the groups")]
+    UnknownGroup(String),
     /// Starting the daemon failed.
     #[error(transparent)]
     Start(ServiceError),
@@ -51,7 +54,7 @@ impl Error {
             Error::StoreOpen(_) => exit_code::INIT_ERROR,
             Error::Registry(RegistryError::NoSuchSerial(_)) => exit_code::NOT_REGISTERED,
             Error::Registry(_) => exit_code::OTHER,
-            Error::UnknownMonitor(_) => exit_code::NOT_REGISTERED,
+            Error::UnknownMonitor(_) | Error::UnknownGroup(_) => exit_code::NOT_REGISTERED,
             Error::Start(error) => match error {
                 ServiceError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
                 ServiceError::StartupFailed {

@@ -4,10 +4,14 @@
 //! lives; a command parses, calls one of these and renders.
 
 mod error;
+pub mod health;
+pub mod perf;
 
 use std::time::Duration;
 
 pub use error::Error;
+pub use health::{Health, HealthError, Part, PartHealth};
+pub use perf::{GroupPerformance, MonitorPerformance};
 
 use crate::alert::{AlertEvent, AlertFilter};
 use crate::config::{self, Config};

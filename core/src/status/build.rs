@@ -8,8 +8,8 @@ use crate::config::{Config, GroupConfig, MonitorConfig, ResourceConfig};
 use crate::store::Store;
 
 use super::{
-    ClusterStatus, DaemonState, GroupStatus, HeartbeatStatus, Ladder, MonitorState, MonitorStatus,
-    ObjectStatus, ResourceStatus, ServerStatus,
+    CheckFigures, ClusterStatus, DaemonState, GroupStatus, GroupTimes, HeartbeatStatus, Ladder,
+    MonitorState, MonitorStatus, ObjectStatus, ResourceStatus, ServerStatus,
 };
 
 /// What a status is built from: the running engine's state, or [`Offline`] facts.
@@ -20,6 +20,10 @@ pub trait Facts {
     fn pid(&self) -> Option<u32>;
     /// A group's state.
     fn group(&self, group: &GroupConfig) -> ObjectStatus;
+    /// How long the group's starts and stops take (none while the daemon is down).
+    fn group_times(&self, _group: &GroupConfig) -> Option<GroupTimes> {
+        None
+    }
     /// A resource's state and process.
     fn resource(&self, resource: &ResourceConfig) -> ResourceFacts;
     /// The monitor at `index` in the configuration.
@@ -52,6 +56,8 @@ pub struct MonitorFacts {
     pub last_check: Option<Duration>,
     /// How late the last check started against its schedule.
     pub last_lateness: Option<Duration>,
+    /// The checks' durations and the last sign of life (clpperfc, clphealthchk).
+    pub check_figures: Option<CheckFigures>,
 }
 
 impl MonitorFacts {
@@ -64,6 +70,7 @@ impl MonitorFacts {
             checks: 0,
             last_check: None,
             last_lateness: None,
+            check_figures: None,
         }
     }
 }
@@ -126,6 +133,7 @@ fn group_status(group: &GroupConfig, server: &str, facts: &impl Facts) -> GroupS
                 }
             })
             .collect(),
+        times: facts.group_times(group),
     }
 }
 
@@ -150,6 +158,7 @@ pub fn monitor_state(config: &MonitorConfig, facts: &MonitorFacts) -> MonitorSta
         checks: facts.checks,
         last_check_us: facts.last_check.map(micros),
         last_lateness_us: facts.last_lateness.map(micros),
+        check_figures: facts.check_figures,
     }
 }
 

@@ -173,6 +173,35 @@ pub struct GroupStatus {
     pub current: Option<String>,
     /// Its resources, in start order.
     pub resources: Vec<ResourceStatus>,
+    /// How long its starts and stops take (clpperfc -g); absent while the daemon is down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<GroupTimes>,
+}
+
+/// The median durations of a group's latest successful starts and stops, as `clpperfc -g`
+/// shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupTimes {
+    /// Successful starts since the daemon started.
+    pub starts: u64,
+    /// The median start time of the latest ones, in ms.
+    pub start_median_ms: Option<u64>,
+    /// Successful stops since the daemon started.
+    pub stops: u64,
+    /// The median stop time of the latest ones, in ms.
+    pub stop_median_ms: Option<u64>,
+}
+
+impl GroupTimes {
+    /// The figures of a group's start and stop timings.
+    pub fn of(start: &crate::timings::Timings, stop: &crate::timings::Timings) -> GroupTimes {
+        GroupTimes {
+            starts: start.count(),
+            start_median_ms: start.median_ms(),
+            stops: stop.count(),
+            stop_median_ms: stop.median_ms(),
+        }
+    }
 }
 
 /// One group resource.
@@ -229,4 +258,43 @@ pub struct MonitorState {
     /// How late the last check started against its schedule (scheduling jitter), in µs.
     #[serde(default)]
     pub last_lateness_us: Option<u64>,
+    /// The checks' durations since the daemon started (clpperfc) and how long ago the
+    /// monitor last showed life (clphealthchk); absent while the daemon is down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_figures: Option<CheckFigures>,
+}
+
+/// A monitor's check durations since the daemon started, and the age of its last sign of
+/// life: what `clpperfc -m` and `clphealthchk -t rm` read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckFigures {
+    /// The mean duration of the checks, in µs.
+    pub average_us: u64,
+    /// The longest check, in µs.
+    pub max_us: u64,
+    /// Time since the monitor last finished a check or was switched on, in ms (absent while
+    /// it is switched off).
+    #[serde(default)]
+    pub idle_ms: Option<u64>,
+}
+
+impl CheckFigures {
+    /// The figures of `checks` checks lasting `total` together, the longest `max`, the
+    /// last sign of life `idle` ago; `None` when there is nothing to tell.
+    pub fn of(
+        checks: u64,
+        total: std::time::Duration,
+        max: std::time::Duration,
+        idle: Option<std::time::Duration>,
+    ) -> Option<CheckFigures> {
+        if checks == 0 && idle.is_none() {
+            return None;
+        }
+        let micros = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        Some(CheckFigures {
+            average_us: micros(total).checked_div(checks).unwrap_or(0),
+            max_us: micros(max),
+            idle_ms: idle.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        })
+    }
 }

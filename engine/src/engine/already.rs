@@ -94,6 +94,7 @@ mod tests {
                     pending: None,
                     active,
                     failed: false,
+                    ..GroupRuntime::default()
                 },
             )]),
             resources: resources

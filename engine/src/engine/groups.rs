@@ -124,6 +124,7 @@ impl Engine {
             return false;
         }
         self.alert("rc", 10, &[name]);
+        let started = std::time::Instant::now();
         self.set_group(name, |g| {
             g.pending = Some(ObjectStatus::OnlinePending);
             g.active = true;
@@ -149,6 +150,9 @@ impl Engine {
         self.set_group(name, |g| {
             g.pending = None;
             g.failed = !ok;
+            if ok {
+                g.start_times.record(started.elapsed());
+            }
         });
         self.alert("rc", if ok { 11 } else { 12 }, &[name]);
         ok
@@ -160,6 +164,7 @@ impl Engine {
             return false;
         };
         self.alert("rc", 20, &[name]);
+        let started = std::time::Instant::now();
         self.set_group(name, |g| g.pending = Some(ObjectStatus::OfflinePending));
         let mut ok = true;
         for resource in group.resources.iter().rev() {
@@ -182,6 +187,9 @@ impl Engine {
             g.pending = None;
             g.active = !ok;
             g.failed = !ok;
+            if ok {
+                g.stop_times.record(started.elapsed());
+            }
         });
         self.alert("rc", if ok { 21 } else { 22 }, &[name]);
         ok

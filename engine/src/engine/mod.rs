@@ -107,6 +107,9 @@ struct GroupRuntime {
     active: bool,
     /// A resource failed to start or stop.
     failed: bool,
+    /// The durations of its latest successful starts and stops (clpperfc -g).
+    start_times: clp_core::timings::Timings,
+    stop_times: clp_core::timings::Timings,
 }
 
 #[derive(Debug)]
@@ -124,6 +127,11 @@ struct MonitorRuntime {
     checks: u64,
     last_check: Option<std::time::Duration>,
     last_lateness: Option<std::time::Duration>,
+    /// The checks' summed and longest durations (clpperfc), and when the monitor last
+    /// finished a check or was switched on (clphealthchk).
+    check_total: std::time::Duration,
+    check_max: std::time::Duration,
+    checked_at: Option<std::time::Instant>,
     /// The last check took longer than the delay warning rate allows (rm 71 was logged).
     delayed: bool,
 }
@@ -194,6 +202,9 @@ impl Engine {
                 checks: 0,
                 last_check: None,
                 last_lateness: None,
+                check_total: std::time::Duration::ZERO,
+                check_max: std::time::Duration::ZERO,
+                checked_at: None,
                 delayed: false,
             })
             .collect();

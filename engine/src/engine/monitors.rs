@@ -178,6 +178,9 @@ impl Engine {
         runtime.checks += 1;
         runtime.last_check = Some(took);
         runtime.last_lateness = Some(lateness);
+        runtime.check_total = runtime.check_total.saturating_add(took);
+        runtime.check_max = runtime.check_max.max(took);
+        runtime.checked_at = Some(std::time::Instant::now());
         let starts = delayed && !runtime.delayed;
         runtime.delayed = delayed;
         starts.then_some(took)
@@ -246,6 +249,7 @@ impl Engine {
             let was = state.monitors[index].enabled;
             if was != enabled {
                 state.monitors[index].enabled = enabled;
+                state.monitors[index].checked_at = enabled.then(std::time::Instant::now);
                 self.slots[index].enabled.send_replace(enabled);
                 if cause == Cause::Lifecycle && !suspended {
                     self.alert("rm", if enabled { 1 } else { 2 }, &[&config.name]);

@@ -39,6 +39,14 @@ impl Facts for Live<'_> {
         group_status(self.state, group)
     }
 
+    fn group_times(&self, group: &GroupConfig) -> Option<status::GroupTimes> {
+        let runtime = self.state.groups.get(&group.name)?;
+        Some(status::GroupTimes::of(
+            &runtime.start_times,
+            &runtime.stop_times,
+        ))
+    }
+
     fn resource(&self, resource: &ResourceConfig) -> ResourceFacts {
         let runtime = self.state.resources.get(&resource.name);
         ResourceFacts {
@@ -63,6 +71,12 @@ impl Facts for Live<'_> {
             checks: runtime.checks,
             last_check: runtime.last_check,
             last_lateness: runtime.last_lateness,
+            check_figures: status::CheckFigures::of(
+                runtime.checks,
+                runtime.check_total,
+                runtime.check_max,
+                runtime.checked_at.map(|at| at.elapsed()),
+            ),
         }
     }
 
