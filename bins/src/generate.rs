@@ -30,6 +30,8 @@ pub fn commands() -> Vec<clap::Command> {
         crate::clpstdn::Args::command(),
         crate::clpwebmgr::Args::command(),
         crate::clpcfctrl::Args::command(),
+        crate::clpcfset::Args::command(),
+        crate::clpcfget::Args::command(),
     ]
 }
 

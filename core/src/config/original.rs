@@ -448,7 +448,7 @@ struct OutMonitor {
 }
 
 /// Monitor final actions (`emergency/action`, reference §3).
-fn monitor_final_action(code: &str) -> Result<&'static str, &'static str> {
+pub(crate) fn monitor_final_action(code: &str) -> Result<&'static str, &'static str> {
     match code {
         "1" => Ok("none"),
         "2" => Ok("stop-group"),
@@ -463,7 +463,7 @@ fn monitor_final_action(code: &str) -> Result<&'static str, &'static str> {
 }
 
 /// Group-resource final actions (`act/action`, `deact/action`, reference §5).
-fn resource_final_action(code: &str) -> Result<&'static str, &'static str> {
+pub(crate) fn resource_final_action(code: &str) -> Result<&'static str, &'static str> {
     match code {
         "0" => Ok("continue"),
         other => monitor_final_action(other),
