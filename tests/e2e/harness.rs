@@ -31,6 +31,8 @@ pub fn bin(name: &str) -> PathBuf {
         "clpwebmgr" => env!("CARGO_BIN_EXE_clpwebmgr"),
         "clp_mlftp" => env!("CARGO_BIN_EXE_clp_mlftp"),
         "clpcfctrl" => env!("CARGO_BIN_EXE_clpcfctrl"),
+        "clpcfset" => env!("CARGO_BIN_EXE_clpcfset"),
+        "clpcfget" => env!("CARGO_BIN_EXE_clpcfget"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(path)
