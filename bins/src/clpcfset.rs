@@ -113,7 +113,7 @@ enum What {
     Smtpsrv { values: Vec<String> },
     /// An SNMP server (refused: not carried over).
     Snmpsrv { values: Vec<String> },
-    /// The WebManager's client list: `clientlist ADDRESS` (refused: not carried over).
+    /// The WebManager's client list: `clientlist ADDRESS` (an IP address or a CIDR block).
     Webmgr { what: String, address: String },
     /// The Builder's object count (accepted, ignored).
     Objnum { count: String },
@@ -210,10 +210,7 @@ fn step(what: What) -> Add {
             path: "messages/snmp/snmpsrv".into(),
             value: values.join(" "),
         },
-        What::Webmgr { what, address } => Add::Other {
-            path: format!("webmgr/security/{what}"),
-            value: address,
-        },
+        What::Webmgr { what, address } => Add::ClientList { what, address },
         What::Objnum { count } => Add::Other {
             path: "webmgr/client/objectnumber".into(),
             value: count,

@@ -55,6 +55,8 @@ fn script(host: &str) -> Vec<Vec<String>> {
         "add monparam pidw pidw1 relation/type rsc".into(),
         "add monparam pidw pidw1 relation/name exec1".into(),
         "add monparam pidw pidw1 polling/interval 5".into(),
+        "add webmgr clientlist 127.0.0.1".into(),
+        "add webmgr clientlist 10.0.0.0/24".into(),
     ];
     lines
         .iter()
@@ -119,6 +121,10 @@ fn the_documented_script_builds_a_configuration_that_pushes_and_starts() {
     assert_eq!(
         get(&["-g", "/root/resource/exec@exec1/parameters/act/sync"]),
         "0\n"
+    );
+    assert_eq!(
+        get(&["-e", "/root/webmgr/security/clientlist/ip"]),
+        "127.0.0.1\n10.0.0.0/24\n"
     );
     assert_eq!(
         get(&["-e", "/root/monitor/types", "--json"]),
@@ -186,7 +192,7 @@ fn hostile_steps_are_refused_naming_what() {
         ),
         (&["add", "srv", "other", "1"], 4),
         (&["add", "hb", "lankhb", "0", "0"], 4),
-        (&["add", "webmgr", "clientlist", "10.0.0.0/24"], 4),
+        (&["add", "webmgr", "clientlist", "10.0.0.0/33"], 2),
         (
             &[
                 "add",

@@ -127,6 +127,13 @@ pub fn export(config: &Config) -> Node {
         cluster("cluster.disable_monitor_recovery"),
         flag(config.cluster.disable_monitor_recovery),
     );
+    root.set(
+        "webmgr/security/clientlist/iprest",
+        flag(!config.webmanager.allow.is_empty()),
+    );
+    for net in &config.webmanager.allow {
+        root.ensure_named("webmgr/security/clientlist", "ip", &client_address(net));
+    }
     let server = config.server_name();
     root.set(&format!("server@{server}/priority"), "0");
     root.set(&format!("server@{server}/comment"), config.server_comment());
@@ -156,6 +163,15 @@ pub fn export(config: &Config) -> Node {
         export_monitor(&mut root, monitor);
     }
     root
+}
+
+/// A client-list entry as written: an address alone when the block is one address.
+fn client_address(net: &ipnet::IpNet) -> String {
+    if net.prefix_len() == net.max_prefix_len() {
+        net.addr().to_string()
+    } else {
+        net.to_string()
+    }
 }
 
 /// The original's path of our key `key` in `table`.
@@ -310,6 +326,9 @@ mod tests {
 [cluster]
 name = "web"
 comment = "the web cluster"
+
+[webmanager]
+allow = ["192.168.100.1", "10.0.0.0/24"]
 
 [[group]]
 name = "failover1"

@@ -201,7 +201,14 @@ pub enum Add {
         /// The value.
         value: String,
     },
-    /// `add smtpsrv`, `add snmpsrv`, `add webmgr clientlist`, `add objnum`, `add messages`:
+    /// `add webmgr clientlist ADDRESS`: a client allowed to reach the WebManager.
+    ClientList {
+        /// `clientlist`.
+        what: String,
+        /// An IP address or a CIDR block.
+        address: String,
+    },
+    /// `add smtpsrv`, `add snmpsrv`, `add objnum`:
     /// the original's element is written and the migration decides (what it does not carry
     /// over is refused by its path).
     Other {
@@ -497,6 +504,28 @@ fn apply(root: &mut Node, step: &Add) -> Result<(String, bool), CfsetError> {
             }
             root.set(&format!("monitor/{kind}@{name}/{path}"), value);
             Ok((format!("/root/monitor/{kind}@{name}/{path}"), false))
+        }
+        Add::ClientList { what, address } => {
+            if what != "clientlist" {
+                return Err(CfsetError::BadArgument(format!(
+                    "'add webmgr {}' is not a step; the step is 'add webmgr clientlist ADDRESS'",
+                    crate::escape::escape(what)
+                )));
+            }
+            let valid = address.parse::<std::net::IpAddr>().is_ok()
+                || address.parse::<ipnet::IpNet>().is_ok();
+            if !valid {
+                return Err(CfsetError::BadArgument(format!(
+                    "\"{}\" is not an IP address or a CIDR block, e.g. 192.168.100.1 or 192.168.100.0/24",
+                    crate::escape::escape(address)
+                )));
+            }
+            root.set("webmgr/security/clientlist/iprest", "1");
+            root.ensure_named("webmgr/security/clientlist", "ip", address);
+            Ok((
+                format!("/root/webmgr/security/clientlist/ip@{address}"),
+                false,
+            ))
         }
         Add::ClusterParam { path, value } | Add::Other { path, value } => {
             check_path(path)?;

@@ -95,6 +95,19 @@ impl Node {
         node
     }
 
+    /// Makes sure the element `tag` named `key` exists under the element at `parent` (a key
+    /// may hold `/`, as an address block does).
+    pub fn ensure_named(&mut self, parent: &str, tag: &str, key: &str) {
+        let parent = self.ensure(parent);
+        if !parent
+            .children
+            .iter()
+            .any(|c| c.tag == tag && c.key.as_deref() == Some(key))
+        {
+            parent.children.push(Node::new(tag, Some(key)));
+        }
+    }
+
     /// The elements under this one as path steps name them: `tag` or `tag@name`.
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
