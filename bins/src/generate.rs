@@ -32,6 +32,8 @@ pub fn commands() -> Vec<clap::Command> {
         crate::clpcfctrl::Args::command(),
         crate::clpperfc::Args::command(),
         crate::clphealthchk::Args::command(),
+        crate::clpcfset::Args::command(),
+        crate::clpcfget::Args::command(),
     ]
 }
 

@@ -12,6 +12,8 @@ pub mod clp_ml;
 pub mod clp_mlftp;
 pub mod clp_mltool;
 pub mod clpcfctrl;
+pub mod clpcfget;
+pub mod clpcfset;
 pub mod clpcl;
 pub mod clpdown;
 pub mod clpgrp;

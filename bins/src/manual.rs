@@ -704,6 +704,69 @@ pub fn extra(name: &str) -> Extra {
                 ("clphealthchk -t rm", "Check only the monitors."),
             ],
         },
+        "clpcfset" => Extra {
+            daemon: false,
+            description: &[
+                "clpcfset builds a configuration from the shell with the original's steps: create, then add srv, grp, rsc, rscparam, rscdep, mon, monparam, clsparam in the original's argument order. Like the original it works in the current folder: it keeps the original's model in clpcfset.xml and writes clp.conf (TOML) beside it, converted by the same migration clpcfctrl uses for the original's files; push the folder with clpcfctrl --push -x.",
+                "Every step is checked: a path the migration does not carry over, an unknown type or path (with the closest known one), a name used twice or holding '/', or a value that makes the configuration invalid is refused, naming it. What the configuration still needs (a target, a script) is listed after each step.",
+            ],
+            exit: &[(
+                code::BAD_CONFIG,
+                "the step is refused, or no 'clpcfset create' ran in this folder",
+            )],
+            environment: &[],
+            files: &[
+                ("./clp.conf", "The configuration built (TOML)."),
+                (
+                    "./clpcfset.xml",
+                    "The original's model of the steps so far.",
+                ),
+            ],
+            examples: &[
+                (
+                    "clpcfset create cluster ASCII",
+                    "Start a configuration here.",
+                ),
+                (
+                    "clpcfset add grp failover failover1",
+                    "Add the group failover1.",
+                ),
+                (
+                    "clpcfset add rsc failover1 exec exec1",
+                    "Add the exec resource exec1 to it (scripts in scripts/failover1/exec1/).",
+                ),
+                (
+                    "clpcfset add monparam genw genw1 polling/interval 30",
+                    "Check genw1 every 30 seconds.",
+                ),
+            ],
+        },
+        "clpcfget" => Extra {
+            daemon: false,
+            description: &[
+                "clpcfget reads the active configuration (or DIR/clp.conf with -x) by the original's clp.conf paths: -g prints a value, -e the names of the elements at a path, one a line. Values are the effective ones, defaults included; secrets are masked.",
+            ],
+            exit: &[
+                (code::BAD_CONFIG, "the configuration does not load"),
+                (
+                    code::NOT_REGISTERED,
+                    "nothing in the configuration at the path",
+                ),
+            ],
+            environment: &[],
+            files: &[("$CLP_ROOT/etc/clp.conf", "The active configuration.")],
+            examples: &[
+                (
+                    "clpcfget -e /root/monitor/types",
+                    "The monitor types in use.",
+                ),
+                ("clpcfget -e /root/monitor/genw", "The genw monitors."),
+                (
+                    "clpcfget -g /root/monitor/genw@genw1/polling/interval",
+                    "genw1's interval.",
+                ),
+            ],
+        },
         _ => NONE,
     }
 }

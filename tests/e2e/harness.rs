@@ -33,6 +33,8 @@ pub fn bin(name: &str) -> PathBuf {
         "clpcfctrl" => env!("CARGO_BIN_EXE_clpcfctrl"),
         "clpperfc" => env!("CARGO_BIN_EXE_clpperfc"),
         "clphealthchk" => env!("CARGO_BIN_EXE_clphealthchk"),
+        "clpcfset" => env!("CARGO_BIN_EXE_clpcfset"),
+        "clpcfget" => env!("CARGO_BIN_EXE_clpcfget"),
         other => panic!("no binary {other}"),
     };
     PathBuf::from(path)

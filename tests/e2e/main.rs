@@ -6,6 +6,7 @@ mod dovecot;
 mod harness;
 
 mod alert_mail;
+mod cfset;
 mod clp_ml;
 mod clp_mlftp;
 mod clp_mltool;

@@ -3,6 +3,7 @@
 //! reads the store itself when the daemon is not running. This is the one place that rule
 //! lives; a command parses, calls one of these and renders.
 
+pub mod configure;
 mod error;
 pub mod health;
 pub mod perf;

@@ -4,12 +4,15 @@
 //! [`Config`] with every default applied and every cross-reference checked, collecting
 //! *all* problems. Only a validated [`Config`] reaches the engine.
 
+pub mod cfget;
+pub mod cfset;
 pub mod diff;
 pub mod language;
 pub mod original;
 pub mod raw;
 pub mod secrets;
 mod validate;
+pub mod xml_tree;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

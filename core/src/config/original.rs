@@ -385,6 +385,7 @@ struct Model {
     cluster_comment: Option<String>,
     language: Option<&'static str>,
     disable_monitor_recovery: Option<bool>,
+    webmanager_allow: Vec<String>,
     groups: Vec<OutGroup>,
     monitors: Vec<OutMonitor>,
 }
@@ -448,7 +449,7 @@ struct OutMonitor {
 }
 
 /// Monitor final actions (`emergency/action`, reference §3).
-fn monitor_final_action(code: &str) -> Result<&'static str, &'static str> {
+pub(crate) fn monitor_final_action(code: &str) -> Result<&'static str, &'static str> {
     match code {
         "1" => Ok("none"),
         "2" => Ok("stop-group"),
@@ -463,7 +464,7 @@ fn monitor_final_action(code: &str) -> Result<&'static str, &'static str> {
 }
 
 /// Group-resource final actions (`act/action`, `deact/action`, reference §5).
-fn resource_final_action(code: &str) -> Result<&'static str, &'static str> {
+pub(crate) fn resource_final_action(code: &str) -> Result<&'static str, &'static str> {
     match code {
         "0" => Ok("continue"),
         other => monitor_final_action(other),
@@ -584,6 +585,7 @@ impl Converter {
             webmgr.mark();
             // The Builder's count of objects: it describes the file, not the cluster.
             webmgr.take("client/objectnumber");
+            self.client_list(webmgr, &mut model);
         }
         if let Some(value) = root.take("rm/errordetect/norecovery") {
             match value.value() {
@@ -603,6 +605,35 @@ impl Converter {
         model.groups = self.groups(root);
         model.monitors = self.monitors(root, &model);
         model
+    }
+
+    /// `webmgr/security/clientlist`: `iprest` 1 restricts the WebManager to the addresses of
+    /// the `ip@ADDRESS` entries (`[webmanager] allow`); 0 is no restriction.
+    fn client_list(&mut self, webmgr: &Element, model: &mut Model) {
+        let Some(list) = webmgr.peek("security/clientlist") else {
+            return;
+        };
+        webmgr.take("security/clientlist");
+        let addresses: Vec<String> = list
+            .all("ip")
+            .filter_map(|ip| {
+                ip.mark_all();
+                ip.key.clone()
+            })
+            .collect();
+        let Some(iprest) = list.take("iprest") else {
+            model.webmanager_allow = addresses;
+            return;
+        };
+        match iprest.value() {
+            "0" => {}
+            "1" if addresses.is_empty() => self.report(
+                iprest,
+                "the client list names no address; clp's [webmanager] allow names the clients allowed, and an empty one allows every client",
+            ),
+            "1" => model.webmanager_allow = addresses,
+            _ => self.report(iprest, "not 0 or 1"),
+        }
     }
 
     fn all_section(&mut self, root: &Element, model: &mut Model) {
@@ -1167,6 +1198,12 @@ fn render(model: &Model, conversion: &Conversion, source: &str) -> String {
         }
         out.push('\n');
     }
+    if !model.webmanager_allow.is_empty() {
+        out.push_str("[webmanager]\n");
+        let list: Vec<String> = model.webmanager_allow.iter().map(|a| quoted(a)).collect();
+        line(&mut out, "allow", format!("[{}]", list.join(", ")));
+        out.push('\n');
+    }
     if model.server.is_some() {
         out.push_str("[[server]]\n");
         optional_text(&mut out, "name", &model.server);
@@ -1618,7 +1655,7 @@ mod tests {
             "/root/monitor/userw@userw/parameters/repopen = \"1\": userw's dummy file and thread options are not supported",
             "/root/monitor/pidw@pidw1/emergency/action = \"11\": final action BMC reset is not supported; the default applies",
             "/root/monitor/pidw@pidw1/emergency/preaction/use = \"1\": scripts before the final action are not supported",
-            "/root/webmgr/security: not supported",
+            "/root/webmgr/security/clientlist/iprest = \"1\": the client list names no address; clp's [webmanager] allow names the clients allowed, and an empty one allows every client",
             "/root/rc/errordetect/rscact/norecovery = \"1\": recovery is always on for group resources here (their retry and final action)",
             "/root/haltp: not supported",
         ] {

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    clp_bins::cli::main::<clp_bins::clpcfget::Args>("clpcfget", clp_bins::clpcfget::run)
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    clp_bins::cli::main::<clp_bins::clpcfset::Args>("clpcfset", clp_bins::clpcfset::run)
+}
