@@ -1,11 +1,14 @@
 //! Why an operator's action failed, and the original's return value for it: each error knows
 //! its exit code (as uutils' `UError::code()` does), so commands never map codes themselves.
 
+use std::path::PathBuf;
+
 use crate::config::ConfigError;
 use crate::exit_code;
 use crate::ipc::ErrorCode;
 use crate::ipc::client::ClientError;
 use crate::license::RegistryError;
+use crate::os_action::OsActionError;
 use crate::service::ServiceError;
 use crate::store::StoreError;
 
@@ -39,6 +42,20 @@ pub enum Error {
     /// Stopping the daemon failed.
     #[error(transparent)]
     Stop(ServiceError),
+    /// Stopping the daemon before a shutdown or reboot failed.
+    #[error(transparent)]
+    Down(ServiceError),
+    /// With no daemon running, the command could not enter the install root to act from it.
+    #[error("cannot enter {}: {source}", root.display())]
+    EnterRoot {
+        /// The install root.
+        root: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The shutdown or reboot failed.
+    #[error(transparent)]
+    OsAction(#[from] OsActionError),
 }
 
 impl Error {
@@ -67,6 +84,12 @@ impl Error {
                 ServiceError::Timeout { .. } => exit_code::TIMEOUT,
                 _ => exit_code::OTHER,
             },
+            Error::Down(error) => match error {
+                ServiceError::Client(client) => daemon_code(client),
+                _ => exit_code::OTHER,
+            },
+            Error::EnterRoot { .. } => exit_code::INIT_ERROR,
+            Error::OsAction(_) => exit_code::OTHER,
         }
     }
 

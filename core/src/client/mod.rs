@@ -3,10 +3,12 @@
 //! reads the store itself when the daemon is not running. This is the one place that rule
 //! lives; a command parses, calls one of these and renders.
 
+mod down;
 mod error;
 
 use std::time::Duration;
 
+pub use down::down;
 pub use error::Error;
 
 use crate::alert::{AlertEvent, AlertFilter};
