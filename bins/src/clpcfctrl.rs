@@ -11,14 +11,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser};
-use clp_core::cfctrl::{self, CfctrlError, DaemonOutcome, Options, Report};
+use clp_core::cfctrl::{self, DaemonOutcome, Options, Report};
 use clp_core::config::diff::{ApplyClass, Change, ConfigDiff};
 use clp_core::config::original::{Conversion, EncodingHint};
-use clp_core::exit_code;
-use clp_core::generations::{self, DEFAULT_KEEP, GenerationError};
-use clp_core::service::ServiceError;
+use clp_core::generations::{self, DEFAULT_KEEP};
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 
 /// Push, pull, roll back or convert the configuration.
 #[derive(Debug, Parser)]
@@ -86,26 +84,10 @@ fn hint(args: &Args) -> Option<EncodingHint> {
     }
 }
 
-/// Every line of a message prefixed with the command's name (the first one gets it from
-/// `cli::main`): one problem per line.
-fn lines(message: &str) -> String {
-    message.lines().collect::<Vec<_>>().join("\nclpcfctrl: ")
-}
-
-fn error(error: CfctrlError) -> CliError {
-    let code = match &error {
-        CfctrlError::Folder { .. } => exit_code::BAD_OPTION,
-        CfctrlError::Original { .. } | CfctrlError::Invalid(_) | CfctrlError::OtherServer(_) => {
-            exit_code::BAD_CONFIG
-        }
-        CfctrlError::NotRunning => exit_code::NOT_RUNNING,
-        CfctrlError::Apply {
-            source: ServiceError::Timeout { .. },
-        } => exit_code::TIMEOUT,
-        CfctrlError::Generation(GenerationError::Busy) => exit_code::ALREADY_RUNNING,
-        CfctrlError::Generation(_) | CfctrlError::Apply { .. } => exit_code::OTHER,
-    };
-    CliError::new(code, lines(&error.to_string()))
+/// A failure of the work, with the command's name before every line of it (the first one
+/// gets it anyway): one problem per line.
+fn error(error: impl Into<CliError>) -> CliError {
+    error.into().every_line_named()
 }
 
 /// Runs `clpcfctrl`.
@@ -145,12 +127,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             converted.destination.display()
         )?;
         if let Some(problems) = converted.problems {
-            return Err(CliError::new(
-                exit_code::BAD_CONFIG,
-                lines(&format!(
-                    "the converted configuration does not validate yet; fix it before --push:\n{problems}"
-                )),
-            ));
+            return Err(error(Refusal::BadConfig(format!(
+                "the converted configuration does not validate yet; fix it before --push:\n{problems}"
+            ))));
         }
     } else if args.list {
         write_list(out, &paths)?;
@@ -159,10 +138,11 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         let report = cfctrl::apply_active(&paths, options).map_err(error)?;
         write_report(out, &report, false)?;
     } else {
-        return Err(CliError::new(
-            exit_code::BAD_OPTION,
-            "give one of --push, --pull, --rollback, --convert, --list or --apply (see --help)",
-        ));
+        return Err(Refusal::BadOption(
+            "give one of --push, --pull, --rollback, --convert, --list or --apply (see --help)"
+                .to_string(),
+        )
+        .into());
     }
     cli::succeeded(out)
 }

@@ -60,6 +60,24 @@ pub enum CfctrlError {
     },
 }
 
+impl crate::exit_code::Coded for CfctrlError {
+    fn code(&self) -> u8 {
+        use crate::exit_code;
+        match self {
+            CfctrlError::Folder { .. } => exit_code::BAD_OPTION,
+            CfctrlError::Original { .. }
+            | CfctrlError::Invalid(_)
+            | CfctrlError::OtherServer(_) => exit_code::BAD_CONFIG,
+            CfctrlError::NotRunning => exit_code::NOT_RUNNING,
+            CfctrlError::Apply {
+                source: ServiceError::Timeout { .. },
+            } => exit_code::TIMEOUT,
+            CfctrlError::Generation(GenerationError::Busy) => exit_code::ALREADY_RUNNING,
+            CfctrlError::Generation(_) | CfctrlError::Apply { .. } => exit_code::OTHER,
+        }
+    }
+}
+
 /// A folder read for a push: the TOML text, what it was converted from, the validated
 /// configuration.
 #[derive(Debug)]
@@ -437,7 +455,7 @@ fn log_uploaded(paths: &Paths, new_config: &Config, notes: &mut Vec<String>) {
         Ok(()) => return,
         Err(ClientError::NotRunning { .. }) => match log_offline(paths, new_config) {
             Ok(()) => return,
-            Err(error) => error,
+            Err(error) => error.to_string(),
         },
         Err(error) => error.to_string(),
     };
@@ -446,14 +464,33 @@ fn log_uploaded(paths: &Paths, new_config: &Config, notes: &mut Vec<String>) {
     ));
 }
 
-/// Logs `cfmgr 1` through the alert sink while clppm does not run: the first failure, as text.
-fn log_offline(paths: &Paths, config: &Config) -> Result<(), String> {
+/// Why an upload's alert was not logged while clppm does not run.
+#[derive(Debug, thiserror::Error)]
+enum NotLogged {
+    /// The store refused it.
+    #[error("{0}")]
+    Store(crate::alert_sink::NotStored),
+    /// `alert.log` could not be written.
+    #[error("{}: {source}", alert_log.display())]
+    AlertLog {
+        /// The file.
+        alert_log: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Logs `cfmgr 1` through the alert sink while clppm does not run: the first failure.
+fn log_offline(paths: &Paths, config: &Config) -> Result<(), NotLogged> {
     let delivery = AlertSink::offline(config, paths).alert("cfmgr", 1, &[CLIENT]);
     if let Some(error) = delivery.not_stored {
-        return Err(error.to_string());
+        return Err(NotLogged::Store(error));
     }
-    if let Some(error) = delivery.not_written {
-        return Err(format!("{}: {error}", paths.alert_log().display()));
+    if let Some(source) = delivery.not_written {
+        return Err(NotLogged::AlertLog {
+            alert_log: paths.alert_log(),
+            source,
+        });
     }
     Ok(())
 }

@@ -55,32 +55,90 @@ impl Service {
     }
 
     /// Starts the service and waits until it runs; its pid.
-    pub fn start(self, paths: &Paths, wait: Duration) -> Result<u32, String> {
+    pub fn start(self, paths: &Paths, wait: Duration) -> Result<u32, ServiceFailure> {
+        let failed = |cause: Cause| ServiceFailure::Start {
+            service: self.binary(),
+            cause,
+        };
         match self {
             Service::Clppm => service::start_detached(paths, &self.program(), "clp_ml", wait)
                 .map_err(|error| match error {
-                    ServiceError::AlreadyRunning { pid } => format!("already running (pid {pid})"),
-                    other => other.to_string(),
+                    ServiceError::AlreadyRunning { pid } => ServiceFailure::AlreadyRunning {
+                        service: self.binary(),
+                        pid,
+                    },
+                    other => failed(Cause::Clppm(other)),
                 }),
             Service::WebManager => {
                 crate::webmgr::control::start_detached(paths, &self.program(), None, wait)
                     .map(|(pid, _)| pid)
-                    .map_err(|error| error.to_string())
+                    .map_err(|error| failed(Cause::WebManager(error)))
             }
         }
     }
 
     /// Stops the service (clppm: the orderly stop) and waits until its process is gone.
-    pub fn stop(self, paths: &Paths, wait: Duration) -> Result<(), String> {
+    pub fn stop(self, paths: &Paths, wait: Duration) -> Result<(), ServiceFailure> {
+        let failed = |cause: Cause| ServiceFailure::Stop {
+            service: self.binary(),
+            cause,
+        };
         match self {
             Service::Clppm => {
                 service::stop_and_wait(paths, "clp_ml", crate::ipc::AfterStop::Nothing, wait)
-                    .map_err(|error| error.to_string())
+                    .map_err(|error| failed(Cause::Clppm(error)))
             }
             Service::WebManager => crate::webmgr::control::stop(paths, wait)
                 .map(|_| ())
-                .map_err(|error| error.to_string()),
+                .map_err(|error| failed(Cause::WebManager(error))),
         }
+    }
+}
+
+/// Why `clp_ml` could not start or stop a service.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceFailure {
+    /// Another instance runs already (it appeared after `clp_ml` looked).
+    #[error("{service} did not start: already running (pid {pid})")]
+    AlreadyRunning {
+        /// The service's binary.
+        service: &'static str,
+        /// The running instance.
+        pid: u32,
+    },
+    /// Starting it failed.
+    #[error("{service} did not start: {cause}")]
+    Start {
+        /// The service's binary.
+        service: &'static str,
+        /// Why.
+        cause: Cause,
+    },
+    /// Stopping it failed.
+    #[error("{service} did not stop: {cause}")]
+    Stop {
+        /// The service's binary.
+        service: &'static str,
+        /// Why.
+        cause: Cause,
+    },
+}
+
+/// The failure of one service's own starter or stopper.
+#[derive(Debug, thiserror::Error)]
+pub enum Cause {
+    /// clppm's.
+    #[error(transparent)]
+    Clppm(ServiceError),
+    /// The web manager's.
+    #[error(transparent)]
+    WebManager(crate::webmgr::control::ControlError),
+}
+
+impl crate::exit_code::Coded for ServiceFailure {
+    /// `clp_ml` fails with the original's "other" code whatever the service said.
+    fn code(&self) -> u8 {
+        crate::exit_code::OTHER
     }
 }
 

@@ -105,6 +105,12 @@ impl exit_code::Coded for Error {
     }
 }
 
+impl exit_code::Coded for ClientError {
+    fn code(&self) -> u8 {
+        daemon_code(self)
+    }
+}
+
 /// The return value for a failure talking to the daemon.
 fn daemon_code(error: &ClientError) -> u8 {
     match error {
