@@ -270,7 +270,7 @@ mod tests {
 
     #[test]
     fn an_error_brings_its_own_code_and_main_names_every_line_when_asked() {
-        let error = CliError::from(clp_core::cfctrl::CfctrlError::NotRunning);
+        let error = CliError::from(clp_core::client::config_push::CfctrlError::NotRunning);
         assert_eq!(error.code(), exit_code::NOT_RUNNING);
         let error = CliError::from(Refusal::BadConfig("one\ntwo".to_string()));
         assert_eq!(error.code(), exit_code::BAD_CONFIG);

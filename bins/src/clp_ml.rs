@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use clp_core::services::{self, Service};
+use clp_core::clp_ml_services::{self, Service};
 
 use crate::cli::{self, CliError, Refusal};
 
@@ -104,7 +104,7 @@ fn stop(
 }
 
 fn boot(enable: bool, out: &mut dyn Write) -> Result<(), CliError> {
-    if !services::systemd_is_init() {
+    if !clp_ml_services::systemd_is_init() {
         return Err(Refusal::Failed("systemd is not the init system here, so the services cannot be enabled at boot by clp_ml; start them from your init with 'clp_ml start -y'".to_string()).into());
     }
     for service in installed() {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser};
-use clp_core::cfctrl::{self, DaemonOutcome, Options, Report};
+use clp_core::client::config_push::{self, DaemonOutcome, Options, Report};
 use clp_core::config::diff::{ApplyClass, Change, ConfigDiff};
 use clp_core::config::original::{Conversion, EncodingHint};
 use clp_core::generations::{self, DEFAULT_KEEP};
@@ -105,20 +105,20 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let dir = args.dir.clone().unwrap_or_default();
     if args.push {
-        let source = cfctrl::read_folder(&dir, hint(&args)).map_err(error)?;
+        let source = config_push::read_folder(&dir, hint(&args)).map_err(error)?;
         if let Some(original) = &source.original {
             write_conversion(out, &original.conversion)?;
         }
-        let report = cfctrl::push(&paths, &source, options).map_err(error)?;
+        let report = config_push::push(&paths, &source, options).map_err(error)?;
         write_report(out, &report, true)?;
     } else if args.pull {
-        cfctrl::pull(&paths, &dir).map_err(error)?;
+        config_push::pull(&paths, &dir).map_err(error)?;
     } else if args.rollback {
-        let report = cfctrl::rollback(&paths, options).map_err(error)?;
+        let report = config_push::rollback(&paths, options).map_err(error)?;
         write_report(out, &report, true)?;
     } else if args.convert {
         let output = args.output.clone().unwrap_or_default();
-        let converted = cfctrl::convert(&dir, &output, hint(&args)).map_err(error)?;
+        let converted = config_push::convert(&dir, &output, hint(&args)).map_err(error)?;
         write_conversion(out, &converted.conversion)?;
         writeln!(
             out,
@@ -135,7 +135,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         write_list(out, &paths)?;
         return Ok(());
     } else if args.apply {
-        let report = cfctrl::apply_active(&paths, options).map_err(error)?;
+        let report = config_push::apply_active(&paths, options).map_err(error)?;
         write_report(out, &report, false)?;
     } else {
         return Err(Refusal::BadOption(

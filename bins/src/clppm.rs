@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use clp_core::client;
+use clp_core::client::clppm_process;
 use clp_core::daemon;
-use clp_core::service;
 
 use crate::cli::{self, CliError, Refusal};
 
@@ -38,9 +38,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let paths = cli::paths();
     if !args.foreground {
-        let pid = service::start_detached(
+        let pid = clppm_process::start_detached(
             &paths,
-            &service::clppm_beside_me(),
+            &clppm_process::clppm_beside_me(),
             "clppm",
             Duration::from_secs(60),
         )

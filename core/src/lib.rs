@@ -6,8 +6,8 @@
 
 pub mod alert;
 pub mod alert_sink;
-pub mod cfctrl;
 pub mod client;
+pub mod clp_ml_services;
 pub mod config;
 pub mod control;
 pub mod daemon;
@@ -27,8 +27,9 @@ pub mod monitor;
 pub mod os_action;
 pub mod paths;
 pub mod process;
-pub mod service;
-pub mod services;
+/// The old name of [`client::clppm_process`], kept while callers outside this branch (the
+/// WebManager) move to the new one.
+pub use client::clppm_process as service;
 pub mod startup_output;
 pub mod status;
 pub mod store;

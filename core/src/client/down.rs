@@ -6,12 +6,12 @@ use std::time::Duration;
 use super::Error;
 use crate::alert::AlertEvent;
 use crate::alert_sink::AlertSink;
+use crate::client::clppm_process::{self, ServiceError};
 use crate::config::Config;
 use crate::ipc::AfterStop;
 use crate::ipc::client::ClientError;
 use crate::os_action::OsActions;
 use crate::paths::Paths;
-use crate::service::{self, ServiceError};
 
 /// How long a down waits for the daemon to stop (its groups stop first).
 const STOP_WAIT: Duration = Duration::from_secs(3600);
@@ -30,7 +30,7 @@ pub fn down(
     } else {
         AfterStop::Shutdown
     };
-    match service::stop_and_wait(paths, caller, then, STOP_WAIT) {
+    match clppm_process::stop_and_wait(paths, caller, then, STOP_WAIT) {
         Ok(()) => Ok(()),
         Err(ServiceError::Client(ClientError::NotRunning { .. })) => {
             // No daemon to stop: go straight to the OS action, from the root as the daemon

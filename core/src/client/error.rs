@@ -3,13 +3,13 @@
 
 use std::path::PathBuf;
 
+use crate::client::clppm_process::ServiceError;
 use crate::config::ConfigError;
 use crate::exit_code;
 use crate::ipc::ErrorCode;
 use crate::ipc::client::ClientError;
 use crate::license::RegistryError;
 use crate::os_action::OsActionError;
-use crate::service::ServiceError;
 use crate::store::StoreError;
 
 /// An operator's action failed.

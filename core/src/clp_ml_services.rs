@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::client::clppm_process::{self, ServiceError};
 use crate::paths::Paths;
-use crate::service::{self, ServiceError};
 
 /// One service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +49,7 @@ impl Service {
     /// The pid of the running service.
     pub fn pid(self, paths: &Paths) -> Option<u32> {
         match self {
-            Service::Clppm => service::running_pid(paths),
+            Service::Clppm => clppm_process::running_pid(paths),
             Service::WebManager => crate::webmgr::control::running_pid(paths),
         }
     }
@@ -61,7 +61,7 @@ impl Service {
             cause,
         };
         match self {
-            Service::Clppm => service::start_detached(paths, &self.program(), "clp_ml", wait)
+            Service::Clppm => clppm_process::start_detached(paths, &self.program(), "clp_ml", wait)
                 .map_err(|error| match error {
                     ServiceError::AlreadyRunning { pid } => ServiceFailure::AlreadyRunning {
                         service: self.binary(),
@@ -85,7 +85,7 @@ impl Service {
         };
         match self {
             Service::Clppm => {
-                service::stop_and_wait(paths, "clp_ml", crate::ipc::AfterStop::Nothing, wait)
+                clppm_process::stop_and_wait(paths, "clp_ml", crate::ipc::AfterStop::Nothing, wait)
                     .map_err(|error| failed(Cause::Clppm(error)))
             }
             Service::WebManager => crate::webmgr::control::stop(paths, wait)
