@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use clp_core::client;
 use clp_core::client::clppm_process;
-use clp_core::daemon;
+use clp_engine::daemon;
 
 use crate::cli::{self, CliError, Refusal};
 

@@ -32,8 +32,8 @@ use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::{self, ConfigError, TlsFiles};
-use crate::daemon::{PidLock, PidLockError};
 use crate::paths::Paths;
+use crate::pid_lock::{PidLock, PidLockError};
 
 /// How long open connections (live views) get to finish when the WebManager stops.
 const GRACE: Duration = Duration::from_secs(1);

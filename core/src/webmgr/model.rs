@@ -305,7 +305,7 @@ mod tests {
             &Paths::new("/nonexistent").scripts_dir(),
         )
         .unwrap();
-        let mut status = crate::engine::offline_status(&config, None);
+        let mut status = crate::status::offline_status(&config, None);
         status.daemon = DaemonState::Running;
         for monitor in &mut status.monitors {
             monitor.status = MonitorStatus::Normal;
