@@ -8,55 +8,127 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use clp_core::client::{self, Session};
+use clp_core::client::Session;
 use clp_core::exit_code::{self, Coded};
 use clp_core::ipc::Request;
-use clp_core::ipc::client::ClientError;
 use clp_core::paths::Paths;
 
 /// The one line operators see on success.
 pub const SUCCEEDED: &str = "Command succeeded.";
 
-/// A command's failure: the message (one line: what failed, what to do) and the exit code.
+/// A command's failure: an error that knows its own exit code ([`Coded`], as uutils'
+/// `UError`). Only [`main`] turns it into text and a return value.
 #[derive(Debug)]
 pub struct CliError {
-    /// The message, printed after the command's name.
-    pub message: String,
-    /// The original's return value.
-    pub code: u8,
+    error: Box<dyn Coded>,
+    every_line_named: bool,
 }
 
 impl CliError {
-    /// An error with an explicit code.
-    pub fn new(code: u8, message: impl Into<String>) -> Self {
+    /// The original's return value for this failure.
+    pub fn code(&self) -> u8 {
+        self.error.code()
+    }
+
+    /// This error with the command's name before every line of its text (a list of
+    /// problems, one a line), not only the first.
+    pub fn every_line_named(mut self) -> Self {
+        self.every_line_named = true;
+        self
+    }
+
+    /// This error under another return value, for a command whose own table of return
+    /// values differs from the common one (clphealthchk: an invalid option is 4, not 2).
+    pub fn with_code(self, code: u8) -> Self {
         Self {
-            code,
-            message: message.into(),
+            error: Box::new(Recoded {
+                error: self.error,
+                code,
+            }),
+            every_line_named: self.every_line_named,
         }
     }
 
-    /// An error that knows its own exit code.
-    pub fn coded(error: impl Coded) -> Self {
-        Self::new(error.code(), error.to_string())
+    /// The text `main` prints on stderr for the command `name`.
+    fn text(&self, name: &str) -> String {
+        let message = self.error.to_string();
+        if self.every_line_named {
+            message
+                .lines()
+                .collect::<Vec<_>>()
+                .join(&format!("\n{name}: "))
+        } else {
+            message
+        }
     }
 }
 
-/// The client library's errors carry their own exit code.
-impl From<client::Error> for CliError {
-    fn from(error: client::Error) -> Self {
-        Self::coded(error)
+/// An error whose command gives it another return value ([`CliError::with_code`]).
+#[derive(Debug)]
+struct Recoded {
+    error: Box<dyn Coded>,
+    code: u8,
+}
+
+impl std::fmt::Display for Recoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
     }
 }
 
-impl From<ClientError> for CliError {
-    fn from(error: ClientError) -> Self {
-        client::Error::from(error).into()
+impl std::error::Error for Recoded {}
+
+impl Coded for Recoded {
+    fn code(&self) -> u8 {
+        self.code
     }
 }
 
-impl From<std::io::Error> for CliError {
-    fn from(error: std::io::Error) -> Self {
-        CliError::new(exit_code::OTHER, error.to_string())
+/// Every error that knows its exit code is a command's failure (`?` does the rest).
+impl<E: Coded + 'static> From<E> for CliError {
+    fn from(error: E) -> Self {
+        Self {
+            error: Box::new(error),
+            every_line_named: false,
+        }
+    }
+}
+
+/// What a command finds wrong by itself (its arguments, its surroundings), named by the
+/// original's return value; failures of the work itself come from `clp-core` and carry their
+/// own code.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// A bad option or argument.
+    #[error("{0}")]
+    BadOption(String),
+    /// The configuration lacks what the command needs.
+    #[error("{0}")]
+    BadConfig(String),
+    /// A file, folder or runtime the command needs could not be set up.
+    #[error("{0}")]
+    InitFailed(String),
+    /// The named group or resource is not in the configuration.
+    #[error("{0}")]
+    NotRegistered(String),
+    /// The daemon is not running and the action needs it.
+    #[error("{0}")]
+    NotRunning(String),
+    /// Anything else.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl Coded for Refusal {
+    fn code(&self) -> u8 {
+        match self {
+            Refusal::BadOption(_) => exit_code::BAD_OPTION,
+            Refusal::BadConfig(_) => exit_code::BAD_CONFIG,
+            Refusal::InitFailed(_) => exit_code::INIT_ERROR,
+            Refusal::NotRegistered(_) => exit_code::NOT_REGISTERED,
+            Refusal::NotRunning(_) => exit_code::NOT_RUNNING,
+            Refusal::Failed(_) => exit_code::OTHER,
+        }
     }
 }
 
@@ -69,10 +141,11 @@ pub fn parse<T: Parser>(args: Vec<OsString>, out: &mut dyn Write) -> Result<Opti
                 write!(out, "{}", error.render())?;
                 Ok(None)
             }
-            _ => Err(CliError::new(
-                exit_code::BAD_OPTION,
-                format!("{} (see --help)", one_line(&error.render().to_string())),
-            )),
+            _ => Err(Refusal::BadOption(format!(
+                "{} (see --help)",
+                one_line(&error.render().to_string())
+            ))
+            .into()),
         },
     }
 }
@@ -117,7 +190,7 @@ impl HostArgs {
         match &self.host {
             None => Ok(()),
             Some(name) => clp_core::local_server::check_local_server(name)
-                .map_err(|error| CliError::new(exit_code::BAD_OPTION, error.to_string())),
+                .map_err(|error| Refusal::BadOption(error.to_string()).into()),
         }
     }
 }
@@ -174,8 +247,11 @@ pub fn main<A: clap::CommandFactory>(name: &'static str, run: Run) -> ExitCode {
         Err(_) if out.closed => ExitCode::SUCCESS,
         Err(error) => {
             let _ = out.flush();
-            eprintln!("{name}: {}", clp_core::escape::escape_lines(&error.message));
-            ExitCode::from(error.code)
+            eprintln!(
+                "{name}: {}",
+                clp_core::escape::escape_lines(&error.text(name))
+            );
+            ExitCode::from(error.code())
         }
     }
 }
@@ -223,6 +299,24 @@ mod tests {
         let text = "error: unexpected argument '--foo' found\n\n  tip: to pass '--foo' as a value, use '-- --foo'\n\nUsage: clpstat [OPTIONS]\n";
         assert_eq!(one_line(text), "unexpected argument '--foo' found");
         assert_eq!(one_line(""), "bad arguments");
+    }
+
+    #[test]
+    fn an_error_brings_its_own_code_and_main_names_every_line_when_asked() {
+        let error = CliError::from(clp_core::client::config_push::CfctrlError::NotRunning);
+        assert_eq!(error.code(), exit_code::NOT_RUNNING);
+        let error = CliError::from(Refusal::BadConfig("one\ntwo".to_string()));
+        assert_eq!(error.code(), exit_code::BAD_CONFIG);
+        assert_eq!(error.text("clpcfctrl"), "one\ntwo");
+        assert_eq!(
+            error.every_line_named().text("clpcfctrl"),
+            "one\nclpcfctrl: two"
+        );
+        let error = CliError::from(std::io::Error::other("disk"));
+        assert_eq!(
+            (error.code(), error.text("x")),
+            (exit_code::OTHER, "disk".into())
+        );
     }
 
     #[test]

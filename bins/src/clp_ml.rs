@@ -6,10 +6,9 @@ use std::io::{BufRead, Write};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use clp_core::exit_code;
-use clp_core::services::{self, Service};
+use clp_core::clp_ml_services::{self, Service};
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 
 /// What to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -81,15 +80,8 @@ fn start(
             )?;
             continue;
         }
-        match service.start(paths, wait) {
-            Ok(pid) => writeln!(out, "[INFO]: {} started (pid {pid})", service.binary())?,
-            Err(error) => {
-                return Err(CliError::new(
-                    exit_code::OTHER,
-                    format!("{} did not start: {error}", service.binary()),
-                ));
-            }
-        }
+        let pid = service.start(paths, wait)?;
+        writeln!(out, "[INFO]: {} started (pid {pid})", service.binary())?;
     }
     Ok(())
 }
@@ -105,40 +97,28 @@ fn stop(
             continue;
         }
         writeln!(out, "Stopping {} ....", service.binary())?;
-        service.stop(paths, wait).map_err(|error| {
-            CliError::new(
-                exit_code::OTHER,
-                format!("{} did not stop: {error}", service.binary()),
-            )
-        })?;
+        service.stop(paths, wait)?;
         writeln!(out, "[INFO]: {} stopped", service.binary())?;
     }
     Ok(())
 }
 
 fn boot(enable: bool, out: &mut dyn Write) -> Result<(), CliError> {
-    if !services::systemd_is_init() {
-        return Err(CliError::new(
-            exit_code::OTHER,
-            "systemd is not the init system here, so the services cannot be enabled at boot by clp_ml; start them from your init with 'clp_ml start -y'",
-        ));
+    if !clp_ml_services::systemd_is_init() {
+        return Err(Refusal::Failed("systemd is not the init system here, so the services cannot be enabled at boot by clp_ml; start them from your init with 'clp_ml start -y'".to_string()).into());
     }
     for service in installed() {
         let verb = if enable { "enable" } else { "disable" };
         let status = std::process::Command::new("systemctl")
             .args([verb, service.unit()])
             .status()
-            .map_err(|error| {
-                CliError::new(exit_code::OTHER, format!("cannot run systemctl: {error}"))
-            })?;
+            .map_err(|error| Refusal::Failed(format!("cannot run systemctl: {error}")))?;
         if !status.success() {
-            return Err(CliError::new(
-                exit_code::OTHER,
-                format!(
-                    "systemctl {verb} {} failed ({status}); was clp installed with install_cluster.sh?",
-                    service.unit()
-                ),
-            ));
+            return Err(Refusal::Failed(format!(
+                "systemctl {verb} {} failed ({status}); was clp installed with install_cluster.sh?",
+                service.unit()
+            ))
+            .into());
         }
         writeln!(out, "[INFO]: {} {verb}d", service.unit())?;
     }
@@ -162,8 +142,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
                     serde_json::json!({"service": s.binary(), "installed": s.installed(), "running": pid.is_some(), "pid": pid})
                 })
                 .collect();
-            let text = serde_json::to_string_pretty(&value)
-                .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?;
+            let text = serde_json::to_string_pretty(&value)?;
             writeln!(out, "{text}")?;
         } else {
             for (service, pid) in rows {

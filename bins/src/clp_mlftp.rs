@@ -7,11 +7,10 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::Parser;
-use clp_core::exit_code;
 use clp_core::ftp::{FtpConfig, Upload, UploadEvent, naming};
 use clp_core::logcollect;
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 
 /// Upload a log tarball.
 #[derive(Debug, Parser)]
@@ -36,28 +35,23 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let paths = cli::paths();
     let config = FtpConfig::load(&paths.ftp_config(), &paths.etc_dir())
-        .map_err(|error| CliError::new(exit_code::BAD_CONFIG, error.to_string()))?;
+        .map_err(|error| Refusal::BadConfig(error.to_string()))?;
     let password = config
         .read_password()
-        .map_err(|error| CliError::new(exit_code::BAD_CONFIG, error.to_string()))?;
+        .map_err(|error| Refusal::BadConfig(error.to_string()))?;
     let file = match args.file {
         Some(file) => file,
         None => logcollect::newest_tarball(&paths.tmp_dir()).ok_or_else(|| {
-            CliError::new(
-                exit_code::OTHER,
-                format!(
-                    "no *-log.tar.gz in {}: run clplogcc first, or name the file to upload",
-                    paths.tmp_dir().display()
-                ),
-            )
+            Refusal::Failed(format!(
+                "no *-log.tar.gz in {}: run clplogcc first, or name the file to upload",
+                paths.tmp_dir().display()
+            ))
         })?,
     };
-    let upload_error =
-        |error: clp_core::ftp::UploadError| CliError::new(exit_code::OTHER, error.to_string());
+    let upload_error = |error: clp_core::ftp::UploadError| Refusal::Failed(error.to_string());
     let remote_name = match args.name {
         Some(name) => {
-            naming::check_name(&name)
-                .map_err(|why| CliError::new(exit_code::BAD_OPTION, format!("-n {why}")))?;
+            naming::check_name(&name).map_err(|why| Refusal::BadOption(format!("-n {why}")))?;
             name
         }
         None => default_remote_name(&file),
@@ -134,7 +128,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         }
         Err(error) => {
             writeln!(out, "Upload {shown} : Failed")?;
-            Err(CliError::new(exit_code::OTHER, error.to_string()))
+            Err(Refusal::Failed(error.to_string()).into())
         }
     }
 }

@@ -8,9 +8,8 @@ use std::io::Write;
 use clap::{Parser, Subcommand};
 use clp_core::alert::{AlertFilter, Level};
 use clp_core::client::{self, Session};
-use clp_core::exit_code;
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 use crate::render;
 
 /// Check clp: messages, licenses, drivers, binaries.
@@ -82,13 +81,10 @@ fn check_since(since: &str) -> Result<(), CliError> {
     if fits && real_date {
         return Ok(());
     }
-    Err(CliError::new(
-        exit_code::BAD_OPTION,
-        format!(
+    Err(Refusal::BadOption(format!(
             "-s \"{}\" is not a time: give \"YYYY/MM/DD HH:MM:SS\" or a prefix of it from the year on, such as \"2026/12/02\"",
             clp_core::escape::escape(since)
-        ),
-    ))
+        )).into())
 }
 
 fn print_findings(
@@ -127,10 +123,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             let floor = match level.as_deref() {
                 None => Level::Info,
                 Some(word) => Level::parse(word).ok_or_else(|| {
-                    CliError::new(
-                        exit_code::BAD_OPTION,
-                        format!("level \"{word}\" is not INFO, WARN or ERR"),
-                    )
+                    Refusal::BadOption(format!("level \"{word}\" is not INFO, WARN or ERR"))
                 })?,
             };
             if let Some(since) = &since {
@@ -149,8 +142,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
                 );
             }
             if json {
-                let text = serde_json::to_string_pretty(&events)
-                    .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?;
+                let text = serde_json::to_string_pretty(&events)?;
                 writeln!(out, "{text}")?;
             } else {
                 for event in &events {
@@ -171,38 +163,35 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             let config = client::load_config(&paths)?;
             let findings = clp_core::diagnose::drivers(&config);
             if json {
-                let text = serde_json::to_string_pretty(&findings)
-                    .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?;
+                let text = serde_json::to_string_pretty(&findings)?;
                 writeln!(out, "{text}")?;
                 return Ok(());
             }
             if print_findings(&findings, out)? {
                 Ok(())
             } else {
-                Err(CliError::new(
-                    exit_code::OTHER,
-                    "a driver the configuration needs is missing (see [NG] above)",
-                ))
+                Err(Refusal::Failed(
+                    "a driver the configuration needs is missing (see [NG] above)".to_string(),
+                )
+                .into())
             }
         }
         Check::Verify => {
             let manifest = paths.binary_checksums();
             let findings = clp_core::diagnose::verify_manifest(&manifest).map_err(|error| {
-                CliError::new(
-                    exit_code::OTHER,
-                    format!(
-                        "cannot read {}: {error}; was clp installed with install_cluster.sh?",
-                        manifest.display()
-                    ),
-                )
+                Refusal::Failed(format!(
+                    "cannot read {}: {error}; was clp installed with install_cluster.sh?",
+                    manifest.display()
+                ))
             })?;
             if print_findings(&findings, out)? {
                 Ok(())
             } else {
-                Err(CliError::new(
-                    exit_code::OTHER,
-                    "some installed files differ from the installer's manifest (see [NG] above)",
-                ))
+                Err(Refusal::Failed(
+                    "some installed files differ from the installer's manifest (see [NG] above)"
+                        .to_string(),
+                )
+                .into())
             }
         }
     }

@@ -11,14 +11,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser};
-use clp_core::cfctrl::{self, CfctrlError, DaemonOutcome, Options, Report};
+use clp_core::client::config_push::{self, DaemonOutcome, Options, Report};
 use clp_core::config::diff::{ApplyClass, Change, ConfigDiff};
 use clp_core::config::original::{Conversion, EncodingHint};
-use clp_core::exit_code;
-use clp_core::generations::{self, DEFAULT_KEEP, GenerationError};
-use clp_core::service::ServiceError;
+use clp_core::generations::{self, DEFAULT_KEEP};
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 
 /// Push, pull, roll back or convert the configuration.
 #[derive(Debug, Parser)]
@@ -86,26 +84,10 @@ fn hint(args: &Args) -> Option<EncodingHint> {
     }
 }
 
-/// Every line of a message prefixed with the command's name (the first one gets it from
-/// `cli::main`): one problem per line.
-fn lines(message: &str) -> String {
-    message.lines().collect::<Vec<_>>().join("\nclpcfctrl: ")
-}
-
-fn error(error: CfctrlError) -> CliError {
-    let code = match &error {
-        CfctrlError::Folder { .. } => exit_code::BAD_OPTION,
-        CfctrlError::Original { .. } | CfctrlError::Invalid(_) | CfctrlError::OtherServer(_) => {
-            exit_code::BAD_CONFIG
-        }
-        CfctrlError::NotRunning => exit_code::NOT_RUNNING,
-        CfctrlError::Apply {
-            source: ServiceError::Timeout { .. },
-        } => exit_code::TIMEOUT,
-        CfctrlError::Generation(GenerationError::Busy) => exit_code::ALREADY_RUNNING,
-        CfctrlError::Generation(_) | CfctrlError::Apply { .. } => exit_code::OTHER,
-    };
-    CliError::new(code, lines(&error.to_string()))
+/// A failure of the work, with the command's name before every line of it (the first one
+/// gets it anyway): one problem per line.
+fn error(error: impl Into<CliError>) -> CliError {
+    error.into().every_line_named()
 }
 
 /// Runs `clpcfctrl`.
@@ -123,20 +105,20 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let dir = args.dir.clone().unwrap_or_default();
     if args.push {
-        let source = cfctrl::read_folder(&dir, hint(&args)).map_err(error)?;
+        let source = config_push::read_folder(&dir, hint(&args)).map_err(error)?;
         if let Some(original) = &source.original {
             write_conversion(out, &original.conversion)?;
         }
-        let report = cfctrl::push(&paths, &source, options).map_err(error)?;
+        let report = config_push::push(&paths, &source, options).map_err(error)?;
         write_report(out, &report, true)?;
     } else if args.pull {
-        cfctrl::pull(&paths, &dir).map_err(error)?;
+        config_push::pull(&paths, &dir).map_err(error)?;
     } else if args.rollback {
-        let report = cfctrl::rollback(&paths, options).map_err(error)?;
+        let report = config_push::rollback(&paths, options).map_err(error)?;
         write_report(out, &report, true)?;
     } else if args.convert {
         let output = args.output.clone().unwrap_or_default();
-        let converted = cfctrl::convert(&dir, &output, hint(&args)).map_err(error)?;
+        let converted = config_push::convert(&dir, &output, hint(&args)).map_err(error)?;
         write_conversion(out, &converted.conversion)?;
         writeln!(
             out,
@@ -145,24 +127,22 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             converted.destination.display()
         )?;
         if let Some(problems) = converted.problems {
-            return Err(CliError::new(
-                exit_code::BAD_CONFIG,
-                lines(&format!(
-                    "the converted configuration does not validate yet; fix it before --push:\n{problems}"
-                )),
-            ));
+            return Err(error(Refusal::BadConfig(format!(
+                "the converted configuration does not validate yet; fix it before --push:\n{problems}"
+            ))));
         }
     } else if args.list {
         write_list(out, &paths)?;
         return Ok(());
     } else if args.apply {
-        let report = cfctrl::apply_active(&paths, options).map_err(error)?;
+        let report = config_push::apply_active(&paths, options).map_err(error)?;
         write_report(out, &report, false)?;
     } else {
-        return Err(CliError::new(
-            exit_code::BAD_OPTION,
-            "give one of --push, --pull, --rollback, --convert, --list or --apply (see --help)",
-        ));
+        return Err(Refusal::BadOption(
+            "give one of --push, --pull, --rollback, --convert, --list or --apply (see --help)"
+                .to_string(),
+        )
+        .into());
     }
     cli::succeeded(out)
 }

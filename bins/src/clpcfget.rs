@@ -49,16 +49,16 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     };
     args.target.check()?;
     let paths = cli::paths();
-    let model = configure::original_model(&paths, args.dir.as_deref()).map_err(CliError::coded)?;
+    let model = configure::original_model(&paths, args.dir.as_deref())?;
     if let Some(path) = &args.get {
-        let value = configure::config_value(&model, path).map_err(CliError::coded)?;
+        let value = configure::config_value(&model, path)?;
         if args.json {
             writeln!(out, "{}", serde_json::Value::String(value))?;
         } else {
             writeln!(out, "{value}")?;
         }
     } else if let Some(path) = &args.elements {
-        let names = configure::config_elements(&model, path).map_err(CliError::coded)?;
+        let names = configure::config_elements(&model, path)?;
         if args.json {
             writeln!(out, "{}", serde_json::json!(names))?;
         } else {

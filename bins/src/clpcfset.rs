@@ -134,8 +134,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             os,
         } => configure::create_config(dir, &cluster, &encode, os.as_deref()),
         Step::Add { what } => configure::add_to_config(dir, &step(what)),
-    }
-    .map_err(CliError::coded)?;
+    }?;
     render(&outcome, out)
 }
 

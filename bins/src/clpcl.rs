@@ -4,9 +4,9 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::{ArgGroup, Parser};
+use clp_core::client::clppm_process::{self, ServiceError};
 use clp_core::client::{self, Session};
 use clp_core::ipc::{AfterStop, Request};
-use clp_core::service::{self, ServiceError};
 
 use crate::cli::{self, CliError};
 
@@ -73,20 +73,20 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         String::new()
     };
     if args.start {
-        service::start_detached(&paths, &service::clppm_beside_me(), "clpcl", wait)
+        clppm_process::start_detached(&paths, &clppm_process::clppm_beside_me(), "clpcl", wait)
             .map_err(client::Error::Start)?;
     } else if args.stop {
-        service::stop_and_wait(&paths, "clpcl", AfterStop::Nothing, wait)
+        clppm_process::stop_and_wait(&paths, "clpcl", AfterStop::Nothing, wait)
             .map_err(client::Error::Stop)?;
     } else if args.restart {
-        match service::stop_and_wait(&paths, "clpcl", AfterStop::Nothing, wait) {
+        match clppm_process::stop_and_wait(&paths, "clpcl", AfterStop::Nothing, wait) {
             Ok(())
             | Err(ServiceError::Client(clp_core::ipc::client::ClientError::NotRunning {
                 ..
             })) => {}
             Err(error) => return Err(client::Error::Stop(error).into()),
         }
-        service::start_detached(&paths, &service::clppm_beside_me(), "clpcl", wait)
+        clppm_process::start_detached(&paths, &clppm_process::clppm_beside_me(), "clpcl", wait)
             .map_err(client::Error::Start)?;
     } else if args.suspend {
         Session::new(&paths, "clpcl").operate(&Request::Suspend)?;

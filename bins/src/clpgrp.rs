@@ -8,7 +8,7 @@ use clp_core::client::Session;
 use clp_core::ipc::Request;
 use clp_core::status::ObjectStatus;
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 
 /// Start or stop groups.
 #[derive(Debug, Parser)]
@@ -51,10 +51,10 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     if let Some(name) = args.name {
         let status = Session::new(&paths, "clpgrp").status()?;
         let Some(found) = status.groups.iter().find(|g| g.name == name) else {
-            return Err(CliError::new(
-                clp_core::exit_code::NOT_REGISTERED,
-                format!("group \"{name}\" is not in the configuration; 'clpstat' lists the groups"),
-            ));
+            return Err(Refusal::NotRegistered(format!(
+                "group \"{name}\" is not in the configuration; 'clpstat' lists the groups"
+            ))
+            .into());
         };
         let server = match found.status {
             ObjectStatus::Offline => "None".to_string(),

@@ -10,7 +10,6 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use clp_core::client::Session;
 use clp_core::client::health::{self, Health, Part};
-use clp_core::exit_code;
 
 use crate::cli::{self, CliError};
 
@@ -64,31 +63,25 @@ pub struct Args {
 /// Runs `clphealthchk`.
 pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     // The original's return value for an invalid option is 4 (its own table).
-    let parsed = cli::parse::<Args>(args, out).map_err(|error| CliError {
-        code: health::INVALID_OPTION,
-        ..error
-    })?;
+    let parsed =
+        cli::parse::<Args>(args, out).map_err(|error| error.with_code(health::INVALID_OPTION))?;
     let Some(args) = parsed else {
         return Ok(());
     };
-    args.target.check().map_err(|error| CliError {
-        code: health::INVALID_OPTION,
-        ..error
-    })?;
+    args.target
+        .check()
+        .map_err(|error| error.with_code(health::INVALID_OPTION))?;
     let paths = cli::paths();
     let parts: Vec<Part> = args.part.into_iter().map(Part::from).collect();
     let health = Session::new(&paths, "clphealthchk")
-        .health(&parts, Duration::from_secs(args.wait.max(1)))
-        .map_err(CliError::coded)?;
+        .health(&parts, Duration::from_secs(args.wait.max(1)))?;
     let text = if args.json {
-        serde_json::to_string_pretty(&health)
-            .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?
-            + "\n"
+        serde_json::to_string_pretty(&health)? + "\n"
     } else {
         lines(&health)
     };
     out.write_all(text.as_bytes())?;
-    health.verdict().map_err(CliError::coded)
+    Ok(health.verdict()?)
 }
 
 /// One line per part: `pm OK`, `rm NG`.
@@ -144,6 +137,6 @@ mod tests {
             &mut out,
         )
         .expect_err("invalid");
-        assert_eq!(error.code, health::INVALID_OPTION);
+        assert_eq!(error.code(), health::INVALID_OPTION);
     }
 }

@@ -6,10 +6,9 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Parser};
 use clp_core::client::Session;
-use clp_core::exit_code;
 use clp_core::license::{self, License, Removal};
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 use crate::render::{self, license_listing as listing};
 
 /// Register, list or delete licenses.
@@ -52,10 +51,6 @@ pub struct Args {
     json: bool,
 }
 
-fn failed(error: impl std::fmt::Display) -> CliError {
-    CliError::new(exit_code::OTHER, error.to_string())
-}
-
 /// Runs `clplcncs`.
 pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
@@ -67,15 +62,15 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let today = license::today();
     if args.trial {
         let Some(product) = args.product.as_deref() else {
-            return Err(CliError::new(
-                exit_code::BAD_OPTION,
-                "name the product of the trial with -P PRODUCT",
-            ));
+            return Err(Refusal::BadOption(
+                "name the product of the trial with -P PRODUCT".to_string(),
+            )
+            .into());
         };
         // An unknown product is a bad option, before anything is recorded; the original's id
         // (XSSS40) starts the trial of clp's (XSS10).
         let product = License::trial(product, today)
-            .map_err(|e| CliError::new(exit_code::BAD_OPTION, e.to_string()))?
+            .map_err(|e| Refusal::BadOption(e.to_string()))?
             .product;
         let trial = session.start_trial(&product)?;
         out.write_all(listing(&trial, trial.state(today, &issuers)).as_bytes())?;
@@ -89,21 +84,22 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         .collect();
     if !files.is_empty() {
         if args.install.is_some() && args.product.is_none() {
-            return Err(CliError::new(
-                exit_code::BAD_OPTION,
-                "-I KEYFILE needs -P PRODUCT",
-            ));
+            return Err(Refusal::BadOption("-I KEYFILE needs -P PRODUCT".to_string()).into());
         }
         for file in &files {
-            let license = License::read_file(file)
-                .map_err(|e| CliError::new(exit_code::BAD_OPTION, e.to_string()))?;
+            let license =
+                License::read_file(file).map_err(|e| Refusal::BadOption(e.to_string()))?;
             if let Some(product) = &args.product
                 && license::product(product).is_none_or(|p| p.id != license.product)
             {
-                return Err(failed(license::LicenseError::ProductMismatch {
-                    file: license.product.clone(),
-                    given: product.clone(),
-                }));
+                return Err(Refusal::Failed(
+                    license::LicenseError::ProductMismatch {
+                        file: license.product.clone(),
+                        given: product.clone(),
+                    }
+                    .to_string(),
+                )
+                .into());
             }
             license
                 .check_signature(
@@ -111,7 +107,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
                     &issuers,
                     &license::issuers_dir(&paths),
                 )
-                .map_err(failed)?;
+                .map_err(|error| Refusal::Failed(error.to_string()))?;
             session.register_license(license.clone())?;
             out.write_all(listing(&license, license.state(today, &issuers)).as_bytes())?;
         }
@@ -125,10 +121,10 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         } else if !serial.is_empty() {
             Removal::Serial(serial)
         } else {
-            return Err(CliError::new(
-                exit_code::BAD_OPTION,
-                "-d needs a serial number, -t (trials) or -a (all)",
-            ));
+            return Err(Refusal::BadOption(
+                "-d needs a serial number, -t (trials) or -a (all)".to_string(),
+            )
+            .into());
         };
         session.remove_licenses(removal)?;
         return cli::succeeded(out);
@@ -139,8 +135,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         .as_deref()
         .map(|given| {
             license::product(given).map(|p| p.id).ok_or_else(|| {
-                CliError::new(
-                    exit_code::BAD_OPTION,
+                Refusal::BadOption(
                     license::LicenseError::UnknownProduct(given.to_string()).to_string(),
                 )
             })
@@ -160,7 +155,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
                 value
             })
             .collect();
-        let text = serde_json::to_string_pretty(&view).map_err(failed)?;
+        let text = serde_json::to_string_pretty(&view)?;
         writeln!(out, "{text}")?;
         return Ok(());
     }

@@ -8,10 +8,9 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::{ArgGroup, Parser};
-use clp_core::exit_code;
 use clp_core::license::{self, License, LicenseKind};
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 
 /// Issue license key files.
 #[derive(Debug, Parser)]
@@ -49,12 +48,8 @@ pub struct Args {
 }
 
 fn date(text: &str) -> Result<NaiveDate, CliError> {
-    NaiveDate::parse_from_str(text, "%Y%m%d").map_err(|_| {
-        CliError::new(
-            exit_code::BAD_OPTION,
-            format!("\"{text}\" is not a date YYYYMMDD"),
-        )
-    })
+    NaiveDate::parse_from_str(text, "%Y%m%d")
+        .map_err(|_| Refusal::BadOption(format!("\"{text}\" is not a date YYYYMMDD")).into())
 }
 
 fn write_new(path: &std::path::Path, text: &str, mode: u32) -> Result<(), CliError> {
@@ -63,18 +58,9 @@ fn write_new(path: &std::path::Path, text: &str, mode: u32) -> Result<(), CliErr
         .create_new(true)
         .mode(mode)
         .open(path)
-        .map_err(|e| {
-            CliError::new(
-                exit_code::OTHER,
-                format!("cannot create {}: {e}", path.display()),
-            )
-        })?;
-    writeln!(file, "{text}").map_err(|e| {
-        CliError::new(
-            exit_code::OTHER,
-            format!("cannot write {}: {e}", path.display()),
-        )
-    })
+        .map_err(|e| Refusal::Failed(format!("cannot create {}: {e}", path.display())))?;
+    writeln!(file, "{text}")
+        .map_err(|e| Refusal::Failed(format!("cannot write {}: {e}", path.display())).into())
 }
 
 /// Runs `clplcncs-issue`.
@@ -93,24 +79,22 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let (Some(key), Some(product)) = (args.key, args.product) else {
         return Ok(());
     };
-    let issuer = license::read_signing_key(&key)
-        .map_err(|e| CliError::new(exit_code::BAD_OPTION, e.to_string()))?;
+    let issuer = license::read_signing_key(&key).map_err(|e| Refusal::BadOption(e.to_string()))?;
     // The original's id (XSSS40) is signed as clp's (XSS10), as clplcncs reads it.
     let Some(product) = license::product(&product).map(|p| p.id.to_string()) else {
-        return Err(CliError::new(
-            exit_code::BAD_OPTION,
-            license::LicenseError::UnknownProduct(product).to_string(),
-        ));
+        return Err(
+            Refusal::BadOption(license::LicenseError::UnknownProduct(product).to_string()).into(),
+        );
     };
     let kind = match args.kind.as_str() {
         "product" => LicenseKind::Product,
         "fixed" => LicenseKind::Fixed,
         "trial" => LicenseKind::Trial,
         other => {
-            return Err(CliError::new(
-                exit_code::BAD_OPTION,
-                format!("kind \"{other}\" is not product, fixed or trial"),
-            ));
+            return Err(Refusal::BadOption(format!(
+                "kind \"{other}\" is not product, fixed or trial"
+            ))
+            .into());
         }
     };
     let start = match &args.start {
@@ -119,16 +103,13 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let end = args.end.as_deref().map(date).transpose()?;
     if kind != LicenseKind::Product && end.is_none() {
-        return Err(CliError::new(
-            exit_code::BAD_OPTION,
-            "a fixed or trial license needs --end YYYYMMDD",
-        ));
+        return Err(Refusal::BadOption(
+            "a fixed or trial license needs --end YYYYMMDD".to_string(),
+        )
+        .into());
     }
     if args.user.contains(',') {
-        return Err(CliError::new(
-            exit_code::BAD_OPTION,
-            "the user name may not contain a comma",
-        ));
+        return Err(Refusal::BadOption("the user name may not contain a comma".to_string()).into());
     }
     let signed = license::sign(
         License {

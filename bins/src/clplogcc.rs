@@ -7,10 +7,9 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use clp_core::client::Session;
-use clp_core::exit_code;
 use clp_core::logcollect::{self, CollectOptions, CollectType};
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 use crate::render;
 
 /// Collect logs.
@@ -46,13 +45,11 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     };
     args.target.check()?;
     let Some(kind) = CollectType::parse(&args.kind) else {
-        return Err(CliError::new(
-            exit_code::BAD_OPTION,
-            format!(
-                "type \"{}\" is not type1, type2, type3 or proactdiag",
-                args.kind
-            ),
-        ));
+        return Err(Refusal::BadOption(format!(
+            "type \"{}\" is not type1, type2, type3 or proactdiag",
+            args.kind
+        ))
+        .into());
     };
     let paths = cli::paths();
     // A folder named with -o must exist (a typo must not make a folder); clp's own default
@@ -60,24 +57,18 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let out_dir = match args.out_dir {
         Some(dir) => {
             if !dir.is_dir() {
-                return Err(CliError::new(
-                    exit_code::BAD_OPTION,
-                    format!(
+                return Err(Refusal::BadOption(format!(
                         "the output folder {} does not exist or is not a folder: create it first, or leave out -o to collect into {}",
                         dir.display(),
                         paths.tmp_dir().display()
-                    ),
-                ));
+                    )).into());
             }
             dir
         }
         None => {
             let dir = paths.tmp_dir();
             logcollect::private_dir(&dir).map_err(|error| {
-                CliError::new(
-                    exit_code::OTHER,
-                    format!("cannot create {}: {error}", dir.display()),
-                )
+                Refusal::Failed(format!("cannot create {}: {error}", dir.display()))
             })?;
             dir
         }
@@ -135,7 +126,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
                 "Failed"
             };
             writeln!(out, "Collect Log {server} : {word}")?;
-            Err(CliError::new(exit_code::OTHER, error.to_string()))
+            Err(Refusal::Failed(error.to_string()).into())
         }
     }
 }

@@ -5,11 +5,11 @@ use std::io::Write;
 
 use clap::Parser;
 use clp_core::alert::{AlertEvent, Level};
-use clp_core::alert_sink::{AlertSink, LogTargets, NotStored};
-use clp_core::exit_code;
+use clp_core::alert_sink::{AlertSink, LogTargets};
+use clp_core::client::Session;
 use clp_core::ipc::Request;
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 
 /// The syslog socket `--syslog` needs (`CLP_SYSLOG_SOCKET` overrides it, for tests).
 fn syslog_socket() -> std::path::PathBuf {
@@ -58,49 +58,42 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         return Ok(());
     };
     let Some(level) = Level::parse(&args.level) else {
-        return Err(CliError::new(
-            exit_code::BAD_OPTION,
-            format!("level \"{}\" is not INFO, WARN or ERR", args.level),
-        ));
+        return Err(Refusal::BadOption(format!(
+            "level \"{}\" is not INFO, WARN or ERR",
+            args.level
+        ))
+        .into());
     };
     if args.message.len() > MAX_MESSAGE {
-        return Err(CliError::new(
-            exit_code::BAD_OPTION,
-            format!(
-                "the message is {} bytes; the limit is {MAX_MESSAGE}",
-                args.message.len()
-            ),
-        ));
+        return Err(Refusal::BadOption(format!(
+            "the message is {} bytes; the limit is {MAX_MESSAGE}",
+            args.message.len()
+        ))
+        .into());
     }
     if args.message.trim().is_empty() {
-        return Err(CliError::new(
-            exit_code::BAD_OPTION,
-            "the message is empty: give the text to log with -m MESSAGE",
-        ));
+        return Err(Refusal::BadOption(
+            "the message is empty: give the text to log with -m MESSAGE".to_string(),
+        )
+        .into());
     }
     let paths = cli::paths();
     if args.mail {
         let config = clp_core::client::load_config(&paths)?;
         if config.mail.is_none() {
-            return Err(CliError::new(
-                exit_code::BAD_CONFIG,
-                format!(
+            return Err(Refusal::BadConfig(format!(
                     "--mail needs a [mail] section in {} (the server and the addresses to mail); add one or leave out --mail",
                     paths.config_file().display()
-                ),
-            ));
+                )).into());
         }
     }
     if args.syslog {
         let socket = syslog_socket();
         if !socket.exists() {
-            return Err(CliError::new(
-                exit_code::INIT_ERROR,
-                format!(
+            return Err(Refusal::InitFailed(format!(
                     "--syslog: there is no syslog socket {}; start a syslog daemon (rsyslog or systemd-journald) or leave out --syslog",
                     socket.display()
-                ),
-            ));
+                )).into());
         }
     }
     let (alert, syslog) = if !args.alert && !args.syslog && !args.mail {
@@ -116,9 +109,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         syslog,
         mail: args.mail,
     };
-    match cli::operate(&paths, "clplogcmd", &request) {
+    match Session::new(&paths, "clplogcmd").operate(&request) {
         Ok(()) => Ok(()),
-        Err(error) if error.code == exit_code::NOT_RUNNING => {
+        Err(error) if error.is_not_running() => {
             // The daemon is down: the store is free to open, briefly.
             let config = clp_core::client::load_config(&paths)?;
             let sink = AlertSink::offline(&config, &paths);
@@ -130,26 +123,17 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
                 mail: false,
             };
             let delivery = sink.log_message(event, targets);
-            match delivery.not_stored {
-                Some(NotStored::Open(error)) => {
-                    return Err(CliError::new(exit_code::INIT_ERROR, error));
-                }
-                Some(NotStored::Write(error)) => {
-                    return Err(CliError::new(exit_code::OTHER, error));
-                }
-                None => {}
+            if let Some(error) = delivery.not_stored {
+                return Err(error.into());
             }
             if let Some(error) = delivery.not_written {
                 return Err(error.into());
             }
             if args.mail {
-                return Err(CliError::new(
-                    exit_code::NOT_RUNNING,
-                    "--mail: clppm is not running, and its alert service sends the mail; start it with 'clpcl -s' (the message was logged, not mailed)",
-                ));
+                return Err(Refusal::NotRunning("--mail: clppm is not running, and its alert service sends the mail; start it with 'clpcl -s' (the message was logged, not mailed)".to_string()).into());
             }
             Ok(())
         }
-        Err(error) => Err(error),
+        Err(error) => Err(error.into()),
     }
 }

@@ -5,7 +5,6 @@ use std::io::Write;
 
 use clap::{ArgGroup, Parser};
 use clp_core::client::Session;
-use clp_core::exit_code;
 use clp_core::ipc::Request;
 
 use crate::cli::{self, CliError};
@@ -64,9 +63,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     if args.view {
         let states = Session::new(&paths, "clpmonctrl").monitor_counters(&monitors)?;
         let text = if args.json {
-            serde_json::to_string_pretty(&states)
-                .map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))?
-                + "\n"
+            serde_json::to_string_pretty(&states)? + "\n"
         } else {
             render::counters(&states)
         };

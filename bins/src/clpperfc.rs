@@ -10,9 +10,8 @@ use std::io::Write;
 
 use clap::Parser;
 use clp_core::client::{GroupPerformance, MonitorPerformance, Session};
-use clp_core::exit_code;
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 
 /// Show monitors' check durations.
 #[derive(Debug, Parser)]
@@ -61,7 +60,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             (Some(_), [one]) => serde_json::to_string_pretty(one),
             _ => serde_json::to_string_pretty(&figures),
         };
-        json.map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))? + "\n"
+        json? + "\n"
     } else if args.monitor.is_some() {
         figures
             .iter()
@@ -86,10 +85,10 @@ fn groups(
         .into_iter()
         .collect();
     if (args.starttime || args.stoptime) && names.is_empty() {
-        return Err(CliError::new(
-            exit_code::BAD_OPTION,
-            "--starttime and --stoptime need a group: -g GROUP (see --help)",
-        ));
+        return Err(Refusal::BadOption(
+            "--starttime and --stoptime need a group: -g GROUP (see --help)".into(),
+        )
+        .into());
     }
     let figures = Session::new(paths, "clpperfc").group_performance(&names)?;
     let text = if args.json {
@@ -97,7 +96,7 @@ fn groups(
             (false, [one]) => serde_json::to_string_pretty(one),
             _ => serde_json::to_string_pretty(&figures),
         };
-        json.map_err(|e| CliError::new(exit_code::OTHER, e.to_string()))? + "\n"
+        json? + "\n"
     } else if args.starttime || args.stoptime {
         figures
             .iter()

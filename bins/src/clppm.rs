@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use clap::Parser;
 use clp_core::client;
-use clp_core::exit_code;
-use clp_core::service;
-use clp_engine::daemon::{self, DaemonError};
+use clp_core::client::clppm_process;
+use clp_engine::daemon;
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 
 /// The clp supervisor daemon.
 #[derive(Debug, Parser)]
@@ -39,9 +38,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let paths = cli::paths();
     if !args.foreground {
-        let pid = service::start_detached(
+        let pid = clppm_process::start_detached(
             &paths,
-            &service::clppm_beside_me(),
+            &clppm_process::clppm_beside_me(),
             "clppm",
             Duration::from_secs(60),
         )
@@ -50,38 +49,21 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         return Ok(());
     }
     daemon::check_writable_folders(&paths)
-        .map_err(|error| CliError::new(exit_code::INIT_ERROR, error.to_string()))?;
+        .map_err(|error| Refusal::InitFailed(error.to_string()))?;
     clp_core::logging::init_daemon_logging(&paths, !args.detached).map_err(|error| {
-        CliError::new(
-            exit_code::INIT_ERROR,
-            format!(
-                "cannot open the daemon log {}: {error}",
-                paths.daemon_log().display()
-            ),
-        )
+        Refusal::InitFailed(format!(
+            "cannot open the daemon log {}: {error}",
+            paths.daemon_log().display()
+        ))
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|error| {
-            CliError::new(
-                exit_code::INIT_ERROR,
-                format!("cannot start the runtime: {error}"),
-            )
-        })?;
+        .map_err(|error| Refusal::InitFailed(format!("cannot start the runtime: {error}")))?;
     runtime.block_on(async {
-        let prepared = daemon::prepare(&paths).map_err(|error| {
-            let code = match &error {
-                DaemonError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
-                DaemonError::Config(_) | DaemonError::NotThisServer { .. } => exit_code::BAD_CONFIG,
-                DaemonError::Store(_)
-                | DaemonError::Io { .. }
-                | DaemonError::NotWritable { .. }
-                | DaemonError::License(_) => exit_code::INIT_ERROR,
-            };
+        let prepared = daemon::prepare(&paths).inspect_err(|error| {
             tracing::error!("{error}");
-            CliError::new(code, error.to_string())
         })?;
         if args.detached {
             clp_core::startup_output::silence_stdio();

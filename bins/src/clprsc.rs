@@ -7,7 +7,7 @@ use clap::{ArgGroup, Parser};
 use clp_core::client::Session;
 use clp_core::ipc::Request;
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 
 /// Start or stop one resource.
 #[derive(Debug, Parser)]
@@ -51,12 +51,10 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             .flat_map(|g| g.resources.iter().map(move |r| (g, r)))
             .find(|(_, r)| r.name == name);
         let Some((_, resource)) = found else {
-            return Err(CliError::new(
-                clp_core::exit_code::NOT_REGISTERED,
-                format!(
-                    "resource \"{name}\" is not in the configuration; 'clpstat' lists the resources"
-                ),
-            ));
+            return Err(Refusal::NotRegistered(format!(
+                "resource \"{name}\" is not in the configuration; 'clpstat' lists the resources"
+            ))
+            .into());
         };
         let server = if resource.status == clp_core::status::ObjectStatus::Online {
             status.server.name.clone()

@@ -6,9 +6,8 @@ use std::io::Write;
 use clap::Parser;
 use clp_core::client::{self, Session};
 use clp_core::config;
-use clp_core::exit_code;
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 use crate::render::{self, InfoScope};
 
 /// Show the status or the configuration.
@@ -67,7 +66,7 @@ pub struct Args {
 fn json(value: &impl serde::Serialize) -> Result<String, CliError> {
     serde_json::to_string_pretty(value)
         .map(|text| text + "\n")
-        .map_err(|error| CliError::new(exit_code::OTHER, error.to_string()))
+        .map_err(CliError::from)
 }
 
 /// Runs `clpstat`.
@@ -148,9 +147,9 @@ fn check_named(
     if found {
         Ok(())
     } else {
-        Err(CliError::new(
-            exit_code::NOT_REGISTERED,
-            format!("\"{name}\" is not in the configuration; 'clpstat -i' lists everything"),
+        Err(Refusal::NotRegistered(format!(
+            "\"{name}\" is not in the configuration; 'clpstat -i' lists everything"
         ))
+        .into())
     }
 }

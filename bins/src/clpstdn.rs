@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::Parser;
+use clp_core::client;
 
 use crate::cli::{self, CliError};
 
@@ -31,5 +32,8 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         return Ok(());
     };
     args.target.check()?;
-    crate::clpdown::down(args.reboot, "clpstdn", out)
+    client::down(&cli::paths(), args.reboot, "clpstdn", &mut |warning| {
+        eprintln!("{warning}")
+    })?;
+    cli::succeeded(out)
 }

@@ -9,12 +9,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser};
-use clp_core::exit_code;
 use clp_core::webmgr;
 use clp_core::webmgr::control;
 use clp_core::webmgr::passwords::{self, PasswordKind};
 
-use crate::cli::{self, CliError};
+use crate::cli::{self, CliError, Refusal};
 
 /// The WebManager.
 #[derive(Debug, Parser)]
@@ -46,12 +45,13 @@ pub struct Args {
 }
 
 fn kind(word: &str) -> Result<PasswordKind, CliError> {
-    PasswordKind::parse(word).ok_or_else(|| {
-        CliError::new(
-            exit_code::BAD_OPTION,
-            format!("password kind \"{word}\" is not operation or reference"),
-        )
-    })
+    PasswordKind::parse(word)
+        .ok_or_else(|| {
+            Refusal::BadOption(format!(
+                "password kind \"{word}\" is not operation or reference"
+            ))
+        })
+        .map_err(CliError::from)
 }
 
 /// Runs `clpwebmgr`.
@@ -62,10 +62,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let paths = cli::paths();
     if let Some(values) = &args.set_password {
         let (Some(word), Some(given)) = (values.first(), values.get(1)) else {
-            return Err(CliError::new(
-                exit_code::BAD_OPTION,
-                "--set-password needs KIND and PASSWORD",
-            ));
+            return Err(
+                Refusal::BadOption("--set-password needs KIND and PASSWORD".to_string()).into(),
+            );
         };
         let kind = kind(word)?;
         let password = if given == "-" {
@@ -76,26 +75,24 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             given.clone()
         };
         if password.is_empty() {
-            return Err(CliError::new(
-                exit_code::BAD_OPTION,
-                format!(
-                    "the {} password may not be empty; remove it with --clear-password {}",
-                    kind.as_str(),
-                    kind.as_str()
-                ),
-            ));
+            return Err(Refusal::BadOption(format!(
+                "the {} password may not be empty; remove it with --clear-password {}",
+                kind.as_str(),
+                kind.as_str()
+            ))
+            .into());
         }
         passwords::store(&paths.webmgr_passwords(), kind, Some(&password))
-            .map_err(|error| CliError::new(exit_code::OTHER, error.to_string()))?;
+            .map_err(|error| Refusal::Failed(error.to_string()))?;
         return cli::succeeded(out);
     }
     if let Some(word) = &args.clear_password {
         passwords::store(&paths.webmgr_passwords(), kind(word)?, None)
-            .map_err(|error| CliError::new(exit_code::OTHER, error.to_string()))?;
+            .map_err(|error| Refusal::Failed(error.to_string()))?;
         return cli::succeeded(out);
     }
     if args.stop {
-        control::stop(&paths, Duration::from_secs(30)).map_err(CliError::coded)?;
+        control::stop(&paths, Duration::from_secs(30))?;
         return cli::succeeded(out);
     }
     if !args.foreground {
@@ -104,8 +101,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             &control::clpwebmgr_beside_me(),
             args.listen,
             Duration::from_secs(30),
-        )
-        .map_err(CliError::coded)?;
+        )?;
         writeln!(
             out,
             "clpwebmgr started (pid {pid}), listening on {address}."
@@ -113,29 +109,24 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         return Ok(());
     }
     clp_core::logging::init_logging(&paths.webmgr_log(), !args.detached).map_err(|error| {
-        CliError::new(
-            exit_code::INIT_ERROR,
-            format!("cannot open {}: {error}", paths.webmgr_log().display()),
-        )
+        Refusal::InitFailed(format!(
+            "cannot open {}: {error}",
+            paths.webmgr_log().display()
+        ))
     })?;
     let prepared = webmgr::prepare(&paths, args.listen).map_err(|error| {
         tracing::error!("{error}");
-        CliError::coded(error)
+        CliError::from(error)
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|error| {
-            CliError::new(
-                exit_code::INIT_ERROR,
-                format!("cannot start the runtime: {error}"),
-            )
-        })?;
+        .map_err(|error| Refusal::InitFailed(format!("cannot start the runtime: {error}")))?;
     if args.detached {
         clp_core::startup_output::silence_stdio();
     }
     runtime
         .block_on(prepared.run())
-        .map_err(|error| CliError::new(exit_code::OTHER, error.to_string()))
+        .map_err(|error| Refusal::Failed(error.to_string()).into())
 }

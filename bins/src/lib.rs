@@ -29,3 +29,31 @@ pub mod clprsc;
 pub mod clpstat;
 pub mod clpstdn;
 pub mod clpwebmgr;
+
+#[cfg(test)]
+mod tests {
+    /// A command's helpers that another command needs belong in `clp-core` (as uutils'
+    /// utilities share `uucore`): no command module names another.
+    #[test]
+    fn no_command_imports_another_command() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bins/src");
+        let mut offenders = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("bins/src") {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if !name.starts_with("clp") || !name.ends_with(".rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source");
+            for (number, line) in text.lines().enumerate() {
+                if line.contains("crate::clp") || line.contains("super::clp") {
+                    offenders.push(format!("{name}:{}: {}", number + 1, line.trim()));
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "{}", offenders.join("\n"));
+    }
+}

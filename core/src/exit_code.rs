@@ -36,3 +36,17 @@ pub trait Coded: std::error::Error {
     /// The return value of a command failing with this error.
     fn code(&self) -> u8;
 }
+
+/// A failure to read or write (stdout, a file the command writes itself).
+impl Coded for std::io::Error {
+    fn code(&self) -> u8 {
+        OTHER
+    }
+}
+
+/// A value that would not encode as JSON (`--json` output).
+impl Coded for serde_json::Error {
+    fn code(&self) -> u8 {
+        OTHER
+    }
+}

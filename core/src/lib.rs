@@ -6,8 +6,8 @@
 
 pub mod alert;
 pub mod alert_sink;
-pub mod cfctrl;
 pub mod client;
+pub mod clp_ml_services;
 pub mod config;
 pub mod diagnose;
 pub mod escape;
@@ -25,8 +25,9 @@ pub mod os_action;
 pub mod paths;
 pub mod pid_lock;
 pub mod process;
-pub mod service;
-pub mod services;
+/// The old name of [`client::clppm_process`], kept while callers outside this branch (the
+/// WebManager) move to the new one.
+pub use client::clppm_process as service;
 pub mod startup_output;
 pub mod status;
 pub mod store;

@@ -72,6 +72,20 @@ pub enum DaemonError {
     },
 }
 
+impl clp_core::exit_code::Coded for DaemonError {
+    fn code(&self) -> u8 {
+        use clp_core::exit_code;
+        match self {
+            DaemonError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
+            DaemonError::Config(_) | DaemonError::NotThisServer { .. } => exit_code::BAD_CONFIG,
+            DaemonError::Store(_)
+            | DaemonError::Io { .. }
+            | DaemonError::NotWritable { .. }
+            | DaemonError::License(_) => exit_code::INIT_ERROR,
+        }
+    }
+}
+
 fn io_error(
     what: &'static str,
     path: &std::path::Path,

@@ -28,6 +28,15 @@ pub enum NotStored {
     Write(String),
 }
 
+impl crate::exit_code::Coded for NotStored {
+    fn code(&self) -> u8 {
+        match self {
+            NotStored::Open(_) => crate::exit_code::INIT_ERROR,
+            NotStored::Write(_) => crate::exit_code::OTHER,
+        }
+    }
+}
+
 /// What became of one record: the targets it did not reach, and why.
 #[derive(Debug, Default)]
 pub struct Delivery {

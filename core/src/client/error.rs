@@ -1,12 +1,15 @@
 //! Why an operator's action failed, and the original's return value for it: each error knows
 //! its exit code (as uutils' `UError::code()` does), so commands never map codes themselves.
 
+use std::path::PathBuf;
+
+use crate::client::clppm_process::ServiceError;
 use crate::config::ConfigError;
 use crate::exit_code;
 use crate::ipc::ErrorCode;
 use crate::ipc::client::ClientError;
 use crate::license::RegistryError;
-use crate::service::ServiceError;
+use crate::os_action::OsActionError;
 use crate::store::StoreError;
 
 /// An operator's action failed.
@@ -42,6 +45,20 @@ pub enum Error {
     /// Stopping the daemon failed.
     #[error(transparent)]
     Stop(ServiceError),
+    /// Stopping the daemon before a shutdown or reboot failed.
+    #[error(transparent)]
+    Down(ServiceError),
+    /// With no daemon running, the command could not enter the install root to act from it.
+    #[error("cannot enter {}: {source}", root.display())]
+    EnterRoot {
+        /// The install root.
+        root: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The shutdown or reboot failed.
+    #[error(transparent)]
+    OsAction(#[from] OsActionError),
 }
 
 impl Error {
@@ -70,6 +87,12 @@ impl Error {
                 ServiceError::Timeout { .. } => exit_code::TIMEOUT,
                 _ => exit_code::OTHER,
             },
+            Error::Down(error) => match error {
+                ServiceError::Client(client) => daemon_code(client),
+                _ => exit_code::OTHER,
+            },
+            Error::EnterRoot { .. } => exit_code::INIT_ERROR,
+            Error::OsAction(_) => exit_code::OTHER,
         }
     }
 
@@ -82,6 +105,12 @@ impl Error {
 impl exit_code::Coded for Error {
     fn code(&self) -> u8 {
         Error::code(self)
+    }
+}
+
+impl exit_code::Coded for ClientError {
+    fn code(&self) -> u8 {
+        daemon_code(self)
     }
 }
 

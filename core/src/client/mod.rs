@@ -3,13 +3,17 @@
 //! reads the store itself when the daemon is not running. This is the one place that rule
 //! lives; a command parses, calls one of these and renders.
 
+pub mod clppm_process;
+pub mod config_push;
 pub mod configure;
+mod down;
 mod error;
 pub mod health;
 pub mod perf;
 
 use std::time::Duration;
 
+pub use down::down;
 pub use error::Error;
 pub use health::{Health, HealthError, Part, PartHealth};
 pub use perf::{GroupPerformance, MonitorPerformance};
@@ -53,7 +57,7 @@ impl<'a> Session<'a> {
     /// Connects to the daemon; a daemon that is starting (it holds its lock but does not
     /// answer yet) is waited for, briefly.
     pub fn connect(&self) -> Result<Client, Error> {
-        Ok(crate::service::connect_when_up(
+        Ok(clppm_process::connect_when_up(
             self.paths,
             self.caller,
             STARTING_WAIT,

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::alert_sink::AlertSink;
+use crate::client::clppm_process::{self, ServiceError};
 use crate::config::diff::{ApplyClass, ConfigDiff};
 use crate::config::original::{self, Conversion, EncodingHint, OriginalError};
 use crate::config::{self, Config, ConfigError, DEFAULT_CONFIG};
@@ -18,7 +19,6 @@ use crate::generations::{self, Content, GenerationError, GenerationInfo};
 use crate::ipc::client::{Client, ClientError};
 use crate::ipc::{AfterStop, Request};
 use crate::paths::{ConfigFolder, Paths};
-use crate::service::{self, ServiceError};
 
 /// The name clpcfctrl gives itself to the daemon and in the alert log.
 const CLIENT: &str = "clpcfctrl";
@@ -58,6 +58,24 @@ pub enum CfctrlError {
         /// Why.
         source: ServiceError,
     },
+}
+
+impl crate::exit_code::Coded for CfctrlError {
+    fn code(&self) -> u8 {
+        use crate::exit_code;
+        match self {
+            CfctrlError::Folder { .. } => exit_code::BAD_OPTION,
+            CfctrlError::Original { .. }
+            | CfctrlError::Invalid(_)
+            | CfctrlError::OtherServer(_) => exit_code::BAD_CONFIG,
+            CfctrlError::NotRunning => exit_code::NOT_RUNNING,
+            CfctrlError::Apply {
+                source: ServiceError::Timeout { .. },
+            } => exit_code::TIMEOUT,
+            CfctrlError::Generation(GenerationError::Busy) => exit_code::ALREADY_RUNNING,
+            CfctrlError::Generation(_) | CfctrlError::Apply { .. } => exit_code::OTHER,
+        }
+    }
 }
 
 /// A folder read for a push: the TOML text, what it was converted from, the validated
@@ -258,7 +276,7 @@ pub fn push(paths: &Paths, source: &Source, options: Options) -> Result<Report, 
         }
     };
     let diff = difference(active_config.as_ref(), new_config, paths);
-    let daemon = service::running_pid(paths);
+    let daemon = clppm_process::running_pid(paths);
     let mut report = Report {
         generation: None,
         snapshot: None,
@@ -417,10 +435,12 @@ fn bring_daemon_up_to_date(
 /// a start; returns the new daemon's pid.
 fn apply(paths: &Paths, class: ApplyClass, wait: Duration) -> Result<u32, ServiceError> {
     match class {
-        ApplyClass::SuspendResume => service::hand_off_and_wait(paths, CLIENT, wait)?,
-        ApplyClass::Restart => service::stop_and_wait(paths, CLIENT, AfterStop::Nothing, wait)?,
+        ApplyClass::SuspendResume => clppm_process::hand_off_and_wait(paths, CLIENT, wait)?,
+        ApplyClass::Restart => {
+            clppm_process::stop_and_wait(paths, CLIENT, AfterStop::Nothing, wait)?
+        }
     }
-    service::start_detached(paths, &service::clppm_beside_me(), CLIENT, wait)
+    clppm_process::start_detached(paths, &clppm_process::clppm_beside_me(), CLIENT, wait)
 }
 
 /// Logs `cfmgr 1` through the daemon, or straight to the store and `alert.log` when it does
@@ -437,7 +457,7 @@ fn log_uploaded(paths: &Paths, new_config: &Config, notes: &mut Vec<String>) {
         Ok(()) => return,
         Err(ClientError::NotRunning { .. }) => match log_offline(paths, new_config) {
             Ok(()) => return,
-            Err(error) => error,
+            Err(error) => error.to_string(),
         },
         Err(error) => error.to_string(),
     };
@@ -446,14 +466,33 @@ fn log_uploaded(paths: &Paths, new_config: &Config, notes: &mut Vec<String>) {
     ));
 }
 
-/// Logs `cfmgr 1` through the alert sink while clppm does not run: the first failure, as text.
-fn log_offline(paths: &Paths, config: &Config) -> Result<(), String> {
+/// Why an upload's alert was not logged while clppm does not run.
+#[derive(Debug, thiserror::Error)]
+enum NotLogged {
+    /// The store refused it.
+    #[error("{0}")]
+    Store(crate::alert_sink::NotStored),
+    /// `alert.log` could not be written.
+    #[error("{}: {source}", alert_log.display())]
+    AlertLog {
+        /// The file.
+        alert_log: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Logs `cfmgr 1` through the alert sink while clppm does not run: the first failure.
+fn log_offline(paths: &Paths, config: &Config) -> Result<(), NotLogged> {
     let delivery = AlertSink::offline(config, paths).alert("cfmgr", 1, &[CLIENT]);
     if let Some(error) = delivery.not_stored {
-        return Err(error.to_string());
+        return Err(NotLogged::Store(error));
     }
-    if let Some(error) = delivery.not_written {
-        return Err(format!("{}: {error}", paths.alert_log().display()));
+    if let Some(source) = delivery.not_written {
+        return Err(NotLogged::AlertLog {
+            alert_log: paths.alert_log(),
+            source,
+        });
     }
     Ok(())
 }
@@ -476,7 +515,7 @@ pub fn rollback(paths: &Paths, options: Options) -> Result<Report, CfctrlError> 
         error.in_file(&ConfigFolder(&generations::folder(paths, target)).config_file())
     })?;
     let diff = difference(active(paths).as_ref(), &target_config, paths);
-    let daemon = service::running_pid(paths);
+    let daemon = clppm_process::running_pid(paths);
     note_running_generation(paths, daemon)?;
     generations::switch_to(paths, target)?;
     let mut notes = Vec::new();
@@ -496,7 +535,7 @@ pub fn rollback(paths: &Paths, options: Options) -> Result<Report, CfctrlError> 
 /// `clpcfctrl --apply` alone: the running clppm takes the active configuration.
 pub fn apply_active(paths: &Paths, options: Options) -> Result<Report, CfctrlError> {
     let _lock = generations::lock(paths)?;
-    let daemon = service::running_pid(paths).ok_or(CfctrlError::NotRunning)?;
+    let daemon = clppm_process::running_pid(paths).ok_or(CfctrlError::NotRunning)?;
     let active_config = config::load(paths)?;
     let daemon = bring_daemon_up_to_date(paths, Some(daemon), &active_config, options)?;
     Ok(Report {
