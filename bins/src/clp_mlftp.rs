@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use clp_core::exit_code;
-use clp_core::ftp::{FtpConfig, Upload, UploadEvent, naming};
 use clp_core::logcollect;
+use clp_ftp::{FtpConfig, Upload, UploadEvent, naming};
 
 use crate::cli::{self, CliError};
 
@@ -53,7 +53,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         })?,
     };
     let upload_error =
-        |error: clp_core::ftp::UploadError| CliError::new(exit_code::OTHER, error.to_string());
+        |error: clp_ftp::UploadError| CliError::new(exit_code::OTHER, error.to_string());
     let remote_name = match args.name {
         Some(name) => {
             naming::check_name(&name)

@@ -15,7 +15,6 @@ pub mod diagnose;
 pub mod engine;
 pub mod escape;
 pub mod exit_code;
-pub mod ftp;
 pub mod generations;
 pub mod ipc;
 pub mod license;
