@@ -33,4 +33,4 @@ pub mod status;
 pub mod store;
 mod suggest;
 pub mod tls;
-pub mod webmgr;
+pub mod webmgr_launch;

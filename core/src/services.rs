@@ -50,7 +50,7 @@ impl Service {
     pub fn pid(self, paths: &Paths) -> Option<u32> {
         match self {
             Service::Clppm => service::running_pid(paths),
-            Service::WebManager => crate::webmgr::control::running_pid(paths),
+            Service::WebManager => crate::webmgr_launch::running_pid(paths),
         }
     }
 
@@ -63,7 +63,7 @@ impl Service {
                     other => other.to_string(),
                 }),
             Service::WebManager => {
-                crate::webmgr::control::start_detached(paths, &self.program(), None, wait)
+                crate::webmgr_launch::start_detached(paths, &self.program(), None, wait)
                     .map(|(pid, _)| pid)
                     .map_err(|error| error.to_string())
             }
@@ -77,7 +77,7 @@ impl Service {
                 service::stop_and_wait(paths, "clp_ml", crate::ipc::AfterStop::Nothing, wait)
                     .map_err(|error| error.to_string())
             }
-            Service::WebManager => crate::webmgr::control::stop(paths, wait)
+            Service::WebManager => crate::webmgr_launch::stop(paths, wait)
                 .map(|_| ())
                 .map_err(|error| error.to_string()),
         }
