@@ -71,7 +71,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             )
         })?;
     runtime.block_on(async {
-        let prepared = daemon::prepare(&paths).map_err(|error| {
+        let prepared = daemon::prepare(&paths, clp_monitors::builder).map_err(|error| {
             let code = match &error {
                 DaemonError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
                 DaemonError::Config(_) | DaemonError::NotThisServer { .. } => exit_code::BAD_CONFIG,

@@ -14,6 +14,7 @@ use crate::config::{self, ConfigError};
 use crate::control::ControlThread;
 use crate::engine::Engine;
 use crate::ipc::AfterStop;
+use crate::monitor::spec::FindBuilder;
 use crate::os_action::OsActions;
 use crate::paths::Paths;
 use crate::store::{Store, StoreError};
@@ -211,8 +212,9 @@ pub struct Prepared {
 }
 
 /// Loads the configuration, takes the lock, opens the store and binds the socket. Any
-/// failure here is the daemon's startup error, which `clpcl -s` shows.
-pub fn prepare(paths: &Paths) -> Result<Prepared, DaemonError> {
+/// failure here is the daemon's startup error, which `clpcl -s` shows. `probes` finds the
+/// monitor types' probe constructors (`clp_monitors::builder`).
+pub fn prepare(paths: &Paths, probes: FindBuilder) -> Result<Prepared, DaemonError> {
     let config = config::load(paths)?;
     if config.local_server().is_none()
         && let Some(server) = config.servers.first()
@@ -241,7 +243,7 @@ pub fn prepare(paths: &Paths) -> Result<Prepared, DaemonError> {
     std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
         .map_err(io_error("cannot restrict", &socket))?;
     let os = OsActions::from_env(config.os_actions.clone());
-    let engine = Engine::new(config, paths.clone(), store, os);
+    let engine = Engine::new(config, paths.clone(), store, os, probes);
     Ok(Prepared {
         _lock: lock,
         listener,
