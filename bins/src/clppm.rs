@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use clp_core::client;
-use clp_core::daemon::{self, DaemonError};
 use clp_core::exit_code;
 use clp_core::service;
+use clp_engine::daemon::{self, DaemonError};
 
 use crate::cli::{self, CliError};
 

@@ -1,7 +1,7 @@
-//! clp-core: the whole domain of clp, an open reimplementation of CLUSTERPRO X
-//! SingleServerSafe: configuration, the store, the control protocol, the supervisor engine,
-//! monitors, alerts and OS actions. Nothing here prints to a terminal; the commands in
-//! `bins/` parse, call this crate and render.
+//! clp-core: the domain of clp, an open reimplementation of CLUSTERPRO X SingleServerSafe:
+//! configuration, the store, the control protocol, status, monitors, alerts, OS actions and
+//! the client library. The daemon's engine is `clp-engine`. Nothing here prints to a
+//! terminal; the commands in `bins/` parse, call this crate and render.
 #![warn(missing_docs)]
 
 pub mod alert;
@@ -9,10 +9,7 @@ pub mod alert_sink;
 pub mod cfctrl;
 pub mod client;
 pub mod config;
-pub mod control;
-pub mod daemon;
 pub mod diagnose;
-pub mod engine;
 pub mod escape;
 pub mod exit_code;
 pub mod generations;
@@ -25,6 +22,7 @@ pub mod mail;
 pub mod monitor;
 pub mod os_action;
 pub mod paths;
+pub mod pid_lock;
 pub mod process;
 pub mod service;
 pub mod services;

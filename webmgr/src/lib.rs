@@ -35,8 +35,8 @@ use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 
 use clp_core::config::{self, ConfigError, TlsFiles};
-use clp_core::daemon::{PidLock, PidLockError};
 use clp_core::paths::Paths;
+use clp_core::pid_lock::{PidLock, PidLockError};
 
 /// How long open connections (live views) get to finish when the WebManager stops.
 const GRACE: Duration = Duration::from_secs(1);

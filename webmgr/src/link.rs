@@ -76,7 +76,7 @@ pub async fn status(paths: &Paths) -> (ClusterStatus, Option<String>) {
 
 /// Everything Offline, from the configuration.
 pub fn offline(paths: &Paths) -> ClusterStatus {
-    clp_core::engine::offline_status(&load_config(paths), None)
+    clp_core::status::offline_status(&load_config(paths), None)
 }
 
 /// The HTTP status code for a failure to talk to clppm or a refusal by it.

@@ -257,7 +257,7 @@ mod tests {
     #[test]
     fn every_line_is_a_comment_or_a_sample() {
         let config = clp_core::config::Config::default_for(&Paths::new("/nonexistent"));
-        let mut status = clp_core::engine::offline_status(&config, None);
+        let mut status = clp_core::status::offline_status(&config, None);
         status.monitors[0].name = "odd\"name\\".into();
         status.monitors[0].last_check_us = Some(1500);
         let mut alerts = BTreeMap::new();

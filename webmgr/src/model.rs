@@ -305,7 +305,7 @@ mod tests {
             &Paths::new("/nonexistent").scripts_dir(),
         )
         .unwrap();
-        let mut status = clp_core::engine::offline_status(&config, None);
+        let mut status = clp_core::status::offline_status(&config, None);
         status.daemon = DaemonState::Running;
         for monitor in &mut status.monitors {
             monitor.status = MonitorStatus::Normal;

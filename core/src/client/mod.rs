@@ -81,7 +81,7 @@ impl<'a> Session<'a> {
             Err(error) if error.is_not_running() => {
                 let config = load_config(self.paths)?;
                 let store = Store::open(&self.paths.store_dir()).ok();
-                Ok(crate::engine::offline_status(&config, store.as_ref()))
+                Ok(crate::status::offline_status(&config, store.as_ref()))
             }
             Err(error) => Err(error),
         }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::{Cause, Engine, OperationError};
-use crate::ipc::{AfterStop, ErrorCode};
-use crate::status::DaemonState;
+use clp_core::ipc::{AfterStop, ErrorCode};
+use clp_core::status::DaemonState;
 
 /// The store's meta key naming the groups that were active when the previous clppm handed
 /// over (absent or null: it did not).
@@ -153,7 +153,7 @@ impl Engine {
             state
                 .resources
                 .get(&resource.name)
-                .is_some_and(|r| r.status == crate::status::ObjectStatus::Online)
+                .is_some_and(|r| r.status == clp_core::status::ObjectStatus::Online)
         })
     }
 }

@@ -6,10 +6,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 
 use super::{Engine, PersistedResource};
-use crate::os_action::OsActions;
-use crate::paths::Paths;
-use crate::process::{self, ProcessIdentity};
-use crate::store::Store;
+use clp_core::os_action::OsActions;
+use clp_core::paths::Paths;
+use clp_core::process::{self, ProcessIdentity};
+use clp_core::store::Store;
 
 const CONFIG: &str = "[cluster]\nname = \"crash\"\n\n[[group]]\nname = \"g\"\n\n[[group.resource]]\nname = \"r\"\nmode = \"async\"\n";
 
@@ -32,7 +32,7 @@ fn root() -> Root {
 
 /// A clppm on `root`, as the daemon makes it (nothing started).
 fn engine(root: &Root) -> Arc<Engine> {
-    let config = crate::config::load(&root.paths).expect("the configuration");
+    let config = clp_core::config::load(&root.paths).expect("the configuration");
     let store = Store::open(&root.paths.store_dir()).expect("the store");
     let os = OsActions::new(config.os_actions.clone(), true);
     Engine::new(config, root.paths.clone(), store, os, |_| None)
@@ -93,5 +93,5 @@ async fn a_process_started_but_never_recorded_is_adopted_not_started_again() {
         "the running, unrecorded process was not adopted"
     );
     let status = next.lock().resources.get("r").map(|r| r.status);
-    assert_eq!(status, Some(crate::status::ObjectStatus::Online));
+    assert_eq!(status, Some(clp_core::status::ObjectStatus::Online));
 }

@@ -24,7 +24,7 @@ use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use crate::engine::Engine;
-use crate::ipc::{ErrorCode, PROTOCOL, Request, Response};
+use clp_core::ipc::{ErrorCode, PROTOCOL, Request, Response};
 
 /// The running control thread; [`ControlThread::stop`] ends it.
 pub struct ControlThread {
@@ -298,7 +298,7 @@ impl Connection {
                     )
                 } else {
                     // The name reaches log lines and alerts: never a raw control character.
-                    *client = Some(crate::escape::escape(&name).into_owned());
+                    *client = Some(clp_core::escape::escape(&name).into_owned());
                     Response::Welcome {
                         protocol: PROTOCOL,
                         daemon_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -381,7 +381,7 @@ async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Respons
             syslog,
             mail,
         } => {
-            let event = crate::alert::AlertEvent::custom(
+            let event = clp_core::alert::AlertEvent::custom(
                 engine.server(),
                 "logcmd",
                 event_id,

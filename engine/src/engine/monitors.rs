@@ -7,11 +7,11 @@ use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 use tracing::Instrument;
 
-use super::Engine;
-use super::policy::{self, Decision, Observation, Situation};
-use crate::config::{FinalAction, RecoveryTarget};
-use crate::monitor::{CheckOutcome, Probe, ProbeContext};
-use crate::status::{MonitorStatus, ObjectStatus};
+use super::policy::Observation;
+use super::{Cause, Engine, State};
+use clp_core::config::Timing;
+use clp_core::monitor::{CheckOutcome, Probe, ProbeContext};
+use clp_core::status::{DaemonState, MonitorStatus, ObjectStatus};
 
 /// The detail code of a failure reported in dummy-failure mode.
 const DUMMY_FAILURE: u32 = 9;
@@ -112,7 +112,7 @@ impl Engine {
             // itself (a process that dies right after its restart is not taken for
             // healthy); otherwise the first check comes at once, after wait_before_start.
             let in_error = self.lock().monitors[index].ladder.status == MonitorStatus::Error;
-            let settle = if in_error || config.timing == crate::config::Timing::Active {
+            let settle = if in_error || config.timing == clp_core::config::Timing::Active {
                 config.interval
             } else {
                 std::time::Duration::ZERO
@@ -223,124 +223,34 @@ impl Engine {
         }
     }
 
-    fn target_process(&self, index: usize) -> Option<crate::process::ProcessIdentity> {
+    fn target_process(&self, index: usize) -> Option<clp_core::process::ProcessIdentity> {
         let target = self.config.monitors[index].target.as_deref()?;
         self.lock().resources.get(target).and_then(|r| r.process)
     }
 
-    fn target_active(&self, state: &super::State, target: &RecoveryTarget) -> bool {
-        let online = |name: &str| {
-            state
-                .resources
-                .get(name)
-                .is_some_and(|r| r.status == ObjectStatus::Online)
-        };
-        match target {
-            RecoveryTarget::LocalServer => true,
-            RecoveryTarget::Resource(name) => online(name),
-            RecoveryTarget::Group(name) => self.config.group(name).is_some_and(|g| {
-                g.resources.is_empty() || g.resources.iter().any(|r| online(&r.name))
-            }),
-        }
-    }
-
-    /// Feeds one observation to a monitor's ladder and carries out the decisions.
-    pub(super) fn observe(self: &Arc<Self>, index: usize, observation: Observation) {
-        let config = &self.config.monitors[index];
-        let (ladder, decisions) = {
-            let mut state = self.lock();
-            if state.daemon != crate::status::DaemonState::Running {
-                return;
-            }
-            let situation = Situation {
-                target_active: self.target_active(&state, &config.recovery.target),
-                recovery_disabled: self.config.cluster.disable_monitor_recovery,
+    /// Switches each monitor's task on or off to match the state; logs rm 1/rm 2 for real
+    /// starts and stops.
+    pub(super) fn refresh_monitors(&self, state: &mut State, cause: Cause) {
+        for (index, config) in self.config.monitors.iter().enumerate() {
+            let target_active = match (config.timing, &config.target) {
+                (Timing::Active, Some(target)) => state
+                    .resources
+                    .get(target)
+                    .is_some_and(|r| r.status == ObjectStatus::Online && !r.stopping),
+                (Timing::Active, None) => false,
+                (Timing::Always, _) => true,
             };
-            let (next, decisions) = policy::decide(
-                &state.monitors[index].ladder,
-                &observation,
-                config.retry,
-                &config.recovery,
-                situation,
-            );
-            state.monitors[index].ladder = next.clone();
-            (next, decisions)
-        };
-        let name = config.name.as_str();
-        let target = config.recovery.target.display_name();
-        for decision in decisions {
-            match decision {
-                Decision::ErrorDetected { code, detail } => {
-                    self.alert("rm", 9, &[name, &code.to_string(), &detail]);
+            let lifecycle_on = state.daemon == DaemonState::Running && target_active;
+            let suspended = state.monitors[index].suspended;
+            let enabled = lifecycle_on && !suspended && !state.monitors[index].unlicensed;
+            let was = state.monitors[index].enabled;
+            if was != enabled {
+                state.monitors[index].enabled = enabled;
+                self.slots[index].enabled.send_replace(enabled);
+                if cause == Cause::Lifecycle && !suspended {
+                    self.alert("rm", if enabled { 1 } else { 2 }, &[&config.name]);
                 }
-                Decision::Warned { code, detail } => {
-                    self.alert("rm", 4, &[name, &code.to_string(), &detail]);
-                }
-                Decision::BackToNormal => self.alert("rm", 26, &[name]),
-                Decision::WarningCleared => self.alert("rm", 49, &[name]),
-                Decision::TargetInactive => self.alert("rm", 25, &[target]),
-                Decision::RecoveryDisabled => self.alert("rm", 192, &[name]),
-                Decision::Persist => {
-                    if let Err(error) = self.store.put_monitor(name, &ladder) {
-                        tracing::error!(monitor = name, "cannot save the counters: {error}");
-                    }
-                }
-                Decision::Reactivate(recovery_target) => {
-                    let engine = Arc::clone(self);
-                    tokio::spawn(async move { engine.reactivate(index, recovery_target).await });
-                }
-                Decision::FinalAction(action) => self.monitor_final_action(index, action),
             }
         }
-    }
-
-    async fn reactivate(self: Arc<Self>, index: usize, target: RecoveryTarget) {
-        let name = self.config.monitors[index].name.clone();
-        let ok = match &target {
-            RecoveryTarget::Resource(resource) => self.reactivate_resource(resource).await,
-            RecoveryTarget::Group(group) => self.reactivate_group(group).await,
-            RecoveryTarget::LocalServer => true,
-        };
-        self.alert(
-            "rm",
-            if ok { 13 } else { 19 },
-            &[target.display_name(), &name],
-        );
-        self.observe_finished(index, ok);
-    }
-
-    /// Ends a recovery step even when the daemon is no longer running.
-    fn observe_finished(&self, index: usize, recovered: bool) {
-        let config = &self.config.monitors[index];
-        let mut state = self.lock();
-        let situation = Situation {
-            target_active: true,
-            recovery_disabled: false,
-        };
-        let (next, _) = policy::decide(
-            &state.monitors[index].ladder,
-            &Observation::RecoveryFinished { recovered },
-            config.retry,
-            &config.recovery,
-            situation,
-        );
-        state.monitors[index].ladder = next;
-    }
-
-    fn monitor_final_action(self: &Arc<Self>, index: usize, action: FinalAction) {
-        let config = &self.config.monitors[index];
-        let name = config.name.as_str();
-        let target = config.recovery.target.display_name();
-        match action {
-            FinalAction::None | FinalAction::Continue => {}
-            FinalAction::StopGroup => self.alert("rm", 12, &[target, name]),
-            FinalAction::StopDaemon => self.alert("rm", 15, &[name]),
-            FinalAction::StopDaemonShutdown => self.alert("rm", 16, &[name]),
-            FinalAction::StopDaemonReboot => self.alert("rm", 17, &[name]),
-            FinalAction::SysrqPanic => self.alert("rm", 35, &[name]),
-            FinalAction::KeepaliveReset => self.alert("rm", 37, &[name]),
-            FinalAction::KeepalivePanic => self.alert("rm", 39, &[name]),
-        }
-        self.execute_final_action(action, self.group_of(&config.recovery.target));
     }
 }

@@ -1,23 +1,22 @@
 //! The `clppm` process: single instance per root, the control socket, signals, and the
 //! orderly stop.
 
-use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 
 use tokio::net::UnixListener;
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::config::{self, ConfigError};
 use crate::control::ControlThread;
 use crate::engine::Engine;
-use crate::ipc::AfterStop;
-use crate::monitor::spec::FindBuilder;
-use crate::os_action::OsActions;
-use crate::paths::Paths;
-use crate::store::{Store, StoreError};
+use clp_core::config::{self, ConfigError};
+use clp_core::ipc::AfterStop;
+use clp_core::monitor::spec::FindBuilder;
+use clp_core::os_action::OsActions;
+use clp_core::paths::Paths;
+use clp_core::pid_lock::{PidLock, PidLockError};
+use clp_core::store::{Store, StoreError};
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -111,96 +110,19 @@ fn probe_write(dir: &std::path::Path) -> std::io::Result<()> {
     removed
 }
 
-/// The pid file, locked for the daemon's lifetime: the single-instance guarantee.
-#[derive(Debug)]
-pub struct PidLock {
-    file: File,
-    path: std::path::PathBuf,
-}
-
-/// Why a pid file could not be locked.
-#[derive(Debug, thiserror::Error)]
-pub enum PidLockError {
-    /// Another process holds it.
-    #[error("held by pid {pid}")]
-    Held {
-        /// The pid written in the file ("unknown" when empty).
-        pid: String,
-    },
-    /// The file could not be created or written.
-    #[error("{what} {}: {source}", path.display())]
-    Io {
-        /// What was being done.
-        what: &'static str,
-        /// The path.
-        path: std::path::PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-}
-
-impl PidLock {
-    /// Takes the lock and writes our pid, or says who holds it.
-    pub fn acquire(paths: &Paths) -> Result<PidLock, DaemonError> {
-        PidLock::take(&paths.pid_file()).map_err(|error| match error {
-            PidLockError::Held { pid } => DaemonError::AlreadyRunning {
-                root: paths.root().display().to_string(),
-                pid,
-            },
-            PidLockError::Io { what, path, source } => DaemonError::Io {
-                what,
-                path: path.display().to_string(),
-                source,
-            },
-        })
-    }
-
-    /// Locks the pid file `path` (creating its folder) and writes our pid into it; the
-    /// lock lasts as long as the value.
-    pub fn take(path: &std::path::Path) -> Result<PidLock, PidLockError> {
-        let io = |what: &'static str, at: &std::path::Path| {
-            let path = at.to_path_buf();
-            move |source| PidLockError::Io { what, path, source }
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(io("cannot open", path))?;
-        // SAFETY: flock on a valid fd owned by `file`.
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-        if !locked {
-            let pid = std::fs::read_to_string(path)
-                .unwrap_or_default()
-                .trim()
-                .to_string();
-            return Err(PidLockError::Held {
-                pid: if pid.is_empty() {
-                    "unknown".into()
-                } else {
-                    pid
-                },
-            });
-        }
-        file.set_len(0).map_err(io("cannot write", path))?;
-        writeln!(file, "{}", std::process::id()).map_err(io("cannot write", path))?;
-        Ok(PidLock {
-            file,
-            path: path.to_path_buf(),
-        })
-    }
-}
-
-impl Drop for PidLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-        let _ = &self.file;
-    }
+/// Takes clppm's pid lock, or says who holds it.
+fn acquire_pid_lock(paths: &Paths) -> Result<PidLock, DaemonError> {
+    PidLock::take(&paths.pid_file()).map_err(|error| match error {
+        PidLockError::Held { pid } => DaemonError::AlreadyRunning {
+            root: paths.root().display().to_string(),
+            pid,
+        },
+        PidLockError::Io { what, path, source } => DaemonError::Io {
+            what,
+            path: path.display().to_string(),
+            source,
+        },
+    })
 }
 
 /// Everything set up before the daemon answers: the lock, the store, the socket, the engine.
@@ -230,7 +152,7 @@ pub fn prepare(paths: &Paths, probes: FindBuilder) -> Result<Prepared, DaemonErr
     // The daemon works from its root: relative paths in OS-action commands resolve there,
     // and it never holds the caller's folder busy.
     std::env::set_current_dir(paths.root()).map_err(io_error("cannot enter", paths.root()))?;
-    let lock = PidLock::acquire(paths)?;
+    let lock = acquire_pid_lock(paths)?;
     let store = open_store(paths)?;
     check_core_license(paths, &config, &store)?;
     let socket = paths.socket();
@@ -272,7 +194,7 @@ fn check_core_license(
     config: &config::Config,
     store: &Store,
 ) -> Result<(), DaemonError> {
-    use crate::license::{self, CORE_PRODUCT, LicenseState};
+    use clp_core::license::{self, CORE_PRODUCT, LicenseState};
     let licenses: Vec<license::License> = store.licenses()?;
     let issuers = license::trusted_issuers(paths);
     let (state, found) =
@@ -282,9 +204,10 @@ fn check_core_license(
     }
     let (id, args) = license::state_alert(CORE_PRODUCT, state, found);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let event = crate::alert::AlertEvent::from_catalogue(&config.server_name(), "lcns", id, &args);
+    let event =
+        clp_core::alert::AlertEvent::from_catalogue(&config.server_name(), "lcns", id, &args);
     // A failure to log is reported by the sink; the refusal below says the same.
-    let _ = crate::alert_sink::AlertSink::offline_on(config, paths, store.clone())
+    let _ = clp_core::alert_sink::AlertSink::offline_on(config, paths, store.clone())
         .record(event.clone());
     Err(DaemonError::License(format!(
         "{} clppm does not start without a valid {CORE_PRODUCT} license: register a key with 'clplcncs -I KEYFILE -P {CORE_PRODUCT}' or a trial with 'clplcncs --trial -P {CORE_PRODUCT}'",

@@ -1,6 +1,15 @@
-//! The status words and the status snapshot the daemon reports and commands render.
+//! The status words and the status snapshot the daemon reports and commands render, and
+//! the one builder of that snapshot ([`build`]), online and offline.
+
+mod build;
+mod ladder;
 
 use serde::{Deserialize, Serialize};
+
+pub use build::{
+    Facts, MonitorFacts, Offline, ResourceFacts, build, monitor_state, offline_status,
+};
+pub use ladder::Ladder;
 
 /// The daemon's own state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

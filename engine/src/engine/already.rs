@@ -4,10 +4,11 @@
 //! change nothing; the operator is told so with [`ErrorCode::AlreadyStarted`] /
 //! [`ErrorCode::AlreadyStopped`].
 
-use super::{OperationError, State, group_status};
-use crate::config::GroupConfig;
-use crate::ipc::ErrorCode;
-use crate::status::ObjectStatus;
+use super::snapshot::group_status;
+use super::{OperationError, State};
+use clp_core::config::GroupConfig;
+use clp_core::ipc::ErrorCode;
+use clp_core::status::ObjectStatus;
 
 /// What the operation wants the object to become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +82,8 @@ mod tests {
 
     use super::*;
     use crate::engine::{GroupRuntime, ResourceRuntime};
-    use crate::process::ProcessIdentity;
-    use crate::status::DaemonState;
+    use clp_core::process::ProcessIdentity;
+    use clp_core::status::DaemonState;
 
     fn state(resources: &[(&str, ObjectStatus, bool)], active: bool) -> State {
         State {
@@ -128,7 +129,7 @@ mod tests {
             std::fs::write(script_dir.join("start.sh"), "#!/bin/sh\n").unwrap();
         }
         let config =
-            crate::config::parse_str(&format!("[[group]]\nname = \"g\"\n{text}"), dir.path())
+            clp_core::config::parse_str(&format!("[[group]]\nname = \"g\"\n{text}"), dir.path())
                 .unwrap();
         config.groups[0].clone()
     }

@@ -1,0 +1,240 @@
+//! The one status builder: the layout of every object's status is decided here, whether the
+//! facts come from the running engine or, while the daemon is down, from the configuration
+//! and the store (`clpstat` then shows everything Offline with the saved counters).
+
+use std::time::Duration;
+
+use crate::config::{Config, GroupConfig, MonitorConfig, ResourceConfig};
+use crate::store::Store;
+
+use super::{
+    ClusterStatus, DaemonState, GroupStatus, HeartbeatStatus, Ladder, MonitorState, MonitorStatus,
+    ObjectStatus, ResourceStatus, ServerStatus,
+};
+
+/// What a status is built from: the running engine's state, or [`Offline`] facts.
+pub trait Facts {
+    /// The daemon's state.
+    fn daemon(&self) -> DaemonState;
+    /// The daemon's pid, when it runs.
+    fn pid(&self) -> Option<u32>;
+    /// A group's state.
+    fn group(&self, group: &GroupConfig) -> ObjectStatus;
+    /// A resource's state and process.
+    fn resource(&self, resource: &ResourceConfig) -> ResourceFacts;
+    /// The monitor at `index` in the configuration.
+    fn monitor(&self, index: usize, monitor: &MonitorConfig) -> MonitorFacts;
+    /// What fails while the text alert log cannot be written, since when.
+    fn alert_log_problem(&self) -> Option<String>;
+}
+
+/// What the status shows of a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceFacts {
+    /// Its state.
+    pub status: ObjectStatus,
+    /// The process of an async exec resource, while it runs.
+    pub pid: Option<u32>,
+}
+
+/// What the status shows of a monitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorFacts {
+    /// Its state as shown (Suspend, Offline, or the ladder's).
+    pub status: MonitorStatus,
+    /// Its recovery counters.
+    pub ladder: Ladder,
+    /// Dummy failure is on.
+    pub dummy_failure: bool,
+    /// Checks run since the daemon started.
+    pub checks: u64,
+    /// How long the last check took.
+    pub last_check: Option<Duration>,
+    /// How late the last check started against its schedule.
+    pub last_lateness: Option<Duration>,
+}
+
+impl MonitorFacts {
+    /// A monitor that is not checking: its saved counters, nothing measured.
+    pub fn idle(status: MonitorStatus, ladder: Ladder) -> Self {
+        MonitorFacts {
+            status,
+            ladder,
+            dummy_failure: false,
+            checks: 0,
+            last_check: None,
+            last_lateness: None,
+        }
+    }
+}
+
+/// The status of `config` on the server `server` from `facts`.
+pub fn build(config: &Config, server: &str, facts: &impl Facts) -> ClusterStatus {
+    let daemon = facts.daemon();
+    let running = daemon != DaemonState::Stopped;
+    ClusterStatus {
+        alert_log_problem: facts.alert_log_problem().map(Box::new),
+        cluster: config.cluster.name.clone(),
+        daemon,
+        pid: facts.pid(),
+        server: ServerStatus {
+            name: server.to_string(),
+            status: if running {
+                ObjectStatus::Online
+            } else {
+                ObjectStatus::Offline
+            },
+            comment: config.server_comment().to_string(),
+            heartbeat: HeartbeatStatus {
+                name: "lanhb1".into(),
+                status: if running { "Normal" } else { "Offline" }.into(),
+                comment: "LAN Heartbeat".into(),
+            },
+        },
+        groups: config
+            .groups
+            .iter()
+            .map(|group| group_status(group, server, facts))
+            .collect(),
+        monitors: config
+            .monitors
+            .iter()
+            .enumerate()
+            .map(|(index, monitor)| monitor_state(monitor, &facts.monitor(index, monitor)))
+            .collect(),
+    }
+}
+
+fn group_status(group: &GroupConfig, server: &str, facts: &impl Facts) -> GroupStatus {
+    let status = facts.group(group);
+    GroupStatus {
+        name: group.name.clone(),
+        status,
+        comment: group.comment.clone(),
+        current: (status != ObjectStatus::Offline).then(|| server.to_string()),
+        resources: group
+            .resources
+            .iter()
+            .map(|resource| {
+                let runtime = facts.resource(resource);
+                ResourceStatus {
+                    name: resource.name.clone(),
+                    kind: resource.kind.clone(),
+                    status: runtime.status,
+                    comment: resource.comment.clone(),
+                    pid: runtime.pid,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// A monitor's state, as the status and `clpmonctrl -v` show it.
+pub fn monitor_state(config: &MonitorConfig, facts: &MonitorFacts) -> MonitorState {
+    let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    let ladder = &facts.ladder;
+    MonitorState {
+        name: config.name.clone(),
+        kind: config.kind.clone(),
+        status: facts.status,
+        comment: config.comment.clone(),
+        reactivations: ladder.reactivations,
+        reactivation_threshold: config.recovery.reactivation_threshold,
+        failovers: ladder.failovers,
+        failover_threshold: config.recovery.failover_threshold,
+        final_action_done: ladder.final_action_done,
+        final_action: config.recovery.final_action.as_str().to_string(),
+        recovery_target: config.recovery.target.display_name().to_string(),
+        last_detail: ladder.last_detail.clone(),
+        dummy_failure: facts.dummy_failure,
+        checks: facts.checks,
+        last_check_us: facts.last_check.map(micros),
+        last_lateness_us: facts.last_lateness.map(micros),
+    }
+}
+
+/// The facts of a configuration whose daemon is not running: everything Offline, the
+/// monitors' counters as the store kept them (none without a store).
+pub struct Offline<'a> {
+    /// The store, when it could be opened.
+    pub store: Option<&'a Store>,
+}
+
+impl Facts for Offline<'_> {
+    fn daemon(&self) -> DaemonState {
+        DaemonState::Stopped
+    }
+
+    fn pid(&self) -> Option<u32> {
+        None
+    }
+
+    fn group(&self, _group: &GroupConfig) -> ObjectStatus {
+        ObjectStatus::Offline
+    }
+
+    fn resource(&self, _resource: &ResourceConfig) -> ResourceFacts {
+        ResourceFacts {
+            status: ObjectStatus::Offline,
+            pid: None,
+        }
+    }
+
+    fn monitor(&self, _index: usize, monitor: &MonitorConfig) -> MonitorFacts {
+        let ladder = self
+            .store
+            .and_then(|store| store.monitor::<Ladder>(&monitor.name).ok().flatten())
+            .unwrap_or_default();
+        MonitorFacts::idle(MonitorStatus::Offline, ladder)
+    }
+
+    fn alert_log_problem(&self) -> Option<String> {
+        None
+    }
+}
+
+/// The status of a configuration whose daemon is not running: everything Offline.
+pub fn offline_status(config: &Config, store: Option<&Store>) -> ClusterStatus {
+    build(config, &config.server_name(), &Offline { store })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        let text = "[cluster]\nname = \"cluster1\"\n\n[[group]]\nname = \"failover1\"\n\n[[group.resource]]\nname = \"exec1\"\nstart = \"/bin/true\"\n\n[[monitor]]\nname = \"userw\"\ntype = \"userw\"\n";
+        crate::config::parse_str(text, std::path::Path::new("/nonexistent"))
+            .expect("a valid test configuration")
+    }
+
+    #[test]
+    fn a_stopped_daemon_shows_everything_offline_on_no_server() {
+        let config = config();
+        let status = offline_status(&config, None);
+        assert_eq!(status.daemon, DaemonState::Stopped);
+        assert_eq!(status.pid, None);
+        assert_eq!(status.server.status, ObjectStatus::Offline);
+        assert_eq!(status.server.heartbeat.status, "Offline");
+        assert_eq!(status.groups[0].status, ObjectStatus::Offline);
+        assert_eq!(status.groups[0].current, None);
+        assert_eq!(status.groups[0].resources[0].status, ObjectStatus::Offline);
+        assert_eq!(status.monitors[0].status, MonitorStatus::Offline);
+        assert_eq!(status.monitors[0].checks, 0);
+    }
+
+    #[test]
+    fn the_saved_counters_show_while_the_daemon_is_down() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let store = Store::open(dir.path()).expect("a store");
+        let ladder = Ladder {
+            reactivations: 2,
+            last_detail: Some("gone".into()),
+            ..Ladder::default()
+        };
+        store.put_monitor("userw", &ladder).expect("saved");
+        let status = offline_status(&config(), Some(&store));
+        assert_eq!(status.monitors[0].reactivations, 2);
+        assert_eq!(status.monitors[0].last_detail.as_deref(), Some("gone"));
+    }
+}

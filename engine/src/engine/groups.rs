@@ -1,0 +1,233 @@
+//! Group operations: `clpgrp -s/-t` (which groups, refused when already there), a group's
+//! start in resource order and its stop in reverse, and its reactivation for a monitor.
+
+use std::sync::Arc;
+
+use clp_core::ipc::ErrorCode;
+use clp_core::status::ObjectStatus;
+
+use super::placement::{self, Placement, Servers};
+use super::{Engine, OperationError, already};
+
+impl Engine {
+    pub(super) fn group_names(&self, group: Option<&str>) -> Result<Vec<String>, OperationError> {
+        match group {
+            None => Ok(self.config.groups.iter().map(|g| g.name.clone()).collect()),
+            Some(name) if self.config.group(name).is_some() => Ok(vec![name.to_string()]),
+            Some(name) => Err(OperationError::new(
+                ErrorCode::NotFound,
+                format!("group \"{name}\" is not in the configuration; 'clpstat' lists the groups"),
+            )),
+        }
+    }
+
+    /// `clpgrp -s [GROUP]`.
+    pub async fn start_groups(self: &Arc<Self>, group: Option<&str>) -> Result<(), OperationError> {
+        let names = self.group_names(group)?;
+        self.check_operable()?;
+        let _operation = self.operations.lock().await;
+        self.check_operable()?;
+        let names = self.groups_to_change(names, group.is_some(), already::Goal::Start)?;
+        let mut failed = Vec::new();
+        for name in &names {
+            if !self.start_group_locked(name, "START").await {
+                failed.push(name.clone());
+            }
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(OperationError::new(
+                ErrorCode::Failed,
+                format!(
+                    "failed to start group {}; see the alert log ('clplogcc') and {}",
+                    failed.join(", "),
+                    self.paths.script_log_dir().display()
+                ),
+            ))
+        }
+    }
+
+    /// `clpgrp -t [GROUP]`: every group in reverse order when none is named.
+    pub async fn stop_groups(self: &Arc<Self>, group: Option<&str>) -> Result<(), OperationError> {
+        let mut names = self.group_names(group)?;
+        names.reverse();
+        self.check_operable()?;
+        let _operation = self.operations.lock().await;
+        self.check_operable()?;
+        let names = self.groups_to_change(names, group.is_some(), already::Goal::Stop)?;
+        let mut failed = Vec::new();
+        for name in &names {
+            if !self.stop_group_locked(name, "GROUPSTOP").await {
+                failed.push(name.clone());
+            }
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(OperationError::new(
+                ErrorCode::Failed,
+                format!(
+                    "failed to stop group {}; see the alert log",
+                    failed.join(", ")
+                ),
+            ))
+        }
+    }
+
+    /// The groups of `names` not already where `goal` takes them (the operation lock is
+    /// held). A named group already there, or every group when none was named, is refused
+    /// with [`ErrorCode::AlreadyStarted`] / [`ErrorCode::AlreadyStopped`].
+    pub(super) fn groups_to_change(
+        &self,
+        names: Vec<String>,
+        named: bool,
+        goal: already::Goal,
+    ) -> Result<Vec<String>, OperationError> {
+        let state = self.lock();
+        let mut refusal = None;
+        let remaining: Vec<String> = names
+            .into_iter()
+            .filter(|name| {
+                let Some(config) = self.config.group(name) else {
+                    return true;
+                };
+                match already::group(&state, config, goal) {
+                    Some(already) => {
+                        refusal = Some(already);
+                        false
+                    }
+                    None => true,
+                }
+            })
+            .collect();
+        match refusal {
+            Some(refusal) if remaining.is_empty() && named => Err(refusal),
+            Some(_) if remaining.is_empty() => Err(already::every_group(goal)),
+            _ => Ok(remaining),
+        }
+    }
+
+    pub(super) fn set_group(&self, name: &str, update: impl FnOnce(&mut super::GroupRuntime)) {
+        if let Some(group) = self.lock().groups.get_mut(name) {
+            update(group);
+        }
+    }
+
+    /// Starts a group's resources in order (the operation lock is held). Returns success.
+    pub(super) async fn start_group_locked(self: &Arc<Self>, name: &str, event: &str) -> bool {
+        let Some(group) = self.config.group(name) else {
+            return false;
+        };
+        if let Err(refusal) = self.placed_here(name) {
+            tracing::warn!(group = name, "{}", refusal.message);
+            return false;
+        }
+        self.alert("rc", 10, &[name]);
+        self.set_group(name, |g| {
+            g.pending = Some(ObjectStatus::OnlinePending);
+            g.active = true;
+            g.failed = false;
+        });
+        let mut ok = true;
+        for resource in &group.resources {
+            let online = self
+                .lock()
+                .resources
+                .get(&resource.name)
+                .is_some_and(|r| r.status == ObjectStatus::Online);
+            if online {
+                continue;
+            }
+            if let Err(action) = self.activate(resource, event).await {
+                ok = false;
+                if !self.activation_final_action(resource, action) {
+                    break;
+                }
+            }
+        }
+        self.set_group(name, |g| {
+            g.pending = None;
+            g.failed = !ok;
+        });
+        self.alert("rc", if ok { 11 } else { 12 }, &[name]);
+        ok
+    }
+
+    /// Stops a group's resources in reverse order (the operation lock is held).
+    pub(super) async fn stop_group_locked(self: &Arc<Self>, name: &str, factor: &str) -> bool {
+        let Some(group) = self.config.group(name) else {
+            return false;
+        };
+        self.alert("rc", 20, &[name]);
+        self.set_group(name, |g| g.pending = Some(ObjectStatus::OfflinePending));
+        let mut ok = true;
+        for resource in group.resources.iter().rev() {
+            let offline = self
+                .lock()
+                .resources
+                .get(&resource.name)
+                .is_some_and(|r| r.status == ObjectStatus::Offline);
+            if offline {
+                continue;
+            }
+            if let Err(action) = self.deactivate(resource, factor).await {
+                ok = false;
+                if !self.deactivation_final_action(resource, action) {
+                    break;
+                }
+            }
+        }
+        self.set_group(name, |g| {
+            g.pending = None;
+            g.active = !ok;
+            g.failed = !ok;
+        });
+        self.alert("rc", if ok { 21 } else { 22 }, &[name]);
+        ok
+    }
+
+    /// Reactivates a group for a monitor.
+    pub(super) async fn reactivate_group(self: &Arc<Self>, name: &str) -> bool {
+        let _operation = self.operations.lock().await;
+        if self.is_stopping() {
+            return false;
+        }
+        self.alert("rc", 70, &[name]);
+        let stopped = self.stop_group_locked(name, "GROUPRESTART").await;
+        let started = stopped && self.start_group_locked(name, "RECOVER").await;
+        self.alert("rc", if started { 71 } else { 72 }, &[name]);
+        started
+    }
+
+    /// Whether `group` is to run on this server ([`placement::place`]): asked by every path
+    /// that starts a group, or a resource of one, here.
+    pub(super) fn placed_here(&self, group: &str) -> Result<(), OperationError> {
+        let Some(config) = self.config.group(group) else {
+            return Err(OperationError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "group \"{group}\" is not in the configuration; 'clpstat' lists the groups"
+                ),
+            ));
+        };
+        let up = [self.server().to_string()];
+        let servers = Servers {
+            local: self.server(),
+            up: &up,
+        };
+        match placement::place(config, servers) {
+            Placement::Here => Ok(()),
+            Placement::Elsewhere { server } => Err(OperationError::new(
+                ErrorCode::Failed,
+                format!(
+                    "group \"{group}\" runs on server {server}, not on this one; start it there"
+                ),
+            )),
+            Placement::Nowhere => Err(OperationError::new(
+                ErrorCode::Failed,
+                format!("group \"{group}\" has no server to run on"),
+            )),
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! The supervisor: groups, resources, the monitor scheduler and the recovery ladder's
+//! executor.
+//!
+//! One [`Engine`] owns the runtime state behind a short-held lock; group and resource
+//! operations are serialized by a separate async lock so that status requests are always
+//! answered at once, even while a script runs. The engine is woken by child exits, pidfds,
+//! timers and requests — it never polls in a sleep loop. The ladder's decisions come from
+//! the pure [`policy::decide`].
+//!
+//! One file per job, each an `impl Engine` block over the state defined here:
+//! - `lifecycle.rs`: the start, the orderly stop, suspend and resume; `handoff.rs`: the
+//!   hand-over of running resources to the next clppm.
+//! - `groups.rs`, `resources.rs`: group and resource operations; `scripts.rs`: the scripts'
+//!   environment; `processes.rs`: async processes, their adoption after a restart.
+//! - `placement.rs`: which server runs a group, asked by every group start path.
+//! - `monitors.rs`: the monitor scheduler; `monitor_control.rs`: `clpmonctrl`'s operations.
+//! - `recovery.rs`: the executor over the pure [`policy::decide`]; `final_action.rs`: the
+//!   final actions and what follows the stop.
+//! - `licenses.rs`: licenses at the start and while running; `alerts.rs`: alerts and
+//!   `clplogcmd` messages; `snapshot.rs`: the status snapshot.
+
+mod alerts;
+mod already;
+#[cfg(test)]
+mod crash_tests;
+mod final_action;
+mod groups;
+mod handoff;
+mod licenses;
+mod lifecycle;
+mod monitor_control;
+mod monitors;
+pub mod placement;
+pub mod policy;
+mod processes;
+mod recovery;
+mod resources;
+mod scripts;
+mod snapshot;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, watch};
+
+use clp_core::alert_sink::AlertSink;
+use clp_core::config::Config;
+use clp_core::ipc::{AfterStop, ErrorCode, Response};
+use clp_core::os_action::OsActions;
+use clp_core::paths::Paths;
+use clp_core::process::ProcessIdentity;
+use clp_core::status::{DaemonState, ObjectStatus};
+use clp_core::store::Store;
+use policy::Ladder;
+
+/// How long the stop waits for monitors to finish their check in flight.
+const MONITOR_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What the store keeps of a resource across daemon restarts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersistedResource {
+    /// The resource was started and not stopped.
+    pub online: bool,
+    /// The process of an async exec resource.
+    pub process: Option<ProcessIdentity>,
+}
+
+/// A failed operation, as the IPC layer reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationError {
+    /// What kind of failure.
+    pub code: ErrorCode,
+    /// One line: what failed and what to do.
+    pub message: String,
+}
+
+impl OperationError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// As an IPC response.
+    pub fn into_response(self) -> Response {
+        Response::error(self.code, self.message)
+    }
+}
+
+#[derive(Debug)]
+struct ResourceRuntime {
+    status: ObjectStatus,
+    process: Option<ProcessIdentity>,
+    /// Set while the daemon itself stops the resource: its exit is not a fault.
+    stopping: bool,
+    /// Woken when the resource's process exits.
+    exited: Arc<Notify>,
+}
+
+#[derive(Debug, Default)]
+struct GroupRuntime {
+    /// Online Pending / Offline Pending while an operation runs.
+    pending: Option<ObjectStatus>,
+    /// Started and not stopped.
+    active: bool,
+    /// A resource failed to start or stop.
+    failed: bool,
+}
+
+#[derive(Debug)]
+struct MonitorRuntime {
+    ladder: Ladder,
+    suspended: bool,
+    enabled: bool,
+    /// `clpmonctrl -e`: checks report a fault without running (not kept across restarts).
+    dummy_failure: bool,
+    /// Its option license is missing (rm 160): it never runs.
+    unlicensed: bool,
+    /// Its probe could not be built (rm 7): it never runs.
+    unbuilt: bool,
+    /// Checks run, and the duration and lateness of the last one.
+    checks: u64,
+    last_check: Option<std::time::Duration>,
+    last_lateness: Option<std::time::Duration>,
+    /// The last check took longer than the delay warning rate allows (rm 71 was logged).
+    delayed: bool,
+}
+
+#[derive(Debug)]
+struct State {
+    daemon: DaemonState,
+    groups: HashMap<String, GroupRuntime>,
+    resources: HashMap<String, ResourceRuntime>,
+    monitors: Vec<MonitorRuntime>,
+}
+
+/// Why monitors were switched on or off (rm 1/rm 2 are logged only for real starts/stops).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    Lifecycle,
+    Suspension,
+}
+
+/// The control of one monitor's task.
+struct MonitorSlot {
+    enabled: watch::Sender<bool>,
+    event_driven: bool,
+    /// The probe, built once with the engine, taken by its task when monitoring starts.
+    probe: Mutex<Option<Result<Box<dyn clp_core::monitor::Probe>, String>>>,
+}
+
+/// The supervisor.
+pub struct Engine {
+    config: Config,
+    /// This server's name (the host's short name), read once at the start.
+    server_name: String,
+    paths: Paths,
+    store: Store,
+    /// Where every alert goes (store, `alert.log`, syslog, mail).
+    alert_sink: AlertSink,
+    os: OsActions,
+    state: Mutex<State>,
+    operations: tokio::sync::Mutex<()>,
+    slots: Vec<MonitorSlot>,
+    stop_request: watch::Sender<Option<AfterStop>>,
+    stopped: watch::Sender<bool>,
+    /// The monitor tasks, awaited at the stop so probes release what they hold (the
+    /// watchdog's magic close) before the process exits.
+    monitor_tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The daemon handed its running resources over to the next clppm ([`Engine::hand_off`]):
+    /// it exits without stopping its groups.
+    handed_off: std::sync::atomic::AtomicBool,
+}
+
+impl Engine {
+    /// A new engine for `config`; nothing runs until [`Engine::start`].
+    /// `probes` finds each monitor type's probe constructor (`clp_monitors::builder`).
+    pub fn new(
+        config: Config,
+        paths: Paths,
+        store: Store,
+        os: OsActions,
+        probes: clp_core::monitor::spec::FindBuilder,
+    ) -> Arc<Engine> {
+        let monitors = config
+            .monitors
+            .iter()
+            .map(|monitor| MonitorRuntime {
+                ladder: store
+                    .monitor(&monitor.name)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
+                suspended: false,
+                enabled: false,
+                dummy_failure: false,
+                unlicensed: false,
+                unbuilt: false,
+                checks: 0,
+                last_check: None,
+                last_lateness: None,
+                delayed: false,
+            })
+            .collect();
+        let groups = config
+            .groups
+            .iter()
+            .map(|group| (group.name.clone(), GroupRuntime::default()))
+            .collect();
+        let resources = config
+            .groups
+            .iter()
+            .flat_map(|group| group.resources.iter())
+            .map(|resource| {
+                (
+                    resource.name.clone(),
+                    ResourceRuntime {
+                        status: ObjectStatus::Offline,
+                        process: None,
+                        stopping: false,
+                        exited: Arc::new(Notify::new()),
+                    },
+                )
+            })
+            .collect();
+        let slots = config
+            .monitors
+            .iter()
+            .map(|monitor| {
+                let probe = probes(&monitor.kind)
+                    .ok_or_else(|| format!("unknown monitor type {}", monitor.kind))
+                    .and_then(|build| build(&monitor.probe_settings(), &os));
+                MonitorSlot {
+                    enabled: watch::channel(false).0,
+                    event_driven: probe.as_ref().is_ok_and(|p| p.watches_target_process()),
+                    probe: Mutex::new(Some(probe)),
+                }
+            })
+            .collect();
+        Arc::new(Engine {
+            server_name: config.server_name(),
+            alert_sink: AlertSink::new(&config, &paths, store.clone()),
+            config,
+            paths,
+            store,
+            os,
+            state: Mutex::new(State {
+                daemon: DaemonState::Starting,
+                groups,
+                resources,
+                monitors,
+            }),
+            operations: tokio::sync::Mutex::new(()),
+            slots,
+            stop_request: watch::channel(None).0,
+            stopped: watch::channel(false).0,
+            monitor_tasks: Mutex::new(Vec::new()),
+            handed_off: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// The configuration the daemon runs.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// This server's name: the host's, not the cluster's.
+    pub fn server(&self) -> &str {
+        &self.server_name
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain data behind; keep serving it.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Makes everything stored so far durable.
+    pub fn flush_store(&self) {
+        if let Err(error) = self.store.flush() {
+            tracing::error!("cannot flush the store: {error}");
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The state of resources across daemon restarts and the processes of async resources:
+//! saved in the store, adopted after a restart, watched until they exit.
+
+use std::sync::Arc;
+
+use nix::sys::signal::Signal;
+
+use super::{Engine, PersistedResource};
+use clp_core::config::{ExecMode, ResourceConfig};
+use clp_core::process::{self, ProcessIdentity};
+use clp_core::status::{DaemonState, ObjectStatus};
+
+impl Engine {
+    pub(super) fn persist_resource(&self, name: &str) {
+        let persisted = {
+            let state = self.lock();
+            state.resources.get(name).map(|r| PersistedResource {
+                online: r.status == ObjectStatus::Online,
+                process: r.process,
+            })
+        };
+        let result = match persisted {
+            Some(p) if p.online || p.process.is_some() => self.store.put_resource(name, &p),
+            _ => self.store.remove_resource(name),
+        };
+        if let Err(error) = result {
+            tracing::error!(resource = name, "cannot save the resource state: {error}");
+        }
+    }
+
+    /// Brings back what a previous run left: async processes still alive are adopted, sync
+    /// resources that were online stay online; nothing is started twice.
+    pub(super) fn restore_resources(self: &Arc<Self>) {
+        for resource in self.config.groups.iter().flat_map(|g| g.resources.iter()) {
+            let persisted = match self.store.resource::<PersistedResource>(&resource.name) {
+                Ok(Some(persisted)) => persisted,
+                _ => PersistedResource {
+                    online: false,
+                    process: None,
+                },
+            };
+            let persisted = self.with_unrecorded_process(resource, persisted);
+            if !persisted.online && persisted.process.is_none() {
+                continue;
+            }
+            let adopted = match (resource.mode, persisted.process) {
+                (ExecMode::Async, Some(process)) if process.is_alive() => {
+                    tracing::info!(resource = %resource.name, pid = process.pid, "adopting the running process");
+                    self.watch_adopted(&resource.name, process);
+                    true
+                }
+                (ExecMode::Sync, _) => persisted.online,
+                _ => false,
+            };
+            {
+                let mut state = self.lock();
+                if let Some(runtime) = state.resources.get_mut(&resource.name) {
+                    runtime.status = if adopted {
+                        ObjectStatus::Online
+                    } else {
+                        ObjectStatus::Offline
+                    };
+                    runtime.process = if adopted { persisted.process } else { None };
+                }
+                if adopted && let Some(group) = state.groups.get_mut(&resource.group) {
+                    group.active = true;
+                }
+            }
+            self.persist_resource(&resource.name);
+        }
+    }
+
+    /// An async resource whose recorded process is gone (or that has none recorded) may
+    /// still run: started by a clppm killed before it could record the pid. Its start script
+    /// is found by its environment (this root, this resource, no stop factor); more than one
+    /// (never expected) keeps the oldest and ends the others.
+    fn with_unrecorded_process(
+        &self,
+        resource: &ResourceConfig,
+        persisted: PersistedResource,
+    ) -> PersistedResource {
+        if resource.mode != ExecMode::Async
+            || persisted.process.is_some_and(|process| process.is_alive())
+        {
+            return persisted;
+        }
+        let root = self.paths.root().display().to_string();
+        let found = process::find_group_leaders(
+            &[
+                (clp_core::paths::ROOT_ENV, &root),
+                ("CLP_RESOURCENAME", &resource.name),
+                ("CLP_GROUPNAME", &resource.group),
+            ],
+            &["CLP_FACTOR"],
+        );
+        let Some((first, rest)) = found.split_first() else {
+            return persisted;
+        };
+        for extra in rest {
+            tracing::warn!(resource = %resource.name, pid = extra.pid, "ending a second copy of the resource's process");
+            process::signal_group(extra.pid, Signal::SIGKILL);
+        }
+        tracing::info!(resource = %resource.name, pid = first.pid, "found the resource's process that was not recorded");
+        PersistedResource {
+            online: true,
+            process: Some(*first),
+        }
+    }
+
+    fn watch_adopted(self: &Arc<Self>, name: &str, process: ProcessIdentity) {
+        let engine = Arc::clone(self);
+        let name = name.to_string();
+        tokio::spawn(async move {
+            if let Err(error) = process::wait_for_exit(process.pid).await {
+                tracing::error!(resource = %name, "cannot watch pid {}: {error}", process.pid);
+                return;
+            }
+            engine.on_process_exit(&name, process);
+        });
+    }
+
+    /// The process of an async resource has exited: event-driven monitors fail at once.
+    pub(super) fn on_process_exit(self: &Arc<Self>, name: &str, process: ProcessIdentity) {
+        let failing: Vec<usize> = {
+            let mut state = self.lock();
+            let Some(runtime) = state.resources.get_mut(name) else {
+                return;
+            };
+            if runtime.process != Some(process) {
+                return;
+            }
+            runtime.process = None;
+            runtime.exited.notify_waiters();
+            if runtime.stopping {
+                return;
+            }
+            tracing::warn!(
+                resource = name,
+                pid = process.pid,
+                "the resource's process exited"
+            );
+            let daemon_running = state.daemon == DaemonState::Running;
+            self.config
+                .monitors
+                .iter()
+                .enumerate()
+                .filter(|(index, monitor)| {
+                    daemon_running
+                        && self.slots[*index].event_driven
+                        && monitor.target.as_deref() == Some(name)
+                        && state.monitors[*index].enabled
+                })
+                .map(|(index, _)| index)
+                .collect()
+        };
+        self.persist_resource(name);
+        for index in failing {
+            self.observe(
+                index,
+                super::policy::Observation::Failed {
+                    code: clp_core::monitor::pidw::PROCESS_GONE,
+                    detail: "Process did not exist.".into(),
+                },
+            );
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The recovery executor: feeds observations to the pure [`policy::decide`] and carries out
+//! its decisions (alerts, reactivation, final actions).
+
+use std::sync::Arc;
+
+use super::Engine;
+use super::policy::{self, Decision, Observation, Situation};
+use clp_core::config::{FinalAction, RecoveryTarget};
+use clp_core::status::ObjectStatus;
+
+impl Engine {
+    pub(super) fn target_active(&self, state: &super::State, target: &RecoveryTarget) -> bool {
+        let online = |name: &str| {
+            state
+                .resources
+                .get(name)
+                .is_some_and(|r| r.status == ObjectStatus::Online)
+        };
+        match target {
+            RecoveryTarget::LocalServer => true,
+            RecoveryTarget::Resource(name) => online(name),
+            RecoveryTarget::Group(name) => self.config.group(name).is_some_and(|g| {
+                g.resources.is_empty() || g.resources.iter().any(|r| online(&r.name))
+            }),
+        }
+    }
+
+    /// Feeds one observation to a monitor's ladder and carries out the decisions.
+    pub(super) fn observe(self: &Arc<Self>, index: usize, observation: Observation) {
+        let config = &self.config.monitors[index];
+        let (ladder, decisions) = {
+            let mut state = self.lock();
+            if state.daemon != clp_core::status::DaemonState::Running {
+                return;
+            }
+            let situation = Situation {
+                target_active: self.target_active(&state, &config.recovery.target),
+                recovery_disabled: self.config.cluster.disable_monitor_recovery,
+            };
+            let (next, decisions) = policy::decide(
+                &state.monitors[index].ladder,
+                &observation,
+                config.retry,
+                &config.recovery,
+                situation,
+            );
+            state.monitors[index].ladder = next.clone();
+            (next, decisions)
+        };
+        let name = config.name.as_str();
+        let target = config.recovery.target.display_name();
+        for decision in decisions {
+            match decision {
+                Decision::ErrorDetected { code, detail } => {
+                    self.alert("rm", 9, &[name, &code.to_string(), &detail]);
+                }
+                Decision::Warned { code, detail } => {
+                    self.alert("rm", 4, &[name, &code.to_string(), &detail]);
+                }
+                Decision::BackToNormal => self.alert("rm", 26, &[name]),
+                Decision::WarningCleared => self.alert("rm", 49, &[name]),
+                Decision::TargetInactive => self.alert("rm", 25, &[target]),
+                Decision::RecoveryDisabled => self.alert("rm", 192, &[name]),
+                Decision::Persist => {
+                    if let Err(error) = self.store.put_monitor(name, &ladder) {
+                        tracing::error!(monitor = name, "cannot save the counters: {error}");
+                    }
+                }
+                Decision::Reactivate(recovery_target) => {
+                    let engine = Arc::clone(self);
+                    tokio::spawn(async move { engine.reactivate(index, recovery_target).await });
+                }
+                Decision::FinalAction(action) => self.monitor_final_action(index, action),
+            }
+        }
+    }
+
+    async fn reactivate(self: Arc<Self>, index: usize, target: RecoveryTarget) {
+        let name = self.config.monitors[index].name.clone();
+        let ok = match &target {
+            RecoveryTarget::Resource(resource) => self.reactivate_resource(resource).await,
+            RecoveryTarget::Group(group) => self.reactivate_group(group).await,
+            RecoveryTarget::LocalServer => true,
+        };
+        self.alert(
+            "rm",
+            if ok { 13 } else { 19 },
+            &[target.display_name(), &name],
+        );
+        self.observe_finished(index, ok);
+    }
+
+    /// Ends a recovery step even when the daemon is no longer running.
+    fn observe_finished(&self, index: usize, recovered: bool) {
+        let config = &self.config.monitors[index];
+        let mut state = self.lock();
+        let situation = Situation {
+            target_active: true,
+            recovery_disabled: false,
+        };
+        let (next, _) = policy::decide(
+            &state.monitors[index].ladder,
+            &Observation::RecoveryFinished { recovered },
+            config.retry,
+            &config.recovery,
+            situation,
+        );
+        state.monitors[index].ladder = next;
+    }
+
+    pub(super) fn monitor_final_action(self: &Arc<Self>, index: usize, action: FinalAction) {
+        let config = &self.config.monitors[index];
+        let name = config.name.as_str();
+        let target = config.recovery.target.display_name();
+        match action {
+            FinalAction::None | FinalAction::Continue => {}
+            FinalAction::StopGroup => self.alert("rm", 12, &[target, name]),
+            FinalAction::StopDaemon => self.alert("rm", 15, &[name]),
+            FinalAction::StopDaemonShutdown => self.alert("rm", 16, &[name]),
+            FinalAction::StopDaemonReboot => self.alert("rm", 17, &[name]),
+            FinalAction::SysrqPanic => self.alert("rm", 35, &[name]),
+            FinalAction::KeepaliveReset => self.alert("rm", 37, &[name]),
+            FinalAction::KeepalivePanic => self.alert("rm", 39, &[name]),
+        }
+        self.execute_final_action(action, self.group_of(&config.recovery.target));
+    }
+
+    /// The group a recovery target belongs to.
+    pub(super) fn group_of(&self, target: &RecoveryTarget) -> Option<String> {
+        match target {
+            RecoveryTarget::Resource(name) => self.config.resource(name).map(|r| r.group.clone()),
+            RecoveryTarget::Group(name) => Some(name.clone()),
+            RecoveryTarget::LocalServer => None,
+        }
+    }
+}

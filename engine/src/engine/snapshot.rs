@@ -1,0 +1,96 @@
+//! The running engine's facts for the one status builder ([`clp_core::status::build`]).
+
+use clp_core::config::{GroupConfig, MonitorConfig, ResourceConfig};
+use clp_core::status::{
+    self, ClusterStatus, DaemonState, Facts, MonitorFacts, MonitorStatus, ObjectStatus,
+    ResourceFacts,
+};
+
+use super::{Engine, State};
+
+impl Engine {
+    /// The status snapshot.
+    pub fn status(&self) -> ClusterStatus {
+        let state = self.lock();
+        let facts = Live {
+            state: &state,
+            alert_log_problem: self.alert_sink.problem(),
+        };
+        status::build(&self.config, self.server(), &facts)
+    }
+}
+
+/// The engine's state under its lock, as the status builder asks for it.
+struct Live<'a> {
+    state: &'a State,
+    alert_log_problem: Option<String>,
+}
+
+impl Facts for Live<'_> {
+    fn daemon(&self) -> DaemonState {
+        self.state.daemon
+    }
+
+    fn pid(&self) -> Option<u32> {
+        Some(std::process::id())
+    }
+
+    fn group(&self, group: &GroupConfig) -> ObjectStatus {
+        group_status(self.state, group)
+    }
+
+    fn resource(&self, resource: &ResourceConfig) -> ResourceFacts {
+        let runtime = self.state.resources.get(&resource.name);
+        ResourceFacts {
+            status: runtime.map_or(ObjectStatus::Unknown, |r| r.status),
+            pid: runtime.and_then(|r| r.process).map(|p| p.pid),
+        }
+    }
+
+    fn monitor(&self, index: usize, _monitor: &MonitorConfig) -> MonitorFacts {
+        let runtime = &self.state.monitors[index];
+        let status = if self.state.daemon == DaemonState::Suspended || runtime.suspended {
+            MonitorStatus::Suspend
+        } else if !runtime.enabled && runtime.ladder.status == MonitorStatus::Normal {
+            MonitorStatus::Offline
+        } else {
+            runtime.ladder.shown_status()
+        };
+        MonitorFacts {
+            status,
+            ladder: runtime.ladder.clone(),
+            dummy_failure: runtime.dummy_failure,
+            checks: runtime.checks,
+            last_check: runtime.last_check,
+            last_lateness: runtime.last_lateness,
+        }
+    }
+
+    fn alert_log_problem(&self) -> Option<String> {
+        self.alert_log_problem.clone()
+    }
+}
+
+pub(super) fn group_status(state: &State, group: &GroupConfig) -> ObjectStatus {
+    let Some(runtime) = state.groups.get(&group.name) else {
+        return ObjectStatus::Unknown;
+    };
+    if let Some(pending) = runtime.pending {
+        return pending;
+    }
+    let failed_resource = group.resources.iter().any(|r| {
+        state.resources.get(&r.name).is_some_and(|r| {
+            matches!(
+                r.status,
+                ObjectStatus::OnlineFailure | ObjectStatus::OfflineFailure
+            )
+        })
+    });
+    if runtime.failed || failed_resource {
+        ObjectStatus::Error
+    } else if runtime.active {
+        ObjectStatus::Online
+    } else {
+        ObjectStatus::Offline
+    }
+}
