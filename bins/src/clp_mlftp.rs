@@ -7,8 +7,8 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::Parser;
-use clp_core::ftp::{FtpConfig, Upload, UploadEvent, naming};
 use clp_core::logcollect;
+use clp_ftp::{FtpConfig, Upload, UploadEvent, naming};
 
 use crate::cli::{self, CliError, Refusal};
 
@@ -48,7 +48,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             ))
         })?,
     };
-    let upload_error = |error: clp_core::ftp::UploadError| Refusal::Failed(error.to_string());
+    let upload_error = |error: clp_ftp::UploadError| Refusal::Failed(error.to_string());
     let remote_name = match args.name {
         Some(name) => {
             naming::check_name(&name).map_err(|why| Refusal::BadOption(format!("-n {why}")))?;

@@ -9,9 +9,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser};
-use clp_core::webmgr;
-use clp_core::webmgr::control;
-use clp_core::webmgr::passwords::{self, PasswordKind};
+use clp_core::webmgr_launch;
+use clp_webmgr::passwords::{self, PasswordKind};
 
 use crate::cli::{self, CliError, Refusal};
 
@@ -92,13 +91,13 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         return cli::succeeded(out);
     }
     if args.stop {
-        control::stop(&paths, Duration::from_secs(30))?;
+        webmgr_launch::stop(&paths, Duration::from_secs(30))?;
         return cli::succeeded(out);
     }
     if !args.foreground {
-        let (pid, address) = control::start_detached(
+        let (pid, address) = webmgr_launch::start_detached(
             &paths,
-            &control::clpwebmgr_beside_me(),
+            &webmgr_launch::clpwebmgr_beside_me(),
             args.listen,
             Duration::from_secs(30),
         )?;
@@ -114,7 +113,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             paths.webmgr_log().display()
         ))
     })?;
-    let prepared = webmgr::prepare(&paths, args.listen).map_err(|error| {
+    let prepared = clp_webmgr::prepare(&paths, args.listen).map_err(|error| {
         tracing::error!("{error}");
         CliError::from(error)
     })?;

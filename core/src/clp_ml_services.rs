@@ -50,7 +50,7 @@ impl Service {
     pub fn pid(self, paths: &Paths) -> Option<u32> {
         match self {
             Service::Clppm => clppm_process::running_pid(paths),
-            Service::WebManager => crate::webmgr::control::running_pid(paths),
+            Service::WebManager => crate::webmgr_launch::running_pid(paths),
         }
     }
 
@@ -70,7 +70,7 @@ impl Service {
                     other => failed(Cause::Clppm(other)),
                 }),
             Service::WebManager => {
-                crate::webmgr::control::start_detached(paths, &self.program(), None, wait)
+                crate::webmgr_launch::start_detached(paths, &self.program(), None, wait)
                     .map(|(pid, _)| pid)
                     .map_err(|error| failed(Cause::WebManager(error)))
             }
@@ -88,7 +88,7 @@ impl Service {
                 clppm_process::stop_and_wait(paths, "clp_ml", crate::ipc::AfterStop::Nothing, wait)
                     .map_err(|error| failed(Cause::Clppm(error)))
             }
-            Service::WebManager => crate::webmgr::control::stop(paths, wait)
+            Service::WebManager => crate::webmgr_launch::stop(paths, wait)
                 .map(|_| ())
                 .map_err(|error| failed(Cause::WebManager(error))),
         }
@@ -132,7 +132,7 @@ pub enum Cause {
     Clppm(ServiceError),
     /// The web manager's.
     #[error(transparent)]
-    WebManager(crate::webmgr::control::ControlError),
+    WebManager(crate::webmgr_launch::LaunchError),
 }
 
 impl crate::exit_code::Coded for ServiceFailure {

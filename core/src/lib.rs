@@ -12,7 +12,6 @@ pub mod config;
 pub mod diagnose;
 pub mod escape;
 pub mod exit_code;
-pub mod ftp;
 pub mod generations;
 pub mod ipc;
 pub mod license;
@@ -25,13 +24,10 @@ pub mod os_action;
 pub mod paths;
 pub mod pid_lock;
 pub mod process;
-/// The old name of [`client::clppm_process`], kept while callers outside this branch (the
-/// WebManager) move to the new one.
-pub use client::clppm_process as service;
 pub mod startup_output;
 pub mod status;
 pub mod store;
 mod suggest;
 pub mod timings;
 pub mod tls;
-pub mod webmgr;
+pub mod webmgr_launch;

@@ -2,7 +2,7 @@
 //! settings and the monitor types' parameters.
 
 /// `unknown key "intervall" (did you mean "interval"?)`.
-pub(crate) fn unknown_key_message(key: &str, known: &[&str]) -> String {
+pub fn unknown_key_message(key: &str, known: &[&str]) -> String {
     match closest(key, known) {
         Some(suggestion) => format!("unknown key \"{key}\" (did you mean \"{suggestion}\"?)"),
         None => format!(

@@ -12,6 +12,7 @@ use crate::control::ControlThread;
 use crate::engine::Engine;
 use clp_core::config::{self, ConfigError};
 use clp_core::ipc::AfterStop;
+use clp_core::monitor::spec::FindBuilder;
 use clp_core::os_action::OsActions;
 use clp_core::paths::Paths;
 use clp_core::pid_lock::{PidLock, PidLockError};
@@ -147,8 +148,9 @@ pub struct Prepared {
 }
 
 /// Loads the configuration, takes the lock, opens the store and binds the socket. Any
-/// failure here is the daemon's startup error, which `clpcl -s` shows.
-pub fn prepare(paths: &Paths) -> Result<Prepared, DaemonError> {
+/// failure here is the daemon's startup error, which `clpcl -s` shows. `probes` finds the
+/// monitor types' probe constructors (`clp_monitors::builder`).
+pub fn prepare(paths: &Paths, probes: FindBuilder) -> Result<Prepared, DaemonError> {
     let config = config::load(paths)?;
     if config.local_server().is_none()
         && let Some(server) = config.servers.first()
@@ -177,7 +179,7 @@ pub fn prepare(paths: &Paths) -> Result<Prepared, DaemonError> {
     std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
         .map_err(io_error("cannot restrict", &socket))?;
     let os = OsActions::from_env(config.os_actions.clone());
-    let engine = Engine::new(config, paths.clone(), store, os);
+    let engine = Engine::new(config, paths.clone(), store, os, probes);
     Ok(Prepared {
         _lock: lock,
         listener,

@@ -5,7 +5,7 @@
 #![no_main]
 
 use clp_core::alert::{AlertEvent, Level};
-use clp_core::ftp::config::FtpConfig;
+use clp_ftp::config::FtpConfig;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -11,8 +11,8 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
 use clp_core::paths::Paths;
-use clp_core::webmgr::passwords::{PasswordKind, store};
-use clp_core::webmgr::server::{App, router};
+use clp_webmgr::passwords::{PasswordKind, store};
+use clp_webmgr::server::{App, router};
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
 

@@ -170,7 +170,7 @@ fn tarball(cluster: &Cluster, name: &str, bytes: &[u8]) -> PathBuf {
 /// The name `file` gets on the server by default: this host's name and the file's time.
 fn remote_name(file: &Path) -> String {
     let written = std::fs::metadata(file).unwrap().modified().unwrap();
-    clp_core::ftp::naming::history_name(
+    clp_ftp::naming::history_name(
         file.file_name().unwrap().to_str().unwrap(),
         &clp_core::config::host_name(),
         written.into(),

@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use crate::suggest::unknown_key_message;
+/// The "did you mean" of an unknown key, shared with the FTP settings and the monitor types.
+pub use crate::suggest::unknown_key_message;
 pub use validate::{ConfigError, ConfigProblem, parse_str};
 
 pub use crate::monitor::spec::Timing;

@@ -1,11 +1,14 @@
-//! Monitor types: one file per type behind the [`Probe`] trait, found through [`registry`].
+//! Monitor types as the configuration and the engine see them: one file per type with its
+//! [`spec::MonitorSpec`] (defaults, rules, parameters), listed in [`registry`], and the
+//! [`Probe`] trait the engine schedules.
 //!
 //! The engine owns scheduling (interval, timeout, retry, timing, suspension) and the
-//! recovery ladder; a probe only answers "how is my target now?". Adding a type is one new
-//! file exporting a [`spec::MonitorSpec`] and one line in the registry.
+//! recovery ladder; a probe only answers "how is my target now?". The probes themselves,
+//! with their database, mail and HTTP clients, are the `clp-monitors` crate: the daemon hands
+//! the engine their constructors ([`spec::FindBuilder`]). Adding a type is one file here
+//! and one registry line, and one file and one registry line in `clp-monitors`.
 
 pub mod database;
-pub mod dialogue;
 pub mod diskw;
 pub mod ftpw;
 pub mod genw;
@@ -17,14 +20,11 @@ pub mod mysqlw;
 pub mod params;
 pub mod pidw;
 pub mod pop3w;
-#[cfg(test)]
-mod private_netns;
 pub mod psqlw;
 pub mod psw;
 pub mod registry;
 pub mod smtpw;
 pub mod spec;
-pub mod tcp;
 pub mod tcpw;
 pub mod userw;
 
@@ -94,6 +94,31 @@ pub trait Probe: Send {
 
 #[cfg(test)]
 mod layer_tests {
+    /// Every command links this crate, so the probes' clients (and the WebManager's server,
+    /// and the FTP upload) live in crates of their own: a status read links no MySQL client.
+    #[test]
+    fn the_shared_crate_depends_on_no_probe_client_web_server_or_ftp_client() {
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        let manifest: toml::Table = std::fs::read_to_string(manifest).unwrap().parse().unwrap();
+        let dependencies = manifest["dependencies"].as_table().unwrap();
+        for heavy in [
+            "tokio-postgres",
+            "mysql_async",
+            "md-5",
+            "httparse",
+            "suppaftp",
+            "axum",
+            "hyper",
+            "tower",
+            "argon2",
+        ] {
+            assert!(
+                !dependencies.contains_key(heavy),
+                "clp-core depends on {heavy}"
+            );
+        }
+    }
+
     /// The configuration's validation lists the types through the registry, so no type (and
     /// nothing a type builds on) may import the configuration: that was a circle of 21 files.
     #[test]

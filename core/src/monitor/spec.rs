@@ -56,7 +56,13 @@ pub enum DefaultRecovery {
 /// Builds the probe of a validated monitor, or says why it cannot run.
 pub type BuildProbe = fn(&ProbeSettings<'_>, &OsActions) -> Result<Box<dyn Probe>, String>;
 
-/// Everything the engine and the validator need to know of a type.
+/// Finds the probe constructor of a type name. The probes live in the `clp-monitors` crate,
+/// above this one: the daemon hands `clp_monitors::builder` to the engine, so a command that
+/// only validates a configuration or reads a status links no database, mail or HTTP client.
+pub type FindBuilder = fn(&str) -> Option<BuildProbe>;
+
+/// Everything the engine and the validator need to know of a type, but its probe
+/// ([`FindBuilder`]).
 #[derive(Debug)]
 pub struct MonitorSpec {
     /// The type name in `clp.conf`.
@@ -77,8 +83,6 @@ pub struct MonitorSpec {
     pub default_recovery: DefaultRecovery,
     /// Checks `[monitor.parameters]`; returns one message per problem.
     pub check_parameters: fn(&toml::Table) -> Vec<String>,
-    /// Builds the probe of a validated monitor.
-    pub build: BuildProbe,
 }
 
 /// Reports every key of `parameters` not in `known` (shared by the types' parameter checks).

@@ -35,7 +35,7 @@ fn engine(root: &Root) -> Arc<Engine> {
     let config = clp_core::config::load(&root.paths).expect("the configuration");
     let store = Store::open(&root.paths.store_dir()).expect("the store");
     let os = OsActions::new(config.os_actions.clone(), true);
-    Engine::new(config, root.paths.clone(), store, os)
+    Engine::new(config, root.paths.clone(), store, os, |_| None)
 }
 
 /// Ends the process group on drop, whatever the test's outcome.

@@ -184,7 +184,14 @@ pub struct Engine {
 
 impl Engine {
     /// A new engine for `config`; nothing runs until [`Engine::start`].
-    pub fn new(config: Config, paths: Paths, store: Store, os: OsActions) -> Arc<Engine> {
+    /// `probes` finds each monitor type's probe constructor (`clp_monitors::builder`).
+    pub fn new(
+        config: Config,
+        paths: Paths,
+        store: Store,
+        os: OsActions,
+        probes: clp_core::monitor::spec::FindBuilder,
+    ) -> Arc<Engine> {
         let monitors = config
             .monitors
             .iter()
@@ -233,9 +240,9 @@ impl Engine {
             .monitors
             .iter()
             .map(|monitor| {
-                let probe = clp_core::monitor::registry::spec(&monitor.kind)
+                let probe = probes(&monitor.kind)
                     .ok_or_else(|| format!("unknown monitor type {}", monitor.kind))
-                    .and_then(|spec| (spec.build)(&monitor.probe_settings(), &os));
+                    .and_then(|build| build(&monitor.probe_settings(), &os));
                 MonitorSlot {
                     enabled: watch::channel(false).0,
                     event_driven: probe.as_ref().is_ok_and(|p| p.watches_target_process()),

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, broadcast};
 
-use crate::alert::{AlertEvent, Level};
-use crate::ipc::{Request, Response};
-use crate::paths::Paths;
+use clp_core::alert::{AlertEvent, Level};
+use clp_core::ipc::{Request, Response};
+use clp_core::paths::Paths;
 
 /// How often the daemon is asked while someone listens.
 pub const POLL: Duration = Duration::from_millis(500);
@@ -157,7 +157,7 @@ impl Follower {
         let Some(newest) = self.alerts(1).await else {
             let mut known = self.known();
             if !known.from_store && known.recent.is_empty() {
-                let events = crate::alert::read_text_log(&self.paths.alert_log(), SNAPSHOT);
+                let events = clp_core::alert::read_text_log(&self.paths.alert_log(), SNAPSHOT);
                 if !events.is_empty() {
                     known.counts = count(&events);
                     known.recent = events.into();

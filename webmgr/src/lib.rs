@@ -1,4 +1,4 @@
-//! The WebManager (`clpwebmgr`): operators watch and operate the server from a browser on
+//! clp-webmgr: the WebManager (`clpwebmgr`): operators watch and operate the server from a browser on
 //! port 29003, as with the original's WebManager.
 //!
 //! It is its own process, a client of clppm's control socket like every command, so a
@@ -8,10 +8,13 @@
 //! API on the original's REST paths. Access is by client address ([`access`]) and two
 //! passwords ([`passwords`]); `/clusterlist` is the integrated viewer ([`viewer`]) and
 //! `/metrics` the Prometheus exposition ([`metrics`]).
+//!
+//! Starting it detached and stopping it from a command is client work and stays in
+//! `clp_core::webmgr_launch`, so `clp_ml` does not link this server.
+#![warn(missing_docs)]
 
 pub mod access;
 pub mod budget;
-pub mod control;
 pub mod follower;
 pub mod i18n;
 pub mod link;
@@ -31,9 +34,9 @@ use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::config::{self, ConfigError, TlsFiles};
-use crate::paths::Paths;
-use crate::pid_lock::{PidLock, PidLockError};
+use clp_core::config::{self, ConfigError, TlsFiles};
+use clp_core::paths::Paths;
+use clp_core::pid_lock::{PidLock, PidLockError};
 
 /// How long open connections (live views) get to finish when the WebManager stops.
 const GRACE: Duration = Duration::from_secs(1);
@@ -270,18 +273,9 @@ fn write_address(paths: &Paths, local: SocketAddr) -> std::io::Result<()> {
     std::fs::rename(&temporary, file)
 }
 
-/// The address a running WebManager announced, if any.
-pub fn announced_address(paths: &Paths) -> Option<SocketAddr> {
-    std::fs::read_to_string(paths.webmgr_addr_file())
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
-impl crate::exit_code::Coded for WebError {
+impl clp_core::exit_code::Coded for WebError {
     fn code(&self) -> u8 {
-        use crate::exit_code;
+        use clp_core::exit_code;
         match self {
             WebError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
             WebError::Config(_) => exit_code::BAD_CONFIG,
@@ -299,7 +293,7 @@ mod layer_tests {
     /// what stands above it (each did once, closing a circle of six files).
     #[test]
     fn the_follower_and_the_guard_import_nothing_above_them() {
-        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/webmgr");
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         for (file, above) in [
             ("follower.rs", &["server::"][..]),
             ("server/guard.rs", &["routes::", "pages::", "api::"][..]),

@@ -1,5 +1,5 @@
 //! Log collection started from the browser: `POST /api/v1/logs/collect` runs
-//! [`crate::logcollect::collect`] in the background into `tmp/webmgr/<id>/`, the page
+//! [`clp_core::logcollect::collect`] in the background into `tmp/webmgr/<id>/`, the page
 //! follows its progress (`GET /api/v1/logs/jobs/<id>`), and the tarball is downloaded as
 //! `GET /api/v1/logs/<id>.tar.gz`. One collection runs at a time; the newest
 //! [`KEPT`] are kept, older ones are removed when a new one starts.
@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use crate::logcollect::{self, CollectOptions, CollectType};
-use crate::paths::Paths;
+use clp_core::logcollect::{self, CollectOptions, CollectType};
+use clp_core::paths::Paths;
 
 /// How many finished collections are kept for download.
 pub const KEPT: usize = 3;

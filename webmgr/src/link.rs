@@ -8,12 +8,12 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::config::{self, Config};
-use crate::ipc::client::{self, ClientError};
-use crate::ipc::{ErrorCode, Request, Response};
-use crate::paths::Paths;
-use crate::status::ClusterStatus;
-use crate::webmgr::model::{ClusterView, health};
+use crate::model::{ClusterView, health};
+use clp_core::config::{self, Config};
+use clp_core::ipc::client::{self, ClientError};
+use clp_core::ipc::{ErrorCode, Request, Response};
+use clp_core::paths::Paths;
+use clp_core::status::ClusterStatus;
 
 /// How long a read request may wait for clppm.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,7 +76,7 @@ pub async fn status(paths: &Paths) -> (ClusterStatus, Option<String>) {
 
 /// Everything Offline, from the configuration.
 pub fn offline(paths: &Paths) -> ClusterStatus {
-    crate::status::offline_status(&load_config(paths), None)
+    clp_core::status::offline_status(&load_config(paths), None)
 }
 
 /// The HTTP status code for a failure to talk to clppm or a refusal by it.

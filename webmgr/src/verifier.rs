@@ -85,7 +85,7 @@ fn work(receiver: &Mutex<Receiver<Job>>, passwords: &Passwords) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webmgr::passwords::{PasswordKind, store};
+    use crate::passwords::{PasswordKind, store};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_pool_refuses_at_once_and_still_verifies_what_it_took() {

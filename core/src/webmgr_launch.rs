@@ -1,4 +1,4 @@
-//! Starting and stopping `clpwebmgr` from a command (`clpwebmgr` alone starts it detached;
+//! Launching and stopping `clpwebmgr` from a command (`clpwebmgr` alone starts it detached;
 //! `clpwebmgr --stop` ends it), as `clp_ml` will. Whether it runs is told by the lock on its
 //! pid file, not by the file's presence: a `kill -9` leaves the file but not the lock.
 
@@ -11,7 +11,7 @@ use crate::paths::Paths;
 
 /// Why clpwebmgr did not start or stop.
 #[derive(Debug, thiserror::Error)]
-pub enum ControlError {
+pub enum LaunchError {
     /// It already runs.
     #[error("clpwebmgr is already running (pid {pid})")]
     AlreadyRunning {
@@ -76,9 +76,9 @@ pub fn start_detached(
     program: &Path,
     listen: Option<SocketAddr>,
     wait: Duration,
-) -> Result<(u32, SocketAddr), ControlError> {
+) -> Result<(u32, SocketAddr), LaunchError> {
     if let Some(pid) = running_pid(paths) {
-        return Err(ControlError::AlreadyRunning { pid });
+        return Err(LaunchError::AlreadyRunning { pid });
     }
     // Not running: whatever address file is left is stale.
     let _ = std::fs::remove_file(paths.webmgr_addr_file());
@@ -88,29 +88,35 @@ pub fn start_detached(
         args.extend(["--listen", listen.as_str()]);
     }
     let mut announced = None;
-    let started =
-        crate::service::spawn_until_ready(paths, program, &args, wait, &paths.webmgr_log(), || {
-            announced = super::announced_address(paths);
+    let started = crate::client::clppm_process::spawn_until_ready(
+        paths,
+        program,
+        &args,
+        wait,
+        &paths.webmgr_log(),
+        || {
+            announced = announced_address(paths);
             announced.map(|_| running_pid(paths).unwrap_or(0))
-        });
+        },
+    );
     match started {
         Ok(pid) => announced
             .map(|address| (pid, address))
-            .ok_or_else(|| ControlError::Timeout {
+            .ok_or_else(|| LaunchError::Timeout {
                 what: "start",
                 waited: wait,
                 log: paths.webmgr_log(),
             }),
-        Err(crate::service::ServiceError::Spawn { program, source }) => {
-            Err(ControlError::Spawn { program, source })
+        Err(crate::client::clppm_process::ServiceError::Spawn { program, source }) => {
+            Err(LaunchError::Spawn { program, source })
         }
-        Err(crate::service::ServiceError::StartupFailed { message, code }) => {
-            Err(ControlError::StartupFailed {
+        Err(crate::client::clppm_process::ServiceError::StartupFailed { message, code }) => {
+            Err(LaunchError::StartupFailed {
                 message: message.trim_start_matches("clpwebmgr: ").to_string(),
                 code,
             })
         }
-        Err(_) => Err(ControlError::Timeout {
+        Err(_) => Err(LaunchError::Timeout {
             what: "start",
             waited: wait,
             log: paths.webmgr_log(),
@@ -119,8 +125,8 @@ pub fn start_detached(
 }
 
 /// Sends SIGTERM to the running clpwebmgr and waits until its process is gone.
-pub fn stop(paths: &Paths, wait: Duration) -> Result<u32, ControlError> {
-    let pid = running_pid(paths).ok_or_else(|| ControlError::NotRunning {
+pub fn stop(paths: &Paths, wait: Duration) -> Result<u32, LaunchError> {
+    let pid = running_pid(paths).ok_or_else(|| LaunchError::NotRunning {
         root: paths.root().to_path_buf(),
     })?;
     let identity = crate::process::ProcessIdentity::of(pid);
@@ -133,7 +139,7 @@ pub fn stop(paths: &Paths, wait: Duration) -> Result<u32, ControlError> {
     let deadline = Instant::now() + wait;
     while running_pid(paths).is_some() || identity.is_some_and(|process| process.is_alive()) {
         if Instant::now() >= deadline {
-            return Err(ControlError::Timeout {
+            return Err(LaunchError::Timeout {
                 what: "stop",
                 waited: wait,
                 log: paths.webmgr_log(),
@@ -144,17 +150,26 @@ pub fn stop(paths: &Paths, wait: Duration) -> Result<u32, ControlError> {
     Ok(pid)
 }
 
-impl crate::exit_code::Coded for ControlError {
+impl crate::exit_code::Coded for LaunchError {
     fn code(&self) -> u8 {
         use crate::exit_code;
         match self {
-            ControlError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
-            ControlError::NotRunning { .. } => exit_code::NOT_RUNNING,
-            ControlError::StartupFailed {
+            LaunchError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
+            LaunchError::NotRunning { .. } => exit_code::NOT_RUNNING,
+            LaunchError::StartupFailed {
                 code: Some(code), ..
             } => u8::try_from(*code).unwrap_or(exit_code::OTHER),
-            ControlError::Timeout { .. } => exit_code::TIMEOUT,
-            ControlError::Spawn { .. } | ControlError::StartupFailed { .. } => exit_code::OTHER,
+            LaunchError::Timeout { .. } => exit_code::TIMEOUT,
+            LaunchError::Spawn { .. } | LaunchError::StartupFailed { .. } => exit_code::OTHER,
         }
     }
+}
+
+/// The address a running WebManager announced, if any.
+pub fn announced_address(paths: &Paths) -> Option<SocketAddr> {
+    std::fs::read_to_string(paths.webmgr_addr_file())
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::alert::Level;
-use crate::status::{ClusterStatus, DaemonState, MonitorStatus, ObjectStatus};
+use clp_core::alert::Level;
+use clp_core::status::{ClusterStatus, DaemonState, MonitorStatus, ObjectStatus};
 
 const DAEMON_STATES: &[(DaemonState, &str)] = &[
     (DaemonState::Stopped, "stopped"),
@@ -252,12 +252,12 @@ pub fn render(status: &ClusterStatus, daemon_up: bool, alerts: &BTreeMap<Level, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::paths::Paths;
+    use clp_core::paths::Paths;
 
     #[test]
     fn every_line_is_a_comment_or_a_sample() {
-        let config = crate::config::Config::default_for(&Paths::new("/nonexistent"));
-        let mut status = crate::status::offline_status(&config, None);
+        let config = clp_core::config::Config::default_for(&Paths::new("/nonexistent"));
+        let mut status = clp_core::status::offline_status(&config, None);
         status.monitors[0].name = "odd\"name\\".into();
         status.monitors[0].last_check_us = Some(1500);
         let mut alerts = BTreeMap::new();

@@ -20,9 +20,9 @@ use super::link;
 use super::logjobs::LogJobs;
 use super::passwords::Passwords;
 use super::verifier::{self, Verifier};
-use crate::config::Config;
-use crate::ipc::client::ClientError;
-use crate::paths::Paths;
+use clp_core::config::Config;
+use clp_core::ipc::client::ClientError;
+use clp_core::paths::Paths;
 
 mod api;
 mod guard;

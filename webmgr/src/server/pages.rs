@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::html::html_escape;
 use super::{App, Shared};
-use crate::webmgr::model;
+use crate::model;
 
 const INDEX_HTML: &str = include_str!("../assets/index.html");
 const CLUSTERLIST_HTML: &str = include_str!("../assets/clusterlist.html");

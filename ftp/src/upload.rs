@@ -21,7 +21,7 @@ use suppaftp::types::FileType;
 use suppaftp::{FtpError, Mode, RustlsConnector, RustlsFtpStream};
 
 use super::config::FtpConfig;
-use crate::tls;
+use clp_core::tls;
 
 /// The suffix of the temporary remote name.
 pub const PART_SUFFIX: &str = ".part";

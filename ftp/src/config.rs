@@ -20,7 +20,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::config::unknown_key_message;
+use clp_core::config::unknown_key_message;
 
 /// Every key `ftp.toml` may hold.
 pub const KEYS: &[&str] = &[

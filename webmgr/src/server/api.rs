@@ -16,18 +16,16 @@ use serde_json::json;
 
 use super::guard::Client;
 use super::{ApiError, ApiResult, App, Shared};
-use crate::ipc::client::ClientError;
-use crate::ipc::{AfterStop, Request as DaemonRequest, Response as DaemonResponse};
-use crate::logcollect::CollectType;
-use crate::service::{self, ServiceError};
-use crate::webmgr::access::Role;
-use crate::webmgr::follower::{Feed, SNAPSHOT};
-use crate::webmgr::link::{self, cluster_view};
-use crate::webmgr::logjobs::StartError;
-use crate::webmgr::model::{
-    self, ClusterView, GroupDetail, MonitorDetail, ResourceDetail, ServerDetail,
-};
-use crate::webmgr::viewer::{self, ViewerRow};
+use crate::access::Role;
+use crate::follower::{Feed, SNAPSHOT};
+use crate::link::{self, cluster_view};
+use crate::logjobs::StartError;
+use crate::model::{self, ClusterView, GroupDetail, MonitorDetail, ResourceDetail, ServerDetail};
+use crate::viewer::{self, ViewerRow};
+use clp_core::client::clppm_process::{self as service, ServiceError};
+use clp_core::ipc::client::ClientError;
+use clp_core::ipc::{AfterStop, Request as DaemonRequest, Response as DaemonResponse};
+use clp_core::logcollect::CollectType;
 
 /// How long `POST /api/v1/cluster/start` waits for clppm to answer.
 const START_WAIT: Duration = Duration::from_secs(60);
@@ -328,7 +326,7 @@ pub(super) async fn alerts(
             format!("clppm answered {other:?} to an alert request"),
         )),
         Err(ClientError::NotRunning { .. }) => {
-            let events = crate::alert::read_text_log(&app.paths.alert_log(), limit);
+            let events = clp_core::alert::read_text_log(&app.paths.alert_log(), limit);
             Ok(axum::Json(
                 json!({ "alerts": events, "source": "alert.log" }),
             ))
@@ -337,7 +335,7 @@ pub(super) async fn alerts(
     }
 }
 
-fn snapshot_event(events: &[crate::alert::AlertEvent]) -> Event {
+fn snapshot_event(events: &[clp_core::alert::AlertEvent]) -> Event {
     Event::default()
         .event("snapshot")
         .json_data(events)
@@ -400,13 +398,8 @@ pub(super) async fn event_stream(
 pub(super) async fn metrics(State(app): State<Shared>) -> Response {
     app.follower.catch_up().await;
     let (status, daemon_message) = link::status(&app.paths).await;
-    let text =
-        crate::webmgr::metrics::render(&status, daemon_message.is_none(), &app.follower.counts());
-    (
-        [(header::CONTENT_TYPE, crate::webmgr::metrics::CONTENT_TYPE)],
-        text,
-    )
-        .into_response()
+    let text = crate::metrics::render(&status, daemon_message.is_none(), &app.follower.counts());
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }
 
 #[derive(Debug, Default, Deserialize)]

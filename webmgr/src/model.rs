@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, ExecMode, GroupConfig, MonitorConfig, ResourceConfig, Timing};
-use crate::status::{
+use clp_core::config::{Config, ExecMode, GroupConfig, MonitorConfig, ResourceConfig, Timing};
+use clp_core::status::{
     ClusterStatus, DaemonState, GroupStatus, MonitorState, MonitorStatus, ObjectStatus,
     ResourceStatus, ServerStatus,
 };
@@ -297,15 +297,15 @@ pub fn monitor_parameters(monitor: &MonitorConfig) -> Vec<Parameter> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::paths::Paths;
+    use clp_core::paths::Paths;
 
     fn status() -> ClusterStatus {
-        let config = crate::config::parse_str(
+        let config = clp_core::config::parse_str(
             "[[monitor]]\nname = \"userw\"\ntype = \"userw\"\n[[monitor]]\nname = \"h\"\ntype = \"httpw\"\n[monitor.parameters]\nusername = \"u\"\npassword = \"p\"\n",
             &Paths::new("/nonexistent").scripts_dir(),
         )
         .unwrap();
-        let mut status = crate::status::offline_status(&config, None);
+        let mut status = clp_core::status::offline_status(&config, None);
         status.daemon = DaemonState::Running;
         for monitor in &mut status.monitors {
             monitor.status = MonitorStatus::Normal;
@@ -329,7 +329,7 @@ mod tests {
 
     #[test]
     fn monitor_parameters_hide_passwords() {
-        let config = crate::config::parse_str(
+        let config = clp_core::config::parse_str(
             "[[monitor]]\nname = \"h\"\ntype = \"httpw\"\n[monitor.parameters]\nusername = \"u\"\npassword = \"p\"\n",
             &Paths::new("/nonexistent").scripts_dir(),
         )

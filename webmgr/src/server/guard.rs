@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::html::html_escape;
 use super::{App, Shared};
-use crate::webmgr::access::{self, Need, RequestOrigin};
+use crate::access::{self, Need, RequestOrigin};
 
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use super::{CheckFuture, CheckOutcome, Probe, ProbeContext};
+use clp_core::monitor::{CheckFuture, CheckOutcome, Probe, ProbeContext};
 
 /// The detail code of a connection that could not be made.
 pub const CONNECT_FAILED: u32 = 1;
