@@ -153,6 +153,8 @@ pub struct Engine {
     /// The daemon handed its running resources over to the next clppm ([`Engine::hand_off`]):
     /// it exits without stopping its groups.
     handed_off: std::sync::atomic::AtomicBool,
+    /// An HA cluster's servers as etcd shows them ([`crate::membership`]).
+    servers: std::sync::OnceLock<crate::status::ServersSource>,
 }
 
 impl Engine {
@@ -232,7 +234,13 @@ impl Engine {
             stopped: watch::channel(false).0,
             monitor_tasks: Mutex::new(Vec::new()),
             handed_off: std::sync::atomic::AtomicBool::new(false),
+            servers: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Shows an HA cluster's servers in the status, read from `source` (set once).
+    pub fn set_servers_source(&self, source: crate::status::ServersSource) {
+        let _ = self.servers.set(source);
     }
 
     /// The configuration the daemon runs.
@@ -675,6 +683,7 @@ impl Engine {
             })
             .collect();
         ClusterStatus {
+            ha: self.servers.get().map(|source| Box::new(source())),
             alert_log_problem: self.alert_sink.problem().map(Box::new),
             cluster: self.config.cluster.name.clone(),
             daemon: state.daemon,
@@ -1161,6 +1170,7 @@ pub fn monitor_state(
 /// The status of a configuration whose daemon is not running: everything Offline.
 pub fn offline_status(config: &Config, store: Option<&Store>) -> ClusterStatus {
     ClusterStatus {
+        ha: crate::membership::offline_view(config).map(Box::new),
         alert_log_problem: None,
         cluster: config.cluster.name.clone(),
         daemon: DaemonState::Stopped,
