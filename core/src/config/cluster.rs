@@ -7,8 +7,18 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::raw::{RawEtcd, RawHeartbeat, Seconds};
-use super::validate::Problems;
 use super::{EtcdConfig, EtcdTls, GroupConfig, HeartbeatConfig, ServerConfig, TlsFiles, same_host};
+
+/// The problems found here, each with its location; `validate.rs` adds them to the rest in
+/// the order found.
+#[derive(Default)]
+pub(super) struct Problems(pub(super) Vec<(String, String)>);
+
+impl Problems {
+    fn add(&mut self, location: &str, message: impl Into<String>) {
+        self.0.push((location.to_string(), message.into()));
+    }
+}
 
 /// The longest heartbeat timeout accepted, in seconds.
 const MAX_TIMEOUT: i64 = 3600;

@@ -112,10 +112,20 @@ impl ConfigError {
 
 /// Collects problems while walking the document.
 #[derive(Default)]
-pub(super) struct Problems(Vec<ConfigProblem>);
+struct Problems(Vec<ConfigProblem>);
 
 impl Problems {
-    pub(super) fn add(&mut self, location: &str, message: impl Into<String>) {
+    /// Runs a check of `super::cluster`, adding what it finds.
+    fn cluster<T>(&mut self, check: impl FnOnce(&mut super::cluster::Problems) -> T) -> T {
+        let mut found = super::cluster::Problems::default();
+        let value = check(&mut found);
+        for (location, message) in found.0 {
+            self.add(&location, message);
+        }
+        value
+    }
+
+    fn add(&mut self, location: &str, message: impl Into<String>) {
         self.0.push(ConfigProblem {
             location: location.to_string(),
             message: message.into(),
@@ -132,7 +142,7 @@ impl Problems {
     }
 
     /// Deserializes one table, reporting type errors with the key that holds them.
-    pub(super) fn deserialize<T: DeserializeOwned + Default>(
+    fn deserialize<T: DeserializeOwned + Default>(
         &mut self,
         location: &str,
         value: &toml::Value,
@@ -361,14 +371,14 @@ pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> 
     let servers = build_servers(&mut problems, document.get("server"));
     let etcd = document.get("etcd").and_then(|value| {
         let raw: RawEtcd = problems.deserialize("etcd", value, RawEtcd::KEYS);
-        super::cluster::etcd(&mut problems, raw)
+        problems.cluster(|found| super::cluster::etcd(found, raw))
     });
     let raw_heartbeat: RawHeartbeat = problems.deserialize(
         "heartbeat",
         document.get("heartbeat").unwrap_or(&empty),
         RawHeartbeat::KEYS,
     );
-    let heartbeat = super::cluster::heartbeat(&mut problems, raw_heartbeat);
+    let heartbeat = problems.cluster(|found| super::cluster::heartbeat(found, raw_heartbeat));
     let alert = AlertConfig {
         max_records: raw_alert.max_records.unwrap_or(10_000).max(1),
         file_max_bytes: raw_alert.file_max_bytes.unwrap_or(1 << 20).max(1024),
@@ -397,7 +407,7 @@ pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> 
         }
     };
     check_unique_names(&mut problems, &groups);
-    super::cluster::check_cluster(&mut problems, &servers, &etcd, &groups);
+    problems.cluster(|found| super::cluster::check_cluster(found, &servers, &etcd, &groups));
 
     let monitors = match document.get("monitor") {
         None => Vec::new(),
@@ -461,11 +471,12 @@ fn build_servers(problems: &mut Problems, value: Option<&toml::Value>) -> Vec<Se
             ServerConfig {
                 name: check_host_name(problems, &location, raw.name),
                 comment: raw.comment.unwrap_or_default(),
-                addresses: super::cluster::addresses(problems, &location, raw.addresses),
+                addresses: problems
+                    .cluster(|found| super::cluster::addresses(found, &location, raw.addresses)),
             }
         })
         .collect();
-    super::cluster::check_unique_servers(problems, &servers);
+    problems.cluster(|found| super::cluster::check_unique_servers(found, &servers));
     if servers.is_empty() {
         return vec![ServerConfig {
             name: host_name(),

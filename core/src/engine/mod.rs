@@ -1170,7 +1170,7 @@ pub fn monitor_state(
 /// The status of a configuration whose daemon is not running: everything Offline.
 pub fn offline_status(config: &Config, store: Option<&Store>) -> ClusterStatus {
     ClusterStatus {
-        ha: crate::membership::offline_view(config).map(Box::new),
+        ha: crate::membership::lines::offline_view(config).map(Box::new),
         alert_log_problem: None,
         cluster: config.cluster.name.clone(),
         daemon: DaemonState::Stopped,

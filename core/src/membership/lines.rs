@@ -1,14 +1,8 @@
-//! The daemon's link to the HA cluster ([`clp_cluster`]): when the configuration lists more
-//! than one server, clppm joins the cluster in etcd, raises the `nm` alerts when a peer
-//! starts or stops, and shows every server in the status. A one-server configuration never
-//! gets here: no etcd, nothing changes.
+//! The status lines of a cluster's servers, from what etcd shows (pure: unit-tested).
 
-use std::sync::{Arc, Weak};
-
-use clp_cluster::{Change, Membership, Presence, Settings, View};
+use clp_cluster::{Presence, View};
 
 use crate::config::{Config, same_host};
-use crate::engine::Engine;
 use crate::status::{HeartbeatStatus, ObjectStatus, ServerStatus, ServersView};
 
 /// The heartbeat line's name and comment: the lease plays the original's LAN heartbeat.
@@ -17,48 +11,6 @@ const HEARTBEAT: (&str, &str) = ("lanhb1", "LAN Heartbeat");
 /// What the status says before clppm runs, or when it cannot ask etcd.
 const NOT_RUNNING: &str =
     "clppm does not run on this server: the other servers' states are not known here";
-
-/// Joins the cluster when `engine`'s configuration is one (more than one server): the
-/// membership runs until [`Membership::leave`] or its drop. Call inside the tokio runtime.
-pub fn join(engine: &Arc<Engine>) -> Option<Membership> {
-    let config = engine.config();
-    if !config.is_cluster() {
-        return None;
-    }
-    let etcd = config.etcd.as_ref()?;
-    if etcd.tls.is_some() {
-        // Parsed and validated; the client is built without TLS (the next slices add it).
-        tracing::error!(
-            "[etcd] TLS is configured, and this clp build talks to etcd without TLS: the cluster cannot be joined; use http:// endpoints on a trusted network for now"
-        );
-    }
-    let settings = Settings {
-        cluster: config.cluster.name.clone(),
-        local: engine.server().to_string(),
-        servers: config.servers.iter().map(|s| s.name.clone()).collect(),
-        endpoints: etcd.endpoints.clone(),
-        interval: config.heartbeat.interval,
-        timeout: config.heartbeat.timeout,
-    };
-    let alerts: Weak<Engine> = Arc::downgrade(engine);
-    let membership = Membership::start(settings, move |change| {
-        let Some(engine) = alerts.upgrade() else {
-            return;
-        };
-        match change {
-            Change::Up(server) => engine.alert("nm", 1, &[&server]),
-            Change::Down(server) => engine.alert("nm", 2, &[&server]),
-            Change::Lost(_) | Change::Regained => {}
-        }
-    });
-    let view = membership.subscribe();
-    let shown: Weak<Engine> = Arc::downgrade(engine);
-    engine.set_servers_source(Box::new(move || match shown.upgrade() {
-        Some(engine) => servers_view(engine.config(), engine.server(), &view.borrow()),
-        None => ServersView::default(),
-    }));
-    Some(membership)
-}
 
 /// The status lines of every server from `view`: this server is Online (its clppm answers),
 /// its heartbeat Normal while etcd renews it; a peer is what etcd says, Unknown while etcd
