@@ -71,18 +71,29 @@ pub fn cluster_status(status: &ClusterStatus, long: bool) -> String {
     line(header("CLUSTER STATUS"));
     line(format!("  Cluster : {}", status.cluster));
     line("  <server>".into());
-    let server = &status.server;
-    line(format!(
-        "   *{}: {}",
-        field(&server.name, wide, '.', cut),
-        status_and_comment(server.status.as_str(), &server.comment)
-    ));
-    let heartbeat = &server.heartbeat;
-    line(format!(
-        "      {}: {}",
-        field(&heartbeat.name, narrow, ' ', cut),
-        status_and_comment(&heartbeat.status, &heartbeat.comment)
-    ));
+    // An HA cluster lists every server, `*` on this one; one server is just this one.
+    let servers = match &status.ha {
+        Some(ha) => ha.servers.as_slice(),
+        None => std::slice::from_ref(&status.server),
+    };
+    for server in servers {
+        let mark = if clp_core::config::same_host(&server.name, &status.server.name) {
+            '*'
+        } else {
+            ' '
+        };
+        line(format!(
+            "   {mark}{}: {}",
+            field(&server.name, wide, '.', cut),
+            status_and_comment(server.status.as_str(), &server.comment)
+        ));
+        let heartbeat = &server.heartbeat;
+        line(format!(
+            "      {}: {}",
+            field(&heartbeat.name, narrow, ' ', cut),
+            status_and_comment(&heartbeat.status, &heartbeat.comment)
+        ));
+    }
     line("  <group>".into());
     for group in &status.groups {
         line(format!(
@@ -118,6 +129,10 @@ pub fn cluster_status(status: &ClusterStatus, long: bool) -> String {
     }
     if let Some(problem) = &status.alert_log_problem {
         line("  <alert log>".into());
+        line(format!("    Error: {problem}"));
+    }
+    if let Some(problem) = status.ha.as_ref().and_then(|ha| ha.problem.as_ref()) {
+        line("  <cluster>".into());
         line(format!("    Error: {problem}"));
     }
     line(footer());
@@ -553,6 +568,49 @@ pub fn license_list(licenses: &[License], state: impl Fn(&License) -> LicenseSta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A three-server cluster seen from node1: node2 Offline, node3 not known (or nobody,
+    /// with a `problem`).
+    fn cluster_of_three(problem: Option<&str>) -> ClusterStatus {
+        use clp_cluster::{Presence, View};
+        let config = clp_core::config::parse_str(
+            "[cluster]\nname = \"ha\"\n[[server]]\nname = \"node1\"\ncomment = \"first\"\n[[server]]\nname = \"node2-with-a-long-name\"\n[[server]]\nname = \"node3\"\n[etcd]\nendpoints = [\"http://192.0.2.11:2379\"]\n[[group]]\nname = \"web\"\n",
+            std::path::Path::new("/nonexistent"),
+        )
+        .unwrap();
+        let mut status = clp_core::status::offline_status(&config, None);
+        status.server.name = "node1".into();
+        status.server.status = clp_core::status::ObjectStatus::Online;
+        let names: Vec<String> = config.servers.iter().map(|s| s.name.clone()).collect();
+        let view = match problem {
+            Some(problem) => View::unknown(&names, problem),
+            None => View {
+                servers: vec![
+                    (names[0].clone(), Presence::Online),
+                    (names[1].clone(), Presence::Offline),
+                    (names[2].clone(), Presence::Unknown),
+                ],
+                problem: None,
+            },
+        };
+        status.ha = Some(Box::new(clp_core::membership::servers_view(
+            &config, "node1", &view,
+        )));
+        status
+    }
+
+    #[test]
+    fn a_cluster_lists_every_server_with_its_heartbeat() {
+        insta::assert_snapshot!(cluster_status(&cluster_of_three(None), false));
+    }
+
+    #[test]
+    fn a_cluster_that_cannot_reach_etcd_says_so() {
+        let status = cluster_of_three(Some(
+            "etcd cannot be reached at http://192.0.2.11:2379: connection refused",
+        ));
+        insta::assert_snapshot!(cluster_status(&status, true));
+    }
 
     #[test]
     fn rules_are_69_wide_after_the_leading_space() {

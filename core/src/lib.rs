@@ -19,6 +19,7 @@ pub mod local_server;
 pub mod logcollect;
 pub mod logging;
 pub mod mail;
+pub mod membership;
 pub mod monitor;
 pub mod os_action;
 pub mod paths;

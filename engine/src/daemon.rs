@@ -248,6 +248,8 @@ impl Prepared {
         // Start first (alerts, licenses, adoption, monitor tasks; groups start in the
         // background), so whoever connects first sees a started daemon.
         engine.start(requested_by.as_deref());
+        // More than one server: join the cluster in etcd (crate::membership).
+        let membership = crate::membership::join(&engine);
         let control = match ControlThread::start(listener, Arc::clone(&engine)) {
             Ok(control) => Some(control),
             Err(error) => {
@@ -272,6 +274,9 @@ impl Prepared {
         // After a hand-off the groups keep running for the next clppm to adopt.
         if !engine.is_handed_off() {
             engine.shutdown().await;
+        }
+        if let Some(membership) = membership {
+            membership.leave().await;
         }
         // Let the requester's connection read its answer before the socket goes.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

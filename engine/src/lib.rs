@@ -7,3 +7,4 @@
 pub mod control;
 pub mod daemon;
 pub mod engine;
+pub mod membership;

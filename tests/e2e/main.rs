@@ -17,6 +17,8 @@ mod commands;
 mod completions;
 mod configuration;
 mod full_disk;
+mod ha_bed;
+mod ha_membership;
 mod host_option;
 mod hostile_socket;
 mod idempotent_operations;

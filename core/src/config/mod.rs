@@ -6,6 +6,7 @@
 
 pub mod cfget;
 pub mod cfset;
+mod cluster;
 pub mod diff;
 pub mod language;
 pub mod original;
@@ -45,6 +46,12 @@ pub struct Config {
     /// one server is this host.
     #[serde(default)]
     pub servers: Vec<ServerConfig>,
+    /// `[etcd]`: where the servers meet; set whenever more than one server is listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etcd: Option<EtcdConfig>,
+    /// `[heartbeat]`: the heartbeat interval and timeout of a cluster.
+    #[serde(default, skip_serializing_if = "HeartbeatConfig::is_default")]
+    pub heartbeat: HeartbeatConfig,
     /// `[alert]`.
     pub alert: AlertConfig,
     /// `[mail]`, when mail reports are configured.
@@ -90,6 +97,58 @@ pub struct ServerConfig {
     /// Free text shown by `clpstat` beside the server.
     #[serde(default)]
     pub comment: String,
+    /// Its addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<std::net::IpAddr>,
+}
+
+/// `[etcd]`: the etcd cluster the servers of an HA cluster meet in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EtcdConfig {
+    /// The client URLs, `http://host:port` (or all `https://` with TLS).
+    pub endpoints: Vec<String>,
+    /// TLS to etcd, when the endpoints are `https://`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<EtcdTls>,
+}
+
+/// TLS to etcd: the CA to trust, and a client certificate when etcd asks for one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EtcdTls {
+    /// A CA certificate (PEM); without it, the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// A client certificate and its key (PEM).
+    pub client: Option<TlsFiles>,
+}
+
+/// The heartbeat of a cluster: each server renews its etcd lease every `interval`; a
+/// server whose lease was not renewed for `timeout` is Offline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatConfig {
+    /// Time between two renewals.
+    pub interval: Duration,
+    /// The lease's time to live: whole seconds.
+    pub timeout: Duration,
+}
+
+impl HeartbeatConfig {
+    /// clp's default: a renewal every second, Offline after 3 s without one (the original's
+    /// 3 s / 90 s would make a failover take minutes).
+    pub const DEFAULT: HeartbeatConfig = HeartbeatConfig {
+        interval: Duration::from_secs(1),
+        timeout: Duration::from_secs(3),
+    };
+
+    /// Whether this is the default (then `clpstat -i --json` leaves it out).
+    pub fn is_default(&self) -> bool {
+        *self == Self::DEFAULT
+    }
+}
+
+impl Default for HeartbeatConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
 }
 
 /// Whether two host names name the same host: short names (before the first '.'),
@@ -236,6 +295,13 @@ pub struct GroupConfig {
     pub comment: String,
     /// Started when the daemon starts.
     pub auto_start: bool,
+    /// The servers it may run on, in order of preference; empty: every server, in
+    /// `[[server]]` order ([`Config::group_servers`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<String>,
+    /// Move back to a more preferred server when one returns (the original's default: off).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub failback: bool,
     /// The resources, sorted into start order (dependencies first, then config order).
     pub resources: Vec<ResourceConfig>,
 }
@@ -510,6 +576,24 @@ impl Config {
             .find(|server| same_host(&server.name, &host))
     }
 
+    /// Whether this configuration is an HA cluster: more than one server, meeting in etcd.
+    /// A one-server configuration uses no etcd at all.
+    pub fn is_cluster(&self) -> bool {
+        self.servers.len() > 1
+    }
+
+    /// The servers `group` may run on, in order of preference.
+    pub fn group_servers<'a>(&'a self, group: &'a GroupConfig) -> Vec<&'a str> {
+        if group.servers.is_empty() {
+            self.servers
+                .iter()
+                .map(|server| server.name.as_str())
+                .collect()
+        } else {
+            group.servers.iter().map(String::as_str).collect()
+        }
+    }
+
     /// This server's comment (empty when the configuration does not list this host).
     pub fn server_comment(&self) -> &str {
         self.local_server()
@@ -541,7 +625,10 @@ fn unreachable_default(paths: &Paths) -> Config {
         servers: vec![ServerConfig {
             name: host_name(),
             comment: String::new(),
+            addresses: Vec::new(),
         }],
+        etcd: None,
+        heartbeat: HeartbeatConfig::DEFAULT,
         alert: AlertConfig {
             max_records: 10_000,
             file_max_bytes: 1 << 20,

@@ -1458,6 +1458,7 @@ mod tests {
             [crate::config::ServerConfig {
                 name: "ml8-224".into(),
                 comment: String::new(),
+                addresses: Vec::new(),
             }]
         );
         assert_eq!(

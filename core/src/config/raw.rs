@@ -116,10 +116,42 @@ pub struct RawServer {
     pub name: Option<String>,
     /// Free text shown by `clpstat` beside the server.
     pub comment: Option<String>,
+    /// The server's addresses (IPv4 or IPv6), for the operator and the next slices.
+    pub addresses: Option<Vec<String>>,
 }
 impl RawServer {
     /// The keys of `[[server]]`.
-    pub const KEYS: &[&str] = &["name", "comment"];
+    pub const KEYS: &[&str] = &["name", "comment", "addresses"];
+}
+
+/// `[etcd]`: where the servers of a cluster meet (needed with more than one server).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct RawEtcd {
+    /// The etcd client URLs (`http://192.0.2.11:2379`, or `https://` with TLS).
+    pub endpoints: Option<Vec<String>>,
+    /// A CA certificate (PEM) to trust for the etcd servers (`https://` endpoints).
+    pub ca_file: Option<String>,
+    /// A client certificate (PEM) for etcd's client authentication.
+    pub cert_file: Option<String>,
+    /// The private key (PEM) of `cert_file`.
+    pub key_file: Option<String>,
+}
+impl RawEtcd {
+    /// The keys of `[etcd]`.
+    pub const KEYS: &[&str] = &["endpoints", "ca_file", "cert_file", "key_file"];
+}
+
+/// `[heartbeat]`: the original's heartbeat interval and timeout.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct RawHeartbeat {
+    /// Seconds between two heartbeats (etcd lease keep-alives).
+    pub interval: Option<Seconds>,
+    /// Seconds without a heartbeat before a server is Offline (the etcd lease's TTL).
+    pub timeout: Option<Seconds>,
+}
+impl RawHeartbeat {
+    /// The keys of `[heartbeat]`.
+    pub const KEYS: &[&str] = &["interval", "timeout"];
 }
 
 /// `[alert]`.
@@ -205,10 +237,22 @@ pub struct RawGroup {
     pub auto_start: Option<bool>,
     /// The group's resources, in their default start order.
     pub resource: Option<Vec<toml::Value>>,
+    /// The servers the group may run on, in order of preference (default: every server,
+    /// in `[[server]]` order).
+    pub servers: Option<Vec<String>>,
+    /// Move the group back to a more preferred server when it returns (default off).
+    pub failback: Option<bool>,
 }
 impl RawGroup {
     /// The keys of `[[group]]`.
-    pub const KEYS: &[&str] = &["name", "comment", "auto_start", "resource"];
+    pub const KEYS: &[&str] = &[
+        "name",
+        "comment",
+        "auto_start",
+        "resource",
+        "servers",
+        "failback",
+    ];
 }
 
 /// `[group.resource.activation]` / `[group.resource.deactivation]`.
@@ -394,6 +438,8 @@ impl RawMail {
 pub const TOP_KEYS: &[&str] = &[
     "cluster",
     "server",
+    "etcd",
+    "heartbeat",
     "alert",
     "mail",
     "os_actions",
@@ -423,6 +469,8 @@ mod tests {
     fn key_lists_match_the_structs() {
         assert_eq!(keys_of::<RawCluster>(), sorted(RawCluster::KEYS));
         assert_eq!(keys_of::<RawServer>(), sorted(RawServer::KEYS));
+        assert_eq!(keys_of::<RawEtcd>(), sorted(RawEtcd::KEYS));
+        assert_eq!(keys_of::<RawHeartbeat>(), sorted(RawHeartbeat::KEYS));
         assert_eq!(keys_of::<RawAlert>(), sorted(RawAlert::KEYS));
         assert_eq!(keys_of::<RawMail>(), sorted(RawMail::KEYS));
         assert_eq!(keys_of::<RawOsActions>(), sorted(RawOsActions::KEYS));

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use super::raw::{
-    RawAlert, RawCluster, RawFailurePolicy, RawGroup, RawMail, RawMonitor, RawOsActions,
-    RawRecovery, RawResource, RawServer, RawWebManager, Seconds, TOP_KEYS,
+    RawAlert, RawCluster, RawEtcd, RawFailurePolicy, RawGroup, RawHeartbeat, RawMail, RawMonitor,
+    RawOsActions, RawRecovery, RawResource, RawServer, RawWebManager, Seconds, TOP_KEYS,
 };
 use super::{
     AlertConfig, ClusterConfig, Config, ExecMode, FailurePolicy, FinalAction, GroupConfig,
@@ -115,6 +115,16 @@ impl ConfigError {
 struct Problems(Vec<ConfigProblem>);
 
 impl Problems {
+    /// Runs a check of `super::cluster`, adding what it finds.
+    fn cluster<T>(&mut self, check: impl FnOnce(&mut super::cluster::Problems) -> T) -> T {
+        let mut found = super::cluster::Problems::default();
+        let value = check(&mut found);
+        for (location, message) in found.0 {
+            self.add(&location, message);
+        }
+        value
+    }
+
     fn add(&mut self, location: &str, message: impl Into<String>) {
         self.0.push(ConfigProblem {
             location: location.to_string(),
@@ -359,6 +369,16 @@ pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> 
 
     let cluster = build_cluster(&mut problems, raw_cluster);
     let servers = build_servers(&mut problems, document.get("server"));
+    let etcd = document.get("etcd").and_then(|value| {
+        let raw: RawEtcd = problems.deserialize("etcd", value, RawEtcd::KEYS);
+        problems.cluster(|found| super::cluster::etcd(found, raw))
+    });
+    let raw_heartbeat: RawHeartbeat = problems.deserialize(
+        "heartbeat",
+        document.get("heartbeat").unwrap_or(&empty),
+        RawHeartbeat::KEYS,
+    );
+    let heartbeat = problems.cluster(|found| super::cluster::heartbeat(found, raw_heartbeat));
     let alert = AlertConfig {
         max_records: raw_alert.max_records.unwrap_or(10_000).max(1),
         file_max_bytes: raw_alert.file_max_bytes.unwrap_or(1 << 20).max(1024),
@@ -387,6 +407,7 @@ pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> 
         }
     };
     check_unique_names(&mut problems, &groups);
+    problems.cluster(|found| super::cluster::check_cluster(found, &servers, &etcd, &groups));
 
     let monitors = match document.get("monitor") {
         None => Vec::new(),
@@ -419,6 +440,8 @@ pub fn parse_str(text: &str, scripts_dir: &Path) -> Result<Config, ConfigError> 
     Ok(Config {
         cluster,
         servers,
+        etcd,
+        heartbeat,
         alert,
         mail,
         os_actions,
@@ -439,16 +462,6 @@ fn build_servers(problems: &mut Problems, value: Option<&toml::Value>) -> Vec<Se
             return Vec::new();
         }
     };
-    if items.len() > 1 {
-        problems.add(
-            "server",
-            format!(
-                "{} servers are listed; clp runs one server today: list only this host ({})",
-                items.len(),
-                host_name()
-            ),
-        );
-    }
     let servers: Vec<ServerConfig> = items
         .iter()
         .enumerate()
@@ -458,13 +471,17 @@ fn build_servers(problems: &mut Problems, value: Option<&toml::Value>) -> Vec<Se
             ServerConfig {
                 name: check_host_name(problems, &location, raw.name),
                 comment: raw.comment.unwrap_or_default(),
+                addresses: problems
+                    .cluster(|found| super::cluster::addresses(found, &location, raw.addresses)),
             }
         })
         .collect();
+    problems.cluster(|found| super::cluster::check_unique_servers(found, &servers));
     if servers.is_empty() {
         return vec![ServerConfig {
             name: host_name(),
             comment: String::new(),
+            addresses: Vec::new(),
         }];
     }
     servers
@@ -906,6 +923,8 @@ fn build_group(
         name,
         comment: raw.comment.unwrap_or_default(),
         auto_start: raw.auto_start.unwrap_or(true),
+        servers: raw.servers.unwrap_or_default(),
+        failback: raw.failback.unwrap_or(false),
         resources,
     }
 }
@@ -1335,8 +1354,9 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
+        // Two servers are a cluster: without [etcd] that is said too.
         assert!(
-            error.contains("2 servers are listed; clp runs one server today"),
+            error.contains("etcd: 2 servers are listed, so the cluster needs etcd"),
             "{error}"
         );
         assert!(

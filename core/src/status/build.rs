@@ -9,7 +9,7 @@ use crate::store::Store;
 
 use super::{
     CheckFigures, ClusterStatus, DaemonState, GroupStatus, GroupTimes, HeartbeatStatus, Ladder,
-    MonitorState, MonitorStatus, ObjectStatus, ResourceStatus, ServerStatus,
+    MonitorState, MonitorStatus, ObjectStatus, ResourceStatus, ServerStatus, ServersView,
 };
 
 /// What a status is built from: the running engine's state, or [`Offline`] facts.
@@ -30,6 +30,8 @@ pub trait Facts {
     fn monitor(&self, index: usize, monitor: &MonitorConfig) -> MonitorFacts;
     /// What fails while the text alert log cannot be written, since when.
     fn alert_log_problem(&self) -> Option<String>;
+    /// An HA cluster's servers (none on a one-server configuration).
+    fn servers(&self, config: &Config) -> Option<ServersView>;
 }
 
 /// What the status shows of a resource.
@@ -80,6 +82,7 @@ pub fn build(config: &Config, server: &str, facts: &impl Facts) -> ClusterStatus
     let daemon = facts.daemon();
     let running = daemon != DaemonState::Stopped;
     ClusterStatus {
+        ha: facts.servers(config).map(Box::new),
         alert_log_problem: facts.alert_log_problem().map(Box::new),
         cluster: config.cluster.name.clone(),
         daemon,
@@ -199,6 +202,10 @@ impl Facts for Offline<'_> {
 
     fn alert_log_problem(&self) -> Option<String> {
         None
+    }
+
+    fn servers(&self, config: &Config) -> Option<ServersView> {
+        crate::membership::lines::offline_view(config)
     }
 }
 

@@ -134,7 +134,25 @@ pub struct ClusterStatus {
     /// (Boxed: it is rare, and keeps the status small inside the protocol's `Response`.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_log_problem: Option<Box<String>>,
+    /// An HA cluster's servers as this server sees them in etcd; `None` on a one-server
+    /// configuration. (Boxed, as `alert_log_problem`.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ha: Option<Box<ServersView>>,
 }
+
+/// The servers of an HA cluster as this server sees them, and why they are not known
+/// when they are not ([`ClusterStatus::ha`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServersView {
+    /// Every server, this one included, in the configuration's order.
+    pub servers: Vec<ServerStatus>,
+    /// Why their states are unknown (etcd cannot be reached), while so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// Where the engine reads [`ServersView`] from: set by the cluster link ([`crate::membership`]).
+pub type ServersSource = Box<dyn Fn() -> ServersView + Send + Sync>;
 
 /// The server and its heartbeat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

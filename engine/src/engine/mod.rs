@@ -180,6 +180,8 @@ pub struct Engine {
     /// The daemon handed its running resources over to the next clppm ([`Engine::hand_off`]):
     /// it exits without stopping its groups.
     handed_off: std::sync::atomic::AtomicBool,
+    /// An HA cluster's servers as etcd shows them ([`crate::membership`]).
+    servers: std::sync::OnceLock<clp_core::status::ServersSource>,
 }
 
 impl Engine {
@@ -269,7 +271,13 @@ impl Engine {
             stopped: watch::channel(false).0,
             monitor_tasks: Mutex::new(Vec::new()),
             handed_off: std::sync::atomic::AtomicBool::new(false),
+            servers: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Shows an HA cluster's servers in the status, read from `source` (set once).
+    pub fn set_servers_source(&self, source: clp_core::status::ServersSource) {
+        let _ = self.servers.set(source);
     }
 
     /// The configuration the daemon runs.

@@ -57,6 +57,8 @@ mod tests {
             comment: String::new(),
             auto_start: true,
             resources: Vec::new(),
+            servers: Vec::new(),
+            failback: false,
         }
     }
 

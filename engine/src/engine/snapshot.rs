@@ -13,6 +13,7 @@ impl Engine {
     pub fn status(&self) -> ClusterStatus {
         let state = self.lock();
         let facts = Live {
+            servers: self.servers.get().map(|source| source()),
             state: &state,
             alert_log_problem: self.alert_sink.problem(),
         };
@@ -22,6 +23,7 @@ impl Engine {
 
 /// The engine's state under its lock, as the status builder asks for it.
 struct Live<'a> {
+    servers: Option<status::ServersView>,
     state: &'a State,
     alert_log_problem: Option<String>,
 }
@@ -78,6 +80,10 @@ impl Facts for Live<'_> {
                 runtime.checked_at.map(|at| at.elapsed()),
             ),
         }
+    }
+
+    fn servers(&self, _config: &clp_core::config::Config) -> Option<status::ServersView> {
+        self.servers.clone()
     }
 
     fn alert_log_problem(&self) -> Option<String> {

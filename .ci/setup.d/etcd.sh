@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# etcd for the HA cluster (cluster/, tests/e2e/ha_*.rs), and protoc for the build of the
+# etcd-client crate (its protos import google/protobuf/*.proto, which come with
+# libprotobuf-dev). The tests run their own etcd members inside network namespaces they make,
+# so the system service is never used: while apt installs, a policy-rc.d refuses every service
+# start (101), and the service is then disabled. Idempotent: nothing is done when all are there.
+set -euo pipefail
+have_all() {
+  command -v etcd >/dev/null 2>&1 && command -v protoc >/dev/null 2>&1 \
+    && [ -e /usr/include/google/protobuf/descriptor.proto ]
+}
+if have_all; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "etcd.sh: etcd or protoc is missing and only root can install them" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+policy=/usr/sbin/policy-rc.d
+saved=""
+if [ -e "$policy" ]; then
+  saved=$(mktemp)
+  cp -p "$policy" "$saved"
+fi
+restore_policy() {
+  if [ -n "$saved" ]; then
+    mv -f "$saved" "$policy"
+  else
+    rm -f "$policy"
+  fi
+}
+trap restore_policy EXIT
+printf '#!/bin/sh\n# clp .ci/setup.d/etcd.sh: no service starts while it installs.\nexit 101\n' >"$policy"
+chmod 755 "$policy"
+
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends etcd-server protobuf-compiler libprotobuf-dev >/dev/null
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable etcd >/dev/null 2>&1 || true
+fi
+have_all

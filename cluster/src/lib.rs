@@ -1,0 +1,17 @@
+//! clp-cluster: the HA cluster's layer on etcd. One server needs none of it; with more than
+//! one server in the configuration, each clppm joins the cluster here.
+//!
+//! - [`Membership`]: this server's presence as an etcd lease (its heartbeat: the lease's TTL
+//!   is the heartbeat timeout, renewed every heartbeat interval) and a key under it; the
+//!   other servers' keys watched. Its [`View`] says who is Online or Offline — or, while
+//!   etcd cannot be reached, that nobody's state is known. Nothing is decided by a vote of
+//!   clp's own: etcd's leases and its quorum are the only judges.
+//! - [`keys`]: where everything lives in etcd, the next slices' group ownership included.
+#![warn(missing_docs)]
+
+pub mod keys;
+mod membership;
+
+pub use clp_core::membership::view::{Presence, View};
+pub use etcd_client::Client;
+pub use membership::{Change, Membership, Session, Settings};

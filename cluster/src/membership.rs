@@ -1,0 +1,400 @@
+//! This server's membership: its presence as an etcd lease and key, and the others watched.
+//!
+//! One task per clppm runs rounds: connect, grant a lease whose TTL is the heartbeat
+//! timeout, put `servers/<me>` under it, read every server's key, then renew the lease every
+//! heartbeat interval while watching the keys. A round ends when etcd stops answering (no
+//! renewal acknowledged for nearly the timeout, the watch cancelled because the member lost
+//! its leader, ...): the view then says that nobody's state is known, and the next round
+//! starts after one interval. Changes of a peer's presence are handed to the caller
+//! ([`Change`]), which raises the `nm` alerts.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use etcd_client::{Client, ConnectOptions, EventType, GetOptions, PutOptions, WatchOptions};
+use tokio::sync::{oneshot, watch};
+
+use crate::keys::{self, ServerRecord};
+use clp_core::membership::view::{Presence, View};
+
+/// What a server needs to join its cluster.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The cluster's name (the keys live under `/clp/<cluster>/`).
+    pub cluster: String,
+    /// This server's name.
+    pub local: String,
+    /// Every server of the cluster, this one included, in the configuration's order.
+    pub servers: Vec<String>,
+    /// The etcd client URLs.
+    pub endpoints: Vec<String>,
+    /// The heartbeat interval: the lease is renewed this often.
+    pub interval: Duration,
+    /// The heartbeat timeout: the lease's TTL (whole seconds; etcd may raise it to its
+    /// minimum, which is logged).
+    pub timeout: Duration,
+}
+
+impl Settings {
+    /// How long one request to etcd may take.
+    fn request_timeout(&self) -> Duration {
+        (self.interval * 2).max(Duration::from_secs(1))
+    }
+
+    /// After how long without an acknowledged renewal this server says it cannot see etcd:
+    /// just before its own lease could run out.
+    fn silence_limit(&self) -> Duration {
+        self.timeout.saturating_sub(self.interval / 2)
+    }
+}
+
+/// A change the caller hears about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A peer's lease appeared: the server started (`nm 1`).
+    Up(String),
+    /// A peer's lease ended: it stopped or fell silent for the timeout (`nm 2`).
+    Down(String),
+    /// etcd stopped answering this server: every state is unknown now (why).
+    Lost(String),
+    /// etcd answers again.
+    Regained,
+}
+
+/// This server's standing in etcd while it is connected: the client and the lease that
+/// carries its presence. The next slice puts group ownership keys under the same lease.
+#[derive(Clone)]
+pub struct Session {
+    /// The connected client.
+    pub client: Client,
+    /// The lease of this server's presence.
+    pub lease: i64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("lease", &self.lease)
+            .finish()
+    }
+}
+
+/// A running membership. [`Membership::leave`] revokes the lease (the others see this
+/// server Offline at once); dropping it stops renewing (they see it after the timeout).
+pub struct Membership {
+    view: watch::Receiver<View>,
+    session: watch::Receiver<Option<Session>>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    grace: Duration,
+}
+
+impl Membership {
+    /// Joins the cluster in the background (on the current tokio runtime): never fails; a
+    /// cluster that cannot be reached shows in [`Membership::view`].
+    pub fn start(
+        settings: Settings,
+        on_change: impl Fn(Change) + Send + Sync + 'static,
+    ) -> Membership {
+        let (view_tx, view) = watch::channel(View::unknown(
+            &settings.servers,
+            "joining the cluster: etcd has not answered yet",
+        ));
+        let (session_tx, session) = watch::channel(None);
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let grace = settings.request_timeout() + Duration::from_millis(500);
+        let runner = Runner {
+            prefix: keys::servers_prefix(&settings.cluster),
+            settings,
+            view: view_tx,
+            session: session_tx,
+            on_change: Box::new(on_change),
+            known: HashMap::new(),
+            connected: false,
+        };
+        Membership {
+            view,
+            session,
+            stop: Some(stop_tx),
+            task: Some(tokio::spawn(runner.run(stop_rx))),
+            grace,
+        }
+    }
+
+    /// Every server's presence now.
+    pub fn view(&self) -> View {
+        self.view.borrow().clone()
+    }
+
+    /// The view as it changes.
+    pub fn subscribe(&self) -> watch::Receiver<View> {
+        self.view.clone()
+    }
+
+    /// The client and lease, while etcd answers.
+    pub fn session(&self) -> Option<Session> {
+        self.session.borrow().clone()
+    }
+
+    /// Leaves the cluster: revokes the lease, so the others see this server Offline at once.
+    pub async fn leave(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(self.grace, task).await;
+        }
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// How a round ended.
+enum Ended {
+    /// The caller asked to leave.
+    Stopped,
+}
+
+/// The membership task.
+struct Runner {
+    settings: Settings,
+    prefix: String,
+    view: watch::Sender<View>,
+    session: watch::Sender<Option<Session>>,
+    on_change: Box<dyn Fn(Change) + Send + Sync>,
+    /// The last known presence of each server (lower-case name): unknown stretches never
+    /// overwrite it, so a change across an outage is still reported.
+    known: HashMap<String, Presence>,
+    connected: bool,
+}
+
+impl Runner {
+    async fn run(mut self, mut stop: oneshot::Receiver<()>) {
+        loop {
+            match self.round(&mut stop).await {
+                Ok(Ended::Stopped) => return,
+                Err(reason) => {
+                    self.lose(reason);
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.settings.interval) => {}
+                        _ = &mut stop => return,
+                    }
+                }
+            }
+        }
+    }
+
+    /// One connection: register, read, then renew and watch until something fails.
+    async fn round(&mut self, stop: &mut oneshot::Receiver<()>) -> Result<Ended, String> {
+        let endpoints = self.settings.endpoints.join(", ");
+        let unreachable =
+            |error: etcd_client::Error| format!("etcd cannot be reached at {endpoints}: {error}");
+        let options = ConnectOptions::new()
+            .with_connect_timeout(self.settings.request_timeout())
+            .with_timeout(self.settings.request_timeout())
+            .with_require_leader(true);
+        let mut client = Client::connect(&self.settings.endpoints, Some(options))
+            .await
+            .map_err(unreachable)?;
+        let ttl = i64::try_from(self.settings.timeout.as_secs().max(1)).unwrap_or(i64::MAX);
+        let lease = client.lease_grant(ttl, None).await.map_err(unreachable)?;
+        if lease.ttl() != ttl {
+            tracing::warn!(
+                "etcd granted a heartbeat lease of {} s instead of the configured timeout of {ttl} s (etcd's minimum)",
+                lease.ttl()
+            );
+        }
+        let lease = lease.id();
+        let record = ServerRecord {
+            name: self.settings.local.clone(),
+            pid: std::process::id(),
+        };
+        let value = serde_json::to_vec(&record).unwrap_or_default();
+        let own_key = keys::server(&self.settings.cluster, &self.settings.local);
+        client
+            .put(
+                own_key.as_str(),
+                value,
+                Some(PutOptions::new().with_lease(lease)),
+            )
+            .await
+            .map_err(unreachable)?;
+        let listed = client
+            .get(self.prefix.as_str(), Some(GetOptions::new().with_prefix()))
+            .await
+            .map_err(unreachable)?;
+        let revision = listed.header().map_or(0, |header| header.revision());
+        let present: Vec<String> = listed
+            .kvs()
+            .iter()
+            .filter_map(|kv| keys::server_of(&self.prefix, kv.key()))
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let (mut keeper, mut renewals) =
+            client.lease_keep_alive(lease).await.map_err(unreachable)?;
+        let mut watch = client
+            .watch(
+                self.prefix.as_str(),
+                Some(
+                    WatchOptions::new()
+                        .with_prefix()
+                        .with_start_revision(revision + 1),
+                ),
+            )
+            .await
+            .map_err(unreachable)?;
+        self.regain(&present);
+        let _ = self.session.send(Some(Session {
+            client: client.clone(),
+            lease,
+        }));
+
+        let mut ticker = tokio::time::interval(self.settings.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_renewal = Instant::now();
+        let silence_limit = self.settings.silence_limit();
+        loop {
+            tokio::select! {
+                _ = &mut *stop => {
+                    let _ = self.session.send(None);
+                    // Best effort: when etcd does not answer, the lease runs out by itself.
+                    let _ = client.lease_revoke(lease).await;
+                    return Ok(Ended::Stopped);
+                }
+                _ = ticker.tick() => {
+                    if last_renewal.elapsed() > silence_limit {
+                        return Err(format!(
+                            "etcd has not renewed this server's heartbeat for {:.1} s (endpoints {endpoints})",
+                            last_renewal.elapsed().as_secs_f64()
+                        ));
+                    }
+                    keeper.keep_alive().await.map_err(unreachable)?;
+                }
+                renewal = renewals.message() => match renewal {
+                    Ok(Some(answer)) if answer.ttl() > 0 => last_renewal = Instant::now(),
+                    Ok(Some(_)) => {
+                        return Err("this server's heartbeat lease expired: it was renewed too late".into());
+                    }
+                    Ok(None) => return Err("etcd closed the heartbeat stream".into()),
+                    Err(error) => return Err(unreachable(error)),
+                },
+                answer = watch.message() => match answer {
+                    Ok(Some(answer)) => {
+                        if answer.canceled() {
+                            return Err(format!(
+                                "etcd cancelled the watch of the servers: {}",
+                                answer.cancel_reason()
+                            ));
+                        }
+                        for event in answer.events() {
+                            let Some(kv) = event.kv() else { continue };
+                            let Some(name) = keys::server_of(&self.prefix, kv.key()) else {
+                                continue;
+                            };
+                            let presence = match event.event_type() {
+                                EventType::Put => Presence::Online,
+                                EventType::Delete => Presence::Offline,
+                            };
+                            if presence == Presence::Offline
+                                && name.eq_ignore_ascii_case(&self.settings.local)
+                            {
+                                return Err("this server's presence key was removed from etcd".into());
+                            }
+                            self.set(name, presence);
+                        }
+                    }
+                    Ok(None) => return Err("etcd closed the watch of the servers".into()),
+                    Err(error) => return Err(unreachable(error)),
+                },
+            }
+        }
+    }
+
+    /// Connected: every configured server Online when its key is `present`, else Offline.
+    fn regain(&mut self, present: &[String]) {
+        if !self.connected {
+            self.connected = true;
+            tracing::info!("joined the cluster {} in etcd", self.settings.cluster);
+            (self.on_change)(Change::Regained);
+        }
+        let servers: Vec<(String, Presence)> = self
+            .settings
+            .servers
+            .iter()
+            .map(|name| {
+                let lower = name.to_ascii_lowercase();
+                let presence = if present.contains(&lower) {
+                    Presence::Online
+                } else {
+                    Presence::Offline
+                };
+                (name.clone(), presence)
+            })
+            .collect();
+        for (name, presence) in &servers {
+            self.note(name, *presence);
+        }
+        self.view.send_replace(View {
+            servers,
+            problem: None,
+        });
+    }
+
+    /// One server's presence changed.
+    fn set(&mut self, name: &str, presence: Presence) {
+        let Some(configured) = self
+            .settings
+            .servers
+            .iter()
+            .find(|server| server.eq_ignore_ascii_case(name))
+            .cloned()
+        else {
+            return;
+        };
+        self.note(&configured, presence);
+        self.view.send_modify(|view| {
+            for (server, shown) in &mut view.servers {
+                if *server == configured {
+                    *shown = presence;
+                }
+            }
+        });
+    }
+
+    /// Records a definite presence and reports a peer's change against the last one known.
+    fn note(&mut self, name: &str, presence: Presence) {
+        let before = self.known.insert(name.to_ascii_lowercase(), presence);
+        if name.eq_ignore_ascii_case(&self.settings.local) {
+            return;
+        }
+        match (before, presence) {
+            (Some(Presence::Offline), Presence::Online) => {
+                (self.on_change)(Change::Up(name.to_string()));
+            }
+            (Some(Presence::Online), Presence::Offline) => {
+                (self.on_change)(Change::Down(name.to_string()));
+            }
+            _ => {}
+        }
+    }
+
+    /// etcd stopped answering: nobody's state is known until it answers again.
+    fn lose(&mut self, reason: String) {
+        let _ = self.session.send(None);
+        if self.connected {
+            self.connected = false;
+            tracing::warn!("{reason}; every server's state is unknown until etcd answers");
+            (self.on_change)(Change::Lost(reason.clone()));
+        } else {
+            tracing::debug!("{reason}");
+        }
+        self.view
+            .send_replace(View::unknown(&self.settings.servers, reason));
+    }
+}

@@ -1,0 +1,54 @@
+//! The daemon's link to the HA cluster ([`clp_cluster`]): when the configuration lists more
+//! than one server, clppm joins the cluster in etcd, raises the `nm` alerts when a peer
+//! starts or stops, and shows every server in the status. A one-server configuration never
+//! gets here: no etcd, nothing changes.
+
+use std::sync::{Arc, Weak};
+
+use clp_cluster::{Change, Membership, Settings};
+
+use crate::engine::Engine;
+use clp_core::membership::servers_view;
+use clp_core::status::ServersView;
+
+/// Joins the cluster when `engine`'s configuration is one (more than one server): the
+/// membership runs until [`Membership::leave`] or its drop. Call inside the tokio runtime.
+pub fn join(engine: &Arc<Engine>) -> Option<Membership> {
+    let config = engine.config();
+    if !config.is_cluster() {
+        return None;
+    }
+    let etcd = config.etcd.as_ref()?;
+    if etcd.tls.is_some() {
+        // Parsed and validated; the client is built without TLS (the next slices add it).
+        tracing::error!(
+            "[etcd] TLS is configured, and this clp build talks to etcd without TLS: the cluster cannot be joined; use http:// endpoints on a trusted network for now"
+        );
+    }
+    let settings = Settings {
+        cluster: config.cluster.name.clone(),
+        local: engine.server().to_string(),
+        servers: config.servers.iter().map(|s| s.name.clone()).collect(),
+        endpoints: etcd.endpoints.clone(),
+        interval: config.heartbeat.interval,
+        timeout: config.heartbeat.timeout,
+    };
+    let alerts: Weak<Engine> = Arc::downgrade(engine);
+    let membership = Membership::start(settings, move |change| {
+        let Some(engine) = alerts.upgrade() else {
+            return;
+        };
+        match change {
+            Change::Up(server) => engine.alert("nm", 1, &[&server]),
+            Change::Down(server) => engine.alert("nm", 2, &[&server]),
+            Change::Lost(_) | Change::Regained => {}
+        }
+    });
+    let view = membership.subscribe();
+    let shown: Weak<Engine> = Arc::downgrade(engine);
+    engine.set_servers_source(Box::new(move || match shown.upgrade() {
+        Some(engine) => servers_view(engine.config(), engine.server(), &view.borrow()),
+        None => ServersView::default(),
+    }));
+    Some(membership)
+}

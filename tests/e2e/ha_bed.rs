@@ -1,0 +1,330 @@
+//! The HA test bed: hosts as network namespaces on a bridge that the test makes and removes,
+//! each with its own etcd member, its own clppm and `CLP_ROOT`, and its own host name (a
+//! UTS namespace: a server is its host). Everything is removed on drop, even when the test
+//! fails; names carry the test's tag and the pid, so tests run in parallel.
+//!
+//! Addresses are TEST-NET-1 (`192.0.2.0/24`), host N at `.1N`: each bed is its own bridge
+//! with no address in the root namespace, so no traffic leaves the namespaces.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::harness::{Cluster, Run, bin, signal, wait_until};
+use crate::netns::{ip, is_root};
+
+/// One host of the bed.
+pub struct Host {
+    /// Its name: the host name inside its UTS namespace, and the server's name.
+    pub name: String,
+    /// Its network namespace.
+    pub netns: String,
+    /// Its address on the bridge.
+    pub address: String,
+    /// Its `CLP_ROOT` (absent on the witness, which runs only etcd).
+    pub clp: Option<Cluster>,
+    etcd_dir: tempfile::TempDir,
+    veth_host: String,
+}
+
+/// The bed: a bridge, the hosts, and every process the test started on them.
+pub struct Bed {
+    bridge: String,
+    /// The hosts, in order: servers first, then the witness.
+    pub hosts: Vec<Host>,
+    etcd: Vec<Child>,
+    clppm: Vec<(usize, Child)>,
+}
+
+/// Why the bed cannot be made here, when it cannot.
+fn missing() -> Option<String> {
+    if !is_root() {
+        return Some("it makes network namespaces and a bridge, which needs root".into());
+    }
+    for (tool, hint) in [
+        ("etcd", "run .ci/setup.d/etcd.sh (installs etcd-server)"),
+        ("unshare", "install util-linux"),
+        ("hostname", "install hostname"),
+    ] {
+        let found = std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).exists()));
+        if !found {
+            return Some(format!("`{tool}` is missing: {hint}"));
+        }
+    }
+    None
+}
+
+impl Bed {
+    /// Servers `servers` plus a witness running only etcd, on a fresh bridge; `None` (with
+    /// the reason printed) where namespaces or etcd are not available.
+    pub fn create(tag: &str, servers: usize) -> Option<Bed> {
+        if let Some(reason) = missing() {
+            eprintln!("skipped: the HA test bed cannot be made here: {reason}");
+            return None;
+        }
+        let pid = std::process::id();
+        let mut bed = Bed {
+            bridge: format!("hab{tag}{pid}"),
+            hosts: Vec::new(),
+            etcd: Vec::new(),
+            clppm: Vec::new(),
+        };
+        ip(&["link", "add", &bed.bridge, "type", "bridge"]);
+        ip(&["link", "set", &bed.bridge, "up"]);
+        for index in 0..=servers {
+            let witness = index == servers;
+            let name = if witness {
+                "witness".to_string()
+            } else {
+                format!("node{}", index + 1)
+            };
+            let host = Host {
+                netns: format!("clp-ha{tag}-{pid}-{index}"),
+                address: format!("192.0.2.{}", 11 + index),
+                clp: (!witness).then(Cluster::new),
+                etcd_dir: etcd_dir(),
+                veth_host: format!("ha{tag}{pid}{index}"),
+                name,
+            };
+            let inner = format!("{}n", host.veth_host);
+            // Pushed first, so that drop removes whatever a failing step left.
+            bed.hosts.push(host);
+            let host = bed.hosts.last().expect("just pushed");
+            ip(&["netns", "add", &host.netns]);
+            ip(&[
+                "link",
+                "add",
+                &host.veth_host,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                &inner,
+            ]);
+            ip(&["link", "set", &host.veth_host, "master", &bed.bridge]);
+            ip(&["link", "set", &host.veth_host, "up"]);
+            ip(&["link", "set", &inner, "netns", &host.netns]);
+            ip(&["-n", &host.netns, "link", "set", "lo", "up"]);
+            let cidr = format!("{}/24", host.address);
+            ip(&["-n", &host.netns, "addr", "add", &cidr, "dev", &inner]);
+            ip(&["-n", &host.netns, "link", "set", &inner, "up"]);
+        }
+        bed.start_etcd(tag);
+        Some(bed)
+    }
+
+    /// One etcd member per host, forming one cluster.
+    fn start_etcd(&mut self, tag: &str) {
+        let initial: Vec<String> = self
+            .hosts
+            .iter()
+            .map(|h| format!("{}=http://{}:2380", h.name, h.address))
+            .collect();
+        let initial = initial.join(",");
+        for host in &self.hosts {
+            let log =
+                std::fs::File::create(host.etcd_dir.path().join("etcd.log")).expect("the etcd log");
+            let child = Command::new(ip_path())
+                .args(["netns", "exec", &host.netns, "etcd"])
+                .args(["--name", &host.name])
+                .arg("--data-dir")
+                .arg(host.etcd_dir.path().join("data"))
+                .args([
+                    "--listen-client-urls",
+                    &format!("http://{}:2379,http://127.0.0.1:2379", host.address),
+                    "--advertise-client-urls",
+                    &format!("http://{}:2379", host.address),
+                    "--listen-peer-urls",
+                    &format!("http://{}:2380", host.address),
+                    "--initial-advertise-peer-urls",
+                    &format!("http://{}:2380", host.address),
+                    "--initial-cluster",
+                    &initial,
+                    "--initial-cluster-state",
+                    "new",
+                    "--initial-cluster-token",
+                    &format!("clp-test-{tag}-{}", std::process::id()),
+                    "--heartbeat-interval",
+                    "100",
+                    "--election-timeout",
+                    "1000",
+                ])
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().expect("the etcd log"))
+                .stderr(log)
+                .spawn()
+                .expect("start etcd");
+            self.etcd.push(child);
+        }
+    }
+
+    /// The etcd client URLs of every member.
+    pub fn endpoints(&self) -> String {
+        let urls: Vec<String> = self
+            .hosts
+            .iter()
+            .map(|h| format!("\"http://{}:2379\"", h.address))
+            .collect();
+        urls.join(", ")
+    }
+
+    /// The servers (every host but the witness).
+    pub fn servers(&self) -> impl Iterator<Item = &Host> {
+        self.hosts.iter().filter(|h| h.clp.is_some())
+    }
+
+    /// `command` run on host `index`: in its namespace, under its host name, with its root.
+    fn on_host(&self, index: usize, program: &Path) -> Command {
+        let host = &self.hosts[index];
+        let mut command = Command::new(ip_path());
+        command
+            .args(["netns", "exec", &host.netns, "unshare", "--uts", "sh", "-c"])
+            .arg("hostname \"$0\" && exec \"$@\"")
+            .arg(&host.name)
+            .arg(program);
+        if let Some(clp) = &host.clp {
+            command
+                .env("CLP_ROOT", clp.root())
+                .env("CLP_FORBID_OS_ACTIONS", "1")
+                .env_remove("CLP_LOG");
+        }
+        command
+    }
+
+    /// Starts clppm in the foreground on server `index`; its pid is the child's (every
+    /// step before it execs).
+    pub fn start_clppm(&mut self, index: usize) -> u32 {
+        let mut command = self.on_host(index, &bin("clppm"));
+        command
+            .arg("--foreground")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = command.spawn().expect("start clppm");
+        let pid = child.id();
+        self.clppm.push((index, child));
+        pid
+    }
+
+    /// `kill -9` of the clppm started as `pid`, reaped.
+    pub fn kill_clppm(&mut self, pid: u32) {
+        signal(pid, libc::SIGKILL);
+        if let Some(position) = self.clppm.iter().position(|(_, c)| c.id() == pid) {
+            let (_, mut child) = self.clppm.remove(position);
+            let _ = child.wait();
+        }
+    }
+
+    /// A clp command run on server `index`.
+    pub fn run(&self, index: usize, name: &str, args: &[&str]) -> Run {
+        let output = self
+            .on_host(index, &bin(name))
+            .args(args)
+            .output()
+            .expect("run a command on a host");
+        Run { output }
+    }
+
+    /// Server `index`'s view: each server's name and state from `clpstat --json`.
+    pub fn view(&self, index: usize) -> Vec<(String, String)> {
+        let run = self.run(index, "clpstat", &["--json"]);
+        let Ok(status) = serde_json::from_str::<serde_json::Value>(&run.stdout()) else {
+            return Vec::new();
+        };
+        status["ha"]["servers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                (
+                    s["name"].as_str().unwrap_or_default().to_string(),
+                    s["status"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Waits until server `index` shows `server` as `state`.
+    #[track_caller]
+    pub fn wait_for(&self, index: usize, server: &str, state: &str, within: Duration) {
+        wait_until(
+            &format!("{} to show {server} {state}", self.hosts[index].name),
+            within,
+            || {
+                self.view(index)
+                    .iter()
+                    .any(|(name, shown)| name == server && shown == state)
+            },
+        );
+    }
+
+    /// The clp root of server `index`.
+    pub fn clp(&self, index: usize) -> &Cluster {
+        self.hosts[index]
+            .clp
+            .as_ref()
+            .expect("a server, not the witness")
+    }
+}
+
+impl Drop for Bed {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for host in &self.hosts {
+                let log = std::fs::read_to_string(host.etcd_dir.path().join("etcd.log"))
+                    .unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(10).collect();
+                eprintln!("--- etcd.log of {} (last lines) ---", host.name);
+                for line in tail.iter().rev() {
+                    eprintln!("{line}");
+                }
+            }
+        }
+        for (_, child) in &mut self.clppm {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        for child in &mut self.etcd {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        for host in &self.hosts {
+            let _ = Command::new(ip_path())
+                .args(["netns", "del", &host.netns])
+                .stderr(Stdio::null())
+                .status();
+            let _ = Command::new(ip_path())
+                .args(["link", "del", &host.veth_host])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = Command::new(ip_path())
+            .args(["link", "del", &self.bridge])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// A temporary folder for an etcd member: in memory (`/dev/shm`) where there is one, since
+/// etcd syncs its log on every write and a busy disk makes its heartbeats late.
+fn etcd_dir() -> tempfile::TempDir {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("clp-etcd-");
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir()
+        && let Ok(dir) = builder.tempdir_in(shm)
+    {
+        return dir;
+    }
+    builder.tempdir().expect("an etcd data folder")
+}
+
+/// The `ip` command.
+fn ip_path() -> PathBuf {
+    ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|path| path.exists())
+        .unwrap_or_else(|| PathBuf::from("ip"))
+}
