@@ -239,7 +239,7 @@ pub fn create(
     let root = paths.generations_dir();
     fs::create_dir_all(&root).map_err(io_error("create", &root))?;
     let number = list(paths).last().map_or(1, |g| g.number + 1);
-    let staging = root.join(format!(".staging-{}-{number}", std::process::id()));
+    let staging = crate::paths::private_to_this_process(&root, &format!("staging-{number}"));
     if staging.exists() {
         fs::remove_dir_all(&staging).map_err(io_error("remove", &staging))?;
     }
@@ -386,7 +386,7 @@ pub fn record_running_generation(
         }
     })?;
     fs::create_dir_all(paths.run_dir()).map_err(io_error("create", &paths.run_dir()))?;
-    let temporary = file.with_extension("tmp");
+    let temporary = crate::paths::temporary_for(&file, "tmp");
     write_synced(&temporary, &json)?;
     fs::rename(&temporary, &file).map_err(io_error("rename into place", &file))
 }
@@ -445,7 +445,7 @@ fn replace_with_link(path: &Path, target: &Path) -> Result<Option<PathBuf>, Gene
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temporary = parent.join(format!(".{name}.link-{}", std::process::id()));
+    let temporary = crate::paths::private_to_this_process(parent, &format!("{name}.link"));
     let _ = fs::remove_file(&temporary);
     std::os::unix::fs::symlink(target, &temporary).map_err(io_error("create", &temporary))?;
     let is_folder = fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
@@ -456,7 +456,7 @@ fn replace_with_link(path: &Path, target: &Path) -> Result<Option<PathBuf>, Gene
             Err(_) => {
                 // A file system without RENAME_EXCHANGE: two renames (the only moment
                 // without the folder is between them).
-                let aside = parent.join(format!(".{name}.old-{}", std::process::id()));
+                let aside = crate::paths::private_to_this_process(parent, &format!("{name}.old"));
                 fs::rename(path, &aside).map_err(io_error("rename", path))?;
                 fs::rename(&temporary, path).map_err(io_error("rename into place", path))?;
                 Some(aside)

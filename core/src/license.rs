@@ -687,7 +687,7 @@ fn mark_trial_used(paths: &Paths, product: &str, today: NaiveDate) -> Result<(),
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(failed)?;
     }
-    let partial = path.with_extension("partial");
+    let partial = crate::paths::temporary_for(&path, "partial");
     std::fs::write(&partial, text).map_err(failed)?;
     std::fs::rename(&partial, &path).map_err(failed)
 }

@@ -679,10 +679,8 @@ pub fn collect(
             });
         }
     }
-    let tarball = options.out_dir.join(format!("{server}-log.tar.gz"));
-    let partial = options
-        .out_dir
-        .join(format!(".{server}-log.tar.gz.partial"));
+    let tarball = crate::paths::log_tarball(&options.out_dir, server);
+    let partial = crate::paths::log_tarball_partial(&options.out_dir, server);
     let write_error = |source: io::Error| CollectError::Write {
         path: tarball.clone(),
         no_space: source.raw_os_error() == Some(libc::ENOSPC),

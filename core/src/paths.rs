@@ -264,6 +264,35 @@ pub fn beside_me(name: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(name))
 }
 
+/// `<server>-log.tar.gz` in `dir`: the tarball `clplogcc` writes.
+pub fn log_tarball(dir: &Path, server: &str) -> PathBuf {
+    dir.join(format!("{server}-log.tar.gz"))
+}
+
+/// `.<server>-log.tar.gz.partial` in `dir`: the tarball while it is written, renamed to
+/// [`log_tarball`] once whole.
+pub fn log_tarball_partial(dir: &Path, server: &str) -> PathBuf {
+    dir.join(format!(".{server}-log.tar.gz.partial"))
+}
+
+/// `<log_dir>/<program>.startup-error`: where a long start-up error of `program` is saved.
+pub fn startup_error_file(log_dir: &Path, program: &str) -> PathBuf {
+    log_dir.join(format!("{program}.startup-error"))
+}
+
+/// The temporary file a write of `file` goes through before it is renamed over `file`:
+/// `file` with the extension `tag` (`clp.conf` → `clp.tmp`), in the same folder, so the
+/// rename is atomic.
+pub fn temporary_for(file: &Path, tag: &str) -> PathBuf {
+    file.with_extension(tag)
+}
+
+/// `.<stem>-<pid>` in `dir`: a name private to this process (a staging folder, a link being
+/// swapped, a write check), so two processes never write the same one.
+pub fn private_to_this_process(dir: &Path, stem: &str) -> PathBuf {
+    dir.join(format!(".{stem}-{}", std::process::id()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,7 +344,8 @@ mod tests {
     }
 
     /// Every other file's code (tests aside) asks this file for its paths: no literal path
-    /// fragment is joined anywhere else in core or the commands.
+    /// fragment is joined, no name formatted into a path and no extension swapped anywhere
+    /// else, in any crate of the workspace.
     #[test]
     fn no_other_file_joins_a_path_fragment() {
         fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -330,8 +360,17 @@ mod tests {
         }
         let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files = Vec::new();
-        rust_files(&crate_dir.join("src"), &mut files);
-        rust_files(&crate_dir.join("../bins/src"), &mut files);
+        for dir in [
+            "src",
+            "../bins/src",
+            "../engine/src",
+            "../monitors/src",
+            "../webmgr/src",
+            "../ftp/src",
+            "../cluster/src",
+        ] {
+            rust_files(&crate_dir.join(dir), &mut files);
+        }
         // The generator of completions writes into the source tree, not an installation.
         let allowed = ["paths.rs", "clp-gen.rs"];
         let mut found = Vec::new();
@@ -351,6 +390,11 @@ mod tests {
                         .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c));
                 if fragment {
                     found.push(format!("{}: {literal}", file.display()));
+                }
+            }
+            for built in [".join(format!(", ".with_extension(", ".with_file_name("] {
+                if code.contains(built) {
+                    found.push(format!("{}: {built}", file.display()));
                 }
             }
         }

@@ -85,14 +85,14 @@ pub fn shown(message: &str, saved_to: &Path) -> String {
 
 /// Where a long startup error of `program` is saved: `log/<program>.startup-error`.
 pub fn saved_path(log_dir: &Path, program: &str) -> PathBuf {
-    log_dir.join(format!("{program}.startup-error"))
+    crate::paths::startup_error_file(log_dir, program)
 }
 
 fn save(message: &str, path: &Path) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let temporary = path.with_extension("startup-error.tmp");
+    let temporary = crate::paths::temporary_for(path, "startup-error.tmp");
     std::fs::write(&temporary, format!("{message}\n"))?;
     std::fs::rename(&temporary, path)
 }

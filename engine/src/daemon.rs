@@ -114,7 +114,7 @@ pub fn check_writable_folders(paths: &Paths) -> Result<(), DaemonError> {
 /// Creates, writes and removes a small file in `dir` (created when missing).
 fn probe_write(dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let probe = dir.join(format!(".clppm-write-check.{}", std::process::id()));
+    let probe = clp_core::paths::private_to_this_process(dir, "clppm-write-check");
     let written = std::fs::File::create(&probe).and_then(|mut file| {
         file.write_all(b"x")?;
         file.sync_all()

@@ -22,6 +22,7 @@ pub mod logjobs;
 pub mod metrics;
 pub mod model;
 pub mod passwords;
+mod random;
 pub mod serve;
 pub mod server;
 pub mod verifier;
@@ -255,14 +256,6 @@ impl Prepared {
         let _ = std::fs::remove_file(paths.webmgr_addr_file());
         Ok(())
     }
-}
-
-/// `N` bytes from the kernel's random source.
-pub(crate) fn random_bytes<const N: usize>() -> std::io::Result<[u8; N]> {
-    use std::io::Read;
-    let mut bytes = [0u8; N];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes)
 }
 
 /// Writes `run/clpwebmgr.addr` through a temporary file, so a reader never sees half.

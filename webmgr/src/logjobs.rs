@@ -215,7 +215,7 @@ impl LogJobs {
 
 /// 16 hex digits from the kernel's random source (the time and pid if it cannot be read).
 fn new_id() -> String {
-    let bytes = super::random_bytes::<8>().unwrap_or_else(|_| {
+    let bytes = crate::random::bytes::<8>().unwrap_or_else(|_| {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);

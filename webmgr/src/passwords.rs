@@ -183,7 +183,7 @@ fn verify(password: &[u8], hash: &PasswordHash<'_>, memory: &mut Vec<Block>) -> 
 
 /// Hashes `password` with argon2id and a fresh salt.
 pub fn hash(password: &str) -> Result<String, PasswordError> {
-    let random = super::random_bytes::<16>()
+    let random = crate::random::bytes::<16>()
         .map_err(|error| PasswordError::Hash(format!("cannot read /dev/urandom: {error}")))?;
     let salt =
         SaltString::encode_b64(&random).map_err(|error| PasswordError::Hash(error.to_string()))?;

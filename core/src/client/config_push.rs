@@ -589,7 +589,7 @@ fn write_folder(dir: &Path, text: &[u8], scripts: Option<&Path>) -> Result<(), C
         |what: &str, path: &Path, error: &dyn std::fmt::Display| CfctrlError::Folder {
             message: format!("cannot {what} {}: {error}", path.display()),
         };
-    let staging = dir.join(format!(".clpcfctrl-{}", std::process::id()));
+    let staging = crate::paths::private_to_this_process(dir, "clpcfctrl");
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir(&staging).map_err(|e| folder_error("create", &staging, &e))?;
     let result = (|| {
@@ -664,7 +664,7 @@ pub fn convert(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let parent = destination.parent().unwrap_or(Path::new("/"));
-    let staging = parent.join(format!(".{name}.clpcfctrl-{}", std::process::id()));
+    let staging = crate::paths::private_to_this_process(parent, &format!("{name}.clpcfctrl"));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|error| CfctrlError::Folder {
         message: format!("cannot create {}: {error}", staging.display()),
