@@ -217,9 +217,18 @@ compadd() {{
     let setup_line = format!("source {}; print set''up-done\n", rc.display());
     master.write_all(setup_line.as_bytes()).unwrap();
     wait_for("setup-done");
-    // zle reads the keys in order: the completion ends before ^U clears the line.
-    let keys = format!("{line}\t\u{15}print completion-en''d\n");
-    master.write_all(keys.as_bytes()).unwrap();
+    // The rest of the line is typed once the completion has shown its matches (or after
+    // 15 s): keys already waiting when TAB runs are typeahead, and zsh's completion may give
+    // up on typeahead, which made this test fail on a loaded machine.
+    master.write_all(format!("{line}\t").as_bytes()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline && !screen.lock().unwrap().contains("</match>") {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    master
+        .write_all("\u{15}print completion-en''d\n".as_bytes())
+        .unwrap();
     let text = wait_for("completion-end");
     let _ = child.kill();
     let _ = child.wait();
