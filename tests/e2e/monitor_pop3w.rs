@@ -176,8 +176,11 @@ mode = "async"
         "(2 : Reading the answer to the greeting from 127.0.0.1:{port} failed: Connection reset by peer"
     );
     let shutting_down = "was answered -ERR";
+    // A connection accepted while it shuts down may get no answer at all: on a loaded
+    // machine the check then times out (seen in CI).
+    let silent = "(99 : Monitor timed out after";
     assert!(
-        [refused.as_str(), &closed, &reset, shutting_down]
+        [refused.as_str(), &closed, &reset, shutting_down, silent]
             .iter()
             .any(|detail| alerts.contains(detail)),
         "{alerts}"
