@@ -3,6 +3,9 @@
 # clpstat's whole-process wall time against a running daemon.
 #
 #   benches/build_figures/run.sh [CHECKOUT]      (default: this checkout)
+#   benches/build_figures/run.sh --clpstat-only BIN_DIR
+#                                  (only the clpstat figure, with release binaries already
+#                                   built in BIN_DIR: to pair two builds back to back)
 #
 # CHECKOUT may be any clp checkout (an older commit in a `git worktree`, to compare). It is
 # built in a fresh target folder under bench-out/, so its own target/ is left alone and the
@@ -18,9 +21,14 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+CLPSTAT_ONLY=
+if [[ ${1:-} == --clpstat-only ]]; then
+    CLPSTAT_ONLY=$(cd "$2" && pwd)
+    set -- "$REPO"
+fi
 CHECKOUT=$(cd "${1:-$REPO}" && pwd)
 RUNS=${RUNS:-100}
-OUT=$REPO/bench-out/build_figures/$(date +%Y%m%d-%H%M%S)
+OUT=$REPO/bench-out/build_figures/$(date +%Y%m%d-%H%M%S)-$$
 TARGET=$OUT/target
 mkdir -p "$OUT"
 export CARGO_TARGET_DIR=$TARGET
@@ -38,6 +46,7 @@ source_of() {                     # FILE NAME: the one tracked source file of th
     (cd "$CHECKOUT" && git ls-files | grep -E "(^|/)$1\$" | grep -v -e '^fuzz/' -e '^tests/' | head -1)
 }
 
+if [[ -z $CLPSTAT_ONLY ]]; then
 commit=$(git -C "$CHECKOUT" rev-parse --short HEAD)
 echo "# build figures of $CHECKOUT (git $commit), $(nproc) cores, $(rustc --version)"
 cd "$CHECKOUT"
@@ -63,9 +72,11 @@ for f in "$TARGET"/release/*; do
 done
 printf '%-16s %10d  %5.1f MB\n' total "$total" "$(echo "$total / 1000000" | bc -l)"
 
+fi
+
 echo
 echo "# clpstat, whole process, against a running clppm (release)"
-BIN=$TARGET/release
+BIN=${CLPSTAT_ONLY:-$TARGET/release}
 export CLP_ROOT=$OUT/root CLP_FORBID_OS_ACTIONS=1
 mkdir -p "$CLP_ROOT/etc"
 {
