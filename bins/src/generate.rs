@@ -71,9 +71,7 @@ pub fn write_all(dir: &Path) -> std::io::Result<usize> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let temporary = clp_core::paths::temporary_for(&path, "partial");
-        std::fs::write(&temporary, contents)?;
-        std::fs::rename(&temporary, &path)?;
+        clp_core::paths::write_replacing(&path, "partial", contents.as_ref())?;
     }
     Ok(files.len())
 }

@@ -287,6 +287,14 @@ pub fn temporary_for(file: &Path, tag: &str) -> PathBuf {
     file.with_extension(tag)
 }
 
+/// Writes `bytes` as `file`'s whole new content: through [`temporary_for`]`(file, tag)`,
+/// renamed over `file`, so a reader sees the old content or the new, never half.
+pub fn write_replacing(file: &Path, tag: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let temporary = temporary_for(file, tag);
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, file)
+}
+
 /// `.<stem>-<pid>` in `dir`: a name private to this process (a staging folder, a link being
 /// swapped, a write check), so two processes never write the same one.
 pub fn private_to_this_process(dir: &Path, stem: &str) -> PathBuf {

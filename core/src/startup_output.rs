@@ -92,9 +92,7 @@ fn save(message: &str, path: &Path) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let temporary = crate::paths::temporary_for(path, "startup-error.tmp");
-    std::fs::write(&temporary, format!("{message}\n"))?;
-    std::fs::rename(&temporary, path)
+    crate::paths::write_replacing(path, "startup-error.tmp", format!("{message}\n").as_bytes())
 }
 
 /// The started daemon's side: points its stdout and stderr at /dev/null once ready (the

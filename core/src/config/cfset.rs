@@ -628,9 +628,7 @@ fn write_replacing(file: &Path, bytes: &[u8]) -> Result<(), CfsetError> {
         path: file.to_path_buf(),
         source,
     };
-    let temporary = crate::paths::temporary_for(file, "tmp-clpcfset");
-    std::fs::write(&temporary, bytes).map_err(io)?;
-    std::fs::rename(&temporary, file).map_err(io)
+    crate::paths::write_replacing(file, "tmp-clpcfset", bytes).map_err(io)
 }
 
 #[cfg(test)]

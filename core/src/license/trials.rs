@@ -83,7 +83,5 @@ fn mark_trial_used(paths: &Paths, product: &str, today: NaiveDate) -> Result<(),
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(failed)?;
     }
-    let partial = crate::paths::temporary_for(&path, "partial");
-    std::fs::write(&partial, text).map_err(failed)?;
-    std::fs::rename(&partial, &path).map_err(failed)
+    crate::paths::write_replacing(&path, "partial", text.as_ref()).map_err(failed)
 }

@@ -9,7 +9,7 @@ use crate::store::Store;
 
 use super::{
     CheckFigures, ClusterStatus, DaemonState, GroupStatus, GroupTimes, HeartbeatStatus, Ladder,
-    MonitorState, MonitorStatus, ObjectStatus, ResourceStatus, ServerStatus, ServersView,
+    MonitorState, MonitorStatus, ObjectStatus, ResourceStatus, ServerStatus, ServersView, micros,
 };
 
 /// What a status is built from: the running engine's state, or [`Offline`] facts.
@@ -142,7 +142,6 @@ fn group_status(group: &GroupConfig, server: &str, facts: &impl Facts) -> GroupS
 
 /// A monitor's state, as the status and `clpmonctrl -v` show it.
 pub fn monitor_state(config: &MonitorConfig, facts: &MonitorFacts) -> MonitorState {
-    let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
     let ladder = &facts.ladder;
     MonitorState {
         name: config.name.clone(),

@@ -282,6 +282,11 @@ pub struct MonitorState {
     pub check_figures: Option<CheckFigures>,
 }
 
+/// A duration in whole µs (saturating), as the status reports durations.
+pub(crate) fn micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
 /// A monitor's check durations since the daemon started, and the age of its last sign of
 /// life: what `clpperfc -m` and `clphealthchk -t rm` read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,7 +313,6 @@ impl CheckFigures {
         if checks == 0 && idle.is_none() {
             return None;
         }
-        let micros = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
         Some(CheckFigures {
             average_us: micros(total).checked_div(checks).unwrap_or(0),
             max_us: micros(max),
