@@ -5,6 +5,15 @@
 //!
 //! Addresses are TEST-NET-1 (`192.0.2.0/24`), host N at `.1N`: each bed is its own bridge
 //! with no address in the root namespace, so no traffic leaves the namespaces.
+//!
+//! Its parts: the [`journal`] of every service run and its split-brain checker
+//! ([`overlap`]), the [`faults`] the scenarios inject, and a [`client`] host.
+//! Names are short (an interface name has at most 15 bytes): a test's tag has at most 4.
+
+pub mod client;
+pub mod faults;
+pub mod journal;
+pub mod overlap;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -12,6 +21,7 @@ use std::time::Duration;
 
 use crate::harness::{Cluster, Run, bin, signal, wait_until};
 use crate::netns::{ip, is_root};
+use journal::Journal;
 
 /// One host of the bed.
 pub struct Host {
@@ -30,10 +40,18 @@ pub struct Host {
 /// The bed: a bridge, the hosts, and every process the test started on them.
 pub struct Bed {
     bridge: String,
+    tag: String,
     /// The hosts, in order: servers first, then the witness.
     pub hosts: Vec<Host>,
-    etcd: Vec<Child>,
+    /// Host N's etcd member at N (`None` while stopped).
+    etcd: Vec<Option<Child>>,
     clppm: Vec<(usize, Child)>,
+    /// Services the test started itself on a host ([`Bed::spawn_on`]).
+    spawned: Vec<Child>,
+    /// The journal of every service run (outside the namespaces).
+    pub journal: Journal,
+    /// The journal's folder (removed on drop).
+    _dir: tempfile::TempDir,
 }
 
 /// Why the bed cannot be made here, when it cannot.
@@ -63,12 +81,21 @@ impl Bed {
             eprintln!("skipped: the HA test bed cannot be made here: {reason}");
             return None;
         }
+        assert!(tag.len() <= 4, "a bed's tag has at most 4 bytes: {tag:?}");
         let pid = std::process::id();
+        let dir = tempfile::Builder::new()
+            .prefix("clp-bed-")
+            .tempdir()
+            .expect("the bed's folder");
         let mut bed = Bed {
             bridge: format!("hab{tag}{pid}"),
+            tag: tag.to_string(),
             hosts: Vec::new(),
             etcd: Vec::new(),
             clppm: Vec::new(),
+            spawned: Vec::new(),
+            journal: Journal::create(dir.path()),
+            _dir: dir,
         };
         ip(&["link", "add", &bed.bridge, "type", "bridge"]);
         ip(&["link", "set", &bed.bridge, "up"]);
@@ -80,11 +107,11 @@ impl Bed {
                 format!("node{}", index + 1)
             };
             let host = Host {
-                netns: format!("clp-ha{tag}-{pid}-{index}"),
+                netns: format!("{}-{index}", bed.netns_prefix()),
                 address: format!("192.0.2.{}", 11 + index),
                 clp: (!witness).then(Cluster::new),
                 etcd_dir: etcd_dir(),
-                veth_host: format!("ha{tag}{pid}{index}"),
+                veth_host: format!("{}{index}", bed.veth_prefix()),
                 name,
             };
             let inner = format!("{}n", host.veth_host);
@@ -110,53 +137,69 @@ impl Bed {
             ip(&["-n", &host.netns, "addr", "add", &cidr, "dev", &inner]);
             ip(&["-n", &host.netns, "link", "set", &inner, "up"]);
         }
-        bed.start_etcd(tag);
+        for index in 0..bed.hosts.len() {
+            let member = bed.spawn_etcd(index);
+            bed.etcd.push(Some(member));
+        }
         Some(bed)
     }
 
-    /// One etcd member per host, forming one cluster.
-    fn start_etcd(&mut self, tag: &str) {
+    /// The namespaces' names start with this (unique per test process and tag).
+    fn netns_prefix(&self) -> String {
+        format!("clp-ha{}-{}", self.tag, std::process::id())
+    }
+
+    /// The interfaces' names start with this.
+    fn veth_prefix(&self) -> String {
+        format!("ha{}{}", self.tag, std::process::id())
+    }
+
+    /// Host `index`'s etcd member, one of a cluster of every host (on its data folder: a
+    /// restarted member rejoins).
+    fn spawn_etcd(&self, index: usize) -> Child {
         let initial: Vec<String> = self
             .hosts
             .iter()
             .map(|h| format!("{}=http://{}:2380", h.name, h.address))
             .collect();
         let initial = initial.join(",");
-        for host in &self.hosts {
-            let log =
-                std::fs::File::create(host.etcd_dir.path().join("etcd.log")).expect("the etcd log");
-            let child = Command::new(ip_path())
-                .args(["netns", "exec", &host.netns, "etcd"])
-                .args(["--name", &host.name])
-                .arg("--data-dir")
-                .arg(host.etcd_dir.path().join("data"))
-                .args([
-                    "--listen-client-urls",
-                    &format!("http://{}:2379,http://127.0.0.1:2379", host.address),
-                    "--advertise-client-urls",
-                    &format!("http://{}:2379", host.address),
-                    "--listen-peer-urls",
-                    &format!("http://{}:2380", host.address),
-                    "--initial-advertise-peer-urls",
-                    &format!("http://{}:2380", host.address),
-                    "--initial-cluster",
-                    &initial,
-                    "--initial-cluster-state",
-                    "new",
-                    "--initial-cluster-token",
-                    &format!("clp-test-{tag}-{}", std::process::id()),
-                    "--heartbeat-interval",
-                    "100",
-                    "--election-timeout",
-                    "1000",
-                ])
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().expect("the etcd log"))
-                .stderr(log)
-                .spawn()
-                .expect("start etcd");
-            self.etcd.push(child);
-        }
+        let tag = &self.tag;
+        let host = &self.hosts[index];
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(host.etcd_dir.path().join("etcd.log"))
+            .expect("the etcd log");
+        Command::new(ip_path())
+            .args(["netns", "exec", &host.netns, "etcd"])
+            .args(["--name", &host.name])
+            .arg("--data-dir")
+            .arg(host.etcd_dir.path().join("data"))
+            .args([
+                "--listen-client-urls",
+                &format!("http://{}:2379,http://127.0.0.1:2379", host.address),
+                "--advertise-client-urls",
+                &format!("http://{}:2379", host.address),
+                "--listen-peer-urls",
+                &format!("http://{}:2380", host.address),
+                "--initial-advertise-peer-urls",
+                &format!("http://{}:2380", host.address),
+                "--initial-cluster",
+                &initial,
+                "--initial-cluster-state",
+                "new",
+                "--initial-cluster-token",
+                &format!("clp-test-{tag}-{}", std::process::id()),
+                "--heartbeat-interval",
+                "100",
+                "--election-timeout",
+                "1000",
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("the etcd log"))
+            .stderr(log)
+            .spawn()
+            .expect("start etcd")
     }
 
     /// The etcd client URLs of every member.
@@ -169,13 +212,41 @@ impl Bed {
         urls.join(", ")
     }
 
+    /// A configuration of every server of the bed, its etcd members, and a heartbeat
+    /// renewed every half second with `timeout` whole seconds; `extra` (groups, ...)
+    /// appended.
+    pub fn config(&self, timeout: Duration, extra: &str) -> String {
+        let mut text = String::from("[cluster]\nname = \"ha\"\n\n");
+        for host in self.servers() {
+            text.push_str(&format!(
+                "[[server]]\nname = \"{}\"\naddresses = [\"{}\"]\n\n",
+                host.name, host.address
+            ));
+        }
+        text.push_str(&format!(
+            "[etcd]\nendpoints = [{}]\n\n[heartbeat]\ninterval = 0.5\ntimeout = {}\n\n{extra}",
+            self.endpoints(),
+            timeout.as_secs()
+        ));
+        text
+    }
+
+    /// Writes `config` on every server.
+    pub fn write_config(&self, config: &str) {
+        for host in self.servers() {
+            if let Some(clp) = &host.clp {
+                clp.write_config(config);
+            }
+        }
+    }
+
     /// The servers (every host but the witness).
     pub fn servers(&self) -> impl Iterator<Item = &Host> {
         self.hosts.iter().filter(|h| h.clp.is_some())
     }
 
     /// `command` run on host `index`: in its namespace, under its host name, with its root.
-    fn on_host(&self, index: usize, program: &Path) -> Command {
+    pub fn on_host(&self, index: usize, program: &Path) -> Command {
         let host = &self.hosts[index];
         let mut command = Command::new(ip_path());
         command
@@ -205,6 +276,15 @@ impl Bed {
         let pid = child.id();
         self.clppm.push((index, child));
         pid
+    }
+
+    /// The pid of the clppm running on server `index` (the latest started there).
+    pub fn clppm_pid(&self, index: usize) -> Option<u32> {
+        self.clppm
+            .iter()
+            .rev()
+            .find(|(host, _)| *host == index)
+            .map(|(_, child)| child.id())
     }
 
     /// `kill -9` of the clppm started as `pid`, reaped.
@@ -259,6 +339,31 @@ impl Bed {
         );
     }
 
+    /// Starts `program args` on host `index` (in its namespace, under its host name),
+    /// killed when the bed drops; its pid.
+    pub fn spawn_on(&mut self, index: usize, command: &[String]) -> u32 {
+        let (program, args) = command.split_first().expect("a program");
+        let child = self
+            .on_host(index, Path::new(program))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start a program on a host");
+        let pid = child.id();
+        self.spawned.push(child);
+        pid
+    }
+
+    /// Why server `index` does not know the others' states (`clpstat --json`'s
+    /// `ha.problem`), when it does not.
+    pub fn problem(&self, index: usize) -> Option<String> {
+        let run = self.run(index, "clpstat", &["--json"]);
+        let status = serde_json::from_str::<serde_json::Value>(&run.stdout()).ok()?;
+        status["ha"]["problem"].as_str().map(str::to_string)
+    }
+
     /// The clp root of server `index`.
     pub fn clp(&self, index: usize) -> &Cluster {
         self.hosts[index]
@@ -280,12 +385,18 @@ impl Drop for Bed {
                     eprintln!("{line}");
                 }
             }
+            let journal = std::fs::read_to_string(self.journal.path()).unwrap_or_default();
+            eprintln!("--- the bed's journal ---\n{journal}");
+        }
+        for child in &mut self.spawned {
+            let _ = child.kill();
+            let _ = child.wait();
         }
         for (_, child) in &mut self.clppm {
             let _ = child.kill();
             let _ = child.wait();
         }
-        for child in &mut self.etcd {
+        for child in self.etcd.iter_mut().flatten() {
             let _ = child.kill();
             let _ = child.wait();
         }

@@ -18,6 +18,8 @@ mod completions;
 mod configuration;
 mod full_disk;
 mod ha_bed;
+mod ha_etcd_faults;
+mod ha_journal;
 mod ha_membership;
 mod host_option;
 mod hostile_socket;

@@ -1,0 +1,172 @@
+//! What each server shows when the network or etcd fails, before groups have owners (the
+//! HA cluster's first slice): a server cut off from the others says that it has lost etcd
+//! and guesses nobody's state, while the others see it Offline; losing one etcd member of
+//! three changes nothing; losing the quorum shows the problem on every server. Each fault
+//! heals, and every server is Online again.
+
+use std::time::{Duration, Instant};
+
+use crate::ha_bed::Bed;
+use crate::harness::wait_until;
+
+/// The heartbeat timeout of these tests (clp's default).
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What a change may take beyond the timeout: etcd checks expiry every 0.5 s, plus
+/// clpstat's polling and a loaded machine.
+const MARGIN: Duration = Duration::from_secs(4);
+
+/// How long etcd may take to form its cluster, or to elect a leader again.
+const FORM: Duration = Duration::from_secs(30);
+
+/// A bed of two servers and a witness, both clppm running and seeing each other Online.
+fn running_bed(tag: &str) -> Option<Bed> {
+    let mut bed = Bed::create(tag, 2)?;
+    bed.write_config(&bed.config(TIMEOUT, ""));
+    for index in 0..2 {
+        bed.start_clppm(index);
+    }
+    all_online(&bed, FORM);
+    Some(bed)
+}
+
+/// Waits until both servers see both Online, with no problem shown.
+fn all_online(bed: &Bed, within: Duration) {
+    for index in 0..2 {
+        for server in ["node1", "node2"] {
+            bed.wait_for(index, server, "Online", within);
+        }
+        wait_until("no problem shown", within, || bed.problem(index).is_none());
+    }
+}
+
+/// The state server `index` shows for `server`.
+fn shown(bed: &Bed, index: usize, server: &str) -> String {
+    bed.view(index)
+        .into_iter()
+        .find(|(name, _)| name == server)
+        .map(|(_, state)| state)
+        .unwrap_or_default()
+}
+
+/// Waits until server `index` shows a problem; the problem.
+#[track_caller]
+fn wait_problem(bed: &Bed, index: usize, within: Duration) -> String {
+    let mut problem = None;
+    wait_until(
+        &format!("{} to show a problem", bed.hosts[index].name),
+        within,
+        || {
+            problem = bed.problem(index);
+            problem.is_some()
+        },
+    );
+    problem.unwrap_or_default()
+}
+
+#[test]
+fn a_cut_link_shows_etcd_lost_there_and_the_server_offline_elsewhere_until_healed() {
+    let Some(bed) = running_bed("lc") else {
+        return;
+    };
+    let started = Instant::now();
+    let cut = bed.cut_link(0);
+    // node1 cannot renew its heartbeat: it says so and shows node2 Unknown (no guess).
+    let problem = wait_problem(&bed, 0, TIMEOUT + MARGIN);
+    assert!(problem.contains("etcd"), "{problem}");
+    assert_eq!(shown(&bed, 0, "node2"), "Unknown");
+    let text = bed.run(0, "clpstat", &[]).success();
+    assert!(text.contains("Error: "), "{text}");
+    // node2, with the witness a majority, sees node1 Offline and has no problem.
+    bed.wait_for(1, "node1", "Offline", TIMEOUT + MARGIN);
+    eprintln!(
+        "cut: both views changed {:?} after the cut",
+        started.elapsed()
+    );
+    assert_eq!(bed.problem(1), None);
+    assert_eq!(shown(&bed, 1, "node2"), "Online");
+
+    let healed = Instant::now();
+    cut.heal();
+    all_online(&bed, FORM);
+    eprintln!("healed: both Online again {:?} after", healed.elapsed());
+    wait_until("nm 1 for node1 on node2", Duration::from_secs(5), || {
+        bed.clp(1)
+            .count_alerts(" node2 nm 1 Server node1 has started.")
+            >= 1
+    });
+}
+
+#[test]
+fn losing_the_witness_etcd_member_changes_nothing() {
+    let Some(mut bed) = running_bed("wl") else {
+        return;
+    };
+    bed.stop_etcd(2);
+    // Longer than a heartbeat timeout: the two members left are a majority.
+    let until = Instant::now() + TIMEOUT * 2;
+    while Instant::now() < until {
+        for index in 0..2 {
+            for server in ["node1", "node2"] {
+                assert_eq!(shown(&bed, index, server), "Online", "{server} on {index}");
+            }
+            assert_eq!(bed.problem(index), None);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for index in 0..2 {
+        assert_eq!(
+            bed.clp(index).count_alerts(" nm 2 "),
+            0,
+            "{}",
+            bed.clp(index).alerts()
+        );
+    }
+    bed.restart_etcd(2);
+    all_online(&bed, Duration::from_secs(5));
+}
+
+#[test]
+fn losing_the_quorum_shows_the_problem_everywhere_until_it_returns() {
+    let Some(mut bed) = running_bed("ql") else {
+        return;
+    };
+    let started = Instant::now();
+    bed.stop_etcd(1);
+    bed.stop_etcd(2);
+    for index in 0..2 {
+        let problem = wait_problem(&bed, index, TIMEOUT + MARGIN);
+        assert!(problem.contains("etcd"), "{problem}");
+        let other = ["node2", "node1"][index];
+        assert_eq!(shown(&bed, index, other), "Unknown");
+    }
+    eprintln!("quorum lost: both show it {:?} after", started.elapsed());
+    let returned = Instant::now();
+    bed.restart_etcd(1);
+    bed.restart_etcd(2);
+    all_online(&bed, FORM);
+    eprintln!("quorum back: both Online {:?} after", returned.elapsed());
+}
+
+#[test]
+fn a_hung_clppm_goes_offline_for_the_others_and_comes_back_when_continued() {
+    let Some(bed) = running_bed("hg") else {
+        return;
+    };
+    let pid = bed.clppm_pid(0).expect("node1's clppm");
+    let started = Instant::now();
+    let hung = bed.hang_clppm(pid);
+    bed.wait_for(1, "node1", "Offline", TIMEOUT + MARGIN);
+    eprintln!(
+        "hung: node1 Offline on node2 {:?} after SIGSTOP",
+        started.elapsed()
+    );
+    assert_eq!(bed.problem(1), None);
+    let continued = Instant::now();
+    drop(hung);
+    all_online(&bed, FORM);
+    eprintln!(
+        "continued: both Online {:?} after SIGCONT",
+        continued.elapsed()
+    );
+}
