@@ -170,3 +170,29 @@ fn a_hung_clppm_goes_offline_for_the_others_and_comes_back_when_continued() {
         continued.elapsed()
     );
 }
+
+#[test]
+fn a_silent_partition_shows_etcd_lost_there_and_the_server_offline_elsewhere_until_healed() {
+    if !crate::ha_bed::faults::has_nft() {
+        eprintln!("skipped: no nft (run .ci/setup.d/nftables.sh)");
+        return;
+    }
+    let Some(bed) = running_bed("sp") else {
+        return;
+    };
+    let started = Instant::now();
+    let partition = bed.partition(0);
+    let problem = wait_problem(&bed, 0, TIMEOUT + MARGIN);
+    assert!(problem.contains("etcd"), "{problem}");
+    assert_eq!(shown(&bed, 0, "node2"), "Unknown");
+    bed.wait_for(1, "node1", "Offline", TIMEOUT + MARGIN);
+    eprintln!(
+        "partition: both views changed {:?} after",
+        started.elapsed()
+    );
+    assert_eq!(bed.problem(1), None);
+    let healed = Instant::now();
+    partition.heal();
+    all_online(&bed, FORM);
+    eprintln!("healed: both Online again {:?} after", healed.elapsed());
+}

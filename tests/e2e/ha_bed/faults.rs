@@ -1,8 +1,12 @@
 //! The faults the scenarios inject, each with a guard that undoes it when dropped (the bed's
 //! own drop removes whatever is left in any case): a hung clppm (SIGSTOP, undone by SIGCONT),
-//! a host's link cut (its bridge end down, undone by up), an etcd member stopped (restarted
-//! by [`Bed::restart_etcd`]). `kill -9` of a clppm is [`Bed::kill_clppm`].
+//! a host's link cut (its bridge end down, undone by up), a host silently partitioned (an
+//! nft table inside its namespace drops everything but loopback, undone by deleting it), an
+//! etcd member stopped (restarted by [`Bed::restart_etcd`]). `kill -9` of a clppm is
+//! [`Bed::kill_clppm`].
 
+use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::{Bed, ip_path};
@@ -41,7 +45,68 @@ impl Drop for LinkCut {
     }
 }
 
+/// The nft table of a silent partition: nothing in or out but loopback.
+const PARTITION: &str = "table inet clp_partition {
+  chain input { type filter hook input priority 0; policy drop; iif \"lo\" accept; }
+  chain output { type filter hook output priority 0; policy drop; oif \"lo\" accept; }
+}
+";
+
+/// A host cut off silently (its link stays up, nothing passes): healed on drop.
+#[must_use = "dropping it heals the partition at once"]
+pub struct Partition {
+    netns: String,
+}
+
+impl Partition {
+    /// Heals the partition now.
+    pub fn heal(self) {}
+}
+
+impl Drop for Partition {
+    fn drop(&mut self) {
+        let _ = Command::new(ip_path())
+            .args(["netns", "exec", &self.netns])
+            .args([nft(), "delete", "table", "inet", "clp_partition"])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// The `nft` command.
+fn nft() -> &'static str {
+    ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
+        .into_iter()
+        .find(|path| Path::new(path).exists())
+        .unwrap_or("nft")
+}
+
+/// Whether `nft` is there (a partition needs it: `.ci/setup.d/nftables.sh`).
+pub fn has_nft() -> bool {
+    Path::new(nft()).exists()
+}
+
 impl Bed {
+    /// Cuts host `index` off silently: its link stays up and nothing passes until the guard
+    /// drops (or [`Partition::heal`]). Needs `nft` ([`has_nft`]).
+    pub fn partition(&self, index: usize) -> Partition {
+        let netns = self.hosts[index].netns.clone();
+        let mut child = Command::new(ip_path())
+            .args(["netns", "exec", &netns, nft(), "-f", "-"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("run nft: install it with .ci/setup.d/nftables.sh");
+        let partition = Partition { netns };
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(PARTITION.as_bytes())
+                .expect("the partition's rules to nft");
+        }
+        let status = child.wait().expect("nft");
+        assert!(status.success(), "nft refused the partition's table");
+        partition
+    }
+
     /// SIGSTOP of the clppm started as `pid` (a hang): continued when the guard drops.
     pub fn hang_clppm(&self, pid: u32) -> Hung {
         signal(pid, libc::SIGSTOP);
