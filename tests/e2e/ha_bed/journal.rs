@@ -22,8 +22,9 @@ use crate::harness::is_zombie;
 /// address; `service.py JOURNAL SERVER GROUP note EVENT PID` appends one line.
 const SERVICE: &str = r#"import os, signal, socket, sys, time
 journal, server, group, mode = sys.argv[1:5]
-def note(event, pid):
-    line = "%d %s %s %s %d\n" % (time.monotonic_ns(), server, group, event, pid)
+def note(event, pid, fence=""):
+    line = "%d %s %s %s %d %s" % (time.monotonic_ns(), server, group, event, pid, fence)
+    line = line.rstrip() + "\n"
     fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line.encode())
@@ -41,7 +42,8 @@ listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("0.0.0.0", int(sys.argv[5])))
 listener.listen(16)
-note("up", os.getpid())
+fence = os.environ.get("CLP_FENCE", "")
+note("up", os.getpid(), fence if fence.isdigit() else "")
 while True:
     connection, _ = listener.accept()
     try:
@@ -118,17 +120,30 @@ impl Journal {
     }
 
     /// Panics with every overlap and the whole journal when two servers held one group at
-    /// once.
+    /// once, or when a run started with an older fencing token than the run before it.
     #[track_caller]
     pub fn assert_no_overlap(&self) {
-        let found = self.overlaps();
-        if found.is_empty() {
+        let entries = self.entries();
+        let mut report: Vec<String> = overlap::overlaps(&entries)
+            .iter()
+            .map(|found| format!("split brain: {found}"))
+            .collect();
+        for (earlier, later) in overlap::fence_regressions(&entries) {
+            report.push(format!(
+                "fencing token went back: {} on {} (pid {}) after {} on {} (pid {})",
+                later.fence.unwrap_or_default(),
+                later.server,
+                later.pid,
+                earlier.fence.unwrap_or_default(),
+                earlier.server,
+                earlier.pid
+            ));
+        }
+        if report.is_empty() {
             return;
         }
-        let report: Vec<String> = found.iter().map(ToString::to_string).collect();
         panic!(
-            "split brain: {} overlap(s)\n{}\n--- journal ---\n{}",
-            found.len(),
+            "{}\n--- journal ---\n{}",
             report.join("\n"),
             std::fs::read_to_string(&self.path).unwrap_or_default()
         );

@@ -7,10 +7,15 @@
 //! of the same pid. A run never closed lasts to the end of the journal and beyond: it
 //! overlaps anything that starts after it. Intervals that only touch (one ends at the very
 //! time the other starts) do not overlap. Other events (the scripts' notes) are ignored.
+//!
+//! An `up` may carry the fencing token its scripts got (`CLP_FENCE`, the owner key's
+//! revision): a run that starts after another must never carry a smaller one
+//! ([`fence_regressions`]).
 
 use std::fmt;
 
-/// One line of the journal: `TIME SERVER GROUP EVENT PID` (time in CLOCK_MONOTONIC ns).
+/// One line of the journal: `TIME SERVER GROUP EVENT PID [FENCE]` (time in CLOCK_MONOTONIC
+/// ns).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// CLOCK_MONOTONIC, in nanoseconds (system-wide: the same in every namespace).
@@ -23,6 +28,8 @@ pub struct Entry {
     pub event: String,
     /// The process the event is about.
     pub pid: u32,
+    /// The fencing token the service was started with, when it had one.
+    pub fence: Option<u64>,
 }
 
 impl Entry {
@@ -35,6 +42,10 @@ impl Entry {
             group: fields.next()?.to_string(),
             event: fields.next()?.to_string(),
             pid: fields.next()?.parse().ok()?,
+            fence: match fields.next() {
+                Some(fence) => Some(fence.parse().ok()?),
+                None => None,
+            },
         };
         fields.next().is_none().then_some(entry)
     }
@@ -53,6 +64,8 @@ pub struct Interval {
     pub start: u64,
     /// When it exited or was seen gone; `None` while it runs (or nobody saw it end).
     pub end: Option<u64>,
+    /// Its fencing token, when it had one.
+    pub fence: Option<u64>,
 }
 
 impl Interval {
@@ -117,6 +130,7 @@ pub fn intervals(entries: &[Entry]) -> Vec<Interval> {
                 pid: entry.pid,
                 start: entry.time,
                 end: None,
+                fence: entry.fence,
             }),
             "down" | "gone" => {
                 let open = runs.iter_mut().rev().find(|run| {
@@ -149,6 +163,28 @@ pub fn overlaps(entries: &[Entry]) -> Vec<Overlap> {
                     first: first.clone(),
                     second: second.clone(),
                 });
+            }
+        }
+    }
+    found
+}
+
+/// Every pair of consecutive runs of one group (in start order, both with a token) where
+/// the later carries a smaller fencing token than the earlier: an old owner's token reused.
+pub fn fence_regressions(entries: &[Entry]) -> Vec<(Interval, Interval)> {
+    let runs = intervals(entries);
+    let mut found = Vec::new();
+    let mut groups: Vec<&str> = runs.iter().map(|run| run.group.as_str()).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    for group in groups {
+        let fenced: Vec<&Interval> = runs
+            .iter()
+            .filter(|run| run.group == group && run.fence.is_some())
+            .collect();
+        for pair in fenced.windows(2) {
+            if pair[1].fence < pair[0].fence {
+                found.push((pair[0].clone(), pair[1].clone()));
             }
         }
     }
@@ -320,12 +356,59 @@ mod tests {
     }
 
     #[test]
+    fn fencing_tokens_only_rise() {
+        let cases: &[(&str, &[&str], usize)] = &[
+            ("no tokens", &["10 node1 g up 1", "20 node1 g down 1"], 0),
+            (
+                "a failover with a newer token",
+                &[
+                    "10 node1 g up 1 7",
+                    "20 node1 g gone 1",
+                    "30 node2 g up 2 9",
+                ],
+                0,
+            ),
+            (
+                "a restart on the same owner keeps its token",
+                &[
+                    "10 node1 g up 1 7",
+                    "20 node1 g down 1",
+                    "30 node1 g up 2 7",
+                ],
+                0,
+            ),
+            (
+                "an older token after a newer one",
+                &[
+                    "10 node1 g up 1 9",
+                    "20 node1 g down 1",
+                    "30 node2 g up 2 7",
+                ],
+                1,
+            ),
+            (
+                "groups are compared apart",
+                &["10 node1 a up 1 9", "30 node2 b up 2 7"],
+                0,
+            ),
+        ];
+        for (description, lines, expected) in cases {
+            assert_eq!(
+                fence_regressions(&journal(lines)).len(),
+                *expected,
+                "{description}"
+            );
+        }
+    }
+
+    #[test]
     fn torn_lines_are_not_entries() {
         for line in [
             "",
             "10 node1 g up",
             "x node1 g up 1",
-            "10 node1 g up 1 extra",
+            "10 node1 g up 1 7 extra",
+            "10 node1 g up 1 x",
         ] {
             assert_eq!(Entry::parse(line), None, "{line:?}");
         }
