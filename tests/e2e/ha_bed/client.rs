@@ -47,21 +47,10 @@ impl Client {
     /// Connects to `address:port` from the client's namespace and returns the service's
     /// greeting (`SERVER GROUP`), or why there is none.
     pub fn ask(&self, address: &str, port: u16, within: Duration) -> Result<String, String> {
-        let netns = self.netns.clone();
         let target: SocketAddr = format!("{address}:{port}")
             .parse()
             .map_err(|error| format!("{address}:{port}: {error}"))?;
-        // A thread of its own: entering a namespace is per thread, and this one ends here.
-        std::thread::spawn(move || {
-            let file = std::fs::File::open(format!("/run/netns/{netns}"))
-                .map_err(|error| format!("the namespace {netns}: {error}"))?;
-            // SAFETY: setns on an open namespace file changes only this thread's namespace.
-            if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-                return Err(format!(
-                    "cannot enter {netns}: {}",
-                    std::io::Error::last_os_error()
-                ));
-            }
+        in_netns(&self.netns, move || {
             let mut stream = TcpStream::connect_timeout(&target, within)
                 .map_err(|error| format!("{target}: {error}"))?;
             stream
@@ -73,9 +62,30 @@ impl Client {
                 .map_err(|error| format!("{target}: {error}"))?;
             Ok(greeting.trim().to_string())
         })
-        .join()
-        .unwrap_or_else(|_| Err("the client thread panicked".into()))
     }
+}
+
+/// Runs `work` in network namespace `netns`, on a thread of its own (entering a namespace
+/// is per thread, and that thread ends with `work`).
+pub fn in_netns<T: Send + 'static>(
+    netns: &str,
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let netns = netns.to_string();
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(format!("/run/netns/{netns}"))
+            .map_err(|error| format!("the namespace {netns}: {error}"))?;
+        // SAFETY: setns on an open namespace file changes only this thread's namespace.
+        if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+            return Err(format!(
+                "cannot enter {netns}: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        work()
+    })
+    .join()
+    .unwrap_or_else(|_| Err("the thread in the namespace panicked".into()))
 }
 
 impl Drop for Client {

@@ -130,9 +130,43 @@ impl Bed {
         self.etcd[index] = None;
     }
 
+    /// The host whose etcd member leads the cluster now, as the members say (etcd's
+    /// `maintenance/status` over its HTTP gateway); `None` while none answers with a leader.
+    pub fn etcd_leader(&self) -> Option<usize> {
+        self.hosts.iter().enumerate().find_map(|(index, host)| {
+            self.etcd[index].as_ref()?;
+            let address = format!("{}:2379", host.address);
+            let status = super::client::in_netns(&host.netns, move || etcd_status(&address));
+            let status = status.ok()?;
+            let member = status["header"]["member_id"].as_str()?;
+            (Some(member) == status["leader"].as_str()).then_some(index)
+        })
+    }
+
     /// Starts host `index`'s etcd member again on its data: it rejoins the cluster.
     pub fn restart_etcd(&mut self, index: usize) {
         self.stop_etcd(index);
         self.etcd[index] = Some(self.spawn_etcd(index));
     }
+}
+
+/// `POST /v3/maintenance/status` to the etcd member at `address` (inside its namespace).
+fn etcd_status(address: &str) -> Result<serde_json::Value, String> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(address).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+        .map_err(|e| e.to_string())?;
+    let request = format!(
+        "POST /v3/maintenance/status HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .map_err(|e| e.to_string())?;
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).map_err(|e| format!("{e}: {answer}"))
 }
