@@ -220,9 +220,13 @@ impl Engine {
             ));
         };
         let up = [self.server().to_string()];
+        let local = [self.server()];
         let servers = Servers {
             local: self.server(),
+            order: &local,
             up: &up,
+            owner: None,
+            failed: &[],
         };
         match placement::place(config, servers) {
             Placement::Here => Ok(()),
