@@ -144,6 +144,9 @@ pub struct OwnersView {
     pub known: bool,
     /// Group → owner.
     pub owners: BTreeMap<String, Owner>,
+    /// The servers whose presence key exists (lower case), seen by the same watch as the
+    /// owners: a server whose lease ended is gone here no later than its owner keys.
+    pub servers: BTreeSet<String>,
 }
 
 impl OwnersView {
@@ -292,6 +295,7 @@ impl Watcher {
 
     /// One listing, then the watch until it fails.
     async fn round(&mut self, session: &Session) -> Result<(), String> {
+        self.view.send_modify(|view| view.known = false);
         let mut client = session.client.clone();
         let listed = client
             .get(self.root.as_str(), Some(GetOptions::new().with_prefix()))
@@ -397,6 +401,7 @@ impl Watcher {
         self.view.send_replace(OwnersView {
             known: true,
             owners,
+            servers: self.servers.clone(),
         });
         for event in events {
             (self.on_event)(event);
