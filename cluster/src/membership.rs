@@ -41,10 +41,22 @@ impl Settings {
         (self.interval * 2).max(Duration::from_secs(1))
     }
 
-    /// After how long without an acknowledged renewal this server says it cannot see etcd:
-    /// just before its own lease could run out.
+    /// After how long without an acknowledged renewal this server says it cannot see etcd
+    /// ([`Change::Lost`]): half the timeout, but at least one and a half intervals (a
+    /// renewal was missed, not just answered late); the rest of the lease's time to live is
+    /// left for stopping the groups it carries ([`Settings::time_left_when_lost`]).
     fn silence_limit(&self) -> Duration {
-        self.timeout.saturating_sub(self.interval / 2)
+        (self.timeout / 2)
+            .max(self.interval * 3 / 2)
+            .min(self.timeout.saturating_sub(self.interval / 2))
+    }
+
+    /// At [`Change::Lost`], at least this much of the lease's time to live is left (counted
+    /// from the last acknowledged renewal; etcd counts it from the renewal's arrival, which
+    /// came earlier): the budget for stopping this server's groups before anyone else may
+    /// take them.
+    pub fn time_left_when_lost(&self) -> Duration {
+        self.timeout.saturating_sub(self.silence_limit())
     }
 }
 
@@ -62,7 +74,7 @@ pub enum Change {
 }
 
 /// This server's standing in etcd while it is connected: the client and the lease that
-/// carries its presence. The next slice puts group ownership keys under the same lease.
+/// carries its presence; the group owner keys live on the same lease ([`crate::ownership`]).
 #[derive(Clone)]
 pub struct Session {
     /// The connected client.
@@ -134,6 +146,12 @@ impl Membership {
     /// The client and lease, while etcd answers.
     pub fn session(&self) -> Option<Session> {
         self.session.borrow().clone()
+    }
+
+    /// The sessions as they change (a new lease after each reconnection, `None` while etcd
+    /// does not answer).
+    pub fn sessions(&self) -> watch::Receiver<Option<Session>> {
+        self.session.clone()
     }
 
     /// Leaves the cluster: revokes the lease, so the others see this server Offline at once.
@@ -267,13 +285,13 @@ impl Runner {
                     let _ = client.lease_revoke(lease).await;
                     return Ok(Ended::Stopped);
                 }
+                _ = tokio::time::sleep_until((last_renewal + silence_limit).into()) => {
+                    return Err(format!(
+                        "etcd has not renewed this server's heartbeat for {:.1} s (endpoints {endpoints})",
+                        last_renewal.elapsed().as_secs_f64()
+                    ));
+                }
                 _ = ticker.tick() => {
-                    if last_renewal.elapsed() > silence_limit {
-                        return Err(format!(
-                            "etcd has not renewed this server's heartbeat for {:.1} s (endpoints {endpoints})",
-                            last_renewal.elapsed().as_secs_f64()
-                        ));
-                    }
                     keeper.keep_alive().await.map_err(unreachable)?;
                 }
                 renewal = renewals.message() => match renewal {

@@ -1,19 +1,36 @@
 //! The daemon's link to the HA cluster ([`clp_cluster`]): when the configuration lists more
 //! than one server, clppm joins the cluster in etcd, raises the `nm` alerts when a peer
-//! starts or stops, and shows every server in the status. A one-server configuration never
-//! gets here: no etcd, nothing changes.
+//! starts or stops, shows every server in the status, and hands the engine the group
+//! ownership ([`ClusterLink`]): lost and regained etcd, and owners that went down. A
+//! one-server configuration never gets here: no etcd, nothing changes.
 
 use std::sync::{Arc, Weak};
 
-use clp_cluster::{Change, Membership, Settings};
+use clp_cluster::{Change, Membership, Owners, Settings};
 
-use crate::engine::Engine;
+use crate::engine::{ClusterLink, Engine};
 use clp_core::membership::servers_view;
 use clp_core::status::ServersView;
 
+/// This server in the cluster: its membership and the owners' watch.
+pub struct Joined {
+    membership: Membership,
+    owners: Owners,
+}
+
+impl Joined {
+    /// Leaves the cluster: the lease is revoked, and the owner keys still on it go with it
+    /// (call after the groups were stopped: they then fail over to the next server).
+    pub async fn leave(self) {
+        let Joined { membership, owners } = self;
+        membership.leave().await;
+        drop(owners);
+    }
+}
+
 /// Joins the cluster when `engine`'s configuration is one (more than one server): the
-/// membership runs until [`Membership::leave`] or its drop. Call inside the tokio runtime.
-pub fn join(engine: &Arc<Engine>) -> Option<Membership> {
+/// membership runs until [`Joined::leave`] or its drop. Call inside the tokio runtime.
+pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
     let config = engine.config();
     if !config.is_cluster() {
         return None;
@@ -33,6 +50,8 @@ pub fn join(engine: &Arc<Engine>) -> Option<Membership> {
         interval: config.heartbeat.interval,
         timeout: config.heartbeat.timeout,
     };
+    let time_left_when_lost = settings.time_left_when_lost();
+    let cluster = settings.cluster.clone();
     let alerts: Weak<Engine> = Arc::downgrade(engine);
     let membership = Membership::start(settings, move |change| {
         let Some(engine) = alerts.upgrade() else {
@@ -41,14 +60,27 @@ pub fn join(engine: &Arc<Engine>) -> Option<Membership> {
         match change {
             Change::Up(server) => engine.alert("nm", 1, &[&server]),
             Change::Down(server) => engine.alert("nm", 2, &[&server]),
-            Change::Lost(_) | Change::Regained => {}
+            Change::Lost(reason) => engine.lost_cluster(&reason),
+            Change::Regained => engine.regained_cluster(),
         }
     });
+    let heard: Weak<Engine> = Arc::downgrade(engine);
+    let owners = Owners::start(&cluster, membership.sessions(), move |event| {
+        if let Some(engine) = heard.upgrade() {
+            engine.owner_event(event);
+        }
+    });
+    engine.attach_cluster(ClusterLink::new(
+        &cluster,
+        membership.sessions(),
+        owners.subscribe(),
+        time_left_when_lost,
+    ));
     let view = membership.subscribe();
     let shown: Weak<Engine> = Arc::downgrade(engine);
     engine.set_servers_source(Box::new(move || match shown.upgrade() {
         Some(engine) => servers_view(engine.config(), engine.server(), &view.borrow()),
         None => ServersView::default(),
     }));
-    Some(membership)
+    Some(Joined { membership, owners })
 }

@@ -19,6 +19,7 @@ mod configuration;
 mod full_disk;
 mod ha_bed;
 mod ha_etcd_faults;
+mod ha_failover;
 mod ha_journal;
 mod ha_membership;
 mod ha_scenarios;

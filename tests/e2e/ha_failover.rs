@@ -1,0 +1,166 @@
+//! The HA cluster's ownership and failover of an exec group, for real: two servers and a
+//! witness on the bed ([`crate::ha_bed`]). The group may run on node1 and node2: it runs on
+//! node1 only (node2 shows it owned by node1); `kill -9` of node1's clppm lets its lease
+//! run out, and node2 starts the group with `CLP_EVENT=FAILOVER`, `CLP_SERVER=OTHER` and a
+//! larger `CLP_FENCE`, within the heartbeat timeout and a few seconds.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::ha_bed::Bed;
+use crate::harness::{signal, wait_until};
+
+/// The heartbeat of these tests, as in `ha_membership`.
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What a failover may take beyond the timeout: etcd's expiry check, the watch, the start
+/// script, clpstat's polling, a loaded CI machine.
+const MARGIN: Duration = Duration::from_secs(7);
+
+/// Every start script of the test appends `host event server fence pid` here (a file
+/// outside the namespaces); the drop kills every pid written (the resource that `kill -9`
+/// of clppm leaves behind on node1 is another slice's job).
+struct Journal {
+    dir: tempfile::TempDir,
+}
+
+impl Journal {
+    fn new() -> Journal {
+        Journal {
+            dir: tempfile::Builder::new()
+                .prefix("clp-ha-journal-")
+                .tempdir()
+                .expect("a journal folder"),
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("journal")
+    }
+
+    /// One line per start: host, CLP_EVENT, CLP_SERVER, CLP_FENCE, pid.
+    fn starts(&self) -> Vec<Vec<String>> {
+        std::fs::read_to_string(self.path())
+            .unwrap_or_default()
+            .lines()
+            .map(|line| line.split_whitespace().map(str::to_string).collect())
+            .collect()
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        for start in self.starts() {
+            if let Some(pid) = start.get(4).and_then(|pid| pid.parse::<u32>().ok()) {
+                signal(pid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+fn config(bed: &Bed) -> String {
+    let mut text = String::from("[cluster]\nname = \"ha\"\n\n");
+    for host in bed.servers() {
+        text.push_str(&format!(
+            "[[server]]\nname = \"{}\"\naddresses = [\"{}\"]\n\n",
+            host.name, host.address
+        ));
+    }
+    text.push_str(&format!(
+        "[etcd]\nendpoints = [{}]\n\n[heartbeat]\ninterval = 0.5\ntimeout = {}\n\n",
+        bed.endpoints(),
+        TIMEOUT.as_secs()
+    ));
+    text.push_str(concat!(
+        "[os_actions]\n",
+        "shutdown = [\"/bin/sh\", \"-c\", \"echo shutdown >> recorded-os-actions\"]\n",
+        "reboot = [\"/bin/sh\", \"-c\", \"echo reboot >> recorded-os-actions\"]\n\n",
+        "[[group]]\nname = \"web\"\nservers = [\"node1\", \"node2\"]\n\n",
+        "[[group.resource]]\nname = \"exec\"\nmode = \"async\"\n",
+    ));
+    text
+}
+
+/// The start script: one journal line, then the resident process.
+fn write_scripts(bed: &Bed, index: usize, journal: &Path) {
+    bed.clp(index).script(
+        "web",
+        "exec",
+        "start.sh",
+        &format!(
+            "echo \"$(hostname) $CLP_EVENT $CLP_SERVER $CLP_FENCE $$\" >> {}\nexec sleep 600",
+            journal.display()
+        ),
+    );
+    bed.clp(index).script("web", "exec", "stop.sh", "exit 0");
+}
+
+/// The group's current server as server `index` shows it (`clpstat --json`).
+fn current(bed: &Bed, index: usize) -> Option<String> {
+    let run = bed.run(index, "clpstat", &["--json"]);
+    let status: serde_json::Value = serde_json::from_str(&run.stdout()).ok()?;
+    status["groups"]
+        .as_array()?
+        .iter()
+        .find(|g| g["name"] == "web")?["current"]
+        .as_str()
+        .map(str::to_string)
+}
+
+#[test]
+fn a_group_runs_on_one_server_and_fails_over_when_its_clppm_is_killed() {
+    let Some(mut bed) = Bed::create("f", 2) else {
+        return;
+    };
+    let journal = Journal::new();
+    let config = config(&bed);
+    for index in 0..2 {
+        bed.clp(index).write_config(&config);
+        write_scripts(&bed, index, &journal.path());
+    }
+    // node1 first: it is the group's first server, and the only one up.
+    let first = bed.start_clppm(0);
+    wait_until("web starts on node1", Duration::from_secs(40), || {
+        !journal.starts().is_empty()
+    });
+    bed.start_clppm(1);
+    for server in ["node1", "node2"] {
+        bed.wait_for(1, server, "Online", Duration::from_secs(30));
+    }
+    // node2 shows the group on node1 and does not start it.
+    wait_until("node2 shows web on node1", Duration::from_secs(10), || {
+        current(&bed, 1).as_deref() == Some("node1")
+    });
+    assert_eq!(current(&bed, 0).as_deref(), Some("node1"));
+    std::thread::sleep(Duration::from_secs(2));
+    let starts = journal.starts();
+    assert_eq!(starts.len(), 1, "{starts:?}");
+    assert_eq!(starts[0][..3], ["node1", "START", "HOME"], "{starts:?}");
+    let first_fence: i64 = starts[0][3].parse().expect("CLP_FENCE is a revision");
+
+    // kill -9 of node1's clppm: its lease runs out, node2 takes the group.
+    bed.kill_clppm(first);
+    let killed = Instant::now();
+    wait_until("web fails over to node2", TIMEOUT + MARGIN, || {
+        journal.starts().len() >= 2
+    });
+    let failover_after = killed.elapsed();
+    eprintln!(
+        "web started on node2 {failover_after:?} after kill -9 of node1's clppm (timeout {TIMEOUT:?})"
+    );
+    let starts = journal.starts();
+    assert_eq!(starts.len(), 2, "{starts:?}");
+    assert_eq!(starts[1][..3], ["node2", "FAILOVER", "OTHER"], "{starts:?}");
+    let second_fence: i64 = starts[1][3].parse().expect("CLP_FENCE is a revision");
+    assert!(second_fence > first_fence, "{starts:?}");
+    wait_until("node2 shows web on node2", Duration::from_secs(5), || {
+        current(&bed, 1).as_deref() == Some("node2")
+    });
+    let alerts = bed.clp(1).alerts();
+    for needle in [
+        " node2 rc 60 Failover group web has started.",
+        " node2 rc 61 Failover group web has completed.",
+    ] {
+        assert!(alerts.contains(needle), "{needle:?} not in\n{alerts}");
+    }
+}
