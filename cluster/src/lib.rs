@@ -14,4 +14,4 @@ mod membership;
 
 pub use clp_core::membership::view::{Presence, View};
 pub use etcd_client::Client;
-pub use membership::{Change, Membership, Session, Settings};
+pub use membership::{Change, LeaseDeadline, Membership, Session, Settings};
