@@ -134,7 +134,6 @@ fn starts(bed: &Bed) -> usize {
 }
 
 #[test]
-#[ignore = "needs the keeper (s13-ha-keeper): a killed clppm leaves its service running"]
 fn kill_9_of_clppm_on_the_active_server_moves_the_group_without_overlap() {
     let Some(mut bed) = running_bed("sk") else {
         return;
@@ -153,7 +152,6 @@ fn kill_9_of_clppm_on_the_active_server_moves_the_group_without_overlap() {
 }
 
 #[test]
-#[ignore = "needs the keeper (s13-ha-keeper): a hung clppm leaves its service running"]
 fn sigstop_of_clppm_on_the_active_server_moves_the_group_without_overlap() {
     let Some(bed) = running_bed("ss") else {
         return;
@@ -176,7 +174,7 @@ fn sigstop_of_clppm_on_the_active_server_moves_the_group_without_overlap() {
 }
 
 #[test]
-#[ignore = "needs group ownership and engine failover (s13-ha-own): without them both servers start the group"]
+#[ignore = "fails: node2's etcd client also used node1's member, so node2 loses etcd for a round, and its failover then gives up (rc 62) on one request that went to the unreachable endpoint, leaving the group stopped everywhere (found by this test)"]
 fn the_active_servers_link_cut_stops_it_there_and_the_majority_takes_over_then_heals_as_standby() {
     let Some(bed) = running_bed("sc") else {
         return;
@@ -206,7 +204,6 @@ fn the_active_servers_link_cut_stops_it_there_and_the_majority_takes_over_then_h
 }
 
 #[test]
-#[ignore = "needs group ownership and engine failover (s13-ha-own): without them both servers start the group"]
 fn losing_one_etcd_member_with_the_quorum_kept_moves_nothing() {
     let Some(mut bed) = running_bed("sw") else {
         return;
@@ -220,7 +217,6 @@ fn losing_one_etcd_member_with_the_quorum_kept_moves_nothing() {
 }
 
 #[test]
-#[ignore = "needs group ownership and engine failover (s13-ha-own): without them both servers start the group"]
 fn losing_the_quorum_stops_the_group_everywhere_and_it_comes_back_on_one_server() {
     let Some(mut bed) = running_bed("sq") else {
         return;
@@ -243,7 +239,6 @@ fn losing_the_quorum_stops_the_group_everywhere_and_it_comes_back_on_one_server(
 }
 
 #[test]
-#[ignore = "needs group ownership and engine failover (s13-ha-own): without them both servers start the group"]
 fn two_servers_starting_at_once_give_the_group_one_owner() {
     let Some(mut bed) = group_bed("s2") else {
         return;

@@ -1,0 +1,80 @@
+//! The keeper: clppm's death is not the service's death, nor a licence to run twice.
+//!
+//! In an HA cluster (more than one server) clppm starts a small process, the keeper, and
+//! feeds it through a pipe: the validity deadline of its etcd lease at every renewal, and the
+//! process group of every resource as it starts and stops. The keeper kills those groups
+//! (SIGKILL) when clppm dies (the pipe closes without `bye`), talks nonsense, or does not
+//! renew its lease in time (it hangs, or lost etcd and did not stop its groups): always a
+//! margin before the lease can run out, so no other server can start a group while this one
+//! still runs it. A one-server configuration has no keeper.
+//!
+//! - [`fence`]: the keeper's decision, pure; [`protocol`]: its input lines.
+//! - [`run`]: the keeper process itself (`clppm --keeper MARGIN_MS`, a hidden mode).
+//! - [`supervise`]: clppm's side: start, feed, replace a keeper that dies, `bye`.
+
+pub mod fence;
+pub mod protocol;
+mod run;
+pub mod supervise;
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+pub use run::run;
+pub use supervise::{Keeper, Link};
+
+use crate::engine::Engine;
+use clp_core::ipc::AfterStop;
+
+/// Starts the keeper when `engine`'s configuration is a cluster, and hands the engine its
+/// link. Call inside the tokio runtime, before the engine starts (it adopts processes).
+pub fn start(engine: &Arc<Engine>) -> Option<Keeper> {
+    let config = engine.config();
+    if !config.is_cluster() {
+        return None;
+    }
+    let margin = margin(config.heartbeat.interval, config.heartbeat.timeout);
+    let weak: Weak<Engine> = Arc::downgrade(engine);
+    let lost = move |why: String| {
+        tracing::error!("{why}; clppm stops");
+        if let Some(engine) = weak.upgrade() {
+            engine.stop_from("clppm", AfterStop::Nothing);
+        }
+    };
+    match Keeper::start(margin, lost) {
+        Ok(keeper) => {
+            engine.set_keeper(keeper.link());
+            Some(keeper)
+        }
+        Err(error) => {
+            tracing::error!(
+                "cannot start the keeper of this server's resources: {error}; clppm stops"
+            );
+            engine.stop_from("clppm", AfterStop::Nothing);
+            None
+        }
+    }
+}
+
+/// How long before the lease's deadline the keeper kills: half a heartbeat interval, between
+/// 100 ms and 1 s, and never more than a quarter of the timeout.
+pub fn margin(interval: Duration, timeout: Duration) -> Duration {
+    (interval / 2)
+        .clamp(Duration::from_millis(100), Duration::from_secs(1))
+        .min(timeout / 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_margin_is_half_an_interval_within_bounds() {
+        let ms = Duration::from_millis;
+        assert_eq!(margin(ms(500), ms(3000)), ms(250));
+        assert_eq!(margin(ms(100), ms(3000)), ms(100));
+        assert_eq!(margin(ms(5000), ms(30000)), ms(1000));
+        assert_eq!(margin(ms(1000), ms(2000)), ms(500));
+        assert_eq!(margin(ms(1000), ms(1000)), ms(250));
+    }
+}
