@@ -173,34 +173,62 @@ fn sigstop_of_clppm_on_the_active_server_moves_the_group_without_overlap() {
     bed.journal.assert_no_overlap();
 }
 
-#[test]
-#[ignore = "fails: node2's etcd client also used node1's member, so node2 loses etcd for a round, and its failover then gives up (rc 62) on one request that went to the unreachable endpoint, leaving the group stopped everywhere (found by this test)"]
-fn the_active_servers_link_cut_stops_it_there_and_the_majority_takes_over_then_heals_as_standby() {
-    let Some(bed) = running_bed("sc") else {
+/// How the active server is cut off from the others.
+#[derive(Clone, Copy, Debug)]
+enum Isolation {
+    /// Its link down (it sees carrier loss).
+    LinkCut,
+    /// Silently: its link up, nothing passes (nft).
+    Partition,
+}
+
+/// node1, the active server, cut off: in the minority it must stop the group, and node2
+/// with the witness takes it over; healed, node1 rejoins as a standby (no failback, no
+/// second start).
+fn isolated_active_server(tag: &str, how: Isolation) {
+    if matches!(how, Isolation::Partition) && !crate::ha_bed::faults::has_nft() {
+        eprintln!("skipped: no nft (run .ci/setup.d/nftables.sh)");
+        return;
+    }
+    let Some(bed) = running_bed(tag) else {
         return;
     };
     let client = bed.client();
     let fault = Instant::now();
-    let cut = bed.cut_link(0);
-    // node1, in the minority, stops the group; node2 with the witness takes it.
+    let guard: Box<dyn std::any::Any> = match how {
+        Isolation::LinkCut => Box::new(bed.cut_link(0)),
+        Isolation::Partition => Box::new(bed.partition(0)),
+    };
     wait_owner(&bed, "node2", TIMEOUT + MARGIN);
     wait_answer(&bed, &client, 1, MARGIN);
     eprintln!(
-        "link cut: node2 answers {:?} after the fault",
+        "{how:?}: node2 answers {:?} after the fault",
         fault.elapsed()
     );
     bed.journal.assert_no_overlap();
     let before = starts(&bed);
-    cut.heal();
+    drop(guard);
     for index in 0..2 {
         for server in ["node1", "node2"] {
             bed.wait_for(index, server, "Online", FORM);
         }
     }
-    // Back as a standby: the group stays on node2 (no failback), started nowhere else.
     stays_on(&bed, "node2", TIMEOUT);
     assert_eq!(starts(&bed), before, "a start after the heal");
     bed.journal.assert_no_overlap();
+}
+
+#[test]
+#[ignore = "fails (found by this test): node2's etcd client also uses node1's member, so node2 loses etcd for a round; then its failover gives up (rc 62) on a request sent to the unreachable member, or, after the heal, node2 stops and restarts the group (no overlap, but a second start)"]
+fn the_active_servers_link_cut_stops_it_there_and_the_majority_takes_over_then_heals_as_standby() {
+    isolated_active_server("sc", Isolation::LinkCut);
+}
+
+#[test]
+#[ignore = "fails as the link cut (found by this test): node2's failover gives up (rc 62) on a request sent to node1's unreachable etcd member"]
+fn the_active_server_silently_partitioned_stops_there_and_the_majority_takes_over_then_heals_as_standby()
+ {
+    isolated_active_server("sp", Isolation::Partition);
 }
 
 #[test]
