@@ -54,6 +54,10 @@ pub struct Bed {
     _dir: tempfile::TempDir,
 }
 
+/// The tags of the beds alive in this process: two at once with one tag would share their
+/// names (nextest runs each test in its own process; `cargo test` runs them as threads).
+static TAGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 /// Why the bed cannot be made here, when it cannot.
 fn missing() -> Option<String> {
     if !is_root() {
@@ -82,6 +86,14 @@ impl Bed {
             return None;
         }
         assert!(tag.len() <= 4, "a bed's tag has at most 4 bytes: {tag:?}");
+        {
+            let mut tags = TAGS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            assert!(
+                !tags.iter().any(|t| t == tag),
+                "two beds with the tag {tag:?} at once: give each test its own"
+            );
+            tags.push(tag.to_string());
+        }
         let pid = std::process::id();
         let dir = tempfile::Builder::new()
             .prefix("clp-bed-")
@@ -375,6 +387,9 @@ impl Bed {
 
 impl Drop for Bed {
     fn drop(&mut self) {
+        TAGS.lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .retain(|tag| *tag != self.tag);
         if std::thread::panicking() {
             for host in &self.hosts {
                 let log = std::fs::read_to_string(host.etcd_dir.path().join("etcd.log"))

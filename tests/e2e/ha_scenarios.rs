@@ -228,7 +228,7 @@ fn the_active_servers_link_cut_stops_it_there_and_the_majority_takes_over_then_h
 #[ignore = "fails as the link cut (found by this test): node2's failover gives up (rc 62) on a request sent to node1's unreachable etcd member"]
 fn the_active_server_silently_partitioned_stops_there_and_the_majority_takes_over_then_heals_as_standby()
  {
-    isolated_active_server("sp", Isolation::Partition);
+    isolated_active_server("si", Isolation::Partition);
 }
 
 #[test]
