@@ -22,6 +22,10 @@ use super::placement;
 /// stopped this long before the lease could end, at most a third of the time left.
 const FENCE_MARGIN: Duration = Duration::from_millis(500);
 
+/// How many times a claim that etcd did not answer is tried again, and after how long.
+const CLAIM_ATTEMPTS: u32 = 5;
+const CLAIM_RETRY: Duration = Duration::from_millis(200);
+
 /// The engine's link to the cluster's ownership, set once when clppm joins the cluster.
 pub struct ClusterLink {
     cluster: String,
@@ -120,10 +124,20 @@ impl Engine {
         })?;
         let local = self.server();
         let mut released_stale = false;
+        let mut attempts = 0;
         loop {
-            let claim = ownership::claim(&session, &link.cluster, group, local)
-                .await
-                .map_err(|error| error.to_string())?;
+            let claim = match ownership::claim(&session, &link.cluster, group, local).await {
+                Ok(claim) => claim,
+                // The client spreads requests over every endpoint: one that is cut off
+                // fails this request, the next goes to another member.
+                Err(error) if attempts < CLAIM_ATTEMPTS => {
+                    attempts += 1;
+                    tracing::debug!(group, "{error}; trying again");
+                    tokio::time::sleep(CLAIM_RETRY).await;
+                    continue;
+                }
+                Err(error) => return Err(error.to_string()),
+            };
             match claim {
                 Claim::Won(fence) => {
                     link.state().owned.insert(group.to_string(), fence);
@@ -254,9 +268,10 @@ impl Engine {
         let budget = link.time_left_when_lost;
         let margin = FENCE_MARGIN.min(budget / 3);
         let deadline = tokio::time::Instant::now() + budget - margin;
+        // The tokens stay known to the stop scripts (CLP_FENCE), then are forgotten.
         let owned: Vec<String> = {
             let mut state = link.state();
-            let owned: Vec<String> = state.owned.drain().map(|(group, _)| group).collect();
+            let owned: Vec<String> = state.owned.keys().cloned().collect();
             state.lost.extend(owned.iter().cloned());
             owned
         };
@@ -269,6 +284,7 @@ impl Engine {
             (budget - margin).as_secs_f64()
         );
         let engine = Arc::clone(self);
+        let link = Arc::clone(link);
         tokio::spawn(async move {
             let stop = async {
                 let _operation = engine.operations.lock().await;
@@ -278,9 +294,16 @@ impl Engine {
                         stopped &= engine.stop_group_locked(&group.name, "GROUPFAILOVER").await;
                     }
                 }
+                // Under the operation lock, so that a start after etcd answers again
+                // records its new token after this.
+                forget(&link, &owned);
                 stopped
             };
-            match tokio::time::timeout_at(deadline, stop).await {
+            let stopped = tokio::time::timeout_at(deadline, stop).await;
+            if stopped.is_err() {
+                forget(&link, &owned);
+            }
+            match stopped {
                 Ok(true) => tracing::info!("groups stopped before this server's lease could end"),
                 Ok(false) => engine.fence("a group failed to stop after etcd stopped answering"),
                 Err(_) => {
@@ -345,5 +368,13 @@ impl Engine {
                 }
             }
         });
+    }
+}
+
+/// Forgets the tokens of `groups`: their keys are on a lease this server no longer renews.
+fn forget(link: &ClusterLink, groups: &[String]) {
+    let mut state = link.state();
+    for group in groups {
+        state.owned.remove(group);
     }
 }
