@@ -98,8 +98,14 @@ fn config(bed: &Bed) -> String {
     text
 }
 
-/// The start script: one journal line, then the resident process.
+/// The start script: one journal line, then the resident process; the stop script: one
+/// journal line.
 fn write_scripts(bed: &Bed, index: usize, journal: &Path) {
+    write_scripts_with_stop(bed, index, journal, "");
+}
+
+/// As [`write_scripts`], the stop script then running `stop_tail`.
+fn write_scripts_with_stop(bed: &Bed, index: usize, journal: &Path, stop_tail: &str) {
     bed.clp(index).script(
         "web",
         "exec",
@@ -114,7 +120,7 @@ fn write_scripts(bed: &Bed, index: usize, journal: &Path) {
         "exec",
         "stop.sh",
         &format!(
-            "echo \"$(hostname) stop ${{CLP_FACTOR:--}} ${{CLP_FENCE:--}} $$ $(date +%s%N)\" >> {}",
+            "echo \"$(hostname) stop ${{CLP_FACTOR:--}} ${{CLP_FENCE:--}} $$ $(date +%s%N)\" >> {}\n{stop_tail}",
             journal.display()
         ),
     );
@@ -286,4 +292,43 @@ fn a_server_cut_off_stops_its_group_before_the_other_starts_it_and_rejoins_as_st
     });
     std::thread::sleep(TIMEOUT);
     assert_eq!(journal.starts().len(), 2, "{:?}", journal.lines());
+}
+
+#[test]
+fn a_server_cut_off_whose_group_does_not_stop_in_time_fences_itself() {
+    let Some(mut bed) = Bed::create("x", 2) else {
+        return;
+    };
+    let journal = Journal::new();
+    let config = config(&bed);
+    bed.clp(0).write_config(&config);
+    // The stop hangs (its pid is journalled, so the drop kills it).
+    write_scripts_with_stop(&bed, 0, &journal.path(), "exec sleep 60");
+    bed.start_clppm(0);
+    wait_until("web starts on node1", Duration::from_secs(40), || {
+        !journal.starts().is_empty()
+    });
+    // Let a renewal or two pass, then cut node1 off.
+    std::thread::sleep(Duration::from_secs(1));
+    set_links(&bed, 0, false);
+    let cut = Instant::now();
+    let recorded = bed.clp(0).path("recorded-os-actions");
+    wait_until("node1 fences itself", TIMEOUT + MARGIN, || {
+        recorded.exists()
+    });
+    let fenced_after = cut.elapsed();
+    eprintln!("node1 fenced itself {fenced_after:?} after its link was cut (lease {TIMEOUT:?})");
+    assert_eq!(
+        std::fs::read_to_string(&recorded).unwrap_or_default(),
+        "shutdown\n"
+    );
+    assert!(
+        fenced_after < TIMEOUT + Duration::from_secs(1),
+        "fenced only {fenced_after:?} after the cut: the lease may have ended first"
+    );
+    assert_eq!(journal.stops().len(), 1, "{:?}", journal.lines());
+    let needle = " node1 nm 43 Network partition was detected.  Execute action(shutdown) on the server node1 to protect data.";
+    wait_until("nm 43", Duration::from_secs(5), || {
+        bed.clp(0).alerts().contains(needle)
+    });
 }
