@@ -332,3 +332,59 @@ fn a_server_cut_off_whose_group_does_not_stop_in_time_fences_itself() {
         bed.clp(0).alerts().contains(needle)
     });
 }
+
+#[test]
+fn a_monitors_failover_rung_moves_the_group_to_the_next_server() {
+    let Some(mut bed) = Bed::create("r", 2) else {
+        return;
+    };
+    let journal = Journal::new();
+    let config = format!(
+        "{}\n[[monitor]]\nname = \"pidw\"\ntype = \"pidw\"\ntarget = \"exec\"\ninterval = 0.5\n\n[monitor.recovery]\ntarget = \"exec\"\nreactivation_threshold = 0\nfailover_threshold = 1\nfinal_action = \"none\"\n",
+        config(&bed)
+    );
+    for index in 0..2 {
+        bed.clp(index).write_config(&config);
+        write_scripts(&bed, index, &journal.path());
+    }
+    bed.start_clppm(0);
+    wait_until("web starts on node1", Duration::from_secs(40), || {
+        !journal.starts().is_empty()
+    });
+    bed.start_clppm(1);
+    for server in ["node1", "node2"] {
+        bed.wait_for(0, server, "Online", Duration::from_secs(30));
+    }
+    wait_until("node2 shows web on node1", Duration::from_secs(10), || {
+        current(&bed, 1).as_deref() == Some("node1")
+    });
+    // The resource's process dies on node1: pidw's error, no reactivation, the failover rung.
+    let pid: u32 = journal.starts()[0][4]
+        .parse()
+        .expect("a pid in the journal");
+    signal(pid, libc::SIGKILL);
+    wait_until("web moves to node2", TIMEOUT + MARGIN, || {
+        journal.starts().len() >= 2
+    });
+    let starts = journal.starts();
+    assert_eq!(starts[1][..3], ["node2", "FAILOVER", "OTHER"], "{starts:?}");
+    let stops = journal.stops();
+    assert_eq!(stops.len(), 1, "{:?}", journal.lines());
+    assert_eq!(
+        stops[0][..3],
+        ["node1", "stop", "GROUPFAILOVER"],
+        "{stops:?}"
+    );
+    assert!(
+        time_of(&stops[0]) < time_of(&starts[1]),
+        "{:?}",
+        journal.lines()
+    );
+    let needle = " node1 rm 14 Recovery target exec failed over because an error was detected in monitoring pidw.";
+    wait_until("rm 14 on node1", Duration::from_secs(5), || {
+        bed.clp(0).alerts().contains(needle)
+    });
+    wait_until("both show web on node2", Duration::from_secs(10), || {
+        current(&bed, 0).as_deref() == Some("node2") && current(&bed, 1).as_deref() == Some("node2")
+    });
+}

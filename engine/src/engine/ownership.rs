@@ -236,6 +236,21 @@ impl Engine {
                     );
                 }
             }
+            OwnerEvent::Moved { group, server } => {
+                if same_host(&server, self.server()) {
+                    return;
+                }
+                // It failed there: placement prefers the other servers.
+                if let Some(link) = self.cluster.get() {
+                    let mut state = link.state();
+                    let servers = state.failed_on.entry(group.clone()).or_default();
+                    if !servers.iter().any(|s| same_host(s, &server)) {
+                        servers.push(server.clone());
+                    }
+                }
+                let engine = Arc::clone(self);
+                tokio::spawn(async move { engine.fail_over(&group, &server).await });
+            }
             OwnerEvent::Released { .. } => {}
         }
     }
@@ -253,6 +268,67 @@ impl Engine {
         self.alert("rc", 60, &[group]);
         let started = self.start_group_locked(group, "FAILOVER").await;
         self.alert("rc", if started { 61 } else { 62 }, &[group]);
+    }
+
+    /// Whether another server may take `group` now: an HA cluster where a server of the
+    /// group's order other than this one is up and did not fail it.
+    pub(super) fn can_fail_over(&self, group: &str) -> bool {
+        let (Some(link), Some(config)) = (self.cluster.get(), self.config.group(group)) else {
+            return false;
+        };
+        let owners = link.owners();
+        let failed = link
+            .state()
+            .failed_on
+            .get(group)
+            .cloned()
+            .unwrap_or_default();
+        owners.known
+            && self.config.group_servers(config).iter().any(|server| {
+                !same_host(server, self.server())
+                    && owners.servers.iter().any(|up| same_host(up, server))
+                    && !failed.iter().any(|f| same_host(f, server))
+            })
+    }
+
+    /// A monitor's failover rung: stops the target's group here, then hands its owner key
+    /// over so that the next server by placement starts it (rm 14; rm 20 when it fails).
+    pub(super) async fn fail_over_away(
+        self: Arc<Self>,
+        index: usize,
+        target: clp_core::config::RecoveryTarget,
+    ) {
+        let monitor = self.config.monitors[index].name.clone();
+        let shown = target.display_name().to_string();
+        let Some(group) = self.group_of(&target) else {
+            return;
+        };
+        let moved = async {
+            let _operation = self.operations.lock().await;
+            if self.is_stopping() || !self.stop_group_locked(&group, "GROUPFAILOVER").await {
+                return false;
+            }
+            self.note_failed_here(&group);
+            let (Some(link), Some(session)) = (
+                self.cluster.get(),
+                self.cluster.get().and_then(|l| l.sessions.borrow().clone()),
+            ) else {
+                return false;
+            };
+            link.state().owned.remove(&group);
+            match ownership::hand_over(&session, &link.cluster, &group, self.server()).await {
+                Ok(handed) => handed,
+                Err(error) => {
+                    tracing::error!("{error}");
+                    false
+                }
+            }
+        };
+        if moved.await {
+            self.alert("rm", 14, &[&shown, &monitor]);
+        } else {
+            self.alert("rm", 20, &[&shown, &monitor]);
+        }
     }
 
     fn group_active(&self, group: &str) -> bool {
