@@ -387,4 +387,12 @@ fn a_monitors_failover_rung_moves_the_group_to_the_next_server() {
     wait_until("both show web on node2", Duration::from_secs(10), || {
         current(&bed, 0).as_deref() == Some("node2") && current(&bed, 1).as_deref() == Some("node2")
     });
+
+    // Stopped on purpose, the group gives its key up and stays stopped: nobody takes it.
+    bed.run(1, "clpgrp", &["-t", "web"]).success();
+    wait_until("nobody shows web", Duration::from_secs(10), || {
+        current(&bed, 0).is_none() && current(&bed, 1).is_none()
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(journal.starts().len(), 2, "{:?}", journal.lines());
 }
