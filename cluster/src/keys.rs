@@ -30,6 +30,12 @@ pub fn group_owner(cluster: &str, group: &str) -> String {
     format!("{}groups/{group}/owner", cluster_root(cluster))
 }
 
+/// `/clp/<cluster>/groups/<group>/moved`: the server that last handed the group over after
+/// it failed there ([`crate::ownership::hand_over`]).
+pub fn group_moved(cluster: &str, group: &str) -> String {
+    format!("{}groups/{group}/moved", cluster_root(cluster))
+}
+
 /// The server a presence key names, when `key` is one under `prefix`.
 pub fn server_of<'a>(prefix: &str, key: &'a [u8]) -> Option<&'a str> {
     std::str::from_utf8(key).ok()?.strip_prefix(prefix)

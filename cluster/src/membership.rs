@@ -26,7 +26,10 @@ pub struct Settings {
     pub local: String,
     /// Every server of the cluster, this one included, in the configuration's order.
     pub servers: Vec<String>,
-    /// The etcd client URLs.
+    /// The etcd client URLs, this server's own member first: each connection talks to one
+    /// member, the first that answers (with a leader), in this order. A server then sees
+    /// the cluster as its own member does, and a member cut off elsewhere does not silence
+    /// it (a client spreading requests over every member would wait on the cut one).
     pub endpoints: Vec<String>,
     /// The heartbeat interval: the lease is renewed this often.
     pub interval: Duration,
@@ -138,6 +141,7 @@ impl Membership {
             on_change: Box::new(on_change),
             known: HashMap::new(),
             connected: false,
+            next_endpoint: 0,
         };
         Membership {
             view,
@@ -216,6 +220,8 @@ struct Runner {
     /// overwrite it, so a change across an outage is still reported.
     known: HashMap<String, Presence>,
     connected: bool,
+    /// The endpoint the next round connects to (an index into the settings', wrapped).
+    next_endpoint: usize,
 }
 
 impl Runner {
@@ -236,14 +242,23 @@ impl Runner {
 
     /// One connection: register, read, then renew and watch until something fails.
     async fn round(&mut self, stop: &mut oneshot::Receiver<()>) -> Result<Ended, String> {
-        let endpoints = self.settings.endpoints.join(", ");
+        let count = self.settings.endpoints.len().max(1);
+        let endpoint = self
+            .settings
+            .endpoints
+            .get(self.next_endpoint % count)
+            .cloned()
+            .unwrap_or_default();
+        // The next round tries the next member, unless this one keeps answering.
+        self.next_endpoint += 1;
+        let endpoints = endpoint.clone();
         let unreachable =
             |error: etcd_client::Error| format!("etcd cannot be reached at {endpoints}: {error}");
         let options = ConnectOptions::new()
             .with_connect_timeout(self.settings.request_timeout())
             .with_timeout(self.settings.request_timeout())
             .with_require_leader(true);
-        let mut client = Client::connect(&self.settings.endpoints, Some(options))
+        let mut client = Client::connect([endpoint.as_str()], Some(options))
             .await
             .map_err(unreachable)?;
         let ttl = i64::try_from(self.settings.timeout.as_secs().max(1)).unwrap_or(i64::MAX);
@@ -297,6 +312,8 @@ impl Runner {
             .await
             .map_err(unreachable)?;
         self.regain(&present);
+        // Connected: a later round starts again from this server's own member.
+        self.next_endpoint = 0;
         let _ = self.session.send(Some(Session {
             client: client.clone(),
             lease,

@@ -10,7 +10,8 @@
 //! - [`Owners`]: a watch of every owner and server key, which tells who owns what (for
 //!   placement and the status) and, when an owner key goes, whether its server went with
 //!   it ([`OwnerEvent::Orphaned`]: the group is to fail over) or stayed
-//!   ([`OwnerEvent::Released`]: the group was stopped).
+//!   ([`OwnerEvent::Released`]: the group was stopped); [`hand_over`] releases it as
+//!   [`OwnerEvent::Moved`]: the group failed there and is to run on another server.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -137,6 +138,40 @@ pub async fn release(
     Ok(answer.succeeded())
 }
 
+/// Hands `group` over after it failed here (a monitor's failover rung): in one transaction,
+/// while the owner key's value is `server`, deletes it and notes `groups/<group>/moved =
+/// <server>` under the session's lease, so that the watchers hear
+/// [`OwnerEvent::Moved`] and place the group on another server. Returns whether it did.
+pub async fn hand_over(
+    session: &Session,
+    cluster: &str,
+    group: &str,
+    server: &str,
+) -> Result<bool, OwnershipError> {
+    let key = keys::group_owner(cluster, group);
+    let moved = keys::group_moved(cluster, group);
+    let txn = Txn::new()
+        .when([Compare::value(
+            key.as_str(),
+            CompareOp::Equal,
+            server.to_ascii_lowercase(),
+        )])
+        .and_then([
+            TxnOp::delete(key.as_str(), None),
+            TxnOp::put(
+                moved.as_str(),
+                server.to_ascii_lowercase(),
+                Some(PutOptions::new().with_lease(session.lease)),
+            ),
+        ]);
+    let mut client = session.client.clone();
+    let answer = client.txn(txn).await.map_err(|source| OwnershipError {
+        group: group.to_string(),
+        source,
+    })?;
+    Ok(answer.succeeded())
+}
+
 /// Every group's owner, as the watch last saw them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OwnersView {
@@ -168,6 +203,14 @@ pub enum OwnerEvent {
     },
     /// `server` gave `group` up and stays in the cluster: the group was stopped.
     Released {
+        /// The group.
+        group: String,
+        /// Its former owner.
+        server: String,
+    },
+    /// `server` handed `group` over after it failed there ([`hand_over`]): the group is
+    /// to run on another server.
+    Moved {
         /// The group.
         group: String,
         /// Its former owner.
@@ -243,6 +286,7 @@ struct Watcher {
 enum Key<'a> {
     Server(&'a str),
     Owner(&'a str),
+    Moved(&'a str),
     Other,
 }
 
@@ -284,11 +328,14 @@ impl Watcher {
         if let Some(server) = key.strip_prefix(&self.servers_prefix) {
             return Key::Server(server);
         }
-        match key
-            .strip_prefix(&self.groups)
-            .and_then(|rest| rest.strip_suffix("/owner"))
-        {
-            Some(group) => Key::Owner(group),
+        let Some(rest) = key.strip_prefix(&self.groups) else {
+            return Key::Other;
+        };
+        if let Some(group) = rest.strip_suffix("/owner") {
+            return Key::Owner(group);
+        }
+        match rest.strip_suffix("/moved") {
+            Some(group) => Key::Moved(group),
             None => Key::Other,
         }
     }
@@ -312,12 +359,12 @@ impl Watcher {
                 Key::Owner(group) => {
                     owners.insert(group.to_string(), owner_of(kv));
                 }
-                Key::Other => {}
+                Key::Moved(_) | Key::Other => {}
             }
         }
         self.servers = servers;
         let before = self.view.borrow().owners.clone();
-        self.publish(&before, owners);
+        self.publish(&before, owners, &BTreeMap::new());
         let mut watch = client
             .watch(
                 self.root.as_str(),
@@ -341,6 +388,7 @@ impl Watcher {
             }
             let before = self.view.borrow().owners.clone();
             let mut owners = before.clone();
+            let mut moved = BTreeMap::new();
             for event in answer.events() {
                 let Some(kv) = event.kv() else { continue };
                 let put = event.event_type() == EventType::Put;
@@ -360,16 +408,27 @@ impl Watcher {
                             owners.remove(group);
                         }
                     }
-                    Key::Other => {}
+                    Key::Moved(group) if put => {
+                        moved.insert(
+                            group.to_string(),
+                            String::from_utf8_lossy(kv.value()).into_owned(),
+                        );
+                    }
+                    Key::Moved(_) | Key::Other => {}
                 }
             }
-            self.publish(&before, owners);
+            self.publish(&before, owners, &moved);
         }
     }
 
     /// Publishes `owners` and tells what changed since `before`: a key gone while its
     /// server's presence is gone too is an orphan.
-    fn publish(&mut self, before: &BTreeMap<String, Owner>, owners: BTreeMap<String, Owner>) {
+    fn publish(
+        &mut self,
+        before: &BTreeMap<String, Owner>,
+        owners: BTreeMap<String, Owner>,
+        moved: &BTreeMap<String, String>,
+    ) {
         let mut events = Vec::new();
         for (group, old) in before {
             match owners.get(group) {
@@ -378,6 +437,15 @@ impl Watcher {
                     group: group.clone(),
                     owner: now.clone(),
                 }),
+                None if moved
+                    .get(group)
+                    .is_some_and(|from| from.eq_ignore_ascii_case(&old.server)) =>
+                {
+                    events.push(OwnerEvent::Moved {
+                        group: group.clone(),
+                        server: old.server.clone(),
+                    });
+                }
                 None if self.servers.contains(&old.server.to_ascii_lowercase()) => {
                     events.push(OwnerEvent::Released {
                         group: group.clone(),

@@ -1,7 +1,7 @@
 //! Group ownership against a real etcd on loopback: two servers race for one group and
 //! exactly one wins; a release lets the other win with a larger fencing token; the owner's
 //! lease revoked, its key is gone and the watch calls the group an orphan, while a release
-//! by a server that stays is not. Skips without `etcd`.
+//! by a server that stays is not; a hand-over is heard as a move. Skips without `etcd`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
@@ -143,6 +143,26 @@ async fn one_owner_per_group_a_release_hands_over_and_a_lost_lease_orphans() {
         "{:?}",
         events.lock().unwrap()
     );
+
+    // b hands "web" over (it failed there): the watch hears a move, and a may take it.
+    assert!(
+        ownership::hand_over(&session_b, &cluster, "web", "b")
+            .await
+            .unwrap()
+    );
+    wait_until("the watch hears web moved", Duration::from_secs(5), || {
+        events.lock().unwrap().contains(&OwnerEvent::Moved {
+            group: "web".into(),
+            server: "b".into(),
+        })
+    })
+    .await;
+    assert!(matches!(
+        ownership::claim(&session_a, &cluster, "web", "a")
+            .await
+            .unwrap(),
+        Claim::Won(_)
+    ));
 
     // a owns "db"; a's lease revoked (it leaves): the key is gone with its presence, an orphan.
     assert!(matches!(

@@ -22,6 +22,10 @@ use super::placement;
 /// stopped this long before the lease could end, at most a third of the time left.
 const FENCE_MARGIN: Duration = Duration::from_millis(500);
 
+/// How many times a claim that etcd did not answer is tried again, and after how long.
+const CLAIM_ATTEMPTS: u32 = 5;
+const CLAIM_RETRY: Duration = Duration::from_millis(200);
+
 /// The engine's link to the cluster's ownership, set once when clppm joins the cluster.
 pub struct ClusterLink {
     cluster: String,
@@ -120,10 +124,20 @@ impl Engine {
         })?;
         let local = self.server();
         let mut released_stale = false;
+        let mut attempts = 0;
         loop {
-            let claim = ownership::claim(&session, &link.cluster, group, local)
-                .await
-                .map_err(|error| error.to_string())?;
+            let claim = match ownership::claim(&session, &link.cluster, group, local).await {
+                Ok(claim) => claim,
+                // The client spreads requests over every endpoint: one that is cut off
+                // fails this request, the next goes to another member.
+                Err(error) if attempts < CLAIM_ATTEMPTS => {
+                    attempts += 1;
+                    tracing::debug!(group, "{error}; trying again");
+                    tokio::time::sleep(CLAIM_RETRY).await;
+                    continue;
+                }
+                Err(error) => return Err(error.to_string()),
+            };
             match claim {
                 Claim::Won(fence) => {
                     link.state().owned.insert(group.to_string(), fence);
@@ -222,6 +236,21 @@ impl Engine {
                     );
                 }
             }
+            OwnerEvent::Moved { group, server } => {
+                if same_host(&server, self.server()) {
+                    return;
+                }
+                // It failed there: placement prefers the other servers.
+                if let Some(link) = self.cluster.get() {
+                    let mut state = link.state();
+                    let servers = state.failed_on.entry(group.clone()).or_default();
+                    if !servers.iter().any(|s| same_host(s, &server)) {
+                        servers.push(server.clone());
+                    }
+                }
+                let engine = Arc::clone(self);
+                tokio::spawn(async move { engine.fail_over(&group, &server).await });
+            }
             OwnerEvent::Released { .. } => {}
         }
     }
@@ -241,6 +270,67 @@ impl Engine {
         self.alert("rc", if started { 61 } else { 62 }, &[group]);
     }
 
+    /// Whether another server may take `group` now: an HA cluster where a server of the
+    /// group's order other than this one is up and did not fail it.
+    pub(super) fn can_fail_over(&self, group: &str) -> bool {
+        let (Some(link), Some(config)) = (self.cluster.get(), self.config.group(group)) else {
+            return false;
+        };
+        let owners = link.owners();
+        let failed = link
+            .state()
+            .failed_on
+            .get(group)
+            .cloned()
+            .unwrap_or_default();
+        owners.known
+            && self.config.group_servers(config).iter().any(|server| {
+                !same_host(server, self.server())
+                    && owners.servers.iter().any(|up| same_host(up, server))
+                    && !failed.iter().any(|f| same_host(f, server))
+            })
+    }
+
+    /// A monitor's failover rung: stops the target's group here, then hands its owner key
+    /// over so that the next server by placement starts it (rm 14; rm 20 when it fails).
+    pub(super) async fn fail_over_away(
+        self: Arc<Self>,
+        index: usize,
+        target: clp_core::config::RecoveryTarget,
+    ) {
+        let monitor = self.config.monitors[index].name.clone();
+        let shown = target.display_name().to_string();
+        let Some(group) = self.group_of(&target) else {
+            return;
+        };
+        let moved = async {
+            let _operation = self.operations.lock().await;
+            if self.is_stopping() || !self.stop_group_locked(&group, "GROUPFAILOVER").await {
+                return false;
+            }
+            self.note_failed_here(&group);
+            let (Some(link), Some(session)) = (
+                self.cluster.get(),
+                self.cluster.get().and_then(|l| l.sessions.borrow().clone()),
+            ) else {
+                return false;
+            };
+            link.state().owned.remove(&group);
+            match ownership::hand_over(&session, &link.cluster, &group, self.server()).await {
+                Ok(handed) => handed,
+                Err(error) => {
+                    tracing::error!("{error}");
+                    false
+                }
+            }
+        };
+        if moved.await {
+            self.alert("rm", 14, &[&shown, &monitor]);
+        } else {
+            self.alert("rm", 20, &[&shown, &monitor]);
+        }
+    }
+
     fn group_active(&self, group: &str) -> bool {
         self.lock().groups.get(group).is_some_and(|g| g.active)
     }
@@ -254,9 +344,10 @@ impl Engine {
         let budget = link.time_left_when_lost;
         let margin = FENCE_MARGIN.min(budget / 3);
         let deadline = tokio::time::Instant::now() + budget - margin;
+        // The tokens stay known to the stop scripts (CLP_FENCE), then are forgotten.
         let owned: Vec<String> = {
             let mut state = link.state();
-            let owned: Vec<String> = state.owned.drain().map(|(group, _)| group).collect();
+            let owned: Vec<String> = state.owned.keys().cloned().collect();
             state.lost.extend(owned.iter().cloned());
             owned
         };
@@ -269,6 +360,7 @@ impl Engine {
             (budget - margin).as_secs_f64()
         );
         let engine = Arc::clone(self);
+        let link = Arc::clone(link);
         tokio::spawn(async move {
             let stop = async {
                 let _operation = engine.operations.lock().await;
@@ -278,9 +370,16 @@ impl Engine {
                         stopped &= engine.stop_group_locked(&group.name, "GROUPFAILOVER").await;
                     }
                 }
+                // Under the operation lock, so that a start after etcd answers again
+                // records its new token after this.
+                forget(&link, &owned);
                 stopped
             };
-            match tokio::time::timeout_at(deadline, stop).await {
+            let stopped = tokio::time::timeout_at(deadline, stop).await;
+            if stopped.is_err() {
+                forget(&link, &owned);
+            }
+            match stopped {
                 Ok(true) => tracing::info!("groups stopped before this server's lease could end"),
                 Ok(false) => engine.fence("a group failed to stop after etcd stopped answering"),
                 Err(_) => {
@@ -345,5 +444,13 @@ impl Engine {
                 }
             }
         });
+    }
+}
+
+/// Forgets the tokens of `groups`: their keys are on a lease this server no longer renews.
+fn forget(link: &ClusterLink, groups: &[String]) {
+    let mut state = link.state();
+    for group in groups {
+        state.owned.remove(group);
     }
 }

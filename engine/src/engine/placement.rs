@@ -46,7 +46,8 @@ pub enum Placement {
 /// - a group whose owner is up stays there (`failback` off, the original's default), or
 ///   moves back to its first server when `failback` is on and that server is up and did
 ///   not fail it;
-/// - otherwise the first server of its order that is up and where it did not fail.
+/// - otherwise the first server of its order that is up and where it did not fail, or, when
+///   it failed on every server up, the first server up (better than nowhere).
 pub fn place(group: &GroupConfig, servers: Servers<'_>) -> Placement {
     let is_up = |server: &str| servers.up.iter().any(|up| same_host(up, server));
     let failed_on = |server: &str| servers.failed.iter().any(|f| same_host(f, server));
@@ -67,7 +68,8 @@ pub fn place(group: &GroupConfig, servers: Servers<'_>) -> Placement {
             .order
             .iter()
             .copied()
-            .find(|server| is_up(server) && !failed_on(server)),
+            .find(|server| is_up(server) && !failed_on(server))
+            .or_else(|| servers.order.iter().copied().find(|server| is_up(server))),
     };
     match chosen {
         Some(server) if same_host(server, servers.local) => Placement::Here,
@@ -238,15 +240,24 @@ mod tests {
                 failback: false,
                 expected: Some("node3"),
             },
-            // Failed everywhere it may run: nowhere.
+            // Failed on every server up: the first server up, rather than nowhere.
             Row {
-                local: "node1",
+                local: "node2",
                 order: TWO,
                 up: &["node1", "node2"],
                 owner: None,
                 failed: &["node1", "node2"],
                 failback: false,
-                expected: None,
+                expected: Some("node1"),
+            },
+            Row {
+                local: "node1",
+                order: TWO,
+                up: &["node1"],
+                owner: None,
+                failed: &["node1"],
+                failback: false,
+                expected: Some("node1"),
             },
         ]);
     }
