@@ -189,14 +189,19 @@ fn the_keeper_kills_the_groups_before_a_lease_that_is_not_renewed_runs_out() {
 fn a_renewed_lease_keeps_the_groups_and_bye_leaves_them_running() {
     let mut keeper = Keeper::start();
     let mut group = Group::start();
-    keeper.say(&format!("add {}", group.pgid()));
-    for _ in 0..8 {
+    let renew = |keeper: &mut Keeper| {
         keeper.say(&format!(
             "lease 7 {}",
             boot_clock_in(Duration::from_millis(400))
         ));
+    };
+    renew(&mut keeper);
+    keeper.say(&format!("add {}", group.pgid()));
+    for _ in 0..8 {
         std::thread::sleep(Duration::from_millis(100));
+        renew(&mut keeper);
     }
+    assert!(group.alive(), "a renewed lease did not keep the group");
     keeper.say(&format!("del {}", group.pgid()));
     keeper.say(&format!("add {}", group.pgid()));
     keeper.say("bye");
@@ -210,7 +215,13 @@ fn a_line_outside_the_protocol_kills_the_groups() {
     for line in ["add 1", "hello", &"x".repeat(100)] {
         let mut keeper = Keeper::start();
         let mut group = Group::start();
+        keeper.say(&format!(
+            "lease 7 {}",
+            boot_clock_in(Duration::from_secs(60))
+        ));
         keeper.say(&format!("add {}", group.pgid()));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(group.alive());
         keeper.say(line);
         assert!(
             group.gone_within(Duration::from_secs(1)).is_some(),
@@ -251,7 +262,19 @@ fn config(bed: &Bed) -> String {
 /// Starts node1's clppm and the group on it; the resource's process.
 fn start_service(bed: &mut Bed) -> (u32, ProcessIdentity) {
     let clppm = bed.start_clppm(0);
-    bed.wait_for(0, "node1", "Online", Duration::from_secs(30));
+    // node1's own heartbeat is Normal once its lease is granted: a group started before
+    // would run without a lease, and its keeper kills it at once.
+    wait_until("node1's lease", Duration::from_secs(30), || {
+        let run = bed.run(0, "clpstat", &["--json"]);
+        let Ok(status) = serde_json::from_str::<serde_json::Value>(&run.stdout()) else {
+            return false;
+        };
+        status["ha"]["servers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|server| server["name"] == "node1" && server["heartbeat"]["status"] == "Normal")
+    });
     let pid_file = bed.clp(0).path(PID_FILE);
     let _ = std::fs::remove_file(&pid_file);
     // Taking the group may wait for a previous clppm's lease to run out.
@@ -260,14 +283,20 @@ fn start_service(bed: &mut Bed) -> (u32, ProcessIdentity) {
         Duration::from_secs(20),
         || bed.run(0, "clpgrp", &["-s", "svc"]).output.status.success(),
     );
-    let mut pid = None;
-    wait_until("the resource's pid", Duration::from_secs(10), || {
-        pid = std::fs::read_to_string(&pid_file)
+    let started = Instant::now();
+    loop {
+        let pid = std::fs::read_to_string(&pid_file)
             .ok()
             .and_then(|text| text.trim().parse::<u32>().ok());
-        pid.is_some()
-    });
-    (clppm, wait_for_identity(pid.expect("just read")))
+        if let Some(identity) = pid.and_then(ProcessIdentity::of) {
+            return (clppm, identity);
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let log = std::fs::read_to_string(bed.clp(0).path("log/clppm.log")).unwrap_or_default();
+            panic!("the resource's process did not start (pid {pid:?}); clppm.log:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Waits (polling every ms from the root namespace) until `process` is gone.
@@ -307,12 +336,14 @@ fn a_killed_or_stopped_clppm_leaves_no_resource_running_past_its_lease() {
     for index in 0..2 {
         bed.clp(index).write_config(&text);
     }
-    bed.clp(0).script(
-        "svc",
-        "app",
-        "start.sh",
-        &format!("echo $$ > \"$CLP_ROOT/{PID_FILE}\"\nexec sleep 600"),
-    );
+    for index in 0..2 {
+        bed.clp(index).script(
+            "svc",
+            "app",
+            "start.sh",
+            &format!("echo $$ > \"$CLP_ROOT/{PID_FILE}\"\nexec sleep 600"),
+        );
+    }
     bed.start_clppm(1);
     let trials = std::env::var("CLP_KEEPER_TRIALS")
         .ok()
@@ -329,6 +360,13 @@ fn a_killed_or_stopped_clppm_leaves_no_resource_running_past_its_lease() {
         killed.push(took);
     }
     summary("kill -9 of clppm", killed);
+    let log_path = bed.clp(0).path("log/clppm.log");
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(
+        log().contains("clppm is gone (its pipe closed without bye): killed 1 process group(s)"),
+        "the keeper's line in clppm.log:\n{}",
+        log()
+    );
 
     // SIGSTOP of clppm: the resource goes before the lease can run out, and SIGCONT does not
     // bring it back unsupervised.
@@ -349,4 +387,9 @@ fn a_killed_or_stopped_clppm_leaves_no_resource_running_past_its_lease() {
         bed.kill_clppm(clppm);
     }
     summary("SIGSTOP of clppm", stopped);
+    assert!(
+        log().contains("clppm did not renew its lease in time: killed 1 process group(s)"),
+        "the keeper's line in clppm.log:\n{}",
+        log()
+    );
 }

@@ -27,8 +27,9 @@ use crate::engine::Engine;
 use clp_core::ipc::AfterStop;
 
 /// Starts the keeper when `engine`'s configuration is a cluster, and hands the engine its
-/// link. Call inside the tokio runtime, before the engine starts (it adopts processes).
-pub fn start(engine: &Arc<Engine>) -> Option<Keeper> {
+/// link; the keeper writes what it does to `log` (clppm's). Call inside the tokio runtime,
+/// before the engine starts (it adopts processes).
+pub fn start(engine: &Arc<Engine>, log: &std::path::Path) -> Option<Keeper> {
     let config = engine.config();
     if !config.is_cluster() {
         return None;
@@ -41,7 +42,7 @@ pub fn start(engine: &Arc<Engine>) -> Option<Keeper> {
             engine.stop_from("clppm", AfterStop::Nothing);
         }
     };
-    match Keeper::start(margin, lost) {
+    match Keeper::start(margin, log, lost) {
         Ok(keeper) => {
             engine.set_keeper(keeper.link());
             Some(keeper)
