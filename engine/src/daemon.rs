@@ -246,7 +246,7 @@ impl Prepared {
             signal(SignalKind::interrupt()),
         );
         // An HA cluster's keeper first: the start adopts processes it must guard.
-        let keeper = crate::keeper::start(&engine, &paths.daemon_log());
+        let keeper = crate::keeper::start(&engine, &paths);
         // Start first (alerts, licenses, adoption, monitor tasks; groups start in the
         // background), so whoever connects first sees a started daemon.
         engine.start(requested_by.as_deref());

@@ -27,8 +27,14 @@ struct Keeper {
 
 impl Keeper {
     fn start() -> Keeper {
+        Keeper::start_in(std::path::Path::new("/nonexistent/clp-keeper-test"))
+    }
+
+    /// A keeper of the resource scripts under `root`.
+    fn start_in(root: &std::path::Path) -> Keeper {
         let mut child = Command::new(bin("clppm"))
             .args(["--keeper", &MARGIN.as_millis().to_string()])
+            .env("CLP_ROOT", root)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -67,9 +73,15 @@ struct Group {
 
 impl Group {
     fn start() -> Group {
+        Group::start_with(&[])
+    }
+
+    /// With these variables in its environment.
+    fn start_with(env: &[(&str, &std::path::Path)]) -> Group {
         use std::os::unix::process::CommandExt;
         let child = Command::new("sh")
             .args(["-c", "sleep 600 & exec sleep 600"])
+            .envs(env.iter().copied())
             .process_group(0)
             .spawn()
             .expect("start a process group");
@@ -159,6 +171,37 @@ fn the_keeper_kills_the_groups_when_the_pipe_closes_without_bye() {
         "the group outlived its keeper's pipe by 100 ms"
     );
     assert_eq!(keeper.close(), Some(0));
+}
+
+#[test]
+fn the_keeper_also_kills_this_roots_resource_scripts_it_was_not_told_of() {
+    let root = tempfile::tempdir().expect("a root");
+    let other = tempfile::tempdir().expect("another root");
+    let mut keeper = Keeper::start_in(root.path());
+    let resource = std::path::Path::new("app");
+    // Started by a clppm that died before it could say `add`.
+    let mut untold =
+        Group::start_with(&[("CLP_ROOT", root.path()), ("CLP_RESOURCENAME", resource)]);
+    // Another root's resource, and a process of this root that is no resource script.
+    let mut elsewhere =
+        Group::start_with(&[("CLP_ROOT", other.path()), ("CLP_RESOURCENAME", resource)]);
+    let mut not_a_resource = Group::start_with(&[("CLP_ROOT", root.path())]);
+    keeper.say(&format!(
+        "lease 7 {}",
+        boot_clock_in(Duration::from_secs(60))
+    ));
+    std::thread::sleep(Duration::from_millis(50));
+    keeper.stdin = None;
+    assert!(
+        untold.gone_within(Duration::from_secs(1)).is_some(),
+        "this root's unregistered resource script outlived the keeper"
+    );
+    assert_eq!(keeper.close(), Some(0));
+    assert!(elsewhere.alive(), "another root's resource was killed");
+    assert!(
+        not_a_resource.alive(),
+        "a process that is no resource script was killed"
+    );
 }
 
 #[test]

@@ -162,6 +162,12 @@ impl Fence {
             .map(|until| until.saturating_sub(self.margin))
     }
 
+    /// Whether the current lease (if any) ran out at `now`, margin included: nothing of
+    /// this server may run then.
+    pub fn lease_ran_out(&self, now: u64) -> bool {
+        now >= self.until.saturating_sub(self.margin)
+    }
+
     /// Takes out every group due at `now` (boot clock, ns), handing each to `kill`.
     pub fn take_due(&mut self, now: u64, mut kill: impl FnMut(i32)) {
         let mut index = 0;

@@ -11,11 +11,14 @@
 //! - [`fence`]: the keeper's decision, pure; [`protocol`]: its input lines.
 //! - [`run`]: the keeper process itself (`clppm --keeper MARGIN_MS`, a hidden mode).
 //! - [`supervise`]: clppm's side: start, feed, replace a keeper that dies, `bye`.
+//! - `sweep.rs`: when it kills, the keeper also kills the resource scripts of its root that
+//!   clppm had not told it of yet (found by their environment).
 
 pub mod fence;
 pub mod protocol;
 mod run;
 pub mod supervise;
+mod sweep;
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -27,9 +30,9 @@ use crate::engine::Engine;
 use clp_core::ipc::AfterStop;
 
 /// Starts the keeper when `engine`'s configuration is a cluster, and hands the engine its
-/// link; the keeper writes what it does to `log` (clppm's). Call inside the tokio runtime,
-/// before the engine starts (it adopts processes).
-pub fn start(engine: &Arc<Engine>, log: &std::path::Path) -> Option<Keeper> {
+/// link; the keeper writes what it does to `paths`' daemon log. Call inside the tokio
+/// runtime, before the engine starts (it adopts processes).
+pub fn start(engine: &Arc<Engine>, paths: &clp_core::paths::Paths) -> Option<Keeper> {
     let config = engine.config();
     if !config.is_cluster() {
         return None;
@@ -42,7 +45,7 @@ pub fn start(engine: &Arc<Engine>, log: &std::path::Path) -> Option<Keeper> {
             engine.stop_from("clppm", AfterStop::Nothing);
         }
     };
-    match Keeper::start(margin, log, lost) {
+    match Keeper::start(margin, paths, lost) {
         Ok(keeper) => {
             engine.set_keeper(keeper.link());
             Some(keeper)

@@ -8,8 +8,8 @@
 //! started again, or that dies within a second of its start, leaves clppm unable to promise
 //! the fence: it calls `on_lost` (clppm stops in order, and its groups with it).
 
+use clp_core::paths::Paths;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -64,19 +64,19 @@ pub struct Keeper {
 }
 
 impl Keeper {
-    /// Starts the keeper (killing `margin` before a lease's deadline, writing what it does to
-    /// the end of `log`); `on_lost` runs when it dies and cannot be replaced. Call inside the
-    /// tokio runtime.
+    /// Starts the keeper of the resources under `paths`' root (killing `margin` before a
+    /// lease's deadline, writing what it does to the end of the daemon log); `on_lost` runs
+    /// when it dies and cannot be replaced. Call inside the tokio runtime.
     pub fn start(
         margin: Duration,
-        log: &Path,
+        paths: &Paths,
         on_lost: impl Fn(String) + Send + 'static,
     ) -> std::io::Result<Keeper> {
-        let process = Process::spawn(margin, log)?;
+        let process = Process::spawn(margin, paths)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let task = Task {
             margin,
-            log: log.to_path_buf(),
+            paths: paths.clone(),
             process,
             groups: BTreeSet::new(),
             deadline: None,
@@ -116,17 +116,19 @@ struct Process {
 }
 
 impl Process {
-    fn spawn(margin: Duration, log: &Path) -> std::io::Result<Process> {
+    fn spawn(margin: Duration, paths: &Paths) -> std::io::Result<Process> {
         // Its lines go to clppm's log (clppm's stderr is /dev/null once it detached).
         let stderr = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(log)
+            .open(paths.daemon_log())
             .map_or_else(|_| Stdio::inherit(), Stdio::from);
         let mut child = Command::new("/proc/self/exe")
             .arg0("clppm")
             .arg("--keeper")
             .arg(margin.as_millis().to_string())
+            // The root whose resource scripts it sweeps, absolute.
+            .env(clp_core::paths::ROOT_ENV, paths.root())
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -157,7 +159,7 @@ impl Process {
 
 struct Task {
     margin: Duration,
-    log: PathBuf,
+    paths: Paths,
     process: Process,
     /// What the keeper guards, to tell a new one.
     groups: BTreeSet<i32>,
@@ -254,7 +256,7 @@ impl Task {
             return false;
         }
         tracing::error!("the keeper of this server's resources ended ({how}); starting another");
-        match Process::spawn(self.margin, &self.log) {
+        match Process::spawn(self.margin, &self.paths) {
             Ok(process) => {
                 self.process = process;
                 if let Some(lease) = self.lease {
