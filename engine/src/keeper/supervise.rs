@@ -250,7 +250,7 @@ impl Task {
         let lived = self.process.started.elapsed();
         if lived < SHORTEST_LIFE {
             (self.on_lost)(format!(
-                "the keeper of this server's resources ended ({how}) {:.1} s after its start; clppm cannot guarantee that its resources stop with its ownership",
+                "the keeper of this server's resources ended ({how}) {:.1} s after its start",
                 lived.as_secs_f64()
             ));
             return false;
@@ -270,7 +270,7 @@ impl Task {
             }
             Err(error) => {
                 (self.on_lost)(format!(
-                    "the keeper of this server's resources ended ({how}) and cannot be started again: {error}; clppm cannot guarantee that its resources stop with its ownership"
+                    "the keeper of this server's resources ended ({how}) and cannot be started again: {error}"
                 ));
                 false
             }
