@@ -8,6 +8,14 @@
 //! margin before the lease can run out, so no other server can start a group while this one
 //! still runs it. A one-server configuration has no keeper.
 //!
+//! Choices: a hidden mode of clppm rather than a binary of its own, so it is always the
+//! version of the clppm that feeds it (started through `/proc/self/exe`, which still works
+//! after an upgrade replaced the file) and needs no install step, completion or man page.
+//! Process groups rather than a cgroup: every resource already leads its own group
+//! (`clp_core::process`), and a cgroup needs a writable, delegated cgroup v2 hierarchy that
+//! hosts lay out differently (systemd's, hybrid mounts). A resource that leaves its group
+//! (`setsid`) is still found by the sweep while it keeps its environment.
+//!
 //! - [`fence`]: the keeper's decision, pure; [`protocol`]: its input lines.
 //! - [`run`]: the keeper process itself (`clppm --keeper MARGIN_MS`, a hidden mode).
 //! - [`supervise`]: clppm's side: start, feed, replace a keeper that dies, `bye`.

@@ -8,7 +8,6 @@
 //! started again, or that dies within a second of its start, leaves clppm unable to promise
 //! the fence: it calls `on_lost` (clppm stops in order, and its groups with it).
 
-use clp_core::paths::Paths;
 use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -19,6 +18,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::protocol::Line;
 use clp_cluster::LeaseDeadline;
+use clp_core::paths::Paths;
 
 /// How long a clean end waits for the keeper to exit.
 const END_WAIT: Duration = Duration::from_secs(2);
