@@ -246,7 +246,18 @@ impl Prepared {
             signal(SignalKind::interrupt()),
         );
         // An HA cluster's keeper first: the start adopts processes it must guard.
-        let keeper = crate::keeper::start(&engine);
+        let weak = Arc::downgrade(&engine);
+        let keeper = crate::keeper::start(engine.config(), &paths, move |why| {
+            tracing::error!(
+                "{why}; clppm cannot guarantee that its resources stop with its ownership, and stops"
+            );
+            if let Some(engine) = weak.upgrade() {
+                engine.stop_from("clppm", AfterStop::Nothing);
+            }
+        });
+        if let Some(keeper) = &keeper {
+            engine.set_keeper(keeper.link());
+        }
         // Start first (alerts, licenses, adoption, monitor tasks; groups start in the
         // background), so whoever connects first sees a started daemon.
         engine.start(requested_by.as_deref());

@@ -27,8 +27,14 @@ struct Keeper {
 
 impl Keeper {
     fn start() -> Keeper {
+        Keeper::start_in(std::path::Path::new("/nonexistent/clp-keeper-test"))
+    }
+
+    /// A keeper of the resource scripts under `root`.
+    fn start_in(root: &std::path::Path) -> Keeper {
         let mut child = Command::new(bin("clppm"))
             .args(["--keeper", &MARGIN.as_millis().to_string()])
+            .env("CLP_ROOT", root)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -67,9 +73,15 @@ struct Group {
 
 impl Group {
     fn start() -> Group {
+        Group::start_with(&[])
+    }
+
+    /// With these variables in its environment.
+    fn start_with(env: &[(&str, &std::path::Path)]) -> Group {
         use std::os::unix::process::CommandExt;
         let child = Command::new("sh")
             .args(["-c", "sleep 600 & exec sleep 600"])
+            .envs(env.iter().copied())
             .process_group(0)
             .spawn()
             .expect("start a process group");
@@ -162,6 +174,37 @@ fn the_keeper_kills_the_groups_when_the_pipe_closes_without_bye() {
 }
 
 #[test]
+fn the_keeper_also_kills_this_roots_resource_scripts_it_was_not_told_of() {
+    let root = tempfile::tempdir().expect("a root");
+    let other = tempfile::tempdir().expect("another root");
+    let mut keeper = Keeper::start_in(root.path());
+    let resource = std::path::Path::new("app");
+    // Started by a clppm that died before it could say `add`.
+    let mut untold =
+        Group::start_with(&[("CLP_ROOT", root.path()), ("CLP_RESOURCENAME", resource)]);
+    // Another root's resource, and a process of this root that is no resource script.
+    let mut elsewhere =
+        Group::start_with(&[("CLP_ROOT", other.path()), ("CLP_RESOURCENAME", resource)]);
+    let mut not_a_resource = Group::start_with(&[("CLP_ROOT", root.path())]);
+    keeper.say(&format!(
+        "lease 7 {}",
+        boot_clock_in(Duration::from_secs(60))
+    ));
+    std::thread::sleep(Duration::from_millis(50));
+    keeper.stdin = None;
+    assert!(
+        untold.gone_within(Duration::from_secs(1)).is_some(),
+        "this root's unregistered resource script outlived the keeper"
+    );
+    assert_eq!(keeper.close(), Some(0));
+    assert!(elsewhere.alive(), "another root's resource was killed");
+    assert!(
+        not_a_resource.alive(),
+        "a process that is no resource script was killed"
+    );
+}
+
+#[test]
 fn the_keeper_kills_the_groups_before_a_lease_that_is_not_renewed_runs_out() {
     let mut keeper = Keeper::start();
     let mut group = Group::start();
@@ -189,14 +232,19 @@ fn the_keeper_kills_the_groups_before_a_lease_that_is_not_renewed_runs_out() {
 fn a_renewed_lease_keeps_the_groups_and_bye_leaves_them_running() {
     let mut keeper = Keeper::start();
     let mut group = Group::start();
-    keeper.say(&format!("add {}", group.pgid()));
-    for _ in 0..8 {
+    let renew = |keeper: &mut Keeper| {
         keeper.say(&format!(
             "lease 7 {}",
             boot_clock_in(Duration::from_millis(400))
         ));
+    };
+    renew(&mut keeper);
+    keeper.say(&format!("add {}", group.pgid()));
+    for _ in 0..8 {
         std::thread::sleep(Duration::from_millis(100));
+        renew(&mut keeper);
     }
+    assert!(group.alive(), "a renewed lease did not keep the group");
     keeper.say(&format!("del {}", group.pgid()));
     keeper.say(&format!("add {}", group.pgid()));
     keeper.say("bye");
@@ -210,7 +258,13 @@ fn a_line_outside_the_protocol_kills_the_groups() {
     for line in ["add 1", "hello", &"x".repeat(100)] {
         let mut keeper = Keeper::start();
         let mut group = Group::start();
+        keeper.say(&format!(
+            "lease 7 {}",
+            boot_clock_in(Duration::from_secs(60))
+        ));
         keeper.say(&format!("add {}", group.pgid()));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(group.alive());
         keeper.say(line);
         assert!(
             group.gone_within(Duration::from_secs(1)).is_some(),
@@ -251,7 +305,19 @@ fn config(bed: &Bed) -> String {
 /// Starts node1's clppm and the group on it; the resource's process.
 fn start_service(bed: &mut Bed) -> (u32, ProcessIdentity) {
     let clppm = bed.start_clppm(0);
-    bed.wait_for(0, "node1", "Online", Duration::from_secs(30));
+    // node1's own heartbeat is Normal once its lease is granted: a group started before
+    // would run without a lease, and its keeper kills it at once.
+    wait_until("node1's lease", Duration::from_secs(30), || {
+        let run = bed.run(0, "clpstat", &["--json"]);
+        let Ok(status) = serde_json::from_str::<serde_json::Value>(&run.stdout()) else {
+            return false;
+        };
+        status["ha"]["servers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|server| server["name"] == "node1" && server["heartbeat"]["status"] == "Normal")
+    });
     let pid_file = bed.clp(0).path(PID_FILE);
     let _ = std::fs::remove_file(&pid_file);
     // Taking the group may wait for a previous clppm's lease to run out.
@@ -260,14 +326,34 @@ fn start_service(bed: &mut Bed) -> (u32, ProcessIdentity) {
         Duration::from_secs(20),
         || bed.run(0, "clpgrp", &["-s", "svc"]).output.status.success(),
     );
-    let mut pid = None;
-    wait_until("the resource's pid", Duration::from_secs(10), || {
-        pid = std::fs::read_to_string(&pid_file)
+    let started = Instant::now();
+    loop {
+        let pid = std::fs::read_to_string(&pid_file)
             .ok()
             .and_then(|text| text.trim().parse::<u32>().ok());
-        pid.is_some()
-    });
-    (clppm, wait_for_identity(pid.expect("just read")))
+        if let Some(identity) = pid.and_then(ProcessIdentity::of) {
+            return (clppm, identity);
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let log = std::fs::read_to_string(bed.clp(0).path("log/clppm.log")).unwrap_or_default();
+            panic!("the resource's process did not start (pid {pid:?}); clppm.log:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The live keeper that clppm `clppm` started (its child running `--keeper`).
+fn keeper_of(clppm: u32) -> Option<u32> {
+    let entries = std::fs::read_dir("/proc").ok()?;
+    entries.flatten().find_map(|entry| {
+        let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let parent: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+        let command = std::fs::read(entry.path().join("cmdline")).ok()?;
+        let keeper = command.split(|b| *b == 0).any(|arg| arg == b"--keeper");
+        (parent == clppm && keeper && ProcessIdentity::of(pid)?.is_alive()).then_some(pid)
+    })
 }
 
 /// Waits (polling every ms from the root namespace) until `process` is gone.
@@ -307,12 +393,14 @@ fn a_killed_or_stopped_clppm_leaves_no_resource_running_past_its_lease() {
     for index in 0..2 {
         bed.clp(index).write_config(&text);
     }
-    bed.clp(0).script(
-        "svc",
-        "app",
-        "start.sh",
-        &format!("echo $$ > \"$CLP_ROOT/{PID_FILE}\"\nexec sleep 600"),
-    );
+    for index in 0..2 {
+        bed.clp(index).script(
+            "svc",
+            "app",
+            "start.sh",
+            &format!("echo $$ > \"$CLP_ROOT/{PID_FILE}\"\nexec sleep 600"),
+        );
+    }
     bed.start_clppm(1);
     let trials = std::env::var("CLP_KEEPER_TRIALS")
         .ok()
@@ -321,19 +409,40 @@ fn a_killed_or_stopped_clppm_leaves_no_resource_running_past_its_lease() {
 
     // kill -9 of clppm: the resource goes at once (the keeper's pipe closes).
     let mut killed = Vec::new();
-    for _ in 0..trials {
+    for trial in 0..trials {
         let (clppm, process) = start_service(&mut bed);
         assert!(process.is_alive());
+        if trial == 0 {
+            // The keeper killed: clppm starts another at once, which guards the resource in
+            // turn (the kill below proves it). Past its first second: one that dies sooner
+            // makes clppm stop.
+            std::thread::sleep(Duration::from_millis(1200));
+            let keeper = keeper_of(clppm).expect("node1's keeper");
+            signal(keeper, libc::SIGKILL);
+            wait_until(
+                "clppm to start another keeper",
+                Duration::from_secs(5),
+                || keeper_of(clppm).is_some_and(|new| new != keeper),
+            );
+            assert!(process.is_alive(), "the keeper's death ended the resource");
+        }
         bed.kill_clppm(clppm);
         let took = gone_after(process, TIMEOUT).expect("the resource outlived clppm's lease");
         killed.push(took);
     }
     summary("kill -9 of clppm", killed);
+    let log_path = bed.clp(0).path("log/clppm.log");
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(
+        log().contains("clppm is gone (its pipe closed without bye): killed 1 process group(s)"),
+        "the keeper's line in clppm.log:\n{}",
+        log()
+    );
 
     // SIGSTOP of clppm: the resource goes before the lease can run out, and SIGCONT does not
     // bring it back unsupervised.
     let mut stopped = Vec::new();
-    for _ in 0..trials.min(2) {
+    for _ in 0..trials {
         let (clppm, process) = start_service(&mut bed);
         signal(clppm, libc::SIGSTOP);
         let took = gone_after(process, TIMEOUT + Duration::from_secs(2));
@@ -349,4 +458,9 @@ fn a_killed_or_stopped_clppm_leaves_no_resource_running_past_its_lease() {
         bed.kill_clppm(clppm);
     }
     summary("SIGSTOP of clppm", stopped);
+    assert!(
+        log().contains("clppm did not renew its lease in time: killed 1 process group(s)"),
+        "the keeper's line in clppm.log:\n{}",
+        log()
+    );
 }

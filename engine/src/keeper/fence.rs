@@ -3,9 +3,10 @@
 //! no clock, no allocation after [`Fence::new`]: the keeper's loop feeds it and acts.
 //!
 //! The rules:
-//! - `add PGID` registers a process group under the current lease (before any lease: under
-//!   the first one to come); `add` again moves it to the current lease (clppm re-took the
-//!   group's ownership under a new lease). `del PGID` forgets it.
+//! - `add PGID` registers a process group under the current lease; `add` again moves it to
+//!   the current lease (clppm re-took the group's ownership under a new lease). A group added
+//!   before any lease, or under one that ran out, is killed at once: without a lease there
+//!   is no ownership. `del PGID` forgets it.
 //! - `lease ID UNTIL` renews lease ID: the groups registered under it may run until
 //!   `UNTIL - margin`. A new ID does not extend the groups of an older lease: their
 //!   ownership ended with it.
@@ -22,16 +23,16 @@ pub const CAPACITY: usize = 4096;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     pgid: i32,
-    /// The lease it runs under (0: none yet, it takes the next).
+    /// The lease it runs under (0: none).
     lease: i64,
-    /// Until when (boot clock, ns) it may run; `None`: no lease yet, no time limit.
-    until: Option<u64>,
+    /// Until when (boot clock, ns) it may run, before the margin (0: no lease, none).
+    until: u64,
 }
 
 const EMPTY: Entry = Entry {
     pgid: 0,
     lease: 0,
-    until: None,
+    until: 0,
 };
 
 /// Why the keeper kills.
@@ -73,9 +74,9 @@ pub enum Step {
 /// The keeper's state: the groups and their leases.
 pub struct Fence {
     margin: u64,
-    /// The lease clppm renews now (0: none yet).
+    /// The lease clppm renews now (0: none yet) and its deadline.
     lease: i64,
-    until: Option<u64>,
+    until: u64,
     entries: Box<[Entry; CAPACITY]>,
     len: usize,
 }
@@ -86,7 +87,7 @@ impl Fence {
         Fence {
             margin: margin_ns,
             lease: 0,
-            until: None,
+            until: 0,
             entries: Box::new([EMPTY; CAPACITY]),
             len: 0,
         }
@@ -113,13 +114,10 @@ impl Fence {
             Some(Line::Bye) => Step::End,
             Some(Line::Lease { lease, until }) => {
                 self.lease = lease;
-                self.until = Some(until);
+                self.until = until;
                 for entry in &mut self.entries[..self.len] {
-                    if entry.lease == 0 {
-                        entry.lease = lease;
-                    }
                     if entry.lease == lease {
-                        entry.until = Some(until);
+                        entry.until = until;
                     }
                 }
                 Step::Continue
@@ -155,13 +153,19 @@ impl Fence {
         Step::KillAllAndEnd(Reason::Gone)
     }
 
-    /// When (boot clock, ns) the next group is due to be killed, if any group has a limit.
+    /// When (boot clock, ns) the next group is due to be killed, if any group is registered.
     pub fn next_kill(&self) -> Option<u64> {
         self.entries[..self.len]
             .iter()
-            .filter_map(|entry| entry.until)
+            .map(|entry| entry.until)
             .min()
             .map(|until| until.saturating_sub(self.margin))
+    }
+
+    /// Whether the current lease (if any) ran out at `now`, margin included: nothing of
+    /// this server may run then.
+    pub fn lease_ran_out(&self, now: u64) -> bool {
+        now >= self.until.saturating_sub(self.margin)
     }
 
     /// Takes out every group due at `now` (boot clock, ns), handing each to `kill`.
@@ -169,10 +173,7 @@ impl Fence {
         let mut index = 0;
         while index < self.len {
             let entry = self.entries[index];
-            if entry
-                .until
-                .is_some_and(|until| now >= until.saturating_sub(self.margin))
-            {
+            if now >= entry.until.saturating_sub(self.margin) {
                 kill(entry.pgid);
                 self.remove(index);
             } else {
@@ -251,13 +252,16 @@ mod tests {
     }
 
     #[test]
-    fn a_group_added_before_any_lease_has_no_time_limit_until_the_first_lease() {
+    fn a_group_added_before_any_lease_is_due_at_once() {
         let mut fence = fence();
-        fence.line(b"add 300");
         assert_eq!(fence.next_kill(), None);
-        assert!(due(&mut fence, u64::MAX).is_empty());
+        fence.line(b"add 300");
+        assert_eq!(fence.next_kill(), Some(0));
+        assert_eq!(due(&mut fence, 1), vec![300]);
+        // A later lease does not save a group added without one.
+        fence.line(b"add 301");
         fence.line(b"lease 9 1000000000");
-        assert_eq!(fence.next_kill(), Some(900 * MS));
+        assert_eq!(due(&mut fence, 1), vec![301]);
     }
 
     #[test]
@@ -282,6 +286,7 @@ mod tests {
     #[test]
     fn the_end_of_input_kills_everything_and_bye_kills_nothing() {
         let mut fence = fence();
+        fence.line(b"lease 7 1000000000");
         fence.line(b"add 500");
         assert_eq!(fence.end_of_input(), Step::KillAllAndEnd(Reason::Gone));
         assert_eq!(fence.line(b"bye"), Step::End);

@@ -8,49 +8,56 @@
 //! margin before the lease can run out, so no other server can start a group while this one
 //! still runs it. A one-server configuration has no keeper.
 //!
+//! Choices: a hidden mode of clppm rather than a binary of its own, so it is always the
+//! version of the clppm that feeds it (started through `/proc/self/exe`, which still works
+//! after an upgrade replaced the file) and needs no install step, completion or man page.
+//! Process groups rather than a cgroup: every resource already leads its own group
+//! (`clp_core::process`), and a cgroup needs a writable, delegated cgroup v2 hierarchy that
+//! hosts lay out differently (systemd's, hybrid mounts). A resource that leaves its group
+//! (`setsid`) is still found by the sweep while it keeps its environment.
+//!
 //! - [`fence`]: the keeper's decision, pure; [`protocol`]: its input lines.
 //! - [`run`]: the keeper process itself (`clppm --keeper MARGIN_MS`, a hidden mode).
 //! - [`supervise`]: clppm's side: start, feed, replace a keeper that dies, `bye`.
+//! - `sweep.rs`: when it kills, the keeper also kills the resource scripts of its root that
+//!   clppm had not told it of yet (found by their environment).
 
 pub mod fence;
 pub mod protocol;
 mod run;
 pub mod supervise;
+mod sweep;
 
-use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 pub use run::run;
 pub use supervise::{Keeper, Link};
 
-use crate::engine::Engine;
-use clp_core::ipc::AfterStop;
+use clp_core::config::Config;
+use clp_core::paths::Paths;
 
-/// Starts the keeper when `engine`'s configuration is a cluster, and hands the engine its
-/// link. Call inside the tokio runtime, before the engine starts (it adopts processes).
-pub fn start(engine: &Arc<Engine>) -> Option<Keeper> {
-    let config = engine.config();
+/// Starts the keeper when `config` is a cluster's; it writes what it does to `paths`' daemon
+/// log. `on_lost` runs when it cannot be started, or dies and cannot be replaced: clppm can
+/// then no longer promise that its resources stop with its ownership. Call inside the tokio
+/// runtime, before the engine starts (it adopts processes), and hand the engine its
+/// [`Keeper::link`].
+pub fn start(
+    config: &Config,
+    paths: &Paths,
+    on_lost: impl Fn(String) + Send + Sync + 'static,
+) -> Option<Keeper> {
     if !config.is_cluster() {
         return None;
     }
     let margin = margin(config.heartbeat.interval, config.heartbeat.timeout);
-    let weak: Weak<Engine> = Arc::downgrade(engine);
-    let lost = move |why: String| {
-        tracing::error!("{why}; clppm stops");
-        if let Some(engine) = weak.upgrade() {
-            engine.stop_from("clppm", AfterStop::Nothing);
-        }
-    };
-    match Keeper::start(margin, lost) {
-        Ok(keeper) => {
-            engine.set_keeper(keeper.link());
-            Some(keeper)
-        }
+    let on_lost = std::sync::Arc::new(on_lost);
+    let lost = std::sync::Arc::clone(&on_lost);
+    match Keeper::start(margin, paths, move |why| lost(why)) {
+        Ok(keeper) => Some(keeper),
         Err(error) => {
-            tracing::error!(
-                "cannot start the keeper of this server's resources: {error}; clppm stops"
-            );
-            engine.stop_from("clppm", AfterStop::Nothing);
+            on_lost(format!(
+                "cannot start the keeper of this server's resources: {error}"
+            ));
             None
         }
     }

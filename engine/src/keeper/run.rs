@@ -21,6 +21,10 @@ pub fn run(margin: Duration) -> u8 {
         return 1;
     };
     let margin = u64::try_from(margin.as_nanos()).unwrap_or(u64::MAX);
+    let root = clp_core::paths::Paths::from_env()
+        .root()
+        .display()
+        .to_string();
     let mut fence = Fence::new(margin);
     let mut reader = LineReader::new();
     let mut buffer = [0u8; 512];
@@ -44,12 +48,12 @@ pub fn run(margin: Duration) -> u8 {
             if interrupted() {
                 continue;
             }
-            return finish(&mut fence, Reason::Gone);
+            return finish(&mut fence, Reason::Gone, &root);
         }
         if fds[1].revents != 0 {
             timer.clear();
         }
-        expire(&mut fence);
+        expire(&mut fence, &root);
         if fds[0].revents == 0 {
             continue;
         }
@@ -57,24 +61,24 @@ pub fn run(margin: Duration) -> u8 {
         let read =
             unsafe { libc::read(libc::STDIN_FILENO, buffer.as_mut_ptr().cast(), buffer.len()) };
         let read = match usize::try_from(read) {
-            Ok(0) => return finish(&mut fence, Reason::Gone),
+            Ok(0) => return finish(&mut fence, Reason::Gone, &root),
             Ok(read) => read,
             Err(_) if interrupted() => continue,
-            Err(_) => return finish(&mut fence, Reason::Gone),
+            Err(_) => return finish(&mut fence, Reason::Gone, &root),
         };
         for &byte in &buffer[..read] {
             match reader.push(byte) {
                 None => {}
-                Some(Err(())) => return finish(&mut fence, Reason::BadInput),
+                Some(Err(())) => return finish(&mut fence, Reason::BadInput, &root),
                 Some(Ok(line)) => match fence.line(&reader.line[..line]) {
                     Step::Continue => {}
                     Step::End => return 0,
-                    Step::KillAllAndEnd(reason) => return finish(&mut fence, reason),
+                    Step::KillAllAndEnd(reason) => return finish(&mut fence, reason, &root),
                 },
             }
         }
         // A group added under a lease that already ran out goes at once.
-        expire(&mut fence);
+        expire(&mut fence, &root);
     }
 }
 
@@ -109,32 +113,56 @@ impl LineReader {
     }
 }
 
-/// Kills the groups whose lease ran out.
-fn expire(fence: &mut Fence) {
-    let mut killed = 0;
-    fence.take_due(boot_clock_ns(), |pgid| {
-        kill_group(pgid);
-        killed += 1;
-    });
-    if killed > 0 {
-        log(format_args!(
-            "{}: killed {killed} process group(s) before the lease could run out",
-            Reason::Expired.text()
-        ));
+/// Kills the groups whose lease ran out; when the current lease ran out too, sweeps.
+fn expire(fence: &mut Fence, root: &str) {
+    let now = boot_clock_ns();
+    if fence.next_kill().is_none_or(|at| now < at) {
+        return;
     }
+    // Killing: allocating is fine now.
+    let mut killed = Vec::new();
+    fence.take_due(now, |pgid| {
+        kill_group(pgid);
+        killed.push(pgid);
+    });
+    let swept = if fence.lease_ran_out(now) {
+        super::sweep::sweep(root, &killed)
+    } else {
+        0
+    };
+    log(format_args!(
+        "{}: killed {} process group(s) before the lease could run out{}",
+        Reason::Expired.text(),
+        killed.len(),
+        swept_text(swept)
+    ));
 }
 
-/// Kills every group for `reason` and returns the exit code.
-fn finish(fence: &mut Fence, reason: Reason) -> u8 {
-    let count = fence.len();
-    fence.take_all(kill_group);
-    if count > 0 || reason != Reason::Gone {
+/// Kills every group for `reason`, sweeps, and returns the exit code.
+fn finish(fence: &mut Fence, reason: Reason, root: &str) -> u8 {
+    let mut killed = Vec::with_capacity(fence.len());
+    fence.take_all(|pgid| {
+        kill_group(pgid);
+        killed.push(pgid);
+    });
+    let count = killed.len();
+    let swept = super::sweep::sweep(root, &killed);
+    if count > 0 || swept > 0 || reason != Reason::Gone {
         log(format_args!(
-            "{}: killed {count} process group(s)",
-            reason.text()
+            "{}: killed {count} process group(s){}",
+            reason.text(),
+            swept_text(swept)
         ));
     }
     if reason == Reason::Gone { 0 } else { 2 }
+}
+
+fn swept_text(swept: usize) -> String {
+    if swept == 0 {
+        String::new()
+    } else {
+        format!(", and {swept} more of this root's resource scripts")
+    }
 }
 
 fn kill_group(pgid: i32) {

@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::protocol::Line;
 use clp_cluster::LeaseDeadline;
+use clp_core::paths::Paths;
 
 /// How long a clean end waits for the keeper to exit.
 const END_WAIT: Duration = Duration::from_secs(2);
@@ -53,6 +54,7 @@ impl Link {
 
 enum Message {
     Line(Line),
+    Follow(watch::Receiver<Option<LeaseDeadline>>),
     End(oneshot::Sender<()>),
 }
 
@@ -62,18 +64,22 @@ pub struct Keeper {
 }
 
 impl Keeper {
-    /// Starts the keeper (killing `margin` before a lease's deadline); `on_lost` runs when it
-    /// dies and cannot be replaced. Call inside the tokio runtime.
+    /// Starts the keeper of the resources under `paths`' root (killing `margin` before a
+    /// lease's deadline, writing what it does to the end of the daemon log); `on_lost` runs
+    /// when it dies and cannot be replaced. Call inside the tokio runtime.
     pub fn start(
         margin: Duration,
+        paths: &Paths,
         on_lost: impl Fn(String) + Send + 'static,
     ) -> std::io::Result<Keeper> {
-        let process = Process::spawn(margin)?;
+        let process = Process::spawn(margin, paths)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let task = Task {
             margin,
+            paths: paths.clone(),
             process,
             groups: BTreeSet::new(),
+            deadline: None,
             lease: None,
             on_lost: Box::new(on_lost),
         };
@@ -86,26 +92,10 @@ impl Keeper {
         self.link.clone()
     }
 
-    /// Tells the keeper every renewal of the lease in `deadline` until it ends.
-    pub fn follow(&self, mut deadline: watch::Receiver<Option<LeaseDeadline>>) {
-        let tx = self.link.tx.clone();
-        tokio::spawn(async move {
-            loop {
-                let current = *deadline.borrow_and_update();
-                if let Some(LeaseDeadline { lease, until }) = current {
-                    let until = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX);
-                    if tx
-                        .send(Message::Line(Line::Lease { lease, until }))
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-                if deadline.changed().await.is_err() {
-                    return;
-                }
-            }
-        });
+    /// Tells the keeper every renewal of the lease in `deadline` until it ends. A group is
+    /// told after the lease that was current when the engine started it: never before.
+    pub fn follow(&self, deadline: watch::Receiver<Option<LeaseDeadline>>) {
+        let _ = self.link.tx.send(Message::Follow(deadline));
     }
 
     /// Ends the keeper: with `bye` when no group is left to guard; otherwise by closing its
@@ -126,14 +116,22 @@ struct Process {
 }
 
 impl Process {
-    fn spawn(margin: Duration) -> std::io::Result<Process> {
+    fn spawn(margin: Duration, paths: &Paths) -> std::io::Result<Process> {
+        // Its lines go to clppm's log (clppm's stderr is /dev/null once it detached).
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(paths.daemon_log())
+            .map_or_else(|_| Stdio::inherit(), Stdio::from);
         let mut child = Command::new("/proc/self/exe")
             .arg0("clppm")
             .arg("--keeper")
             .arg(margin.as_millis().to_string())
+            // The root whose resource scripts it sweeps, absolute.
+            .env(clp_core::paths::ROOT_ENV, paths.root())
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .process_group(0)
             .kill_on_drop(false)
             .spawn()?;
@@ -161,9 +159,13 @@ impl Process {
 
 struct Task {
     margin: Duration,
+    paths: Paths,
     process: Process,
     /// What the keeper guards, to tell a new one.
     groups: BTreeSet<i32>,
+    /// The lease's deadline as the membership renews it.
+    deadline: Option<watch::Receiver<Option<LeaseDeadline>>>,
+    /// The last lease line told.
     lease: Option<Line>,
     on_lost: Box<dyn Fn(String) + Send>,
 }
@@ -174,8 +176,15 @@ impl Task {
             tokio::select! {
                 message = rx.recv() => match message {
                     Some(Message::Line(line)) => {
+                        if matches!(line, Line::Add(_)) {
+                            self.tell_lease().await;
+                        }
                         self.note(line);
                         self.process.send(line).await;
+                    }
+                    Some(Message::Follow(deadline)) => {
+                        self.deadline = Some(deadline);
+                        self.tell_lease().await;
                     }
                     Some(Message::End(done)) => {
                         self.end().await;
@@ -186,12 +195,37 @@ impl Task {
                     // the task, and the keeper kills what it guards.
                     None => return,
                 },
+                changed = renewed(&mut self.deadline) => {
+                    if changed {
+                        self.tell_lease().await;
+                    } else {
+                        self.deadline = None;
+                    }
+                }
                 status = self.process.child.wait() => {
                     if !self.replace(status).await {
                         return;
                     }
                 }
             }
+        }
+    }
+
+    /// Tells the keeper the lease's current deadline, when it is new.
+    async fn tell_lease(&mut self) {
+        let Some(deadline) = &mut self.deadline else {
+            return;
+        };
+        let Some(LeaseDeadline { lease, until }) = *deadline.borrow_and_update() else {
+            return;
+        };
+        let line = Line::Lease {
+            lease,
+            until: u64::try_from(until.as_nanos()).unwrap_or(u64::MAX),
+        };
+        if self.lease != Some(line) {
+            self.lease = Some(line);
+            self.process.send(line).await;
         }
     }
 
@@ -203,8 +237,7 @@ impl Task {
             Line::Del(pgid) => {
                 self.groups.remove(&pgid);
             }
-            Line::Lease { .. } => self.lease = Some(line),
-            Line::Bye => {}
+            Line::Lease { .. } | Line::Bye => {}
         }
     }
 
@@ -217,13 +250,13 @@ impl Task {
         let lived = self.process.started.elapsed();
         if lived < SHORTEST_LIFE {
             (self.on_lost)(format!(
-                "the keeper of this server's resources ended ({how}) {:.1} s after its start; clppm cannot guarantee that its resources stop with its ownership",
+                "the keeper of this server's resources ended ({how}) {:.1} s after its start",
                 lived.as_secs_f64()
             ));
             return false;
         }
         tracing::error!("the keeper of this server's resources ended ({how}); starting another");
-        match Process::spawn(self.margin) {
+        match Process::spawn(self.margin, &self.paths) {
             Ok(process) => {
                 self.process = process;
                 if let Some(lease) = self.lease {
@@ -237,7 +270,7 @@ impl Task {
             }
             Err(error) => {
                 (self.on_lost)(format!(
-                    "the keeper of this server's resources ended ({how}) and cannot be started again: {error}; clppm cannot guarantee that its resources stop with its ownership"
+                    "the keeper of this server's resources ended ({how}) and cannot be started again: {error}"
                 ));
                 false
             }
@@ -260,5 +293,13 @@ impl Task {
         {
             tracing::error!("the keeper did not end within {END_WAIT:?}");
         }
+    }
+}
+
+/// Whether the lease's deadline changed (`false`: its membership ended); never, without one.
+async fn renewed(deadline: &mut Option<watch::Receiver<Option<LeaseDeadline>>>) -> bool {
+    match deadline {
+        Some(deadline) => deadline.changed().await.is_ok(),
+        None => std::future::pending().await,
     }
 }
