@@ -117,7 +117,14 @@ fn losing_one_member_changes_nothing(bed: &mut Bed, member: usize) {
                     bed.problem(index)
                 );
             }
-            assert_eq!(bed.problem(index), None);
+            assert_eq!(
+                bed.problem(index),
+                None,
+                "on {} after the loss of {}'s etcd member ({:?})",
+                bed.hosts[index].name,
+                bed.hosts[member].name,
+                stopped.elapsed()
+            );
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -144,24 +151,28 @@ fn leader(bed: &Bed) -> usize {
 }
 
 #[test]
-#[ignore = "clp-cluster declares etcd lost the moment the stream to the member it uses breaks, instead of reconnecting to another member within the heartbeat timeout (found by this test)"]
 fn losing_an_etcd_member_that_does_not_lead_changes_nothing() {
     let Some(mut bed) = running_bed("wl") else {
         return;
     };
-    // The witness, unless it leads: then node2's member.
-    let member = if leader(&bed) == 2 { 1 } else { 2 };
-    losing_one_member_changes_nothing(&mut bed, member);
+    // The witness's member, a follower.
+    if leader(&bed) == 2 {
+        bed.move_etcd_leader(0);
+    }
+    losing_one_member_changes_nothing(&mut bed, 2);
 }
 
 #[test]
-#[ignore = "clp-cluster declares etcd lost the moment the stream to the member it uses breaks, instead of reconnecting to another member within the heartbeat timeout (found by this test)"]
+#[ignore = "fails (found by this test): etcd's new election (election timeout 1 s, randomized up to 2 s, plus the pre-vote) outlasts clp's silence limit (half the 3 s heartbeat timeout), so the servers declare etcd lost"]
 fn losing_the_etcd_leader_with_the_quorum_kept_changes_nothing() {
     let Some(mut bed) = running_bed("ll") else {
         return;
     };
-    let member = leader(&bed);
-    losing_one_member_changes_nothing(&mut bed, member);
+    // The witness's member, made the leader.
+    if leader(&bed) != 2 {
+        bed.move_etcd_leader(2);
+    }
+    losing_one_member_changes_nothing(&mut bed, 2);
 }
 
 #[test]

@@ -136,11 +136,47 @@ impl Bed {
         self.hosts.iter().enumerate().find_map(|(index, host)| {
             self.etcd[index].as_ref()?;
             let address = format!("{}:2379", host.address);
-            let status = super::client::in_netns(&host.netns, move || etcd_status(&address));
+            let status = super::client::in_netns(&host.netns, move || {
+                etcd_post(&address, "/v3/maintenance/status", "{}")
+            });
             let status = status.ok()?;
             let member = status["header"]["member_id"].as_str()?;
             (Some(member) == status["leader"].as_str()).then_some(index)
         })
+    }
+
+    /// Hands etcd's leadership to host `to`'s member (etcd's `transfer-leadership`, sent to
+    /// the leader); waits until it leads.
+    pub fn move_etcd_leader(&self, to: usize) {
+        let target = &self.hosts[to];
+        let address = format!("{}:2379", target.address);
+        let status = super::client::in_netns(&target.netns, move || {
+            etcd_post(&address, "/v3/maintenance/status", "{}")
+        })
+        .expect("the status of the new leader's member");
+        let id = status["header"]["member_id"]
+            .as_str()
+            .expect("a member id")
+            .to_string();
+        crate::harness::wait_until(
+            &format!("{}'s etcd member to lead", target.name),
+            std::time::Duration::from_secs(15),
+            || {
+                let Some(leader) = self.etcd_leader() else {
+                    return false;
+                };
+                if leader == to {
+                    return true;
+                }
+                let host = &self.hosts[leader];
+                let address = format!("{}:2379", host.address);
+                let body = format!("{{\"targetID\": \"{id}\"}}");
+                let _ = super::client::in_netns(&host.netns, move || {
+                    etcd_post(&address, "/v3/maintenance/transfer-leadership", &body)
+                });
+                false
+            },
+        );
     }
 
     /// Starts host `index`'s etcd member again on its data: it rejoins the cluster.
@@ -150,15 +186,17 @@ impl Bed {
     }
 }
 
-/// `POST /v3/maintenance/status` to the etcd member at `address` (inside its namespace).
-fn etcd_status(address: &str) -> Result<serde_json::Value, String> {
+/// `POST path` with the JSON `body` to the etcd member at `address` (its HTTP gateway,
+/// from inside its namespace): the answer.
+fn etcd_post(address: &str, path: &str, body: &str) -> Result<serde_json::Value, String> {
     use std::io::Read;
     let mut stream = std::net::TcpStream::connect(address).map_err(|e| e.to_string())?;
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(2)))
         .map_err(|e| e.to_string())?;
     let request = format!(
-        "POST /v3/maintenance/status HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
+        "POST {path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     );
     stream
         .write_all(request.as_bytes())
