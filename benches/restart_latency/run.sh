@@ -102,7 +102,7 @@ start_load_servers() {
 }
 
 bench_clp() {                    # [LOAD]: 0, or the scale mix of LOAD monitors in the same clppm
-    local load=${1:-0} name=clp label="clp (pidw, event)" d scripts version hook workers=0
+    local load=${1:-0} name=clp label="clp (pidw, event)" d scripts version hook workers=0 mix=
     (( load > 0 )) && name=clp-load label="clp (pidw, event) + $load monitors"
     d=$OUT/$name
     mkdir -p "$d/out"
@@ -115,7 +115,7 @@ bench_clp() {                    # [LOAD]: 0, or the scale mix of LOAD monitors 
         mkdir -p "$d/load/out" "$d/load/pid"
         python3 "$SCALE_PY" clp-config "$load" "$WORKERS_MAX" "$CLP_ROOT" "$MARKER" \
             "$d/load/out" "$d/load/pid" "$(<"$OUT/tcp.port")" "$(<"$OUT/http.port")" "$LOAD_DISKFILE"
-        read -r _ _ _ _ _ workers < <(python3 "$SCALE_PY" mix "$load" "$WORKERS_MAX")
+        read -r workers mix _ < <(python3 "$SCALE_PY" mix "$load" "$WORKERS_MAX")
     fi
     mkdir -p "$scripts"
     # interval = 1: pidw learns of the exit as an event (no polling), but the reactivation
@@ -187,7 +187,7 @@ EOF
     hook="echo '--- counters'; '$CLP_BIN/clpmonctrl' -v"
     [[ ${CLP_CLEAR_COUNTERS:-0} == 1 ]] && hook+="; '$CLP_BIN/clpmonctrl' -c"
     local settings="pidw interval=1s (exit seen as an event), reactivation_threshold=99, no restart delay; victim exec'd by an async start.sh"
-    (( load > 0 )) && settings+="; the same clppm also runs the scale mix of $load monitors ($(python3 "$SCALE_PY" mix "$load" "$WORKERS_MAX" | awk '{print $1"/"$2"/"$3"/"$4"/"$5}') pidw/psw/tcpw/httpw/diskw, interval 1 s)"
+    (( load > 0 )) && settings+="; the same clppm also runs the scale mix of $load monitors ($mix pidw/psw/tcpw/httpw/diskw, interval 1 s)"
     drive "$name" "$label" "$version" "$settings" --hook "$hook" --hook-every "$HOOK_EVERY"
 
     # What the daemon did, for the record: restarts logged, warnings/errors, still alive?
