@@ -275,15 +275,8 @@ impl Prepared {
         if !engine.is_handed_off() {
             engine.shutdown().await;
         }
-        // Leaving revokes the lease and the group owner keys on it: the other servers then
-        // take the groups. After a hand-off the groups keep running here, so the lease is
-        // left to run out while the next clppm takes the keys over (ownership.rs).
         if let Some(membership) = membership {
-            if engine.is_handed_off() {
-                drop(membership);
-            } else {
-                membership.leave().await;
-            }
+            membership.leave().await;
         }
         // Let the requester's connection read its answer before the socket goes.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
