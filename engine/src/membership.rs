@@ -18,6 +18,15 @@ pub struct Joined {
     owners: Owners,
 }
 
+/// The membership's own methods (its view, sessions, ...) through the joined cluster.
+impl std::ops::Deref for Joined {
+    type Target = Membership;
+
+    fn deref(&self) -> &Membership {
+        &self.membership
+    }
+}
+
 impl Joined {
     /// Leaves the cluster: the lease is revoked, and the owner keys still on it go with it
     /// (call after the groups were stopped: they then fail over to the next server).
