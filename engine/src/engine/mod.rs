@@ -12,7 +12,8 @@
 //!   hand-over of running resources to the next clppm.
 //! - `groups.rs`, `resources.rs`: group and resource operations; `scripts.rs`: the scripts'
 //!   environment; `processes.rs`: async processes, their adoption after a restart.
-//! - `placement.rs`: which server runs a group, asked by every group start path.
+//! - `placement.rs`: which server runs a group, asked by every group start path;
+//!   `ownership.rs`: in an HA cluster, the owner keys, failover and the stop when etcd is lost.
 //! - `monitors.rs`: the monitor scheduler; `monitor_control.rs`: `clpmonctrl`'s operations.
 //! - `recovery.rs`: the executor over the pure [`policy::decide`]; `final_action.rs`: the
 //!   final actions and what follows the stop.
@@ -30,6 +31,7 @@ mod licenses;
 mod lifecycle;
 mod monitor_control;
 mod monitors;
+mod ownership;
 pub mod placement;
 pub mod policy;
 mod processes;
@@ -54,6 +56,7 @@ use clp_core::paths::Paths;
 use clp_core::process::ProcessIdentity;
 use clp_core::status::{DaemonState, ObjectStatus};
 use clp_core::store::Store;
+pub use ownership::ClusterLink;
 use policy::Ladder;
 
 /// How long the stop waits for monitors to finish their check in flight.
@@ -184,6 +187,8 @@ pub struct Engine {
     handed_off: std::sync::atomic::AtomicBool,
     /// An HA cluster's servers as etcd shows them ([`crate::membership`]).
     servers: std::sync::OnceLock<clp_core::status::ServersSource>,
+    /// An HA cluster's group ownership ([`ClusterLink`]); unset on one server.
+    cluster: std::sync::OnceLock<Arc<ClusterLink>>,
 }
 
 impl Engine {
@@ -274,6 +279,7 @@ impl Engine {
             monitor_tasks: Mutex::new(Vec::new()),
             handed_off: std::sync::atomic::AtomicBool::new(false),
             servers: std::sync::OnceLock::new(),
+            cluster: std::sync::OnceLock::new(),
         })
     }
 
