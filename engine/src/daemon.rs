@@ -296,15 +296,8 @@ impl Prepared {
         if let Some(keeper) = keeper {
             keeper.end().await;
         }
-        // Leaving revokes the lease and the group owner keys on it: the other servers then
-        // take the groups. After a hand-off the groups keep running here, so the lease is
-        // left to run out while the next clppm takes the keys over (ownership.rs).
         if let Some(membership) = membership {
-            if engine.is_handed_off() {
-                drop(membership);
-            } else {
-                membership.leave().await;
-            }
+            membership.leave().await;
         }
         // Let the requester's connection read its answer before the socket goes.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

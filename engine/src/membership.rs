@@ -18,14 +18,16 @@ pub struct Joined {
     owners: Owners,
 }
 
-impl Joined {
-    /// The validity deadline of this server's lease as it is renewed (the keeper follows it).
-    pub fn lease_deadline(
-        &self,
-    ) -> tokio::sync::watch::Receiver<Option<clp_cluster::LeaseDeadline>> {
-        self.membership.lease_deadline()
-    }
+/// The membership's own methods (its view, sessions, ...) through the joined cluster.
+impl std::ops::Deref for Joined {
+    type Target = Membership;
 
+    fn deref(&self) -> &Membership {
+        &self.membership
+    }
+}
+
+impl Joined {
     /// Leaves the cluster: the lease is revoked, and the owner keys still on it go with it
     /// (call after the groups were stopped: they then fail over to the next server).
     pub async fn leave(self) {

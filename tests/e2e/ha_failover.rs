@@ -322,8 +322,11 @@ fn a_server_cut_off_whose_group_does_not_stop_in_time_fences_itself() {
         std::fs::read_to_string(&recorded).unwrap_or_default(),
         "shutdown\n"
     );
+    // The lease (renewed at most an interval before the cut) ends no sooner than
+    // TIMEOUT - interval after the cut; the fence comes 0.5 s before the lease's end counted
+    // from the last renewal, so within TIMEOUT of the cut even on a loaded machine.
     assert!(
-        fenced_after < TIMEOUT + Duration::from_secs(1),
+        fenced_after < TIMEOUT,
         "fenced only {fenced_after:?} after the cut: the lease may have ended first"
     );
     assert_eq!(journal.stops().len(), 1, "{:?}", journal.lines());

@@ -39,6 +39,8 @@ mod recovery;
 mod resources;
 mod scripts;
 mod snapshot;
+#[cfg(test)]
+mod store_write_tests;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
