@@ -432,7 +432,10 @@ impl Engine {
                 }
                 if engine.group_active(&group.name) && engine.fence_of(&group.name).is_none() {
                     if let Err(refusal) = engine.take_ownership(&group.name).await {
-                        tracing::error!(group = %group.name, "a group running here: {refusal}");
+                        // It runs here without its key: whoever holds the key may run it
+                        // too, so it stops here (never two servers at once).
+                        tracing::error!(group = %group.name, "a group running here without its owner key is stopped: {refusal}");
+                        engine.stop_group_locked(&group.name, "GROUPSTOP").await;
                     }
                     continue;
                 }
