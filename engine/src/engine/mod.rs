@@ -13,7 +13,9 @@
 //! - `groups.rs`, `resources.rs`: group and resource operations; `scripts.rs`: the scripts'
 //!   environment; `processes.rs`: async processes, their adoption after a restart.
 //! - `placement.rs`: which server runs a group, asked by every group start path.
-//! - `monitors.rs`: the monitor scheduler; `monitor_control.rs`: `clpmonctrl`'s operations.
+//! - `monitors.rs`: the monitor scheduler; `parking.rs`: the one batch per interval that checks
+//!   idle event-driven monitors (pidw) instead of a wake-up each; `monitor_control.rs`:
+//!   `clpmonctrl`'s operations.
 //! - `recovery.rs`: the executor over the pure [`policy::decide`]; `final_action.rs`: the
 //!   final actions and what follows the stop.
 //! - `licenses.rs`: licenses at the start and while running; `alerts.rs`: alerts and
@@ -30,6 +32,7 @@ mod licenses;
 mod lifecycle;
 mod monitor_control;
 mod monitors;
+mod parking;
 pub mod placement;
 pub mod policy;
 mod processes;
@@ -134,6 +137,8 @@ struct MonitorRuntime {
     checked_at: Option<std::time::Instant>,
     /// The last check took longer than the delay warning rate allows (rm 71 was logged).
     delayed: bool,
+    /// Its task sleeps until unparked: the batch of its interval checks it ([`parking`]).
+    parked: bool,
 }
 
 #[derive(Debug)]
@@ -155,6 +160,8 @@ enum Cause {
 struct MonitorSlot {
     enabled: watch::Sender<bool>,
     event_driven: bool,
+    /// Wakes its task when the parked batch hands the monitor back ([`parking`]).
+    unpark: tokio::sync::Notify,
     /// The probe, built once with the engine, taken by its task when monitoring starts.
     probe: Mutex<Option<Result<Box<dyn clp_core::monitor::Probe>, String>>>,
 }
@@ -215,6 +222,7 @@ impl Engine {
                 check_max: std::time::Duration::ZERO,
                 checked_at: None,
                 delayed: false,
+                parked: false,
             })
             .collect();
         let groups = config
@@ -248,6 +256,7 @@ impl Engine {
                 MonitorSlot {
                     enabled: watch::channel(false).0,
                     event_driven: probe.as_ref().is_ok_and(|p| p.watches_target_process()),
+                    unpark: tokio::sync::Notify::new(),
                     probe: Mutex::new(Some(probe)),
                 }
             })

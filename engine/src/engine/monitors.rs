@@ -32,6 +32,14 @@ impl From<CheckOutcome> for Observation {
     }
 }
 
+/// What ended a monitor task's wait.
+enum Wait {
+    /// A check is due, scheduled at this instant.
+    Due(Instant),
+    /// The monitor was switched on or off (`false`: its engine is gone).
+    Switched(bool),
+}
+
 /// Resolves when the probe fires its wake-up (never for probes without one). Probes use
 /// `notify_one`, which keeps a permit, so a wake-up between two waits is not lost.
 async fn woken(wake: Option<&tokio::sync::Notify>) {
@@ -57,6 +65,7 @@ impl Engine {
     /// Starts the task of every monitor whose probe was built (switched off until the
     /// engine enables it); a probe that could not be built is rm 7.
     pub(super) fn spawn_monitors(self: &Arc<Self>) {
+        let mut parkable = Vec::new();
         for (index, config) in self.config.monitors.iter().enumerate() {
             if self.lock().monitors[index].unlicensed {
                 continue;
@@ -76,6 +85,9 @@ impl Engine {
                 }
                 None => continue,
             };
+            if probe.healthy_while_target_alive() {
+                parkable.push(index);
+            }
             let receiver = self.slots[index].enabled.subscribe();
             let engine = Arc::clone(self);
             let span = tracing::info_span!("monitor", name = %config.name);
@@ -87,6 +99,7 @@ impl Engine {
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .push(task);
         }
+        self.spawn_parking(&parkable);
     }
 
     /// One monitor's task: while enabled, a check every interval — and at once when the
@@ -100,6 +113,7 @@ impl Engine {
     ) {
         let config = &self.config.monitors[index];
         let wake = probe.wake();
+        let parkable = probe.healthy_while_target_alive();
         loop {
             while !*enabled.borrow_and_update() {
                 if self.is_stopping() || enabled.changed().await.is_err() {
@@ -120,13 +134,34 @@ impl Engine {
             let first = Instant::now() + config.wait_before_start + settle;
             let mut ticker = tokio::time::interval_at(first, config.interval);
             ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            let mut parked = false;
             loop {
-                let deadline = tokio::select! {
-                    changed = enabled.changed() => {
-                        if changed.is_err() {
-                            probe.stop();
-                            return;
-                        }
+                let event = if parked {
+                    // Checked by the batch of its interval until handed back (parking.rs).
+                    let event = tokio::select! {
+                        changed = enabled.changed() => Wait::Switched(changed.is_ok()),
+                        () = self.slots[index].unpark.notified() => Wait::Due(Instant::now()),
+                        () = woken(wake.as_deref()) => Wait::Due(Instant::now()),
+                    };
+                    parked = false;
+                    self.unpark(index);
+                    // The check runs now; the next one an interval after it.
+                    ticker.reset();
+                    event
+                } else {
+                    tokio::select! {
+                        changed = enabled.changed() => Wait::Switched(changed.is_ok()),
+                        deadline = ticker.tick() => Wait::Due(deadline),
+                        () = woken(wake.as_deref()) => Wait::Due(Instant::now()),
+                    }
+                };
+                let deadline = match event {
+                    Wait::Due(deadline) => deadline,
+                    Wait::Switched(false) => {
+                        probe.stop();
+                        return;
+                    }
+                    Wait::Switched(true) => {
                         if !*enabled.borrow_and_update() {
                             probe.stop();
                             if self.is_stopping() {
@@ -136,8 +171,6 @@ impl Engine {
                         }
                         continue;
                     }
-                    deadline = ticker.tick() => deadline,
-                    () = woken(wake.as_deref()) => Instant::now(),
                 };
                 let started = Instant::now();
                 let lateness = started.saturating_duration_since(deadline);
@@ -151,29 +184,40 @@ impl Engine {
                     // Switched off mid-check: the check is dropped, its result unwanted.
                     _ = wait_until_off(&mut enabled) => continue,
                 };
-                let delayed = self.record_check(index, started.elapsed(), lateness);
+                let healthy = outcome == CheckOutcome::Normal;
+                let (delayed, at_rest) =
+                    self.record_check(index, started.elapsed(), lateness, healthy);
                 if let Some(took) = delayed {
                     self.delay_warning(index, took);
                 }
-                if *enabled.borrow() {
+                // A healthy check of a ladder at rest changes nothing: no call (and no
+                // clone of the ladder) for it.
+                if *enabled.borrow() && !at_rest {
                     self.observe(index, outcome.into());
+                }
+                if parkable && healthy && *enabled.borrow() {
+                    parked = self.park(index);
                 }
             }
         }
     }
 
-    /// Counts a check; returns its duration when it starts a delay (rm 71 is due).
+    /// Counts a check; returns its duration when it starts a delay (rm 71 is due), and
+    /// whether it was healthy with the ladder at rest (Normal, no failure counted, no
+    /// recovery step pending or to confirm): then observing it would change nothing.
     fn record_check(
         &self,
         index: usize,
         took: std::time::Duration,
         lateness: std::time::Duration,
-    ) -> Option<std::time::Duration> {
+        healthy: bool,
+    ) -> (Option<std::time::Duration>, bool) {
         let config = &self.config.monitors[index];
         let rate = u32::from(self.config.cluster.monitor_delay_warning);
         // A check abandoned at its timeout is a failure, not a delay.
         let delayed = took > config.timeout * rate / 100 && took < config.timeout;
         let mut state = self.lock();
+        let running = state.daemon == DaemonState::Running;
         let runtime = &mut state.monitors[index];
         runtime.checks += 1;
         runtime.last_check = Some(took);
@@ -183,7 +227,14 @@ impl Engine {
         runtime.checked_at = Some(std::time::Instant::now());
         let starts = delayed && !runtime.delayed;
         runtime.delayed = delayed;
-        starts.then_some(took)
+        let ladder = &runtime.ladder;
+        let at_rest = healthy
+            && running
+            && ladder.status == MonitorStatus::Normal
+            && ladder.consecutive_failures == 0
+            && !ladder.recovering
+            && !ladder.rechecking;
+        (starts.then_some(took), at_rest)
     }
 
     /// `rm 71`: a check took longer than the delay warning rate of its timeout (logged once
