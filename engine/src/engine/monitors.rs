@@ -32,6 +32,20 @@ impl From<CheckOutcome> for Observation {
     }
 }
 
+/// Checks fall due on a grid of this step: monitors of one interval then share their timer
+/// wake-ups (at most 100 a second) instead of waking the runtime once per monitor at a phase
+/// of its own. A first check waits at most this long for its grid point.
+const GRID: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// The first grid point at or after `at` (the grid starts with the process's first use).
+pub(super) fn on_grid(at: Instant) -> Instant {
+    static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let base = *BASE.get_or_init(Instant::now);
+    let step = GRID.as_nanos();
+    let steps = at.saturating_duration_since(base).as_nanos().div_ceil(step);
+    base + std::time::Duration::from_nanos(u64::try_from(steps * step).unwrap_or(u64::MAX))
+}
+
 /// What ended a monitor task's wait.
 enum Wait {
     /// A check is due, scheduled at this instant.
@@ -131,9 +145,10 @@ impl Engine {
             } else {
                 std::time::Duration::ZERO
             };
-            let first = Instant::now() + config.wait_before_start + settle;
+            let first = on_grid(Instant::now() + config.wait_before_start + settle);
             let mut ticker = tokio::time::interval_at(first, config.interval);
-            ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            // A late tick keeps the schedule on its grid (Delay would shift it off).
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
             let mut parked = false;
             loop {
                 let event = if parked {
@@ -145,8 +160,8 @@ impl Engine {
                     };
                     parked = false;
                     self.unpark(index);
-                    // The check runs now; the next one an interval after it.
-                    ticker.reset();
+                    // The check runs now; the next one an interval after it (on the grid).
+                    ticker.reset_at(on_grid(Instant::now() + config.interval));
                     event
                 } else {
                     tokio::select! {
@@ -307,5 +322,24 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_fall_due_on_a_shared_grid() {
+        let now = Instant::now();
+        let mut points = std::collections::BTreeSet::new();
+        for micros in 0..2_000 {
+            let at = now + std::time::Duration::from_micros(micros * 10);
+            let due = on_grid(at);
+            assert!(due >= at && due - at < GRID, "{micros}: {:?}", due - at);
+            points.insert(due);
+        }
+        // 20 ms of instants share at most 3 grid points: 3 timer wake-ups, not 2,000.
+        assert!(points.len() <= 3, "{} grid points", points.len());
     }
 }
