@@ -39,11 +39,30 @@ const GRID: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// The first grid point at or after `at` (the grid starts with the process's first use).
 pub(super) fn on_grid(at: Instant) -> Instant {
-    static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    let base = *BASE.get_or_init(Instant::now);
+    let base = grid_base();
     let step = GRID.as_nanos();
     let steps = at.saturating_duration_since(base).as_nanos().div_ceil(step);
     base + std::time::Duration::from_nanos(u64::try_from(steps * step).unwrap_or(u64::MAX))
+}
+
+/// The first grid point at or after `at` that is monitor `index`'s phase: the monitors of
+/// one interval spread evenly over its grid points (index modulo the points), so that those
+/// switched on together (all of them, at the daemon's start) do not fall due together every
+/// interval ever after.
+pub(super) fn phased(at: Instant, index: usize, interval: std::time::Duration) -> Instant {
+    let at = on_grid(at);
+    let step = GRID.as_nanos();
+    let points = (interval.as_nanos() / step).max(1);
+    let phase = u128::try_from(index).unwrap_or(0) % points;
+    let point = at.saturating_duration_since(grid_base()).as_nanos() / step;
+    let ahead = (phase + points - point % points) % points;
+    at + std::time::Duration::from_nanos(u64::try_from(ahead * step).unwrap_or(u64::MAX))
+}
+
+/// The instant the grid starts from (the first use in the process).
+fn grid_base() -> Instant {
+    static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *BASE.get_or_init(Instant::now)
 }
 
 /// What ended a monitor task's wait.
@@ -150,6 +169,7 @@ impl Engine {
             // A late tick keeps the schedule on its grid (Delay would shift it off).
             ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
             let mut parked = false;
+            let mut phased_in = false;
             loop {
                 let event = if parked {
                     // Checked by the batch of its interval until handed back (parking.rs).
@@ -160,8 +180,13 @@ impl Engine {
                     };
                     parked = false;
                     self.unpark(index);
-                    // The check runs now; the next one an interval after it (on the grid).
-                    ticker.reset_at(on_grid(Instant::now() + config.interval));
+                    // The check runs now; the next ones at the monitor's phase, the first of
+                    // them half an interval to one and a half after this check.
+                    ticker.reset_at(phased(
+                        Instant::now() + config.interval / 2,
+                        index,
+                        config.interval,
+                    ));
                     event
                 } else {
                     tokio::select! {
@@ -187,6 +212,17 @@ impl Engine {
                         continue;
                     }
                 };
+                if !phased_in {
+                    // The first check came at once; from the next one on the monitor keeps
+                    // its phase of the grid (the second one comes half an interval to one and
+                    // a half after the first).
+                    ticker.reset_at(phased(
+                        deadline + config.interval / 2,
+                        index,
+                        config.interval,
+                    ));
+                    phased_in = true;
+                }
                 let started = Instant::now();
                 let lateness = started.saturating_duration_since(deadline);
                 let context = ProbeContext {
@@ -341,5 +377,24 @@ mod tests {
         }
         // 20 ms of instants share at most 3 grid points: 3 timer wake-ups, not 2,000.
         assert!(points.len() <= 3, "{} grid points", points.len());
+    }
+
+    #[test]
+    fn monitors_switched_on_together_spread_over_the_interval() {
+        let now = Instant::now();
+        let second = std::time::Duration::from_secs(1);
+        let mut per_point = std::collections::BTreeMap::<Instant, usize>::new();
+        for index in 0..10_000 {
+            let due = phased(now, index, second);
+            assert!(
+                due >= now && due - now <= second,
+                "{index}: {:?}",
+                due - now
+            );
+            *per_point.entry(due).or_default() += 1;
+        }
+        // 10,000 monitors over the 100 grid points of a second: 100 each, not 10,000 at once.
+        assert_eq!(per_point.len(), 100);
+        assert!(per_point.values().all(|&n| n == 100), "{per_point:?}");
     }
 }
