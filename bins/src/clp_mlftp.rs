@@ -24,6 +24,7 @@ pub struct Args {
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
     /// The file's name on the server (default: the file's name with the server's name and the time it was written, such as <server>-log-<YYYYMMDD-HHMMSS>.tar.gz, so that each upload is kept).
+    #[allow(rustdoc::invalid_html_tags)] // the help text shows the placeholders as they are
     #[arg(short = 'n', long = "name", value_name = "NAME")]
     name: Option<String>,
 }

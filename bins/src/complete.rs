@@ -99,7 +99,7 @@ const COMPLETED: &[(&str, &str, Values)] = &[
 /// command by command.
 const WHERE_PRESENT: &[(&str, &str, Values)] = &[("*", "host", Values::Servers)];
 
-/// Every (command, argument id) [`COMPLETED`] names (for the test that they exist).
+/// Every (command, argument id) `COMPLETED` names (for the test that they exist).
 pub fn completed_args() -> impl Iterator<Item = (&'static str, &'static str)> {
     COMPLETED.iter().map(|(command, arg, _)| (*command, *arg))
 }

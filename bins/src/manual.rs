@@ -16,7 +16,7 @@ pub struct Extra {
     /// Exit codes beyond 0 (success), 2 (bad option) and 255 (other failure), each with
     /// its meaning for this command.
     pub exit: &'static [(u8, &'static str)],
-    /// Whether the command asks clppm (then it may also return [`DAEMON`]'s codes).
+    /// Whether the command asks clppm (then it may also return `DAEMON`'s codes).
     pub daemon: bool,
     /// Environment variables beyond `CLP_ROOT` and `CLP_COMPLETE`.
     pub environment: &'static [(&'static str, &'static str)],

@@ -655,7 +655,7 @@ impl<'p> Writer<'p> {
 
 /// Collects into `<out_dir>/<server>-log.tar.gz` (0600; `out_dir` must exist: see
 /// [`private_dir`]); `extra` adds caller-made entries (such as the clpstat output);
-/// `progress` is called after each item and every [`PROGRESS_STEP`] bytes of a large file,
+/// `progress` is called after each item and every `PROGRESS_STEP` bytes of a large file,
 /// and last with `done == total`.
 pub fn collect(
     paths: &Paths,

@@ -17,7 +17,7 @@
 //! - `size` (default 2000000 bytes as in the seed's example, 1 to 1 GiB — the upper bound is
 //!   ours): the I/O size.
 //!
-//! Defaults: interval 60 s, timeout 120 s, retry 0 are the reference's recollection [M].
+//! Defaults: interval 60 s, timeout 120 s, retry 0 are the reference's recollection \[M\].
 //!
 //! The I/O runs on a blocking thread. A read from a hung disk cannot be interrupted, so when
 //! the engine abandons a check at its timeout the thread stays in the kernel; while it does,

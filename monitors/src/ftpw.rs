@@ -14,7 +14,7 @@
 //! empty `username` (the default) checks the greeting and NOOP without logging in, and an
 //! empty `password` is still sent when the server asks for one. Defaults interval 60 s,
 //! timeout 120 s, retry 2 are the reference's recalled values for the Internet-server
-//! monitors ([M], not confirmed).
+//! monitors (\[M\], not confirmed).
 //!
 //! Detail codes (ours; the original's are not documented): 1 cannot connect, 2 the server
 //! closed the connection or did not speak FTP, 3 a reply other than the expected one,

@@ -13,7 +13,7 @@
 //!   report Normal for this long without looking at it; a death in that time is reported by
 //!   the first check after it.
 //!
-//! Defaults: interval 60 s, timeout 120 s, retry 1 are the reference's recollection [M].
+//! Defaults: interval 60 s, timeout 120 s, retry 1 are the reference's recollection \[M\].
 //!
 //! How the script runs, like an exec resource's scripts: a clean environment (`PATH` with the
 //! clp commands first, `LANG=C`, `HOME=/`, `CLP_PATH` and `CLP_ROOT`, and the OS-action lock

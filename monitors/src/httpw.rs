@@ -22,7 +22,7 @@
 //! | `cafile` | HTTPS: a PEM file of the CA certificates to trust, instead of the system's | the system's store |
 //!
 //! `servername` to `password` are the original's names and defaults (reference §4; `port`
-//! 80 is [M], `requesturi` "/" is ours); `errorstatus`, `verifycert` and `cafile` are ours. The original's `encrypwd`
+//! 80 is \[M\], `requesturi` "/" is ours); `errorstatus`, `verifycert` and `cafile` are ours. The original's `encrypwd`
 //! (a `clpencrypt`ed password) is not supported. With `verifycert` on and no `cafile`, the
 //! certificate must chain to the system's trust store (read once per daemon, like curl does);
 //! `verifycert = 0` accepts any certificate (the handshake signature is still checked).
@@ -31,7 +31,7 @@
 //!
 //! # Defaults
 //! Interval 60 s, timeout 120 s, retry 2: the reference's values for the Internet/DB agent
-//! monitors (§4, [M]). The recovery target defaults to the monitor's `target` resource (the
+//! monitors (§4, \[M\]). The recovery target defaults to the monitor's `target` resource (the
 //! local server without one): the web server's resource is what a restart repairs.
 //!
 //! # Detail codes (`rm 9 ... (CODE : DETAIL)`)

@@ -12,7 +12,7 @@
 //! Parameters (the original's names): `ipaddress` (default `127.0.0.1`), `port` (143),
 //! `username`, `password`, `authmethod`, `encrypwd` (0; 1 = a clpencrypt'ed password, refused
 //! by this version). `authmethod` is the original's choice of `"AUTHENTICATE LOGIN"` (its
-//! default as recalled, [M] not confirmed: the SASL LOGIN mechanism, user and password
+//! default as recalled, \[M\] not confirmed: the SASL LOGIN mechanism, user and password
 //! base64-encoded in answer to the server's two prompts) or `"LOGIN"` (the LOGIN command,
 //! user and password as IMAP strings: quoted, or literals when not 7-bit); ours in addition:
 //! `"AUTHENTICATE PLAIN"` (RFC 4616). When the server's capabilities say it does not take
@@ -22,7 +22,7 @@
 //! user kept for the monitor. Our choices: an empty `username` (the default) checks the
 //! greeting, CAPABILITY, NOOP and LOGOUT without logging in; an empty `password` is still
 //! sent. Defaults interval 60 s, timeout 120 s, retry 2 are the reference's recalled values
-//! for the Internet-server monitors ([M], not confirmed). Servers delay the answer to a
+//! for the Internet-server monitors (\[M\], not confirmed). Servers delay the answer to a
 //! wrong password (Dovecot by 2 s): keep the timeout above that delay.
 //!
 //! Detail codes (ours; the original's are not documented): 1 cannot connect, 2 the server

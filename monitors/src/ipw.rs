@@ -26,7 +26,7 @@
 //! are matched by identifier, sequence, source and a payload marker, anything else is ignored.
 //! Both are non-blocking sockets driven by tokio, closed when the check ends or is abandoned.
 //!
-//! Defaults: interval 60 s, timeout 60 s, retry 1 (the reference's recalled values, §4 [M]);
+//! Defaults: interval 60 s, timeout 60 s, retry 1 (the reference's recalled values, §4 \[M\]);
 //! `pingtimeout` 1000 ms and `pingcount` 3 are ours. The detail codes are ours too (the
 //! original's are not known).
 

@@ -18,7 +18,7 @@
 //! for the next check, needs a way for a probe to wake the engine's scheduler (see the
 //! [`Probe`] trait: today only `pidw`'s target process exit is event-driven).
 //!
-//! Defaults: interval 10 s, timeout 60 s, retry 3 (the reference's recalled values, §4 [M]).
+//! Defaults: interval 10 s, timeout 60 s, retry 3 (the reference's recalled values, §4 \[M\]).
 //! Detail codes (ours; the original's are not known): [`LINK_DOWN`], [`NOT_FOUND`],
 //! [`UNREADABLE`]; warning [`LINK_FLAPPED`].
 

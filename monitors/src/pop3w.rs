@@ -10,7 +10,7 @@
 //! Parameters (the original's names): `ipaddress` (default `127.0.0.1`), `port` (110),
 //! `username`, `password`, `authmethod`, `encrypwd` (0; 1 = a clpencrypt'ed password, refused
 //! by this version). `authmethod` is the original's choice of `"APOP"` (its default as
-//! recalled, [M] not confirmed) or `"USER/PASS"`. APOP (RFC 1939 §7) sends the MD5 digest of
+//! recalled, \[M\] not confirmed) or `"USER/PASS"`. APOP (RFC 1939 §7) sends the MD5 digest of
 //! the greeting's `<timestamp>` and the password instead of the password; a server that
 //! offers APOP puts that timestamp in its greeting. Our choice: when `authmethod = "APOP"`
 //! and the greeting has no timestamp, the check fails with code 4 and says so; it never
@@ -20,7 +20,7 @@
 //! an empty `username` (the default) checks the greeting and QUIT without logging in (a
 //! POP3 server has no NOOP before the login); an empty `password` is still sent. Defaults
 //! interval 60 s, timeout 120 s, retry 2 are the reference's recalled values for the
-//! Internet-server monitors ([M], not confirmed). Servers delay the answer to a wrong
+//! Internet-server monitors (\[M\], not confirmed). Servers delay the answer to a wrong
 //! password (Dovecot by 2 s): keep the timeout above that delay.
 //!
 //! Detail codes (ours; the original's are not documented): 1 cannot connect, 2 the server

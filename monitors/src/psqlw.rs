@@ -26,7 +26,7 @@
 //! (0), `libraryfullpath` (accepted for an original configuration and unused: no client
 //! library is loaded), `encrypwd` (0; 1 = a clpencrypt'ed password, refused by this
 //! version). The original's `ignoreuse` is not supported. Defaults interval 60 s, timeout
-//! 120 s, retry 2 are the reference's recalled values for the database monitors ([M]).
+//! 120 s, retry 2 are the reference's recalled values for the database monitors (\[M\]).
 //!
 //! Detail codes (ours; the original's are not documented): 1 cannot reach the server,
 //! 2 the server refused the session, 3 a statement failed, 4 the value read back is not the

@@ -8,7 +8,7 @@
 //!   `[!a-z]` one character of (or not of) a set; `\` makes the next character literal.
 //! - `processnum` (default `1`, 1–999): the fewest matching processes that is still Normal.
 //!
-//! Defaults: interval 5 s, timeout 60 s, retry 0 are the reference's recollection [M].
+//! Defaults: interval 5 s, timeout 60 s, retry 0 are the reference's recollection \[M\].
 //!
 //! Each check matches a process table shared by every psw monitor (zombies do not count).
 //! Every process found is watched through a pidfd by a small background task, so the probe

@@ -8,7 +8,7 @@
 //!
 //! Parameters (the original's names, reference §4): `ipaddress` (default `127.0.0.1`),
 //! `port` (default 25). Defaults interval 60 s, timeout 120 s, retry 2 are the reference's
-//! recalled values for the Internet-server monitors ([M], not confirmed); the client's own
+//! recalled values for the Internet-server monitors (\[M\], not confirmed); the client's own
 //! identity in EHLO/HELO is the address literal of the connection's local end (our choice:
 //! valid for every server, no DNS needed).
 //!

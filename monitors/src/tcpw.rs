@@ -17,7 +17,7 @@
 //!
 //! # Defaults
 //! Interval 60 s, timeout 120 s, retry 2, as the reference's Internet agent monitors (§4,
-//! [M]); our choice, for a type the original does not have. The recovery target defaults to
+//! \[M\]); our choice, for a type the original does not have. The recovery target defaults to
 //! the monitor's `target` resource (the local server without one).
 //!
 //! # Detail codes (`rm 9 ... (CODE : DETAIL)`)

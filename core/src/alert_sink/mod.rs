@@ -3,7 +3,7 @@
 //! the daemon's engine and by the commands that log while clppm does not run (`clplogcmd`,
 //! `clpdown`, `clpcfctrl`, clppm refusing to start).
 //!
-//! One syslog rule ([`AlertSink::to_syslog`]) and one failure report: when `alert.log` cannot
+//! One syslog rule (`AlertSink::to_syslog`) and one failure report: when `alert.log` cannot
 //! be written, a `clp 1` record goes to the store and syslog (and `clpstat` shows it while
 //! the daemon runs); when it can again, a `clp 2` record is written to all three.
 

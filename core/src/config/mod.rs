@@ -1,6 +1,6 @@
 //! The configuration: `$CLP_ROOT/etc/clp.conf` (TOML), its validated model, and loading.
 //!
-//! Loading is two stages: [`raw`] holds what the file says, [`validate`] turns it into a
+//! Loading is two stages: [`raw`] holds what the file says, `validate` turns it into a
 //! [`Config`] with every default applied and every cross-reference checked, collecting
 //! *all* problems. Only a validated [`Config`] reaches the engine.
 

@@ -15,7 +15,7 @@ impl Engine {
         self.alert_sink.alert(module, event_id, args);
     }
 
-    /// Logs one event to every alert target ([`AlertSink::record`]).
+    /// Logs one event to every alert target ([`AlertSink::record`](clp_core::alert_sink::AlertSink::record)).
     pub fn record(&self, event: AlertEvent) {
         self.alert_sink.record(event);
     }
