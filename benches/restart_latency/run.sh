@@ -22,6 +22,12 @@
 #   CLP_CLEAR_COUNTERS=1       also clear clp's recovery counters every 20 kills. Off by
 #                    default: clp must reset them itself (a healthy pidw check resets them),
 #                    and clearing would hide it if it did not. The counters are logged either way.
+#   LOAD=N           also measure clp under load: after the ordinary clp run, the same kills
+#                    against a clppm that also runs the scale benchmark's mix of N monitors
+#                    (benches/scale/scale.py clp-config: pidw/psw/tcpw/httpw/diskw 40/20/20/10/10
+#                    at interval 1 s, its worker processes and its two local Python servers);
+#                    the table shows both clp rows beside the peers (which run unloaded).
+#   WORKERS_MAX=1000 the load's cap on pidw worker processes (as in benches/scale)
 set -euo pipefail
 
 KILLS=${1:-100}
@@ -33,7 +39,12 @@ CACHE=$REPO/bench-out            # peers are installed here once and reused by l
 mkdir -p "$CACHE"
 OUT=$(mktemp -d "$CACHE/restart_latency.XXXXXX")
 SUPERVISORS=${SUPERVISORS:-"clp supervisord monit"}
+LOAD=${LOAD:-0}
+[[ $LOAD =~ ^[0-9]+$ ]] && { (( LOAD == 0 )) || (( LOAD >= 10 && LOAD <= 99999 )); } ||
+    { echo "LOAD must be 0 or 10..99999 monitors" >&2; exit 2; }
+WORKERS_MAX=${WORKERS_MAX:-1000}
 HOOK_EVERY=20
+SCALE_PY=$REPO/benches/scale/scale.py
 
 if [[ -z ${PIN:-} ]]; then
     PIN=0
@@ -79,19 +90,40 @@ drive() {                        # NAME LABEL VERSION SETTINGS [driver options..
     (( rc == 0 )) || log "$label: the driver reported missed restarts or no samples (see $OUT/$name)"
 }
 
-bench_clp() {
-    local d=$OUT/clp scripts version hook
+# The scale benchmark's local servers (for LOAD's tcpw and httpw), started once.
+start_load_servers() {
+    mkdir -p "$OUT/www"
+    LOAD_DISKFILE=$OUT/diskw.dat
+    head -c 4096 /dev/urandom >"$LOAD_DISKFILE"
+    start_supervised "$OUT/serve-tcp.log" python3 "$SCALE_PY" serve-tcp "$OUT/tcp.port"
+    start_supervised "$OUT/serve-http.log" python3 "$SCALE_PY" serve-http "$OUT/http.port" "$OUT/www"
+    for _ in $(seq 50); do [[ -s $OUT/tcp.port && -s $OUT/http.port ]] && break; sleep 0.1; done
+    [[ -s $OUT/tcp.port && -s $OUT/http.port ]] || { log "the load's local servers did not start"; return 1; }
+}
+
+bench_clp() {                    # [LOAD]: 0, or the scale mix of LOAD monitors in the same clppm
+    local load=${1:-0} name=clp label="clp (pidw, event)" d scripts version hook workers=0 mix=
+    (( load > 0 )) && name=clp-load label="clp (pidw, event) + $load monitors"
+    d=$OUT/$name
     mkdir -p "$d/out"
     export CLP_ROOT=$d/root CLP_FORBID_OS_ACTIONS=1
     scripts=$CLP_ROOT/etc/scripts/failover/exec
+    if (( load > 0 )); then
+        # The scale benchmark's configuration (its groups g00001.., monitors pidw00001..),
+        # then this benchmark's group and monitor appended below (TOML arrays of tables may
+        # continue further down). Its workers write to load/out (kill_stray_victims finds them).
+        mkdir -p "$d/load/out" "$d/load/pid"
+        python3 "$SCALE_PY" clp-config "$load" "$WORKERS_MAX" "$CLP_ROOT" "$MARKER" \
+            "$d/load/out" "$d/load/pid" "$(<"$OUT/tcp.port")" "$(<"$OUT/http.port")" "$LOAD_DISKFILE"
+        read -r workers mix _ < <(python3 "$SCALE_PY" mix "$load" "$WORKERS_MAX")
+    fi
     mkdir -p "$scripts"
     # interval = 1: pidw learns of the exit as an event (no polling), but the reactivation
     # counter only resets at a periodic check that finds the process healthy. With kills
     # 1.5-2.5 s apart, a 1 s interval leaves at least one such check between kills, so the
     # 99-step ladder never runs out; the restart itself has no configured delay.
-    cat >"$CLP_ROOT/etc/clp.conf" <<EOF
-[cluster]
-name = "bench"
+    (( load > 0 )) || printf '[cluster]\nname = "bench"\n' >"$CLP_ROOT/etc/clp.conf"
+    cat >>"$CLP_ROOT/etc/clp.conf" <<EOF
 
 [[group]]
 name = "failover"
@@ -122,6 +154,10 @@ EOF
     chmod +x "$scripts/start.sh"
 
     clp_register_trial "$d/license.txt"
+    # httpw needs the Internet Server Agent's license (as in benches/scale).
+    if (( load > 0 )); then
+        "$CLP_BIN/clplcncs" --trial -P ISAG10 >>"$d/license.txt" 2>&1 || { cat "$d/license.txt" >&2; return 1; }
+    fi
     # Started directly in the foreground under the reaper (not detached by clpcl -s), so it
     # runs exactly like the peers.
     start_supervised "$d/clppm.stderr" "$CLP_BIN/clppm" --foreground
@@ -130,11 +166,19 @@ EOF
     # clppm has taken its store opens the store itself (offline status), and clppm then
     # exits with "the store ... is in use by another process" (start-up race in clp).
     local i
-    for ((i = 0; i < 300; i++)); do
+    for ((i = 0; i < 3000; i++)); do
         [[ -s $d/m.pid ]] && break
         is_gone "$CLP_REAPER" && { log "clppm exited at start-up:"; tail "$d/clppm.stderr"; return 1; }
         sleep 0.1
     done
+    if (( load > 0 )); then
+        for ((i = 0; i < 3000; i++)); do
+            (( $(find "$d/load/out" -maxdepth 1 -name 'start.*' | wc -l) >= workers )) && break
+            sleep 0.1
+        done
+        log "$label: $(find "$d/load/out" -maxdepth 1 -name 'start.*' | wc -l) of $workers load workers up; 10 s to settle"
+        sleep 10
+    fi
     "$CLP_BIN/clpstat" >"$d/clpstat.before.txt" 2>&1 || true
 
     version=$(clp_version)
@@ -142,9 +186,9 @@ EOF
     # back to 0 at the next healthy check, so it never climbs across kills.
     hook="echo '--- counters'; '$CLP_BIN/clpmonctrl' -v"
     [[ ${CLP_CLEAR_COUNTERS:-0} == 1 ]] && hook+="; '$CLP_BIN/clpmonctrl' -c"
-    drive clp "clp (pidw, event)" "$version" \
-        "pidw interval=1s (exit seen as an event), reactivation_threshold=99, no restart delay; victim exec'd by an async start.sh" \
-        --hook "$hook" --hook-every "$HOOK_EVERY"
+    local settings="pidw interval=1s (exit seen as an event), reactivation_threshold=99, no restart delay; victim exec'd by an async start.sh"
+    (( load > 0 )) && settings+="; the same clppm also runs the scale mix of $load monitors ($mix pidw/psw/tcpw/httpw/diskw, interval 1 s)"
+    drive "$name" "$label" "$version" "$settings" --hook "$hook" --hook-every "$HOOK_EVERY"
 
     # What the daemon did, for the record: restarts logged, warnings/errors, still alive?
     "$CLP_BIN/clpstat" >"$d/clpstat.after.txt" 2>&1 || true
@@ -153,9 +197,9 @@ EOF
         log "clp: the daemon is no longer running after the kills! last log lines:"
         tail -20 "$CLP_ROOT/log/clppm.log" || true
     fi
-    log "clp: $(grep -c 'Recovery target exec has restarted' "$CLP_ROOT/log/clppm.log" || true) restarts logged," \
+    log "$label: $(grep -c 'Recovery target exec has restarted' "$CLP_ROOT/log/clppm.log" || true) restarts logged," \
         "$(grep -c ' ERROR ' "$CLP_ROOT/log/clppm.log" || true) ERROR lines in clppm.log"
-    "$CLP_BIN/clpcl" -t -w 30 >"$d/clpcl-stop.txt" 2>&1 || log "clp: clpcl -t failed: $(cat "$d/clpcl-stop.txt")"
+    "$CLP_BIN/clpcl" -t -w 120 >"$d/clpcl-stop.txt" 2>&1 || log "$label: clpcl -t failed: $(cat "$d/clpcl-stop.txt")"
     stop_supervised "$CLP_REAPER"
     CLP_REAPER=0
 }
@@ -229,8 +273,11 @@ done
 } | tee "$OUT/environment.txt"
 log "output: $OUT"
 
+(( LOAD > 0 )) && start_load_servers
 for s in $SUPERVISORS; do
     "bench_$s"
+    # Under load too, right after the ordinary run.
+    [[ $s == clp ]] && (( LOAD > 0 )) && bench_clp "$LOAD"
 done
 echo "loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/environment.txt"
 

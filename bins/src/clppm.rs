@@ -48,6 +48,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         writeln!(out, "clppm started (pid {pid}).")?;
         return Ok(());
     }
+    limit_malloc_arenas();
     daemon::check_writable_folders(&paths)
         .map_err(|error| Refusal::InitFailed(error.to_string()))?;
     clp_core::logging::init_daemon_logging(&paths, !args.detached).map_err(|error| {
@@ -72,3 +73,29 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         Ok(())
     })
 }
+
+/// glibc's allocator settings for a long-running daemon, set before any thread starts.
+///
+/// - One arena: glibc otherwise gives every thread that allocates an arena of its own (up
+///   to 8 per core), each keeping freed memory; with tokio's blocking pool and sled's
+///   threads that was ~10 MB of a 31 MB RSS at 1,000 monitors. Small allocations still go
+///   through each thread's cache without the arena's lock.
+/// - Fixed mmap and trim thresholds (128 KiB, glibc's defaults): a block that large is
+///   mapped and given back when freed. Left dynamic, glibc raises the mmap threshold after
+///   the first big free, and the status answers (~0.5 MB per `clpstat` at 1,000 monitors)
+///   then come from the heap and stay in the RSS.
+#[cfg(target_env = "gnu")]
+fn limit_malloc_arenas() {
+    const THRESHOLD: libc::c_int = 128 << 10;
+    // SAFETY: mallopt only changes the allocator's parameters; called before any thread
+    // of this process exists. A setting that fails (returns 0) leaves glibc's default.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, THRESHOLD);
+    }
+}
+
+/// Other C libraries keep their own allocator's defaults.
+#[cfg(not(target_env = "gnu"))]
+fn limit_malloc_arenas() {}

@@ -63,10 +63,14 @@ pub struct Args {
     target: cli::HostArgs,
 }
 
-fn json(value: &impl serde::Serialize) -> Result<String, CliError> {
-    serde_json::to_string_pretty(value)
-        .map(|text| text + "\n")
-        .map_err(CliError::from)
+/// Writes `value` as pretty JSON and a newline, straight to `out` through a buffer: at
+/// 1,000 monitors the text is ~0.7 MB, which need not be built in memory first.
+fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+    let mut buffered = std::io::BufWriter::with_capacity(64 << 10, out);
+    serde_json::to_writer_pretty(&mut buffered, value)?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()?;
+    Ok(())
 }
 
 /// Runs `clpstat`.
@@ -94,37 +98,26 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     if let Some((scope, name)) = scope {
         let config = client::load_config(&paths)?;
         check_named(&config, scope, name)?;
-        let text = if args.json {
-            json(&config)?
-        } else {
-            // Names from the configuration reach the terminal: escaped.
-            clp_core::escape::escape_lines(&render::configuration(
-                &config,
-                scope,
-                name,
-                args.detail,
-            ))
-            .into_owned()
-        };
-        out.write_all(text.as_bytes())?;
+        if args.json {
+            return write_json(out, &config);
+        }
+        // Names from the configuration reach the terminal: escaped.
+        let text = render::configuration(&config, scope, name, args.detail);
+        out.write_all(clp_core::escape::escape_lines(&text).as_bytes())?;
         return Ok(());
     }
     let status = Session::new(&paths, "clpstat").status()?;
-    let text = if args.json {
-        json(&status)?
-    } else if args.groups {
+    if args.json {
+        return write_json(out, &status);
+    }
+    let text = if args.groups {
         render::group_map(&status)
     } else if args.monitors {
         render::monitor_map(&status)
     } else {
         render::cluster_status(&status, args.long)
     };
-    let text = if args.json {
-        text
-    } else {
-        clp_core::escape::escape_lines(&text).into_owned()
-    };
-    out.write_all(text.as_bytes())?;
+    out.write_all(clp_core::escape::escape_lines(&text).as_bytes())?;
     Ok(())
 }
 

@@ -605,6 +605,16 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_shows_each_groups_current_server_on_every_server() {
+        // Seen from node1, the group owned by node3 in etcd: its current server is node3.
+        let mut status = cluster_of_three(None);
+        status.groups[0].current = Some("node3".into());
+        insta::assert_snapshot!(cluster_status(&status, false));
+        let json = serde_json::to_value(&status).unwrap();
+        assert_eq!(json["groups"][0]["current"], "node3");
+    }
+
+    #[test]
     fn a_cluster_that_cannot_reach_etcd_says_so() {
         let status = cluster_of_three(Some(
             "etcd cannot be reached at http://192.0.2.11:2379: connection refused",

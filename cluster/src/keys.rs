@@ -2,7 +2,7 @@
 //!
 //! - `servers/<server>`: present while the server's lease lives (its heartbeat); the value
 //!   says who holds it ([`ServerRecord`]).
-//! - `groups/<group>/owner` (next slice): the server running the group, created only by a
+//! - `groups/<group>/owner`: the server running the group, created only by a
 //!   compare-and-set on absence under the owner's lease; its `create_revision` is the fencing
 //!   token handed to scripts.
 //!
@@ -25,9 +25,15 @@ pub fn server(cluster: &str, server: &str) -> String {
     format!("{}{}", servers_prefix(cluster), server.to_ascii_lowercase())
 }
 
-/// `/clp/<cluster>/groups/<group>/owner`: who runs the group (the ownership slice).
+/// `/clp/<cluster>/groups/<group>/owner`: who runs the group ([`crate::ownership`]).
 pub fn group_owner(cluster: &str, group: &str) -> String {
     format!("{}groups/{group}/owner", cluster_root(cluster))
+}
+
+/// `/clp/<cluster>/groups/<group>/moved`: the server that last handed the group over after
+/// it failed there ([`crate::ownership::hand_over`]).
+pub fn group_moved(cluster: &str, group: &str) -> String {
+    format!("{}groups/{group}/moved", cluster_root(cluster))
 }
 
 /// The server a presence key names, when `key` is one under `prefix`.

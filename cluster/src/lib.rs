@@ -6,12 +6,17 @@
 //!   other servers' keys watched. Its [`View`] says who is Online or Offline — or, while
 //!   etcd cannot be reached, that nobody's state is known. Nothing is decided by a vote of
 //!   clp's own: etcd's leases and its quorum are the only judges.
-//! - [`keys`]: where everything lives in etcd, the next slices' group ownership included.
+//! - [`ownership`]: who runs each group: an owner key taken only by a compare-and-set on
+//!   absence under the owner's lease, its `create_revision` the fencing token; the owners
+//!   watched ([`Owners`]).
+//! - [`keys`]: where everything lives in etcd.
 #![warn(missing_docs)]
 
 pub mod keys;
 mod membership;
+pub mod ownership;
 
 pub use clp_core::membership::view::{Presence, View};
 pub use etcd_client::Client;
 pub use membership::{Change, Membership, Session, Settings};
+pub use ownership::{Claim, Owner, OwnerEvent, Owners, OwnersView};

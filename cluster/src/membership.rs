@@ -26,7 +26,10 @@ pub struct Settings {
     pub local: String,
     /// Every server of the cluster, this one included, in the configuration's order.
     pub servers: Vec<String>,
-    /// The etcd client URLs.
+    /// The etcd client URLs, this server's own member first: each connection talks to one
+    /// member, the first that answers (with a leader), in this order. A server then sees
+    /// the cluster as its own member does, and a member cut off elsewhere does not silence
+    /// it (a client spreading requests over every member would wait on the cut one).
     pub endpoints: Vec<String>,
     /// The heartbeat interval: the lease is renewed this often.
     pub interval: Duration,
@@ -41,10 +44,22 @@ impl Settings {
         (self.interval * 2).max(Duration::from_secs(1))
     }
 
-    /// After how long without an acknowledged renewal this server says it cannot see etcd:
-    /// just before its own lease could run out.
+    /// After how long without an acknowledged renewal this server says it cannot see etcd
+    /// ([`Change::Lost`]): half the timeout, but at least one and a half intervals (a
+    /// renewal was missed, not just answered late); the rest of the lease's time to live is
+    /// left for stopping the groups it carries ([`Settings::time_left_when_lost`]).
     fn silence_limit(&self) -> Duration {
-        self.timeout.saturating_sub(self.interval / 2)
+        (self.timeout / 2)
+            .max(self.interval * 3 / 2)
+            .min(self.timeout.saturating_sub(self.interval / 2))
+    }
+
+    /// At [`Change::Lost`], at least this much of the lease's time to live is left (counted
+    /// from the last acknowledged renewal; etcd counts it from the renewal's arrival, which
+    /// came earlier): the budget for stopping this server's groups before anyone else may
+    /// take them.
+    pub fn time_left_when_lost(&self) -> Duration {
+        self.timeout.saturating_sub(self.silence_limit())
     }
 }
 
@@ -62,7 +77,7 @@ pub enum Change {
 }
 
 /// This server's standing in etcd while it is connected: the client and the lease that
-/// carries its presence. The next slice puts group ownership keys under the same lease.
+/// carries its presence; the group owner keys live on the same lease ([`crate::ownership`]).
 #[derive(Clone)]
 pub struct Session {
     /// The connected client.
@@ -111,6 +126,7 @@ impl Membership {
             on_change: Box::new(on_change),
             known: HashMap::new(),
             connected: false,
+            next_endpoint: 0,
         };
         Membership {
             view,
@@ -134,6 +150,12 @@ impl Membership {
     /// The client and lease, while etcd answers.
     pub fn session(&self) -> Option<Session> {
         self.session.borrow().clone()
+    }
+
+    /// The sessions as they change (a new lease after each reconnection, `None` while etcd
+    /// does not answer).
+    pub fn sessions(&self) -> watch::Receiver<Option<Session>> {
+        self.session.clone()
     }
 
     /// Leaves the cluster: revokes the lease, so the others see this server Offline at once.
@@ -172,6 +194,8 @@ struct Runner {
     /// overwrite it, so a change across an outage is still reported.
     known: HashMap<String, Presence>,
     connected: bool,
+    /// The endpoint the next round connects to (an index into the settings', wrapped).
+    next_endpoint: usize,
 }
 
 impl Runner {
@@ -192,14 +216,23 @@ impl Runner {
 
     /// One connection: register, read, then renew and watch until something fails.
     async fn round(&mut self, stop: &mut oneshot::Receiver<()>) -> Result<Ended, String> {
-        let endpoints = self.settings.endpoints.join(", ");
+        let count = self.settings.endpoints.len().max(1);
+        let endpoint = self
+            .settings
+            .endpoints
+            .get(self.next_endpoint % count)
+            .cloned()
+            .unwrap_or_default();
+        // The next round tries the next member, unless this one keeps answering.
+        self.next_endpoint += 1;
+        let endpoints = endpoint.clone();
         let unreachable =
             |error: etcd_client::Error| format!("etcd cannot be reached at {endpoints}: {error}");
         let options = ConnectOptions::new()
             .with_connect_timeout(self.settings.request_timeout())
             .with_timeout(self.settings.request_timeout())
             .with_require_leader(true);
-        let mut client = Client::connect(&self.settings.endpoints, Some(options))
+        let mut client = Client::connect([endpoint.as_str()], Some(options))
             .await
             .map_err(unreachable)?;
         let ttl = i64::try_from(self.settings.timeout.as_secs().max(1)).unwrap_or(i64::MAX);
@@ -250,6 +283,8 @@ impl Runner {
             .await
             .map_err(unreachable)?;
         self.regain(&present);
+        // Connected: a later round starts again from this server's own member.
+        self.next_endpoint = 0;
         let _ = self.session.send(Some(Session {
             client: client.clone(),
             lease,
@@ -267,13 +302,13 @@ impl Runner {
                     let _ = client.lease_revoke(lease).await;
                     return Ok(Ended::Stopped);
                 }
+                _ = tokio::time::sleep_until((last_renewal + silence_limit).into()) => {
+                    return Err(format!(
+                        "etcd has not renewed this server's heartbeat for {:.1} s (endpoints {endpoints})",
+                        last_renewal.elapsed().as_secs_f64()
+                    ));
+                }
                 _ = ticker.tick() => {
-                    if last_renewal.elapsed() > silence_limit {
-                        return Err(format!(
-                            "etcd has not renewed this server's heartbeat for {:.1} s (endpoints {endpoints})",
-                            last_renewal.elapsed().as_secs_f64()
-                        ));
-                    }
                     keeper.keep_alive().await.map_err(unreachable)?;
                 }
                 renewal = renewals.message() => match renewal {

@@ -70,6 +70,8 @@ pub struct Store {
     trials: sled::Tree,
     /// Serializes alert appends (each takes the next sequence number).
     append_lock: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Writes taken since the store was opened (all clones share it): [`Store::writes`].
+    writes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -98,6 +100,7 @@ impl Store {
             licenses: tree(LICENSES)?,
             trials: tree(TRIALS)?,
             append_lock: std::sync::Arc::new(std::sync::Mutex::new(())),
+            writes: std::sync::Arc::default(),
             path: path.to_path_buf(),
             db,
         })
@@ -105,6 +108,17 @@ impl Store {
 
     fn backend(&self, error: sled::Error) -> StoreError {
         classify(&self.path, error)
+    }
+
+    /// How many writes (inserts and removals) this store has taken since it was opened, by
+    /// every clone: a check that changes nothing must not add one (the daemon's tests read it).
+    pub fn writes(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn wrote(&self) {
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Makes every write so far durable.
@@ -119,6 +133,7 @@ impl Store {
         })?;
         tree.insert(key.as_bytes(), bytes)
             .map_err(|e| self.backend(e))?;
+        self.wrote();
         self.flush()
     }
 
@@ -143,6 +158,7 @@ impl Store {
 
     fn remove(&self, tree: &sled::Tree, key: &str) -> Result<(), StoreError> {
         tree.remove(key.as_bytes()).map_err(|e| self.backend(e))?;
+        self.wrote();
         self.flush()
     }
 
@@ -170,12 +186,14 @@ impl Store {
         self.alerts
             .insert(seq.to_be_bytes(), bytes)
             .map_err(|e| self.backend(e))?;
+        self.wrote();
         // The keys are consecutive numbers, so the count is last − first + 1 (sled's len()
         // walks the whole tree).
         while let Some((key, _)) = self.alerts.first().map_err(|e| self.backend(e))? {
             match seq_of(&key) {
                 Some(first) if seq - first + 1 > max_records => {
                     self.alerts.remove(key).map_err(|e| self.backend(e))?;
+                    self.wrote();
                 }
                 _ => break,
             }
@@ -297,6 +315,7 @@ impl Store {
             .remove(serial.as_bytes())
             .map_err(|e| self.backend(e))?
             .is_some();
+        self.wrote();
         self.flush()?;
         Ok(removed)
     }

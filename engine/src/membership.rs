@@ -1,19 +1,45 @@
 //! The daemon's link to the HA cluster ([`clp_cluster`]): when the configuration lists more
 //! than one server, clppm joins the cluster in etcd, raises the `nm` alerts when a peer
-//! starts or stops, and shows every server in the status. A one-server configuration never
-//! gets here: no etcd, nothing changes.
+//! starts or stops, shows every server in the status, and hands the engine the group
+//! ownership ([`ClusterLink`]): lost and regained etcd, and owners that went down. A
+//! one-server configuration never gets here: no etcd, nothing changes.
 
 use std::sync::{Arc, Weak};
 
-use clp_cluster::{Change, Membership, Settings};
+use clp_cluster::{Change, Membership, Owners, Settings};
 
-use crate::engine::Engine;
+use crate::engine::{ClusterLink, Engine};
 use clp_core::membership::servers_view;
 use clp_core::status::ServersView;
 
+/// This server in the cluster: its membership and the owners' watch.
+pub struct Joined {
+    membership: Membership,
+    owners: Owners,
+}
+
+/// The membership's own methods (its view, sessions, ...) through the joined cluster.
+impl std::ops::Deref for Joined {
+    type Target = Membership;
+
+    fn deref(&self) -> &Membership {
+        &self.membership
+    }
+}
+
+impl Joined {
+    /// Leaves the cluster: the lease is revoked, and the owner keys still on it go with it
+    /// (call after the groups were stopped: they then fail over to the next server).
+    pub async fn leave(self) {
+        let Joined { membership, owners } = self;
+        membership.leave().await;
+        drop(owners);
+    }
+}
+
 /// Joins the cluster when `engine`'s configuration is one (more than one server): the
-/// membership runs until [`Membership::leave`] or its drop. Call inside the tokio runtime.
-pub fn join(engine: &Arc<Engine>) -> Option<Membership> {
+/// membership runs until [`Joined::leave`] or its drop. Call inside the tokio runtime.
+pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
     let config = engine.config();
     if !config.is_cluster() {
         return None;
@@ -29,10 +55,12 @@ pub fn join(engine: &Arc<Engine>) -> Option<Membership> {
         cluster: config.cluster.name.clone(),
         local: engine.server().to_string(),
         servers: config.servers.iter().map(|s| s.name.clone()).collect(),
-        endpoints: etcd.endpoints.clone(),
+        endpoints: local_first(&etcd.endpoints, &local_hosts(config, engine.server())),
         interval: config.heartbeat.interval,
         timeout: config.heartbeat.timeout,
     };
+    let time_left_when_lost = settings.time_left_when_lost();
+    let cluster = settings.cluster.clone();
     let alerts: Weak<Engine> = Arc::downgrade(engine);
     let membership = Membership::start(settings, move |change| {
         let Some(engine) = alerts.upgrade() else {
@@ -41,14 +69,95 @@ pub fn join(engine: &Arc<Engine>) -> Option<Membership> {
         match change {
             Change::Up(server) => engine.alert("nm", 1, &[&server]),
             Change::Down(server) => engine.alert("nm", 2, &[&server]),
-            Change::Lost(_) | Change::Regained => {}
+            Change::Lost(reason) => engine.lost_cluster(&reason),
+            Change::Regained => engine.regained_cluster(),
         }
     });
+    let heard: Weak<Engine> = Arc::downgrade(engine);
+    let owners = Owners::start(&cluster, membership.sessions(), move |event| {
+        if let Some(engine) = heard.upgrade() {
+            engine.owner_event(event);
+        }
+    });
+    engine.attach_cluster(ClusterLink::new(
+        &cluster,
+        membership.sessions(),
+        owners.subscribe(),
+        time_left_when_lost,
+    ));
     let view = membership.subscribe();
     let shown: Weak<Engine> = Arc::downgrade(engine);
     engine.set_servers_source(Box::new(move || match shown.upgrade() {
         Some(engine) => servers_view(engine.config(), engine.server(), &view.borrow()),
         None => ServersView::default(),
     }));
-    Some(membership)
+    Some(Joined { membership, owners })
+}
+
+/// This server's own addresses (from its `[[server]]`), its name, and loopback: the hosts
+/// of an etcd endpoint that is this server's own member.
+fn local_hosts(config: &clp_core::config::Config, local: &str) -> Vec<String> {
+    let mut hosts: Vec<String> = vec![
+        "127.0.0.1".into(),
+        "localhost".into(),
+        "::1".into(),
+        local.to_ascii_lowercase(),
+    ];
+    for server in &config.servers {
+        if clp_core::config::same_host(&server.name, local) {
+            hosts.extend(server.addresses.iter().map(|a| a.to_string()));
+        }
+    }
+    hosts
+}
+
+/// The endpoints, those on one of `hosts` first (the order otherwise kept): each
+/// connection talks to one member, this server's own when it answers.
+fn local_first(endpoints: &[String], hosts: &[String]) -> Vec<String> {
+    let host_of = |url: &str| {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let authority = rest.split('/').next().unwrap_or(rest);
+        match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(v6).to_ascii_lowercase(),
+            None => authority
+                .split(':')
+                .next()
+                .unwrap_or(authority)
+                .to_ascii_lowercase(),
+        }
+    };
+    let (mut local, others): (Vec<String>, Vec<String>) = endpoints
+        .iter()
+        .cloned()
+        .partition(|url| hosts.contains(&host_of(url)));
+    local.extend(others);
+    local
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_first;
+
+    #[test]
+    fn this_servers_own_etcd_member_comes_first() {
+        let endpoints: Vec<String> = [
+            "http://192.0.2.11:2379",
+            "http://192.0.2.12:2379",
+            "https://[2001:db8::12]:2379",
+            "http://192.0.2.13:2379",
+        ]
+        .map(String::from)
+        .to_vec();
+        let hosts = vec!["192.0.2.12".to_string(), "2001:db8::12".to_string()];
+        assert_eq!(
+            local_first(&endpoints, &hosts),
+            [
+                "http://192.0.2.12:2379",
+                "https://[2001:db8::12]:2379",
+                "http://192.0.2.11:2379",
+                "http://192.0.2.13:2379",
+            ]
+        );
+        assert_eq!(local_first(&endpoints, &[]), endpoints);
+    }
 }

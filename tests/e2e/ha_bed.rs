@@ -149,6 +149,9 @@ impl Bed {
                     "100",
                     "--election-timeout",
                     "1000",
+                    // A member that was cut off does not force an election when it comes
+                    // back (its term grew while it was alone): the majority keeps its leader.
+                    "--pre-vote",
                 ])
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().expect("the etcd log"))

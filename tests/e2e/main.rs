@@ -18,6 +18,7 @@ mod completions;
 mod configuration;
 mod full_disk;
 mod ha_bed;
+mod ha_failover;
 mod ha_membership;
 mod host_option;
 mod hostile_socket;

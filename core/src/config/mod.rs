@@ -457,7 +457,8 @@ pub struct RecoveryPolicy {
     pub target: RecoveryTarget,
     /// How many reactivations before the final action.
     pub reactivation_threshold: u32,
-    /// Accepted; a single server has no standby, so this stage is skipped.
+    /// How many moves of the target's group to another server before the final action (an
+    /// HA cluster only: a single server has no standby, so this stage is skipped).
     pub failover_threshold: u32,
     /// Run once, when the reactivations are spent.
     pub final_action: FinalAction,

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use super::{ErrorCode, MAX_LINE, PROTOCOL, Request, Response};
 
+/// The client's read buffer.
+const READ_BUFFER: usize = 64 << 10;
+
 /// Why a command could not get an answer from the daemon.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -101,7 +104,8 @@ impl Client {
         let writer = stream.try_clone().map_err(io)?;
         let mut client = Client {
             socket: socket.to_path_buf(),
-            reader: BufReader::new(stream),
+            // Big reads: a status of 1,000 monitors is ~0.5 MB.
+            reader: BufReader::with_capacity(READ_BUFFER, stream),
             writer,
             daemon_pid: 0,
         };
@@ -197,7 +201,7 @@ impl Client {
                 ),
             });
         }
-        serde_json::from_slice(&answer).map_err(|error| ClientError::Protocol {
+        Response::from_line(&answer).map_err(|error| ClientError::Protocol {
             message: error.to_string(),
         })
     }

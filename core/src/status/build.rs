@@ -32,6 +32,11 @@ pub trait Facts {
     fn alert_log_problem(&self) -> Option<String>;
     /// An HA cluster's servers (none on a one-server configuration).
     fn servers(&self, config: &Config) -> Option<ServersView>;
+    /// In an HA cluster, the server that owns `group` in etcd: its `current` server, on
+    /// every server (none on one server: `current` is this server while it runs the group).
+    fn owner(&self, _group: &GroupConfig) -> Option<String> {
+        None
+    }
 }
 
 /// What the status shows of a resource.
@@ -121,7 +126,9 @@ fn group_status(group: &GroupConfig, server: &str, facts: &impl Facts) -> GroupS
         name: group.name.clone(),
         status,
         comment: group.comment.clone(),
-        current: (status != ObjectStatus::Offline).then(|| server.to_string()),
+        current: facts
+            .owner(group)
+            .or_else(|| (status != ObjectStatus::Offline).then(|| server.to_string())),
         resources: group
             .resources
             .iter()
@@ -236,6 +243,43 @@ mod tests {
         assert_eq!(status.groups[0].resources[0].status, ObjectStatus::Offline);
         assert_eq!(status.monitors[0].status, MonitorStatus::Offline);
         assert_eq!(status.monitors[0].checks, 0);
+    }
+
+    /// A daemon on node2 of a cluster whose group is owned by node1.
+    struct OwnedElsewhere;
+
+    impl Facts for OwnedElsewhere {
+        fn daemon(&self) -> DaemonState {
+            DaemonState::Running
+        }
+        fn pid(&self) -> Option<u32> {
+            Some(1)
+        }
+        fn group(&self, _group: &GroupConfig) -> ObjectStatus {
+            ObjectStatus::Offline
+        }
+        fn resource(&self, resource: &ResourceConfig) -> ResourceFacts {
+            Offline { store: None }.resource(resource)
+        }
+        fn monitor(&self, index: usize, monitor: &MonitorConfig) -> MonitorFacts {
+            Offline { store: None }.monitor(index, monitor)
+        }
+        fn alert_log_problem(&self) -> Option<String> {
+            None
+        }
+        fn servers(&self, _config: &Config) -> Option<ServersView> {
+            None
+        }
+        fn owner(&self, _group: &GroupConfig) -> Option<String> {
+            Some("node1".into())
+        }
+    }
+
+    #[test]
+    fn a_group_owned_by_another_server_shows_it_as_current() {
+        let status = build(&config(), "node2", &OwnedElsewhere);
+        assert_eq!(status.groups[0].status, ObjectStatus::Offline);
+        assert_eq!(status.groups[0].current.as_deref(), Some("node1"));
     }
 
     #[test]

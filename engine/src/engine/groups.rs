@@ -6,6 +6,7 @@ use std::sync::Arc;
 use clp_core::ipc::ErrorCode;
 use clp_core::status::ObjectStatus;
 
+use super::ownership::ClusterFacts;
 use super::placement::{self, Placement, Servers};
 use super::{Engine, OperationError, already};
 
@@ -123,6 +124,10 @@ impl Engine {
             tracing::warn!(group = name, "{}", refusal.message);
             return false;
         }
+        if let Err(refusal) = self.take_ownership(name).await {
+            tracing::warn!(group = name, "{refusal}");
+            return false;
+        }
         self.alert("rc", 10, &[name]);
         let started = std::time::Instant::now();
         self.set_group(name, |g| {
@@ -154,6 +159,9 @@ impl Engine {
                 g.start_times.record(started.elapsed());
             }
         });
+        if !ok {
+            self.note_failed_here(name);
+        }
         self.alert("rc", if ok { 11 } else { 12 }, &[name]);
         ok
     }
@@ -192,6 +200,12 @@ impl Engine {
             }
         });
         self.alert("rc", if ok { 21 } else { 22 }, &[name]);
+        // A group stopped on purpose gives its owner key up (in a cluster): it does not
+        // fail over. A restart keeps it; clppm's stop leaves it to the lease's revocation,
+        // so that the group moves to the next server.
+        if ok && factor == "GROUPSTOP" {
+            self.release_ownership(name).await;
+        }
         ok
     }
 
@@ -219,10 +233,27 @@ impl Engine {
                 ),
             ));
         };
-        let up = [self.server().to_string()];
+        let local = [self.server()];
+        let facts = match self.cluster_facts(group) {
+            Some(Ok(facts)) => facts,
+            Some(Err(unknown)) => return Err(OperationError::new(ErrorCode::Failed, unknown)),
+            None => ClusterFacts {
+                up: vec![self.server().to_string()],
+                owner: None,
+                failed: Vec::new(),
+            },
+        };
+        let order = if self.cluster.get().is_some() {
+            self.config.group_servers(config)
+        } else {
+            local.to_vec()
+        };
         let servers = Servers {
             local: self.server(),
-            up: &up,
+            order: &order,
+            up: &facts.up,
+            owner: facts.owner.as_deref(),
+            failed: &facts.failed,
         };
         match placement::place(config, servers) {
             Placement::Here => Ok(()),

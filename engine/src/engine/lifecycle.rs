@@ -100,6 +100,9 @@ impl Engine {
             match handed_over {
                 // After a hand-off: the groups that were active, and only those whose
                 // resources did not all survive (the others are adopted as they run).
+                // (In an HA cluster, groups are restarted only after taking their owner
+                // key: those adopted take it when etcd answers, see ownership.rs.)
+                Some(_) if engine.config.is_cluster() => {}
                 Some(groups) => {
                     for name in groups {
                         if engine.is_stopping() {
@@ -110,6 +113,8 @@ impl Engine {
                         }
                     }
                 }
+                // An HA cluster places its groups once etcd answers (ownership.rs).
+                None if engine.config.is_cluster() => {}
                 None => {
                     for group in engine.config.groups.iter().filter(|g| g.auto_start) {
                         if engine.is_stopping() {

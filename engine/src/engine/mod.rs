@@ -12,7 +12,8 @@
 //!   hand-over of running resources to the next clppm.
 //! - `groups.rs`, `resources.rs`: group and resource operations; `scripts.rs`: the scripts'
 //!   environment; `processes.rs`: async processes, their adoption after a restart.
-//! - `placement.rs`: which server runs a group, asked by every group start path.
+//! - `placement.rs`: which server runs a group, asked by every group start path;
+//!   `ownership.rs`: in an HA cluster, the owner keys, failover and the stop when etcd is lost.
 //! - `monitors.rs`: the monitor scheduler; `parking.rs`: the one batch per interval that checks
 //!   idle event-driven monitors (pidw) instead of a wake-up each; `monitor_control.rs`:
 //!   `clpmonctrl`'s operations.
@@ -32,6 +33,7 @@ mod licenses;
 mod lifecycle;
 mod monitor_control;
 mod monitors;
+mod ownership;
 mod parking;
 pub mod placement;
 pub mod policy;
@@ -40,6 +42,8 @@ mod recovery;
 mod resources;
 mod scripts;
 mod snapshot;
+#[cfg(test)]
+mod store_write_tests;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -55,6 +59,7 @@ use clp_core::paths::Paths;
 use clp_core::process::ProcessIdentity;
 use clp_core::status::{DaemonState, ObjectStatus};
 use clp_core::store::Store;
+pub use ownership::ClusterLink;
 use policy::Ladder;
 
 /// How long the stop waits for monitors to finish their check in flight.
@@ -189,6 +194,8 @@ pub struct Engine {
     handed_off: std::sync::atomic::AtomicBool,
     /// An HA cluster's servers as etcd shows them ([`crate::membership`]).
     servers: std::sync::OnceLock<clp_core::status::ServersSource>,
+    /// An HA cluster's group ownership ([`ClusterLink`]); unset on one server.
+    cluster: std::sync::OnceLock<Arc<ClusterLink>>,
 }
 
 impl Engine {
@@ -281,6 +288,7 @@ impl Engine {
             monitor_tasks: Mutex::new(Vec::new()),
             handed_off: std::sync::atomic::AtomicBool::new(false),
             servers: std::sync::OnceLock::new(),
+            cluster: std::sync::OnceLock::new(),
         })
     }
 

@@ -5,8 +5,9 @@
 //! 1. A failed check is retried on the next checks; after `retry` + 1 consecutive failures
 //!    the monitor is in Error (rm 9).
 //! 2. Recovery, one stage per error detection: reactivate the target (stop, then start with
-//!    `CLP_EVENT=RECOVER`) up to `reactivation_threshold` times; failover is skipped (a single
-//!    server has no standby); then the final action, once.
+//!    `CLP_EVENT=RECOVER`) up to `reactivation_threshold` times; then move the target's group
+//!    to the next server up to `failover_threshold` times (only in an HA cluster with another
+//!    server up: a single server has no standby); then the final action, once.
 //! 3. When a check sees the target healthy again the monitor is Normal (rm 26) and the
 //!    counters are reset, so an occasional fault is recovered every time while one that
 //!    cannot be recovered reaches the final action.
@@ -48,6 +49,8 @@ pub struct Situation {
     pub target_active: bool,
     /// Recovery on monitor errors is disabled cluster-wide.
     pub recovery_disabled: bool,
+    /// Another server may take the target's group (an HA cluster with another server up).
+    pub can_fail_over: bool,
 }
 
 /// One thing the executor must do.
@@ -73,6 +76,8 @@ pub enum Decision {
     WarningCleared,
     /// Stop and start the target again (then report [`Observation::RecoveryFinished`]).
     Reactivate(RecoveryTarget),
+    /// Move the target's group to the next server (rm 14, or rm 20 when it fails).
+    FailOver(RecoveryTarget),
     /// Run the final action.
     FinalAction(FinalAction),
     /// Log rm 25: the target is not active, nothing is done.
@@ -152,9 +157,12 @@ pub fn decide(
                 next.status = MonitorStatus::Error;
                 next.last_detail = Some(detail.clone());
                 let step = recovery_step(&mut next, policy, situation);
-                let acts = step
-                    .iter()
-                    .any(|d| matches!(d, Decision::Reactivate(_) | Decision::FinalAction(_)));
+                let acts = step.iter().any(|d| {
+                    matches!(
+                        d,
+                        Decision::Reactivate(_) | Decision::FailOver(_) | Decision::FinalAction(_)
+                    )
+                });
                 // A monitor that stays in Error with nothing left to try is silent: rm 9 is
                 // logged when it enters Error and with every recovery step, not every check.
                 if ladder.status != MonitorStatus::Error || acts {
@@ -191,7 +199,12 @@ fn recovery_step(
         next.recovering = true;
         return vec![Decision::Reactivate(policy.target.clone())];
     }
-    // Failover: a single server has no standby, so this rung is always empty.
+    // Failover: only where another server may take the group (never on one server).
+    let has_group = policy.target != RecoveryTarget::LocalServer;
+    if has_group && situation.can_fail_over && next.failovers < policy.failover_threshold {
+        next.failovers += 1;
+        return vec![Decision::FailOver(policy.target.clone())];
+    }
     if !next.final_action_done {
         next.final_action_done = true;
         return vec![Decision::FinalAction(policy.final_action)];
@@ -215,6 +228,7 @@ mod tests {
     const ACTIVE: Situation = Situation {
         target_active: true,
         recovery_disabled: false,
+        can_fail_over: false,
     };
 
     fn failed() -> Observation {
@@ -338,6 +352,7 @@ mod tests {
         let inactive = Situation {
             target_active: false,
             recovery_disabled: false,
+            can_fail_over: false,
         };
         let (ladder, steps) = run(&[failed()], 0, &policy, inactive);
         assert_eq!(steps[0][1], Decision::TargetInactive);
@@ -345,6 +360,7 @@ mod tests {
         let disabled = Situation {
             target_active: true,
             recovery_disabled: true,
+            can_fail_over: false,
         };
         let (_, steps) = run(&[failed()], 0, &policy, disabled);
         assert_eq!(steps[0][1], Decision::RecoveryDisabled);
@@ -356,6 +372,7 @@ mod tests {
         let inactive = Situation {
             target_active: false,
             recovery_disabled: false,
+            can_fail_over: false,
         };
         let (_, steps) = run(
             &[failed(), failed(), Observation::Healthy, failed()],
@@ -459,5 +476,48 @@ mod tests {
         );
         assert!(steps[1].is_empty());
         assert_eq!(steps[2], vec![Decision::WarningCleared]);
+    }
+
+    #[test]
+    fn in_a_cluster_the_failover_rung_comes_after_the_reactivations() {
+        let policy = policy(RecoveryTarget::Group("g".into()), 1, FinalAction::StopGroup);
+        let cluster = Situation {
+            can_fail_over: true,
+            ..ACTIVE
+        };
+        let (ladder, steps) = run(&[failed(), failed(), failed()], 0, &policy, cluster);
+        let error = Decision::ErrorDetected {
+            code: 11,
+            detail: "gone".into(),
+        };
+        assert_eq!(
+            steps[0][..2],
+            [
+                error.clone(),
+                Decision::Reactivate(RecoveryTarget::Group("g".into()))
+            ]
+        );
+        assert_eq!(
+            steps[1][..2],
+            [
+                error.clone(),
+                Decision::FailOver(RecoveryTarget::Group("g".into()))
+            ]
+        );
+        assert_eq!(
+            steps[2][..2],
+            [error, Decision::FinalAction(FinalAction::StopGroup)]
+        );
+        assert_eq!(ladder.failovers, 1);
+        // With no other server to take it, the rung is empty (as on one server).
+        let (ladder, steps) = run(&[failed(), failed()], 0, &policy, ACTIVE);
+        assert!(
+            !steps
+                .iter()
+                .flatten()
+                .any(|d| matches!(d, Decision::FailOver(_))),
+            "{steps:?}"
+        );
+        assert_eq!(ladder.failovers, 0);
     }
 }

@@ -36,6 +36,9 @@ impl Engine {
             let situation = Situation {
                 target_active: self.target_active(&state, &config.recovery.target),
                 recovery_disabled: self.config.cluster.disable_monitor_recovery,
+                can_fail_over: self
+                    .group_of(&config.recovery.target)
+                    .is_some_and(|group| self.can_fail_over(&group)),
             };
             let (next, decisions) = policy::decide(
                 &state.monitors[index].ladder,
@@ -70,6 +73,12 @@ impl Engine {
                     let engine = Arc::clone(self);
                     tokio::spawn(async move { engine.reactivate(index, recovery_target).await });
                 }
+                Decision::FailOver(recovery_target) => {
+                    let engine = Arc::clone(self);
+                    tokio::spawn(
+                        async move { engine.fail_over_away(index, recovery_target).await },
+                    );
+                }
                 Decision::FinalAction(action) => self.monitor_final_action(index, action),
             }
         }
@@ -97,6 +106,7 @@ impl Engine {
         let situation = Situation {
             target_active: true,
             recovery_disabled: false,
+            can_fail_over: false,
         };
         let (next, _) = policy::decide(
             &state.monitors[index].ladder,

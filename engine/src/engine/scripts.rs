@@ -19,7 +19,10 @@ impl Engine {
             ("LANG".to_string(), "C".to_string()),
             ("HOME".to_string(), "/".to_string()),
             ("CLP_EVENT".to_string(), event.to_string()),
-            ("CLP_SERVER".to_string(), "HOME".to_string()),
+            (
+                "CLP_SERVER".to_string(),
+                self.server_role(&resource.group).to_string(),
+            ),
             ("CLP_DISK".to_string(), "SUCCESS".to_string()),
             ("CLP_PRIORITY".to_string(), "1".to_string()),
             ("CLP_GROUPNAME".to_string(), resource.group.clone()),
@@ -47,6 +50,10 @@ impl Engine {
             ("CLP_OSNAME".to_string(), "Linux".to_string()),
             ("CLP_OSVER".to_string(), os_release()),
         ];
+        // In an HA cluster: the owner key's revision, larger for every new owner.
+        if let Some(fence) = self.fence_of(&resource.group) {
+            env.push(("CLP_FENCE".to_string(), fence.to_string()));
+        }
         if let Some(factor) = factor {
             env.push(("CLP_FACTOR".to_string(), factor.to_string()));
         }

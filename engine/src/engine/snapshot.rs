@@ -13,8 +13,10 @@ impl Engine {
     pub fn status(&self) -> ClusterStatus {
         let state = self.lock();
         let facts = Live {
+            owners: self.cluster.get().map(|link| link.owners()),
             servers: self.servers.get().map(|source| source()),
             state: &state,
+            config: &self.config,
             alert_log_problem: self.alert_sink.problem(),
         };
         status::build(&self.config, self.server(), &facts)
@@ -23,8 +25,11 @@ impl Engine {
 
 /// The engine's state under its lock, as the status builder asks for it.
 struct Live<'a> {
+    /// An HA cluster's group owners, as etcd last said.
+    owners: Option<clp_cluster::OwnersView>,
     servers: Option<status::ServersView>,
     state: &'a State,
+    config: &'a clp_core::config::Config,
     alert_log_problem: Option<String>,
 }
 
@@ -88,6 +93,19 @@ impl Facts for Live<'_> {
 
     fn alert_log_problem(&self) -> Option<String> {
         self.alert_log_problem.clone()
+    }
+
+    fn owner(&self, group: &GroupConfig) -> Option<String> {
+        let owners = self.owners.as_ref()?;
+        let server = &owners.owner(&group.name)?.server;
+        // Keys hold names in lower case: shown as the configuration spells them.
+        let config = &self.config.servers;
+        Some(
+            config
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(server))
+                .map_or_else(|| server.clone(), |s| s.name.clone()),
+        )
     }
 }
 

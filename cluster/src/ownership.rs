@@ -1,0 +1,478 @@
+//! Who runs each group: `/clp/<cluster>/groups/<group>/owner = <server>`.
+//!
+//! - [`claim`]: the key is taken ONLY by a transaction that compares its `create_revision`
+//!   with 0 (the key is absent) and puts it under this server's lease; at most one server
+//!   can win. The winner's fencing token is the key's `create_revision`: every new owner
+//!   gets a larger one.
+//! - [`release`]: a transaction that deletes the key only while its value is this server.
+//! - The key lives on the owner's presence lease: when that lease is revoked or runs out,
+//!   the key goes with the server's presence key, in the same revision.
+//! - [`Owners`]: a watch of every owner and server key, which tells who owns what (for
+//!   placement and the status) and, when an owner key goes, whether its server went with
+//!   it ([`OwnerEvent::Orphaned`]: the group is to fail over) or stayed
+//!   ([`OwnerEvent::Released`]: the group was stopped); [`hand_over`] releases it as
+//!   [`OwnerEvent::Moved`]: the group failed there and is to run on another server.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use etcd_client::{
+    Compare, CompareOp, EventType, GetOptions, PutOptions, Txn, TxnOp, TxnOpResponse, WatchOptions,
+};
+use tokio::sync::watch;
+
+use crate::keys;
+use crate::membership::Session;
+
+/// A group's owner as etcd says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    /// The server that holds the key (the key's value).
+    pub server: String,
+    /// The key's `create_revision`: the fencing token.
+    pub fence: i64,
+    /// The lease the key lives on (its owner's presence).
+    pub lease: i64,
+}
+
+/// What a claim found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This server owns the group now (or already did, under this lease): the fencing token.
+    Won(i64),
+    /// Another owner holds the key (possibly this server under an older lease).
+    Held(Owner),
+}
+
+/// An etcd request about ownership failed.
+#[derive(Debug, thiserror::Error)]
+#[error("etcd did not answer about the owner of group {group}: {source}")]
+pub struct OwnershipError {
+    /// The group.
+    pub group: String,
+    /// The cause.
+    #[source]
+    pub source: etcd_client::Error,
+}
+
+fn owner_of(kv: &etcd_client::KeyValue) -> Owner {
+    Owner {
+        server: String::from_utf8_lossy(kv.value()).into_owned(),
+        fence: kv.create_revision(),
+        lease: kv.lease(),
+    }
+}
+
+/// Takes `group` for `server` under the session's lease, only when nobody holds it.
+pub async fn claim(
+    session: &Session,
+    cluster: &str,
+    group: &str,
+    server: &str,
+) -> Result<Claim, OwnershipError> {
+    let key = keys::group_owner(cluster, group);
+    let failed = |source| OwnershipError {
+        group: group.to_string(),
+        source,
+    };
+    let txn = Txn::new()
+        .when([Compare::create_revision(key.as_str(), CompareOp::Equal, 0)])
+        .and_then([TxnOp::put(
+            key.as_str(),
+            server.to_ascii_lowercase(),
+            Some(PutOptions::new().with_lease(session.lease)),
+        )])
+        .or_else([TxnOp::get(key.as_str(), None)]);
+    let mut client = session.client.clone();
+    let answer = client.txn(txn).await.map_err(failed)?;
+    if answer.succeeded() {
+        // The put's revision is the new key's create_revision.
+        let revision = answer.header().map_or(0, |header| header.revision());
+        return Ok(Claim::Won(revision));
+    }
+    let held = answer
+        .op_responses()
+        .into_iter()
+        .find_map(|response| match response {
+            TxnOpResponse::Get(get) => get.kvs().first().map(owner_of),
+            _ => None,
+        });
+    match held {
+        Some(owner)
+            if owner.lease == session.lease && owner.server.eq_ignore_ascii_case(server) =>
+        {
+            Ok(Claim::Won(owner.fence))
+        }
+        Some(owner) => Ok(Claim::Held(owner)),
+        // Deleted between the compare and the get: nobody holds it, but this server did
+        // not take it; the caller tries again at the next placement.
+        None => Ok(Claim::Held(Owner {
+            server: String::new(),
+            fence: 0,
+            lease: 0,
+        })),
+    }
+}
+
+/// Gives `group` up: deletes the owner key only while its value is `server`. Returns
+/// whether a key was deleted.
+pub async fn release(
+    session: &Session,
+    cluster: &str,
+    group: &str,
+    server: &str,
+) -> Result<bool, OwnershipError> {
+    let key = keys::group_owner(cluster, group);
+    let txn = Txn::new()
+        .when([Compare::value(
+            key.as_str(),
+            CompareOp::Equal,
+            server.to_ascii_lowercase(),
+        )])
+        .and_then([TxnOp::delete(key.as_str(), None)]);
+    let mut client = session.client.clone();
+    let answer = client.txn(txn).await.map_err(|source| OwnershipError {
+        group: group.to_string(),
+        source,
+    })?;
+    Ok(answer.succeeded())
+}
+
+/// Hands `group` over after it failed here (a monitor's failover rung): in one transaction,
+/// while the owner key's value is `server`, deletes it and notes `groups/<group>/moved =
+/// <server>` under the session's lease, so that the watchers hear
+/// [`OwnerEvent::Moved`] and place the group on another server. Returns whether it did.
+pub async fn hand_over(
+    session: &Session,
+    cluster: &str,
+    group: &str,
+    server: &str,
+) -> Result<bool, OwnershipError> {
+    let key = keys::group_owner(cluster, group);
+    let moved = keys::group_moved(cluster, group);
+    let txn = Txn::new()
+        .when([Compare::value(
+            key.as_str(),
+            CompareOp::Equal,
+            server.to_ascii_lowercase(),
+        )])
+        .and_then([
+            TxnOp::delete(key.as_str(), None),
+            TxnOp::put(
+                moved.as_str(),
+                server.to_ascii_lowercase(),
+                Some(PutOptions::new().with_lease(session.lease)),
+            ),
+        ]);
+    let mut client = session.client.clone();
+    let answer = client.txn(txn).await.map_err(|source| OwnershipError {
+        group: group.to_string(),
+        source,
+    })?;
+    Ok(answer.succeeded())
+}
+
+/// Every group's owner, as the watch last saw them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnersView {
+    /// etcd answers: the owners below are current. Without it they are the last known.
+    pub known: bool,
+    /// Group → owner.
+    pub owners: BTreeMap<String, Owner>,
+    /// The servers whose presence key exists (lower case), seen by the same watch as the
+    /// owners: a server whose lease ended is gone here no later than its owner keys.
+    pub servers: BTreeSet<String>,
+}
+
+impl OwnersView {
+    /// The owner of `group`, when known.
+    pub fn owner(&self, group: &str) -> Option<&Owner> {
+        self.owners.get(group)
+    }
+}
+
+/// A change of a group's owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnerEvent {
+    /// `server` took `group`.
+    Taken {
+        /// The group.
+        group: String,
+        /// Its owner now.
+        owner: Owner,
+    },
+    /// `server` gave `group` up and stays in the cluster: the group was stopped.
+    Released {
+        /// The group.
+        group: String,
+        /// Its former owner.
+        server: String,
+    },
+    /// `server` handed `group` over after it failed there ([`hand_over`]): the group is
+    /// to run on another server.
+    Moved {
+        /// The group.
+        group: String,
+        /// Its former owner.
+        server: String,
+    },
+    /// `group`'s owner key went with its server's presence (the lease was revoked or ran
+    /// out): the group is to run on the next server.
+    Orphaned {
+        /// The group.
+        group: String,
+        /// Its former owner.
+        server: String,
+    },
+}
+
+/// The watch of every owner: runs while it lives, on the sessions the membership hands out.
+pub struct Owners {
+    view: watch::Receiver<OwnersView>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Owners {
+    /// Watches the owners of `cluster` through each session `sessions` hands out (a new
+    /// one after each reconnection); `on_event` hears every change.
+    pub fn start(
+        cluster: &str,
+        sessions: watch::Receiver<Option<Session>>,
+        on_event: impl Fn(OwnerEvent) + Send + Sync + 'static,
+    ) -> Owners {
+        let (view_tx, view) = watch::channel(OwnersView::default());
+        let watcher = Watcher {
+            root: keys::cluster_root(cluster),
+            groups: format!("{}groups/", keys::cluster_root(cluster)),
+            servers_prefix: keys::servers_prefix(cluster),
+            view: view_tx,
+            servers: BTreeSet::new(),
+            on_event: Box::new(on_event),
+        };
+        Owners {
+            view,
+            task: tokio::spawn(watcher.run(sessions)),
+        }
+    }
+
+    /// Every owner now.
+    pub fn view(&self) -> OwnersView {
+        self.view.borrow().clone()
+    }
+
+    /// The owners as they change.
+    pub fn subscribe(&self) -> watch::Receiver<OwnersView> {
+        self.view.clone()
+    }
+}
+
+impl Drop for Owners {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct Watcher {
+    root: String,
+    groups: String,
+    servers_prefix: String,
+    view: watch::Sender<OwnersView>,
+    /// The servers whose presence key exists (lower case).
+    servers: BTreeSet<String>,
+    on_event: Box<dyn Fn(OwnerEvent) + Send + Sync>,
+}
+
+/// What a key under the cluster's root is.
+enum Key<'a> {
+    Server(&'a str),
+    Owner(&'a str),
+    Moved(&'a str),
+    Other,
+}
+
+impl Watcher {
+    async fn run(mut self, mut sessions: watch::Receiver<Option<Session>>) {
+        loop {
+            let session = sessions.borrow_and_update().clone();
+            match session {
+                None => {
+                    self.view.send_modify(|view| view.known = false);
+                    if sessions.changed().await.is_err() {
+                        return;
+                    }
+                }
+                Some(session) => {
+                    tokio::select! {
+                        ended = self.round(&session) => {
+                            if let Err(error) = ended {
+                                tracing::debug!("the watch of the group owners ended: {error}");
+                            }
+                            self.view.send_modify(|view| view.known = false);
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                        changed = sessions.changed() => {
+                            if changed.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn kind<'a>(&self, key: &'a [u8]) -> Key<'a> {
+        let Ok(key) = std::str::from_utf8(key) else {
+            return Key::Other;
+        };
+        if let Some(server) = key.strip_prefix(&self.servers_prefix) {
+            return Key::Server(server);
+        }
+        let Some(rest) = key.strip_prefix(&self.groups) else {
+            return Key::Other;
+        };
+        if let Some(group) = rest.strip_suffix("/owner") {
+            return Key::Owner(group);
+        }
+        match rest.strip_suffix("/moved") {
+            Some(group) => Key::Moved(group),
+            None => Key::Other,
+        }
+    }
+
+    /// One listing, then the watch until it fails.
+    async fn round(&mut self, session: &Session) -> Result<(), String> {
+        self.view.send_modify(|view| view.known = false);
+        let mut client = session.client.clone();
+        let listed = client
+            .get(self.root.as_str(), Some(GetOptions::new().with_prefix()))
+            .await
+            .map_err(|e| e.to_string())?;
+        let revision = listed.header().map_or(0, |header| header.revision());
+        let mut servers = BTreeSet::new();
+        let mut owners = BTreeMap::new();
+        for kv in listed.kvs() {
+            match self.kind(kv.key()) {
+                Key::Server(server) => {
+                    servers.insert(server.to_ascii_lowercase());
+                }
+                Key::Owner(group) => {
+                    owners.insert(group.to_string(), owner_of(kv));
+                }
+                Key::Moved(_) | Key::Other => {}
+            }
+        }
+        self.servers = servers;
+        let before = self.view.borrow().owners.clone();
+        self.publish(&before, owners, &BTreeMap::new());
+        let mut watch = client
+            .watch(
+                self.root.as_str(),
+                Some(
+                    WatchOptions::new()
+                        .with_prefix()
+                        .with_start_revision(revision + 1),
+                ),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        loop {
+            let Some(answer) = watch.message().await.map_err(|e| e.to_string())? else {
+                return Err("etcd closed the watch of the owners".into());
+            };
+            if answer.canceled() {
+                return Err(format!(
+                    "etcd cancelled the watch of the owners: {}",
+                    answer.cancel_reason()
+                ));
+            }
+            let before = self.view.borrow().owners.clone();
+            let mut owners = before.clone();
+            let mut moved = BTreeMap::new();
+            for event in answer.events() {
+                let Some(kv) = event.kv() else { continue };
+                let put = event.event_type() == EventType::Put;
+                match self.kind(kv.key()) {
+                    Key::Server(server) => {
+                        let server = server.to_ascii_lowercase();
+                        if put {
+                            self.servers.insert(server);
+                        } else {
+                            self.servers.remove(&server);
+                        }
+                    }
+                    Key::Owner(group) => {
+                        if put {
+                            owners.insert(group.to_string(), owner_of(kv));
+                        } else {
+                            owners.remove(group);
+                        }
+                    }
+                    Key::Moved(group) if put => {
+                        moved.insert(
+                            group.to_string(),
+                            String::from_utf8_lossy(kv.value()).into_owned(),
+                        );
+                    }
+                    Key::Moved(_) | Key::Other => {}
+                }
+            }
+            self.publish(&before, owners, &moved);
+        }
+    }
+
+    /// Publishes `owners` and tells what changed since `before`: a key gone while its
+    /// server's presence is gone too is an orphan.
+    fn publish(
+        &mut self,
+        before: &BTreeMap<String, Owner>,
+        owners: BTreeMap<String, Owner>,
+        moved: &BTreeMap<String, String>,
+    ) {
+        let mut events = Vec::new();
+        for (group, old) in before {
+            match owners.get(group) {
+                Some(now) if now == old => {}
+                Some(now) => events.push(OwnerEvent::Taken {
+                    group: group.clone(),
+                    owner: now.clone(),
+                }),
+                None if moved
+                    .get(group)
+                    .is_some_and(|from| from.eq_ignore_ascii_case(&old.server)) =>
+                {
+                    events.push(OwnerEvent::Moved {
+                        group: group.clone(),
+                        server: old.server.clone(),
+                    });
+                }
+                None if self.servers.contains(&old.server.to_ascii_lowercase()) => {
+                    events.push(OwnerEvent::Released {
+                        group: group.clone(),
+                        server: old.server.clone(),
+                    });
+                }
+                None => events.push(OwnerEvent::Orphaned {
+                    group: group.clone(),
+                    server: old.server.clone(),
+                }),
+            }
+        }
+        for (group, owner) in &owners {
+            if !before.contains_key(group) {
+                events.push(OwnerEvent::Taken {
+                    group: group.clone(),
+                    owner: owner.clone(),
+                });
+            }
+        }
+        self.view.send_replace(OwnersView {
+            known: true,
+            owners,
+            servers: self.servers.clone(),
+        });
+        for event in events {
+            (self.on_event)(event);
+        }
+    }
+}
