@@ -29,6 +29,10 @@ pub struct Args {
     /// The command that asked for the start, for the alert log.
     #[arg(long, hide = true)]
     requested_by: Option<String>,
+    /// Run as the HA cluster's keeper of clppm's resources (started by clppm itself),
+    /// killing MARGIN_MS before the lease's deadline.
+    #[arg(long, hide = true, value_name = "MARGIN_MS")]
+    keeper: Option<u64>,
 }
 
 /// Runs `clppm`.
@@ -36,6 +40,10 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
+    if let Some(margin) = args.keeper {
+        let code = clp_engine::keeper::run(Duration::from_millis(margin));
+        std::process::exit(i32::from(code));
+    }
     let paths = cli::paths();
     if !args.foreground {
         let pid = clppm_process::start_detached(

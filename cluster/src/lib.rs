@@ -18,5 +18,5 @@ pub mod ownership;
 
 pub use clp_core::membership::view::{Presence, View};
 pub use etcd_client::Client;
-pub use membership::{Change, Membership, Session, Settings};
+pub use membership::{Change, LeaseDeadline, Membership, Session, Settings};
 pub use ownership::{Claim, Owner, OwnerEvent, Owners, OwnersView};

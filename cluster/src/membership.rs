@@ -8,7 +8,7 @@
 //! starts after one interval. Changes of a peer's presence are handed to the caller
 //! ([`Change`]), which raises the `nm` alerts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use etcd_client::{Client, ConnectOptions, EventType, GetOptions, PutOptions, WatchOptions};
@@ -94,11 +94,24 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// Until when this server's lease is surely valid: the moment its last acknowledged grant or
+/// keep-alive was *sent*, on the boot clock ([`clp_core::boottime`]), plus the TTL etcd granted.
+/// etcd renewed it after that moment, so it cannot expire earlier. clppm's keeper kills the
+/// resources of a group before this deadline when it is not pushed further.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseDeadline {
+    /// The lease's id.
+    pub lease: i64,
+    /// The deadline on the boot clock (time since the host booted).
+    pub until: Duration,
+}
+
 /// A running membership. [`Membership::leave`] revokes the lease (the others see this
 /// server Offline at once); dropping it stops renewing (they see it after the timeout).
 pub struct Membership {
     view: watch::Receiver<View>,
     session: watch::Receiver<Option<Session>>,
+    deadline: watch::Receiver<Option<LeaseDeadline>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     grace: Duration,
@@ -116,6 +129,7 @@ impl Membership {
             "joining the cluster: etcd has not answered yet",
         ));
         let (session_tx, session) = watch::channel(None);
+        let (deadline_tx, deadline) = watch::channel(None);
         let (stop_tx, stop_rx) = oneshot::channel();
         let grace = settings.request_timeout() + Duration::from_millis(500);
         let runner = Runner {
@@ -123,6 +137,7 @@ impl Membership {
             settings,
             view: view_tx,
             session: session_tx,
+            deadline: deadline_tx,
             on_change: Box::new(on_change),
             known: HashMap::new(),
             connected: false,
@@ -131,6 +146,7 @@ impl Membership {
         Membership {
             view,
             session,
+            deadline,
             stop: Some(stop_tx),
             task: Some(tokio::spawn(runner.run(stop_rx))),
             grace,
@@ -158,6 +174,12 @@ impl Membership {
         self.session.clone()
     }
 
+    /// The validity deadline of this server's lease as it is renewed (`None` before the
+    /// first grant). It stays at the last acknowledged renewal while etcd is silent.
+    pub fn lease_deadline(&self) -> watch::Receiver<Option<LeaseDeadline>> {
+        self.deadline.clone()
+    }
+
     /// Leaves the cluster: revokes the lease, so the others see this server Offline at once.
     pub async fn leave(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -177,6 +199,9 @@ impl Drop for Membership {
     }
 }
 
+/// Keep-alives left unanswered before a round gives up (the silence limit ends it sooner).
+const MAX_UNANSWERED: usize = 1024;
+
 /// How a round ended.
 enum Ended {
     /// The caller asked to leave.
@@ -189,6 +214,7 @@ struct Runner {
     prefix: String,
     view: watch::Sender<View>,
     session: watch::Sender<Option<Session>>,
+    deadline: watch::Sender<Option<LeaseDeadline>>,
     on_change: Box<dyn Fn(Change) + Send + Sync>,
     /// The last known presence of each server (lower-case name): unknown stretches never
     /// overwrite it, so a change across an outage is still reported.
@@ -236,7 +262,9 @@ impl Runner {
             .await
             .map_err(unreachable)?;
         let ttl = i64::try_from(self.settings.timeout.as_secs().max(1)).unwrap_or(i64::MAX);
+        let asked = clp_core::boottime::now();
         let lease = client.lease_grant(ttl, None).await.map_err(unreachable)?;
+        let granted = lease.ttl();
         if lease.ttl() != ttl {
             tracing::warn!(
                 "etcd granted a heartbeat lease of {} s instead of the configured timeout of {ttl} s (etcd's minimum)",
@@ -244,6 +272,7 @@ impl Runner {
             );
         }
         let lease = lease.id();
+        self.renewed(lease, asked, granted);
         let record = ServerRecord {
             name: self.settings.local.clone(),
             pid: std::process::id(),
@@ -293,6 +322,8 @@ impl Runner {
         let mut ticker = tokio::time::interval(self.settings.interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_renewal = Instant::now();
+        // When each keep-alive not yet answered was sent (etcd answers them in order).
+        let mut unanswered: VecDeque<Duration> = VecDeque::new();
         let silence_limit = self.settings.silence_limit();
         loop {
             tokio::select! {
@@ -309,10 +340,19 @@ impl Runner {
                     ));
                 }
                 _ = ticker.tick() => {
+                    if unanswered.len() >= MAX_UNANSWERED {
+                        return Err(format!("etcd has not answered {MAX_UNANSWERED} keep-alives of this server's heartbeat"));
+                    }
+                    unanswered.push_back(clp_core::boottime::now());
                     keeper.keep_alive().await.map_err(unreachable)?;
                 }
                 renewal = renewals.message() => match renewal {
-                    Ok(Some(answer)) if answer.ttl() > 0 => last_renewal = Instant::now(),
+                    Ok(Some(answer)) if answer.ttl() > 0 => {
+                        last_renewal = Instant::now();
+                        if let Some(sent) = unanswered.pop_front() {
+                            self.renewed(lease, sent, answer.ttl());
+                        }
+                    }
                     Ok(Some(_)) => {
                         return Err("this server's heartbeat lease expired: it was renewed too late".into());
                     }
@@ -349,6 +389,15 @@ impl Runner {
                 },
             }
         }
+    }
+
+    /// etcd renewed `lease` for `ttl` seconds upon a request sent at `sent` (boot clock).
+    fn renewed(&self, lease: i64, sent: Duration, ttl: i64) {
+        let ttl = Duration::from_secs(u64::try_from(ttl).unwrap_or(0));
+        self.deadline.send_replace(Some(LeaseDeadline {
+            lease,
+            until: sent + ttl,
+        }));
     }
 
     /// Connected: every configured server Online when its key is `present`, else Offline.

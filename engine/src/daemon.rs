@@ -245,11 +245,27 @@ impl Prepared {
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
         );
+        // An HA cluster's keeper first: the start adopts processes it must guard.
+        let weak = Arc::downgrade(&engine);
+        let keeper = crate::keeper::start(engine.config(), &paths, move |why| {
+            tracing::error!(
+                "{why}; clppm cannot guarantee that its resources stop with its ownership, and stops"
+            );
+            if let Some(engine) = weak.upgrade() {
+                engine.stop_from("clppm", AfterStop::Nothing);
+            }
+        });
+        if let Some(keeper) = &keeper {
+            engine.set_keeper(keeper.link());
+        }
         // Start first (alerts, licenses, adoption, monitor tasks; groups start in the
         // background), so whoever connects first sees a started daemon.
         engine.start(requested_by.as_deref());
         // More than one server: join the cluster in etcd (crate::membership).
         let membership = crate::membership::join(&engine);
+        if let (Some(keeper), Some(membership)) = (&keeper, &membership) {
+            keeper.follow(membership.lease_deadline());
+        }
         let control = match ControlThread::start(listener, Arc::clone(&engine)) {
             Ok(control) => Some(control),
             Err(error) => {
@@ -274,6 +290,11 @@ impl Prepared {
         // After a hand-off the groups keep running for the next clppm to adopt.
         if !engine.is_handed_off() {
             engine.shutdown().await;
+        }
+        // Before the lease is given up: what still runs (after a hand-off, or a stop that
+        // failed) is killed by the keeper, never left running without ownership.
+        if let Some(keeper) = keeper {
+            keeper.end().await;
         }
         if let Some(membership) = membership {
             membership.leave().await;

@@ -7,4 +7,5 @@
 pub mod control;
 pub mod daemon;
 pub mod engine;
+pub mod keeper;
 pub mod membership;

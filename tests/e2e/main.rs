@@ -19,6 +19,7 @@ mod configuration;
 mod full_disk;
 mod ha_bed;
 mod ha_failover;
+mod ha_keeper;
 mod ha_membership;
 mod host_option;
 mod hostile_socket;

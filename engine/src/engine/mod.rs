@@ -196,6 +196,8 @@ pub struct Engine {
     servers: std::sync::OnceLock<clp_core::status::ServersSource>,
     /// An HA cluster's group ownership ([`ClusterLink`]); unset on one server.
     cluster: std::sync::OnceLock<Arc<ClusterLink>>,
+    /// An HA cluster's keeper, told each resource's process group ([`crate::keeper`]).
+    keeper: std::sync::OnceLock<crate::keeper::Link>,
 }
 
 impl Engine {
@@ -289,12 +291,18 @@ impl Engine {
             handed_off: std::sync::atomic::AtomicBool::new(false),
             servers: std::sync::OnceLock::new(),
             cluster: std::sync::OnceLock::new(),
+            keeper: std::sync::OnceLock::new(),
         })
     }
 
     /// Shows an HA cluster's servers in the status, read from `source` (set once).
     pub fn set_servers_source(&self, source: clp_core::status::ServersSource) {
         let _ = self.servers.set(source);
+    }
+
+    /// Tells `keeper` every resource's process group from now on (set once).
+    pub fn set_keeper(&self, keeper: crate::keeper::Link) {
+        let _ = self.keeper.set(keeper);
     }
 
     /// The configuration the daemon runs.

@@ -11,6 +11,20 @@ use clp_core::process::{self, ProcessIdentity};
 use clp_core::status::{DaemonState, ObjectStatus};
 
 impl Engine {
+    /// A resource's process group runs: an HA cluster's keeper guards it.
+    pub(super) fn guard_group(&self, pgid: u32) {
+        if let Some(keeper) = self.keeper.get() {
+            keeper.guard(pgid);
+        }
+    }
+
+    /// A resource's process group stopped or its leader exited.
+    pub(super) fn release_group(&self, pgid: u32) {
+        if let Some(keeper) = self.keeper.get() {
+            keeper.release(pgid);
+        }
+    }
+
     pub(super) fn persist_resource(&self, name: &str) {
         let persisted = {
             let state = self.lock();
@@ -46,6 +60,7 @@ impl Engine {
             let adopted = match (resource.mode, persisted.process) {
                 (ExecMode::Async, Some(process)) if process.is_alive() => {
                     tracing::info!(resource = %resource.name, pid = process.pid, "adopting the running process");
+                    self.guard_group(process.pid);
                     self.watch_adopted(&resource.name, process);
                     true
                 }
@@ -129,6 +144,7 @@ impl Engine {
             if runtime.process != Some(process) {
                 return;
             }
+            self.release_group(process.pid);
             runtime.process = None;
             runtime.exited.notify_waiters();
             if runtime.stopping {

@@ -65,6 +65,7 @@ impl Engine {
                 let pid = child.id().unwrap_or(0);
                 let identity =
                     ProcessIdentity::of(pid).unwrap_or(ProcessIdentity { pid, start_time: 0 });
+                self.guard_group(pid);
                 if let Some(runtime) = self.lock().resources.get_mut(&resource.name) {
                     runtime.process = Some(identity);
                 }
@@ -122,6 +123,7 @@ impl Engine {
             }
             // Whatever is left of the resource's process group goes too.
             process::signal_group(process.pid, Signal::SIGKILL);
+            self.release_group(process.pid);
         }
         if let Some(runtime) = self.lock().resources.get_mut(&resource.name) {
             runtime.stopping = false;

@@ -1,0 +1,283 @@
+//! The keeper process (`clppm --keeper MARGIN_MS`): reads clppm's lines on its stdin and
+//! kills the registered process groups as [`super::fence`] decides. One `poll` on two file
+//! descriptors — the pipe and a `timerfd` on the boot clock armed at the next kill — so it
+//! sleeps until clppm writes or a deadline comes, and a host resuming from a suspend fires
+//! the timer at once. Nothing is allocated after the start.
+
+use std::io::Write;
+use std::time::Duration;
+
+use super::fence::{Fence, Reason, Step};
+use super::protocol::MAX_LINE;
+
+/// Runs the keeper until clppm says `bye` or goes; returns the process's exit code.
+pub fn run(margin: Duration) -> u8 {
+    ignore_terminal_signals();
+    let Some(timer) = Timer::new() else {
+        log(format_args!(
+            "cannot create its timer ({}); exiting: clppm starts another",
+            std::io::Error::last_os_error()
+        ));
+        return 1;
+    };
+    let margin = u64::try_from(margin.as_nanos()).unwrap_or(u64::MAX);
+    let root = clp_core::paths::Paths::from_env()
+        .root()
+        .display()
+        .to_string();
+    let mut fence = Fence::new(margin);
+    let mut reader = LineReader::new();
+    let mut buffer = [0u8; 512];
+    loop {
+        timer.arm(fence.next_kill());
+        let mut fds = [
+            libc::pollfd {
+                fd: libc::STDIN_FILENO,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: timer.fd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: poll reads and writes the two pollfd we own, for their count.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if ready < 0 {
+            if interrupted() {
+                continue;
+            }
+            return finish(&mut fence, Reason::Gone, &root);
+        }
+        if fds[1].revents != 0 {
+            timer.clear();
+        }
+        expire(&mut fence, &root);
+        if fds[0].revents == 0 {
+            continue;
+        }
+        // SAFETY: read writes at most the length of the buffer we own.
+        let read =
+            unsafe { libc::read(libc::STDIN_FILENO, buffer.as_mut_ptr().cast(), buffer.len()) };
+        let read = match usize::try_from(read) {
+            Ok(0) => return finish(&mut fence, Reason::Gone, &root),
+            Ok(read) => read,
+            Err(_) if interrupted() => continue,
+            Err(_) => return finish(&mut fence, Reason::Gone, &root),
+        };
+        for &byte in &buffer[..read] {
+            match reader.push(byte) {
+                None => {}
+                Some(Err(())) => return finish(&mut fence, Reason::BadInput, &root),
+                Some(Ok(line)) => match fence.line(&reader.line[..line]) {
+                    Step::Continue => {}
+                    Step::End => return 0,
+                    Step::KillAllAndEnd(reason) => return finish(&mut fence, reason, &root),
+                },
+            }
+        }
+        // A group added under a lease that already ran out goes at once.
+        expire(&mut fence, &root);
+    }
+}
+
+/// Lines of at most [`MAX_LINE`] bytes, assembled byte by byte in a fixed buffer.
+struct LineReader {
+    line: [u8; MAX_LINE],
+    len: usize,
+}
+
+impl LineReader {
+    fn new() -> Self {
+        Self {
+            line: [0; MAX_LINE],
+            len: 0,
+        }
+    }
+
+    /// `Some(Ok(len))` when `byte` ends a line of `len` bytes (in `self.line`), `Some(Err)`
+    /// when the line is too long.
+    fn push(&mut self, byte: u8) -> Option<Result<usize, ()>> {
+        if byte == b'\n' {
+            let len = self.len;
+            self.len = 0;
+            return Some(Ok(len));
+        }
+        if self.len == MAX_LINE {
+            return Some(Err(()));
+        }
+        self.line[self.len] = byte;
+        self.len += 1;
+        None
+    }
+}
+
+/// Kills the groups whose lease ran out; when the current lease ran out too, sweeps.
+fn expire(fence: &mut Fence, root: &str) {
+    let now = boot_clock_ns();
+    if fence.next_kill().is_none_or(|at| now < at) {
+        return;
+    }
+    // Killing: allocating is fine now.
+    let mut killed = Vec::new();
+    fence.take_due(now, |pgid| {
+        kill_group(pgid);
+        killed.push(pgid);
+    });
+    let swept = if fence.lease_ran_out(now) {
+        super::sweep::sweep(root, &killed)
+    } else {
+        0
+    };
+    log(format_args!(
+        "{}: killed {} process group(s) before the lease could run out{}",
+        Reason::Expired.text(),
+        killed.len(),
+        swept_text(swept)
+    ));
+}
+
+/// Kills every group for `reason`, sweeps, and returns the exit code.
+fn finish(fence: &mut Fence, reason: Reason, root: &str) -> u8 {
+    let mut killed = Vec::with_capacity(fence.len());
+    fence.take_all(|pgid| {
+        kill_group(pgid);
+        killed.push(pgid);
+    });
+    let count = killed.len();
+    let swept = super::sweep::sweep(root, &killed);
+    if count > 0 || swept > 0 || reason != Reason::Gone {
+        log(format_args!(
+            "{}: killed {count} process group(s){}",
+            reason.text(),
+            swept_text(swept)
+        ));
+    }
+    if reason == Reason::Gone { 0 } else { 2 }
+}
+
+fn swept_text(swept: usize) -> String {
+    if swept == 0 {
+        String::new()
+    } else {
+        format!(", and {swept} more of this root's resource scripts")
+    }
+}
+
+fn kill_group(pgid: i32) {
+    // SAFETY: kill takes two integers; a negative pid names the group (pgid > 1, checked by
+    // the protocol). A group already gone is ESRCH, ignored.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}
+
+/// The boot clock in ns; on the (impossible) failure of the clock, the far future's
+/// opposite: every deadline counts as passed.
+fn boot_clock_ns() -> u64 {
+    let mut spec = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into the one we own.
+    if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut spec) } != 0 {
+        return u64::MAX;
+    }
+    u64::try_from(spec.tv_sec)
+        .unwrap_or(0)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::try_from(spec.tv_nsec).unwrap_or(0))
+}
+
+fn interrupted() -> bool {
+    std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
+}
+
+/// The keeper lives in its own process group: a terminal's Ctrl-C or hang-up meant for
+/// clppm must not end it before clppm's `bye`. A closed stderr must not kill it either.
+fn ignore_terminal_signals() {
+    for signal in [libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGPIPE] {
+        // SAFETY: setting a signal's disposition to "ignore" runs no code of ours.
+        unsafe {
+            libc::signal(signal, libc::SIG_IGN);
+        }
+    }
+}
+
+/// One line on stderr (clppm's), named.
+fn log(message: std::fmt::Arguments<'_>) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(
+        stderr,
+        "clppm keeper (pid {}): {message}",
+        std::process::id()
+    );
+}
+
+/// A `timerfd` on the boot clock.
+struct Timer {
+    fd: libc::c_int,
+}
+
+impl Timer {
+    fn new() -> Option<Timer> {
+        // SAFETY: timerfd_create takes a clock id and flags and returns a new fd or -1.
+        let fd = unsafe {
+            libc::timerfd_create(libc::CLOCK_BOOTTIME, libc::TFD_CLOEXEC | libc::TFD_NONBLOCK)
+        };
+        (fd >= 0).then_some(Timer { fd })
+    }
+
+    /// Fires at `at` (boot clock, ns; at once when passed), or never with `None`.
+    fn arm(&self, at: Option<u64>) {
+        let value = match at {
+            // 0 would disarm it: the earliest absolute time is 1 ns.
+            Some(at) => {
+                let at = at.max(1);
+                libc::timespec {
+                    tv_sec: libc::time_t::try_from(at / 1_000_000_000).unwrap_or(libc::time_t::MAX),
+                    tv_nsec: libc::c_long::try_from(at % 1_000_000_000).unwrap_or(0),
+                }
+            }
+            None => libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+        };
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: value,
+        };
+        // SAFETY: timerfd_settime reads the itimerspec we own; the old value is not asked.
+        unsafe {
+            libc::timerfd_settime(
+                self.fd,
+                libc::TFD_TIMER_ABSTIME,
+                &spec,
+                std::ptr::null_mut(),
+            );
+        }
+    }
+
+    /// Reads the expiry count, so that poll stops reporting it.
+    fn clear(&self) {
+        let mut count = 0u64;
+        // SAFETY: read writes at most 8 bytes into the u64 we own; the fd is non-blocking.
+        unsafe {
+            libc::read(self.fd, (&mut count as *mut u64).cast(), 8);
+        }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        // SAFETY: the fd is ours and closed once.
+        unsafe {
+            libc::close(self.fd);
+        }
+    }
+}
