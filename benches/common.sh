@@ -12,7 +12,8 @@ BENCHES=$REPO/benches
 HELPERS=$BENCHES/restart_latency      # marker.c, reaper.c, killbench.py
 MARKER=$OUT/marker
 REAPER=$OUT/reaper
-CLP_BIN=$REPO/target/release
+CLP_PROFILE=${CLP_PROFILE:-release}  # cargo profile: release, or profiling (symbols, for perf)
+CLP_BIN=${CLP_BIN:-$REPO/target/$CLP_PROFILE}   # or any folder of built binaries (with SKIP_BUILD=1)
 REAPERS=()
 [[ -v SUP_PIN ]] || SUP_PIN=()
 
@@ -86,7 +87,7 @@ build_helpers() {
 
 build_clp() {                    # unless SKIP_BUILD=1
     [[ ${SKIP_BUILD:-0} == 1 ]] && return
-    (cd "$REPO" && cargo build --release --bins) >"$OUT/cargo-build.log" 2>&1 || {
+    (cd "$REPO" && cargo build --profile "$CLP_PROFILE" --bins) >"$OUT/cargo-build.log" 2>&1 || {
         tail -20 "$OUT/cargo-build.log" >&2
         return 1
     }

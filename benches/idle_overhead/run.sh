@@ -16,6 +16,7 @@
 #   SUPERVISORS="clp monit supervisord"
 #   STARTUP_TIMEOUT=300        seconds for all N victims to be running
 #   SKIP_BUILD=1               use the existing target/release binaries
+#   CLP_PROFILE=release        cargo profile to build and run (profiling: with symbols, for perf)
 #   SUPERVISOR_VERSION=4.3.0   pin the PyPI version (default: the latest)
 set -euo pipefail
 
@@ -80,20 +81,28 @@ ticks() {                        # PID -> "utime+stime cutime+cstime" (clock tic
 
 status_field() { awk -v k="$2:" '$1 == k {print $2; exit}' "/proc/$1/status"; }
 
+switches() {                     # PID -> context switches of all its threads so far (wake-ups)
+    cat /proc/"$1"/task/*/status 2>/dev/null |
+        awk '$1 == "voluntary_ctxt_switches:" || $1 == "nonvoluntary_ctxt_switches:" {s += $2} END {print s + 0}'
+}
+
 measure() {                      # LABEL N REAPER_PID: warm up, measure, append to $RESULTS
-    local label=$1 n=$2 pid self0 kids0 self1 kids1 rss threads
+    local label=$1 n=$2 pid self0 kids0 self1 kids1 rss threads sw0 sw1
     pid=$(child_of "$3") || { log "$label: no supervisor process"; return 1; }
     log "$label, N=$n: all victims up; ${WARMUP}s warm-up, ${MEASURE}s measurement (pid $pid)"
     sleep "$WARMUP"
     read -r self0 kids0 < <(ticks "$pid")
+    sw0=$(switches "$pid")
     sleep "$MEASURE"
     read -r self1 kids1 < <(ticks "$pid")
+    sw1=$(switches "$pid")
     rss=$(status_field "$pid" VmRSS)
     threads=$(status_field "$pid" Threads)
-    printf '%s\t%d\t%s\t%s\t%s\t%s\n' "$label" "$n" \
+    printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\n' "$label" "$n" \
         "$(awk -v d=$((self1 - self0)) -v t="$CLK_TCK" -v s="$MEASURE" 'BEGIN {printf "%.2f", d / t / s * 100}')" \
         "$(awk -v d=$((kids1 - kids0)) -v t="$CLK_TCK" -v s="$MEASURE" 'BEGIN {printf "%.2f", d / t / s * 100}')" \
-        "$(awk -v k="$rss" 'BEGIN {printf "%.1f", k / 1024}')" "$threads" | tee -a "$RESULTS"
+        "$(awk -v k="$rss" 'BEGIN {printf "%.1f", k / 1024}')" "$threads" \
+        "$(awk -v d=$((sw1 - sw0)) -v s="$MEASURE" 'BEGIN {printf "%.0f", d / s}')" | tee -a "$RESULTS"
 }
 
 bench_clp() {                    # N
@@ -201,7 +210,7 @@ done
 [[ " $SUPERVISORS " == *" clp "* ]] && CLP_VERSION=$(clp_version)
 environment_report | tee "$OUT/environment.txt"
 log "output: $OUT"
-printf 'supervisor\tN\tcpu_pct\tchildren_cpu_pct\trss_mib\tthreads\n' >"$RESULTS"
+printf 'supervisor\tN\tcpu_pct\tchildren_cpu_pct\trss_mib\tthreads\twakeups_per_s\n' >"$RESULTS"
 
 for n in "${NS[@]}"; do
     for s in $SUPERVISORS; do
@@ -226,6 +235,27 @@ for l in labels:
     cpu = "".join("%12s" % (cell[(l, n)]["cpu_pct"] + " %" if (l, n) in cell else "-") for n in ns)
     rss = "".join("%12s" % (cell[(l, n)]["rss_mib"] if (l, n) in cell else "-") for n in ns)
     print("%-*s%s%s" % (width, l, cpu, rss))
+# Issue 13's goals, as ratios of the same run: clp CPU <= 1/4 of supervisord's, RSS <= monit's.
+clp = next((l for l in labels if l.startswith("clp")), None)
+for n in ns:
+    def ratio(peer, field):
+        other = next((l for l in labels if l.startswith(peer)), None)
+        if clp is None or other is None or (clp, n) not in cell or (other, n) not in cell:
+            return None
+        a, b = float(cell[(clp, n)][field]), float(cell[(other, n)][field])
+        return "%.2f" % (a / b) if b > 0 else "inf"
+    parts = []
+    for peer, field, label, goal in (("supervisord", "cpu_pct", "CPU clp/supervisord", "<= 0.25"),
+                                     ("monit", "cpu_pct", "CPU clp/monit", None),
+                                     ("monit", "rss_mib", "RSS clp/monit", "<= 1")):
+        r = ratio(peer, field)
+        if r is not None:
+            parts.append("%s = %s%s" % (label, r, " (goal %s)" % goal if goal else ""))
+    if parts:
+        print("  N=%s: %s" % (n, "; ".join(parts)))
+for l in labels:
+    w = " ".join("N=%s %s/s" % (n, cell[(l, n)]["wakeups_per_s"]) for n in ns if (l, n) in cell)
+    print("  %s: context switches (wake-ups) of all its threads: %s" % (l, w))
 kids = [r for r in rows if float(r["children_cpu_pct"]) > 0]
 for r in kids:
     print("  note: %s N=%s: reaped children used %s %% of a core" % (r["supervisor"], r["N"], r["children_cpu_pct"]))

@@ -67,6 +67,9 @@
 #   SUPERVISORS="clp monit"
 #   STARTUP_TIMEOUT=300        seconds for all workers to be running
 #   SKIP_BUILD=1               use the existing target/release binaries
+#   CLP_PROFILE=release        cargo profile to build and run (profiling: with symbols, for perf)
+#   SERVERS=c                  the local servers: c (server.c, one epoll loop each; default) or
+#                              python (scale.py's, which saturate a core at ~1,500 requests/s)
 set -euo pipefail
 
 NS=("$@")
@@ -80,6 +83,8 @@ MEASURE=${MEASURE:-60}
 WORKERS_MAX=${WORKERS_MAX:-1000}
 STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-300}
 SUPERVISORS=${SUPERVISORS:-"clp monit"}
+SERVERS=${SERVERS:-c}
+[[ $SERVERS == c || $SERVERS == python ]] || { echo "SERVERS must be c or python" >&2; exit 2; }
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
@@ -108,7 +113,7 @@ cleanup() {
         # configurations and samples stay; the bulk (thousands of start files and scripts,
         # the stores) goes.
         rm -rf "$OUT"/*/out "$OUT"/*/pid "$OUT"/clp-*/root/etc/scripts "$OUT"/clp-*/root/var \
-            "$OUT"/clp-*/root/run "$OUT"/www "$OUT"/marker "$OUT"/reaper
+            "$OUT"/clp-*/root/run "$OUT"/www "$OUT"/marker "$OUT"/reaper "$OUT"/server
     else
         log "exited with status $rc; everything is in $OUT"
     fi
@@ -329,15 +334,24 @@ log "output: $OUT"
 mkdir -p "$OUT/www"
 DISKFILE=$OUT/diskw.dat
 head -c 4096 /dev/urandom >"$DISKFILE"
-start_supervised "$OUT/serve-tcp.log" python3 "$HERE/scale.py" serve-tcp "$OUT/tcp.port"
-TCP_REAPER=$STARTED
-start_supervised "$OUT/serve-http.log" python3 "$HERE/scale.py" serve-http "$OUT/http.port" "$OUT/www"
-HTTP_REAPER=$STARTED
+if [[ $SERVERS == c ]]; then
+    gcc -O2 -Wall -Wextra -o "$OUT/server" "$HERE/server.c"
+    start_supervised "$OUT/serve-tcp.log" "$OUT/server" tcp "$OUT/tcp.port"
+    TCP_REAPER=$STARTED
+    start_supervised "$OUT/serve-http.log" "$OUT/server" http "$OUT/http.port"
+    HTTP_REAPER=$STARTED
+else
+    start_supervised "$OUT/serve-tcp.log" python3 "$HERE/scale.py" serve-tcp "$OUT/tcp.port"
+    TCP_REAPER=$STARTED
+    start_supervised "$OUT/serve-http.log" python3 "$HERE/scale.py" serve-http "$OUT/http.port" "$OUT/www"
+    HTTP_REAPER=$STARTED
+fi
 for _ in $(seq 50); do [[ -s $OUT/tcp.port && -s $OUT/http.port ]] && break; sleep 0.1; done
 TCP_PORT=$(<"$OUT/tcp.port") HTTP_PORT=$(<"$OUT/http.port")
 SERVER_PIDS=("$(child_of "$TCP_REAPER")" "$(child_of "$HTTP_REAPER")")
 curl -sfI "http://127.0.0.1:$HTTP_PORT/" >/dev/null || { log "the HTTP server does not answer"; exit 1; }
-log "listeners: tcp 127.0.0.1:$TCP_PORT, http 127.0.0.1:$HTTP_PORT"
+log "listeners ($SERVERS servers): tcp 127.0.0.1:$TCP_PORT, http 127.0.0.1:$HTTP_PORT"
+echo "local servers: $([[ $SERVERS == c ]] && echo "benches/scale/server.c (one epoll loop each)" || echo "scale.py (python)")" >>"$OUT/environment.txt"
 
 COLS=(n mix clp_cpu clp_rss clp_p50_ms clp_p99_ms clp_max_ms clp_checks_pct monit_cpu monit_rss
       monit_cycle_p50_ms monit_cycle_p99_ms monit_cycle_max_ms

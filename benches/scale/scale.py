@@ -402,6 +402,23 @@ def table(path):
             r["monit_rss"] + " MiB" if r["monit_rss"] else "-",
             ms("monit_cycle_p50_ms", "monit_cycle_p99_ms", "monit_cycle_max_ms",
                "monit_cycle_note")))
+    # Issue 13's goals, as ratios of the same run: CPU <= 1/3 of monit's, RSS <= monit's;
+    # at 10,000: all of the schedule, lateness p99 <= 20 ms.
+    for r in rows:
+        parts = []
+        try:
+            parts.append("CPU clp/monit = %.2f (goal <= 0.33)"
+                         % (float(r["clp_cpu"]) / float(r["monit_cpu"])))
+            parts.append("RSS clp/monit = %.2f (goal <= 1)"
+                         % (float(r["clp_rss"]) / float(r["monit_rss"])))
+        except (KeyError, ValueError, ZeroDivisionError):
+            pass
+        if r.get("clp_p99_ms") not in (None, "", "None"):
+            parts.append("clp lateness p99 %.1f ms (goal <= 20)" % float(r["clp_p99_ms"]))
+        if r.get("clp_checks_pct"):
+            parts.append("clp checks %s %% of the schedule (goal 100)" % r["clp_checks_pct"])
+        if parts:
+            print("  N=%s: %s" % (r["n"], "; ".join(parts)))
 
 
 def main():

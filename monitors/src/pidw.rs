@@ -42,4 +42,8 @@ impl Probe for Pidw {
     fn watches_target_process(&self) -> bool {
         true
     }
+
+    fn healthy_while_target_alive(&self) -> bool {
+        true
+    }
 }

@@ -81,6 +81,13 @@ pub trait Probe: Send {
         false
     }
 
+    /// Whether a check can only be healthy while the engine knows a live process of the
+    /// target resource (pidw): the engine then checks it in one batch per interval with the
+    /// other such monitors instead of waking its task every interval.
+    fn healthy_while_target_alive(&self) -> bool {
+        false
+    }
+
     /// A wake-up the probe fires when it learns of a fault between checks (a process it
     /// watches died, a link went down): the engine then checks at once instead of at the
     /// next interval.

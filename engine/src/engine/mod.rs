@@ -14,7 +14,9 @@
 //!   environment; `processes.rs`: async processes, their adoption after a restart.
 //! - `placement.rs`: which server runs a group, asked by every group start path;
 //!   `ownership.rs`: in an HA cluster, the owner keys, failover and the stop when etcd is lost.
-//! - `monitors.rs`: the monitor scheduler; `monitor_control.rs`: `clpmonctrl`'s operations.
+//! - `monitors.rs`: the monitor scheduler; `parking.rs`: the one batch per interval that checks
+//!   idle event-driven monitors (pidw) instead of a wake-up each; `monitor_control.rs`:
+//!   `clpmonctrl`'s operations.
 //! - `recovery.rs`: the executor over the pure [`policy::decide`]; `final_action.rs`: the
 //!   final actions and what follows the stop.
 //! - `licenses.rs`: licenses at the start and while running; `alerts.rs`: alerts and
@@ -32,6 +34,7 @@ mod lifecycle;
 mod monitor_control;
 mod monitors;
 mod ownership;
+mod parking;
 pub mod placement;
 pub mod policy;
 mod processes;
@@ -139,6 +142,8 @@ struct MonitorRuntime {
     checked_at: Option<std::time::Instant>,
     /// The last check took longer than the delay warning rate allows (rm 71 was logged).
     delayed: bool,
+    /// Its task sleeps until unparked: the batch of its interval checks it ([`parking`]).
+    parked: bool,
 }
 
 #[derive(Debug)]
@@ -160,6 +165,8 @@ enum Cause {
 struct MonitorSlot {
     enabled: watch::Sender<bool>,
     event_driven: bool,
+    /// Wakes its task when the parked batch hands the monitor back ([`parking`]).
+    unpark: tokio::sync::Notify,
     /// The probe, built once with the engine, taken by its task when monitoring starts.
     probe: Mutex<Option<Result<Box<dyn clp_core::monitor::Probe>, String>>>,
 }
@@ -224,6 +231,7 @@ impl Engine {
                 check_max: std::time::Duration::ZERO,
                 checked_at: None,
                 delayed: false,
+                parked: false,
             })
             .collect();
         let groups = config
@@ -257,6 +265,7 @@ impl Engine {
                 MonitorSlot {
                     enabled: watch::channel(false).0,
                     event_driven: probe.as_ref().is_ok_and(|p| p.watches_target_process()),
+                    unpark: tokio::sync::Notify::new(),
                     probe: Mutex::new(Some(probe)),
                 }
             })

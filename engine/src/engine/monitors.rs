@@ -32,6 +32,47 @@ impl From<CheckOutcome> for Observation {
     }
 }
 
+/// Checks fall due on a grid of this step: monitors of one interval then share their timer
+/// wake-ups (at most 100 a second) instead of waking the runtime once per monitor at a phase
+/// of its own. A first check waits at most this long for its grid point.
+const GRID: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// The first grid point at or after `at` (the grid starts with the process's first use).
+pub(super) fn on_grid(at: Instant) -> Instant {
+    let base = grid_base();
+    let step = GRID.as_nanos();
+    let steps = at.saturating_duration_since(base).as_nanos().div_ceil(step);
+    base + std::time::Duration::from_nanos(u64::try_from(steps * step).unwrap_or(u64::MAX))
+}
+
+/// The first grid point at or after `at` that is monitor `index`'s phase: the monitors of
+/// one interval spread evenly over its grid points (index modulo the points), so that those
+/// switched on together (all of them, at the daemon's start) do not fall due together every
+/// interval ever after.
+pub(super) fn phased(at: Instant, index: usize, interval: std::time::Duration) -> Instant {
+    let at = on_grid(at);
+    let step = GRID.as_nanos();
+    let points = (interval.as_nanos() / step).max(1);
+    let phase = u128::try_from(index).unwrap_or(0) % points;
+    let point = at.saturating_duration_since(grid_base()).as_nanos() / step;
+    let ahead = (phase + points - point % points) % points;
+    at + std::time::Duration::from_nanos(u64::try_from(ahead * step).unwrap_or(u64::MAX))
+}
+
+/// The instant the grid starts from (the first use in the process).
+fn grid_base() -> Instant {
+    static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *BASE.get_or_init(Instant::now)
+}
+
+/// What ended a monitor task's wait.
+enum Wait {
+    /// A check is due, scheduled at this instant.
+    Due(Instant),
+    /// The monitor was switched on or off (`false`: its engine is gone).
+    Switched(bool),
+}
+
 /// Resolves when the probe fires its wake-up (never for probes without one). Probes use
 /// `notify_one`, which keeps a permit, so a wake-up between two waits is not lost.
 async fn woken(wake: Option<&tokio::sync::Notify>) {
@@ -57,6 +98,7 @@ impl Engine {
     /// Starts the task of every monitor whose probe was built (switched off until the
     /// engine enables it); a probe that could not be built is rm 7.
     pub(super) fn spawn_monitors(self: &Arc<Self>) {
+        let mut parkable = Vec::new();
         for (index, config) in self.config.monitors.iter().enumerate() {
             if self.lock().monitors[index].unlicensed {
                 continue;
@@ -76,6 +118,9 @@ impl Engine {
                 }
                 None => continue,
             };
+            if probe.healthy_while_target_alive() {
+                parkable.push(index);
+            }
             let receiver = self.slots[index].enabled.subscribe();
             let engine = Arc::clone(self);
             let span = tracing::info_span!("monitor", name = %config.name);
@@ -87,6 +132,7 @@ impl Engine {
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .push(task);
         }
+        self.spawn_parking(&parkable);
     }
 
     /// One monitor's task: while enabled, a check every interval — and at once when the
@@ -100,6 +146,7 @@ impl Engine {
     ) {
         let config = &self.config.monitors[index];
         let wake = probe.wake();
+        let parkable = probe.healthy_while_target_alive();
         loop {
             while !*enabled.borrow_and_update() {
                 if self.is_stopping() || enabled.changed().await.is_err() {
@@ -117,16 +164,44 @@ impl Engine {
             } else {
                 std::time::Duration::ZERO
             };
-            let first = Instant::now() + config.wait_before_start + settle;
+            let first = on_grid(Instant::now() + config.wait_before_start + settle);
             let mut ticker = tokio::time::interval_at(first, config.interval);
-            ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            // A late tick keeps the schedule on its grid (Delay would shift it off).
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            let mut parked = false;
+            let mut phased_in = false;
             loop {
-                let deadline = tokio::select! {
-                    changed = enabled.changed() => {
-                        if changed.is_err() {
-                            probe.stop();
-                            return;
-                        }
+                let event = if parked {
+                    // Checked by the batch of its interval until handed back (parking.rs).
+                    let event = tokio::select! {
+                        changed = enabled.changed() => Wait::Switched(changed.is_ok()),
+                        () = self.slots[index].unpark.notified() => Wait::Due(Instant::now()),
+                        () = woken(wake.as_deref()) => Wait::Due(Instant::now()),
+                    };
+                    parked = false;
+                    self.unpark(index);
+                    // The check runs now; the next ones at the monitor's phase, the first of
+                    // them half an interval to one and a half after this check.
+                    ticker.reset_at(phased(
+                        Instant::now() + config.interval / 2,
+                        index,
+                        config.interval,
+                    ));
+                    event
+                } else {
+                    tokio::select! {
+                        changed = enabled.changed() => Wait::Switched(changed.is_ok()),
+                        deadline = ticker.tick() => Wait::Due(deadline),
+                        () = woken(wake.as_deref()) => Wait::Due(Instant::now()),
+                    }
+                };
+                let deadline = match event {
+                    Wait::Due(deadline) => deadline,
+                    Wait::Switched(false) => {
+                        probe.stop();
+                        return;
+                    }
+                    Wait::Switched(true) => {
                         if !*enabled.borrow_and_update() {
                             probe.stop();
                             if self.is_stopping() {
@@ -136,9 +211,18 @@ impl Engine {
                         }
                         continue;
                     }
-                    deadline = ticker.tick() => deadline,
-                    () = woken(wake.as_deref()) => Instant::now(),
                 };
+                if !phased_in {
+                    // The first check came at once; from the next one on the monitor keeps
+                    // its phase of the grid (the second one comes half an interval to one and
+                    // a half after the first).
+                    ticker.reset_at(phased(
+                        deadline + config.interval / 2,
+                        index,
+                        config.interval,
+                    ));
+                    phased_in = true;
+                }
                 let started = Instant::now();
                 let lateness = started.saturating_duration_since(deadline);
                 let context = ProbeContext {
@@ -151,29 +235,40 @@ impl Engine {
                     // Switched off mid-check: the check is dropped, its result unwanted.
                     _ = wait_until_off(&mut enabled) => continue,
                 };
-                let delayed = self.record_check(index, started.elapsed(), lateness);
+                let healthy = outcome == CheckOutcome::Normal;
+                let (delayed, at_rest) =
+                    self.record_check(index, started.elapsed(), lateness, healthy);
                 if let Some(took) = delayed {
                     self.delay_warning(index, took);
                 }
-                if *enabled.borrow() {
+                // A healthy check of a ladder at rest changes nothing: no call (and no
+                // clone of the ladder) for it.
+                if *enabled.borrow() && !at_rest {
                     self.observe(index, outcome.into());
+                }
+                if parkable && healthy && *enabled.borrow() {
+                    parked = self.park(index);
                 }
             }
         }
     }
 
-    /// Counts a check; returns its duration when it starts a delay (rm 71 is due).
+    /// Counts a check; returns its duration when it starts a delay (rm 71 is due), and
+    /// whether it was healthy with the ladder at rest (Normal, no failure counted, no
+    /// recovery step pending or to confirm): then observing it would change nothing.
     fn record_check(
         &self,
         index: usize,
         took: std::time::Duration,
         lateness: std::time::Duration,
-    ) -> Option<std::time::Duration> {
+        healthy: bool,
+    ) -> (Option<std::time::Duration>, bool) {
         let config = &self.config.monitors[index];
         let rate = u32::from(self.config.cluster.monitor_delay_warning);
         // A check abandoned at its timeout is a failure, not a delay.
         let delayed = took > config.timeout * rate / 100 && took < config.timeout;
         let mut state = self.lock();
+        let running = state.daemon == DaemonState::Running;
         let runtime = &mut state.monitors[index];
         runtime.checks += 1;
         runtime.last_check = Some(took);
@@ -183,7 +278,14 @@ impl Engine {
         runtime.checked_at = Some(std::time::Instant::now());
         let starts = delayed && !runtime.delayed;
         runtime.delayed = delayed;
-        starts.then_some(took)
+        let ladder = &runtime.ladder;
+        let at_rest = healthy
+            && running
+            && ladder.status == MonitorStatus::Normal
+            && ladder.consecutive_failures == 0
+            && !ladder.recovering
+            && !ladder.rechecking;
+        (starts.then_some(took), at_rest)
     }
 
     /// `rm 71`: a check took longer than the delay warning rate of its timeout (logged once
@@ -256,5 +358,43 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_fall_due_on_a_shared_grid() {
+        let now = Instant::now();
+        let mut points = std::collections::BTreeSet::new();
+        for micros in 0..2_000 {
+            let at = now + std::time::Duration::from_micros(micros * 10);
+            let due = on_grid(at);
+            assert!(due >= at && due - at < GRID, "{micros}: {:?}", due - at);
+            points.insert(due);
+        }
+        // 20 ms of instants share at most 3 grid points: 3 timer wake-ups, not 2,000.
+        assert!(points.len() <= 3, "{} grid points", points.len());
+    }
+
+    #[test]
+    fn monitors_switched_on_together_spread_over_the_interval() {
+        let now = Instant::now();
+        let second = std::time::Duration::from_secs(1);
+        let mut per_point = std::collections::BTreeMap::<Instant, usize>::new();
+        for index in 0..10_000 {
+            let due = phased(now, index, second);
+            assert!(
+                due >= now && due - now <= second,
+                "{index}: {:?}",
+                due - now
+            );
+            *per_point.entry(due).or_default() += 1;
+        }
+        // 10,000 monitors over the 100 grid points of a second: 100 each, not 10,000 at once.
+        assert_eq!(per_point.len(), 100);
+        assert!(per_point.values().all(|&n| n == 100), "{per_point:?}");
     }
 }
