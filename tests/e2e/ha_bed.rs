@@ -202,10 +202,14 @@ impl Bed {
                 "new",
                 "--initial-cluster-token",
                 &format!("clp-test-{tag}-{}", std::process::id()),
+                // A new leader within 0.5-1 s of losing one (raft waits a randomized one
+                // to two election timeouts): well inside clp's silence limit (half the
+                // heartbeat timeout), so losing the leader with the quorum kept moves
+                // nothing. The README's set-up says the same.
                 "--heartbeat-interval",
-                "100",
+                "50",
                 "--election-timeout",
-                "1000",
+                "500",
                 // A member that was cut off does not force an election when it comes
                 // back (its term grew while it was alone): the majority keeps its leader.
                 "--pre-vote",
