@@ -76,18 +76,7 @@ impl Drop for Journal {
 }
 
 fn config(bed: &Bed) -> String {
-    let mut text = String::from("[cluster]\nname = \"ha\"\n\n");
-    for host in bed.servers() {
-        text.push_str(&format!(
-            "[[server]]\nname = \"{}\"\naddresses = [\"{}\"]\n\n",
-            host.name, host.address
-        ));
-    }
-    text.push_str(&format!(
-        "[etcd]\nendpoints = [{}]\n\n[heartbeat]\ninterval = 0.5\ntimeout = {}\n\n",
-        bed.endpoints(),
-        TIMEOUT.as_secs()
-    ));
+    let mut text = bed.config(TIMEOUT, "");
     text.push_str(concat!(
         "[os_actions]\n",
         "shutdown = [\"/bin/sh\", \"-c\", \"echo shutdown >> recorded-os-actions\"]\n",

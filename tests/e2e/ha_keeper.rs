@@ -283,18 +283,7 @@ const TIMEOUT: Duration = Duration::from_secs(3);
 const PID_FILE: &str = "svc.pid";
 
 fn config(bed: &Bed) -> String {
-    let mut text = String::from("[cluster]\nname = \"ha\"\n\n");
-    for host in bed.servers() {
-        text.push_str(&format!(
-            "[[server]]\nname = \"{}\"\naddresses = [\"{}\"]\n\n",
-            host.name, host.address
-        ));
-    }
-    text.push_str(&format!(
-        "[etcd]\nendpoints = [{}]\n\n[heartbeat]\ninterval = 0.5\ntimeout = {}\n\n",
-        bed.endpoints(),
-        TIMEOUT.as_secs()
-    ));
+    let mut text = bed.config(TIMEOUT, "");
     text.push_str(
         "[[group]]\nname = \"svc\"\nauto_start = false\nservers = [\"node1\"]\n\n\
          [[group.resource]]\nname = \"app\"\nmode = \"async\"\n",

@@ -16,19 +16,7 @@ const TIMEOUT: Duration = Duration::from_secs(3);
 const MARGIN: Duration = Duration::from_secs(3);
 
 fn config(bed: &Bed) -> String {
-    let mut text = String::from("[cluster]\nname = \"ha\"\n\n");
-    for host in bed.servers() {
-        text.push_str(&format!(
-            "[[server]]\nname = \"{}\"\naddresses = [\"{}\"]\n\n",
-            host.name, host.address
-        ));
-    }
-    text.push_str(&format!(
-        "[etcd]\nendpoints = [{}]\n\n[heartbeat]\ninterval = 0.5\ntimeout = {}\n",
-        bed.endpoints(),
-        TIMEOUT.as_secs()
-    ));
-    text
+    bed.config(TIMEOUT, "")
 }
 
 #[test]

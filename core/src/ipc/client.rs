@@ -5,7 +5,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{ErrorCode, MAX_LINE, PROTOCOL, Request, Response};
+use super::{ErrorCode, MAX_ANSWER, PROTOCOL, Request, Response};
 
 /// The client's read buffer.
 const READ_BUFFER: usize = 64 << 10;
@@ -172,7 +172,7 @@ impl Client {
         self.writer.write_all(&line).map_err(io)?;
         let mut answer = Vec::new();
         let read = (&mut self.reader)
-            .take(MAX_LINE as u64 + 1)
+            .take(MAX_ANSWER as u64 + 1)
             .read_until(b'\n', &mut answer)
             .map_err(|source| match source.kind() {
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
@@ -201,6 +201,11 @@ impl Client {
                 ),
             });
         }
+        if answer.len() > MAX_ANSWER {
+            return Err(ClientError::Protocol {
+                message: format!("an answer longer than {} MiB", MAX_ANSWER >> 20),
+            });
+        }
         Response::from_line(&answer).map_err(|error| ClientError::Protocol {
             message: error.to_string(),
         })
@@ -215,4 +220,53 @@ pub fn call(
     timeout: Option<Duration>,
 ) -> Result<Response, ClientError> {
     Client::connect(socket, client_name)?.request(request, timeout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipc::MAX_LINE;
+    use std::os::unix::net::UnixListener;
+
+    /// A daemon that greets, then answers the next request with `answer`.
+    fn one_answer_daemon(socket: &Path, answer: Response) -> std::thread::JoinHandle<()> {
+        let listener = UnixListener::bind(socket).expect("a test socket");
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("a client");
+            let mut reader = BufReader::new(stream.try_clone().expect("a clone"));
+            let mut writer = stream;
+            for reply in [
+                Response::Welcome {
+                    protocol: PROTOCOL,
+                    daemon_version: "test".into(),
+                    pid: 1,
+                },
+                answer,
+            ] {
+                let mut line = String::new();
+                reader.read_line(&mut line).expect("a request");
+                let mut out = serde_json::to_vec(&reply).expect("encodes");
+                out.push(b'\n');
+                writer.write_all(&out).expect("answers");
+            }
+        })
+    }
+
+    #[test]
+    fn an_answer_longer_than_a_request_may_be_is_read_whole() {
+        // A status of 10,000 monitors is ~5 MB: over the requests' limit, and must arrive.
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let socket = dir.path().join("clppm.sock");
+        let message = "x".repeat(MAX_LINE + (1 << 20));
+        let daemon = one_answer_daemon(
+            &socket,
+            Response::error(ErrorCode::NotFound, message.as_str()),
+        );
+        let answer = call(&socket, "test", &Request::Status, None);
+        daemon.join().expect("the daemon thread");
+        match answer {
+            Err(ClientError::Refused { message: got, .. }) => assert_eq!(got.len(), message.len()),
+            other => panic!("expected the whole answer, got {other:?}"),
+        }
+    }
 }

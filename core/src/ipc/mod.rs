@@ -14,8 +14,11 @@ use crate::status::{ClusterStatus, MonitorState};
 
 /// The protocol version; a daemon refuses clients of another version.
 pub const PROTOCOL: u32 = 1;
-/// The longest line either side accepts.
+/// The longest request line the daemon accepts (a client is not trusted).
 pub const MAX_LINE: usize = 4 << 20;
+/// The longest answer line a command accepts from the daemon: a status grows ~0.5 KB per
+/// monitor (10,000 monitors ≈ 5 MB), so it is not held to [`MAX_LINE`].
+pub const MAX_ANSWER: usize = 256 << 20;
 
 /// What happens after the daemon has stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
