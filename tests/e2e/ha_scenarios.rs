@@ -106,9 +106,18 @@ fn wait_stopped(bed: &Bed, within: Duration) {
 /// journal as it goes.
 #[track_caller]
 fn stays_on(bed: &Bed, server: &str, during: Duration) {
+    keeps_running_on(bed, server, during, true);
+}
+
+/// Asserts for `during` that the group keeps running on `server` alone; with `checked`, the
+/// journal's checker too (not when the journal holds an overlap from before).
+#[track_caller]
+fn keeps_running_on(bed: &Bed, server: &str, during: Duration, checked: bool) {
     let until = Instant::now() + during;
     while Instant::now() < until {
-        bed.journal.assert_no_overlap();
+        if checked {
+            bed.journal.assert_no_overlap();
+        }
         assert_eq!(running_on(bed), [server], "{GROUP} moved");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -306,4 +315,81 @@ fn two_servers_starting_at_once_give_the_group_one_owner() {
     let owner = running_on(&bed).remove(0);
     stays_on(&bed, &owner, TIMEOUT);
     assert_eq!(starts(&bed), 1, "{:?}", bed.journal.runs());
+}
+
+/// The pids of server `index`'s processes (those with its `CLP_ROOT`) whose command line
+/// mentions `word`: what `pkill -f WORD` would match there.
+fn processes_named(bed: &Bed, index: usize, word: &str) -> Vec<u32> {
+    let root = format!("CLP_ROOT={}", bed.clp(index).root().display());
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let environ = std::fs::read(entry.path().join("environ")).ok()?;
+            let ours = environ.split(|b| *b == 0).any(|v| v == root.as_bytes());
+            let command = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let named = String::from_utf8_lossy(&command).contains(word);
+            (ours && named).then_some(pid)
+        })
+        .collect()
+}
+
+/// The keeper of server `index`'s clppm (argv\[0\] `clpkeeper`).
+fn keeper_pid(bed: &Bed, index: usize) -> Option<u32> {
+    processes_named(bed, index, "--keeper").into_iter().next()
+}
+
+#[test]
+fn pkill_9_f_clppm_on_the_active_server_leaves_the_keeper_and_moves_the_group_without_overlap() {
+    let Some(mut bed) = running_bed("pk") else {
+        return;
+    };
+    let client = bed.client();
+    let clppm = bed.clppm_pid(0).expect("node1's clppm");
+    let keeper = keeper_pid(&bed, 0).expect("node1's keeper");
+    let comm = std::fs::read_to_string(format!("/proc/{keeper}/comm")).unwrap_or_default();
+    assert_eq!(comm.trim(), "clpkeeper", "the keeper's process name");
+    // `pkill -9 -f clppm`, on node1's processes only: clppm, not its keeper.
+    let matched = processes_named(&bed, 0, "clppm");
+    assert_eq!(matched, [clppm], "what `pkill -f clppm` matches on node1");
+    let fault = Instant::now();
+    bed.kill_clppm(clppm);
+    wait_owner(&bed, "node2", TIMEOUT + MARGIN);
+    wait_answer(&bed, &client, 1, MARGIN);
+    eprintln!(
+        "pkill -9 -f clppm: node2 answers {:?} after the fault",
+        fault.elapsed()
+    );
+    bed.journal.assert_no_overlap();
+}
+
+#[test]
+fn clppm_and_its_keeper_killed_together_leave_an_orphan_that_the_next_clppm_stops() {
+    let Some(mut bed) = running_bed("ob") else {
+        return;
+    };
+    let clppm = bed.clppm_pid(0).expect("node1's clppm");
+    let keeper = keeper_pid(&bed, 0).expect("node1's keeper");
+    // Both at once (`kill -9` of both pids, the OOM killer): nothing in user space is left
+    // to end the service, which runs on unsupervised — the one case the keeper cannot cover.
+    crate::harness::signal(keeper, libc::SIGKILL);
+    bed.kill_clppm(clppm);
+    wait_until("node2 to start the group", TIMEOUT + MARGIN, || {
+        running_on(&bed).contains(&"node2".to_string())
+    });
+    assert_eq!(running_on(&bed), ["node1", "node2"], "the orphan on node1");
+    // A clppm started on node1 again adopts the orphan and stops it at once: its new keeper
+    // kills a group under no live lease, and the engine stops a group whose key another
+    // server holds (either alone suffices).
+    let restarted = Instant::now();
+    bed.start_clppm(0);
+    wait_owner(&bed, "node2", FORM);
+    eprintln!(
+        "the orphan on node1 stopped {:?} after its clppm started again",
+        restarted.elapsed()
+    );
+    keeps_running_on(&bed, "node2", TIMEOUT, false);
 }

@@ -16,6 +16,13 @@
 //! hosts lay out differently (systemd's, hybrid mounts). A resource that leaves its group
 //! (`setsid`) is still found by the sweep while it keeps its environment.
 //!
+//! It is named [`NAME`] (its argv\[0\] and its comm), not `clppm`: an operator's
+//! `pkill -9 clppm`, `pkill -9 -f clppm` or `killall -9 clppm` ends clppm and leaves the
+//! keeper to end the resources. What nothing in user space can cover is both killed at
+//! once (`kill -9` of both pids, the OOM killer): the resources then run unsupervised until
+//! a clppm starts here again, which stops a group whose owner key another server took
+//! meanwhile (`Engine::regained_cluster`).
+//!
 //! - [`fence`]: the keeper's decision, pure; [`protocol`]: its input lines.
 //! - [`run`]: the keeper process itself (`clppm --keeper MARGIN_MS`, a hidden mode).
 //! - [`supervise`]: clppm's side: start, feed, replace a keeper that dies, `bye`.
@@ -31,6 +38,10 @@ mod sweep;
 use std::time::Duration;
 
 pub use run::run;
+
+/// The keeper's process name (argv\[0\] and comm): not `clppm`, so that killing clppm by
+/// name does not kill its keeper too.
+pub const NAME: &str = "clpkeeper";
 pub use supervise::{Keeper, Link};
 
 use clp_core::config::Config;

@@ -13,6 +13,7 @@ use super::protocol::MAX_LINE;
 /// Runs the keeper until clppm says `bye` or goes; returns the process's exit code.
 pub fn run(margin: Duration) -> u8 {
     ignore_terminal_signals();
+    name_this_process();
     let Some(timer) = Timer::new() else {
         log(format_args!(
             "cannot create its timer ({}); exiting: clppm starts another",
@@ -196,6 +197,17 @@ fn interrupted() -> bool {
 
 /// The keeper lives in its own process group: a terminal's Ctrl-C or hang-up meant for
 /// clppm must not end it before clppm's `bye`. A closed stderr must not kill it either.
+/// Sets this process's comm to [`super::NAME`] (exec through `/proc/self/exe` made it
+/// `exe`): `ps`, `top` and `pkill` see the keeper by its own name.
+fn name_this_process() {
+    let name = c"clpkeeper";
+    debug_assert_eq!(name.to_bytes(), super::NAME.as_bytes());
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes, which `name` is.
+    unsafe {
+        libc::prctl(libc::PR_SET_NAME, name.as_ptr());
+    }
+}
+
 fn ignore_terminal_signals() {
     for signal in [libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGPIPE] {
         // SAFETY: setting a signal's disposition to "ignore" runs no code of ours.

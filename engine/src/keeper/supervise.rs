@@ -124,7 +124,7 @@ impl Process {
             .open(paths.daemon_log())
             .map_or_else(|_| Stdio::inherit(), Stdio::from);
         let mut child = Command::new("/proc/self/exe")
-            .arg0("clppm")
+            .arg0(super::NAME)
             .arg("--keeper")
             .arg(margin.as_millis().to_string())
             // The root whose resource scripts it sweeps, absolute.
