@@ -10,11 +10,13 @@
 //!   absence under the owner's lease, its `create_revision` the fencing token; the owners
 //!   watched ([`Owners`]).
 //! - [`keys`]: where everything lives in etcd.
+//! - [`tls`]: TLS to etcd from `[etcd]`'s PEM files.
 #![warn(missing_docs)]
 
 pub mod keys;
 mod membership;
 pub mod ownership;
+pub mod tls;
 
 pub use clp_core::membership::view::{Presence, View};
 pub use etcd_client::Client;

@@ -36,6 +36,8 @@ pub struct Settings {
     /// The heartbeat timeout: the lease's TTL (whole seconds; etcd may raise it to its
     /// minimum, which is logged).
     pub timeout: Duration,
+    /// TLS to etcd (`https://` endpoints), or none.
+    pub tls: Option<clp_core::config::EtcdTls>,
 }
 
 impl Settings {
@@ -252,12 +254,20 @@ impl Runner {
         // The next round tries the next member, unless this one keeps answering.
         self.next_endpoint += 1;
         let endpoints = endpoint.clone();
-        let unreachable =
-            |error: etcd_client::Error| format!("etcd cannot be reached at {endpoints}: {error}");
+        // Over TLS a refused certificate looks like any broken connection: say where to look.
+        let hint = if self.settings.tls.is_some() {
+            " (over TLS: if the network is fine, check that [etcd] ca_file signed the member's certificate and that etcd's --trusted-ca-file signed cert_file)"
+        } else {
+            ""
+        };
+        let unreachable = |error: etcd_client::Error| {
+            format!("etcd cannot be reached at {endpoints}: {error}{hint}")
+        };
         let options = ConnectOptions::new()
             .with_connect_timeout(self.settings.request_timeout())
             .with_timeout(self.settings.request_timeout())
             .with_require_leader(true);
+        let options = crate::tls::with_tls(options, self.settings.tls.as_ref())?;
         let mut client = Client::connect([endpoint.as_str()], Some(options))
             .await
             .map_err(unreachable)?;

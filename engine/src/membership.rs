@@ -45,12 +45,6 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
         return None;
     }
     let etcd = config.etcd.as_ref()?;
-    if etcd.tls.is_some() {
-        // Parsed and validated; the client is built without TLS (the next slices add it).
-        tracing::error!(
-            "[etcd] TLS is configured, and this clp build talks to etcd without TLS: the cluster cannot be joined; use http:// endpoints on a trusted network for now"
-        );
-    }
     let settings = Settings {
         cluster: config.cluster.name.clone(),
         local: engine.server().to_string(),
@@ -58,6 +52,7 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
         endpoints: local_first(&etcd.endpoints, &local_hosts(config, engine.server())),
         interval: config.heartbeat.interval,
         timeout: config.heartbeat.timeout,
+        tls: etcd.tls.clone(),
     };
     let time_left_when_lost = settings.time_left_when_lost();
     let cluster = settings.cluster.clone();

@@ -14,6 +14,7 @@ pub mod client;
 pub mod faults;
 pub mod journal;
 pub mod overlap;
+pub mod pki;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -50,6 +51,8 @@ pub struct Bed {
     spawned: Vec<Child>,
     /// The journal of every service run (outside the namespaces).
     pub journal: Journal,
+    /// etcd over TLS with client certificates ([`Bed::create_tls`]), or plain HTTP.
+    pub tls: Option<pki::Pki>,
     /// The journal's folder (removed on drop).
     _dir: tempfile::TempDir,
 }
@@ -81,6 +84,17 @@ impl Bed {
     /// Servers `servers` plus a witness running only etcd, on a fresh bridge; `None` (with
     /// the reason printed) where namespaces or etcd are not available.
     pub fn create(tag: &str, servers: usize) -> Option<Bed> {
+        Bed::build(tag, servers, false)
+    }
+
+    /// [`Bed::create`] with etcd serving its clients over TLS only and asking each for a
+    /// certificate its CA signed ([`pki`]); the bed's configurations name the files. The
+    /// faults that ask a member's status ([`Bed::etcd_leader`]) need plain HTTP: not here.
+    pub fn create_tls(tag: &str, servers: usize) -> Option<Bed> {
+        Bed::build(tag, servers, true)
+    }
+
+    fn build(tag: &str, servers: usize, tls: bool) -> Option<Bed> {
         if let Some(reason) = missing() {
             eprintln!("skipped: the HA test bed cannot be made here: {reason}");
             return None;
@@ -107,6 +121,7 @@ impl Bed {
             clppm: Vec::new(),
             spawned: Vec::new(),
             journal: Journal::create(dir.path()),
+            tls: None,
             _dir: dir,
         };
         ip(&["link", "add", &bed.bridge, "type", "bridge"]);
@@ -149,6 +164,10 @@ impl Bed {
             ip(&["-n", &host.netns, "addr", "add", &cidr, "dev", &inner]);
             ip(&["-n", &host.netns, "link", "set", &inner, "up"]);
         }
+        if tls {
+            let addresses: Vec<String> = bed.hosts.iter().map(|h| h.address.clone()).collect();
+            bed.tls = Some(pki::Pki::create(bed._dir.path(), &addresses));
+        }
         for index in 0..bed.hosts.len() {
             let member = bed.spawn_etcd(index);
             bed.etcd.push(Some(member));
@@ -182,16 +201,18 @@ impl Bed {
             .append(true)
             .open(host.etcd_dir.path().join("etcd.log"))
             .expect("the etcd log");
-        Command::new(ip_path())
+        let scheme = self.scheme();
+        let mut command = Command::new(ip_path());
+        command
             .args(["netns", "exec", &host.netns, "etcd"])
             .args(["--name", &host.name])
             .arg("--data-dir")
             .arg(host.etcd_dir.path().join("data"))
             .args([
                 "--listen-client-urls",
-                &format!("http://{}:2379,http://127.0.0.1:2379", host.address),
+                &format!("{scheme}://{}:2379,http://127.0.0.1:2379", host.address),
                 "--advertise-client-urls",
-                &format!("http://{}:2379", host.address),
+                &format!("{scheme}://{}:2379", host.address),
                 "--listen-peer-urls",
                 &format!("http://{}:2380", host.address),
                 "--initial-advertise-peer-urls",
@@ -213,7 +234,19 @@ impl Bed {
                 // A member that was cut off does not force an election when it comes
                 // back (its term grew while it was alone): the majority keeps its leader.
                 "--pre-vote",
-            ])
+            ]);
+        if let Some(tls) = &self.tls {
+            let (cert, key) = &tls.members[index];
+            command
+                .arg("--cert-file")
+                .arg(cert)
+                .arg("--key-file")
+                .arg(key)
+                .arg("--trusted-ca-file")
+                .arg(&tls.ca)
+                .arg("--client-cert-auth");
+        }
+        command
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("the etcd log"))
             .stderr(log)
@@ -226,7 +259,7 @@ impl Bed {
         let urls: Vec<String> = self
             .hosts
             .iter()
-            .map(|h| format!("\"http://{}:2379\"", h.address))
+            .map(|h| format!("\"{}://{}:2379\"", self.scheme(), h.address))
             .collect();
         urls.join(", ")
     }
@@ -242,12 +275,25 @@ impl Bed {
                 host.name, host.address
             ));
         }
+        text.push_str(&format!("[etcd]\nendpoints = [{}]\n", self.endpoints()));
+        if let Some(tls) = &self.tls {
+            text.push_str(&format!(
+                "ca_file = \"{}\"\ncert_file = \"{}\"\nkey_file = \"{}\"\n",
+                tls.ca.display(),
+                tls.client.0.display(),
+                tls.client.1.display()
+            ));
+        }
         text.push_str(&format!(
-            "[etcd]\nendpoints = [{}]\n\n[heartbeat]\ninterval = 0.5\ntimeout = {}\n\n{extra}",
-            self.endpoints(),
+            "\n[heartbeat]\ninterval = 0.5\ntimeout = {}\n\n{extra}",
             timeout.as_secs()
         ));
         text
+    }
+
+    /// `https` when etcd serves its clients over TLS, else `http`.
+    fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 
     /// Writes `config` on every server.

@@ -21,8 +21,13 @@ const FORM: Duration = Duration::from_secs(30);
 
 /// A bed of two servers and a witness, both clppm running and seeing each other Online.
 fn running_bed(tag: &str) -> Option<Bed> {
+    running_bed_with(tag, TIMEOUT)
+}
+
+/// [`running_bed`] with a heartbeat timeout of `timeout`.
+fn running_bed_with(tag: &str, timeout: Duration) -> Option<Bed> {
     let mut bed = Bed::create(tag, 2)?;
-    bed.write_config(&bed.config(TIMEOUT, ""));
+    bed.write_config(&bed.config(timeout, ""));
     for index in 0..2 {
         bed.start_clppm(index);
     }
@@ -164,7 +169,7 @@ fn losing_an_etcd_member_that_does_not_lead_changes_nothing() {
 
 #[test]
 fn losing_the_etcd_leader_with_the_quorum_kept_changes_nothing() {
-    let Some(mut bed) = running_bed("ll") else {
+    let Some(mut bed) = running_bed_with("ll", crate::ha_scenarios::LEADER_LOSS_TIMEOUT) else {
         return;
     };
     // The witness's member, made the leader.

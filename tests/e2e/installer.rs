@@ -205,7 +205,9 @@ impl Terminal {
     /// Waits until the screen shows `text` after what was already consumed; returns it all.
     #[track_caller]
     fn expect(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // Installing copies and checksums every debug binary (~900 MiB): seconds on a quiet
+        // machine, minutes on a loaded one (nextest's slow-timeout for these is 6 min).
+        let deadline = Instant::now() + Duration::from_secs(180);
         loop {
             let screen = self.screen.lock().unwrap().clone();
             if let Some(at) = screen.find(text) {

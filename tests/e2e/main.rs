@@ -24,6 +24,7 @@ mod ha_journal;
 mod ha_keeper;
 mod ha_membership;
 mod ha_scenarios;
+mod ha_tls;
 mod host_option;
 mod hostile_socket;
 mod idempotent_operations;

@@ -172,8 +172,19 @@ async fn shown(browser: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|error| panic!("{css} did not show: {error}"))
 }
 
+/// Clicks the element `css` selects; found again when the page redrew it between the find
+/// and the click (the live view re-renders the tables).
 async fn click(browser: &Client, css: &str) {
-    shown(browser, css).await.click().await.expect("a click");
+    let deadline = Instant::now() + SHOW;
+    loop {
+        match shown(browser, css).await.click().await {
+            Ok(_) => return,
+            Err(error) if error.is_stale_element_reference() && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(error) => panic!("a click on {css}: {error}"),
+        }
+    }
 }
 
 /// The group's Stop button, once enabled (buttons are disabled while an operation runs).
