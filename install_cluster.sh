@@ -18,7 +18,7 @@ CLP_ROOT=${CLP_ROOT:-/opt/clp}
 export CLP_ROOT
 VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$HERE/Cargo.toml" | head -n 1)
 RECORD="$CLP_ROOT/share/clp/INSTALLED"
-PRODUCTS=(XSS10 ISAG10 DBAG10 FSAG10 ALRT10)
+PRODUCTS=(XSS10 ISAG10 DBAG10 FSAG10 ALRT10 BASE10)
 YES=0
 
 info() { printf '[INFO]: %s\n' "$*"; }

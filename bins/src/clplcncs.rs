@@ -26,8 +26,8 @@ pub struct Args {
     /// Register license key files (later versions' form; -p optional).
     #[arg(short = 'i', value_name = "FILE", num_args = 1..)]
     files: Vec<PathBuf>,
-    /// The product id (XSS10, ISAG10, DBAG10, FSAG10, ALRT10, or the original's XSSS40,
-    /// ISAG40, DBAG40, FSAG40, ALRT40): of the key file, of the trial, or, with -l, of the
+    /// The product id (XSS10, ISAG10, DBAG10, FSAG10, ALRT10, BASE10, or the original's XSSS40,
+    /// ISAG40, DBAG40, FSAG40, ALRT40, BASE40): of the key file, of the trial, or, with -l, of the
     /// licenses listed.
     #[arg(short = 'P', short_alias = 'p', value_name = "PRODUCT")]
     product: Option<String>,

@@ -26,7 +26,9 @@ mod trials;
 pub use keys::{
     generate_key_pair, issuers_dir, read_public_key, read_signing_key, sign, trusted_issuers,
 };
-pub use products::{CORE_PRODUCT, PRODUCTS, Product, product, required_product};
+pub use products::{
+    CORE_PRODUCT, HA_PRODUCT, PRODUCTS, Product, core_product, product, required_product,
+};
 pub use registry::{RegistryError, Removal, register, remove};
 pub use state::{product_state, state_alert};
 pub use trials::{start_trial, trial_used};

@@ -208,15 +208,15 @@ fn check_core_license(
     config: &config::Config,
     store: &Store,
 ) -> Result<(), DaemonError> {
-    use clp_core::license::{self, CORE_PRODUCT, LicenseState};
+    use clp_core::license::{self, LicenseState};
+    let core = license::core_product(config.is_cluster());
     let licenses: Vec<license::License> = store.licenses()?;
     let issuers = license::trusted_issuers(paths);
-    let (state, found) =
-        license::product_state(&licenses, CORE_PRODUCT, license::today(), &issuers);
+    let (state, found) = license::product_state(&licenses, core, license::today(), &issuers);
     if state == LicenseState::Valid {
         return Ok(());
     }
-    let (id, args) = license::state_alert(CORE_PRODUCT, state, found);
+    let (id, args) = license::state_alert(core, state, found);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let event =
         clp_core::alert::AlertEvent::from_catalogue(&config.server_name(), "lcns", id, &args);
@@ -224,7 +224,7 @@ fn check_core_license(
     let _ = clp_core::alert_sink::AlertSink::offline_on(config, paths, store.clone())
         .record(event.clone());
     Err(DaemonError::License(format!(
-        "{} clppm does not start without a valid {CORE_PRODUCT} license: register a key with 'clplcncs -I KEYFILE -P {CORE_PRODUCT}' or a trial with 'clplcncs --trial -P {CORE_PRODUCT}'",
+        "{} clppm does not start without a valid {core} license: register a key with 'clplcncs -I KEYFILE -P {core}' or a trial with 'clplcncs --trial -P {core}'",
         event.message
     )))
 }

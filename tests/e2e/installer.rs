@@ -82,7 +82,7 @@ fn scripted_install_trial_and_uninstall() {
     let trial = script(&cluster, &["--yes", "trial"]).success();
     assert!(trial.contains("----- XSS10 TRIAL -----"), "{trial}");
     assert!(
-        trial.contains("Register the trial ALRT10 licenses. [Y/N]:(N) > y"),
+        trial.contains("Register the trial BASE10 licenses. [Y/N]:(N) > y"),
         "{trial}"
     );
     assert!(
@@ -259,7 +259,7 @@ fn the_menu_answered_on_a_terminal() {
     let listing = terminal.expect("Register the trial ISAG10 licenses. [Y/N]:(N) > ");
     assert!(listing.contains("Status..... valid"), "{listing}");
     // N is the default: an empty answer registers nothing.
-    for next in ["DBAG10", "FSAG10", "ALRT10"] {
+    for next in ["DBAG10", "FSAG10", "ALRT10", "BASE10"] {
         terminal.answer("");
         terminal.expect(&format!("Register the trial {next} licenses. [Y/N]:(N) > "));
     }

@@ -417,3 +417,33 @@ fn an_original_key_file_is_refused_saying_what_it_is() {
     assert!(stderr.contains("the user name is empty"), "{stderr}");
     assert!(statuses(&cluster).is_empty());
 }
+
+#[test]
+fn a_cluster_of_two_servers_needs_the_ha_base_license_not_the_single_server_one() {
+    let cluster = Cluster::unlicensed();
+    cluster
+        .run("clplcncs", &["--trial", "-P", "XSS10"])
+        .success();
+    // Two servers, this host first; etcd is never reached: the license check comes first.
+    let this = clp_core::config::host_name();
+    cluster.write_config(&format!(
+        "[cluster]\nname = \"ha\"\n\n[[server]]\nname = \"{this}\"\n\n[[server]]\nname = \"other\"\n\n[etcd]\nendpoints = [\"http://127.0.0.1:9\"]\n"
+    ));
+    let stderr = cluster.run("clpcl", &["-s"]).failure(3);
+    assert!(
+        stderr.contains("The license is not registered. (Product name:BASE10)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("clplcncs --trial -P BASE10"), "{stderr}");
+    assert_eq!(cluster.processes(), Vec::<u32>::new());
+    // The original's id of the same product registers it.
+    let out = cluster
+        .run("clplcncs", &["--trial", "-P", "BASE40"])
+        .success();
+    assert!(
+        out.starts_with(
+            "----- BASE10 TRIAL -----\n< Cluster CPU License CLUSTERPRO X 1.0 for Linux <TRIAL> >\n"
+        ),
+        "{out}"
+    );
+}

@@ -61,7 +61,7 @@ pub const ORIGINAL_PRODUCTS: &[OriginalProduct] = &[
     OriginalProduct {
         code: "BASE",
         name: "CLUSTERPRO X base license (the HA product)",
-        clp: None,
+        clp: Some("BASE10"),
     },
     OriginalProduct {
         code: "REPL",
@@ -165,7 +165,7 @@ mod tests {
     fn the_known_products_show_the_originals_ids() {
         assert_eq!(
             known_products(),
-            "XSS10 (XSSS40), ISAG10 (ISAG40), DBAG10 (DBAG40), FSAG10 (FSAG40), ALRT10 (ALRT40)"
+            "XSS10 (XSSS40), ISAG10 (ISAG40), DBAG10 (DBAG40), FSAG10 (FSAG40), ALRT10 (ALRT40), BASE10 (BASE40)"
         );
         assert!(unknown_product_text("SRAG40").contains("System Resource Agent"));
         assert!(unknown_product_text("NOPE").starts_with("unknown product \"NOPE\""));

@@ -11,8 +11,18 @@ pub struct Product {
     pub name: &'static str,
 }
 
-/// The core product: without a valid license for it, clppm does not start.
+/// The core product of one server: without a valid license for it, clppm does not start.
 pub const CORE_PRODUCT: &str = "XSS10";
+
+/// The core product of an HA cluster (the original's `BASE` licence, reference §8): a
+/// configuration with more than one server needs it instead of [`CORE_PRODUCT`].
+pub const HA_PRODUCT: &str = "BASE10";
+
+/// The product without whose license clppm does not start: [`HA_PRODUCT`] for a cluster of
+/// more than one server, else [`CORE_PRODUCT`].
+pub fn core_product(cluster: bool) -> &'static str {
+    if cluster { HA_PRODUCT } else { CORE_PRODUCT }
+}
 
 /// Every product, with the seed's ids.
 pub const PRODUCTS: &[Product] = &[
@@ -35,6 +45,10 @@ pub const PRODUCTS: &[Product] = &[
     Product {
         id: "ALRT10",
         name: "Cluster License CLUSTERPRO X Alert Service 1.0 for Linux",
+    },
+    Product {
+        id: "BASE10",
+        name: "Cluster CPU License CLUSTERPRO X 1.0 for Linux",
     },
 ];
 

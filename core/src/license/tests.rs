@@ -223,3 +223,12 @@ fn user_names_and_dates_are_refused_unless_they_read_back_the_same() {
     let good = License::parse_line("trial,,XSS10,1,20260101,20260201,Example Ltd,", "f").unwrap();
     assert_eq!(License::parse_line(&good.to_line(), "f").unwrap(), good);
 }
+
+#[test]
+fn a_cluster_needs_the_ha_base_product_and_the_originals_base_ids_name_it() {
+    assert_eq!(core_product(false), "XSS10");
+    assert_eq!(core_product(true), "BASE10");
+    for id in ["BASE40", "base33", "BASE10"] {
+        assert_eq!(product(id).map(|p| p.id), Some("BASE10"), "{id}");
+    }
+}

@@ -52,7 +52,8 @@ impl Engine {
     /// The products whose license is valid today; logs the state (lcns) of the core product
     /// and of every option product a configured monitor needs.
     pub(super) fn check_licenses(&self) -> std::collections::HashSet<String> {
-        use clp_core::license::{self, CORE_PRODUCT, LicenseState};
+        use clp_core::license::{self, LicenseState};
+        let core = license::core_product(self.config.is_cluster());
         let licenses: Vec<license::License> = self.store.licenses().unwrap_or_default();
         let issuers = license::trusted_issuers(&self.paths);
         let today = license::today();
@@ -62,7 +63,7 @@ impl Engine {
             if state == LicenseState::Valid {
                 valid.insert(product.id.to_string());
             }
-            let needed = product.id == CORE_PRODUCT
+            let needed = product.id == core
                 || (product.id == "ALRT10" && self.config.mail.is_some())
                 || self
                     .config
@@ -81,7 +82,8 @@ impl Engine {
     /// Stops the daemon when the core license is no longer valid (a trial that expires while
     /// running): checked every hour.
     pub(super) fn watch_core_license(self: &Arc<Self>) {
-        use clp_core::license::{self, CORE_PRODUCT, LicenseState};
+        use clp_core::license::{self, LicenseState};
+        let core = license::core_product(self.config.is_cluster());
         let engine = Arc::clone(self);
         tokio::spawn(async move {
             let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -91,9 +93,9 @@ impl Engine {
                 let licenses: Vec<license::License> = engine.store.licenses().unwrap_or_default();
                 let issuers = license::trusted_issuers(&engine.paths);
                 let (state, _) =
-                    license::product_state(&licenses, CORE_PRODUCT, license::today(), &issuers);
+                    license::product_state(&licenses, core, license::today(), &issuers);
                 if state != LicenseState::Valid {
-                    engine.alert("rm", 57, &[CORE_PRODUCT]);
+                    engine.alert("rm", 57, &[core]);
                     engine.request_stop(AfterStop::Nothing);
                     return;
                 }
