@@ -9,11 +9,14 @@
 //! - [`ownership`]: who runs each group: an owner key taken only by a compare-and-set on
 //!   absence under the owner's lease, its `create_revision` the fencing token; the owners
 //!   watched ([`Owners`]).
+//! - [`moving`]: an operator's move of a group, as an intent in etcd that the owner and
+//!   the destination carry out.
 //! - [`keys`]: where everything lives in etcd.
 #![warn(missing_docs)]
 
 pub mod keys;
 mod membership;
+pub mod moving;
 pub mod ownership;
 
 pub use clp_core::membership::view::{Presence, View};
