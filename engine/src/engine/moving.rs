@@ -93,10 +93,21 @@ impl Engine {
             tracing::info!(group = %plan.group, from = %plan.from, to = %plan.to, "move requested");
             let mut watched = link.watch_owners();
             let outcome = tokio::time::timeout(wait, async {
+                // The watch may not have heard this move yet: until it has, an older move
+                // (or none) is what it still shows.
+                let mut heard = false;
                 loop {
-                    if let Some(outcome) =
-                        outcome_of(&watched.borrow_and_update(), &plan.group, &intent)
-                    {
+                    let outcome = {
+                        let view = watched.borrow_and_update();
+                        heard |= view
+                            .moves
+                            .get(&plan.group)
+                            .is_some_and(|m| m.intent.id == intent.id);
+                        heard
+                            .then(|| outcome_of(&view, &plan.group, &intent))
+                            .flatten()
+                    };
+                    if let Some(outcome) = outcome {
                         return outcome;
                     }
                     if watched.changed().await.is_err() {
@@ -384,8 +395,8 @@ impl Engine {
     }
 }
 
-/// The outcome of the move `intent` of `group` in `view`, once there is one: done, failed
-/// (why), or overtaken (its owner went away before releasing it, its destination went down
+/// The outcome of the move `intent` of `group` in `view` (which has shown it once), once
+/// there is one: done, failed (why), or overtaken (its owner went away before releasing it, its destination went down
 /// before taking it, another move replaced it).
 fn outcome_of(view: &OwnersView, group: &str, intent: &MoveIntent) -> Option<Result<(), String>> {
     if !view.known {
