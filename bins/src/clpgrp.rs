@@ -32,10 +32,10 @@ pub struct Args {
     move_group: Option<String>,
     /// The server -m moves to (default: the next server of the group's order that is
     /// Online).
-    #[arg(short = 'a', value_name = "SERVER", requires = "move_group")]
+    #[arg(short = 'a', value_name = "SERVER")]
     destination: Option<String>,
     /// Seconds -m waits for the group to be Online on its destination.
-    #[arg(long = "apito", value_name = "SEC", requires = "move_group")]
+    #[arg(long = "apito", value_name = "SEC")]
     wait: Option<u64>,
     /// Print the server where GROUP is active.
     #[arg(short = 'n', value_name = "GROUP")]
@@ -62,6 +62,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         return Ok(());
     };
     args.target.check()?;
+    if args.move_group.is_none() && (args.destination.is_some() || args.wait.is_some()) {
+        return Err(Refusal::BadOption("-a and --apito go with -m (see --help)".into()).into());
+    }
     let paths = cli::paths();
     if let Some(name) = args.name {
         let status = Session::new(&paths, "clpgrp").status()?;

@@ -142,7 +142,8 @@ fn a_planned_move_stops_the_group_on_node1_before_node2_starts_it_and_back() {
     // on node2.
     let moved = bed.run(1, "clpgrp", &["-m", GROUP, "-a", "node2", "--apito", "60"]);
     assert_eq!(moved.success(), "Command succeeded.\n");
-    assert_eq!(running_on(&bed), ["node2"]);
+    // Online in clp's terms: the service's process started (it notes `up` once it listens).
+    wait_on(&bed, "node2", Duration::from_secs(5));
     bed.journal.assert_no_overlap();
     assert_eq!(active_on(&bed, 0), "node2");
     assert_eq!(active_on(&bed, 1), "node2");
@@ -170,7 +171,7 @@ fn a_planned_move_stops_the_group_on_node1_before_node2_starts_it_and_back() {
     // Without -a, asked on node2 itself: the next server of the order after node2, round
     // to node1.
     bed.run(1, "clpgrp", &["-m", "--apito", "60"]).success();
-    assert_eq!(running_on(&bed), ["node1"]);
+    wait_on(&bed, "node1", Duration::from_secs(5));
     bed.journal.assert_no_overlap();
     let notes = events(&bed);
     assert_eq!(notes[3], "node2 stop GROUPMOVE", "{notes:?}");
@@ -212,7 +213,7 @@ fn a_move_to_an_offline_or_unknown_server_is_refused_and_without_a_destination_s
     // Without -a: the next server of the order that is Online, node3 skipped.
     let moved = bed.run(0, "clpgrp", &["-m", GROUP, "--apito", "60"]);
     assert_eq!(moved.success(), "Command succeeded.\n");
-    assert_eq!(running_on(&bed), ["node2"]);
+    wait_on(&bed, "node2", Duration::from_secs(5));
     bed.journal.assert_no_overlap();
 }
 
