@@ -32,7 +32,7 @@ pub enum MoveState {
     Released,
     /// The group runs on the destination.
     Done,
-    /// The move did not happen, or the destination could not start the group ([`Move::reason`]).
+    /// The move did not happen, or the destination could not start the group ([`MoveIntent::reason`]).
     Failed,
 }
 
