@@ -3,7 +3,7 @@
 //! etcd that the owner and the destination carry out; the journal's checker proves that the
 //! group stops on its owner before it starts on the destination.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::ha_bed::Bed;
 use crate::harness::{Cluster, wait_until};
@@ -140,8 +140,10 @@ fn a_planned_move_stops_the_group_on_node1_before_node2_starts_it_and_back() {
 
     // Asked on node2 (any server of the cluster): the command returns once web is Online
     // on node2.
+    let asked = Instant::now();
     let moved = bed.run(1, "clpgrp", &["-m", GROUP, "-a", "node2", "--apito", "60"]);
     assert_eq!(moved.success(), "Command succeeded.\n");
+    eprintln!("clpgrp -m web -a node2 took {:?}", asked.elapsed());
     // Online in clp's terms: the service's process started (it notes `up` once it listens).
     wait_on(&bed, "node2", Duration::from_secs(5));
     bed.journal.assert_no_overlap();
