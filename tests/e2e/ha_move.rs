@@ -208,6 +208,12 @@ fn a_move_to_an_offline_or_unknown_server_is_refused_and_without_a_destination_s
         message.contains("the group already runs on server node1"),
         "{message}"
     );
+    let needle = " node1 rc 63 Server node3 is not in a condition to move group web.";
+    assert!(
+        bed.clp(0).alerts().contains(needle),
+        "{}",
+        bed.clp(0).alerts()
+    );
     // Nothing stopped.
     assert_eq!(events(&bed).len(), 1, "{:?}", events(&bed));
     assert_eq!(running_on(&bed), ["node1"]);

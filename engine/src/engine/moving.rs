@@ -174,6 +174,8 @@ impl Engine {
                 Some(to) => match placement::refuse_move(&order, &owner.server, to, &up) {
                     None => Some(to.to_string()),
                     Some(why) => {
+                        // rc 63: "Server %1 is not in a condition to move group %2."
+                        self.alert("rc", 63, &[to, name]);
                         refusals.push(format!("group \"{name}\" cannot move: {why}"));
                         None
                     }
@@ -181,6 +183,8 @@ impl Engine {
                 None => match placement::next_server(&order, &owner.server, &up) {
                     Some(next) => Some(next.to_string()),
                     None => {
+                        // No destination: the original leaves %1 empty.
+                        self.alert("rc", 63, &["", name]);
                         refusals.push(format!(
                             "group \"{name}\" cannot move: no other of its servers ({}) is Online",
                             order.join(", ")
