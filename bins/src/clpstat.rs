@@ -31,6 +31,9 @@ pub struct Args {
     /// The monitor status map.
     #[arg(short = 'm', conflicts_with = "info")]
     monitors: bool,
+    /// The heartbeat matrix: what each server sees of every server's heartbeat.
+    #[arg(short = 'n', conflicts_with_all = ["groups", "monitors", "info"])]
+    heartbeats: bool,
     /// The configuration of everything.
     #[arg(short = 'i')]
     info: bool,
@@ -107,6 +110,15 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         return Ok(());
     }
     let status = Session::new(&paths, "clpstat").status()?;
+    if args.heartbeats {
+        let matrix = render::heartbeat_matrix(&status);
+        if args.json {
+            return write_json(out, &matrix);
+        }
+        let text = render::heartbeat_map(&matrix);
+        out.write_all(clp_core::escape::escape_lines(&text).as_bytes())?;
+        return Ok(());
+    }
     if args.json {
         return write_json(out, &status);
     }

@@ -299,7 +299,7 @@ pub fn extra(name: &str) -> Extra {
         "clpstat" => Extra {
             daemon: true,
             description: &[
-                "Without options clpstat shows the cluster status summary in the original's layout; -g and -m show the group and monitor maps, -i and the object options (--cl, --sv, --grp, --rsc, --mon) the configuration. When clppm is stopped, the status shows every object offline and the configuration is read from clp.conf.",
+                "Without options clpstat shows the cluster status summary in the original's layout; -g and -m show the group and monitor maps, -n the heartbeat matrix (what each server sees of every server's heartbeat), -i and the object options (--cl, --sv, --grp, --rsc, --mon) the configuration. When clppm is stopped, the status shows every object offline and the configuration is read from clp.conf.",
             ],
             exit: &[
                 (code::NOT_ROOT, "permission denied on clppm's socket"),
@@ -332,6 +332,7 @@ pub fn extra(name: &str) -> Extra {
             daemon: true,
             description: &[
                 "clpgrp starts or stops one group, or every group in order (reverse order to stop), and prints where a group is active.",
+                "In an HA cluster, -m moves a group (every group that can move when none is named) to the server named with -a, or to the next server of the group's order that is Online: from any server, the move is written into etcd; the owner stops the group and releases it, the destination starts it. The command returns once the group is Online on the destination (at most --apito seconds), and refuses at once, stopping nothing, a destination that is not Online or not one of the group's servers. On one server -m is refused as a bad option.",
             ],
             exit: &[
                 (
@@ -350,6 +351,10 @@ pub fn extra(name: &str) -> Extra {
                 (
                     "clpgrp -n failover",
                     "Print the server where failover is active.",
+                ),
+                (
+                    "clpgrp -m failover -a server2",
+                    "Move the group failover to server2 (HA).",
                 ),
             ],
         },

@@ -189,6 +189,106 @@ pub fn monitor_map(status: &ClusterStatus) -> String {
     text
 }
 
+/// `clpstat -n` (and its `--json`): what each server sees of every server's heartbeats.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HeartbeatMatrix {
+    /// The cluster's name.
+    pub cluster: String,
+    /// Every server (`server<N>` is its index), in the configuration's order.
+    pub servers: Vec<String>,
+    /// The index of the server that answered (`*`).
+    pub local: usize,
+    /// The heartbeats (`HB<N>`): the etcd lease plays `lanhb1`.
+    pub heartbeats: Vec<String>,
+    /// One block per server: what it sees.
+    pub blocks: Vec<HeartbeatBlock>,
+}
+
+/// What one server sees of every server's heartbeats (`[on server<N> : <status>]`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HeartbeatBlock {
+    /// The server whose view this is.
+    pub server: String,
+    /// Its status as the answering server sees it.
+    pub status: String,
+    /// Per server (in order): per heartbeat, `o` heard, `x` not heard, `-` not known.
+    pub rows: Vec<Vec<char>>,
+}
+
+/// The heartbeat matrix of `status`. Every server Online is connected to etcd and sees the
+/// leases the answering server sees, so its block is the same; a server not Online sees
+/// nothing the answering server can know (`-`).
+pub fn heartbeat_matrix(status: &ClusterStatus) -> HeartbeatMatrix {
+    let servers = match &status.ha {
+        Some(ha) => ha.servers.as_slice(),
+        None => std::slice::from_ref(&status.server),
+    };
+    let heard: Vec<char> = servers
+        .iter()
+        .map(|server| match server.heartbeat.status.as_str() {
+            "Normal" => 'o',
+            "Offline" => 'x',
+            _ => '-',
+        })
+        .collect();
+    let blocks = servers
+        .iter()
+        .map(|server| HeartbeatBlock {
+            server: server.name.clone(),
+            status: server.status.as_str().to_string(),
+            rows: heard
+                .iter()
+                .map(|&seen| {
+                    vec![if server.status == clp_core::status::ObjectStatus::Online {
+                        seen
+                    } else {
+                        '-'
+                    }]
+                })
+                .collect(),
+        })
+        .collect();
+    HeartbeatMatrix {
+        cluster: status.cluster.clone(),
+        servers: servers.iter().map(|s| s.name.clone()).collect(),
+        local: servers
+            .iter()
+            .position(|s| clp_core::config::same_host(&s.name, &status.server.name))
+            .unwrap_or(0),
+        heartbeats: vec![status.server.heartbeat.name.clone()],
+        blocks,
+    }
+}
+
+/// `clpstat -n`: the heartbeat matrix, a block per server.
+pub fn heartbeat_map(matrix: &HeartbeatMatrix) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "{}", header("HEARTBEAT RESOURCE STATUS"));
+    let _ = writeln!(text, "  Cluster : {}", matrix.cluster);
+    for (index, server) in matrix.servers.iter().enumerate() {
+        let mark = if index == matrix.local { '*' } else { ' ' };
+        let _ = writeln!(text, "   {mark}server{index} : {server}");
+    }
+    for (index, heartbeat) in matrix.heartbeats.iter().enumerate() {
+        let _ = writeln!(text, "  HB{index} : {heartbeat}");
+    }
+    let columns: String = (0..matrix.heartbeats.len())
+        .map(|index| format!("{index:>5}"))
+        .collect();
+    for (index, block) in matrix.blocks.iter().enumerate() {
+        let _ = writeln!(text);
+        let _ = writeln!(text, "  [on server{index} : {}]", block.status);
+        let _ = writeln!(text, "{:>12}{columns}", "HB");
+        let _ = writeln!(text, "  {}", "-".repeat(RULE - 1));
+        for (row, seen) in block.rows.iter().enumerate() {
+            let cells: String = seen.iter().map(|cell| format!("{cell:>5}")).collect();
+            let _ = writeln!(text, "  {:<9}:{cells}", format!("server{row}"));
+        }
+    }
+    let _ = writeln!(text, "{}", footer());
+    text
+}
+
 /// The column where `clpstat -i` puts its colons.
 const LABEL_WIDTH: usize = 52;
 
@@ -612,6 +712,36 @@ mod tests {
         insta::assert_snapshot!(cluster_status(&status, false));
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["groups"][0]["current"], "node3");
+    }
+
+    #[test]
+    fn the_heartbeat_matrix_shows_what_each_server_sees() {
+        // node1 answers: node2 Offline (its lease gone), node3 not known.
+        let matrix = heartbeat_matrix(&cluster_of_three(None));
+        insta::assert_snapshot!(heartbeat_map(&matrix));
+        let json = serde_json::to_value(&matrix).unwrap();
+        assert_eq!(
+            json["blocks"][0]["rows"],
+            serde_json::json!([["o"], ["x"], ["-"]])
+        );
+        assert_eq!(json["blocks"][1]["status"], "Offline");
+        assert_eq!(json["local"], 0);
+    }
+
+    #[test]
+    fn the_heartbeat_matrix_without_etcd_knows_nobody() {
+        let matrix = heartbeat_matrix(&cluster_of_three(Some("etcd cannot be reached")));
+        insta::assert_snapshot!(heartbeat_map(&matrix));
+    }
+
+    #[test]
+    fn on_one_server_the_heartbeat_matrix_is_one_block() {
+        let config = clp_core::config::parse_str("", std::path::Path::new("/nonexistent")).unwrap();
+        let mut status = clp_core::status::offline_status(&config, None);
+        status.server.name = "server1".into();
+        status.server.status = clp_core::status::ObjectStatus::Online;
+        status.server.heartbeat.status = "Normal".into();
+        insta::assert_snapshot!(heartbeat_map(&heartbeat_matrix(&status)));
     }
 
     #[test]

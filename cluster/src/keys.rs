@@ -2,6 +2,9 @@
 //!
 //! - `servers/<server>`: present while the server's lease lives (its heartbeat); the value
 //!   says who holds it ([`ServerRecord`]).
+//! - `groups/<group>/move`: an operator's move of the group, from the request to its outcome
+//!   (no lease: it outlives the servers that wrote it; a stale one names an old owner's
+//!   fencing token and binds nobody).
 //! - `groups/<group>/owner`: the server running the group, created only by a
 //!   compare-and-set on absence under the owner's lease; its `create_revision` is the fencing
 //!   token handed to scripts.
@@ -36,6 +39,12 @@ pub fn group_moved(cluster: &str, group: &str) -> String {
     format!("{}groups/{group}/moved", cluster_root(cluster))
 }
 
+/// `/clp/<cluster>/groups/<group>/move`: an operator's move of the group (`clpgrp -m`), its
+/// progress and its outcome ([`crate::moving`]).
+pub fn group_move(cluster: &str, group: &str) -> String {
+    format!("{}groups/{group}/move", cluster_root(cluster))
+}
+
 /// The server a presence key names, when `key` is one under `prefix`.
 pub fn server_of<'a>(prefix: &str, key: &'a [u8]) -> Option<&'a str> {
     std::str::from_utf8(key).ok()?.strip_prefix(prefix)
@@ -58,6 +67,7 @@ mod tests {
     fn keys_live_under_the_cluster_and_name_servers_in_lower_case() {
         assert_eq!(server("ha", "Node1"), "/clp/ha/servers/node1");
         assert_eq!(group_owner("ha", "web"), "/clp/ha/groups/web/owner");
+        assert_eq!(group_move("ha", "web"), "/clp/ha/groups/web/move");
         let prefix = servers_prefix("ha");
         assert_eq!(server_of(&prefix, b"/clp/ha/servers/node1"), Some("node1"));
         assert_eq!(server_of(&prefix, b"/clp/other/servers/node1"), None);

@@ -9,12 +9,15 @@
 //! - [`ownership`]: who runs each group: an owner key taken only by a compare-and-set on
 //!   absence under the owner's lease, its `create_revision` the fencing token; the owners
 //!   watched ([`Owners`]).
+//! - [`moving`]: an operator's move of a group, as an intent in etcd that the owner and
+//!   the destination carry out.
 //! - [`keys`]: where everything lives in etcd.
 //! - [`tls`]: TLS to etcd from `[etcd]`'s PEM files.
 #![warn(missing_docs)]
 
 pub mod keys;
 mod membership;
+pub mod moving;
 pub mod ownership;
 pub mod tls;
 

@@ -23,6 +23,7 @@ use tokio::sync::watch;
 
 use crate::keys;
 use crate::membership::Session;
+use crate::moving::{Move, MoveState};
 
 /// A group's owner as etcd says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,6 +183,8 @@ pub struct OwnersView {
     /// The servers whose presence key exists (lower case), seen by the same watch as the
     /// owners: a server whose lease ended is gone here no later than its owner keys.
     pub servers: BTreeSet<String>,
+    /// Group → the operator's latest move of it ([`crate::moving`]), in whatever state.
+    pub moves: BTreeMap<String, Move>,
 }
 
 impl OwnersView {
@@ -224,6 +227,30 @@ pub enum OwnerEvent {
         /// Its former owner.
         server: String,
     },
+    /// An operator asked to move `group` ([`MoveState::Requested`]): its owner is to stop it
+    /// and release it to the destination.
+    MoveRequested {
+        /// The group.
+        group: String,
+        /// The move.
+        moving: Move,
+    },
+    /// `group`'s owner released it to a move's destination ([`MoveState::Released`]): the
+    /// destination is to start it.
+    MoveReleased {
+        /// The group.
+        group: String,
+        /// The move.
+        moving: Move,
+    },
+    /// A move of `group` failed ([`MoveState::Failed`]): when nobody owns the group now (the
+    /// destination could not start it), it is placed again as after a failure there.
+    MoveFailed {
+        /// The group.
+        group: String,
+        /// The move.
+        moving: Move,
+    },
 }
 
 /// The watch of every owner: runs while it lives, on the sessions the membership hands out.
@@ -247,6 +274,7 @@ impl Owners {
             servers_prefix: keys::servers_prefix(cluster),
             view: view_tx,
             servers: BTreeSet::new(),
+            moves: BTreeMap::new(),
             on_event: Box::new(on_event),
         };
         Owners {
@@ -279,6 +307,8 @@ struct Watcher {
     view: watch::Sender<OwnersView>,
     /// The servers whose presence key exists (lower case).
     servers: BTreeSet<String>,
+    /// Group → its latest move.
+    moves: BTreeMap<String, Move>,
     on_event: Box<dyn Fn(OwnerEvent) + Send + Sync>,
 }
 
@@ -287,6 +317,7 @@ enum Key<'a> {
     Server(&'a str),
     Owner(&'a str),
     Moved(&'a str),
+    Move(&'a str),
     Other,
 }
 
@@ -334,8 +365,11 @@ impl Watcher {
         if let Some(group) = rest.strip_suffix("/owner") {
             return Key::Owner(group);
         }
-        match rest.strip_suffix("/moved") {
-            Some(group) => Key::Moved(group),
+        if let Some(group) = rest.strip_suffix("/moved") {
+            return Key::Moved(group);
+        }
+        match rest.strip_suffix("/move") {
+            Some(group) => Key::Move(group),
             None => Key::Other,
         }
     }
@@ -351,6 +385,7 @@ impl Watcher {
         let revision = listed.header().map_or(0, |header| header.revision());
         let mut servers = BTreeSet::new();
         let mut owners = BTreeMap::new();
+        let mut moves = BTreeMap::new();
         for kv in listed.kvs() {
             match self.kind(kv.key()) {
                 Key::Server(server) => {
@@ -359,12 +394,18 @@ impl Watcher {
                 Key::Owner(group) => {
                     owners.insert(group.to_string(), owner_of(kv));
                 }
+                Key::Move(group) => {
+                    if let Some(moving) = Move::parse(kv.value(), kv.mod_revision()) {
+                        moves.insert(group.to_string(), moving);
+                    }
+                }
                 Key::Moved(_) | Key::Other => {}
             }
         }
         self.servers = servers;
         let before = self.view.borrow().owners.clone();
-        self.publish(&before, owners, &BTreeMap::new());
+        let moves_before = std::mem::replace(&mut self.moves, moves);
+        self.publish(&before, owners, &BTreeMap::new(), &moves_before);
         let mut watch = client
             .watch(
                 self.root.as_str(),
@@ -389,6 +430,7 @@ impl Watcher {
             let before = self.view.borrow().owners.clone();
             let mut owners = before.clone();
             let mut moved = BTreeMap::new();
+            let moves_before = self.moves.clone();
             for event in answer.events() {
                 let Some(kv) = event.kv() else { continue };
                 let put = event.event_type() == EventType::Put;
@@ -414,10 +456,19 @@ impl Watcher {
                             String::from_utf8_lossy(kv.value()).into_owned(),
                         );
                     }
+                    Key::Move(group) => {
+                        let parsed = put
+                            .then(|| Move::parse(kv.value(), kv.mod_revision()))
+                            .flatten();
+                        match parsed {
+                            Some(moving) => self.moves.insert(group.to_string(), moving),
+                            None => self.moves.remove(group),
+                        };
+                    }
                     Key::Moved(_) | Key::Other => {}
                 }
             }
-            self.publish(&before, owners, &moved);
+            self.publish(&before, owners, &moved, &moves_before);
         }
     }
 
@@ -428,6 +479,7 @@ impl Watcher {
         before: &BTreeMap<String, Owner>,
         owners: BTreeMap<String, Owner>,
         moved: &BTreeMap<String, String>,
+        moves_before: &BTreeMap<String, Move>,
     ) {
         let mut events = Vec::new();
         for (group, old) in before {
@@ -466,10 +518,39 @@ impl Watcher {
                 });
             }
         }
+        // A move heard in a new state: its owner or its destination acts on it.
+        for (group, moving) in &self.moves {
+            let seen = moves_before
+                .get(group)
+                .map(|m| (&m.intent.id, m.intent.state));
+            if seen == Some((&moving.intent.id, moving.intent.state)) {
+                continue;
+            }
+            match moving.intent.state {
+                MoveState::Requested => events.push(OwnerEvent::MoveRequested {
+                    group: group.clone(),
+                    moving: moving.clone(),
+                }),
+                MoveState::Released => events.push(OwnerEvent::MoveReleased {
+                    group: group.clone(),
+                    moving: moving.clone(),
+                }),
+                // Only a failure seen happen: an old one listed after a restart is history.
+                MoveState::Failed if seen.is_some_and(|(id, _)| *id == moving.intent.id) => {
+                    events.push(OwnerEvent::MoveFailed {
+                        group: group.clone(),
+                        moving: moving.clone(),
+                    });
+                }
+                MoveState::Failed => {}
+                MoveState::Done => {}
+            }
+        }
         self.view.send_replace(OwnersView {
             known: true,
             owners,
             servers: self.servers.clone(),
+            moves: self.moves.clone(),
         });
         for event in events {
             (self.on_event)(event);

@@ -63,7 +63,10 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
         };
         match change {
             Change::Up(server) => engine.alert("nm", 1, &[&server]),
-            Change::Down(server) => engine.alert("nm", 2, &[&server]),
+            Change::Down(server) => {
+                engine.alert("nm", 2, &[&server]);
+                engine.peer_down(&server);
+            }
             Change::Lost(reason) => engine.lost_cluster(&reason),
             Change::Regained => engine.regained_cluster(),
         }

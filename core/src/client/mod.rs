@@ -79,6 +79,24 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Moves `group` (every group that can move, when `None`) to the server `to` (the next
+    /// server of the group's order that is Online, when `None`) in an HA cluster: this
+    /// server's clppm writes the move into etcd, where the owner and the destination carry
+    /// it out, and answers once the group is Online on the destination (at most `wait` per
+    /// group) or the move failed.
+    pub fn move_groups(
+        &self,
+        group: Option<&str>,
+        to: Option<&str>,
+        wait: Duration,
+    ) -> Result<(), Error> {
+        self.operate(&Request::MoveGroup {
+            group: group.map(str::to_string),
+            to: to.map(str::to_string),
+            wait_seconds: wait.as_secs(),
+        })
+    }
+
     /// The status from the daemon, or built from the configuration (everything Offline,
     /// the counters from the store when it opens) when the daemon is not running.
     pub fn status(&self) -> Result<ClusterStatus, Error> {

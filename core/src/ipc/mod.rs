@@ -64,6 +64,16 @@ pub enum Request {
         /// The group, or all.
         group: Option<String>,
     },
+    /// Move one group, or every group that can move, to another server of an HA cluster
+    /// (`clpgrp -m`); answered once the group is Online there, or failed.
+    MoveGroup {
+        /// The group, or all.
+        group: Option<String>,
+        /// The destination, or the next server of the group's order that is Online.
+        to: Option<String>,
+        /// How long to wait for each group to be Online on its destination, in seconds.
+        wait_seconds: u64,
+    },
     /// Start one resource.
     StartResource {
         /// The resource.

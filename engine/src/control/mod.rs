@@ -361,6 +361,19 @@ async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Respons
         Request::Resume => done(engine.resume(client)),
         Request::StartGroup { group } => done(engine.start_groups(group.as_deref()).await),
         Request::StopGroup { group } => done(engine.stop_groups(group.as_deref()).await),
+        Request::MoveGroup {
+            group,
+            to,
+            wait_seconds,
+        } => done(
+            engine
+                .move_groups(
+                    group.as_deref(),
+                    to.as_deref(),
+                    std::time::Duration::from_secs(wait_seconds),
+                )
+                .await,
+        ),
         Request::StartResource { resource } => done(engine.start_resource(&resource).await),
         Request::StopResource { resource } => done(engine.stop_resource(&resource).await),
         Request::SuspendMonitors { monitors } => done(engine.suspend_monitors(&monitors)),

@@ -241,6 +241,7 @@ impl Engine {
                 up: vec![self.server().to_string()],
                 owner: None,
                 failed: Vec::new(),
+                moving_to: None,
             },
         };
         let order = if self.cluster.get().is_some() {
@@ -254,6 +255,7 @@ impl Engine {
             up: &facts.up,
             owner: facts.owner.as_deref(),
             failed: &facts.failed,
+            moving_to: facts.moving_to.as_deref(),
         };
         match placement::place(config, servers) {
             Placement::Here => Ok(()),

@@ -13,7 +13,9 @@
 //! - `groups.rs`, `resources.rs`: group and resource operations; `scripts.rs`: the scripts'
 //!   environment; `processes.rs`: async processes, their adoption after a restart.
 //! - `placement.rs`: which server runs a group, asked by every group start path;
-//!   `ownership.rs`: in an HA cluster, the owner keys, failover and the stop when etcd is lost.
+//!   `ownership.rs`: in an HA cluster, the owner keys, failover and the stop when etcd is lost;
+//!   `moving.rs`: `clpgrp -m`, a move as an intent in etcd that the owner and the
+//!   destination carry out.
 //! - `monitors.rs`: the monitor scheduler; `parking.rs`: the one batch per interval that checks
 //!   idle event-driven monitors (pidw) instead of a wake-up each; `monitor_control.rs`:
 //!   `clpmonctrl`'s operations.
@@ -33,6 +35,7 @@ mod licenses;
 mod lifecycle;
 mod monitor_control;
 mod monitors;
+mod moving;
 mod ownership;
 mod parking;
 pub mod placement;

@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use clp_cluster::moving::MoveState;
 use clp_cluster::ownership::{self, Claim};
 use clp_cluster::{OwnerEvent, OwnersView, Session};
 use clp_core::config::same_host;
@@ -75,6 +76,35 @@ impl ClusterLink {
     pub(super) fn owners(&self) -> OwnersView {
         self.owners.borrow().clone()
     }
+
+    /// The owners as they change.
+    pub(super) fn watch_owners(&self) -> watch::Receiver<OwnersView> {
+        self.owners.clone()
+    }
+
+    /// The cluster's name (its keys live under `/clp/<cluster>/`).
+    pub(super) fn cluster(&self) -> &str {
+        &self.cluster
+    }
+
+    /// The client and lease, while etcd answers this server.
+    pub(super) fn session(&self) -> Option<Session> {
+        self.sessions.borrow().clone()
+    }
+
+    /// Forgets the fencing token of `group`: this server no longer owns it.
+    pub(super) fn disown(&self, group: &str) {
+        self.state().owned.remove(group);
+    }
+
+    /// Records that `group` failed on `server`: placement prefers the others.
+    pub(super) fn note_failed(&self, group: &str, server: &str) {
+        let mut state = self.state();
+        let servers = state.failed_on.entry(group.to_string()).or_default();
+        if !servers.iter().any(|s| same_host(s, server)) {
+            servers.push(server.to_string());
+        }
+    }
 }
 
 /// What placement needs in a cluster, read from the link.
@@ -82,6 +112,8 @@ pub(super) struct ClusterFacts {
     pub up: Vec<String>,
     pub owner: Option<String>,
     pub failed: Vec<String>,
+    /// The destination of a move released to it (`clpgrp -m`).
+    pub moving_to: Option<String>,
 }
 
 impl Engine {
@@ -103,6 +135,11 @@ impl Engine {
         Some(Ok(ClusterFacts {
             up: owners.servers.iter().cloned().collect(),
             owner: owners.owner(group).map(|o| o.server.clone()),
+            moving_to: owners
+                .moves
+                .get(group)
+                .filter(|m| m.intent.state == MoveState::Released)
+                .map(|m| m.intent.to.clone()),
             failed: link
                 .state()
                 .failed_on
@@ -207,11 +244,7 @@ impl Engine {
     /// Records that `group` failed on this server: placement prefers the others.
     pub(super) fn note_failed_here(&self, group: &str) {
         if let Some(link) = self.cluster.get() {
-            let mut state = link.state();
-            let servers = state.failed_on.entry(group.to_string()).or_default();
-            if !servers.iter().any(|s| same_host(s, self.server())) {
-                servers.push(self.server().to_string());
-            }
+            link.note_failed(group, self.server());
         }
     }
 
@@ -242,21 +275,20 @@ impl Engine {
                 }
                 // It failed there: placement prefers the other servers.
                 if let Some(link) = self.cluster.get() {
-                    let mut state = link.state();
-                    let servers = state.failed_on.entry(group.clone()).or_default();
-                    if !servers.iter().any(|s| same_host(s, &server)) {
-                        servers.push(server.clone());
-                    }
+                    link.note_failed(&group, &server);
                 }
                 let engine = Arc::clone(self);
                 tokio::spawn(async move { engine.fail_over(&group, &server).await });
             }
             OwnerEvent::Released { .. } => {}
+            OwnerEvent::MoveRequested { group, moving } => self.move_requested(group, moving),
+            OwnerEvent::MoveReleased { group, moving } => self.move_released(group, moving),
+            OwnerEvent::MoveFailed { group, moving } => self.move_failed(group, moving),
         }
     }
 
     /// `group`'s owner `from` went down: start it here when placement says so.
-    async fn fail_over(self: &Arc<Self>, group: &str, from: &str) {
+    pub(super) async fn fail_over(self: &Arc<Self>, group: &str, from: &str) {
         let _operation = self.operations.lock().await;
         if self.check_operable().is_err() || self.group_active(group) {
             return;

@@ -26,6 +26,9 @@ pub struct Servers<'a> {
     /// The servers where the group failed (to start, or its monitor's failover rung): it
     /// does not go back to them while another may take it.
     pub failed: &'a [String],
+    /// The destination of an operator's move that its owner released the group to
+    /// (`clpgrp -m`): while it is up and in the group's order, it alone takes the group.
+    pub moving_to: Option<&'a str>,
 }
 
 /// Where a group is to run.
@@ -43,6 +46,8 @@ pub enum Placement {
 }
 
 /// The server for `group`:
+/// - a group released to a move's destination goes there, and nowhere else, while that
+///   server is up and in the group's order (otherwise the move binds nobody);
 /// - a group whose owner is up stays there (`failback` off, the original's default), or
 ///   moves back to its first server when `failback` is on and that server is up and did
 ///   not fail it;
@@ -52,7 +57,15 @@ pub fn place(group: &GroupConfig, servers: Servers<'_>) -> Placement {
     let is_up = |server: &str| servers.up.iter().any(|up| same_host(up, server));
     let failed_on = |server: &str| servers.failed.iter().any(|f| same_host(f, server));
     let first = servers.order.first().copied();
+    let destination = servers.moving_to.and_then(|to| {
+        servers
+            .order
+            .iter()
+            .copied()
+            .find(|server| same_host(server, to) && is_up(server))
+    });
     let chosen = match servers.owner.filter(|owner| is_up(owner)) {
+        _ if destination.is_some() && servers.owner.is_none() => destination,
         Some(owner) => match first {
             Some(first)
                 if group.failback
@@ -78,6 +91,37 @@ pub fn place(group: &GroupConfig, servers: Servers<'_>) -> Placement {
         },
         None => Placement::Nowhere,
     }
+}
+
+/// The destination of `clpgrp -m` without `-a`: the next server after the owner `from` in
+/// the group's order (wrapping round) that is up; `None` when no other server is.
+pub fn next_server<'a>(order: &[&'a str], from: &str, up: &[String]) -> Option<&'a str> {
+    let is_up = |server: &str| up.iter().any(|u| same_host(u, server));
+    let start = order
+        .iter()
+        .position(|server| same_host(server, from))
+        .map_or(0, |index| index + 1);
+    (0..order.len())
+        .map(|step| order[(start + step) % order.len()])
+        .find(|server| !same_host(server, from) && is_up(server))
+}
+
+/// Why a move of a group owned by `from` to `to` cannot be made, or `None` when it can:
+/// the destination must be another server of the group's order, and up.
+pub fn refuse_move(order: &[&str], from: &str, to: &str, up: &[String]) -> Option<String> {
+    if same_host(from, to) {
+        return Some(format!("the group already runs on server {to}"));
+    }
+    if !order.iter().any(|server| same_host(server, to)) {
+        return Some(format!(
+            "server {to} is not one of the group's servers ({})",
+            order.join(", ")
+        ));
+    }
+    if !up.iter().any(|server| same_host(server, to)) {
+        return Some(format!("server {to} is not Online"));
+    }
+    None
 }
 
 /// Whether `server` is the group's home: the first server of its order (the original's
@@ -110,6 +154,7 @@ mod tests {
         owner: Option<&'static str>,
         failed: &'static [&'static str],
         failback: bool,
+        moving_to: Option<&'static str>,
         expected: Option<&'static str>,
     }
 
@@ -125,6 +170,7 @@ mod tests {
                     up: &up,
                     owner: row.owner,
                     failed: &failed,
+                    moving_to: row.moving_to,
                 },
             );
             let expected = match row.expected {
@@ -151,6 +197,7 @@ mod tests {
                 owner: None,
                 failed: &[],
                 failback: false,
+                moving_to: None,
                 expected: Some("server1"),
             },
             // Known by its short name, in any case.
@@ -161,6 +208,7 @@ mod tests {
                 owner: None,
                 failed: &[],
                 failback: false,
+                moving_to: None,
                 expected: Some("server1"),
             },
         ]);
@@ -176,6 +224,7 @@ mod tests {
                 owner: None,
                 failed: &[],
                 failback: false,
+                moving_to: None,
                 expected: Some("node1"),
             },
             Row {
@@ -185,6 +234,7 @@ mod tests {
                 owner: None,
                 failed: &[],
                 failback: false,
+                moving_to: None,
                 expected: Some("node2"),
             },
             // The group's own order, not the servers'.
@@ -195,6 +245,7 @@ mod tests {
                 owner: None,
                 failed: &[],
                 failback: false,
+                moving_to: None,
                 expected: Some("node2"),
             },
             // A server that is up but not in the group's order never runs it.
@@ -205,6 +256,7 @@ mod tests {
                 owner: None,
                 failed: &[],
                 failback: false,
+                moving_to: None,
                 expected: None,
             },
             Row {
@@ -214,6 +266,7 @@ mod tests {
                 owner: None,
                 failed: &[],
                 failback: false,
+                moving_to: None,
                 expected: None,
             },
         ]);
@@ -229,6 +282,7 @@ mod tests {
                 owner: None,
                 failed: &["node1"],
                 failback: false,
+                moving_to: None,
                 expected: Some("node2"),
             },
             Row {
@@ -238,6 +292,7 @@ mod tests {
                 owner: None,
                 failed: &["node1", "node2"],
                 failback: false,
+                moving_to: None,
                 expected: Some("node3"),
             },
             // Failed on every server up: the first server up, rather than nowhere.
@@ -248,6 +303,7 @@ mod tests {
                 owner: None,
                 failed: &["node1", "node2"],
                 failback: false,
+                moving_to: None,
                 expected: Some("node1"),
             },
             Row {
@@ -257,6 +313,7 @@ mod tests {
                 owner: None,
                 failed: &["node1"],
                 failback: false,
+                moving_to: None,
                 expected: Some("node1"),
             },
         ]);
@@ -273,6 +330,7 @@ mod tests {
                 owner: Some("node2"),
                 failed: &[],
                 failback: false,
+                moving_to: None,
                 expected: Some("node2"),
             },
             // failback on: home again.
@@ -283,6 +341,7 @@ mod tests {
                 owner: Some("node2"),
                 failed: &[],
                 failback: true,
+                moving_to: None,
                 expected: Some("node1"),
             },
             // failback on, but the group failed at home: it stays.
@@ -293,6 +352,7 @@ mod tests {
                 owner: Some("node2"),
                 failed: &["node1"],
                 failback: true,
+                moving_to: None,
                 expected: Some("node2"),
             },
             // failback on, home is down: it stays.
@@ -303,6 +363,7 @@ mod tests {
                 owner: Some("node2"),
                 failed: &[],
                 failback: true,
+                moving_to: None,
                 expected: Some("node2"),
             },
             // The owner is down (its key not yet gone): placed as if unowned.
@@ -313,6 +374,7 @@ mod tests {
                 owner: Some("node1"),
                 failed: &[],
                 failback: false,
+                moving_to: None,
                 expected: Some("node2"),
             },
             // A running group stays on its owner even when it failed there before.
@@ -323,9 +385,134 @@ mod tests {
                 owner: Some("node3"),
                 failed: &["node3"],
                 failback: false,
+                moving_to: None,
                 expected: Some("node3"),
             },
         ]);
+    }
+
+    #[test]
+    fn a_released_move_lets_only_its_destination_take_the_group() {
+        check(&[
+            // Released to node3: node1 (first, up) does not take it; node3 does.
+            Row {
+                local: "node1",
+                order: THREE,
+                up: &["node1", "node2", "node3"],
+                owner: None,
+                failed: &[],
+                failback: false,
+                moving_to: Some("node3"),
+                expected: Some("node3"),
+            },
+            Row {
+                local: "node3",
+                order: THREE,
+                up: &["node1", "node2", "node3"],
+                owner: None,
+                failed: &[],
+                failback: false,
+                moving_to: Some("NODE3"),
+                expected: Some("node3"),
+            },
+            // Even where it failed before: the operator named it.
+            Row {
+                local: "node2",
+                order: TWO,
+                up: &["node1", "node2"],
+                owner: None,
+                failed: &["node2"],
+                failback: false,
+                moving_to: Some("node2"),
+                expected: Some("node2"),
+            },
+            // Failback does not pull it home while it moves.
+            Row {
+                local: "node1",
+                order: TWO,
+                up: &["node1", "node2"],
+                owner: None,
+                failed: &[],
+                failback: true,
+                moving_to: Some("node2"),
+                expected: Some("node2"),
+            },
+            // The destination went down: the move binds nobody, the usual rules place it.
+            Row {
+                local: "node2",
+                order: THREE,
+                up: &["node1", "node2"],
+                owner: None,
+                failed: &[],
+                failback: false,
+                moving_to: Some("node3"),
+                expected: Some("node1"),
+            },
+            // A destination outside the group's order binds nobody.
+            Row {
+                local: "node1",
+                order: TWO,
+                up: &["node1", "node2", "node3"],
+                owner: None,
+                failed: &[],
+                failback: false,
+                moving_to: Some("node3"),
+                expected: Some("node1"),
+            },
+            // Once a server owns it again, the owner rules apply.
+            Row {
+                local: "node1",
+                order: TWO,
+                up: &["node1", "node2"],
+                owner: Some("node2"),
+                failed: &[],
+                failback: false,
+                moving_to: Some("node2"),
+                expected: Some("node2"),
+            },
+        ]);
+    }
+
+    #[test]
+    fn a_move_without_a_destination_goes_to_the_next_server_up_in_the_order() {
+        let up = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            next_server(THREE, "node1", &up(&["node1", "node2", "node3"])),
+            Some("node2")
+        );
+        assert_eq!(
+            next_server(THREE, "node1", &up(&["node1", "node3"])),
+            Some("node3")
+        );
+        // Wraps round past the end of the order.
+        assert_eq!(
+            next_server(THREE, "node3", &up(&["node1", "node2", "node3"])),
+            Some("node1")
+        );
+        assert_eq!(
+            next_server(THREE, "Node2", &up(&["node2", "node1"])),
+            Some("node1")
+        );
+        assert_eq!(next_server(TWO, "node1", &up(&["node1"])), None);
+        assert_eq!(next_server(&["node1"], "node1", &up(&["node1"])), None);
+    }
+
+    #[test]
+    fn a_move_is_refused_to_a_server_that_cannot_take_the_group() {
+        let up: Vec<String> = vec!["node1".into(), "node2".into(), "node3".into()];
+        assert_eq!(refuse_move(THREE, "node1", "node2", &up), None);
+        assert_eq!(
+            refuse_move(THREE, "node1", "node1", &up).as_deref(),
+            Some("the group already runs on server node1")
+        );
+        assert_eq!(
+            refuse_move(TWO, "node1", "node3", &up).as_deref(),
+            Some("server node3 is not one of the group's servers (node1, node2)")
+        );
+        assert_eq!(
+            refuse_move(THREE, "node1", "node3", &up[..2]).as_deref(),
+            Some("server node3 is not Online")
+        );
     }
 
     #[test]
