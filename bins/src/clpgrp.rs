@@ -46,10 +46,11 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
-    args.target.check()?;
+    let remote = args.target.remote()?;
     let paths = cli::paths();
+    let session = Session::new(&paths, "clpgrp").through(remote.as_deref());
     if let Some(name) = args.name {
-        let status = Session::new(&paths, "clpgrp").status()?;
+        let status = session.status()?;
         let Some(found) = status.groups.iter().find(|g| g.name == name) else {
             return Err(Refusal::NotRegistered(format!(
                 "group \"{name}\" is not in the configuration; 'clpstat' lists the groups"
@@ -68,6 +69,6 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         (_, Some(name)) => Request::StopGroup { group: group(name) },
         (None, None) => return Ok(()),
     };
-    Session::new(&paths, "clpgrp").operate(&request)?;
+    session.operate(&request)?;
     cli::succeeded(out)
 }

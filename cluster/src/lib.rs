@@ -9,14 +9,19 @@
 //! - [`ownership`]: who runs each group: an owner key taken only by a compare-and-set on
 //!   absence under the owner's lease, its `create_revision` the fencing token; the owners
 //!   watched ([`Owners`]).
-//! - [`keys`]: where everything lives in etcd.
+//! - [`requests`]: the request channel: a command's `-h HOST` carried to another server's
+//!   clppm through etcd, and each clppm taking the requests to it.
+//! - [`keys`]: where everything lives in etcd; [`endpoints`]: which member to talk to.
 #![warn(missing_docs)]
 
+pub mod endpoints;
 pub mod keys;
 mod membership;
 pub mod ownership;
+pub mod requests;
 
 pub use clp_core::membership::view::{Presence, View};
 pub use etcd_client::Client;
 pub use membership::{Change, LeaseDeadline, Membership, Session, Settings};
 pub use ownership::{Claim, Owner, OwnerEvent, Owners, OwnersView};
+pub use requests::{Channel, Requests};
