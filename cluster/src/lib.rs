@@ -21,7 +21,7 @@ pub mod ownership;
 pub mod requests;
 
 pub use clp_core::membership::view::{Presence, View};
-pub use etcd_client::Client;
+pub use etcd_client::{Client, PutOptions};
 pub use membership::{Change, LeaseDeadline, Membership, Session, Settings};
 pub use ownership::{Claim, Owner, OwnerEvent, Owners, OwnersView};
 pub use requests::{Channel, Requests};
