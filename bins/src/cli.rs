@@ -181,8 +181,7 @@ fn one_line(text: &str) -> String {
 /// command flattening this sets `disable_help_flag = true`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct HostArgs {
-    /// The server to ask: this one (its name, localhost or an address), or in an HA cluster
-    /// another of its servers (asked through etcd).
+    /// The server to ask: this one, or another server of an HA cluster (through etcd).
     #[arg(short = 'h', value_name = "HOST")]
     pub host: Option<String>,
     /// Print help.

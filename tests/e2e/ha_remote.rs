@@ -343,3 +343,34 @@ fn hostile_keys_under_a_servers_requests_neither_crash_nor_wedge_it() {
     bed.run(1, "clpstat", &[]).success();
     assert!(bed.journal.entries().is_empty());
 }
+
+/// What server `index` recorded of its OS actions (the configuration points them at a file).
+fn recorded(bed: &Bed, index: usize) -> String {
+    std::fs::read_to_string(bed.clp(index).path("recorded-os-actions")).unwrap_or_default()
+}
+
+#[test]
+fn clpdown_h_reboots_the_other_server_and_clpstdn_shuts_down_every_one() {
+    let Some(mut bed) = start_bed("rd") else {
+        return;
+    };
+    // clpdown -r -h node2: node2's clppm stops, then reboots node2 (its recorder), not node1.
+    bed.run(0, "clpdown", &["-r", "-h", "node2"]).success();
+    wait_until("node2 rebooted", Duration::from_secs(15), || {
+        recorded(&bed, 1) == "reboot\n"
+    });
+    assert_eq!(status(&bed, 1)["daemon"], "stopped");
+    assert_eq!(recorded(&bed, 0), "");
+    assert_eq!(status(&bed, 0)["daemon"], "running");
+
+    // clpstdn on node1: node2 (asked through etcd) and node1 both shut down.
+    bed.start_clppm(1);
+    bed.wait_for(0, "node2", "Online", Duration::from_secs(30));
+    bed.run(0, "clpstdn", &[]).success();
+    wait_until("both shut down", Duration::from_secs(15), || {
+        recorded(&bed, 0) == "shutdown\n" && recorded(&bed, 1) == "reboot\nshutdown\n"
+    });
+    for index in 0..2 {
+        assert_eq!(status(&bed, index)["daemon"], "stopped");
+    }
+}
