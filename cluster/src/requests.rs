@@ -470,9 +470,9 @@ impl Job {
                 );
                 (self.handler)(envelope).await
             }
-            Err(refusal) => {
-                tracing::warn!("refused a request from etcd that cannot be read");
-                refusal
+            Err(why) => {
+                tracing::warn!("refused a request from etcd: {why}");
+                Envelope::refusal(why)
             }
         };
         self.answer(&answer).await

@@ -38,33 +38,28 @@ impl Envelope {
 
     /// Reads an envelope from etcd: at most [`MAX_REMOTE_REQUEST`] bytes, names of at most
     /// 255 bytes, a request that may be forwarded ([`forwarding_refusal`]). The error is the
-    /// one line to answer with.
-    pub fn decode(value: &[u8]) -> Result<Envelope, Response> {
+    /// one line to answer with ([`Envelope::refusal`]).
+    pub fn decode(value: &[u8]) -> Result<Envelope, String> {
         if value.len() > MAX_REMOTE_REQUEST {
-            return Err(Response::error(
-                ErrorCode::Protocol,
-                format!(
-                    "a request of {} bytes; requests through etcd are at most {MAX_REMOTE_REQUEST} bytes",
-                    value.len()
-                ),
+            return Err(format!(
+                "a request of {} bytes; requests through etcd are at most {MAX_REMOTE_REQUEST} bytes",
+                value.len()
             ));
         }
-        let envelope: Envelope = serde_json::from_slice(value).map_err(|error| {
-            Response::error(
-                ErrorCode::Protocol,
-                format!("cannot read the request: {error}"),
-            )
-        })?;
+        let envelope: Envelope = serde_json::from_slice(value)
+            .map_err(|error| format!("cannot read the request: {error}"))?;
         if envelope.client.len() > MAX_NAME || envelope.from.len() > MAX_NAME {
-            return Err(Response::error(
-                ErrorCode::Protocol,
-                "a request whose command or server name is longer than 255 bytes",
-            ));
+            return Err("a request whose command or server name is longer than 255 bytes".into());
         }
         if let Some(why) = forwarding_refusal(&envelope.request) {
-            return Err(Response::error(ErrorCode::Protocol, why));
+            return Err(why.to_string());
         }
         Ok(envelope)
+    }
+
+    /// The answer to a request [`Envelope::decode`] refused.
+    pub fn refusal(why: String) -> Response {
+        Response::error(ErrorCode::Protocol, why)
     }
 
     /// Who asks, as the daemon's log and alerts name it: `clpgrp@node1`, escaped (the
@@ -163,10 +158,7 @@ mod tests {
     #[test]
     fn hostile_requests_are_answered_with_an_error_not_read() {
         let protocol = |value: &[u8]| match Envelope::decode(value) {
-            Err(Response::Error {
-                code: ErrorCode::Protocol,
-                message,
-            }) => message,
+            Err(message) => message,
             other => panic!("expected a refusal, got {other:?}"),
         };
         assert!(protocol(b"{not json").starts_with("cannot read the request"));
