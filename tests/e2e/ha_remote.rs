@@ -69,6 +69,21 @@ fn clpstat_grp_and_monctrl_with_h_act_on_the_other_server() {
         text.lines().any(|l| l == "    node1 ...........: Online"),
         "{text}"
     );
+    // What the way through etcd costs a command, beside asking node1's own clppm.
+    let median = |args: &[&str]| {
+        let mut times: Vec<Duration> = (0..5)
+            .map(|_| {
+                let started = Instant::now();
+                bed.run(0, "clpstat", args).success();
+                started.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[2]
+    };
+    let local = median(&[]);
+    let remote = median(&["-h", "node2"]);
+    eprintln!("clpstat on node1, median of 5: {local:?} here, {remote:?} with -h node2");
     // By address too, and the JSON is node2's.
     let json = bed
         .run(0, "clpstat", &["--json", "-h", "192.0.2.12"])
