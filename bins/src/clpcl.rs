@@ -82,16 +82,18 @@ fn every_server(args: &Args, paths: &Paths, out: &mut dyn Write) -> Result<(), C
     } else {
         "Restart"
     };
-    let this = clp_core::config::host_name();
-    let servers = if args.target.host.is_none() && !is_cluster(paths) {
-        vec![this]
-    } else {
-        client::load_config(paths)?
-            .servers
-            .iter()
-            .map(|server| server.name.clone())
-            .collect()
-    };
+    if args.target.host.is_none() && !is_cluster(paths) {
+        // One server: as before the cluster layer, its line on success, the error alone.
+        here(args, paths)?;
+        let this = clp_core::config::host_name();
+        writeln!(out, "{verb} {this} : {}", cli::SUCCEEDED)?;
+        return Ok(());
+    }
+    let servers: Vec<String> = client::load_config(paths)?
+        .servers
+        .iter()
+        .map(|server| server.name.clone())
+        .collect();
     let mut failed: Vec<(String, u8)> = Vec::new();
     for server in &servers {
         let result = match cli::channel_to(server) {
