@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use clp_core::client::Session;
+use clp_cluster::Channel;
+use clp_core::client::{Remote, Session};
 use clp_core::exit_code::{self, Coded};
 use clp_core::ipc::Request;
 use clp_core::paths::Paths;
@@ -28,6 +29,11 @@ impl CliError {
     /// The original's return value for this failure.
     pub fn code(&self) -> u8 {
         self.error.code()
+    }
+
+    /// The error's text, without the command's name.
+    pub fn message(&self) -> String {
+        self.error.to_string()
     }
 
     /// This error with the command's name before every line of its text (a list of
@@ -175,7 +181,7 @@ fn one_line(text: &str) -> String {
 /// command flattening this sets `disable_help_flag = true`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct HostArgs {
-    /// The server to ask: this one (its name, localhost or an address).
+    /// The server to ask: this one, or another server of an HA cluster (through etcd).
     #[arg(short = 'h', value_name = "HOST")]
     pub host: Option<String>,
     /// Print help.
@@ -184,15 +190,56 @@ pub struct HostArgs {
 }
 
 impl HostArgs {
-    /// Ok when no `-h` was given or it names this server; else the original's bad-option
-    /// code with a message naming the server.
-    pub fn check(&self) -> Result<(), CliError> {
-        match &self.host {
+    /// Where the requests go: `None` for this server (no `-h`, or one naming this server);
+    /// in an HA cluster, the channel through etcd to the other server `-h` names. A name
+    /// that is no server of the cluster (or, on one server, not this one) is refused.
+    pub fn remote(&self) -> Result<Option<Box<dyn Remote>>, CliError> {
+        Ok(self
+            .channel()?
+            .map(|channel| Box::new(channel) as Box<dyn Remote>))
+    }
+
+    /// Ok when the requests stay on this server; a command that works on this server's own
+    /// files or processes refuses another server, saying `why` and where to run it.
+    pub fn local_only(&self, why: &str) -> Result<(), CliError> {
+        match self.channel()? {
             None => Ok(()),
-            Some(name) => clp_core::local_server::check_local_server(name)
-                .map_err(|error| Refusal::BadOption(error.to_string()).into()),
+            Some(channel) => Err(Refusal::BadOption(format!(
+                "{why}; run it on server {} itself",
+                channel.server
+            ))
+            .into()),
         }
     }
+
+    /// The channel to the other server `-h` names, if it names one.
+    pub fn channel(&self) -> Result<Option<Channel>, CliError> {
+        match &self.host {
+            None => Ok(None),
+            Some(name) => channel_to(name),
+        }
+    }
+}
+
+/// The channel to the server `name` when it is another server of this HA cluster; `None`
+/// when it is this server; refused when it is no server of the cluster (or, on one server,
+/// not this one).
+pub fn channel_to(name: &str) -> Result<Option<Channel>, CliError> {
+    if clp_core::local_server::is_local_server(name) {
+        return Ok(None);
+    }
+    let config = clp_core::client::load_config(&paths())?;
+    if !config.is_cluster() {
+        return Err(Refusal::BadOption(
+            clp_core::local_server::NotThisServer {
+                name: name.to_string(),
+                this: clp_core::config::host_name(),
+            }
+            .to_string(),
+        )
+        .into());
+    }
+    Ok(clp_cluster::requests::route(&config, name)?)
 }
 
 /// The install root of this invocation.

@@ -95,7 +95,8 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
-    args.target.check()?;
+    args.target
+        .local_only("clpcfctrl works on the configuration files of the server it runs on")?;
     let paths = cli::paths();
     let options = Options {
         apply: args.apply,

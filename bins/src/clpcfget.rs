@@ -47,7 +47,8 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
-    args.target.check()?;
+    args.target
+        .local_only("clpcfget reads the configuration file of the server it runs on")?;
     let paths = cli::paths();
     let model = configure::original_model(&paths, args.dir.as_deref())?;
     if let Some(path) = &args.get {

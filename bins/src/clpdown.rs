@@ -5,7 +5,8 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::Parser;
-use clp_core::client;
+use clp_core::client::{self, Session};
+use clp_core::ipc::{AfterStop, Request};
 
 use crate::cli::{self, CliError};
 
@@ -31,8 +32,20 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
-    args.target.check()?;
-    client::down(&cli::paths(), args.reboot, "clpdown", &mut |warning| {
+    let paths = cli::paths();
+    if let Some(remote) = args.target.remote()? {
+        // That server's clppm stops its groups, then shuts its OS down (or reboots it).
+        let then = if args.reboot {
+            AfterStop::Reboot
+        } else {
+            AfterStop::Shutdown
+        };
+        Session::new(&paths, "clpdown")
+            .through(Some(remote.as_ref()))
+            .operate(&Request::StopDaemon { then })?;
+        return cli::succeeded(out);
+    }
+    client::down(&paths, args.reboot, "clpdown", &mut |warning| {
         eprintln!("{warning}")
     })?;
     cli::succeeded(out)

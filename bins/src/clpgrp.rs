@@ -61,13 +61,14 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
-    args.target.check()?;
+    let remote = args.target.remote()?;
     if args.move_group.is_none() && (args.destination.is_some() || args.wait.is_some()) {
         return Err(Refusal::BadOption("-a and --apito go with -m (see --help)".into()).into());
     }
     let paths = cli::paths();
+    let session = Session::new(&paths, "clpgrp").through(remote.as_deref());
     if let Some(name) = args.name {
-        let status = Session::new(&paths, "clpgrp").status()?;
+        let status = session.status()?;
         let Some(found) = status.groups.iter().find(|g| g.name == name) else {
             return Err(Refusal::NotRegistered(format!(
                 "group \"{name}\" is not in the configuration; 'clpstat' lists the groups"
@@ -91,6 +92,8 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             )
             .into());
         }
+        // A move is an intent in etcd that any server may write: this server's clppm writes
+        // it, whatever -h names (the command waits longer than a forwarded request lives).
         Session::new(&paths, "clpgrp").move_groups(
             group(name).as_deref(),
             args.destination.as_deref(),
@@ -103,6 +106,6 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         (_, Some(name)) => Request::StopGroup { group: group(name) },
         (None, None) => return Ok(()),
     };
-    Session::new(&paths, "clpgrp").operate(&request)?;
+    session.operate(&request)?;
     cli::succeeded(out)
 }

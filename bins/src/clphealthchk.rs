@@ -68,12 +68,14 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = parsed else {
         return Ok(());
     };
-    args.target
-        .check()
+    let remote = args
+        .target
+        .remote()
         .map_err(|error| error.with_code(health::INVALID_OPTION))?;
     let paths = cli::paths();
     let parts: Vec<Part> = args.part.into_iter().map(Part::from).collect();
     let health = Session::new(&paths, "clphealthchk")
+        .through(remote.as_deref())
         .health(&parts, Duration::from_secs(args.wait.max(1)))?;
     let text = if args.json {
         serde_json::to_string_pretty(&health)? + "\n"

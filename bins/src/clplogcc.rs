@@ -43,7 +43,8 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
-    args.target.check()?;
+    args.target
+        .local_only("clplogcc collects the logs of the server it runs on")?;
     let Some(kind) = CollectType::parse(&args.kind) else {
         return Err(Refusal::BadOption(format!(
             "type \"{}\" is not type1, type2, type3 or proactdiag",

@@ -57,11 +57,12 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
-    args.target.check()?;
+    let remote = args.target.remote()?;
     let paths = cli::paths();
+    let session = Session::new(&paths, "clpmonctrl").through(remote.as_deref());
     let monitors = args.monitors.clone();
     if args.view {
-        let states = Session::new(&paths, "clpmonctrl").monitor_counters(&monitors)?;
+        let states = session.monitor_counters(&monitors)?;
         let text = if args.json {
             serde_json::to_string_pretty(&states)? + "\n"
         } else {
@@ -82,6 +83,6 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     } else {
         Request::ClearCounters { monitors }
     };
-    Session::new(&paths, "clpmonctrl").operate(&request)?;
+    session.operate(&request)?;
     cli::succeeded(out)
 }

@@ -48,13 +48,14 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
-    args.target.check()?;
+    let remote = args.target.remote()?;
     let paths = cli::paths();
+    let session = Session::new(&paths, "clpperfc").through(remote.as_deref());
     if let Some(group) = &args.group {
-        return groups(&args, group, &paths, out);
+        return groups(&args, group, session, out);
     }
     let names: Vec<String> = args.monitor.iter().cloned().collect();
-    let figures = Session::new(&paths, "clpperfc").monitor_performance(&names)?;
+    let figures = session.monitor_performance(&names)?;
     let text = if args.json {
         let json = match (&args.monitor, figures.as_slice()) {
             (Some(_), [one]) => serde_json::to_string_pretty(one),
@@ -74,12 +75,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
 }
 
 /// `-g [GROUP]`, `--starttime -g GROUP`, `--stoptime -g GROUP`.
-fn groups(
-    args: &Args,
-    group: &str,
-    paths: &clp_core::paths::Paths,
-    out: &mut dyn Write,
-) -> Result<(), CliError> {
+fn groups(args: &Args, group: &str, session: Session, out: &mut dyn Write) -> Result<(), CliError> {
     let names: Vec<String> = (!group.is_empty())
         .then(|| group.to_string())
         .into_iter()
@@ -90,7 +86,7 @@ fn groups(
         )
         .into());
     }
-    let figures = Session::new(paths, "clpperfc").group_performance(&names)?;
+    let figures = session.group_performance(&names)?;
     let text = if args.json {
         let json = match (names.is_empty(), figures.as_slice()) {
             (false, [one]) => serde_json::to_string_pretty(one),

@@ -41,10 +41,11 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
-    args.target.check()?;
+    let remote = args.target.remote()?;
     let paths = cli::paths();
+    let session = Session::new(&paths, "clprsc").through(remote.as_deref());
     if let Some(name) = args.name {
-        let status = Session::new(&paths, "clprsc").status()?;
+        let status = session.status()?;
         let found = status
             .groups
             .iter()
@@ -69,6 +70,6 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         (_, Some(resource)) => Request::StopResource { resource },
         (None, None) => return Ok(()),
     };
-    Session::new(&paths, "clprsc").operate(&request)?;
+    session.operate(&request)?;
     cli::succeeded(out)
 }

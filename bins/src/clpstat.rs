@@ -81,7 +81,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
         return Ok(());
     };
-    args.target.check()?;
+    let remote = args.target.remote()?;
     let paths = cli::paths();
     let object = [
         (args.server.as_ref(), InfoScope::Server),
@@ -109,7 +109,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         out.write_all(clp_core::escape::escape_lines(&text).as_bytes())?;
         return Ok(());
     }
-    let status = Session::new(&paths, "clpstat").status()?;
+    let status = Session::new(&paths, "clpstat")
+        .through(remote.as_deref())
+        .status()?;
     if args.heartbeats {
         let matrix = render::heartbeat_matrix(&status);
         if args.json {

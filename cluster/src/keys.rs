@@ -8,6 +8,9 @@
 //! - `groups/<group>/owner`: the server running the group, created only by a
 //!   compare-and-set on absence under the owner's lease; its `create_revision` is the fencing
 //!   token handed to scripts.
+//! - `requests/<server>/<id>`: a request to that server's clppm (`-h HOST` of a command on
+//!   another server), under the asker's lease; `answers/<id>`: its answer, under the same
+//!   lease ([`crate::requests`]). The id is the lease's, in hex.
 //!
 //! Server names are host names, compared without case: keys hold them in lower case.
 
@@ -45,6 +48,46 @@ pub fn group_move(cluster: &str, group: &str) -> String {
     format!("{}groups/{group}/move", cluster_root(cluster))
 }
 
+/// `/clp/<cluster>/requests/<server>/`: the requests to one server's clppm.
+pub fn requests_prefix(cluster: &str, server: &str) -> String {
+    format!(
+        "{}requests/{}/",
+        cluster_root(cluster),
+        server.to_ascii_lowercase()
+    )
+}
+
+/// `/clp/<cluster>/requests/<server>/<id>`: one request.
+pub fn request(cluster: &str, server: &str, id: &str) -> String {
+    format!("{}{id}", requests_prefix(cluster, server))
+}
+
+/// `/clp/<cluster>/answers/<id>`: the answer to request `id`.
+pub fn answer(cluster: &str, id: &str) -> String {
+    format!("{}answers/{id}", cluster_root(cluster))
+}
+
+/// The id of a request: its lease's, in hex.
+pub fn request_id(lease: i64) -> String {
+    format!("{lease:016x}")
+}
+
+/// The longest request id a server accepts (a lease id in hex has 16 digits).
+const MAX_REQUEST_ID: usize = 64;
+
+/// The request id a key under `prefix` names, when it is one a server answers: 1 to 64
+/// letters, digits, `-` or `_` (it becomes part of the answer's key; anything else was not
+/// written by a clp command).
+pub fn request_id_of<'a>(prefix: &str, key: &'a [u8]) -> Option<&'a str> {
+    let id = std::str::from_utf8(key).ok()?.strip_prefix(prefix)?;
+    let valid = !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID
+        && id
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+    valid.then_some(id)
+}
+
 /// The server a presence key names, when `key` is one under `prefix`.
 pub fn server_of<'a>(prefix: &str, key: &'a [u8]) -> Option<&'a str> {
     std::str::from_utf8(key).ok()?.strip_prefix(prefix)
@@ -71,5 +114,40 @@ mod tests {
         let prefix = servers_prefix("ha");
         assert_eq!(server_of(&prefix, b"/clp/ha/servers/node1"), Some("node1"));
         assert_eq!(server_of(&prefix, b"/clp/other/servers/node1"), None);
+    }
+
+    #[test]
+    fn requests_live_under_their_server_and_answers_under_their_id() {
+        let id = request_id(0x1234_abcd);
+        assert_eq!(id, "000000001234abcd");
+        assert_eq!(
+            request("ha", "Node2", &id),
+            "/clp/ha/requests/node2/000000001234abcd"
+        );
+        assert_eq!(answer("ha", &id), "/clp/ha/answers/000000001234abcd");
+        let prefix = requests_prefix("ha", "node2");
+        assert_eq!(
+            request_id_of(&prefix, request("ha", "node2", &id).as_bytes()),
+            Some(id.as_str())
+        );
+    }
+
+    #[test]
+    fn a_request_key_no_clp_command_writes_names_no_request() {
+        let prefix = requests_prefix("ha", "node2");
+        for key in [
+            b"/clp/ha/requests/node2/".to_vec(),
+            b"/clp/ha/requests/node2/a/b".to_vec(),
+            b"/clp/ha/requests/node2/../../answers/x".to_vec(),
+            b"/clp/ha/requests/node2/a b".to_vec(),
+            b"/clp/ha/requests/node1/abc".to_vec(),
+            format!("/clp/ha/requests/node2/{}", "a".repeat(65)).into_bytes(),
+            b"/clp/ha/requests/node2/\xff".to_vec(),
+            [b"/clp/ha/requests/node2/".as_slice(), &[0xff, 0xfe]].concat(),
+        ] {
+            assert_eq!(request_id_of(&prefix, &key), None, "{key:?}");
+        }
+        let longest = format!("/clp/ha/requests/node2/{}", "a".repeat(64));
+        assert!(request_id_of(&prefix, longest.as_bytes()).is_some());
     }
 }

@@ -11,17 +11,22 @@
 //!   watched ([`Owners`]).
 //! - [`moving`]: an operator's move of a group, as an intent in etcd that the owner and
 //!   the destination carry out.
-//! - [`keys`]: where everything lives in etcd.
+//! - [`requests`]: the request channel: a command's `-h HOST` carried to another server's
+//!   clppm through etcd, and each clppm taking the requests to it.
+//! - [`keys`]: where everything lives in etcd; [`endpoints`]: which member to talk to.
 //! - [`tls`]: TLS to etcd from `[etcd]`'s PEM files.
 #![warn(missing_docs)]
 
+pub mod endpoints;
 pub mod keys;
 mod membership;
 pub mod moving;
 pub mod ownership;
+pub mod requests;
 pub mod tls;
 
 pub use clp_core::membership::view::{Presence, View};
-pub use etcd_client::Client;
+pub use etcd_client::{Client, PutOptions};
 pub use membership::{Change, LeaseDeadline, Membership, Session, Settings};
 pub use ownership::{Claim, Owner, OwnerEvent, Owners, OwnersView};
+pub use requests::{Channel, Requests};

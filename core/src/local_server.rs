@@ -1,8 +1,8 @@
 //! Which server a `-h <host>` names. The original's operator commands send their request to
-//! the server `-h` names; clp manages one server, so a name must mean this one: `localhost`,
-//! a loopback address, this host's short or full name, or an address of one of its
-//! interfaces. Anything else is refused with
-//! [`NotThisServer`] until clp runs clusters of several servers.
+//! the server `-h` names. On one server a name must mean this one: `localhost`, a loopback
+//! address, this host's short or full name, or an address of one of its interfaces;
+//! anything else is refused with [`NotThisServer`]. In an HA cluster, another server of the
+//! cluster is asked through etcd instead (`clp-cluster`'s request channel).
 
 use std::net::IpAddr;
 

@@ -1,21 +1,27 @@
 //! The daemon's link to the HA cluster ([`clp_cluster`]): when the configuration lists more
 //! than one server, clppm joins the cluster in etcd, raises the `nm` alerts when a peer
 //! starts or stops, shows every server in the status, and hands the engine the group
-//! ownership ([`ClusterLink`]): lost and regained etcd, and owners that went down. A
-//! one-server configuration never gets here: no etcd, nothing changes.
+//! ownership ([`ClusterLink`]): lost and regained etcd, and owners that went down; it takes
+//! the requests other servers' commands send it through etcd (`-h HOST`) and runs them
+//! through the control socket's dispatch. A one-server configuration never gets here: no
+//! etcd, nothing changes.
 
 use std::sync::{Arc, Weak};
 
-use clp_cluster::{Change, Membership, Owners, Settings};
+use clp_cluster::requests::Handler;
+use clp_cluster::{Change, Membership, Owners, Requests, Settings};
 
 use crate::engine::{ClusterLink, Engine};
+use clp_core::ipc::remote::Envelope;
+use clp_core::ipc::{ErrorCode, Response};
 use clp_core::membership::servers_view;
 use clp_core::status::ServersView;
 
-/// This server in the cluster: its membership and the owners' watch.
+/// This server in the cluster: its membership, the owners' watch and the requests' watch.
 pub struct Joined {
     membership: Membership,
     owners: Owners,
+    requests: Requests,
 }
 
 /// The membership's own methods (its view, sessions, ...) through the joined cluster.
@@ -31,7 +37,12 @@ impl Joined {
     /// Leaves the cluster: the lease is revoked, and the owner keys still on it go with it
     /// (call after the groups were stopped: they then fail over to the next server).
     pub async fn leave(self) {
-        let Joined { membership, owners } = self;
+        let Joined {
+            membership,
+            owners,
+            requests,
+        } = self;
+        drop(requests);
         membership.leave().await;
         drop(owners);
     }
@@ -49,7 +60,10 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
         cluster: config.cluster.name.clone(),
         local: engine.server().to_string(),
         servers: config.servers.iter().map(|s| s.name.clone()).collect(),
-        endpoints: local_first(&etcd.endpoints, &local_hosts(config, engine.server())),
+        endpoints: clp_cluster::endpoints::local_first(
+            &etcd.endpoints,
+            &clp_cluster::endpoints::local_hosts(config, engine.server()),
+        ),
         interval: config.heartbeat.interval,
         timeout: config.heartbeat.timeout,
         tls: etcd.tls.clone(),
@@ -89,73 +103,36 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
         Some(engine) => servers_view(engine.config(), engine.server(), &view.borrow()),
         None => ServersView::default(),
     }));
-    Some(Joined { membership, owners })
+    let requests = Requests::start(
+        &cluster,
+        engine.server(),
+        membership.sessions(),
+        dispatch(engine),
+    );
+    Some(Joined {
+        membership,
+        owners,
+        requests,
+    })
 }
 
-/// This server's own addresses (from its `[[server]]`), its name, and loopback: the hosts
-/// of an etcd endpoint that is this server's own member.
-fn local_hosts(config: &clp_core::config::Config, local: &str) -> Vec<String> {
-    let mut hosts: Vec<String> = vec![
-        "127.0.0.1".into(),
-        "localhost".into(),
-        "::1".into(),
-        local.to_ascii_lowercase(),
-    ];
-    for server in &config.servers {
-        if clp_core::config::same_host(&server.name, local) {
-            hosts.extend(server.addresses.iter().map(|a| a.to_string()));
-        }
-    }
-    hosts
-}
-
-/// The endpoints, those on one of `hosts` first (the order otherwise kept): each
-/// connection talks to one member, this server's own when it answers.
-fn local_first(endpoints: &[String], hosts: &[String]) -> Vec<String> {
-    let host_of = |url: &str| {
-        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-        let authority = rest.split('/').next().unwrap_or(rest);
-        match authority.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(v6).to_ascii_lowercase(),
-            None => authority
-                .split(':')
-                .next()
-                .unwrap_or(authority)
-                .to_ascii_lowercase(),
-        }
-    };
-    let (mut local, others): (Vec<String>, Vec<String>) = endpoints
-        .iter()
-        .cloned()
-        .partition(|url| hosts.contains(&host_of(url)));
-    local.extend(others);
-    local
-}
-
-#[cfg(test)]
-mod tests {
-    use super::local_first;
-
-    #[test]
-    fn this_servers_own_etcd_member_comes_first() {
-        let endpoints: Vec<String> = [
-            "http://192.0.2.11:2379",
-            "http://192.0.2.12:2379",
-            "https://[2001:db8::12]:2379",
-            "http://192.0.2.13:2379",
-        ]
-        .map(String::from)
-        .to_vec();
-        let hosts = vec!["192.0.2.12".to_string(), "2001:db8::12".to_string()];
-        assert_eq!(
-            local_first(&endpoints, &hosts),
-            [
-                "http://192.0.2.12:2379",
-                "https://[2001:db8::12]:2379",
-                "http://192.0.2.11:2379",
-                "http://192.0.2.13:2379",
-            ]
-        );
-        assert_eq!(local_first(&endpoints, &[]), endpoints);
-    }
+/// The requests from other servers run through the control socket's dispatch, as the
+/// caller `command@server`; what they change is flushed, as a socket's request is.
+fn dispatch(engine: &Arc<Engine>) -> Handler {
+    let engine: Weak<Engine> = Arc::downgrade(engine);
+    Arc::new(move |envelope: Envelope| {
+        let engine = engine.upgrade();
+        Box::pin(async move {
+            let Some(engine) = engine else {
+                return Response::error(ErrorCode::Stopping, "clppm is stopping");
+            };
+            let caller = envelope.caller();
+            let mutating = envelope.request.is_mutating();
+            let answer = crate::control::handle(&engine, &caller, envelope.request).await;
+            if mutating {
+                engine.flush_store();
+            }
+            answer
+        })
+    })
 }

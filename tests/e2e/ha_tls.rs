@@ -29,6 +29,12 @@ fn two_servers_join_over_tls_with_client_certificates() {
         }
         assert_eq!(bed.problem(index), None, "on {}", bed.hosts[index].name);
     }
+    // A command's `-h` to the other server goes over TLS too, with the same files.
+    let text = bed.run(0, "clpstat", &["-h", "node2"]).success();
+    assert!(
+        text.lines().any(|l| l.starts_with("   *node2 ")),
+        "node2's own view, asked from node1:\n{text}"
+    );
 }
 
 #[test]

@@ -24,6 +24,7 @@ mod ha_journal;
 mod ha_keeper;
 mod ha_membership;
 mod ha_move;
+mod ha_remote;
 mod ha_scenarios;
 mod ha_tls;
 mod host_option;

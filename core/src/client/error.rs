@@ -18,6 +18,9 @@ pub enum Error {
     /// Talking to the daemon failed, or it refused the request.
     #[error(transparent)]
     Daemon(#[from] ClientError),
+    /// Another server of the cluster (`-h HOST`) could not be asked, or refused.
+    #[error(transparent)]
+    Remote(#[from] super::remote::RemoteError),
     /// The daemon answered something other than what the request asks for.
     #[error("{0}")]
     Unexpected(String),
@@ -66,6 +69,7 @@ impl Error {
     pub fn code(&self) -> u8 {
         match self {
             Error::Daemon(error) => daemon_code(error),
+            Error::Remote(error) => error.code(),
             Error::Unexpected(_) | Error::Store(_) => exit_code::OTHER,
             Error::Config(_) => exit_code::BAD_CONFIG,
             Error::StoreOpen(_) => exit_code::INIT_ERROR,
@@ -119,17 +123,22 @@ fn daemon_code(error: &ClientError) -> u8 {
     match error {
         ClientError::NotRunning { .. } => exit_code::NOT_RUNNING,
         ClientError::PermissionDenied { .. } => exit_code::NOT_ROOT,
-        ClientError::Refused { code, .. } => match code {
-            ErrorCode::NotFound => exit_code::NOT_REGISTERED,
-            ErrorCode::Suspended => exit_code::SUSPENDED,
-            ErrorCode::Protocol => exit_code::INIT_ERROR,
-            ErrorCode::PermissionDenied => exit_code::NOT_ROOT,
-            ErrorCode::Stopping | ErrorCode::Failed => exit_code::OTHER,
-            ErrorCode::AlreadyStarted => exit_code::ALREADY_RUNNING,
-            ErrorCode::AlreadyStopped => exit_code::ALREADY_STOPPED,
-        },
+        ClientError::Refused { code, .. } => refusal_code(*code),
         ClientError::Timeout { .. } => exit_code::TIMEOUT,
         ClientError::Io { .. } | ClientError::Protocol { .. } => exit_code::OTHER,
+    }
+}
+
+/// The return value for a daemon's refusal (its own or another server's).
+pub(super) fn refusal_code(code: ErrorCode) -> u8 {
+    match code {
+        ErrorCode::NotFound => exit_code::NOT_REGISTERED,
+        ErrorCode::Suspended => exit_code::SUSPENDED,
+        ErrorCode::Protocol => exit_code::INIT_ERROR,
+        ErrorCode::PermissionDenied => exit_code::NOT_ROOT,
+        ErrorCode::Stopping | ErrorCode::Failed => exit_code::OTHER,
+        ErrorCode::AlreadyStarted => exit_code::ALREADY_RUNNING,
+        ErrorCode::AlreadyStopped => exit_code::ALREADY_STOPPED,
     }
 }
 

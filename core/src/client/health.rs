@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Error, Session, load_config};
+use super::{Error, RemoteError, Session, load_config};
 use crate::exit_code::{self, Coded};
 use crate::ipc::client::{Client, ClientError};
 use crate::ipc::{Request, Response};
@@ -131,6 +131,29 @@ impl Coded for HealthError {
     }
 }
 
+/// Why no status came back: from the local socket or from another server.
+enum Stalled {
+    Local(ClientError),
+    Remote(RemoteError),
+}
+
+impl Health {
+    /// Every part of `parts` unhealthy: clppm did not answer within `wait`.
+    fn all_stalled(parts: &[Part], wait: Duration) -> Health {
+        let detail = format!("clppm did not answer within {} s", wait.as_secs_f64());
+        Health {
+            parts: parts
+                .iter()
+                .map(|&part| PartHealth {
+                    part,
+                    healthy: false,
+                    detail: Some(detail.clone()),
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Session<'_> {
     /// The health of `parts` (every part when empty), asking clppm and waiting at most
     /// `wait` for its answer: a clppm that does not answer in time is stalled (every part
@@ -143,21 +166,18 @@ impl Session<'_> {
         };
         let status = match self.status_within(wait) {
             Ok(status) => status,
-            Err(ClientError::NotRunning { .. }) => return Err(HealthError::Stopped),
-            Err(ClientError::Timeout { .. } | ClientError::Io { .. }) => {
-                let detail = format!("clppm did not answer within {} s", wait.as_secs_f64());
-                return Ok(Health {
-                    parts: parts
-                        .iter()
-                        .map(|&part| PartHealth {
-                            part,
-                            healthy: false,
-                            detail: Some(detail.clone()),
-                        })
-                        .collect(),
-                });
+            Err(Stalled::Remote(RemoteError::Offline { .. })) => return Err(HealthError::Stopped),
+            Err(Stalled::Remote(RemoteError::Timeout { .. })) => {
+                return Ok(Health::all_stalled(parts, wait));
             }
-            Err(other) => return Err(HealthError::Other(other.into())),
+            Err(Stalled::Remote(other)) => return Err(HealthError::Other(other.into())),
+            Err(Stalled::Local(local)) => match local {
+                ClientError::NotRunning { .. } => return Err(HealthError::Stopped),
+                ClientError::Timeout { .. } | ClientError::Io { .. } => {
+                    return Ok(Health::all_stalled(parts, wait));
+                }
+                other => return Err(HealthError::Other(other.into())),
+            },
         };
         match status.daemon {
             DaemonState::Stopped | DaemonState::Stopping => return Err(HealthError::Stopped),
@@ -173,14 +193,22 @@ impl Session<'_> {
         })
     }
 
-    /// The status from clppm, greeting and answer each within `wait`.
-    fn status_within(&self, wait: Duration) -> Result<ClusterStatus, ClientError> {
-        let mut client = Client::connect_within(&self.paths.socket(), self.caller, wait)?;
-        match client.request(&Request::Status, Some(wait))? {
+    /// The status from clppm (here, or on the server `-h` names), greeting and answer each
+    /// within `wait`.
+    fn status_within(&self, wait: Duration) -> Result<ClusterStatus, Stalled> {
+        let answer = match self.remote() {
+            Some(remote) => remote
+                .ask(self.caller, &Request::Status, Some(wait))
+                .map_err(Stalled::Remote)?,
+            None => Client::connect_within(&self.paths.socket(), self.caller, wait)
+                .and_then(|mut client| client.request(&Request::Status, Some(wait)))
+                .map_err(Stalled::Local)?,
+        };
+        match answer {
             Response::Status(status) => Ok(status),
-            other => Err(ClientError::Protocol {
+            other => Err(Stalled::Local(ClientError::Protocol {
                 message: format!("clppm answered {other:?} to a status request"),
-            }),
+            })),
         }
     }
 

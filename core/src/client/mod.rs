@@ -10,6 +10,7 @@ mod down;
 mod error;
 pub mod health;
 pub mod perf;
+pub mod remote;
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ pub use down::down;
 pub use error::Error;
 pub use health::{Health, HealthError, Part, PartHealth};
 pub use perf::{GroupPerformance, MonitorPerformance};
+pub use remote::{Remote, RemoteError};
 
 use crate::alert::{AlertEvent, AlertFilter};
 use crate::config::{self, Config};
@@ -35,18 +37,46 @@ pub fn load_config(paths: &Paths) -> Result<Config, Error> {
     Ok(config::load(paths)?)
 }
 
-/// One command talking to the daemon of one install root; the caller's name greets the
-/// daemon (it reaches the daemon's log and alerts for the requests that change state).
-#[derive(Debug, Clone, Copy)]
+/// One command talking to the daemon of one install root, or (`-h HOST`) to another server
+/// of the cluster; the caller's name greets the daemon (it reaches the daemon's log and
+/// alerts for the requests that change state).
+#[derive(Clone, Copy)]
 pub struct Session<'a> {
     paths: &'a Paths,
     caller: &'a str,
+    remote: Option<&'a dyn Remote>,
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("root", &self.paths.root())
+            .field("caller", &self.caller)
+            .field("server", &self.remote.map(|remote| remote.server()))
+            .finish()
+    }
 }
 
 impl<'a> Session<'a> {
     /// A session of the command `caller` with the daemon of `paths`.
     pub fn new(paths: &'a Paths, caller: &'a str) -> Self {
-        Self { paths, caller }
+        Self {
+            paths,
+            caller,
+            remote: None,
+        }
+    }
+
+    /// This session's requests sent to another server instead (`None`: the local daemon).
+    /// A remote server's answers never fall back to this server's store: a server that
+    /// does not run is an error ([`RemoteError::Offline`]), not an offline status.
+    pub fn through(self, remote: Option<&'a dyn Remote>) -> Self {
+        Self { remote, ..self }
+    }
+
+    /// The other server this session asks, if it asks one.
+    pub fn remote(&self) -> Option<&'a dyn Remote> {
+        self.remote
     }
 
     /// The install root this session talks about.
@@ -66,7 +96,10 @@ impl<'a> Session<'a> {
 
     /// Sends one request and returns the answer.
     pub fn ask(&self, request: &Request) -> Result<Response, Error> {
-        Ok(self.connect()?.request(request, None)?)
+        match self.remote {
+            Some(remote) => Ok(remote.ask(self.caller, request, None)?),
+            None => Ok(self.connect()?.request(request, None)?),
+        }
     }
 
     /// Sends one request that changes state and expects `Done`.

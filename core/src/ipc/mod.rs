@@ -6,6 +6,7 @@
 //! a bare string. Lines longer than [`MAX_LINE`] are refused.
 
 pub mod client;
+pub mod remote;
 
 use serde::{Deserialize, Serialize};
 

@@ -343,8 +343,9 @@ fn too_long(limits: Limits) -> String {
     format!("request longer than {} bytes; closing", limits.line_bytes)
 }
 
-/// Carries out one request.
-async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Response {
+/// Carries out one request of `client`: a socket's, or one from another server through etcd
+/// ([`crate::membership`]).
+pub(crate) async fn handle(engine: &Arc<Engine>, client: &str, request: Request) -> Response {
     let done = |result: Result<(), crate::engine::OperationError>| match result {
         Ok(()) => Response::Done,
         Err(error) => error.into_response(),

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use clp_core::config::same_host;
 use clp_core::ipc::ErrorCode;
 use clp_core::status::ObjectStatus;
 
@@ -29,9 +30,17 @@ impl Engine {
         let _operation = self.operations.lock().await;
         self.check_operable()?;
         let names = self.groups_to_change(names, group.is_some(), already::Goal::Start)?;
+        // A group the operator names starts on the server asked (`clpgrp -s GROUP -h
+        // SERVER`), whatever placement would prefer: its owner key decides.
+        let chosen_here = group.is_some() && self.cluster.get().is_some();
         let mut failed = Vec::new();
         for name in &names {
-            if !self.start_group_locked(name, "START").await {
+            let started = if chosen_here {
+                self.start_chosen_group_locked(name).await?
+            } else {
+                self.start_group_locked(name, "START").await
+            };
+            if !started {
                 failed.push(name.clone());
             }
         }
@@ -115,15 +124,51 @@ impl Engine {
         }
     }
 
-    /// Starts a group's resources in order (the operation lock is held). Returns success.
-    pub(super) async fn start_group_locked(self: &Arc<Self>, name: &str, event: &str) -> bool {
+    /// `clpgrp -s GROUP` in a cluster, the operation lock held: the group starts here when
+    /// it may run on this server and no other server owns it (its owner key, taken first);
+    /// a refusal says why. Returns whether its resources started.
+    async fn start_chosen_group_locked(
+        self: &Arc<Self>,
+        name: &str,
+    ) -> Result<bool, OperationError> {
         let Some(group) = self.config.group(name) else {
-            return false;
+            return Ok(false);
         };
+        let servers = self.config.group_servers(group);
+        if !servers
+            .iter()
+            .any(|server| same_host(server, self.server()))
+        {
+            return Err(OperationError::new(
+                ErrorCode::Failed,
+                format!(
+                    "group \"{name}\" may not run on server {}: its servers are {}",
+                    self.server(),
+                    servers.join(", ")
+                ),
+            ));
+        }
+        self.take_ownership(name)
+            .await
+            .map_err(|refusal| OperationError::new(ErrorCode::Failed, refusal))?;
+        Ok(self.start_owned_group_locked(name, "START").await)
+    }
+
+    /// Starts a group's resources in order (the operation lock is held), when placement puts
+    /// it on this server. Returns success.
+    pub(super) async fn start_group_locked(self: &Arc<Self>, name: &str, event: &str) -> bool {
         if let Err(refusal) = self.placed_here(name) {
             tracing::warn!(group = name, "{}", refusal.message);
             return false;
         }
+        self.start_owned_group_locked(name, event).await
+    }
+
+    /// Takes the group's owner key (in a cluster), then starts its resources in order.
+    async fn start_owned_group_locked(self: &Arc<Self>, name: &str, event: &str) -> bool {
+        let Some(group) = self.config.group(name) else {
+            return false;
+        };
         if let Err(refusal) = self.take_ownership(name).await {
             tracing::warn!(group = name, "{refusal}");
             return false;
