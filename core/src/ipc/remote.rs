@@ -92,6 +92,7 @@ pub fn forwarding_refusal(request: &Request) -> Option<&'static str> {
         | Request::Resume
         | Request::StartGroup { .. }
         | Request::StopGroup { .. }
+        | Request::MoveGroup { .. }
         | Request::StartResource { .. }
         | Request::StopResource { .. }
         | Request::SuspendMonitors { .. }
