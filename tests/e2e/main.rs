@@ -16,6 +16,7 @@ mod clpstat_layouts;
 mod commands;
 mod completions;
 mod configuration;
+mod fip_netns;
 mod full_disk;
 mod ha_bed;
 mod ha_etcd_faults;

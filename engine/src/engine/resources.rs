@@ -102,7 +102,11 @@ impl Engine {
         factor: &str,
     ) -> Result<(), Failure> {
         if resource.is_floating_ip() {
-            return self.stop_floating_ip(resource).await;
+            let result = self.stop_floating_ip(resource).await;
+            if let Some(runtime) = self.lock().resources.get_mut(&resource.name) {
+                runtime.stopping = false;
+            }
+            return result;
         }
         let (process, exited) = {
             let mut state = self.lock();
