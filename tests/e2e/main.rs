@@ -21,6 +21,7 @@ mod full_disk;
 mod ha_bed;
 mod ha_etcd_faults;
 mod ha_failover;
+mod ha_fip;
 mod ha_journal;
 mod ha_keeper;
 mod ha_membership;
