@@ -30,6 +30,12 @@ struct Link {
 
 impl Link {
     fn create(tag: &str) -> Option<Link> {
+        Link::create_with(tag, &[SERVER, "24"], &[CLIENT, "24"])
+    }
+
+    /// The pair with the server's and the client's `[address, prefix]`; an IPv6 address is
+    /// added without duplicate address detection, so it serves at once.
+    fn create_with(tag: &str, server: &[&str; 2], client: &[&str; 2]) -> Option<Link> {
         if !is_root() {
             eprintln!("skipped: this test makes network namespaces, which needs root");
             return None;
@@ -57,20 +63,17 @@ impl Link {
             "netns",
             &link.client,
         ]);
-        for (netns, end, address) in [
-            (&link.server, &link.server_end, SERVER),
-            (&link.client, &link.client_end, CLIENT),
+        for (netns, end, [address, prefix]) in [
+            (&link.server, &link.server_end, server),
+            (&link.client, &link.client_end, client),
         ] {
             ip(&["-n", netns, "link", "set", "lo", "up"]);
-            ip(&[
-                "-n",
-                netns,
-                "addr",
-                "add",
-                &format!("{address}/24"),
-                "dev",
-                end,
-            ]);
+            let cidr = format!("{address}/{prefix}");
+            let mut add = vec!["-n", netns.as_str(), "addr", "add", &cidr, "dev", end];
+            if address.contains(':') {
+                add.push("nodad");
+            }
+            ip(&add);
             ip(&["-n", netns, "link", "set", end, "up"]);
         }
         Some(link)
@@ -93,14 +96,14 @@ impl Link {
             })
     }
 
-    /// The client's neighbour entry for the floating address.
-    fn client_neighbour(&self) -> String {
+    /// The client's neighbour entry for `address`.
+    fn client_neighbour(&self, address: &str) -> String {
         ip(&[
             "-n",
             &self.client,
             "neigh",
             "show",
-            FLOATING,
+            address,
             "dev",
             &self.client_end,
         ])
@@ -139,7 +142,7 @@ impl Drop for Link {
 
 /// The greeting of the service at `address:port`, asked from the client namespace.
 fn ask(link: &Link, address: &str, port: u16) -> Result<String, String> {
-    let target: SocketAddr = format!("{address}:{port}").parse().expect("address");
+    let target = SocketAddr::new(address.parse().expect("address"), port);
     in_netns(&link.client, move || {
         let mut stream = TcpStream::connect_timeout(&target, Duration::from_secs(2))
             .map_err(|error| format!("{target}: {error}"))?;
@@ -155,6 +158,10 @@ fn ask(link: &Link, address: &str, port: u16) -> Result<String, String> {
 }
 
 fn config(port: u16, fip_parameters: &str) -> String {
+    config_for(FLOATING, port, fip_parameters)
+}
+
+fn config_for(floating: &str, port: u16, fip_parameters: &str) -> String {
     format!(
         r#"
 [cluster]
@@ -166,7 +173,7 @@ name = "failover"
 name = "fip1"
 type = "fip"
 [group.resource.parameters]
-ip = "{FLOATING}"
+ip = "{floating}"
 {fip_parameters}
 
 [[group.resource]]
@@ -192,14 +199,14 @@ final_action = "none"
     )
 }
 
-/// The service: greets each client with `fip-service` and closes.
+/// The service: greets each client with `fip-service` and closes (IPv6 and IPv4).
 fn service(cluster: &Cluster, port: u16) {
     cluster.script(
         "failover",
         "service",
         "start.sh",
         &format!(
-            "exec /usr/bin/python3 -c '\nimport socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind((\"0.0.0.0\", {port}))\ns.listen()\nwhile True:\n    c, _ = s.accept()\n    c.sendall(b\"fip-service\\n\")\n    c.close()\n'"
+            "exec /usr/bin/python3 -c '\nimport socket\ns = socket.socket(socket.AF_INET6)\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)\ns.bind((\"::\", {port}))\ns.listen()\nwhile True:\n    c, _ = s.accept()\n    c.sendall(b\"fip-service\\n\")\n    c.close()\n'"
         ),
     );
 }
@@ -243,7 +250,7 @@ fn a_floating_ip_serves_a_client_is_announced_watched_and_removed_in_a_netns() {
     wait_until(
         "the client learned the server's MAC from the GARP",
         WAIT,
-        || link.client_neighbour().contains(server_mac.trim()),
+        || link.client_neighbour(FLOATING).contains(server_mac.trim()),
     );
 
     wait_until(
@@ -385,5 +392,75 @@ fn an_address_already_on_the_server_is_taken_as_it_is_in_a_netns() {
     cluster.run("clprsc", &["-t", "fip1"]).success();
     assert_eq!(cluster.resource_status("fip1"), "Offline");
     assert!(!link.server_addresses().contains(FLOATING));
+    cluster.stop();
+}
+
+#[test]
+fn an_ipv6_floating_ip_is_probed_advertised_and_serves_a_client_in_a_netns() {
+    const SERVER6: &str = "2001:db8::11";
+    const CLIENT6: &str = "2001:db8::19";
+    const FLOATING6: &str = "2001:db8::100";
+    let Some(link) = Link::create_with("fip6", &[SERVER6, "64"], &[CLIENT6, "64"]) else {
+        return;
+    };
+    let port = 27_000 + (std::process::id() % 1000) as u16;
+    let cluster = Cluster::with_config(&config_for(FLOATING6, port, ""));
+    service(&cluster, port);
+    ip(&[
+        "-n",
+        &link.client,
+        "neigh",
+        "replace",
+        FLOATING6,
+        "lladdr",
+        STALE_MAC,
+        "dev",
+        &link.client_end,
+        "nud",
+        "stale",
+    ]);
+    link.start(&cluster);
+    wait_until("fip1 and the service online", WAIT, || {
+        cluster.resource_status("fip1") == "Online"
+            && cluster.resource_status("service") == "Online"
+    });
+    assert!(
+        link.server_addresses()
+            .contains(&format!("inet6 {FLOATING6}/64")),
+        "{}",
+        link.server_addresses()
+    );
+    let server_mac = link.server_mac();
+    wait_until(
+        "the client learned the server's MAC from the unsolicited NA",
+        WAIT,
+        || link.client_neighbour(FLOATING6).contains(server_mac.trim()),
+    );
+    wait_until(
+        "the client reaches the service through the fip",
+        WAIT,
+        || ask(&link, FLOATING6, port).is_ok_and(|greeting| greeting == "fip-service"),
+    );
+    cluster.stop();
+    assert!(!link.server_addresses().contains(FLOATING6));
+
+    // The client takes the address: duplicate address detection refuses it (fip 10).
+    ip(&[
+        "-n",
+        &link.client,
+        "addr",
+        "add",
+        &format!("{FLOATING6}/64"),
+        "dev",
+        &link.client_end,
+        "nodad",
+    ]);
+    link.start(&cluster);
+    wait_until("fip 10 in the alert log", WAIT, || {
+        cluster
+            .alerts()
+            .contains("fip 10 IP address 2001:db8::100 already exists on the network.")
+    });
+    assert!(!link.server_addresses().contains(FLOATING6));
     cluster.stop();
 }
