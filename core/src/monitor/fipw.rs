@@ -4,8 +4,7 @@
 //! where the fip's group runs.
 
 use super::params::ParamReader;
-use super::spec::{DefaultRecovery, MonitorSpec, TargetRule};
-use crate::config::Timing;
+use super::spec::{DefaultRecovery, MonitorSpec, TargetRule, Timing};
 
 /// The fipw type.
 pub static SPEC: MonitorSpec = MonitorSpec {
