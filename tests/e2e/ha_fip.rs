@@ -76,6 +76,20 @@ fn wait_answer_through_fip(bed: &Bed, client: &Client, index: usize, within: Dur
     });
 }
 
+/// The status word of monitor `fipw1` as server `index` shows it.
+fn fipw_status(bed: &Bed, index: usize) -> String {
+    let run = bed.run(index, "clpstat", &["--json"]);
+    let status: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap_or_default();
+    status["monitors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["name"] == "fipw1")
+        .and_then(|m| m["status"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[test]
 fn ha_kill_9_of_clppm_moves_the_floating_ip_with_its_group_without_overlap() {
     let Some(mut bed) = fip_bed("fp") else {
@@ -109,7 +123,11 @@ fn ha_kill_9_of_clppm_moves_the_floating_ip_with_its_group_without_overlap() {
         fault.elapsed()
     );
     assert!(holds(&bed, 1) && !holds(&bed, 0), "the fip moved to node2");
+    wait_until("fipw1 normal on node2", TIMEOUT + MARGIN, || {
+        fipw_status(&bed, 1) == "Normal"
+    });
     let alerts = bed.clp(1).alerts();
     assert!(!alerts.contains("fip 10"), "{alerts}");
+    assert!(!alerts.contains("monitoring fipw1."), "{alerts}");
     bed.journal.assert_no_overlap();
 }
