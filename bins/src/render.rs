@@ -450,45 +450,55 @@ pub fn configuration(
             let _ = writeln!(text, "  [Resource{position} : {}]", resource.name);
             info_item(&mut text, 4, "Type", &resource.kind);
             info_item(&mut text, 4, "Comment", &resource.comment);
+            if detail && resource.is_floating_ip() {
+                let address = resource
+                    .parameters
+                    .get("ip")
+                    .and_then(|ip| ip.as_str())
+                    .unwrap_or_default();
+                info_item(&mut text, 4, "IP Address", address);
+            }
             if detail {
-                info_item(
-                    &mut text,
-                    4,
-                    "Start Script",
-                    &resource.start.display().to_string(),
-                );
-                info_item(
-                    &mut text,
-                    4,
-                    "Stop Script",
-                    &resource
-                        .stop
-                        .as_ref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
-                );
-                info_item(
-                    &mut text,
-                    4,
-                    "Start Type",
-                    if resource.mode == clp_core::config::ExecMode::Async {
-                        "Asynchronous"
-                    } else {
-                        "Synchronous"
-                    },
-                );
-                info_item(
-                    &mut text,
-                    4,
-                    "Start Script Timeout (sec)",
-                    &secs(resource.timeout),
-                );
-                info_item(
-                    &mut text,
-                    4,
-                    "Stop Script Timeout (sec)",
-                    &secs(resource.stop_timeout),
-                );
+                if !resource.is_floating_ip() {
+                    info_item(
+                        &mut text,
+                        4,
+                        "Start Script",
+                        &resource.start.display().to_string(),
+                    );
+                    info_item(
+                        &mut text,
+                        4,
+                        "Stop Script",
+                        &resource
+                            .stop
+                            .as_ref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
+                    );
+                    info_item(
+                        &mut text,
+                        4,
+                        "Start Type",
+                        if resource.mode == clp_core::config::ExecMode::Async {
+                            "Asynchronous"
+                        } else {
+                            "Synchronous"
+                        },
+                    );
+                    info_item(
+                        &mut text,
+                        4,
+                        "Start Script Timeout (sec)",
+                        &secs(resource.timeout),
+                    );
+                    info_item(
+                        &mut text,
+                        4,
+                        "Stop Script Timeout (sec)",
+                        &secs(resource.stop_timeout),
+                    );
+                }
                 info_item(&mut text, 4, "Dependency", &resource.depends_on.join(", "));
                 info_item(
                     &mut text,

@@ -1,5 +1,6 @@
 //! clp-monitors: the probes of the monitor types, with the clients they check through
-//! (PostgreSQL, MySQL/MariaDB, HTTP(S), SMTP, POP3, IMAP4, FTP, TCP, ICMP, netlink, SCSI).
+//! (PostgreSQL, MySQL/MariaDB, HTTP(S), SMTP, POP3, IMAP4, FTP, TCP, ICMP, netlink, SCSI;
+//! a floating IP's addresses through clp-net).
 //!
 //! What the configuration knows of a type (its defaults, rules and parameters) is
 //! `clp_core::monitor`; this crate builds and runs the checks. Only the daemon links it: it
@@ -8,6 +9,7 @@
 
 pub mod dialogue;
 pub mod diskw;
+pub mod fipw;
 pub mod ftpw;
 pub mod genw;
 pub mod httpw;
@@ -36,6 +38,7 @@ static BUILDERS: &[(&str, BuildProbe)] = &[
     ("tcpw", tcpw::build),
     ("ipw", ipw::build),
     ("miiw", miiw::build),
+    ("fipw", fipw::build),
     ("genw", genw::build),
     ("psw", psw::build),
     ("diskw", diskw::build),

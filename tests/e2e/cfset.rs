@@ -163,7 +163,7 @@ fn hostile_steps_are_refused_naming_what() {
         (&["add", "rsc", "failover1", "exec", "../../etc"], 2),
         (&["add", "rsc", "failover1", "exec", "exec1"], 4),
         (&["add", "rsc", "nosuch", "exec", "exec2"], 4),
-        (&["add", "rsc", "failover1", "fip", "fip1"], 4),
+        (&["add", "rsc", "failover1", "disk", "disk1"], 4),
         (
             &["add", "rscparam", "exec", "exec1", "parameters/../x", "1"],
             2,
@@ -211,7 +211,7 @@ fn hostile_steps_are_refused_naming_what() {
     insta::assert_snapshot!("cfset_refusals", refusals.replace(&host(), "HOST"));
     // Nothing refused reached the files: the configuration is still the four steps'.
     let text = std::fs::read_to_string(dir.path().join("clp.conf")).expect("clp.conf");
-    assert!(!text.contains("fip") && !text.contains("genww") && !text.contains("other"));
+    assert!(!text.contains("disk1") && !text.contains("genww") && !text.contains("other"));
     let other = cfset(
         &cluster,
         dir.path(),

@@ -776,10 +776,10 @@ mod tests {
         assert!(
             refused(Add::Resource {
                 group: "failover1".into(),
-                kind: "fip".into(),
-                name: "fip1".into()
+                kind: "disk".into(),
+                name: "disk1".into()
             })
-            .contains("resource type \"fip\" is not supported")
+            .contains("resource type \"disk\" is not supported")
         );
     }
 }

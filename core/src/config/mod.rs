@@ -316,7 +316,8 @@ pub enum ExecMode {
     Async,
 }
 
-/// A `[[group.resource]]` of type `exec`.
+/// A `[[group.resource]]`: an `exec` (scripts) or a `fip` (a floating IP, its
+/// [`ResourceConfig::parameters`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceConfig {
     /// The name, unique in the configuration.
@@ -325,9 +326,13 @@ pub struct ResourceConfig {
     pub group: String,
     /// Free text.
     pub comment: String,
-    /// The resource type (`exec`).
+    /// The resource type (`exec` or `fip`).
     pub kind: String,
-    /// The start script (absolute).
+    /// Type-specific parameters, already checked by the type (a fip's
+    /// [`crate::resource::fip::parse`]); empty for an exec.
+    #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
+    pub parameters: toml::Table,
+    /// The start script (absolute; a fip has none and never runs it).
     pub start: PathBuf,
     /// The stop script (absolute), if any.
     pub stop: Option<PathBuf>,
@@ -345,6 +350,13 @@ pub struct ResourceConfig {
     pub activation: FailurePolicy,
     /// On deactivation failure.
     pub deactivation: FailurePolicy,
+}
+
+impl ResourceConfig {
+    /// Whether this is a floating IP (`type = "fip"`).
+    pub fn is_floating_ip(&self) -> bool {
+        self.kind == crate::resource::fip::KIND
+    }
 }
 
 /// What happens when a resource fails to start or stop.
@@ -493,6 +505,10 @@ pub struct MonitorConfig {
     /// with secrets masked.
     #[serde(serialize_with = "serialize_masked")]
     pub parameters: toml::Table,
+    /// The parameters of the target resource (a fipw reads its fip's address there); not
+    /// shown: they are the resource's.
+    #[serde(default, skip_serializing)]
+    pub target_parameters: toml::Table,
 }
 
 pub use secrets::SECRET_MASK;
@@ -506,6 +522,7 @@ impl MonitorConfig {
             retry: self.retry,
             nice: self.nice,
             parameters: &self.parameters,
+            target_parameters: &self.target_parameters,
         }
     }
 

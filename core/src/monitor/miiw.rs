@@ -50,7 +50,7 @@ pub fn parse(parameters: &toml::Table) -> (MiiwParams, Vec<String>) {
 }
 
 /// The kernel's rule for interface names (`dev_valid_name`).
-fn check_interface_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_interface_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("an interface name cannot be empty".into());
     }

@@ -10,6 +10,7 @@
 
 pub mod database;
 pub mod diskw;
+pub mod fipw;
 pub mod ftpw;
 pub mod genw;
 pub mod httpw;

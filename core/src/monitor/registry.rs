@@ -11,6 +11,7 @@ static SPECS: &[&MonitorSpec] = &[
     &super::tcpw::SPEC,
     &super::ipw::SPEC,
     &super::miiw::SPEC,
+    &super::fipw::SPEC,
     &super::genw::SPEC,
     &super::psw::SPEC,
     &super::diskw::SPEC,

@@ -33,6 +33,9 @@ pub struct ProbeSettings<'a> {
     pub nice: i32,
     /// Type-specific parameters, already checked by the type's `check_parameters`.
     pub parameters: &'a toml::Table,
+    /// The parameters of the target resource (empty without one), already checked by the
+    /// resource's type.
+    pub target_parameters: &'a toml::Table,
 }
 
 /// What a type needs of the monitor's `target`.
@@ -42,6 +45,8 @@ pub enum TargetRule {
     Optional,
     /// Required: an exec resource with `mode = "async"`.
     AsyncExecResource,
+    /// Required: a fip resource.
+    FipResource,
 }
 
 /// The recovery target when `[monitor.recovery] target` is not given.

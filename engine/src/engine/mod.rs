@@ -29,6 +29,7 @@ mod already;
 #[cfg(test)]
 mod crash_tests;
 mod final_action;
+mod floating_ip;
 mod groups;
 mod handoff;
 mod licenses;

@@ -25,6 +25,21 @@ impl Engine {
         }
     }
 
+    /// A floating IP is about to go up: an HA cluster's keeper takes it down with the
+    /// groups when clppm dies.
+    pub(super) fn guard_address(&self, address: std::net::IpAddr) {
+        if let Some(keeper) = self.keeper.get() {
+            keeper.guard_address(address);
+        }
+    }
+
+    /// A floating IP went down or never came up.
+    pub(super) fn release_address(&self, address: std::net::IpAddr) {
+        if let Some(keeper) = self.keeper.get() {
+            keeper.release_address(address);
+        }
+    }
+
     pub(super) fn persist_resource(&self, name: &str) {
         let persisted = {
             let state = self.lock();

@@ -22,6 +22,16 @@ pub(super) struct Failure {
     detail: String,
 }
 
+impl Failure {
+    /// A failure with its detail code and text.
+    pub(super) fn new(code: &str, detail: impl Into<String>) -> Failure {
+        Failure {
+            code: code.to_string(),
+            detail: detail.into(),
+        }
+    }
+}
+
 impl Engine {
     pub(super) fn set_resource(&self, name: &str, status: ObjectStatus) {
         if let Some(runtime) = self.lock().resources.get_mut(name) {
@@ -34,6 +44,9 @@ impl Engine {
         resource: &ResourceConfig,
         event: &str,
     ) -> Result<(), Failure> {
+        if resource.is_floating_ip() {
+            return self.start_floating_ip(resource).await;
+        }
         let env = self.script_env(resource, event, None);
         let script = self.script(resource, &resource.start, env);
         match resource.mode {
@@ -88,6 +101,13 @@ impl Engine {
         resource: &ResourceConfig,
         factor: &str,
     ) -> Result<(), Failure> {
+        if resource.is_floating_ip() {
+            let result = self.stop_floating_ip(resource).await;
+            if let Some(runtime) = self.lock().resources.get_mut(&resource.name) {
+                runtime.stopping = false;
+            }
+            return result;
+        }
         let (process, exited) = {
             let mut state = self.lock();
             let Some(runtime) = state.resources.get_mut(&resource.name) else {

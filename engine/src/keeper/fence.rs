@@ -14,7 +14,7 @@
 //!   groups than the keeper holds: every group is killed and the keeper ends.
 //! - `bye`: clppm stopped cleanly; the keeper ends and kills nothing.
 
-use super::protocol::{self, Line};
+use super::protocol::{self, Guarded, Line};
 
 /// How many process groups one keeper holds (far more than a configuration has resources).
 pub const CAPACITY: usize = 4096;
@@ -22,7 +22,7 @@ pub const CAPACITY: usize = 4096;
 /// One registered process group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
-    pgid: i32,
+    guarded: Guarded,
     /// The lease it runs under (0: none).
     lease: i64,
     /// Until when (boot clock, ns) it may run, before the margin (0: no lease, none).
@@ -30,7 +30,7 @@ struct Entry {
 }
 
 const EMPTY: Entry = Entry {
-    pgid: 0,
+    guarded: Guarded::Group(0),
     lease: 0,
     until: 0,
 };
@@ -94,8 +94,8 @@ impl Fence {
     }
 
     /// The registered groups.
-    pub fn groups(&self) -> impl Iterator<Item = i32> + '_ {
-        self.entries[..self.len].iter().map(|entry| entry.pgid)
+    pub fn groups(&self) -> impl Iterator<Item = Guarded> + '_ {
+        self.entries[..self.len].iter().map(|entry| entry.guarded)
     }
 
     /// How many groups are registered.
@@ -122,13 +122,13 @@ impl Fence {
                 }
                 Step::Continue
             }
-            Some(Line::Add(pgid)) => {
+            Some(Line::Add(guarded)) => {
                 let entry = Entry {
-                    pgid,
+                    guarded,
                     lease: self.lease,
                     until: self.until,
                 };
-                if let Some(known) = self.find(pgid) {
+                if let Some(known) = self.find(guarded) {
                     self.entries[known] = entry;
                 } else if self.len == CAPACITY {
                     return Step::KillAllAndEnd(Reason::Full);
@@ -138,8 +138,8 @@ impl Fence {
                 }
                 Step::Continue
             }
-            Some(Line::Del(pgid)) => {
-                if let Some(known) = self.find(pgid) {
+            Some(Line::Del(guarded)) => {
+                if let Some(known) = self.find(guarded) {
                     self.remove(known);
                 }
                 Step::Continue
@@ -169,12 +169,12 @@ impl Fence {
     }
 
     /// Takes out every group due at `now` (boot clock, ns), handing each to `kill`.
-    pub fn take_due(&mut self, now: u64, mut kill: impl FnMut(i32)) {
+    pub fn take_due(&mut self, now: u64, mut kill: impl FnMut(Guarded)) {
         let mut index = 0;
         while index < self.len {
             let entry = self.entries[index];
             if now >= entry.until.saturating_sub(self.margin) {
-                kill(entry.pgid);
+                kill(entry.guarded);
                 self.remove(index);
             } else {
                 index += 1;
@@ -183,17 +183,17 @@ impl Fence {
     }
 
     /// Takes out every group, handing each to `kill`.
-    pub fn take_all(&mut self, mut kill: impl FnMut(i32)) {
+    pub fn take_all(&mut self, mut kill: impl FnMut(Guarded)) {
         for entry in &self.entries[..self.len] {
-            kill(entry.pgid);
+            kill(entry.guarded);
         }
         self.len = 0;
     }
 
-    fn find(&self, pgid: i32) -> Option<usize> {
+    fn find(&self, guarded: Guarded) -> Option<usize> {
         self.entries[..self.len]
             .iter()
-            .position(|entry| entry.pgid == pgid)
+            .position(|entry| entry.guarded == guarded)
     }
 
     /// Removes entry `index` (the last one takes its place: the order does not matter).
@@ -213,9 +213,16 @@ mod tests {
         Fence::new(100 * MS)
     }
 
+    fn group(guarded: Guarded) -> i32 {
+        match guarded {
+            Guarded::Group(pgid) => pgid,
+            Guarded::Address(_) => -1,
+        }
+    }
+
     fn due(fence: &mut Fence, now: u64) -> Vec<i32> {
         let mut killed = Vec::new();
-        fence.take_due(now, |pgid| killed.push(pgid));
+        fence.take_due(now, |guarded| killed.push(group(guarded)));
         killed.sort_unstable();
         killed
     }
@@ -248,7 +255,10 @@ mod tests {
         fence.line(b"add 200");
         assert_eq!(due(&mut fence, 900 * MS), vec![100]);
         assert_eq!(fence.next_kill(), Some(4900 * MS));
-        assert_eq!(fence.groups().collect::<Vec<_>>(), vec![200]);
+        assert_eq!(
+            fence.groups().collect::<Vec<_>>(),
+            vec![Guarded::Group(200)]
+        );
     }
 
     #[test]
@@ -291,9 +301,29 @@ mod tests {
         assert_eq!(fence.end_of_input(), Step::KillAllAndEnd(Reason::Gone));
         assert_eq!(fence.line(b"bye"), Step::End);
         let mut killed = Vec::new();
-        fence.take_all(|pgid| killed.push(pgid));
+        fence.take_all(|guarded| killed.push(group(guarded)));
         assert_eq!(killed, vec![500]);
         assert!(fence.is_empty());
+    }
+
+    #[test]
+    fn a_floating_ip_is_guarded_under_the_lease_like_a_group() {
+        let mut fence = fence();
+        fence.line(b"lease 7 1000000000");
+        fence.line(b"add 192.0.2.100");
+        fence.line(b"add 2001:db8::100");
+        fence.line(b"add 700");
+        fence.line(b"del 2001:db8::100");
+        let mut taken = Vec::new();
+        fence.take_due(900 * MS, |guarded| taken.push(guarded));
+        taken.sort_unstable();
+        assert_eq!(
+            taken,
+            vec![
+                Guarded::Group(700),
+                Guarded::Address("192.0.2.100".parse().expect("address"))
+            ]
+        );
     }
 
     #[test]

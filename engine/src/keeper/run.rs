@@ -7,7 +7,10 @@
 use std::io::Write;
 use std::time::Duration;
 
+use std::net::IpAddr;
+
 use super::fence::{Fence, Reason, Step};
+use super::protocol::Guarded;
 use super::protocol::MAX_LINE;
 
 /// Runs the keeper until clppm says `bye` or goes; returns the process's exit code.
@@ -122,35 +125,83 @@ fn expire(fence: &mut Fence, root: &str) {
     }
     // Killing: allocating is fine now.
     let mut killed = Vec::new();
-    fence.take_due(now, |pgid| {
-        kill_group(pgid);
-        killed.push(pgid);
-    });
+    let mut addresses = Vec::new();
+    fence.take_due(now, |guarded| take(guarded, &mut killed, &mut addresses));
+    let removed = remove_addresses(&addresses);
     let swept = if fence.lease_ran_out(now) {
         super::sweep::sweep(root, &killed)
     } else {
         0
     };
     log(format_args!(
-        "{}: killed {} process group(s) before the lease could run out{}",
+        "{}: killed {} process group(s) before the lease could run out{}{}",
         Reason::Expired.text(),
         killed.len(),
-        swept_text(swept)
+        swept_text(swept),
+        removed
     ));
+}
+
+/// Kills a process group at once; keeps an address for [`remove_addresses`].
+fn take(guarded: Guarded, killed: &mut Vec<i32>, addresses: &mut Vec<IpAddr>) {
+    match guarded {
+        Guarded::Group(pgid) => {
+            kill_group(pgid);
+            killed.push(pgid);
+        }
+        Guarded::Address(address) => addresses.push(address),
+    }
+}
+
+/// Takes the floating IPs off this server's interfaces (over netlink, from a runtime made
+/// for it: the keeper has none); returns the phrase its log line ends with.
+fn remove_addresses(addresses: &[IpAddr]) -> String {
+    if addresses.is_empty() {
+        return String::new();
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            return format!(", and could not remove {addresses:?}: {error}");
+        }
+    };
+    let failures: Vec<String> = runtime.block_on(async {
+        let netlink = match clp_net::netlink::Netlink::connect() {
+            Ok(netlink) => netlink,
+            Err(error) => return vec![error.to_string()],
+        };
+        let mut failures = Vec::new();
+        for address in addresses {
+            if let Err(error) = netlink.remove(*address).await {
+                failures.push(error.to_string());
+            }
+        }
+        failures
+    });
+    if failures.is_empty() {
+        format!(", and removed {} floating IP(s)", addresses.len())
+    } else {
+        format!(
+            ", and failed to remove floating IPs: {}",
+            failures.join("; ")
+        )
+    }
 }
 
 /// Kills every group for `reason`, sweeps, and returns the exit code.
 fn finish(fence: &mut Fence, reason: Reason, root: &str) -> u8 {
     let mut killed = Vec::with_capacity(fence.len());
-    fence.take_all(|pgid| {
-        kill_group(pgid);
-        killed.push(pgid);
-    });
+    let mut addresses = Vec::new();
+    fence.take_all(|guarded| take(guarded, &mut killed, &mut addresses));
+    let removed = remove_addresses(&addresses);
     let count = killed.len();
     let swept = super::sweep::sweep(root, &killed);
-    if count > 0 || swept > 0 || reason != Reason::Gone {
+    if count > 0 || swept > 0 || !addresses.is_empty() || reason != Reason::Gone {
         log(format_args!(
-            "{}: killed {count} process group(s){}",
+            "{}: killed {count} process group(s){}{removed}",
             reason.text(),
             swept_text(swept)
         ));

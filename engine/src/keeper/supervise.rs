@@ -9,6 +9,7 @@
 //! the fence: it calls `on_lost` (clppm stops in order, and its groups with it).
 
 use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::protocol::Line;
+use super::protocol::{Guarded, Line};
 use clp_cluster::LeaseDeadline;
 use clp_core::paths::Paths;
 
@@ -38,8 +39,22 @@ impl Link {
         if let Ok(pgid) = i32::try_from(pgid)
             && pgid > 1
         {
-            let _ = self.tx.send(Message::Line(Line::Add(pgid)));
+            let _ = self.tx.send(Message::Line(Line::Add(Guarded::Group(pgid))));
         }
+    }
+
+    /// A floating IP is about to go up: the keeper takes it down when it kills.
+    pub fn guard_address(&self, address: IpAddr) {
+        let _ = self
+            .tx
+            .send(Message::Line(Line::Add(Guarded::Address(address))));
+    }
+
+    /// A floating IP went down (or never came up).
+    pub fn release_address(&self, address: IpAddr) {
+        let _ = self
+            .tx
+            .send(Message::Line(Line::Del(Guarded::Address(address))));
     }
 
     /// A resource's process group stopped or its leader exited.
@@ -47,7 +62,7 @@ impl Link {
         if let Ok(pgid) = i32::try_from(pgid)
             && pgid > 1
         {
-            let _ = self.tx.send(Message::Line(Line::Del(pgid)));
+            let _ = self.tx.send(Message::Line(Line::Del(Guarded::Group(pgid))));
         }
     }
 }
@@ -162,7 +177,7 @@ struct Task {
     paths: Paths,
     process: Process,
     /// What the keeper guards, to tell a new one.
-    groups: BTreeSet<i32>,
+    groups: BTreeSet<Guarded>,
     /// The lease's deadline as the membership renews it.
     deadline: Option<watch::Receiver<Option<LeaseDeadline>>>,
     /// The last lease line told.
@@ -231,11 +246,11 @@ impl Task {
 
     fn note(&mut self, line: Line) {
         match line {
-            Line::Add(pgid) => {
-                self.groups.insert(pgid);
+            Line::Add(guarded) => {
+                self.groups.insert(guarded);
             }
-            Line::Del(pgid) => {
-                self.groups.remove(&pgid);
+            Line::Del(guarded) => {
+                self.groups.remove(&guarded);
             }
             Line::Lease { .. } | Line::Bye => {}
         }
@@ -262,9 +277,9 @@ impl Task {
                 if let Some(lease) = self.lease {
                     self.process.send(lease).await;
                 }
-                let groups: Vec<i32> = self.groups.iter().copied().collect();
-                for pgid in groups {
-                    self.process.send(Line::Add(pgid)).await;
+                let groups: Vec<Guarded> = self.groups.iter().copied().collect();
+                for guarded in groups {
+                    self.process.send(Line::Add(guarded)).await;
                 }
                 true
             }

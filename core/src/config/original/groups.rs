@@ -1,9 +1,13 @@
-//! Groups and their exec resources, with their activation and deactivation policies.
+//! Groups and their exec and fip resources, with their activation and deactivation
+//! policies.
 
 use super::converter::Converter;
 use super::element::Element;
 use super::model::{OutGroup, OutResource};
 use super::values::{monitor_final_action, resource_final_action};
+
+/// The resource types converted; the others are reported.
+const CONVERTED: &[&str] = &["exec", "fip"];
 
 impl Converter {
     pub(super) fn groups(&mut self, root: &Element) -> Vec<OutGroup> {
@@ -53,15 +57,15 @@ impl Converter {
                 member.mark();
                 let key = member.key.clone().unwrap_or_default();
                 let (kind, resource_name) = key.split_once('@').unwrap_or(("", key.as_str()));
-                if kind != "exec" {
+                if !CONVERTED.contains(&kind) {
                     self.report(
                         member,
-                        format!("resource type \"{kind}\" is not supported; this version has exec resources"),
+                        format!("resource type \"{kind}\" is not supported; this version has exec and fip resources"),
                     );
                     continue;
                 }
                 let definition = resources.and_then(|r| {
-                    r.all("exec")
+                    r.all(kind)
                         .find(|e| e.key.as_deref() == Some(resource_name))
                 });
                 let Some(definition) = definition else {
@@ -69,7 +73,12 @@ impl Converter {
                     continue;
                 };
                 grouped.push(resource_name.to_string());
-                out.resources.push(self.exec(definition, resource_name));
+                let resource = if kind == "fip" {
+                    self.fip(definition, resource_name)
+                } else {
+                    self.exec(definition, resource_name)
+                };
+                out.resources.push(resource);
             }
             // What the rest of the group says (failover, failback, exclusive, dependencies
             // between groups) is reported by the walk of unused elements, unless it is the
@@ -84,17 +93,17 @@ impl Converter {
                 if definition.tag == "types" {
                     continue;
                 }
-                let listed = definition.tag == "exec"
+                let listed = CONVERTED.contains(&definition.tag.as_str())
                     && definition
                         .key
                         .as_ref()
                         .is_some_and(|name| grouped.contains(name));
                 if !listed && !definition.used.get() {
-                    let reason = if definition.tag == "exec" {
+                    let reason = if CONVERTED.contains(&definition.tag.as_str()) {
                         "the resource belongs to no group".to_string()
                     } else {
                         format!(
-                            "resource type \"{}\" is not supported; this version has exec resources",
+                            "resource type \"{}\" is not supported; this version has exec and fip resources",
                             definition.tag
                         )
                     };
@@ -160,19 +169,41 @@ impl Converter {
                 }
             }
         }
-        out.activation.retry = self.integer(exec.take("act/retry"));
-        out.activation.failover_threshold = self.integer(exec.take("act/fo"));
-        out.activation.final_action = self.final_action(exec.take("act/action"), true);
-        out.deactivation.retry = self.integer(exec.take("deact/retry"));
-        out.deactivation.final_action = self.final_action(exec.take("deact/action"), true);
-        for depend in exec.all("depend") {
+        self.policies(exec, &mut out);
+        out
+    }
+
+    /// A floating IP: `parameters/ip` (checked with the rest of the configuration).
+    pub(super) fn fip(&mut self, fip: &Element, name: &str) -> OutResource {
+        fip.mark();
+        let mut out = OutResource {
+            name: name.to_string(),
+            kind: "fip",
+            comment: fip.take_text("comment").filter(|c| !c.is_empty()),
+            ..OutResource::default()
+        };
+        if let Some(ip) = fip.take_text("parameters/ip") {
+            out.parameters
+                .insert("ip".to_string(), toml::Value::String(ip));
+        }
+        self.policies(fip, &mut out);
+        out
+    }
+
+    /// The activation and deactivation policies and the dependencies of any resource.
+    fn policies(&mut self, resource: &Element, out: &mut OutResource) {
+        out.activation.retry = self.integer(resource.take("act/retry"));
+        out.activation.failover_threshold = self.integer(resource.take("act/fo"));
+        out.activation.final_action = self.final_action(resource.take("act/action"), true);
+        out.deactivation.retry = self.integer(resource.take("deact/retry"));
+        out.deactivation.final_action = self.final_action(resource.take("deact/action"), true);
+        for depend in resource.all("depend") {
             depend.mark();
             match &depend.key {
                 Some(other) if !other.is_empty() => out.depends_on.push(other.clone()),
                 _ => {}
             }
         }
-        out
     }
 
     pub(super) fn final_action(

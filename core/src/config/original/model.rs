@@ -40,6 +40,10 @@ impl OutPolicy {
 #[derive(Debug, Default)]
 pub(super) struct OutResource {
     pub(super) name: String,
+    /// `exec` (also when empty) or `fip`.
+    pub(super) kind: &'static str,
+    /// Type-specific parameters (a fip's `ip`).
+    pub(super) parameters: toml::Table,
     pub(super) comment: Option<String>,
     pub(super) start: Option<String>,
     pub(super) stop: Option<String>,

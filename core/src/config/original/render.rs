@@ -135,7 +135,12 @@ pub(super) fn render(model: &Model, conversion: &Conversion, source: &str) -> St
         for resource in &group.resources {
             out.push_str("[[group.resource]]\n");
             line(&mut out, "name", quoted(&resource.name));
-            line(&mut out, "type", quoted("exec"));
+            let kind = if resource.kind.is_empty() {
+                "exec"
+            } else {
+                resource.kind
+            };
+            line(&mut out, "type", quoted(kind));
             optional_text(&mut out, "comment", &resource.comment);
             optional_word(&mut out, "mode", resource.mode);
             optional_text(&mut out, "start", &resource.start);
@@ -145,6 +150,9 @@ pub(super) fn render(model: &Model, conversion: &Conversion, source: &str) -> St
             if !resource.depends_on.is_empty() {
                 let list: Vec<String> = resource.depends_on.iter().map(|d| quoted(d)).collect();
                 line(&mut out, "depends_on", format!("[{}]", list.join(", ")));
+            }
+            if !resource.parameters.is_empty() {
+                write_table(&mut out, "group.resource.parameters", &resource.parameters);
             }
             write_policy(&mut out, "group.resource.activation", &resource.activation);
             write_policy(

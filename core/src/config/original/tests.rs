@@ -334,11 +334,11 @@ fn every_unmapped_element_is_reported_by_its_path() {
             )
             .replace(
                 "<resource name=\"exec@exec\"/>",
-                "<resource name=\"fip@fip1\"/><resource name=\"exec@exec\"/>",
+                "<resource name=\"disk@disk1\"/><resource name=\"exec@exec\"/>",
             )
             .replace(
                 "<types name=\"exec\"/>",
-                "<types name=\"fip\"/><fip name=\"fip1\"><parameters><ip>10.0.0.9</ip></parameters></fip><types name=\"exec\"/>",
+                "<types name=\"disk\"/><disk name=\"disk1\"><parameters><device>/dev/sdb1</device></parameters></disk><types name=\"exec\"/>",
             )
             .replace(
                 "<action>2</action>",
@@ -372,9 +372,9 @@ fn every_unmapped_element_is_reported_by_its_path() {
         .collect();
     for expected in [
         "/root/server@standby: clp runs on one server; this one is left out",
-        "/root/group@failover1/resource@fip@fip1: resource type \"fip\" is not supported; this version has exec resources",
+        "/root/group@failover1/resource@disk@disk1: resource type \"disk\" is not supported; this version has exec and fip resources",
         "/root/resource/exec@exec/parameters/userlog = \"/var/log/exec.log\": not supported",
-        "/root/resource/fip@fip1: resource type \"fip\" is not supported; this version has exec resources",
+        "/root/resource/disk@disk1: resource type \"disk\" is not supported; this version has exec and fip resources",
         "/root/resource/exec@orphan: the resource belongs to no group",
         "/root/monitor/userw@userw/parameters/repopen = \"1\": userw's dummy file and thread options are not supported",
         "/root/monitor/pidw@pidw1/emergency/action = \"11\": final action BMC reset is not supported; the default applies",
@@ -404,4 +404,33 @@ fn every_unmapped_element_is_reported_by_its_path() {
             .get("final_action")
             .is_none()
     );
+}
+
+#[test]
+fn a_floating_ip_converts_with_its_address_and_policies() {
+    let text = sss("UTF-8", "UTF-8")
+        .replace(
+            "<resource name=\"exec@exec\"/>",
+            "<resource name=\"fip@fip1\"/><resource name=\"exec@exec\"/>",
+        )
+        .replace(
+            "<types name=\"exec\"/>",
+            "<types name=\"fip\"/><fip name=\"fip1\"><comment>service address</comment><parameters><ip>192.0.2.100</ip></parameters><act><retry>2</retry></act></fip><types name=\"exec\"/>",
+        );
+    let conversion = convert(text.as_bytes(), None, "clp.conf").unwrap();
+    assert!(
+        conversion.unsupported.is_empty(),
+        "{:#?}",
+        conversion.unsupported
+    );
+    let document: toml::Table = conversion.text.parse().unwrap();
+    let resources = document["group"][0]["resource"].as_array().unwrap();
+    let fip = &resources[0];
+    assert_eq!(fip["name"].as_str(), Some("fip1"));
+    assert_eq!(fip["type"].as_str(), Some("fip"));
+    assert_eq!(fip["comment"].as_str(), Some("service address"));
+    assert_eq!(fip["parameters"]["ip"].as_str(), Some("192.0.2.100"));
+    assert_eq!(fip["activation"]["retry"].as_integer(), Some(2));
+    assert!(fip.get("start").is_none() && fip.get("mode").is_none());
+    assert_eq!(resources[1]["type"].as_str(), Some("exec"));
 }

@@ -123,18 +123,32 @@ fn build_resource(
     };
     let name = check_name(problems, &location, &raw.name);
     let kind = raw.kind.unwrap_or_else(|| "exec".to_string());
-    if kind != "exec" {
-        problems.add(
+    let parameters = raw.parameters.clone().unwrap_or_default();
+    match kind.as_str() {
+        "exec" => {
+            if !parameters.is_empty() {
+                problems.unknown_keys(&format!("{location}.parameters"), &parameters, &[]);
+            }
+        }
+        crate::resource::fip::KIND => {
+            for problem in crate::resource::fip::parse(&parameters).1 {
+                problems.add(&format!("{location}.parameters"), problem);
+            }
+            for key in ["start", "stop", "mode"] {
+                if table.is_some_and(|t| t.contains_key(key)) {
+                    problems.add(
+                        &location,
+                        format!("key \"{key}\": a fip resource runs no script; remove it"),
+                    );
+                }
+            }
+        }
+        _ => problems.add(
             &location,
             format!(
-                "key \"type\": resource type \"{kind}\" is not supported; this version has \"exec\""
+                "key \"type\": resource type \"{kind}\" is not supported; this version has \"exec\" and \"fip\""
             ),
-        );
-    }
-    if let Some(parameters) = &raw.parameters
-        && !parameters.is_empty()
-    {
-        problems.unknown_keys(&format!("{location}.parameters"), parameters, &[]);
+        ),
     }
     let mode = match raw.mode.as_deref() {
         None | Some("sync") => ExecMode::Sync,
@@ -148,25 +162,34 @@ fn build_resource(
         }
     };
     let script_dir = scripts_dir.join(group).join(&name);
-    let start = resolve_script(
-        problems,
-        &location,
-        "start",
-        &script_dir,
-        raw.start.as_deref(),
-        "start.sh",
-        true,
-    )
-    .unwrap_or_else(|| crate::paths::default_start_script(&script_dir));
-    let stop = resolve_script(
-        problems,
-        &location,
-        "stop",
-        &script_dir,
-        raw.stop.as_deref(),
-        "stop.sh",
-        false,
-    );
+    let scripted = kind != crate::resource::fip::KIND;
+    let start = scripted
+        .then(|| {
+            resolve_script(
+                problems,
+                &location,
+                "start",
+                &script_dir,
+                raw.start.as_deref(),
+                "start.sh",
+                true,
+            )
+        })
+        .flatten()
+        .unwrap_or_else(|| crate::paths::default_start_script(&script_dir));
+    let stop = scripted
+        .then(|| {
+            resolve_script(
+                problems,
+                &location,
+                "stop",
+                &script_dir,
+                raw.stop.as_deref(),
+                "stop.sh",
+                false,
+            )
+        })
+        .flatten();
     let activation = build_failure_policy(
         problems,
         &location,
@@ -186,6 +209,7 @@ fn build_resource(
         group: group.to_string(),
         comment: raw.comment.unwrap_or_default(),
         kind,
+        parameters,
         start,
         stop,
         script_dir,

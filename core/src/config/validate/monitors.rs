@@ -74,6 +74,24 @@ pub(super) fn build_monitor(
             ),
             Some(_) => {}
         },
+        (None, TargetRule::FipResource) => problems.add(
+            &location,
+            format!("key \"target\" is missing: a {kind} monitor watches a fip resource"),
+        ),
+        (Some(target), TargetRule::FipResource) => match find_resource(target) {
+            None => problems.add(
+                &location,
+                format!("key \"target\": \"{target}\" is not a resource of this configuration"),
+            ),
+            Some(resource) if !resource.is_floating_ip() => problems.add(
+                &location,
+                format!(
+                    "key \"target\": resource \"{target}\" is of type \"{}\"; {kind} watches a fip resource",
+                    resource.kind
+                ),
+            ),
+            Some(_) => {}
+        },
         (Some(target), TargetRule::Optional) => {
             if find_resource(target).is_none() {
                 problems.add(
@@ -166,7 +184,14 @@ pub(super) fn build_monitor(
             format!("key \"nice\": {nice} is out of range (-20 to 19)"),
         );
     }
+    let target_parameters = raw
+        .target
+        .as_deref()
+        .and_then(find_resource)
+        .map(|resource| resource.parameters.clone())
+        .unwrap_or_default();
     Some(MonitorConfig {
+        target_parameters,
         comment: raw
             .comment
             .unwrap_or_else(|| spec.default_comment.to_string()),

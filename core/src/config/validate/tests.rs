@@ -407,3 +407,44 @@ fn mail_addresses_are_checked_as_the_mail_service_reads_them() {
     let event = crate::alert::AlertEvent::custom("zabi", "rm", 9, crate::alert::Level::Error, "m");
     assert!(crate::mail::compose(&mail, &[event]).is_ok());
 }
+
+#[test]
+fn a_fip_resource_and_its_fipw_need_no_script() {
+    let config = parse(
+        "[[group]]\nname = \"g\"\n[[group.resource]]\nname = \"fip1\"\ntype = \"fip\"\n[group.resource.parameters]\nip = \"192.0.2.100/24\"\ninterface = \"eth0\"\n\n[[monitor]]\nname = \"fipw1\"\ntype = \"fipw\"\ntarget = \"fip1\"\n[monitor.parameters]\nmonmii = 1\n",
+    )
+    .unwrap();
+    let fip = config.resource("fip1").unwrap();
+    assert!(fip.is_floating_ip());
+    assert_eq!(fip.parameters["ip"].as_str(), Some("192.0.2.100/24"));
+    let fipw = &config.monitors[0];
+    assert_eq!(fipw.timing, Timing::Active, "a fipw follows its group");
+    assert_eq!(
+        fipw.recovery.target,
+        RecoveryTarget::Resource("fip1".into())
+    );
+    assert_eq!(fipw.target_parameters["interface"].as_str(), Some("eth0"));
+}
+
+#[test]
+fn a_hostile_fip_is_refused_naming_the_resource_and_the_key() {
+    let error = parse(
+        "[[group]]\nname = \"g\"\n[[group.resource]]\nname = \"fip1\"\ntype = \"fip\"\nstart = \"start.sh\"\n[group.resource.parameters]\nip = \"224.0.0.1\"\ninterface = \"eth0; reboot\"\n\n[[group.resource]]\nname = \"fip2\"\ntype = \"fip\"\n\n[[group.resource]]\nname = \"disk1\"\ntype = \"disk\"\n\n[[monitor]]\nname = \"fipw1\"\ntype = \"fipw\"\ntarget = \"disk1\"\n\n[[monitor]]\nname = \"fipw2\"\ntype = \"fipw\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    for expected in [
+        "group \"g\".resource \"fip1\".parameters: key \"ip\": 224.0.0.1 is a multicast address",
+        "group \"g\".resource \"fip1\".parameters: key \"interface\": \"eth0; reboot\" is not an interface name",
+        "group \"g\".resource \"fip1\": key \"start\": a fip resource runs no script",
+        "group \"g\".resource \"fip2\".parameters: key \"ip\" is missing",
+        "group \"g\".resource \"disk1\": key \"type\": resource type \"disk\" is not supported",
+        "monitor \"fipw1\": key \"target\": resource \"disk1\" is of type \"disk\"; fipw watches a fip resource",
+        "monitor \"fipw2\": key \"target\" is missing: a fipw monitor watches a fip resource",
+    ] {
+        assert!(
+            error.contains(expected),
+            "missing {expected:?} in:\n{error}"
+        );
+    }
+}
