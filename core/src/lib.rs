@@ -26,6 +26,7 @@ pub mod os_action;
 pub mod paths;
 pub mod pid_lock;
 pub mod process;
+pub mod shared_generation;
 pub mod startup_output;
 pub mod status;
 pub mod store;

@@ -16,6 +16,8 @@ use clp_core::status::ServersView;
 pub struct Joined {
     membership: Membership,
     owners: Owners,
+    /// The follower of the cluster's configuration ([`crate::cluster_config`]).
+    configuration: clp_cluster::config_sync::ConfigFollower,
 }
 
 /// The membership's own methods (its view, sessions, ...) through the joined cluster.
@@ -31,7 +33,12 @@ impl Joined {
     /// Leaves the cluster: the lease is revoked, and the owner keys still on it go with it
     /// (call after the groups were stopped: they then fail over to the next server).
     pub async fn leave(self) {
-        let Joined { membership, owners } = self;
+        let Joined {
+            membership,
+            owners,
+            configuration,
+        } = self;
+        drop(configuration);
         membership.leave().await;
         drop(owners);
     }
@@ -91,12 +98,17 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
         Some(engine) => servers_view(engine.config(), engine.server(), &view.borrow()),
         None => ServersView::default(),
     }));
-    Some(Joined { membership, owners })
+    let configuration = crate::cluster_config::follow(engine, membership.sessions());
+    Some(Joined {
+        membership,
+        owners,
+        configuration,
+    })
 }
 
 /// This server's own addresses (from its `[[server]]`), its name, and loopback: the hosts
 /// of an etcd endpoint that is this server's own member.
-fn local_hosts(config: &clp_core::config::Config, local: &str) -> Vec<String> {
+pub(crate) fn local_hosts(config: &clp_core::config::Config, local: &str) -> Vec<String> {
     let mut hosts: Vec<String> = vec![
         "127.0.0.1".into(),
         "localhost".into(),
@@ -113,7 +125,7 @@ fn local_hosts(config: &clp_core::config::Config, local: &str) -> Vec<String> {
 
 /// The endpoints, those on one of `hosts` first (the order otherwise kept): each
 /// connection talks to one member, this server's own when it answers.
-fn local_first(endpoints: &[String], hosts: &[String]) -> Vec<String> {
+pub(crate) fn local_first(endpoints: &[String], hosts: &[String]) -> Vec<String> {
     let host_of = |url: &str| {
         let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
         let authority = rest.split('/').next().unwrap_or(rest);

@@ -23,6 +23,7 @@ mod ha_failover;
 mod ha_journal;
 mod ha_keeper;
 mod ha_membership;
+mod ha_push;
 mod ha_scenarios;
 mod host_option;
 mod hostile_socket;
