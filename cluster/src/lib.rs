@@ -9,11 +9,13 @@
 //! - [`ownership`]: who runs each group: an owner key taken only by a compare-and-set on
 //!   absence under the owner's lease, its `create_revision` the fencing token; the owners
 //!   watched ([`Owners`]).
+//! - [`alert_sync`]: every server's alerts readable on any server (the original's alert sync).
 //! - [`config_sync`]: the cluster's configuration, all or nothing: proposed by
 //!   `clpcfctrl --push`, checked by every Online server, made active by one compare-and-set.
 //! - [`keys`]: where everything lives in etcd.
 #![warn(missing_docs)]
 
+pub mod alert_sync;
 pub mod config_sync;
 pub mod keys;
 mod membership;

@@ -207,3 +207,43 @@ fn a_server_down_during_a_push_takes_it_when_it_starts() {
     let text = std::fs::read_to_string(pulled.join("clp.conf")).expect("the pulled clp.conf");
     assert!(text.contains("name = \"watch4\""), "{text}");
 }
+
+#[test]
+fn an_alert_raised_on_node2_is_read_on_node1() {
+    let Some(bed) = running_bed("pl") else {
+        return;
+    };
+    bed.run(
+        1,
+        "clplogcmd",
+        &["-m", "hello from node2", "--alert", "-l", "WARN"],
+    )
+    .success();
+    bed.run(0, "clplogcmd", &["-m", "hello from node1", "--alert"])
+        .success();
+    let mut text = String::new();
+    wait_until("node2's alert on node1", Duration::from_secs(10), || {
+        text = bed
+            .run(0, "clp_mltool", &["messages", "-m", "logcmd"])
+            .success();
+        text.lines()
+            .any(|l| l.ends_with(" Warning node2 logcmd 1 hello from node2"))
+    });
+    // Merged by time with node1's own, each with its server's name.
+    assert!(
+        text.lines()
+            .any(|l| l.ends_with(" Info    node1 logcmd 1 hello from node1")),
+        "{text}"
+    );
+    let node2 = text.lines().position(|l| l.contains("hello from node2"));
+    let node1 = text.lines().position(|l| l.contains("hello from node1"));
+    assert!(node2 < node1, "not in time order:\n{text}");
+    // And the other way round: node1's alerts on node2 (its own start, too).
+    wait_until("node1's alert on node2", Duration::from_secs(10), || {
+        bed.run(1, "clp_mltool", &["messages", "-m", "logcmd"])
+            .success()
+            .contains(" node1 logcmd 1 hello from node1")
+    });
+    // Only node2's alert log file has node2's line: the copy is not written into node1's.
+    assert!(!bed.clp(0).alerts().contains("hello from node2"));
+}

@@ -201,7 +201,12 @@ pub struct Engine {
     cluster: std::sync::OnceLock<Arc<ClusterLink>>,
     /// An HA cluster's keeper, told each resource's process group ([`crate::keeper`]).
     keeper: std::sync::OnceLock<crate::keeper::Link>,
+    /// An HA cluster's other servers' alerts, merged into the alerts served.
+    cluster_alerts: std::sync::OnceLock<ClusterAlerts>,
 }
+
+/// Where the engine reads the other servers' alerts ([`Engine::set_cluster_alerts`]).
+pub type ClusterAlerts = Box<dyn Fn() -> Vec<clp_core::alert::AlertEvent> + Send + Sync>;
 
 impl Engine {
     /// A new engine for `config`; nothing runs until [`Engine::start`].
@@ -296,6 +301,7 @@ impl Engine {
             servers: std::sync::OnceLock::new(),
             cluster: std::sync::OnceLock::new(),
             keeper: std::sync::OnceLock::new(),
+            cluster_alerts: std::sync::OnceLock::new(),
         })
     }
 
