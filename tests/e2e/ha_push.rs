@@ -146,7 +146,7 @@ fn a_push_node2_refuses_changes_neither_server() {
     );
     // Neither server takes it: no generation made, the same clppm, no monitor.
     std::thread::sleep(Duration::from_secs(2));
-    for index in 0..2 {
+    for (index, pid) in before.iter().enumerate() {
         assert!(
             !monitors(&bed, index).iter().any(|m| m == "watch2"),
             "{} runs the refused configuration",
@@ -157,7 +157,13 @@ fn a_push_node2_refuses_changes_neither_server() {
             "{} made a generation of the refused configuration",
             bed.hosts[index].name
         );
-        assert_eq!(bed.clppm_pid(index), before[index]);
+        assert_eq!(bed.clppm_pid(index), *pid);
+        assert!(
+            !bed.clp(index).alerts().contains(" cfmgr 1 "),
+            "{} logged an upload:\n{}",
+            bed.hosts[index].name,
+            bed.clp(index).alerts()
+        );
     }
     // A good push afterwards goes through: the refused proposal left nothing in the way.
     let dir = folder(&bed, 0, "push2", &with_monitor(&bed, "watch3"));

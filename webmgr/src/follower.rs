@@ -3,7 +3,7 @@
 //! With nobody listening it asks nothing.
 //!
 //! Each poll first asks for the newest record only; the records in between are fetched
-//! only when it moved. A record is placed by its time, server and sequence number ([`Mark`]):
+//! only when it moved. A record is placed by its time, server and sequence number (its mark):
 //! in an HA cluster clppm serves every server's records merged by time, whose sequence
 //! numbers are each server's own. It also keeps the alert counts by level for
 //! `/metrics`: the records kept when it first reached clppm, plus every one since.
