@@ -228,26 +228,13 @@ struct Mirror {
 }
 
 impl Mirror {
-    async fn run(self, mut sessions: watch::Receiver<Option<Session>>) {
-        loop {
-            let session = sessions.borrow_and_update().clone();
-            if let Some(session) = session {
-                tokio::select! {
-                    ended = self.round(&session) => {
-                        if let Err(error) = ended {
-                            tracing::debug!("mirroring the other servers' alerts: {error}");
-                        }
-                        tokio::select! {
-                            _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                            changed = sessions.changed() => if changed.is_err() { return },
-                        }
-                    }
-                    changed = sessions.changed() => if changed.is_err() { return },
-                }
-            } else if sessions.changed().await.is_err() {
-                return;
-            }
-        }
+    async fn run(self, sessions: watch::Receiver<Option<Session>>) {
+        let this = Arc::new(self);
+        crate::rounds::per_session(sessions, "mirroring the other servers' alerts", |session| {
+            let this = Arc::clone(&this);
+            async move { this.round(&session).await }
+        })
+        .await;
     }
 
     async fn round(&self, session: &Session) -> Result<(), etcd_client::Error> {
@@ -362,6 +349,27 @@ mod tests {
         let newest = merge(local, others, 2);
         let order: Vec<&str> = newest.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(order, ["node1 2", "node2 8"]);
+    }
+
+    #[tokio::test]
+    async fn without_etcd_alerts_are_dropped_and_counted_never_waited_for() {
+        let (_sessions, receiver) = watch::channel(None);
+        let publisher = AlertPublisher::start("ha", "node1", 10, receiver);
+        let started = std::time::Instant::now();
+        for seq in 0..10_000 {
+            publisher.publish(&event("node1", "2026/12/03 10:00:00.000", seq));
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "publishing waited: {:?}",
+            started.elapsed()
+        );
+        // The queue's overflow at once, the rest as the copier finds no session.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while publisher.dropped() < 10_000 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(publisher.dropped(), 10_000);
     }
 
     #[test]

@@ -483,30 +483,19 @@ struct Follower {
 }
 
 impl Follower {
-    async fn run(self, mut sessions: watch::Receiver<Option<Session>>) {
-        loop {
-            let session = sessions.borrow_and_update().clone();
-            if let Some(session) = session {
-                tokio::select! {
-                    ended = self.round(&session) => {
-                        if let Err(error) = ended {
-                            tracing::warn!("following the cluster's configuration: {error}");
-                        }
-                        // Try again on the same session after a pause, or on the next one.
-                        tokio::select! {
-                            _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                            changed = sessions.changed() => if changed.is_err() { return },
-                        }
-                    }
-                    changed = sessions.changed() => if changed.is_err() { return },
-                }
-            } else if sessions.changed().await.is_err() {
-                return;
-            }
-        }
+    async fn run(self, sessions: watch::Receiver<Option<Session>>) {
+        let this = Arc::new(self);
+        crate::rounds::per_session(
+            sessions,
+            "following the cluster's configuration",
+            |session| {
+                let this = Arc::clone(&this);
+                async move { this.round(&session).await }
+            },
+        )
+        .await;
     }
 
-    /// Reads every configuration key, then follows the changes.
     async fn round(&self, session: &Session) -> Result<(), SyncError> {
         let mut client = session.client.clone();
         let prefix = keys::config_prefix(&self.cluster);

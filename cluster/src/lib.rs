@@ -20,6 +20,7 @@ pub mod config_sync;
 pub mod keys;
 mod membership;
 pub mod ownership;
+mod rounds;
 
 pub use clp_core::membership::view::{Presence, View};
 pub use etcd_client::Client;
