@@ -78,6 +78,7 @@ fn a_push_from_node1_reaches_node2() {
         return;
     };
     let dir = folder(&bed, 0, "push", &with_monitor(&bed, "watch1"));
+    let started = std::time::Instant::now();
     let run = bed.run(
         0,
         "clpcfctrl",
@@ -91,7 +92,12 @@ fn a_push_from_node1_reaches_node2() {
         text.contains("The upload is completed successfully.(cfmgr:0)"),
         "{text}"
     );
+    let pushed = started.elapsed();
     wait_monitor(&bed, 1, "watch1", APPLY);
+    eprintln!(
+        "clpcfctrl --push took {pushed:?}; node2 ran the new configuration {:?} after the push started",
+        started.elapsed()
+    );
     wait_monitor(&bed, 0, "watch1", APPLY);
     // Each server logged the upload as the original does.
     for index in 0..2 {
