@@ -110,8 +110,13 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         if let Some(original) = &source.original {
             write_conversion(out, &original.conversion)?;
         }
-        let report = config_push::push(&paths, &source, options).map_err(error)?;
-        write_report(out, &report, true)?;
+        if source.config.is_cluster() {
+            let wait = Duration::from_secs(args.wait.unwrap_or(CLUSTER_WAIT_SECS));
+            push_to_cluster(out, &source, wait)?;
+        } else {
+            let report = config_push::push(&paths, &source, options).map_err(error)?;
+            write_report(out, &report, true)?;
+        }
     } else if args.pull {
         config_push::pull(&paths, &dir).map_err(error)?;
     } else if args.rollback {
@@ -146,6 +151,111 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         .into());
     }
     cli::succeeded(out)
+}
+
+/// How long an HA push waits for every Online server's answer when `--wait` does not say.
+const CLUSTER_WAIT_SECS: u64 = 30;
+
+/// `--push` of a configuration naming more than one server: proposed to every Online
+/// server through etcd, made the cluster's active generation only when every one accepted
+/// ([`clp_cluster::config_sync`]); one line per server.
+fn push_to_cluster(
+    out: &mut dyn Write,
+    source: &config_push::Source,
+    wait: Duration,
+) -> Result<(), CliError> {
+    use clp_cluster::config_sync::{self, PushOutcome};
+    use clp_core::shared_generation::{self, SharedGeneration};
+    let config = &source.config;
+    let info = generations::GenerationInfo::now(
+        source.dir.display().to_string(),
+        source
+            .original
+            .as_ref()
+            .map(|original| original.conversion.encoding.to_string()),
+    );
+    let scripts = clp_core::paths::ConfigFolder(&source.dir).scripts_dir();
+    let shared = SharedGeneration::pack(&source.text, Some(&scripts), info)
+        .map_err(|e| error(Refusal::Failed(e.to_string())))?;
+    let endpoints = config
+        .etcd
+        .as_ref()
+        .map(|etcd| etcd.endpoints.clone())
+        .unwrap_or_default();
+    let tls = config.etcd.as_ref().and_then(|etcd| etcd.tls.as_ref());
+    let request = (config.heartbeat.interval * 4).max(Duration::from_secs(2));
+    let pushed = config_sync::propose_blocking(
+        &endpoints,
+        tls,
+        &config.cluster.name,
+        &shared,
+        request,
+        wait,
+    )
+    .map_err(|e| {
+        error(Refusal::Failed(format!(
+            "the configuration was not pushed: {e}"
+        )))
+    })?;
+    let short = shared_generation::short(&shared.hash);
+    if pushed.outcome == PushOutcome::Unchanged {
+        writeln!(
+            out,
+            "The cluster {} already runs this configuration ({short}); nothing pushed.",
+            config.cluster.name
+        )?;
+        return Ok(());
+    }
+    // The configuration's servers, then any Online server it no longer names.
+    let mut servers: Vec<&str> = config.servers.iter().map(|s| s.name.as_str()).collect();
+    for name in &pushed.asked {
+        if !servers.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            servers.push(name);
+        }
+    }
+    for server in servers {
+        let asked = pushed
+            .asked
+            .iter()
+            .any(|name| name.eq_ignore_ascii_case(server));
+        let answer = pushed
+            .answers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(server))
+            .map(|(_, answer)| answer);
+        let line = match (asked, answer) {
+            (false, _) => "Offline (takes the configuration when it starts)".to_string(),
+            (true, Some(answer)) if answer.accepted => "Success".to_string(),
+            (true, Some(answer)) => format!("Refused: {}", answer.reason),
+            (true, None) => "No answer".to_string(),
+        };
+        writeln!(out, "Upload {server} : {line}")?;
+    }
+    match pushed.outcome {
+        PushOutcome::Committed { .. } => {
+            writeln!(
+                out,
+                "The configuration {short} is the active configuration of the cluster {}; each server applies it (suspend/resume or restart, as the change needs).",
+                config.cluster.name
+            )?;
+            writeln!(out, "The upload is completed successfully.(cfmgr:0)")?;
+            Ok(())
+        }
+        PushOutcome::Refused(refusals) => {
+            let reasons: Vec<String> = refusals
+                .iter()
+                .map(|refusal| format!("{}: {}", refusal.server, refusal.reason))
+                .collect();
+            Err(error(Refusal::BadConfig(format!(
+                "the configuration was not pushed: not every Online server accepted it; no server changed\n{}",
+                reasons.join("\n")
+            ))))
+        }
+        PushOutcome::Overtaken => Err(error(Refusal::Failed(
+            "the configuration was not pushed: another push changed the cluster's configuration meanwhile; pull it, merge, and push again".into(),
+        ))),
+        PushOutcome::Unchanged => Ok(()),
+    }
 }
 
 fn write_conversion(out: &mut dyn Write, conversion: &Conversion) -> Result<(), CliError> {

@@ -71,9 +71,11 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         .build()
         .map_err(|error| Refusal::InitFailed(format!("cannot start the runtime: {error}")))?;
     runtime.block_on(async {
-        let prepared = daemon::prepare(&paths, clp_monitors::builder).inspect_err(|error| {
-            tracing::error!("{error}");
-        })?;
+        let prepared = daemon::prepare(&paths, clp_monitors::builder)
+            .await
+            .inspect_err(|error| {
+                tracing::error!("{error}");
+            })?;
         if args.detached {
             clp_core::startup_output::silence_stdio();
         }

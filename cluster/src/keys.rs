@@ -88,6 +88,65 @@ pub fn request_id_of<'a>(prefix: &str, key: &'a [u8]) -> Option<&'a str> {
     valid.then_some(id)
 }
 
+/// `/clp/<cluster>/config/`: the shared configuration ([`crate::config_sync`]).
+pub fn config_prefix(cluster: &str) -> String {
+    format!("{}config/", cluster_root(cluster))
+}
+
+/// `/clp/<cluster>/config/active`: the cluster's active generation, changed only by a
+/// compare-and-set once every Online server accepted it.
+pub fn config_active(cluster: &str) -> String {
+    format!("{}active", config_prefix(cluster))
+}
+
+/// `/clp/<cluster>/config/proposals/`: generations waiting for the servers' answers.
+pub fn config_proposals(cluster: &str) -> String {
+    format!("{}proposals/", config_prefix(cluster))
+}
+
+/// `/clp/<cluster>/config/proposals/<id>/`: one proposal, its generation and answers.
+pub fn proposal(cluster: &str, id: &str) -> String {
+    format!("{}{id}/", config_proposals(cluster))
+}
+
+/// `/clp/<cluster>/config/proposals/<id>/generation`: the proposed generation.
+pub fn proposal_generation(cluster: &str, id: &str) -> String {
+    format!("{}generation", proposal(cluster, id))
+}
+
+/// `/clp/<cluster>/config/proposals/<id>/answers/`: each server's answer.
+pub fn proposal_answers(cluster: &str, id: &str) -> String {
+    format!("{}answers/", proposal(cluster, id))
+}
+
+/// `/clp/<cluster>/config/proposals/<id>/answers/<server>`: one server's answer.
+pub fn proposal_answer(cluster: &str, id: &str, server: &str) -> String {
+    format!(
+        "{}{}",
+        proposal_answers(cluster, id),
+        server.to_ascii_lowercase()
+    )
+}
+
+/// The proposal a `…/proposals/<id>/generation` key names, when it is one.
+pub fn proposal_of_generation_key<'a>(cluster_proposals: &str, key: &'a [u8]) -> Option<&'a str> {
+    std::str::from_utf8(key)
+        .ok()?
+        .strip_prefix(cluster_proposals)?
+        .strip_suffix("/generation")
+        .filter(|id| !id.contains('/'))
+}
+
+/// `/clp/<cluster>/alerts/`: every server's newest alerts ([`crate::alert_sync`]).
+pub fn alerts_prefix(cluster: &str) -> String {
+    format!("{}alerts/", cluster_root(cluster))
+}
+
+/// `/clp/<cluster>/alerts/<server>/`: one server's newest alerts, keyed by sequence.
+pub fn server_alerts(cluster: &str, server: &str) -> String {
+    format!("{}{}/", alerts_prefix(cluster), server.to_ascii_lowercase())
+}
+
 /// The server a presence key names, when `key` is one under `prefix`.
 pub fn server_of<'a>(prefix: &str, key: &'a [u8]) -> Option<&'a str> {
     std::str::from_utf8(key).ok()?.strip_prefix(prefix)
@@ -149,5 +208,28 @@ mod tests {
         }
         let longest = format!("/clp/ha/requests/node2/{}", "a".repeat(64));
         assert!(request_id_of(&prefix, longest.as_bytes()).is_some());
+    }
+
+    #[test]
+    fn a_proposal_keeps_its_generation_and_answers_under_its_id() {
+        assert_eq!(config_active("ha"), "/clp/ha/config/active");
+        assert_eq!(
+            proposal_generation("ha", "p1"),
+            "/clp/ha/config/proposals/p1/generation"
+        );
+        assert_eq!(
+            proposal_answer("ha", "p1", "Node2"),
+            "/clp/ha/config/proposals/p1/answers/node2"
+        );
+        let prefix = config_proposals("ha");
+        assert_eq!(
+            proposal_of_generation_key(&prefix, b"/clp/ha/config/proposals/p1/generation"),
+            Some("p1")
+        );
+        assert_eq!(
+            proposal_of_generation_key(&prefix, b"/clp/ha/config/proposals/p1/answers/node2"),
+            None
+        );
+        assert_eq!(server_alerts("ha", "Node2"), "/clp/ha/alerts/node2/");
     }
 }

@@ -9,6 +9,9 @@
 //! - [`ownership`]: who runs each group: an owner key taken only by a compare-and-set on
 //!   absence under the owner's lease, its `create_revision` the fencing token; the owners
 //!   watched ([`Owners`]).
+//! - [`alert_sync`]: every server's alerts readable on any server (the original's alert sync).
+//! - [`config_sync`]: the cluster's configuration, all or nothing: proposed by
+//!   `clpcfctrl --push`, checked by every Online server, made active by one compare-and-set.
 //! - [`moving`]: an operator's move of a group, as an intent in etcd that the owner and
 //!   the destination carry out.
 //! - [`requests`]: the request channel: a command's `-h HOST` carried to another server's
@@ -17,12 +20,15 @@
 //! - [`tls`]: TLS to etcd from `[etcd]`'s PEM files.
 #![warn(missing_docs)]
 
+pub mod alert_sync;
+pub mod config_sync;
 pub mod endpoints;
 pub mod keys;
 mod membership;
 pub mod moving;
 pub mod ownership;
 pub mod requests;
+mod rounds;
 pub mod tls;
 
 pub use clp_core::membership::view::{Presence, View};

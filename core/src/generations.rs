@@ -90,6 +90,11 @@ pub struct GenerationInfo {
     /// The encoding of the original's XML `clp.conf` it was converted from, if it was.
     #[serde(default)]
     pub converted_from: Option<String>,
+    /// In an HA cluster, the hash of the cluster's shared generation this one was taken
+    /// from ([`crate::shared_generation`]): a server compares it with the cluster's active
+    /// one to know whether it runs that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_hash: Option<String>,
 }
 
 impl GenerationInfo {
@@ -100,6 +105,7 @@ impl GenerationInfo {
             pushed_by: current_user(),
             source: source.into(),
             converted_from,
+            cluster_hash: None,
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod paths;
 pub mod pid_lock;
 pub mod process;
 pub mod resource;
+pub mod shared_generation;
 pub mod startup_output;
 pub mod status;
 pub mod store;

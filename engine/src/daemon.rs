@@ -21,6 +21,9 @@ use clp_core::store::{Store, StoreError};
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
+    /// The HA cluster's active configuration cannot run on this server.
+    #[error("{0}")]
+    ClusterConfig(String),
     /// Another clppm runs on this root.
     #[error("clppm is already running on {root} (pid {pid}); stop it with 'clpcl -t'")]
     AlreadyRunning {
@@ -78,7 +81,9 @@ impl clp_core::exit_code::Coded for DaemonError {
         use clp_core::exit_code;
         match self {
             DaemonError::AlreadyRunning { .. } => exit_code::ALREADY_RUNNING,
-            DaemonError::Config(_) | DaemonError::NotThisServer { .. } => exit_code::BAD_CONFIG,
+            DaemonError::Config(_)
+            | DaemonError::NotThisServer { .. }
+            | DaemonError::ClusterConfig(_) => exit_code::BAD_CONFIG,
             DaemonError::Store(_)
             | DaemonError::Io { .. }
             | DaemonError::NotWritable { .. }
@@ -150,7 +155,7 @@ pub struct Prepared {
 /// Loads the configuration, takes the lock, opens the store and binds the socket. Any
 /// failure here is the daemon's startup error, which `clpcl -s` shows. `probes` finds the
 /// monitor types' probe constructors (`clp_monitors::builder`).
-pub fn prepare(paths: &Paths, probes: FindBuilder) -> Result<Prepared, DaemonError> {
+pub async fn prepare(paths: &Paths, probes: FindBuilder) -> Result<Prepared, DaemonError> {
     let config = config::load(paths)?;
     if config.local_server().is_none()
         && let Some(server) = config.servers.first()
@@ -167,6 +172,13 @@ pub fn prepare(paths: &Paths, probes: FindBuilder) -> Result<Prepared, DaemonErr
     // and it never holds the caller's folder busy.
     std::env::set_current_dir(paths.root()).map_err(io_error("cannot enter", paths.root()))?;
     let lock = acquire_pid_lock(paths)?;
+    // An HA cluster's server takes the generation the cluster made active while it was
+    // down, before it starts anything.
+    let config = match crate::cluster_config::catch_up(paths, &config).await {
+        Ok(true) => config::load(paths)?,
+        Ok(false) => config,
+        Err(reason) => return Err(DaemonError::ClusterConfig(reason)),
+    };
     let store = open_store(paths)?;
     check_core_license(paths, &config, &store)?;
     let socket = paths.socket();
@@ -306,6 +318,36 @@ impl Prepared {
         }
         let _ = std::fs::remove_file(paths.socket());
         engine.after_stop(then);
+        if engine.restart_requested() {
+            restart_in_place();
+        }
         then
     }
+}
+
+/// Starts this clppm again in the same process (same pid, same arguments) to read a new
+/// configuration: `exec` of its own program. The pid lock, the log and every other file are
+/// closed on exec (Rust opens them close-on-exec). Returns only when the exec failed.
+fn restart_in_place() {
+    use std::os::unix::process::CommandExt;
+    let mut arguments: Vec<std::ffi::OsString> = Vec::new();
+    let mut given = std::env::args_os();
+    let program = given.next().unwrap_or_else(|| "clppm".into());
+    while let Some(argument) = given.next() {
+        if argument == "--requested-by" {
+            given.next();
+            continue;
+        }
+        if argument.to_string_lossy().starts_with("--requested-by=") {
+            continue;
+        }
+        arguments.push(argument);
+    }
+    tracing::info!("starting again in place with the new configuration");
+    let error = std::process::Command::new("/proc/self/exe")
+        .arg0(program)
+        .args(&arguments)
+        .args(["--requested-by", "clpcfctrl"])
+        .exec();
+    tracing::error!("cannot start again in place: {error}; start clppm with 'clpcl -s'");
 }

@@ -4,6 +4,7 @@
 //! alerts, monitors) lives in `clp-core`.
 #![warn(missing_docs)]
 
+pub mod cluster_config;
 pub mod control;
 pub mod daemon;
 pub mod engine;

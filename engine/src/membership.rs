@@ -8,6 +8,7 @@
 
 use std::sync::{Arc, Weak};
 
+use clp_cluster::alert_sync::{self, AlertMirror, AlertPublisher};
 use clp_cluster::requests::Handler;
 use clp_cluster::{Change, Membership, Owners, Requests, Settings};
 
@@ -22,6 +23,10 @@ pub struct Joined {
     membership: Membership,
     owners: Owners,
     requests: Requests,
+    /// The follower of the cluster's configuration ([`crate::cluster_config`]).
+    configuration: clp_cluster::config_sync::ConfigFollower,
+    /// This server's alerts copied into etcd, and the other servers' mirrored.
+    alerts: (Arc<AlertPublisher>, Arc<AlertMirror>),
 }
 
 /// The membership's own methods (its view, sessions, ...) through the joined cluster.
@@ -41,8 +46,12 @@ impl Joined {
             membership,
             owners,
             requests,
+            configuration,
+            alerts,
         } = self;
         drop(requests);
+        drop(configuration);
+        drop(alerts);
         membership.leave().await;
         drop(owners);
     }
@@ -109,10 +118,14 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
         membership.sessions(),
         dispatch(engine),
     );
+    let configuration = crate::cluster_config::follow(engine, membership.sessions());
+    let alerts = sync_alerts(engine, &cluster, membership.sessions());
     Some(Joined {
         membership,
         owners,
         requests,
+        configuration,
+        alerts,
     })
 }
 
@@ -135,4 +148,39 @@ fn dispatch(engine: &Arc<Engine>) -> Handler {
             answer
         })
     })
+}
+
+/// Alert sync: this server's alerts copied into etcd (never blocking the engine), the
+/// other servers' mirrored and served with this one's ([`clp_cluster::alert_sync`]).
+fn sync_alerts(
+    engine: &Arc<Engine>,
+    cluster: &str,
+    sessions: tokio::sync::watch::Receiver<Option<clp_cluster::Session>>,
+) -> (Arc<AlertPublisher>, Arc<AlertMirror>) {
+    let keep = engine
+        .config()
+        .alert
+        .max_records
+        .min(alert_sync::DEFAULT_KEEP);
+    let publisher = Arc::new(AlertPublisher::start(
+        cluster,
+        engine.server(),
+        keep,
+        sessions.clone(),
+    ));
+    let mirror = Arc::new(AlertMirror::start(cluster, engine.server(), keep, sessions));
+    let copier = Arc::downgrade(&publisher);
+    engine.forward_alerts(clp_core::alert_sink::Forward(Box::new(move |event| {
+        if let Some(publisher) = copier.upgrade() {
+            publisher.publish(event);
+        }
+    })));
+    let reader = Arc::downgrade(&mirror);
+    engine.set_cluster_alerts(Box::new(move || {
+        reader
+            .upgrade()
+            .map(|mirror| mirror.snapshot())
+            .unwrap_or_default()
+    }));
+    (publisher, mirror)
 }

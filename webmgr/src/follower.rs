@@ -1,9 +1,11 @@
-//! Follows clppm for the live views: new alert log records (by sequence number) and status
-//! changes, polled every [`POLL`] while at least one browser listens, published to every
-//! listener at once. With nobody listening it asks nothing.
+//! Follows clppm for the live views: new alert log records and status changes, polled
+//! every [`POLL`] while at least one browser listens, published to every listener at once.
+//! With nobody listening it asks nothing.
 //!
 //! Each poll first asks for the newest record only; the records in between are fetched
-//! only when its sequence number moved. It also keeps the alert counts by level for
+//! only when it moved. A record is placed by its time, server and sequence number (its mark):
+//! in an HA cluster clppm serves every server's records merged by time, whose sequence
+//! numbers are each server's own. It also keeps the alert counts by level for
 //! `/metrics`: the records kept when it first reached clppm, plus every one since.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -36,12 +38,22 @@ pub enum Feed {
 #[derive(Debug, Default)]
 struct Known {
     recent: VecDeque<AlertEvent>,
-    last_seq: u64,
+    last: Option<Mark>,
     /// The records come from the store (not from the text log, while clppm is down).
     from_store: bool,
     counts: BTreeMap<Level, u64>,
     status: Option<Arc<String>>,
 }
+
+/// Where a record stands in the merged alert log: time, server, sequence number.
+type Mark = (String, String, u64);
+
+fn mark(event: &AlertEvent) -> Mark {
+    (event.time.clone(), event.server.clone(), event.seq)
+}
+
+/// How many records a poll fetches first when the newest moved.
+const STEP: usize = 64;
 
 /// The shared follower.
 #[derive(Debug)]
@@ -166,37 +178,44 @@ impl Follower {
             }
             return;
         };
-        let newest_seq = newest.last().map_or(0, |event| event.seq);
-        let (from_store, last_seq) = {
+        let newest_mark = newest.last().map(mark);
+        let (from_store, last) = {
             let known = self.known();
-            (known.from_store, known.last_seq)
+            (known.from_store, known.last.clone())
         };
-        if from_store && newest_seq == last_seq {
+        if from_store && newest_mark == last {
             return;
         }
-        if !from_store || newest_seq < last_seq {
+        if !from_store || newest_mark < last {
             let Some(events) = self.alerts(self.max_records).await else {
                 return;
             };
             let mut known = self.known();
             known.counts = count(&events);
-            known.last_seq = events.last().map_or(0, |event| event.seq);
+            known.last = events.last().map(mark);
             let skip = events.len().saturating_sub(SNAPSHOT);
             known.recent = events.into_iter().skip(skip).collect();
             known.from_store = true;
             let _ = self.feed.send(Feed::Reset);
             return;
         }
-        let missing = usize::try_from(newest_seq - last_seq).unwrap_or(usize::MAX);
-        let Some(events) = self.alerts(missing.min(self.max_records)).await else {
+        let Some(mut events) = self.alerts(STEP.min(self.max_records)).await else {
             return;
         };
+        // All of the step is new: there may be more.
+        if events.len() >= STEP && events.first().map(mark) > last {
+            let Some(all) = self.alerts(self.max_records).await else {
+                return;
+            };
+            events = all;
+        }
         let mut known = self.known();
         for event in events {
-            if event.seq <= known.last_seq {
+            let event_mark = Some(mark(&event));
+            if event_mark <= known.last {
                 continue;
             }
-            known.last_seq = event.seq;
+            known.last = event_mark;
             *known.counts.entry(event.level).or_default() += 1;
             known.recent.push_back(event.clone());
             if known.recent.len() > SNAPSHOT {

@@ -88,6 +88,17 @@ pub struct AlertSink {
     mailer: OnceLock<Mailer>,
     /// Flush the store after each record: a command ends (or the OS goes down) right after.
     flush_each: bool,
+    /// Where each stored record is also copied (an HA cluster's alert sync); must not block.
+    forward: OnceLock<Forward>,
+}
+
+/// A copier of stored records ([`AlertSink::set_forward`]).
+pub struct Forward(pub Box<dyn Fn(&AlertEvent) + Send + Sync>);
+
+impl std::fmt::Debug for Forward {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Forward")
+    }
 }
 
 impl AlertSink {
@@ -126,6 +137,7 @@ impl AlertSink {
             mail_level: config.mail.as_ref().map(|mail| mail.level),
             mailer: OnceLock::new(),
             flush_each,
+            forward: OnceLock::new(),
         }
     }
 
@@ -137,6 +149,12 @@ impl AlertSink {
     /// Hands the sink the alert service's mailer (once; a second one is ignored).
     pub fn set_mailer(&self, mailer: Mailer) {
         let _ = self.mailer.set(mailer);
+    }
+
+    /// Copies every record stored from now on through `forward` (once; a second one is
+    /// ignored). It runs on the logging thread: it must hand the record on and return.
+    pub fn set_forward(&self, forward: Forward) {
+        let _ = self.forward.set(forward);
     }
 
     /// One line for `clpstat` while `alert.log` cannot be written; None while it can.
@@ -246,6 +264,13 @@ impl AlertSink {
             .map_err(|error| NotStored::Open(error.clone()))?;
         let stored = store
             .append_alert(event, self.max_records)
+            .inspect(|sequence| {
+                if let Some(forward) = self.forward.get() {
+                    let mut copy = event.clone();
+                    copy.seq = *sequence;
+                    (forward.0)(&copy);
+                }
+            })
             .and_then(|_| {
                 if self.flush_each {
                     store.flush()

@@ -40,7 +40,8 @@ impl Engine {
     }
 
     /// The newest alerts that pass `filter`, at most `limit`, and no more than fit one
-    /// answer line of the control protocol.
+    /// answer line of the control protocol. In an HA cluster, every server's: this one's
+    /// store merged by time with the other servers' alerts mirrored from etcd.
     pub fn alerts(
         &self,
         filter: &AlertFilter,
@@ -48,9 +49,44 @@ impl Engine {
     ) -> Result<clp_core::store::AlertPage, OperationError> {
         // Room for the answer's envelope.
         const BUDGET: usize = clp_core::ipc::MAX_LINE - (64 << 10);
-        self.store
+        let mut page = self
+            .store
             .alerts_matching(filter, limit, BUDGET)
-            .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))
+            .map_err(|error| OperationError::new(ErrorCode::Failed, error.to_string()))?;
+        if let Some(others) = self.cluster_alerts.get() {
+            let others: Vec<AlertEvent> = others()
+                .into_iter()
+                .filter(|event| filter.matches(event))
+                .collect();
+            if !others.is_empty() {
+                let local = std::mem::take(&mut page.events);
+                let mut merged = clp_cluster::alert_sync::merge(local, others, limit);
+                // The other servers' records count against the same answer budget.
+                let mut used = 0usize;
+                let mut keep_from = merged.len();
+                for (index, event) in merged.iter().enumerate().rev() {
+                    used =
+                        used.saturating_add(serde_json::to_vec(event).map_or(0, |b| b.len() + 1));
+                    if used > BUDGET {
+                        page.complete = false;
+                        break;
+                    }
+                    keep_from = index;
+                }
+                page.events = merged.split_off(keep_from);
+            }
+        }
+        Ok(page)
+    }
+
+    /// Serves the other servers' alerts, read from `source`, with this one's (set once).
+    pub fn set_cluster_alerts(&self, source: super::ClusterAlerts) {
+        let _ = self.cluster_alerts.set(source);
+    }
+
+    /// Copies every alert this server logs from now on through `forward` (set once).
+    pub fn forward_alerts(&self, forward: clp_core::alert_sink::Forward) {
+        self.alert_sink.set_forward(forward);
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::{Cause, Engine, OperationError};
+use clp_core::config::diff::ApplyClass;
 use clp_core::ipc::{AfterStop, ErrorCode};
 use clp_core::status::DaemonState;
 
@@ -99,6 +100,37 @@ impl Engine {
         self.stopped.send_replace(true);
         self.request_stop(AfterStop::Nothing);
         Ok(())
+    }
+
+    /// Switches this daemon to the configuration now active on disk, as `clpcfctrl
+    /// --apply` does: a hand-off (`SuspendResume`) or an orderly stop (`Restart`), after
+    /// which the daemon starts again in place ([`Engine::restart_requested`]) and reads it.
+    pub async fn restart_for_configuration(self: &Arc<Self>, class: ApplyClass, client: &str) {
+        if self.is_stopping() {
+            return;
+        }
+        self.restart_in_place.store(true, Ordering::SeqCst);
+        tracing::info!(
+            "the cluster's configuration changed: clppm starts again with it ({})",
+            class.as_str()
+        );
+        match class {
+            ApplyClass::SuspendResume => {
+                if let Err(error) = self.hand_off(client).await {
+                    tracing::warn!(
+                        "cannot hand the resources over ({}); stopping them instead",
+                        error.message
+                    );
+                    self.stop_from(client, AfterStop::Nothing);
+                }
+            }
+            ApplyClass::Restart => self.stop_from(client, AfterStop::Nothing),
+        }
+    }
+
+    /// Whether the daemon is to start again in place once stopped (a new configuration).
+    pub fn restart_requested(&self) -> bool {
+        self.restart_in_place.load(Ordering::SeqCst)
     }
 
     /// Whether this daemon handed its resources over (it exits without stopping them).

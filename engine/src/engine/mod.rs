@@ -196,13 +196,21 @@ pub struct Engine {
     /// The daemon handed its running resources over to the next clppm ([`Engine::hand_off`]):
     /// it exits without stopping its groups.
     handed_off: std::sync::atomic::AtomicBool,
+    /// The daemon stops to start again in place with a new configuration
+    /// ([`Engine::restart_for_configuration`]).
+    restart_in_place: std::sync::atomic::AtomicBool,
     /// An HA cluster's servers as etcd shows them ([`crate::membership`]).
     servers: std::sync::OnceLock<clp_core::status::ServersSource>,
     /// An HA cluster's group ownership ([`ClusterLink`]); unset on one server.
     cluster: std::sync::OnceLock<Arc<ClusterLink>>,
     /// An HA cluster's keeper, told each resource's process group ([`crate::keeper`]).
     keeper: std::sync::OnceLock<crate::keeper::Link>,
+    /// An HA cluster's other servers' alerts, merged into the alerts served.
+    cluster_alerts: std::sync::OnceLock<ClusterAlerts>,
 }
+
+/// Where the engine reads the other servers' alerts ([`Engine::set_cluster_alerts`]).
+pub type ClusterAlerts = Box<dyn Fn() -> Vec<clp_core::alert::AlertEvent> + Send + Sync>;
 
 impl Engine {
     /// A new engine for `config`; nothing runs until [`Engine::start`].
@@ -293,9 +301,11 @@ impl Engine {
             stopped: watch::channel(false).0,
             monitor_tasks: Mutex::new(Vec::new()),
             handed_off: std::sync::atomic::AtomicBool::new(false),
+            restart_in_place: std::sync::atomic::AtomicBool::new(false),
             servers: std::sync::OnceLock::new(),
             cluster: std::sync::OnceLock::new(),
             keeper: std::sync::OnceLock::new(),
+            cluster_alerts: std::sync::OnceLock::new(),
         })
     }
 
@@ -312,6 +322,11 @@ impl Engine {
     /// The configuration the daemon runs.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The folders the daemon works in.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
     }
 
     /// This server's name: the host's, not the cluster's.

@@ -1,0 +1,44 @@
+//! Work that follows etcd while this server is connected: one round per session, started
+//! again after a pause when it ends with an error, and cut short when the session changes.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::membership::Session;
+
+/// Runs `round` on each session as it comes, until the sessions' sender is gone. A round
+/// that ends (an error is logged with `what`) starts again after a second on the same
+/// session; a new session (or none) ends it at once.
+pub(crate) async fn per_session<R, F, E>(
+    mut sessions: watch::Receiver<Option<Session>>,
+    what: &'static str,
+    mut round: R,
+) where
+    R: FnMut(Session) -> F,
+    F: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    loop {
+        let session = sessions.borrow_and_update().clone();
+        let Some(session) = session else {
+            if sessions.changed().await.is_err() {
+                return;
+            }
+            continue;
+        };
+        tokio::select! {
+            ended = round(session) => {
+                if let Err(error) = ended {
+                    tracing::warn!("{what}: {error}");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    changed = sessions.changed() => if changed.is_err() { return },
+                }
+            }
+            changed = sessions.changed() => if changed.is_err() { return },
+        }
+    }
+}
