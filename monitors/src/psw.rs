@@ -120,13 +120,26 @@ fn read_table() -> Vec<ProcessRow> {
 }
 
 /// Reads `/proc/PID/FILE` into `raw` (through the reused `path`); false when it cannot.
+/// Plain reads until the end: `std::fs::read` and `read_to_end` first ask the file's size
+/// (statx, and lseek), which a /proc file does not know — two syscalls a file for nothing.
 fn read_proc_file(path: &mut String, pid: u32, file: &str, raw: &mut Vec<u8>) -> bool {
     use std::fmt::Write as _;
     use std::io::Read as _;
     path.clear();
     let _ = write!(path, "/proc/{pid}/{file}");
     raw.clear();
-    std::fs::File::open(&*path).is_ok_and(|mut opened| opened.read_to_end(raw).is_ok())
+    let Ok(mut opened) = std::fs::File::open(&*path) else {
+        return false;
+    };
+    let mut chunk = [0_u8; 4096];
+    loop {
+        match opened.read(&mut chunk) {
+            Ok(0) => return true,
+            Ok(read) => raw.extend_from_slice(&chunk[..read]),
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 /// A command line as `ps -eo args` shows it: the NUL-separated arguments, empty ones left

@@ -145,22 +145,33 @@ impl<W: Write> Pretty<W> {
     }
 
     /// Copies string bytes from `at` up to and including the closing quote (or the chunk's
-    /// end); returns where it stopped.
+    /// end); returns where it stopped. Runs without a quote or a backslash (nearly all of a
+    /// status) are found by one scan and copied at once.
     fn string_run(&mut self, chunk: &[u8], at: usize) -> usize {
         let mut end = at;
-        while end < chunk.len() {
-            let byte = chunk[end];
+        if std::mem::take(&mut self.escaped) {
+            // The byte after a backslash that ended the previous chunk.
             end += 1;
-            if std::mem::take(&mut self.escaped) {
-                continue;
-            }
-            match byte {
-                b'\\' => self.escaped = true,
-                b'"' => {
+        }
+        while end < chunk.len() {
+            match chunk[end..]
+                .iter()
+                .position(|byte| matches!(byte, b'"' | b'\\'))
+            {
+                None => end = chunk.len(),
+                Some(offset) if chunk[end + offset] == b'"' => {
+                    end += offset + 1;
                     self.in_string = false;
                     break;
                 }
-                _ => {}
+                Some(offset) => {
+                    // A backslash and the byte it escapes (when this chunk holds it).
+                    end += offset + 2;
+                    if end > chunk.len() {
+                        end = chunk.len();
+                        self.escaped = true;
+                    }
+                }
             }
         }
         self.buffer.extend_from_slice(&chunk[at..end]);
@@ -176,9 +187,13 @@ impl<W: Write> Pretty<W> {
 
     /// A new line, indented to the current depth.
     fn line_break(&mut self) {
+        const SPACES: &[u8] = &[b' '; 64];
         self.buffer.push(b'\n');
-        for _ in 0..self.open.len() {
-            self.buffer.extend_from_slice(b"  ");
+        let mut indent = self.open.len() * 2;
+        while indent > 0 {
+            let step = indent.min(SPACES.len());
+            self.buffer.extend_from_slice(&SPACES[..step]);
+            indent -= step;
         }
     }
 
@@ -220,6 +235,9 @@ mod tests {
             serde_json::json!({}),
             serde_json::json!("\\"),
             serde_json::json!([["\\\\\""], 0]),
+            (0..40).fold(serde_json::json!("deep"), |inner, _| {
+                serde_json::json!([inner])
+            }),
         ];
         for value in values {
             let compact = serde_json::to_vec(&value).expect("encodes");
