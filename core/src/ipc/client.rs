@@ -147,13 +147,7 @@ impl Client {
         request: &Request,
         timeout: Option<Duration>,
     ) -> Result<Response, ClientError> {
-        self.reader
-            .get_ref()
-            .set_read_timeout(timeout)
-            .map_err(|source| ClientError::Io {
-                socket: self.socket.clone(),
-                source,
-            })?;
+        self.set_timeout(timeout)?;
         match self.exchange(request)? {
             Response::Error { code, message } => Err(ClientError::Refused { code, message }),
             response => Ok(response),
@@ -168,13 +162,7 @@ impl Client {
         request: &Request,
         timeout: Option<Duration>,
     ) -> Result<Vec<u8>, ClientError> {
-        self.reader
-            .get_ref()
-            .set_read_timeout(timeout)
-            .map_err(|source| ClientError::Io {
-                socket: self.socket.clone(),
-                source,
-            })?;
+        self.set_timeout(timeout)?;
         let mut line = self.exchange_line(request)?;
         if line.starts_with(ERROR_PREFIX) {
             return match Self::decode(&line)? {
@@ -188,6 +176,17 @@ impl Client {
             line.pop();
         }
         Ok(line)
+    }
+
+    /// How long the next answer may take (None: as long as it takes).
+    fn set_timeout(&self, timeout: Option<Duration>) -> Result<(), ClientError> {
+        self.reader
+            .get_ref()
+            .set_read_timeout(timeout)
+            .map_err(|source| ClientError::Io {
+                socket: self.socket.clone(),
+                source,
+            })
     }
 
     fn exchange(&mut self, request: &Request) -> Result<Response, ClientError> {
