@@ -4,8 +4,10 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::Parser;
-use clp_core::client::{self, Session};
+use clp_core::client::{self, CompactStatus, Session, StatusJson};
 use clp_core::config;
+use clp_core::ipc::client::ClientError;
+use clp_core::ipc::pretty::Pretty;
 
 use crate::cli::{self, CliError, Refusal};
 use crate::render::{self, InfoScope};
@@ -76,6 +78,28 @@ fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), 
     Ok(())
 }
 
+/// Writes the daemon's compact status JSON as [`write_json`] would write the decoded status
+/// (byte for byte), without decoding it.
+fn write_compact_json(out: &mut dyn Write, status: &CompactStatus) -> Result<(), CliError> {
+    // A damaged answer is the daemon's fault, not stdout's: said so.
+    let damaged = |error: std::io::Error| -> CliError {
+        if error.kind() == std::io::ErrorKind::InvalidData {
+            ClientError::Protocol {
+                message: format!("its status is not whole JSON: {error}"),
+            }
+            .into()
+        } else {
+            error.into()
+        }
+    };
+    let mut pretty = Pretty::new(out);
+    for part in status.parts() {
+        pretty.feed(part).map_err(damaged)?;
+    }
+    pretty.finish().map_err(damaged)?.write_all(b"\n")?;
+    Ok(())
+}
+
 /// Runs `clpstat`.
 pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let Some(args) = cli::parse::<Args>(args, out)? else {
@@ -109,11 +133,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         out.write_all(clp_core::escape::escape_lines(&text).as_bytes())?;
         return Ok(());
     }
-    let status = Session::new(&paths, "clpstat")
-        .through(remote.as_deref())
-        .status()?;
+    let session = Session::new(&paths, "clpstat").through(remote.as_deref());
     if args.heartbeats {
-        let matrix = render::heartbeat_matrix(&status);
+        let matrix = render::heartbeat_matrix(&session.status()?);
         if args.json {
             return write_json(out, &matrix);
         }
@@ -122,8 +144,12 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         return Ok(());
     }
     if args.json {
-        return write_json(out, &status);
+        return match session.status_json()? {
+            StatusJson::Compact(status) => write_compact_json(out, &status),
+            StatusJson::Decoded(status) => write_json(out, &status),
+        };
     }
+    let status = session.status()?;
     let text = if args.groups {
         render::group_map(&status)
     } else if args.monitors {

@@ -76,9 +76,10 @@ fn fault(code: u32, detail: impl Into<String>) -> Fault {
 /// The diskw probe.
 #[derive(Debug)]
 pub struct Diskw {
-    params: DiskwParams,
+    /// Shared with the blocking job of each check (not copied per check).
+    params: Arc<DiskwParams>,
     /// The file WRITE(FILE) writes.
-    scratch_name: String,
+    scratch_name: Arc<str>,
     /// When the I/O in flight started, while one is.
     busy_since: Arc<Mutex<Option<Instant>>>,
 }
@@ -99,8 +100,8 @@ impl Diskw {
     /// The probe of monitor `name`.
     pub fn new(name: &str, params: DiskwParams) -> Diskw {
         Diskw {
-            params,
-            scratch_name: format!(".clp-diskw-{name}.tmp"),
+            params: Arc::new(params),
+            scratch_name: format!(".clp-diskw-{name}.tmp").into(),
             busy_since: Arc::new(Mutex::new(None)),
         }
     }
@@ -139,8 +140,8 @@ impl Probe for Diskw {
             }
             let guard = BusyGuard(Arc::clone(&self.busy_since));
             let job = Diskw {
-                params: self.params.clone(),
-                scratch_name: self.scratch_name.clone(),
+                params: Arc::clone(&self.params),
+                scratch_name: Arc::clone(&self.scratch_name),
                 busy_since: Arc::clone(&self.busy_since),
             };
             let result = tokio::task::spawn_blocking(move || {

@@ -149,29 +149,35 @@ impl Httpw {
                 return failure(CONNECTION_FAILED, error.to_string());
             }
         };
-        let _ = stream.set_nodelay(true);
-        let peer = stream
-            .peer_addr()
-            .map(|address| address.to_string())
-            .unwrap_or_else(|_| format!("{}:{}", self.params.servername, self.params.port));
+        let errorstatus = self.params.errorstatus;
         let answer = match &self.tls {
-            None => exchange(stream, &self.request).await,
-            Some((connector, name)) => match connector.connect(name.clone(), stream).await {
-                Ok(stream) => exchange(stream, &self.request).await,
-                Err(error) => {
-                    return failure(
-                        TLS_FAILED,
-                        format!(
-                            "TLS handshake with {peer} failed: {}.",
-                            tcp::describe(&error)
-                        ),
-                    );
+            // The request is one write: Nagle's algorithm cannot delay it, so plain HTTP
+            // needs no TCP_NODELAY (a syscall a check).
+            None => exchange(stream, &self.request, errorstatus).await,
+            Some((connector, name)) => {
+                // The handshake's several writes would wait on delayed ACKs without it.
+                let _ = stream.set_nodelay(true);
+                let peer = stream
+                    .peer_addr()
+                    .map(|address| address.to_string())
+                    .unwrap_or_else(|_| format!("{}:{}", self.params.servername, self.params.port));
+                match connector.connect(name.clone(), stream).await {
+                    Ok(stream) => exchange(stream, &self.request, errorstatus).await,
+                    Err(error) => {
+                        return failure(
+                            TLS_FAILED,
+                            format!(
+                                "TLS handshake with {peer} failed: {}.",
+                                tcp::describe(&error)
+                            ),
+                        );
+                    }
                 }
-            },
+            }
         };
         match answer {
-            Ok((status, _)) if status < self.params.errorstatus => CheckOutcome::Normal,
-            Ok((status, reason)) => {
+            Ok(None) => CheckOutcome::Normal,
+            Ok(Some((status, reason))) => {
                 let reason = if reason.is_empty() {
                     String::new()
                 } else {
@@ -200,9 +206,13 @@ fn failure(code: u32, detail: String) -> CheckOutcome {
     CheckOutcome::Failure { code, detail }
 }
 
-/// Sends `request` and reads the final response's status and reason (informational `1xx`
-/// answers are skipped).
-async fn exchange<S>(mut stream: S, request: &[u8]) -> Result<(u16, String), String>
+/// Sends `request` and reads the final response's status (informational `1xx` answers are
+/// skipped): `None` when it is below `errorstatus`, else the status and its reason.
+async fn exchange<S>(
+    mut stream: S,
+    request: &[u8],
+    errorstatus: u16,
+) -> Result<Option<(u16, String)>, String>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -223,6 +233,9 @@ where
                     buffer.drain(..length);
                     continue;
                 }
+                if status < errorstatus {
+                    return Ok(None);
+                }
                 let reason: String = response
                     .reason
                     .unwrap_or("")
@@ -230,7 +243,7 @@ where
                     .filter(|c| !c.is_control())
                     .take(80)
                     .collect();
-                return Ok((status, reason));
+                return Ok(Some((status, reason)));
             }
             Ok(httparse::Status::Partial) => {}
             Err(error) => return Err(format!("a malformed response header ({error})")),

@@ -58,6 +58,38 @@ fn the_status_layouts_while_running() {
     cluster.stop();
 }
 
+/// `clpstat --json` passes the daemon's status through re-indented, without decoding it:
+/// what it prints is exactly what decoding the status and printing it pretty gives (the
+/// way it was printed before), escapes and empty lists included.
+#[test]
+fn the_json_status_is_the_daemons_status_printed_pretty() {
+    let cluster = pidw_cluster(
+        3,
+        "none",
+        "\n[[monitor]]\nname = \"userw\"\ntype = \"userw\"\ncomment = \"a \\\"quoted\\\" é \\\\ {[,:]} \\u0001\"\n",
+    );
+    cluster.start();
+    wait_until("pidw normal", WAIT, || {
+        cluster.monitor_status("pidw") == "Normal"
+    });
+    let out = cluster.run("clpstat", &["--json"]).success();
+    let status: clp_core::status::ClusterStatus =
+        serde_json::from_str(&out).expect("clpstat --json is a status");
+    assert_eq!(status.monitors[1].comment, "a \"quoted\" é \\ {[,:]} \u{1}");
+    let printed = serde_json::to_string_pretty(&status).expect("encodes") + "\n";
+    assert_eq!(out, printed);
+    cluster.stop();
+    // Stopped: the status built from the configuration, printed the same way.
+    let out = cluster.run("clpstat", &["--json"]).success();
+    let status: clp_core::status::ClusterStatus =
+        serde_json::from_str(&out).expect("clpstat --json is a status");
+    assert_eq!(status.daemon, clp_core::status::DaemonState::Stopped);
+    assert_eq!(
+        out,
+        serde_json::to_string_pretty(&status).expect("encodes") + "\n"
+    );
+}
+
 #[test]
 fn the_status_layout_when_stopped() {
     let cluster = layout_cluster();

@@ -5,7 +5,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{ErrorCode, MAX_ANSWER, PROTOCOL, Request, Response};
+use super::{ERROR_PREFIX, ErrorCode, MAX_ANSWER, PROTOCOL, Request, Response};
 
 /// The client's read buffer.
 const READ_BUFFER: usize = 64 << 10;
@@ -147,20 +147,61 @@ impl Client {
         request: &Request,
         timeout: Option<Duration>,
     ) -> Result<Response, ClientError> {
-        self.reader
-            .get_ref()
-            .set_read_timeout(timeout)
-            .map_err(|source| ClientError::Io {
-                socket: self.socket.clone(),
-                source,
-            })?;
+        self.set_timeout(timeout)?;
         match self.exchange(request)? {
             Response::Error { code, message } => Err(ClientError::Refused { code, message }),
             response => Ok(response),
         }
     }
 
+    /// [`Client::request`], the answer left as the line the daemon wrote (without its
+    /// newline): for a command that passes it through rather than reading it. An error
+    /// answer is still read, and returned as [`ClientError::Refused`].
+    pub fn request_line(
+        &mut self,
+        request: &Request,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, ClientError> {
+        self.set_timeout(timeout)?;
+        let mut line = self.exchange_line(request)?;
+        if line.starts_with(ERROR_PREFIX) {
+            return match Self::decode(&line)? {
+                Response::Error { code, message } => Err(ClientError::Refused { code, message }),
+                other => Err(ClientError::Protocol {
+                    message: format!("expected an error, got {other:?}"),
+                }),
+            };
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        Ok(line)
+    }
+
+    /// How long the next answer may take (None: as long as it takes).
+    fn set_timeout(&self, timeout: Option<Duration>) -> Result<(), ClientError> {
+        self.reader
+            .get_ref()
+            .set_read_timeout(timeout)
+            .map_err(|source| ClientError::Io {
+                socket: self.socket.clone(),
+                source,
+            })
+    }
+
     fn exchange(&mut self, request: &Request) -> Result<Response, ClientError> {
+        let line = self.exchange_line(request)?;
+        Self::decode(&line)
+    }
+
+    fn decode(line: &[u8]) -> Result<Response, ClientError> {
+        Response::from_line(line).map_err(|error| ClientError::Protocol {
+            message: error.to_string(),
+        })
+    }
+
+    /// Sends `request`, returns the answer line as read (newline included).
+    fn exchange_line(&mut self, request: &Request) -> Result<Vec<u8>, ClientError> {
         let io = |source| ClientError::Io {
             socket: self.socket.clone(),
             source,
@@ -206,9 +247,7 @@ impl Client {
                 message: format!("an answer longer than {} MiB", MAX_ANSWER >> 20),
             });
         }
-        Response::from_line(&answer).map_err(|error| ClientError::Protocol {
-            message: error.to_string(),
-        })
+        Ok(answer)
     }
 }
 

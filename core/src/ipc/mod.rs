@@ -6,6 +6,7 @@
 //! a bare string. Lines longer than [`MAX_LINE`] are refused.
 
 pub mod client;
+pub mod pretty;
 pub mod remote;
 
 use serde::{Deserialize, Serialize};
@@ -267,6 +268,15 @@ pub enum Response {
 const STATUS_PREFIX: &[u8] = br#"{"type":"status","#;
 const COUNTERS_PREFIX: &[u8] = br#"{"type":"counters","#;
 const ALERTS_PREFIX: &[u8] = br#"{"type":"alerts","#;
+/// The first bytes of an error answer: a client that keeps answers as lines reads these.
+pub(crate) const ERROR_PREFIX: &[u8] = br#"{"type":"error","#;
+
+/// The fields of a status answer line after its tag (the line without `{"type":"status",`):
+/// `{` and these are the [`ClusterStatus`] as JSON, for a command that passes the status
+/// through without reading it. `None` when the line is not a status written by the daemon.
+pub fn status_fields(line: &[u8]) -> Option<&[u8]> {
+    line.strip_prefix(STATUS_PREFIX)
+}
 
 /// The body of [`Response::Counters`], read without the tag.
 #[derive(Deserialize)]
@@ -383,6 +393,19 @@ mod tests {
         })
         .expect("encodes");
         assert!(alerts.starts_with(ALERTS_PREFIX));
+        let error = serde_json::to_vec(&Response::error(ErrorCode::Failed, "x")).expect("ok");
+        assert!(error.starts_with(ERROR_PREFIX));
+    }
+
+    /// `{` and a status answer's fields are the status itself, as serde writes it alone.
+    #[test]
+    fn a_status_answers_fields_are_the_status() {
+        let line = serde_json::to_vec(&Response::Status(status())).expect("encodes");
+        let fields = status_fields(&line).expect("a status answer");
+        let mut alone = b"{".to_vec();
+        alone.extend_from_slice(fields);
+        assert_eq!(alone, serde_json::to_vec(&status()).expect("encodes"));
+        assert_eq!(status_fields(b"{\"type\":\"done\"}"), None);
     }
 
     /// A status whose tag is not first (another writer) still reads, the ordinary way.
