@@ -23,6 +23,7 @@ fn settings(cluster: &str, local: &str, client: u16) -> Settings {
         endpoints: vec![format!("http://127.0.0.1:{client}")],
         interval: Duration::from_millis(500),
         timeout: Duration::from_secs(2),
+        tls: None,
     }
 }
 
