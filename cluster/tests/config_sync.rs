@@ -8,34 +8,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clp_cluster::config_sync::{self, ConfigFollower, ConfigHandler, PushOutcome};
-use clp_cluster::{Membership, Session, Settings};
+use clp_cluster::{Membership, Settings};
 use clp_core::generations::GenerationInfo;
 use clp_core::shared_generation::SharedGeneration;
 
 mod common;
-use common::{etcd_available, free_port, start_etcd};
+use common::{etcd_available, free_port, session_of, start_etcd};
 
 fn settings(cluster: &str, local: &str, client: u16) -> Settings {
-    Settings {
-        cluster: cluster.into(),
-        local: local.into(),
-        servers: vec!["a".into(), "b".into(), "c".into()],
-        endpoints: vec![format!("http://127.0.0.1:{client}")],
-        interval: Duration::from_millis(500),
-        timeout: Duration::from_secs(2),
-        tls: None,
-    }
-}
-
-async fn session_of(membership: &Membership) -> Session {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(session) = membership.session() {
-            return session;
-        }
-        assert!(Instant::now() < deadline, "no etcd session within 20 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::settings(cluster, local, &["a", "b", "c"], client)
 }
 
 /// A server's handler: refuses any generation whose text holds `refuse-<name>`, records

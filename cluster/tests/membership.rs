@@ -12,15 +12,8 @@ mod common;
 use common::{etcd_available, free_port, start_etcd};
 
 fn settings(local: &str, client: u16) -> Settings {
-    Settings {
-        cluster: format!("test{}", std::process::id()),
-        local: local.into(),
-        servers: vec!["a".into(), "b".into()],
-        endpoints: vec![format!("http://127.0.0.1:{client}")],
-        interval: Duration::from_millis(500),
-        timeout: Duration::from_secs(2),
-        tls: None,
-    }
+    let cluster = format!("test{}", std::process::id());
+    common::settings(&cluster, local, &["a", "b"], client)
 }
 
 async fn wait_for(

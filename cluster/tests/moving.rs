@@ -6,44 +6,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clp_cluster::moving::{self, MoveIntent, MoveState};
 use clp_cluster::ownership::{self, Claim};
-use clp_cluster::{Membership, OwnerEvent, Owners, Session, Settings};
+use clp_cluster::{Membership, OwnerEvent, Owners, Settings};
 
 mod common;
-use common::{etcd_available, free_port, start_etcd};
+use common::{etcd_available, free_port, session_of, start_etcd, wait_until};
 
 fn settings(cluster: &str, local: &str, client: u16) -> Settings {
-    Settings {
-        cluster: cluster.into(),
-        local: local.into(),
-        servers: vec!["a".into(), "b".into()],
-        endpoints: vec![format!("http://127.0.0.1:{client}")],
-        interval: Duration::from_millis(500),
-        timeout: Duration::from_secs(2),
-        tls: None,
-    }
-}
-
-async fn session_of(membership: &Membership) -> Session {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(session) = membership.session() {
-            return session;
-        }
-        assert!(Instant::now() < deadline, "no etcd session within 20 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn wait_until(what: &str, within: Duration, ok: impl Fn() -> bool) {
-    let deadline = Instant::now() + within;
-    while !ok() {
-        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::settings(cluster, local, &["a", "b"], client)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

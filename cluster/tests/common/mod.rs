@@ -64,3 +64,49 @@ pub fn start_etcd(client: u16) -> Etcd {
         .expect("start etcd");
     Etcd { child, _data: data }
 }
+
+/// The settings of server `local` of `cluster` (whose servers are `servers`) against the
+/// etcd on loopback port `client`: renewed every half second, 2 s timeout, no TLS.
+pub fn settings(
+    cluster: &str,
+    local: &str,
+    servers: &[&str],
+    client: u16,
+) -> clp_cluster::Settings {
+    clp_cluster::Settings {
+        cluster: cluster.into(),
+        local: local.into(),
+        servers: servers.iter().map(|s| s.to_string()).collect(),
+        endpoints: vec![format!("http://127.0.0.1:{client}")],
+        interval: std::time::Duration::from_millis(500),
+        timeout: std::time::Duration::from_secs(2),
+        tls: None,
+    }
+}
+
+/// `membership`'s etcd session, once it has one (at most 20 s).
+pub async fn session_of(membership: &clp_cluster::Membership) -> clp_cluster::Session {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(session) = membership.session() {
+            return session;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no etcd session within 20 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until `ok`, failing the test after `within`.
+pub async fn wait_until(what: &str, within: std::time::Duration, ok: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {within:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
