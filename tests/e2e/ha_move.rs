@@ -102,14 +102,7 @@ fn start(bed: &mut Bed, servers: &[usize]) {
 
 /// The servers where the group runs now (from the journal).
 fn running_on(bed: &Bed) -> Vec<String> {
-    let mut servers: Vec<String> = bed
-        .journal
-        .running(GROUP)
-        .into_iter()
-        .map(|(server, _)| server)
-        .collect();
-    servers.sort_unstable();
-    servers
+    bed.journal.servers_running(GROUP)
 }
 
 /// Waits until the group runs on `server` alone.

@@ -114,6 +114,17 @@ impl Journal {
             .collect()
     }
 
+    /// The servers where `group` runs now, sorted.
+    pub fn servers_running(&self, group: &str) -> Vec<String> {
+        let mut servers: Vec<String> = self
+            .running(group)
+            .into_iter()
+            .map(|(server, _)| server)
+            .collect();
+        servers.sort_unstable();
+        servers
+    }
+
     /// Every pair of servers that held one group at once.
     pub fn overlaps(&self) -> Vec<Overlap> {
         overlap::overlaps(&self.entries())
