@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clp_core::alert::AlertEvent;
-use etcd_client::{DeleteOptions, EventType, GetOptions, SortOrder, SortTarget, WatchOptions};
+use etcd_client::{DeleteOptions, EventType, GetOptions, SortOrder, SortTarget};
 use tokio::sync::{mpsc, watch};
 
 use crate::keys;
@@ -253,16 +253,8 @@ impl Mirror {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
         }
-        let mut stream = client
-            .watch(
-                self.prefix.as_str(),
-                Some(
-                    WatchOptions::new()
-                        .with_prefix()
-                        .with_start_revision(revision + 1),
-                ),
-            )
-            .await?;
+        let mut stream =
+            crate::rounds::watch_prefix(&mut client, self.prefix.as_str(), revision + 1).await?;
         while let Some(message) = stream.message().await? {
             if message.canceled() {
                 return Ok(());

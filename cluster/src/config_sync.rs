@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use clp_core::shared_generation::SharedGeneration;
 use etcd_client::{
     Client, Compare, CompareOp, DeleteOptions, EventType, GetOptions, PutOptions, Txn, TxnOp,
-    WatchOptions,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -395,15 +394,7 @@ async fn collect(
     if verdict_now != Verdict::Waiting {
         return Ok((answers, verdict_now));
     }
-    let mut stream = client
-        .watch(
-            prefix,
-            Some(
-                WatchOptions::new()
-                    .with_prefix()
-                    .with_start_revision(revision),
-            ),
-        )
+    let mut stream = crate::rounds::watch_prefix(client, prefix, revision)
         .await
         .map_err(etcd("watch the answers"))?;
     let deadline = tokio::time::Instant::now() + wait;
@@ -510,15 +501,7 @@ impl Follower {
             .await
             .map_err(etcd("read the cluster's configuration"))?;
         let revision = listed.header().map_or(0, |header| header.revision());
-        let mut stream = client
-            .watch(
-                prefix.as_str(),
-                Some(
-                    WatchOptions::new()
-                        .with_prefix()
-                        .with_start_revision(revision + 1),
-                ),
-            )
+        let mut stream = crate::rounds::watch_prefix(&mut client, prefix.as_str(), revision + 1)
             .await
             .map_err(etcd("watch the cluster's configuration"))?;
         let present: std::collections::HashSet<&[u8]> =

@@ -11,7 +11,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use etcd_client::{Client, ConnectOptions, EventType, GetOptions, PutOptions, WatchOptions};
+use etcd_client::{Client, ConnectOptions, EventType, GetOptions, PutOptions};
 use tokio::sync::{oneshot, watch};
 
 use crate::keys::{self, ServerRecord};
@@ -310,17 +310,10 @@ impl Runner {
             .collect();
         let (mut keeper, mut renewals) =
             client.lease_keep_alive(lease).await.map_err(unreachable)?;
-        let mut watch = client
-            .watch(
-                self.prefix.as_str(),
-                Some(
-                    WatchOptions::new()
-                        .with_prefix()
-                        .with_start_revision(revision + 1),
-                ),
-            )
-            .await
-            .map_err(unreachable)?;
+        let mut watch =
+            crate::rounds::watch_prefix(&mut client, self.prefix.as_str(), revision + 1)
+                .await
+                .map_err(unreachable)?;
         self.regain(&present);
         // Connected: a later round starts again from this server's own member.
         self.next_endpoint = 0;

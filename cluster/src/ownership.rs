@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use etcd_client::{
-    Compare, CompareOp, EventType, GetOptions, PutOptions, Txn, TxnOp, TxnOpResponse, WatchOptions,
+    Compare, CompareOp, EventType, GetOptions, PutOptions, Txn, TxnOp, TxnOpResponse,
 };
 use tokio::sync::watch;
 
@@ -406,15 +406,7 @@ impl Watcher {
         let before = self.view.borrow().owners.clone();
         let moves_before = std::mem::replace(&mut self.moves, moves);
         self.publish(&before, owners, &BTreeMap::new(), &moves_before);
-        let mut watch = client
-            .watch(
-                self.root.as_str(),
-                Some(
-                    WatchOptions::new()
-                        .with_prefix()
-                        .with_start_revision(revision + 1),
-                ),
-            )
+        let mut watch = crate::rounds::watch_prefix(&mut client, self.root.as_str(), revision + 1)
             .await
             .map_err(|e| e.to_string())?;
         loop {

@@ -348,17 +348,10 @@ impl Runner {
         for kv in listed.kvs() {
             self.take(&client, kv);
         }
-        let mut watch = client
-            .watch(
-                self.prefix.as_str(),
-                Some(
-                    WatchOptions::new()
-                        .with_prefix()
-                        .with_start_revision(revision + 1),
-                ),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut watch =
+            crate::rounds::watch_prefix(&mut client, self.prefix.as_str(), revision + 1)
+                .await
+                .map_err(|e| e.to_string())?;
         loop {
             let Some(message) = watch.message().await.map_err(|e| e.to_string())? else {
                 return Err("etcd closed the watch of the requests".into());

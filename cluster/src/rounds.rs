@@ -42,3 +42,17 @@ pub(crate) async fn per_session<R, F, E>(
         }
     }
 }
+
+/// The watch of every key under `prefix` from revision `from` on: a round lists the prefix,
+/// then watches from the listing's revision + 1 so that it misses nothing and sees nothing
+/// twice.
+pub(crate) async fn watch_prefix(
+    client: &mut etcd_client::Client,
+    prefix: &str,
+    from: i64,
+) -> Result<etcd_client::WatchStream, etcd_client::Error> {
+    let options = etcd_client::WatchOptions::new()
+        .with_prefix()
+        .with_start_revision(from);
+    client.watch(prefix, Some(options)).await
+}
