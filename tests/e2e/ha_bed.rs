@@ -80,6 +80,13 @@ fn missing() -> Option<String> {
     None
 }
 
+impl Host {
+    /// Its interface on the bridge, inside its namespace.
+    pub fn interface(&self) -> String {
+        format!("{}n", self.veth_host)
+    }
+}
+
 impl Bed {
     /// Servers `servers` plus a witness running only etcd, on a fresh bridge; `None` (with
     /// the reason printed) where namespaces or etcd are not available.
@@ -141,7 +148,7 @@ impl Bed {
                 veth_host: format!("{}{index}", bed.veth_prefix()),
                 name,
             };
-            let inner = format!("{}n", host.veth_host);
+            let inner = host.interface();
             // Pushed first, so that drop removes whatever a failing step left.
             bed.hosts.push(host);
             let host = bed.hosts.last().expect("just pushed");
@@ -500,7 +507,7 @@ fn etcd_dir() -> tempfile::TempDir {
 }
 
 /// The `ip` command.
-fn ip_path() -> PathBuf {
+pub fn ip_path() -> PathBuf {
     ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
         .into_iter()
         .map(PathBuf::from)

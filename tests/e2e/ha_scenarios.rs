@@ -35,7 +35,7 @@ const GROUP: &str = "web";
 /// What the OS actions do here (a server fencing itself): write the action down, then kill
 /// every process of that server (those with its `CLP_ROOT`, clppm and its services too), as
 /// a power-off would.
-const FENCE: &str = r#"echo $0 >> recorded-os-actions; for p in /proc/[0-9]*; do n=${p#/proc/}; [ "$n" = $$ ] && continue; { tr '\0' '\n' < $p/environ; } 2>/dev/null | grep -qx "CLP_ROOT=$CLP_ROOT" && kill -9 $n; done; true"#;
+pub const FENCE: &str = r#"echo $0 >> recorded-os-actions; for p in /proc/[0-9]*; do n=${p#/proc/}; [ "$n" = $$ ] && continue; { tr '\0' '\n' < $p/environ; } 2>/dev/null | grep -qx "CLP_ROOT=$CLP_ROOT" && kill -9 $n; done; true"#;
 
 /// A bed of two servers and a witness, the group's scripts written on both, with
 /// [`FENCE`] as the OS actions. No clppm runs yet.

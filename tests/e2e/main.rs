@@ -19,6 +19,7 @@ mod configuration;
 mod fip_netns;
 mod full_disk;
 mod ha_bed;
+mod ha_bench;
 mod ha_etcd_faults;
 mod ha_failover;
 mod ha_fip;

@@ -41,7 +41,11 @@ pub struct ClusterLink {
 struct LinkState {
     /// The groups this server owns, with their fencing tokens.
     owned: HashMap<String, i64>,
-    /// Per group, the servers where it failed.
+    /// Per group, the servers where it failed since it last found an owner: placement and
+    /// the failover rung skip them, so that a group whose start fails moves on instead of
+    /// coming straight back. Forgotten when the group is taken again (a new owner ends the
+    /// episode: a later failure there may move it back to a server that failed before,
+    /// bounded by the monitors' failover thresholds).
     failed_on: HashMap<String, Vec<String>>,
     /// The groups stopped because etcd stopped answering: placed again when it answers.
     lost: BTreeSet<String>,
@@ -95,6 +99,11 @@ impl ClusterLink {
     /// Forgets the fencing token of `group`: this server no longer owns it.
     pub(super) fn disown(&self, group: &str) {
         self.state().owned.remove(group);
+    }
+
+    /// Forgets where `group` failed: it has a new owner.
+    pub(super) fn forget_failures(&self, group: &str) {
+        self.state().failed_on.remove(group);
     }
 
     /// Records that `group` failed on `server`: placement prefers the others.
@@ -261,6 +270,9 @@ impl Engine {
                 tokio::spawn(async move { engine.fail_over(&group, &server).await });
             }
             OwnerEvent::Taken { group, owner } => {
+                if let Some(link) = self.cluster.get() {
+                    link.forget_failures(&group);
+                }
                 if !same_host(&owner.server, self.server()) && self.fence_of(&group).is_some() {
                     tracing::error!(
                         group,

@@ -262,7 +262,7 @@ fn python() -> String {
 }
 
 /// `words` as one shell command line, each word single-quoted.
-fn shell(words: &[String]) -> String {
+pub fn shell(words: &[String]) -> String {
     let quoted: Vec<String> = words
         .iter()
         .map(|word| format!("'{}'", word.replace('\'', r"'\''")))
