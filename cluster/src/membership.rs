@@ -65,6 +65,31 @@ impl Settings {
     }
 }
 
+/// Revokes `lease` from a short-lived client, each step within `wait`: the owner keys and
+/// the presence on it go at once. For the keeper of a clppm that died, once it made sure
+/// nothing of that clppm's groups runs any more (`clp_engine::keeper`).
+pub async fn revoke_lease(
+    endpoints: &[String],
+    tls: Option<&clp_core::config::EtcdTls>,
+    lease: i64,
+    wait: Duration,
+) -> Result<(), String> {
+    let options = crate::config_sync::connect_options(wait, tls)?;
+    let revoke = async {
+        let mut client = Client::connect(endpoints.to_vec(), Some(options))
+            .await
+            .map_err(|error| format!("etcd ({}): {error}", endpoints.join(", ")))?;
+        client
+            .lease_revoke(lease)
+            .await
+            .map(|_| ())
+            .map_err(|error| format!("etcd did not revoke lease {lease}: {error}"))
+    };
+    tokio::time::timeout(wait * 2, revoke)
+        .await
+        .map_err(|_| format!("etcd did not answer within {:?}", wait * 2))?
+}
+
 /// A change the caller hears about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {

@@ -171,6 +171,31 @@ fn kill_9_of_clppm_on_the_active_server_moves_the_group_without_overlap() {
 }
 
 #[test]
+fn kill_9_of_clppm_hands_over_at_once_when_its_keeper_stopped_everything_and_released_the_lease()
+{
+    // A heartbeat timeout far longer than the takeover may take: only the keeper's release
+    // of the dead clppm's lease lets node2 start the group before the lease runs out.
+    let timeout = Duration::from_secs(20);
+    let Some(mut bed) = running_bed_with("sr", timeout) else {
+        return;
+    };
+    let pid = bed.clppm_pid(0).expect("node1's clppm");
+    let fault = Instant::now();
+    bed.kill_clppm(pid);
+    wait_owner(&bed, "node2", timeout / 2);
+    eprintln!(
+        "kill -9 with the release: node2 runs the group {:?} after the fault (timeout {timeout:?})",
+        fault.elapsed()
+    );
+    bed.journal.assert_no_overlap();
+    let log = std::fs::read_to_string(bed.clp(0).path("log/clppm.log")).unwrap_or_default();
+    assert!(
+        log.contains("released its etcd lease"),
+        "the keeper's line in node1's log:\n{log}"
+    );
+}
+
+#[test]
 fn sigstop_of_clppm_on_the_active_server_moves_the_group_without_overlap() {
     let Some(bed) = running_bed("ss") else {
         return;

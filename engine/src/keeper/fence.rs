@@ -168,6 +168,11 @@ impl Fence {
         now >= self.until.saturating_sub(self.margin)
     }
 
+    /// The lease clppm renewed last, while it has not run out at `now` (boot clock, ns).
+    pub fn lease_in_force(&self, now: u64) -> Option<i64> {
+        (self.lease > 0 && now < self.until).then_some(self.lease)
+    }
+
     /// Takes out every group due at `now` (boot clock, ns), handing each to `kill`.
     pub fn take_due(&mut self, now: u64, mut kill: impl FnMut(Guarded)) {
         let mut index = 0;

@@ -26,11 +26,14 @@
 //! - [`fence`]: the keeper's decision, pure; [`protocol`]: its input lines.
 //! - [`run`]: the keeper process itself (`clppm --keeper MARGIN_MS`, a hidden mode).
 //! - [`supervise`]: clppm's side: start, feed, replace a keeper that dies, `bye`.
+//! - [`release`]: after it killed the groups of a clppm that died, the keeper releases its
+//!   lease so that the next server takes over at once.
 //! - `sweep.rs`: when it kills, the keeper also kills the resource scripts of its root that
 //!   clppm had not told it of yet (found by their environment).
 
 pub mod fence;
 pub mod protocol;
+pub mod release;
 mod run;
 pub mod supervise;
 mod sweep;
@@ -61,9 +64,14 @@ pub fn start(
         return None;
     }
     let margin = margin(config.heartbeat.interval, config.heartbeat.timeout);
+    let etcd = config
+        .etcd
+        .as_ref()
+        .map(|etcd| release::Release::env(&etcd.endpoints, etcd.tls.as_ref()))
+        .unwrap_or_default();
     let on_lost = std::sync::Arc::new(on_lost);
     let lost = std::sync::Arc::clone(&on_lost);
-    match Keeper::start(margin, paths, move |why| lost(why)) {
+    match Keeper::start(margin, etcd, paths, move |why| lost(why)) {
         Ok(keeper) => Some(keeper),
         Err(error) => {
             on_lost(format!(

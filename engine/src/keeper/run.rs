@@ -12,6 +12,17 @@ use std::net::IpAddr;
 use super::fence::{Fence, Reason, Step};
 use super::protocol::Guarded;
 use super::protocol::MAX_LINE;
+use super::release::{self, Release};
+
+/// What the keeper needs at its end.
+struct Ending {
+    /// The root whose resource scripts it sweeps.
+    root: String,
+    /// How it reaches etcd to release clppm's lease, when clppm handed it over.
+    release: Option<Release>,
+    /// clppm's pid (the keeper's parent at its start).
+    parent: i32,
+}
 
 /// Runs the keeper until clppm says `bye` or goes; returns the process's exit code.
 pub fn run(margin: Duration) -> u8 {
@@ -29,6 +40,12 @@ pub fn run(margin: Duration) -> u8 {
         .root()
         .display()
         .to_string();
+    let ending = Ending {
+        root: root.clone(),
+        release: Release::from_env(),
+        // SAFETY: getppid has no preconditions.
+        parent: unsafe { libc::getppid() },
+    };
     let mut fence = Fence::new(margin);
     let mut reader = LineReader::new();
     let mut buffer = [0u8; 512];
@@ -52,7 +69,7 @@ pub fn run(margin: Duration) -> u8 {
             if interrupted() {
                 continue;
             }
-            return finish(&mut fence, Reason::Gone, &root);
+            return finish(&mut fence, Reason::Gone, &ending);
         }
         if fds[1].revents != 0 {
             timer.clear();
@@ -65,19 +82,19 @@ pub fn run(margin: Duration) -> u8 {
         let read =
             unsafe { libc::read(libc::STDIN_FILENO, buffer.as_mut_ptr().cast(), buffer.len()) };
         let read = match usize::try_from(read) {
-            Ok(0) => return finish(&mut fence, Reason::Gone, &root),
+            Ok(0) => return finish(&mut fence, Reason::Gone, &ending),
             Ok(read) => read,
             Err(_) if interrupted() => continue,
-            Err(_) => return finish(&mut fence, Reason::Gone, &root),
+            Err(_) => return finish(&mut fence, Reason::Gone, &ending),
         };
         for &byte in &buffer[..read] {
             match reader.push(byte) {
                 None => {}
-                Some(Err(())) => return finish(&mut fence, Reason::BadInput, &root),
+                Some(Err(())) => return finish(&mut fence, Reason::BadInput, &ending),
                 Some(Ok(line)) => match fence.line(&reader.line[..line]) {
                     Step::Continue => {}
                     Step::End => return 0,
-                    Step::KillAllAndEnd(reason) => return finish(&mut fence, reason, &root),
+                    Step::KillAllAndEnd(reason) => return finish(&mut fence, reason, &ending),
                 },
             }
         }
@@ -127,7 +144,7 @@ fn expire(fence: &mut Fence, root: &str) {
     let mut killed = Vec::new();
     let mut addresses = Vec::new();
     fence.take_due(now, |guarded| take(guarded, &mut killed, &mut addresses));
-    let removed = remove_addresses(&addresses);
+    let (removed, _) = remove_addresses(&addresses);
     let swept = if fence.lease_ran_out(now) {
         super::sweep::sweep(root, &killed)
     } else {
@@ -155,9 +172,9 @@ fn take(guarded: Guarded, killed: &mut Vec<i32>, addresses: &mut Vec<IpAddr>) {
 
 /// Takes the floating IPs off this server's interfaces (over netlink, from a runtime made
 /// for it: the keeper has none); returns the phrase its log line ends with.
-fn remove_addresses(addresses: &[IpAddr]) -> String {
+fn remove_addresses(addresses: &[IpAddr]) -> (String, bool) {
     if addresses.is_empty() {
-        return String::new();
+        return (String::new(), true);
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -165,7 +182,10 @@ fn remove_addresses(addresses: &[IpAddr]) -> String {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            return format!(", and could not remove {addresses:?}: {error}");
+            return (
+                format!(", and could not remove {addresses:?}: {error}"),
+                false,
+            );
         }
     };
     let failures: Vec<String> = runtime.block_on(async {
@@ -182,31 +202,73 @@ fn remove_addresses(addresses: &[IpAddr]) -> String {
         failures
     });
     if failures.is_empty() {
-        format!(", and removed {} floating IP(s)", addresses.len())
+        (
+            format!(", and removed {} floating IP(s)", addresses.len()),
+            true,
+        )
     } else {
-        format!(
-            ", and failed to remove floating IPs: {}",
-            failures.join("; ")
+        (
+            format!(
+                ", and failed to remove floating IPs: {}",
+                failures.join("; ")
+            ),
+            false,
         )
     }
 }
 
-/// Kills every group for `reason`, sweeps, and returns the exit code.
-fn finish(fence: &mut Fence, reason: Reason, root: &str) -> u8 {
+/// Kills every group for `reason`, sweeps, releases the lease of a clppm that died (see
+/// [`release`]), and returns the exit code.
+fn finish(fence: &mut Fence, reason: Reason, ending: &Ending) -> u8 {
+    let lease = fence.lease_in_force(boot_clock_ns());
     let mut killed = Vec::with_capacity(fence.len());
     let mut addresses = Vec::new();
     fence.take_all(|guarded| take(guarded, &mut killed, &mut addresses));
-    let removed = remove_addresses(&addresses);
+    let (removed, all_removed) = remove_addresses(&addresses);
     let count = killed.len();
-    let swept = super::sweep::sweep(root, &killed);
+    let swept = super::sweep::sweep(&ending.root, &killed);
+    let released = match (&ending.release, lease) {
+        (Some(release), Some(lease)) if reason == Reason::Gone => {
+            release_lease(release, lease, &killed, all_removed, ending.parent)
+        }
+        _ => String::new(),
+    };
     if count > 0 || swept > 0 || !addresses.is_empty() || reason != Reason::Gone {
         log(format_args!(
-            "{}: killed {count} process group(s){}{removed}",
+            "{}: killed {count} process group(s){}{removed}{released}",
             reason.text(),
             swept_text(swept)
         ));
     }
     if reason == Reason::Gone { 0 } else { 2 }
+}
+
+/// Releases `lease` when nothing of clppm's groups can run here any more; the phrase the
+/// log line ends with.
+fn release_lease(
+    release: &Release,
+    lease: i64,
+    killed: &[i32],
+    all_removed: bool,
+    parent: i32,
+) -> String {
+    // SAFETY: getppid has no preconditions.
+    if unsafe { libc::getppid() } == parent {
+        return String::new();
+    }
+    if !all_removed {
+        return "; its lease is left to run out (a floating IP may still be up)".into();
+    }
+    if !release::wait_gone(killed, release::WAIT_GONE) {
+        return format!(
+            "; its lease is left to run out (a process of its groups still runs after {:?})",
+            release::WAIT_GONE
+        );
+    }
+    match release.revoke(lease) {
+        Ok(()) => "; released its etcd lease: the next server takes over now".into(),
+        Err(error) => format!("; its lease is left to run out ({error})"),
+    }
 }
 
 fn swept_text(swept: usize) -> String {

@@ -9,6 +9,7 @@
 //! the fence: it calls `on_lost` (clppm stops in order, and its groups with it).
 
 use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::net::IpAddr;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -84,13 +85,15 @@ impl Keeper {
     /// when it dies and cannot be replaced. Call inside the tokio runtime.
     pub fn start(
         margin: Duration,
+        etcd: Vec<(&'static str, OsString)>,
         paths: &Paths,
         on_lost: impl Fn(String) + Send + 'static,
     ) -> std::io::Result<Keeper> {
-        let process = Process::spawn(margin, paths)?;
+        let process = Process::spawn(margin, &etcd, paths)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let task = Task {
             margin,
+            etcd,
             paths: paths.clone(),
             process,
             groups: BTreeSet::new(),
@@ -131,7 +134,11 @@ struct Process {
 }
 
 impl Process {
-    fn spawn(margin: Duration, paths: &Paths) -> std::io::Result<Process> {
+    fn spawn(
+        margin: Duration,
+        etcd: &[(&'static str, OsString)],
+        paths: &Paths,
+    ) -> std::io::Result<Process> {
         // Its lines go to clppm's log (clppm's stderr is /dev/null once it detached).
         let stderr = std::fs::OpenOptions::new()
             .create(true)
@@ -144,6 +151,8 @@ impl Process {
             .arg(margin.as_millis().to_string())
             // The root whose resource scripts it sweeps, absolute.
             .env(clp_core::paths::ROOT_ENV, paths.root())
+            // How it reaches etcd to release the lease after clppm died (`release`).
+            .envs(etcd.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -174,6 +183,8 @@ impl Process {
 
 struct Task {
     margin: Duration,
+    /// The etcd access a keeper is handed ([`super::release::Release::env`]).
+    etcd: Vec<(&'static str, OsString)>,
     paths: Paths,
     process: Process,
     /// What the keeper guards, to tell a new one.
@@ -271,7 +282,7 @@ impl Task {
             return false;
         }
         tracing::error!("the keeper of this server's resources ended ({how}); starting another");
-        match Process::spawn(self.margin, &self.paths) {
+        match Process::spawn(self.margin, &self.etcd, &self.paths) {
             Ok(process) => {
                 self.process = process;
                 if let Some(lease) = self.lease {
