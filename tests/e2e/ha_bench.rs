@@ -6,7 +6,7 @@
 //! clp, then with keepalived moving the same address between the same namespaces
 //! ([`keepalived`]). Each trial times the fault to the client's first answer from the
 //! other server through the floating address (the client asks every 10 ms, 100 ms connect
-//! timeout), heals the fault, and waits until the pair is settled again (one holder, the
+//! timeout), holds the fault for [`HOLD`] more, heals it, and waits until the pair is settled again (one holder, the
 //! daemons back, for [`STABLE`]). Over the whole run the journal's checker counts the
 //! overlaps of the service (it ran on both servers at once) and the [`sampler`] those of
 //! the address (both held it), each attributed to the trial in whose window it began.
@@ -41,6 +41,9 @@ const CLP_GROUP: &str = "web";
 const VRRP_GROUP: &str = "vrrp";
 /// How long a failover may take before the trial counts as none.
 const FAILOVER_LIMIT: Duration = Duration::from_secs(30);
+/// How long a fault is held after the failover before it is healed: what each side does
+/// while it lasts (a partitioned keepalived keeps its address) shows in the overlaps.
+const HOLD: Duration = Duration::from_secs(1);
 /// How long the pair must stay settled before the next fault.
 const STABLE: Duration = Duration::from_secs(2);
 /// How long settling may take.
@@ -209,7 +212,8 @@ impl System for Vrrp {
 /// The settings of both systems, said in the output.
 fn settings() -> String {
     format!(
-        "clp: heartbeat interval 0.5 s, timeout {} s (its default); group web = fip {FLOATING} + \
+        "clp: heartbeat interval 0.5 s, timeout {} s (its default); group web = fip {FLOATING} \
+         (probe_wait 500 ms, its default: the duplicate check before the address goes up) + \
          the service (exec, async), fipw interval 1, pidw on the service interval 1 with \
          reactivation_threshold 0, failover_threshold 1; failback off. etcd: 3 members (the \
          two servers and a witness), --heartbeat-interval 50 --election-timeout 500.\n{}",
@@ -351,7 +355,8 @@ fn failover_benchmark_clp_beside_keepalived() {
     let table = summary::table(&done, &service, &address);
     let header = format!(
         "Failover from the fault to the client's first answer from the other server through \
-         {FLOATING} ({trials} trials per fault and system, alternating servers).\n\
+         {FLOATING} ({trials} trials per fault and system, alternating servers; each fault \
+         held {HOLD:?} after the failover, then healed).\n\
          Faults: {}.\n{}\n",
         faults
             .iter()
@@ -409,8 +414,9 @@ fn run(
                     system.report(bed)
                 );
             }
-            // Healed once the other server answers: the fault's effect is measured, then
-            // the pair returns to two servers.
+            // Held a moment after the other server answers, then healed: the pair returns
+            // to two servers.
+            std::thread::sleep(HOLD);
             drop(healing);
             if fault == Fault::Kill9 {
                 system.start_daemon(bed, active);

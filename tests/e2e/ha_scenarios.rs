@@ -171,8 +171,7 @@ fn kill_9_of_clppm_on_the_active_server_moves_the_group_without_overlap() {
 }
 
 #[test]
-fn kill_9_of_clppm_hands_over_at_once_when_its_keeper_stopped_everything_and_released_the_lease()
-{
+fn kill_9_of_clppm_hands_over_at_once_when_its_keeper_stopped_everything_and_released_the_lease() {
     // A heartbeat timeout far longer than the takeover may take: only the keeper's release
     // of the dead clppm's lease lets node2 start the group before the lease runs out.
     let timeout = Duration::from_secs(20);

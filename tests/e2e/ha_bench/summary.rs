@@ -60,12 +60,27 @@ pub fn table(
         "| fault | system | trials | failed over | p50 ms | p99 ms | max ms | service on both (longest) | address on both (longest) |\n\
          |---|---|---|---|---|---|---|---|---|\n",
     );
-    let mut keys: Vec<(&str, &str)> = Vec::new();
+    // Fault by fault, the systems side by side, each in the order it first ran.
+    let mut faults: Vec<&str> = Vec::new();
+    let mut systems: Vec<&str> = Vec::new();
     for trial in trials {
-        if !keys.contains(&(trial.fault, trial.system)) {
-            keys.push((trial.fault, trial.system));
+        if !faults.contains(&trial.fault) {
+            faults.push(trial.fault);
+        }
+        if !systems.contains(&trial.system) {
+            systems.push(trial.system);
         }
     }
+    let keys = faults.iter().flat_map(|fault| {
+        systems
+            .iter()
+            .map(move |system| (*fault, *system))
+            .filter(|(fault, system)| {
+                trials
+                    .iter()
+                    .any(|t| t.fault == *fault && t.system == *system)
+            })
+    });
     for (fault, system) in keys {
         let rows: Vec<usize> = (0..trials.len())
             .filter(|&i| trials[i].fault == fault && trials[i].system == system)
@@ -106,5 +121,36 @@ mod tests {
         assert_eq!(percentile(&values, 99.0), Duration::from_millis(10));
         assert_eq!(percentile(&values[..1], 99.0), Duration::from_millis(1));
         assert_eq!(percentile(&[], 50.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_table_puts_the_systems_side_by_side_fault_by_fault() {
+        let trial = |system, fault, ms: Option<u64>| Trial {
+            system,
+            fault,
+            failover: ms.map(Duration::from_millis),
+            window: (0, 1),
+        };
+        let trials = [
+            trial("clp", "kill9", Some(700)),
+            trial("clp", "hang", Some(3200)),
+            trial("clp", "hang", None),
+            trial("keepalived", "kill9", Some(1000)),
+            trial("keepalived", "hang", Some(3600)),
+        ];
+        let none = vec![(0, Duration::ZERO); 5];
+        let mut overlaps = none.clone();
+        overlaps[4] = (1, Duration::from_millis(1044));
+        let table = table(&trials, &overlaps, &none);
+        let rows: Vec<&str> = table.lines().skip(2).collect();
+        assert_eq!(
+            rows,
+            [
+                "| kill9 | clp | 1 | 1 | 700 | 700 | 700 | 0 | 0 |",
+                "| kill9 | keepalived | 1 | 1 | 1000 | 1000 | 1000 | 0 | 0 |",
+                "| hang | clp | 2 | 1 | 3200 | 3200 | 3200 | 0 | 0 |",
+                "| hang | keepalived | 1 | 1 | 3600 | 3600 | 3600 | 1 (1044 ms) | 0 |",
+            ]
+        );
     }
 }
