@@ -492,6 +492,47 @@ impl Drop for Bed {
     }
 }
 
+/// The `[os_actions]` of a server that fences itself as a power-off would (the scenarios'
+/// [`crate::ha_scenarios::FENCE`]: write the action down, kill every process of its root).
+pub fn fence_actions() -> String {
+    let fence = crate::ha_scenarios::FENCE
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
+    format!(
+        "[os_actions]\nshutdown = [\"/bin/sh\", \"-c\", \"{fence}\", \"shutdown\"]\nreboot = [\"/bin/sh\", \"-c\", \"{fence}\", \"reboot\"]\n"
+    )
+}
+
+/// A group `group` on node1 then node2: the floating IP `floating` (`fip1`), the bed's
+/// service after it (`service`, async), and the fip's monitor `fipw1` (every second).
+pub fn fip_group(group: &str, floating: &str) -> String {
+    format!(
+        r#"[[group]]
+name = "{group}"
+servers = ["node1", "node2"]
+
+[[group.resource]]
+name = "fip1"
+type = "fip"
+[group.resource.parameters]
+ip = "{floating}"
+
+[[group.resource]]
+name = "service"
+mode = "async"
+depends_on = ["fip1"]
+
+[[monitor]]
+name = "fipw1"
+type = "fipw"
+target = "fip1"
+interval = 1
+[monitor.parameters]
+monmii = 1
+"#
+    )
+}
+
 /// A temporary folder for an etcd member: in memory (`/dev/shm`) where there is one, since
 /// etcd syncs its log on every write and a busy disk makes its heartbeats late.
 fn etcd_dir() -> tempfile::TempDir {

@@ -224,37 +224,9 @@ fn settings() -> String {
 
 /// clp's configuration: the group of [`settings`], with a fence as the final action.
 fn clp_config(bed: &Bed) -> String {
-    let fence = crate::ha_scenarios::FENCE
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"");
     let group = format!(
-        r#"[os_actions]
-shutdown = ["/bin/sh", "-c", "{fence}", "shutdown"]
-reboot = ["/bin/sh", "-c", "{fence}", "reboot"]
-
-[[group]]
-name = "{CLP_GROUP}"
-servers = ["node1", "node2"]
-
-[[group.resource]]
-name = "fip1"
-type = "fip"
-[group.resource.parameters]
-ip = "{FLOATING}"
-
-[[group.resource]]
-name = "service"
-mode = "async"
-depends_on = ["fip1"]
-
-[[monitor]]
-name = "fipw1"
-type = "fipw"
-target = "fip1"
-interval = 1
-[monitor.parameters]
-monmii = 1
-
+        r#"{}
+{}
 [[monitor]]
 name = "servicew"
 type = "pidw"
@@ -265,7 +237,9 @@ target = "service"
 reactivation_threshold = 0
 failover_threshold = 1
 final_action = "none"
-"#
+"#,
+        crate::ha_bed::fence_actions(),
+        crate::ha_bed::fip_group(CLP_GROUP, FLOATING)
     );
     bed.config(TIMEOUT, &group)
 }

@@ -26,31 +26,7 @@ const GROUP: &str = "web";
 
 fn fip_bed(tag: &str) -> Option<Bed> {
     let bed = Bed::create(tag, 2)?;
-    let group = format!(
-        r#"[[group]]
-name = "{GROUP}"
-servers = ["node1", "node2"]
-
-[[group.resource]]
-name = "fip1"
-type = "fip"
-[group.resource.parameters]
-ip = "{FLOATING}"
-
-[[group.resource]]
-name = "service"
-mode = "async"
-depends_on = ["fip1"]
-
-[[monitor]]
-name = "fipw1"
-type = "fipw"
-target = "fip1"
-interval = 1
-[monitor.parameters]
-monmii = 1
-"#
-    );
+    let group = crate::ha_bed::fip_group(GROUP, FLOATING);
     bed.write_config(&bed.config(TIMEOUT, &group));
     for index in 0..2 {
         let name = bed.hosts[index].name.clone();

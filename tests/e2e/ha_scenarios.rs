@@ -46,12 +46,8 @@ fn group_bed(tag: &str) -> Option<Bed> {
 /// [`group_bed`] with a heartbeat timeout of `timeout`.
 fn group_bed_with(tag: &str, timeout: Duration) -> Option<Bed> {
     let bed = Bed::create(tag, 2)?;
-    let fence = FENCE.replace('\\', "\\\\").replace('"', "\\\"");
     let group = format!(
-        r#"[os_actions]
-shutdown = ["/bin/sh", "-c", "{fence}", "shutdown"]
-reboot = ["/bin/sh", "-c", "{fence}", "reboot"]
-
+        r#"{}
 [[group]]
 name = "{GROUP}"
 servers = ["node1", "node2"]
@@ -59,7 +55,8 @@ servers = ["node1", "node2"]
 [[group.resource]]
 name = "service"
 mode = "async"
-"#
+"#,
+        crate::ha_bed::fence_actions()
     );
     bed.write_config(&bed.config(timeout, &group));
     for index in 0..2 {
