@@ -13,22 +13,9 @@ if [ -x /usr/sbin/dovecot ] \
 fi
 export DEBIAN_FRONTEND=noninteractive
 
-policy=/usr/sbin/policy-rc.d
-saved=""
-if [ -e "$policy" ]; then
-  saved=$(mktemp)
-  cp -p "$policy" "$saved"
-fi
-restore_policy() {
-  if [ -n "$saved" ]; then
-    mv -f "$saved" "$policy"
-  else
-    rm -f "$policy"
-  fi
-}
-trap restore_policy EXIT
-printf '#!/bin/sh\n# clp .ci/setup.d/dovecot.sh: no service starts while it installs.\nexit 101\n' >"$policy"
-chmod 755 "$policy"
+# shellcheck source=/dev/null
+. "$(dirname "$0")/../lib/no-services.sh"
+refuse_service_starts ".ci/setup.d/dovecot.sh"
 
 # System dovecots (not the tests' own, which run with -c) before the install.
 system_dovecots() {

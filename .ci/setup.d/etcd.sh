@@ -18,22 +18,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 
-policy=/usr/sbin/policy-rc.d
-saved=""
-if [ -e "$policy" ]; then
-  saved=$(mktemp)
-  cp -p "$policy" "$saved"
-fi
-restore_policy() {
-  if [ -n "$saved" ]; then
-    mv -f "$saved" "$policy"
-  else
-    rm -f "$policy"
-  fi
-}
-trap restore_policy EXIT
-printf '#!/bin/sh\n# clp .ci/setup.d/etcd.sh: no service starts while it installs.\nexit 101\n' >"$policy"
-chmod 755 "$policy"
+# shellcheck source=/dev/null
+. "$(dirname "$0")/../lib/no-services.sh"
+refuse_service_starts ".ci/setup.d/etcd.sh"
 
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends etcd-server protobuf-compiler libprotobuf-dev >/dev/null

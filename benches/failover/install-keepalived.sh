@@ -12,22 +12,9 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-policy=/usr/sbin/policy-rc.d
-saved=""
-if [ -e "$policy" ]; then
-  saved=$(mktemp)
-  cp -p "$policy" "$saved"
-fi
-restore_policy() {
-  if [ -n "$saved" ]; then
-    mv -f "$saved" "$policy"
-  else
-    rm -f "$policy"
-  fi
-}
-trap restore_policy EXIT
-printf '#!/bin/sh\n# clp benches/failover: no service starts while it installs.\nexit 101\n' >"$policy"
-chmod 755 "$policy"
+# shellcheck source=/dev/null
+. "$(dirname "$0")/../../.ci/lib/no-services.sh"
+refuse_service_starts "benches/failover"
 apt-get update -qq -o DPkg::Lock::Timeout=600
 apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends keepalived >/dev/null
 if command -v systemctl >/dev/null 2>&1; then
