@@ -295,6 +295,47 @@ fn a_silent_connection_is_closed_after_the_idle_timeout() {
 }
 
 #[test]
+fn a_request_body_trickled_a_byte_at_a_time_is_cut_off_after_the_header_timeout() {
+    // The idle timeout cannot end it (bytes keep coming), the handler waits on the body:
+    // without a deadline of its own the body holds the connection for as long as the client
+    // likes (100 bytes at one every 0.3 s: 30 s).
+    let cluster = webmgr_cluster("[webmanager]\nheader_timeout = 2\nidle_timeout = 30\n");
+    let addr = start_webmgr(&cluster);
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let head = format!(
+        "POST /api/v1/logs/collect HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).expect("the head");
+    let started = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let trickle = {
+        let mut writer = stream.try_clone().expect("a second handle");
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) && writer.write_all(b" ").is_ok() {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        })
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let waited = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let _ = trickle.join();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        text.starts_with("HTTP/1.1 400") && waited < Duration::from_secs(10),
+        "{text:?} after {waited:?}"
+    );
+    // The server still answers others.
+    let answer = request(addr, "GET", "/api/v1/cluster", &[], "");
+    assert_eq!(answer.status, 200, "{}", answer.text());
+}
+
+#[test]
 fn an_oversized_request_head_is_refused() {
     let cluster = webmgr_cluster("");
     let addr = start_webmgr(&cluster);

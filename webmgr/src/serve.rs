@@ -5,11 +5,14 @@
 //!   `503` (plain HTTP) or simply closed (HTTPS) at once, without being read;
 //! - the TLS handshake and every request's headers must arrive within `header_timeout`
 //!   (hyper's header read timeout, which also ends a kept-alive connection that does not
-//!   start its next request in that time);
+//!   start its next request in that time), and a request's body within `header_timeout`
+//!   of its head ([`Deadline`]: a body trickled a byte at a time would otherwise hold the
+//!   connection, its handler waiting on it);
 //! - a connection that neither reads nor writes a byte for `idle_timeout` while no handler
 //!   is working on one of its requests is closed (a client that stops reading a download
 //!   or a live view). The live views send a keep-alive comment often enough to stay open.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -126,13 +129,16 @@ impl Connection {
     {
         let peer = self.peer;
         let router = self.router.clone();
+        let limits = self.limits;
         let working = Arc::clone(&activity);
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
             let router = router.clone();
             let busy = Busy::new(&working);
+            let body_within = limits.header_timeout;
             async move {
-                let response = router.oneshot(request.map(Body::new)).await;
+                let request = request.map(|body| Body::new(Deadline::new(body, body_within)));
+                let response = router.oneshot(request).await;
                 drop(busy);
                 response
             }
@@ -175,6 +181,60 @@ impl Connection {
                 }
             }
         }
+    }
+}
+
+/// A request body that must have arrived whole by a deadline: past it, reading it fails
+/// (the handler answers 400 and the connection closes) instead of waiting on a client that
+/// sends a byte now and then.
+struct Deadline<B> {
+    inner: B,
+    expires: Pin<Box<tokio::time::Sleep>>,
+    within: Duration,
+}
+
+impl<B> Deadline<B> {
+    fn new(inner: B, within: Duration) -> Deadline<B> {
+        Deadline {
+            inner,
+            expires: Box::pin(tokio::time::sleep(within)),
+            within,
+        }
+    }
+}
+
+/// The error of a body that missed its [`Deadline`].
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive within {0:?} (header_timeout)")]
+struct BodyTooSlow(Duration);
+
+impl<B> http_body::Body for Deadline<B>
+where
+    B: http_body::Body + Unpin,
+    B::Error: Into<axum::BoxError>,
+{
+    type Data = B::Data;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|frame| frame.map_err(Into::into)));
+        }
+        match self.expires.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(BodyTooSlow(self.within).into()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
