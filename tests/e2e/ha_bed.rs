@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::harness::{Cluster, Run, bin, signal, wait_until};
+use crate::harness::{Cluster, Run, bin, die_with_test, signal, wait_until};
 use crate::netns::{ip, is_root};
 use journal::Journal;
 
@@ -107,6 +107,7 @@ impl Bed {
             return None;
         }
         assert!(tag.len() <= 4, "a bed's tag has at most 4 bytes: {tag:?}");
+        remove_beds_of_dead_tests();
         {
             let mut tags = TAGS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             assert!(
@@ -210,7 +211,7 @@ impl Bed {
             .expect("the etcd log");
         let scheme = self.scheme();
         let mut command = Command::new(ip_path());
-        command
+        die_with_test(&mut command)
             .args(["netns", "exec", &host.netns, "etcd"])
             .args(["--name", &host.name])
             .arg("--data-dir")
@@ -339,7 +340,7 @@ impl Bed {
     /// step before it execs).
     pub fn start_clppm(&mut self, index: usize) -> u32 {
         let mut command = self.on_host(index, &bin("clppm"));
-        command
+        die_with_test(&mut command)
             .arg("--foreground")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -415,8 +416,8 @@ impl Bed {
     /// killed when the bed drops; its pid.
     pub fn spawn_on(&mut self, index: usize, command: &[String]) -> u32 {
         let (program, args) = command.split_first().expect("a program");
-        let child = self
-            .on_host(index, Path::new(program))
+        let mut command = self.on_host(index, Path::new(program));
+        let child = die_with_test(&mut command)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -531,6 +532,40 @@ interval = 1
 monmii = 1
 "#
     )
+}
+
+/// Removes the namespaces and bridges of beds whose test process is gone (killed, so its
+/// drop never ran: a timeout of the test runner): their processes died with the test
+/// ([`die_with_test`]), what is left is names.
+fn remove_beds_of_dead_tests() {
+    let listed = crate::netns::ip(&["netns", "list"]);
+    for name in listed
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+    {
+        // clp-ha{tag}-{pid}-{index}
+        let mut parts = name.split('-');
+        let (Some("clp"), Some(bed), Some(pid), Some(_)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let (Some(tag), Ok(pid)) = (bed.strip_prefix("ha"), pid.parse::<u32>()) else {
+            continue;
+        };
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        for args in [
+            vec!["netns", "del", name],
+            vec!["link", "del", &format!("hab{tag}{pid}")],
+        ] {
+            let _ = Command::new(ip_path())
+                .args(&args)
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
 }
 
 /// A temporary folder for an etcd member: in memory (`/dev/shm`) where there is one, since

@@ -10,6 +10,23 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// Makes the process `command` starts die (SIGKILL) with the thread that starts it: when a
+/// test is killed (nextest's timeout) its daemons do not outlive it. The setting survives the
+/// `exec`s of `ip netns exec`, `unshare` and `sh -c exec`; start such processes from the
+/// test's own thread, not from a thread that ends before them.
+pub fn die_with_test(command: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches only the child being set up.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
 /// The binary of a clp command.
 pub fn bin(name: &str) -> PathBuf {
     let path = match name {

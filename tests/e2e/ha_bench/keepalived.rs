@@ -140,7 +140,8 @@ vrrp_instance web {{
             .append(true)
             .open(dir.join(format!("{}.log", host.name)))
             .expect("keepalived's log");
-        let child = Command::new(ip_path())
+        let mut command = Command::new(ip_path());
+        let child = crate::harness::die_with_test(&mut command)
             .args(["netns", "exec", &host.netns, "keepalived"])
             .args(["--dont-fork", "--log-console", "--log-detail", "--vrrp"])
             .arg("--use-file")
