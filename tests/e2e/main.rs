@@ -26,6 +26,7 @@ mod ha_journal;
 mod ha_keeper;
 mod ha_membership;
 mod ha_move;
+mod ha_move_faults;
 mod ha_push;
 mod ha_remote;
 mod ha_scenarios;
