@@ -28,6 +28,7 @@ mod ha_membership;
 mod ha_move;
 mod ha_move_faults;
 mod ha_push;
+mod ha_push_groups;
 mod ha_remote;
 mod ha_scenarios;
 mod ha_tls;
