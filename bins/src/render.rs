@@ -131,9 +131,19 @@ pub fn cluster_status(status: &ClusterStatus, long: bool) -> String {
         line("  <alert log>".into());
         line(format!("    Error: {problem}"));
     }
-    if let Some(problem) = status.ha.as_ref().and_then(|ha| ha.problem.as_ref()) {
+    if let Some(ha) = &status.ha
+        && (ha.problem.is_some() || ha.alerts_not_copied > 0)
+    {
         line("  <cluster>".into());
-        line(format!("    Error: {problem}"));
+        if let Some(problem) = &ha.problem {
+            line(format!("    Error: {problem}"));
+        }
+        if ha.alerts_not_copied > 0 {
+            line(format!(
+                "    Warning: {} alerts of this server were not copied to the other servers (etcd did not take them); this server's alert log has them",
+                ha.alerts_not_copied
+            ));
+        }
     }
     line(footer());
     text

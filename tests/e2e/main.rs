@@ -18,6 +18,7 @@ mod completions;
 mod configuration;
 mod fip_netns;
 mod full_disk;
+mod ha_alert_sync;
 mod ha_bed;
 mod ha_etcd_faults;
 mod ha_failover;

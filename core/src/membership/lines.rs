@@ -37,6 +37,7 @@ pub fn servers_view(config: &Config, local: &str, view: &View) -> ServersView {
     ServersView {
         servers,
         problem: view.problem.clone(),
+        alerts_not_copied: 0,
     }
 }
 
@@ -62,6 +63,7 @@ pub fn offline_view(config: &Config) -> Option<ServersView> {
     Some(ServersView {
         servers,
         problem: Some(NOT_RUNNING.to_string()),
+        alerts_not_copied: 0,
     })
 }
 

@@ -149,6 +149,14 @@ pub struct ServersView {
     /// Why their states are unknown (etcd cannot be reached), while so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// How many of this server's alerts could not be copied into etcd since clppm started
+    /// (the other servers do not show them; this server's alert log has them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub alerts_not_copied: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// Where the engine reads [`ServersView`] from: set by the cluster link ([`crate::membership`]).
