@@ -72,7 +72,7 @@ impl crate::exit_code::Coded for CfctrlError {
             CfctrlError::Apply {
                 source: ServiceError::Timeout { .. },
             } => exit_code::TIMEOUT,
-            CfctrlError::Generation(GenerationError::Busy) => exit_code::ALREADY_RUNNING,
+            CfctrlError::Generation(GenerationError::Busy { .. }) => exit_code::ALREADY_RUNNING,
             CfctrlError::Generation(_) | CfctrlError::Apply { .. } => exit_code::OTHER,
         }
     }
