@@ -35,7 +35,8 @@ pub struct Args {
     /// Write the active clp.conf and scripts/ into the folder -x DIR.
     #[arg(long, requires = "dir")]
     pull: bool,
-    /// Make the configuration before the active one active again.
+    /// Make the configuration before the active one active again (in a cluster: pushed to
+    /// every server, all or nothing, as --push).
     #[arg(long)]
     rollback: bool,
     /// Convert the original's configuration in -x SRC into the folder -o DST (not applied).
@@ -60,7 +61,8 @@ pub struct Args {
     /// the change needs. Alone: switch it to the active configuration.
     #[arg(long, conflicts_with_all = ["pull", "convert", "list"])]
     apply: bool,
-    /// Push a configuration made for another server.
+    /// Push a configuration made for another server (one server only; refused in a
+    /// cluster).
     #[arg(long)]
     force: bool,
     /// How many pushed generations are kept for --rollback.
