@@ -159,6 +159,10 @@ pub struct ServerRecord {
     pub name: String,
     /// clppm's process id on that server.
     pub pid: u32,
+    /// The servers whose presence keys this server saw in etcd when it last wrote the record
+    /// (lower case): its heartbeat view, which the others' `clpstat -n` shows.
+    #[serde(default)]
+    pub hears: Vec<String>,
 }
 
 #[cfg(test)]

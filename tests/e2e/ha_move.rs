@@ -314,6 +314,12 @@ fn the_heartbeat_matrix_on_both_servers_and_after_one_is_killed() {
     assert_eq!(json["local"], 1);
     assert_eq!(json["servers"], serde_json::json!(["node1", "node2"]));
     assert_eq!(json["blocks"][0]["rows"], serde_json::json!([["o"], ["o"]]));
+    // node1's block, shown on node2, is what node1 published in etcd that it hears.
+    wait_until("node1's published view on node2", FORM, || {
+        let status = bed.run(1, "clpstat", &["--json"]).stdout();
+        serde_json::from_str::<serde_json::Value>(&status)
+            .is_ok_and(|s| s["ha"]["heard"]["node1"] == serde_json::json!(["node1", "node2"]))
+    });
 
     // node2's clppm killed: its lease runs out, node1 sees its heartbeat lost.
     let pid = bed.clppm_pid(1).expect("node2's clppm");

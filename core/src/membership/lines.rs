@@ -38,6 +38,7 @@ pub fn servers_view(config: &Config, local: &str, view: &View) -> ServersView {
         servers,
         problem: view.problem.clone(),
         alerts_not_copied: 0,
+        heard: view.heard.clone(),
     }
 }
 
@@ -64,6 +65,7 @@ pub fn offline_view(config: &Config) -> Option<ServersView> {
         servers,
         problem: Some(NOT_RUNNING.to_string()),
         alerts_not_copied: 0,
+        heard: Default::default(),
     })
 }
 
@@ -114,6 +116,7 @@ mod tests {
                 ("node3".into(), Presence::Online),
             ],
             problem: None,
+            heard: Default::default(),
         };
         let status = servers_view(&config(), "node1", &view);
         assert_eq!(

@@ -153,6 +153,10 @@ pub struct ServersView {
     /// (the other servers do not show them; this server's alert log has them).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub alerts_not_copied: u64,
+    /// What each Online server says it hears of the others, as it published it in etcd
+    /// (lower-case names; `clpstat -n`'s blocks). Empty while not known.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub heard: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 fn is_zero(count: &u64) -> bool {
