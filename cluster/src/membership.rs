@@ -284,7 +284,7 @@ impl Runner {
         let lease = lease.id();
         self.renewed(lease, asked, granted);
         let own_key = keys::server(&self.settings.cluster, &self.settings.local);
-        self.publish(&mut client, &own_key, lease, Vec::new())
+        self.publish(&mut client, &own_key, lease, None)
             .await
             .map_err(unreachable)?;
         let listed = client
@@ -303,7 +303,7 @@ impl Runner {
             .iter()
             .filter_map(|kv| {
                 let name = keys::server_of(&self.prefix, kv.key())?;
-                Some((name.to_ascii_lowercase(), hears_of(kv.value())))
+                Some((name.to_ascii_lowercase(), hears_of(kv.value())?))
             })
             .collect();
         let (mut keeper, mut renewals) =
@@ -315,7 +315,7 @@ impl Runner {
         self.regain(&present, heard);
         // What this server hears, in its own record for the others' `clpstat -n`.
         let mut published = self.hears();
-        self.publish(&mut client, &own_key, lease, published.clone())
+        self.publish(&mut client, &own_key, lease, Some(published.clone()))
             .await
             .map_err(unreachable)?;
         // Connected: a later round starts again from this server's own member.
@@ -379,7 +379,7 @@ impl Runner {
                                 continue;
                             };
                             let (presence, hears) = match event.event_type() {
-                                EventType::Put => (Presence::Online, Some(hears_of(kv.value()))),
+                                EventType::Put => (Presence::Online, hears_of(kv.value())),
                                 EventType::Delete => (Presence::Offline, None),
                             };
                             if presence == Presence::Offline
@@ -391,7 +391,7 @@ impl Runner {
                         }
                         let hears = self.hears();
                         if hears != published {
-                            self.publish(&mut client, &own_key, lease, hears.clone())
+                            self.publish(&mut client, &own_key, lease, Some(hears.clone()))
                                 .await
                                 .map_err(unreachable)?;
                             published = hears;
@@ -414,13 +414,13 @@ impl Runner {
     }
 
     /// Puts this server's presence key under `lease`: its record, saying that it hears
-    /// `hears`.
+    /// `hears` (`None`: not known yet).
     async fn publish(
         &self,
         client: &mut Client,
         own_key: &str,
         lease: i64,
-        hears: Vec<String>,
+        hears: Option<Vec<String>>,
     ) -> Result<(), etcd_client::Error> {
         let record = ServerRecord {
             name: self.settings.local.clone(),
@@ -477,7 +477,8 @@ impl Runner {
         });
     }
 
-    /// One server's presence changed (or its record, saying what it `hears`, was written).
+    /// One server's presence changed (or its record, saying what it `hears`, was written;
+    /// `None`: it does not say).
     fn set(&mut self, name: &str, presence: Presence, hears: Option<Vec<String>>) {
         let Some(configured) = self
             .settings
@@ -539,10 +540,35 @@ impl Runner {
     }
 }
 
-/// What a presence record says its server hears (nothing when it does not parse: an older
-/// clppm's record, or a hostile one).
-fn hears_of(value: &[u8]) -> Vec<String> {
+/// What a presence record says its server hears; `None` when it does not say (not read
+/// yet, an older clppm's record) or does not parse.
+fn hears_of(value: &[u8]) -> Option<Vec<String>> {
     serde_json::from_slice::<ServerRecord>(value)
-        .map(|record| record.hears)
-        .unwrap_or_default()
+        .ok()
+        .and_then(|record| record.hears)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_says_what_its_server_hears_only_when_it_says_so() {
+        assert_eq!(
+            hears_of(br#"{"name":"node2","pid":7,"hears":["node1","node2"]}"#),
+            Some(vec!["node1".to_string(), "node2".to_string()])
+        );
+        // An older clppm's record, one written before the servers were read, and junk.
+        assert_eq!(hears_of(br#"{"name":"node2","pid":7}"#), None);
+        assert_eq!(hears_of(b"not json"), None);
+        let unknown = ServerRecord {
+            name: "node1".into(),
+            pid: 1,
+            hears: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&unknown).unwrap(),
+            r#"{"name":"node1","pid":1}"#
+        );
+    }
 }
