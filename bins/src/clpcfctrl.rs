@@ -35,7 +35,8 @@ pub struct Args {
     /// Write the active clp.conf and scripts/ into the folder -x DIR.
     #[arg(long, requires = "dir")]
     pull: bool,
-    /// Make the configuration before the active one active again.
+    /// Make the configuration before the active one active again (in a cluster: pushed to
+    /// every server, all or nothing, as --push).
     #[arg(long)]
     rollback: bool,
     /// Convert the original's configuration in -x SRC into the folder -o DST (not applied).
@@ -60,7 +61,8 @@ pub struct Args {
     /// the change needs. Alone: switch it to the active configuration.
     #[arg(long, conflicts_with_all = ["pull", "convert", "list"])]
     apply: bool,
-    /// Push a configuration made for another server.
+    /// Push a configuration made for another server (one server only; refused in a
+    /// cluster).
     #[arg(long)]
     force: bool,
     /// How many pushed generations are kept for --rollback.
@@ -111,6 +113,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
             write_conversion(out, &original.conversion)?;
         }
         if source.config.is_cluster() {
+            refuse_force_in_cluster(&args)?;
             let wait = Duration::from_secs(args.wait.unwrap_or(CLUSTER_WAIT_SECS));
             push_to_cluster(out, &source, wait)?;
         } else {
@@ -120,8 +123,19 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     } else if args.pull {
         config_push::pull(&paths, &dir).map_err(error)?;
     } else if args.rollback {
-        let report = config_push::rollback(&paths, options).map_err(error)?;
-        write_report(out, &report, true)?;
+        if let Some((previous, source)) = cluster_rollback(&paths)? {
+            refuse_force_in_cluster(&args)?;
+            writeln!(
+                out,
+                "Rolling the cluster {} back to the configuration of generation {previous}: it is pushed to every server.",
+                source.config.cluster.name
+            )?;
+            let wait = Duration::from_secs(args.wait.unwrap_or(CLUSTER_WAIT_SECS));
+            push_to_cluster(out, &source, wait)?;
+        } else {
+            let report = config_push::rollback(&paths, options).map_err(error)?;
+            write_report(out, &report, true)?;
+        }
     } else if args.convert {
         let output = args.output.clone().unwrap_or_default();
         let converted = config_push::convert(&dir, &output, hint(&args)).map_err(error)?;
@@ -155,6 +169,44 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
 
 /// How long an HA push waits for every Online server's answer when `--wait` does not say.
 const CLUSTER_WAIT_SECS: u64 = 30;
+
+/// `--force` makes a one-server configuration this host's; a cluster's names every server,
+/// so it has no meaning there: refused rather than ignored.
+fn refuse_force_in_cluster(args: &Args) -> Result<(), CliError> {
+    if args.force {
+        return Err(Refusal::BadOption(
+            "--force makes a one-server configuration this host's; a cluster's configuration names each of its servers, so it is refused there: correct the [[server]] names and push without --force"
+                .to_string(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// `--rollback` when the active configuration is a cluster's: the generation before the
+/// active one on this server, read as a folder to push to every server through the same
+/// all-or-nothing proposal as `--push` (a rollback of this server alone would leave it
+/// unlike the others, and it would take the cluster's configuration back when clppm
+/// starts). `None` when the active configuration is not a cluster's.
+fn cluster_rollback(
+    paths: &clp_core::paths::Paths,
+) -> Result<Option<(u64, config_push::Source)>, CliError> {
+    let Ok(active) = clp_core::config::load(paths) else {
+        return Ok(None);
+    };
+    if !active.is_cluster() {
+        return Ok(None);
+    }
+    let previous = config_push::previous_generation(paths).map_err(error)?;
+    let source =
+        config_push::read_folder(&generations::folder(paths, previous), None).map_err(error)?;
+    if !source.config.is_cluster() {
+        return Err(error(Refusal::BadConfig(format!(
+            "generation {previous}, the one before the active configuration, has one server: rolling the cluster back to it would end the cluster; push the configuration you want with 'clpcfctrl --push -x DIR' ('clpcfctrl --list' shows the generations)"
+        ))));
+    }
+    Ok(Some((previous, source)))
+}
 
 /// `--push` of a configuration naming more than one server: proposed to every Online
 /// server through etcd, made the cluster's active generation only when every one accepted

@@ -616,6 +616,7 @@ pub fn extra(name: &str) -> Extra {
             daemon: true,
             description: &[
                 "clpcfctrl pushes a configuration folder (clp.conf and scripts/, clp's TOML or the original's XML) after validating it and showing the changes, pulls the active one, rolls back to the previous generation, or converts the original's configuration.",
+                "In a cluster (more than one server), --push and --rollback go to every Online server through etcd and take effect only when every one accepts; --force is refused there.",
             ],
             exit: &[
                 (
@@ -629,7 +630,7 @@ pub fn extra(name: &str) -> Extra {
                 ),
                 (
                     code::ALREADY_RUNNING,
-                    "another clpcfctrl is changing the configuration",
+                    "another clpcfctrl held the configuration's lock for 5 seconds",
                 ),
             ],
             environment: &[],

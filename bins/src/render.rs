@@ -131,9 +131,19 @@ pub fn cluster_status(status: &ClusterStatus, long: bool) -> String {
         line("  <alert log>".into());
         line(format!("    Error: {problem}"));
     }
-    if let Some(problem) = status.ha.as_ref().and_then(|ha| ha.problem.as_ref()) {
+    if let Some(ha) = &status.ha
+        && (ha.problem.is_some() || ha.alerts_not_copied > 0)
+    {
         line("  <cluster>".into());
-        line(format!("    Error: {problem}"));
+        if let Some(problem) = &ha.problem {
+            line(format!("    Error: {problem}"));
+        }
+        if ha.alerts_not_copied > 0 {
+            line(format!(
+                "    Warning: {} alerts of this server were not copied to the other servers (etcd did not take them); this server's alert log has them",
+                ha.alerts_not_copied
+            ));
+        }
     }
     line(footer());
     text
@@ -215,9 +225,11 @@ pub struct HeartbeatBlock {
     pub rows: Vec<Vec<char>>,
 }
 
-/// The heartbeat matrix of `status`. Every server Online is connected to etcd and sees the
-/// leases the answering server sees, so its block is the same; a server not Online sees
-/// nothing the answering server can know (`-`).
+/// The heartbeat matrix of `status`. The answering server's block is its own view; another
+/// Online server's is what it published in etcd that it hears (`ha.heard`: `o` for a
+/// server it hears, `x` for one it does not), or, from a clppm that publishes nothing,
+/// the answering server's view (every Online server watches the same leases); a server
+/// not Online sees nothing the answering server can know (`-`).
 pub fn heartbeat_matrix(status: &ClusterStatus) -> HeartbeatMatrix {
     let servers = match &status.ha {
         Some(ha) => ha.servers.as_slice(),
@@ -231,21 +243,39 @@ pub fn heartbeat_matrix(status: &ClusterStatus) -> HeartbeatMatrix {
             _ => '-',
         })
         .collect();
+    let published = |server: &str| {
+        let local = clp_core::config::same_host(server, &status.server.name);
+        status
+            .ha
+            .as_ref()
+            .and_then(|ha| ha.heard.get(&server.to_ascii_lowercase()))
+            .filter(|_| !local)
+    };
     let blocks = servers
         .iter()
-        .map(|server| HeartbeatBlock {
-            server: server.name.clone(),
-            status: server.status.as_str().to_string(),
-            rows: heard
-                .iter()
-                .map(|&seen| {
-                    vec![if server.status == clp_core::status::ObjectStatus::Online {
-                        seen
-                    } else {
-                        '-'
-                    }]
-                })
-                .collect(),
+        .map(|server| {
+            let online = server.status == clp_core::status::ObjectStatus::Online;
+            let hears = published(&server.name);
+            HeartbeatBlock {
+                server: server.name.clone(),
+                status: server.status.as_str().to_string(),
+                rows: servers
+                    .iter()
+                    .zip(&heard)
+                    .map(|(other, &seen)| {
+                        vec![match hears {
+                            _ if !online => '-',
+                            Some(hears)
+                                if hears.iter().any(|h| h.eq_ignore_ascii_case(&other.name)) =>
+                            {
+                                'o'
+                            }
+                            Some(_) => 'x',
+                            None => seen,
+                        }]
+                    })
+                    .collect(),
+            }
         })
         .collect();
     HeartbeatMatrix {
@@ -701,6 +731,7 @@ mod tests {
                     (names[2].clone(), Presence::Unknown),
                 ],
                 problem: None,
+                heard: Default::default(),
             },
         };
         status.ha = Some(Box::new(clp_core::membership::servers_view(
@@ -722,6 +753,35 @@ mod tests {
         insta::assert_snapshot!(cluster_status(&status, false));
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["groups"][0]["current"], "node3");
+    }
+
+    #[test]
+    fn another_servers_block_is_what_it_published_that_it_hears() {
+        let mut status = cluster_of_three(None);
+        let ha = status.ha.as_mut().unwrap();
+        ha.servers[2].status = clp_core::status::ObjectStatus::Online;
+        ha.servers[2].heartbeat.status = "Normal".into();
+        // node3 says it hears only itself (node1 sees it: its lease lives).
+        ha.heard.insert("node3".into(), vec!["node3".into()]);
+        // What node1 said of itself is not read: its own view is.
+        ha.heard.insert("node1".into(), Vec::new());
+        let json = serde_json::to_value(heartbeat_matrix(&status)).unwrap();
+        assert_eq!(
+            json["blocks"][0]["rows"],
+            serde_json::json!([["o"], ["x"], ["o"]])
+        );
+        assert_eq!(
+            json["blocks"][1]["rows"],
+            serde_json::json!([["-"], ["-"], ["-"]])
+        );
+        assert_eq!(
+            json["blocks"][2]["rows"],
+            serde_json::json!([["x"], ["x"], ["o"]])
+        );
+        // Without what node3 published: inferred from node1's view.
+        status.ha.as_mut().unwrap().heard.clear();
+        let json = serde_json::to_value(heartbeat_matrix(&status)).unwrap();
+        assert_eq!(json["blocks"][2]["rows"], json["blocks"][0]["rows"]);
     }
 
     #[test]

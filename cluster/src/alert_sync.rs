@@ -23,6 +23,20 @@ use crate::membership::Session;
 /// How many alerts each server keeps in etcd when the caller does not say.
 pub const DEFAULT_KEEP: u64 = 1000;
 
+/// clp's own alert module (the one of the alert log's health events).
+pub const MODULE: &str = "clp";
+
+/// The event id, in [`MODULE`], of the alert that says this server's alerts were not
+/// copied into etcd ([`not_copied_message`]).
+pub const NOT_COPIED_EVENT: u32 = 3;
+
+/// The text of that alert: `new` more alerts not copied, `total` since clppm started.
+pub fn not_copied_message(new: u64, total: u64) -> String {
+    format!(
+        "{new} alerts of this server were not copied into etcd ({total} since clppm started): the other servers do not show them; this server's alert log has them."
+    )
+}
+
 /// Alerts waiting to be copied into etcd, at most.
 const QUEUE: usize = 256;
 

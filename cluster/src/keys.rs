@@ -159,6 +159,11 @@ pub struct ServerRecord {
     pub name: String,
     /// clppm's process id on that server.
     pub pid: u32,
+    /// The servers whose presence keys this server saw in etcd when it last wrote the record
+    /// (lower case): its heartbeat view, which the others' `clpstat -n` shows. `None`
+    /// before it has read them (and from a clppm that does not publish it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hears: Option<Vec<String>>,
 }
 
 #[cfg(test)]

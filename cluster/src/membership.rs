@@ -8,7 +8,7 @@
 //! starts after one interval. Changes of a peer's presence are handed to the caller
 //! ([`Change`]), which raises the `nm` alerts.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use etcd_client::{Client, ConnectOptions, EventType, GetOptions, PutOptions};
@@ -308,18 +308,8 @@ impl Runner {
         }
         let lease = lease.id();
         self.renewed(lease, asked, granted);
-        let record = ServerRecord {
-            name: self.settings.local.clone(),
-            pid: std::process::id(),
-        };
-        let value = serde_json::to_vec(&record).unwrap_or_default();
         let own_key = keys::server(&self.settings.cluster, &self.settings.local);
-        client
-            .put(
-                own_key.as_str(),
-                value,
-                Some(PutOptions::new().with_lease(lease)),
-            )
+        self.publish(&mut client, &own_key, lease, None)
             .await
             .map_err(unreachable)?;
         let listed = client
@@ -333,13 +323,26 @@ impl Runner {
             .filter_map(|kv| keys::server_of(&self.prefix, kv.key()))
             .map(str::to_ascii_lowercase)
             .collect();
+        let heard = listed
+            .kvs()
+            .iter()
+            .filter_map(|kv| {
+                let name = keys::server_of(&self.prefix, kv.key())?;
+                Some((name.to_ascii_lowercase(), hears_of(kv.value())?))
+            })
+            .collect();
         let (mut keeper, mut renewals) =
             client.lease_keep_alive(lease).await.map_err(unreachable)?;
         let mut watch =
             crate::rounds::watch_prefix(&mut client, self.prefix.as_str(), revision + 1)
                 .await
                 .map_err(unreachable)?;
-        self.regain(&present);
+        self.regain(&present, heard);
+        // What this server hears, in its own record for the others' `clpstat -n`.
+        let mut published = self.hears();
+        self.publish(&mut client, &own_key, lease, Some(published.clone()))
+            .await
+            .map_err(unreachable)?;
         // Connected: a later round starts again from this server's own member.
         self.next_endpoint = 0;
         let _ = self.session.send(Some(Session {
@@ -400,16 +403,23 @@ impl Runner {
                             let Some(name) = keys::server_of(&self.prefix, kv.key()) else {
                                 continue;
                             };
-                            let presence = match event.event_type() {
-                                EventType::Put => Presence::Online,
-                                EventType::Delete => Presence::Offline,
+                            let (presence, hears) = match event.event_type() {
+                                EventType::Put => (Presence::Online, hears_of(kv.value())),
+                                EventType::Delete => (Presence::Offline, None),
                             };
                             if presence == Presence::Offline
                                 && name.eq_ignore_ascii_case(&self.settings.local)
                             {
                                 return Err("this server's presence key was removed from etcd".into());
                             }
-                            self.set(name, presence);
+                            self.set(name, presence, hears);
+                        }
+                        let hears = self.hears();
+                        if hears != published {
+                            self.publish(&mut client, &own_key, lease, Some(hears.clone()))
+                                .await
+                                .map_err(unreachable)?;
+                            published = hears;
                         }
                     }
                     Ok(None) => return Err("etcd closed the watch of the servers".into()),
@@ -428,8 +438,41 @@ impl Runner {
         }));
     }
 
-    /// Connected: every configured server Online when its key is `present`, else Offline.
-    fn regain(&mut self, present: &[String]) {
+    /// Puts this server's presence key under `lease`: its record, saying that it hears
+    /// `hears` (`None`: not known yet).
+    async fn publish(
+        &self,
+        client: &mut Client,
+        own_key: &str,
+        lease: i64,
+        hears: Option<Vec<String>>,
+    ) -> Result<(), etcd_client::Error> {
+        let record = ServerRecord {
+            name: self.settings.local.clone(),
+            pid: std::process::id(),
+            hears,
+        };
+        let value = serde_json::to_vec(&record).unwrap_or_default();
+        client
+            .put(own_key, value, Some(PutOptions::new().with_lease(lease)))
+            .await
+            .map(|_| ())
+    }
+
+    /// The servers this server sees Online now (lower case, in the configuration's order).
+    fn hears(&self) -> Vec<String> {
+        self.view
+            .borrow()
+            .servers
+            .iter()
+            .filter(|(_, presence)| *presence == Presence::Online)
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .collect()
+    }
+
+    /// Connected: every configured server Online when its key is `present`, else Offline;
+    /// what each says it hears, `heard`.
+    fn regain(&mut self, present: &[String], heard: BTreeMap<String, Vec<String>>) {
         if !self.connected {
             self.connected = true;
             tracing::info!("joined the cluster {} in etcd", self.settings.cluster);
@@ -455,11 +498,13 @@ impl Runner {
         self.view.send_replace(View {
             servers,
             problem: None,
+            heard,
         });
     }
 
-    /// One server's presence changed.
-    fn set(&mut self, name: &str, presence: Presence) {
+    /// One server's presence changed (or its record, saying what it `hears`, was written;
+    /// `None`: it does not say).
+    fn set(&mut self, name: &str, presence: Presence, hears: Option<Vec<String>>) {
         let Some(configured) = self
             .settings
             .servers
@@ -474,6 +519,15 @@ impl Runner {
             for (server, shown) in &mut view.servers {
                 if *server == configured {
                     *shown = presence;
+                }
+            }
+            let lower = configured.to_ascii_lowercase();
+            match hears {
+                Some(hears) => {
+                    view.heard.insert(lower, hears);
+                }
+                None => {
+                    view.heard.remove(&lower);
                 }
             }
         });
@@ -508,5 +562,38 @@ impl Runner {
         }
         self.view
             .send_replace(View::unknown(&self.settings.servers, reason));
+    }
+}
+
+/// What a presence record says its server hears; `None` when it does not say (not read
+/// yet, an older clppm's record) or does not parse.
+fn hears_of(value: &[u8]) -> Option<Vec<String>> {
+    serde_json::from_slice::<ServerRecord>(value)
+        .ok()
+        .and_then(|record| record.hears)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_says_what_its_server_hears_only_when_it_says_so() {
+        assert_eq!(
+            hears_of(br#"{"name":"node2","pid":7,"hears":["node1","node2"]}"#),
+            Some(vec!["node1".to_string(), "node2".to_string()])
+        );
+        // An older clppm's record, one written before the servers were read, and junk.
+        assert_eq!(hears_of(br#"{"name":"node2","pid":7}"#), None);
+        assert_eq!(hears_of(b"not json"), None);
+        let unknown = ServerRecord {
+            name: "node1".into(),
+            pid: 1,
+            hears: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&unknown).unwrap(),
+            r#"{"name":"node1","pid":1}"#
+        );
     }
 }

@@ -23,6 +23,7 @@ use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -48,9 +49,18 @@ pub enum GenerationError {
         /// The cause.
         source: io::Error,
     },
-    /// Another clpcfctrl holds the lock.
-    #[error("another clpcfctrl is changing the configuration; try again when it has finished")]
-    Busy,
+    /// Another clpcfctrl (or clppm taking the cluster's configuration) held the lock for
+    /// all of [`LOCK_WAIT`].
+    #[error(
+        "another clpcfctrl{} is changing the configuration on this server (waited {waited} s); try again when it has finished",
+        holder.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+    )]
+    Busy {
+        /// The process that holds the lock, as it wrote itself in the lock file.
+        holder: Option<u32>,
+        /// Seconds waited.
+        waited: u64,
+    },
     /// Nothing was ever pushed.
     #[error(
         "no configuration has been pushed with clpcfctrl on this server; there is nothing to roll back to"
@@ -143,20 +153,52 @@ pub struct Lock {
     _file: File,
 }
 
-/// Takes the lock, or says that another clpcfctrl holds it.
+/// How long [`lock`] waits for another holder before it gives up: a push, a rollback or
+/// clppm taking the cluster's configuration holds it for moments (`--apply` longer).
+pub const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// How often a busy lock is tried again.
+const LOCK_RETRY: Duration = Duration::from_millis(50);
+
+/// Takes the lock, waiting up to [`LOCK_WAIT`] while another clpcfctrl holds it, or says
+/// that one does (with its pid).
 pub fn lock(paths: &Paths) -> Result<Lock, GenerationError> {
+    lock_within(paths, LOCK_WAIT)
+}
+
+/// [`lock`], waiting at most `wait`.
+pub fn lock_within(paths: &Paths, wait: Duration) -> Result<Lock, GenerationError> {
     let path = paths.cfctrl_lock();
     fs::create_dir_all(paths.etc_dir()).map_err(io_error("create", &paths.etc_dir()))?;
-    let file = OpenOptions::new()
+    let mut file = OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
         .open(&path)
         .map_err(io_error("open", &path))?;
+    let deadline = Instant::now() + wait;
     // SAFETY: flock on a valid fd owned by `file`.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        return Err(GenerationError::Busy);
+    while unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let error = io::Error::last_os_error();
+        if error.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(io_error("lock", &path)(error));
+        }
+        if Instant::now() >= deadline {
+            let holder = fs::read_to_string(&path)
+                .ok()
+                .and_then(|text| text.trim().parse().ok());
+            return Err(GenerationError::Busy {
+                holder,
+                waited: wait.as_secs(),
+            });
+        }
+        std::thread::sleep(LOCK_RETRY);
     }
+    // Who holds it, for the next one's message (best effort: the lock is what counts).
+    let _ = file
+        .set_len(0)
+        .and_then(|()| file.write_all(format!("{}\n", std::process::id()).as_bytes()));
     Ok(Lock { _file: file })
 }
 
@@ -604,10 +646,28 @@ mod tests {
     }
 
     #[test]
-    fn a_second_clpcfctrl_is_refused() {
+    fn a_second_clpcfctrl_waits_then_is_refused_naming_the_holder() {
         let (_dir, paths) = root();
-        let _held = lock(&paths).unwrap();
-        assert!(matches!(lock(&paths), Err(GenerationError::Busy)));
+        let held = lock(&paths).unwrap();
+        let refused = lock_within(&paths, Duration::from_millis(200)).unwrap_err();
+        assert!(
+            matches!(refused, GenerationError::Busy { holder: Some(pid), .. } if pid == std::process::id()),
+            "{refused:?}"
+        );
+        assert!(
+            refused.to_string().starts_with(&format!(
+                "another clpcfctrl (pid {}) is changing",
+                std::process::id()
+            )),
+            "{refused}"
+        );
+        // Released while the next one waits: it gets the lock.
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(held);
+        });
+        lock_within(&paths, Duration::from_secs(30)).expect("the lock once released");
+        release.join().unwrap();
     }
 
     #[test]

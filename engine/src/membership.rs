@@ -7,12 +7,14 @@
 //! etcd, nothing changes.
 
 use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use clp_cluster::alert_sync::{self, AlertMirror, AlertPublisher};
 use clp_cluster::requests::Handler;
 use clp_cluster::{Change, Membership, Owners, Requests, Settings};
 
 use crate::engine::{ClusterLink, Engine};
+use clp_core::alert::{AlertEvent, Level};
 use clp_core::ipc::remote::Envelope;
 use clp_core::ipc::{ErrorCode, Response};
 use clp_core::membership::servers_view;
@@ -106,10 +108,15 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
         owners.subscribe(),
         time_left_when_lost,
     ));
+    let alerts = sync_alerts(engine, &cluster, membership.sessions());
     let view = membership.subscribe();
     let shown: Weak<Engine> = Arc::downgrade(engine);
+    let not_copied = alerts.0.dropped_counter();
     engine.set_servers_source(Box::new(move || match shown.upgrade() {
-        Some(engine) => servers_view(engine.config(), engine.server(), &view.borrow()),
+        Some(engine) => ServersView {
+            alerts_not_copied: not_copied.load(std::sync::atomic::Ordering::Relaxed),
+            ..servers_view(engine.config(), engine.server(), &view.borrow())
+        },
         None => ServersView::default(),
     }));
     let requests = Requests::start(
@@ -119,7 +126,6 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
         dispatch(engine),
     );
     let configuration = crate::cluster_config::follow(engine, membership.sessions());
-    let alerts = sync_alerts(engine, &cluster, membership.sessions());
     Some(Joined {
         membership,
         owners,
@@ -168,7 +174,12 @@ fn sync_alerts(
         keep,
         sessions.clone(),
     ));
-    let mirror = Arc::new(AlertMirror::start(cluster, engine.server(), keep, sessions));
+    let mirror = Arc::new(AlertMirror::start(
+        cluster,
+        engine.server(),
+        keep,
+        sessions.clone(),
+    ));
     let copier = Arc::downgrade(&publisher);
     engine.forward_alerts(clp_core::alert_sink::Forward(Box::new(move |event| {
         if let Some(publisher) = copier.upgrade() {
@@ -182,5 +193,48 @@ fn sync_alerts(
             .map(|mirror| mirror.snapshot())
             .unwrap_or_default()
     }));
+    report_not_copied(Arc::downgrade(engine), Arc::downgrade(&publisher), sessions);
     (publisher, mirror)
+}
+
+/// How often the count of alerts not copied into etcd is looked at.
+const NOT_COPIED_CHECK: Duration = Duration::from_secs(1);
+
+/// At most one alert about alerts not copied in this long.
+const NOT_COPIED_SPACING: Duration = Duration::from_secs(30);
+
+/// Raises an alert (clp 3, copied to the other servers) when the count of this server's
+/// alerts not copied into etcd rose, once etcd answers again (reported then, the alert
+/// itself reaches the others), at most one every [`NOT_COPIED_SPACING`]. Ends with the
+/// publisher.
+fn report_not_copied(
+    engine: Weak<Engine>,
+    publisher: Weak<AlertPublisher>,
+    sessions: tokio::sync::watch::Receiver<Option<clp_cluster::Session>>,
+) {
+    tokio::spawn(async move {
+        let mut reported = 0;
+        let mut last: Option<Instant> = None;
+        let mut tick = tokio::time::interval(NOT_COPIED_CHECK);
+        loop {
+            tick.tick().await;
+            let (Some(engine), Some(publisher)) = (engine.upgrade(), publisher.upgrade()) else {
+                return;
+            };
+            let count = publisher.dropped();
+            let quiet = last.is_some_and(|at| at.elapsed() < NOT_COPIED_SPACING);
+            if count <= reported || quiet || sessions.borrow().is_none() {
+                continue;
+            }
+            engine.record(AlertEvent::custom(
+                engine.server(),
+                alert_sync::MODULE,
+                alert_sync::NOT_COPIED_EVENT,
+                Level::Warning,
+                &alert_sync::not_copied_message(count - reported, count),
+            ));
+            reported = count;
+            last = Some(Instant::now());
+        }
+    });
 }

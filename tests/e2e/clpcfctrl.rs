@@ -766,3 +766,44 @@ fn what_was_suspended_stays_suspended_across_an_applied_change() {
     cluster.run("clpcl", &["--resume"]).success();
     cluster.stop();
 }
+
+#[test]
+fn a_clpcfctrl_that_finds_the_lock_held_waits_briefly_then_says_who_holds_it() {
+    use std::os::fd::AsRawFd;
+    use std::time::Duration;
+    let (cluster, folder) = pushed_cluster();
+    let lock = cluster.path("etc/.clpcfctrl.lock");
+    // This test holds the lock as another clpcfctrl would (flock on its own open file).
+    let hold = || {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&lock)
+            .expect("clpcfctrl's lock file");
+        // SAFETY: flock on a valid fd owned by `file`.
+        assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }, 0);
+        file
+    };
+    // Held a moment: the push waits for it and goes through.
+    let held = hold();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(1));
+        drop(held);
+    });
+    folder.conf(&conf("comment = \"after the wait\"\n"));
+    cluster
+        .run("clpcfctrl", &["--push", "-x", &folder.arg()])
+        .success();
+    release.join().expect("the holder");
+    // Held longer than clpcfctrl waits: refused, naming the holder's pid.
+    std::fs::write(&lock, "4242\n").expect("a holder's pid in the lock file");
+    let held = hold();
+    let refused = cluster.run("clpcfctrl", &["--rollback"]);
+    let message = refused.failure(128);
+    assert!(
+        message.contains(
+            "another clpcfctrl (pid 4242) is changing the configuration on this server (waited 5 s)"
+        ),
+        "{message}"
+    );
+    drop(held);
+}

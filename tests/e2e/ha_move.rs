@@ -9,31 +9,52 @@ use crate::ha_bed::Bed;
 use crate::harness::{Cluster, wait_until};
 
 /// The heartbeat timeout of these tests.
-const TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How long etcd may take to form its cluster and the servers to see each other.
-const FORM: Duration = Duration::from_secs(30);
+pub(crate) const FORM: Duration = Duration::from_secs(30);
 
 /// The service's port.
 const PORT: u16 = 8080;
 
 /// The group of these tests.
-const GROUP: &str = "web";
+pub(crate) const GROUP: &str = "web";
 
 /// A bed of `servers` servers and a witness, the group on `order`, its scripts on every
 /// server: a sync resource `check` that notes each run in `events` (`host start CLP_EVENT
 /// CLP_FENCE` / `host stop CLP_FACTOR`) and fails to start on the `failing` servers, then
 /// the journal's service.
 fn move_bed(tag: &str, servers: usize, order: &[&str], failing: &[&str]) -> Option<Bed> {
+    move_bed_with(tag, servers, order, failing, &[])
+}
+
+/// [`move_bed`] with, when `slow` names servers, a third sync resource `slow` after the
+/// service: its first start on each `slow` server leaves a mark ([`slow_mark`]) and then
+/// takes [`SLOW`] (the window in which a test hurts that server mid-start); elsewhere it
+/// does nothing.
+pub(crate) fn move_bed_with(
+    tag: &str,
+    servers: usize,
+    order: &[&str],
+    failing: &[&str],
+    slow: &[&str],
+) -> Option<Bed> {
     let bed = Bed::create(tag, servers)?;
     let order: Vec<String> = order.iter().map(|s| format!("\"{s}\"")).collect();
-    let group = format!(
+    let mut group = format!(
         "[[group]]\nname = \"{GROUP}\"\nservers = [{}]\n\n\
          [[group.resource]]\nname = \"check\"\n\n\
          [group.resource.activation]\nfinal_action = \"none\"\n\n\
          [[group.resource]]\nname = \"service\"\nmode = \"async\"\n",
         order.join(", ")
     );
+    if !slow.is_empty() {
+        group.push_str(&format!(
+            "\n[[group.resource]]\nname = \"slow\"\ntimeout = {}\n\n\
+             [group.resource.activation]\nfinal_action = \"none\"\n",
+            SLOW.as_secs() * 3
+        ));
+    }
     bed.write_config(&bed.config(TIMEOUT, &group));
     let events = events_path(&bed);
     for index in 0..servers {
@@ -65,17 +86,39 @@ fn move_bed(tag: &str, servers: usize, order: &[&str], failing: &[&str]) -> Opti
         let stop = bed.journal.stop_script(&name, GROUP);
         bed.clp(index).script(GROUP, "service", "start.sh", &start);
         bed.clp(index).script(GROUP, "service", "stop.sh", &stop);
+        if !slow.is_empty() {
+            let body = if slow.contains(&name.as_str()) {
+                let mark = slow_mark(&bed, &name);
+                format!(
+                    "if [ ! -e {mark} ]; then touch {mark}; sleep {}; fi",
+                    SLOW.as_secs(),
+                    mark = mark.display()
+                )
+            } else {
+                String::new()
+            };
+            bed.clp(index).script(GROUP, "slow", "start.sh", &body);
+            bed.clp(index).script(GROUP, "slow", "stop.sh", "");
+        }
     }
     Some(bed)
 }
 
+/// How long the first start of the resource `slow` takes on a slow server.
+pub(crate) const SLOW: Duration = Duration::from_secs(15);
+
+/// The mark the first start of `slow` on `server` leaves as it begins.
+pub(crate) fn slow_mark(bed: &Bed, server: &str) -> std::path::PathBuf {
+    bed.journal.path().with_file_name(format!("slow-{server}"))
+}
+
 /// The scripts' notes, beside the journal.
-fn events_path(bed: &Bed) -> std::path::PathBuf {
+pub(crate) fn events_path(bed: &Bed) -> std::path::PathBuf {
     bed.journal.path().with_file_name("events")
 }
 
 /// Every note of the scripts so far, one a line.
-fn events(bed: &Bed) -> Vec<String> {
+pub(crate) fn events(bed: &Bed) -> Vec<String> {
     std::fs::read_to_string(events_path(bed))
         .unwrap_or_default()
         .lines()
@@ -85,7 +128,7 @@ fn events(bed: &Bed) -> Vec<String> {
 
 /// Starts clppm on `servers` (the first one first: the group starts there) and waits until
 /// every one of them sees every other Online.
-fn start(bed: &mut Bed, servers: &[usize]) {
+pub(crate) fn start(bed: &mut Bed, servers: &[usize]) {
     bed.start_clppm(servers[0]);
     let first = bed.hosts[servers[0]].name.clone();
     wait_on(bed, &first, FORM);
@@ -101,20 +144,20 @@ fn start(bed: &mut Bed, servers: &[usize]) {
 }
 
 /// The servers where the group runs now (from the journal).
-fn running_on(bed: &Bed) -> Vec<String> {
+pub(crate) fn running_on(bed: &Bed) -> Vec<String> {
     bed.journal.servers_running(GROUP)
 }
 
 /// Waits until the group runs on `server` alone.
 #[track_caller]
-fn wait_on(bed: &Bed, server: &str, within: Duration) {
+pub(crate) fn wait_on(bed: &Bed, server: &str, within: Duration) {
     wait_until(&format!("{GROUP} on {server} alone"), within, || {
         running_on(bed) == [server]
     });
 }
 
 /// `clpgrp -n web` on server `index`: where the group is active, as that server says.
-fn active_on(bed: &Bed, index: usize) -> String {
+pub(crate) fn active_on(bed: &Bed, index: usize) -> String {
     bed.run(index, "clpgrp", &["-n", GROUP])
         .success()
         .trim()
@@ -271,6 +314,12 @@ fn the_heartbeat_matrix_on_both_servers_and_after_one_is_killed() {
     assert_eq!(json["local"], 1);
     assert_eq!(json["servers"], serde_json::json!(["node1", "node2"]));
     assert_eq!(json["blocks"][0]["rows"], serde_json::json!([["o"], ["o"]]));
+    // node1's block, shown on node2, is what node1 published in etcd that it hears.
+    wait_until("node1's published view on node2", FORM, || {
+        let status = bed.run(1, "clpstat", &["--json"]).stdout();
+        serde_json::from_str::<serde_json::Value>(&status)
+            .is_ok_and(|s| s["ha"]["heard"]["node1"] == serde_json::json!(["node1", "node2"]))
+    });
 
     // node2's clppm killed: its lease runs out, node1 sees its heartbeat lost.
     let pid = bed.clppm_pid(1).expect("node2's clppm");

@@ -259,3 +259,64 @@ fn an_alert_raised_on_node2_is_read_on_node1() {
     // Only node2's alert log file has node2's line: the copy is not written into node1's.
     assert!(!bed.clp(0).alerts().contains("hello from node2"));
 }
+
+#[test]
+fn a_rollback_in_a_cluster_goes_back_on_every_server_and_force_is_refused() {
+    let Some(bed) = running_bed("pb") else {
+        return;
+    };
+    for (name, monitor) in [("first", "watch5"), ("second", "watch6")] {
+        let dir = folder(&bed, 0, name, &with_monitor(&bed, monitor));
+        bed.run(
+            0,
+            "clpcfctrl",
+            &["--push", "-x", &dir.display().to_string()],
+        )
+        .success();
+        for index in 0..2 {
+            wait_monitor(&bed, index, monitor, APPLY);
+        }
+    }
+    // --force has no meaning for a cluster's configuration: refused, nothing proposed.
+    let dir = folder(&bed, 1, "forced", &with_monitor(&bed, "watch7"));
+    let refused = bed.run(
+        1,
+        "clpcfctrl",
+        &["--push", "--force", "-x", &dir.display().to_string()],
+    );
+    let message = refused.failure(2);
+    assert!(
+        message.contains("--force makes a one-server configuration this host's")
+            && message.contains("push without --force"),
+        "{message}"
+    );
+    bed.run(1, "clpcfctrl", &["--rollback", "--force"])
+        .failure(2);
+
+    // Asked on node2: the configuration before the active one goes to every server.
+    let text = bed.run(1, "clpcfctrl", &["--rollback"]).success();
+    assert!(
+        text.starts_with("Rolling the cluster ha back to the configuration of generation "),
+        "{text}"
+    );
+    for line in ["Upload node1 : Success", "Upload node2 : Success"] {
+        assert!(text.lines().any(|l| l == line), "{line:?} not in\n{text}");
+    }
+    for index in 0..2 {
+        wait_monitor(&bed, index, "watch5", APPLY);
+        wait_until("watch6 gone", APPLY, || {
+            !monitors(&bed, index).iter().any(|m| m == "watch6")
+        });
+    }
+    // The cluster's configuration is the rolled-back one: pulled on node1, it has watch5.
+    let pulled = bed.clp(0).path("pulled");
+    bed.run(
+        0,
+        "clpcfctrl",
+        &["--pull", "-x", &pulled.display().to_string()],
+    )
+    .success();
+    let text = std::fs::read_to_string(pulled.join("clp.conf")).expect("the pulled clp.conf");
+    assert!(text.contains("name = \"watch5\""), "{text}");
+    assert!(!text.contains("watch6"), "{text}");
+}

@@ -72,7 +72,7 @@ impl crate::exit_code::Coded for CfctrlError {
             CfctrlError::Apply {
                 source: ServiceError::Timeout { .. },
             } => exit_code::TIMEOUT,
-            CfctrlError::Generation(GenerationError::Busy) => exit_code::ALREADY_RUNNING,
+            CfctrlError::Generation(GenerationError::Busy { .. }) => exit_code::ALREADY_RUNNING,
             CfctrlError::Generation(_) | CfctrlError::Apply { .. } => exit_code::OTHER,
         }
     }
@@ -504,13 +504,7 @@ pub fn rollback(paths: &Paths, options: Options) -> Result<Report, CfctrlError> 
     if !generations::is_managed(paths) {
         return Err(GenerationError::NotManaged.into());
     }
-    let current = generations::current(paths).ok_or(GenerationError::NotManaged)?;
-    let target = generations::list(paths)
-        .into_iter()
-        .map(|g| g.number)
-        .filter(|number| *number < current)
-        .max()
-        .ok_or(GenerationError::NoEarlier { current })?;
+    let target = previous_generation(paths)?;
     let target_config = generation_config(paths, target).map_err(|error| {
         error.in_file(&ConfigFolder(&generations::folder(paths, target)).config_file())
     })?;
@@ -530,6 +524,18 @@ pub fn rollback(paths: &Paths, options: Options) -> Result<Report, CfctrlError> 
         pruned: Vec::new(),
         retargeted: None,
     })
+}
+
+/// The kept generation before the active one: what `--rollback` goes back to.
+pub fn previous_generation(paths: &Paths) -> Result<u64, CfctrlError> {
+    let current = generations::current(paths).ok_or(GenerationError::NotManaged)?;
+    let previous = generations::list(paths)
+        .into_iter()
+        .map(|g| g.number)
+        .filter(|number| *number < current)
+        .max()
+        .ok_or(GenerationError::NoEarlier { current })?;
+    Ok(previous)
 }
 
 /// `clpcfctrl --apply` alone: the running clppm takes the active configuration.

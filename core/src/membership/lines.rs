@@ -37,6 +37,8 @@ pub fn servers_view(config: &Config, local: &str, view: &View) -> ServersView {
     ServersView {
         servers,
         problem: view.problem.clone(),
+        alerts_not_copied: 0,
+        heard: view.heard.clone(),
     }
 }
 
@@ -62,6 +64,8 @@ pub fn offline_view(config: &Config) -> Option<ServersView> {
     Some(ServersView {
         servers,
         problem: Some(NOT_RUNNING.to_string()),
+        alerts_not_copied: 0,
+        heard: Default::default(),
     })
 }
 
@@ -112,6 +116,7 @@ mod tests {
                 ("node3".into(), Presence::Online),
             ],
             problem: None,
+            heard: Default::default(),
         };
         let status = servers_view(&config(), "node1", &view);
         assert_eq!(

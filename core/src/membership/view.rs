@@ -20,6 +20,10 @@ pub struct View {
     pub servers: Vec<(String, Presence)>,
     /// Why the presences are not known (etcd unreachable, no quorum), while so.
     pub problem: Option<String>,
+    /// What each Online server said it hears (its presence record in etcd): lower-case
+    /// server name to the lower-case names it sees Online. Empty while not known.
+    #[serde(default)]
+    pub heard: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl View {
@@ -31,6 +35,7 @@ impl View {
                 .map(|name| (name.clone(), Presence::Unknown))
                 .collect(),
             problem: Some(problem.into()),
+            heard: Default::default(),
         }
     }
 

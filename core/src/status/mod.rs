@@ -149,6 +149,18 @@ pub struct ServersView {
     /// Why their states are unknown (etcd cannot be reached), while so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// How many of this server's alerts could not be copied into etcd since clppm started
+    /// (the other servers do not show them; this server's alert log has them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub alerts_not_copied: u64,
+    /// What each Online server says it hears of the others, as it published it in etcd
+    /// (lower-case names; `clpstat -n`'s blocks). Empty while not known.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub heard: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// Where the engine reads [`ServersView`] from: set by the cluster link ([`crate::membership`]).
