@@ -9,6 +9,7 @@ pub mod alert_sink;
 pub mod boottime;
 pub mod client;
 pub mod clp_ml_services;
+pub mod code_pages;
 pub mod config;
 pub mod diagnose;
 pub mod escape;

@@ -124,6 +124,13 @@ impl Engine {
                     }
                 }
             }
+            // The start is over: the code and constants only it used need not stay
+            // resident (what monitoring runs is mapped back at its next use).
+            let dropped = clp_core::code_pages::release_startup_pages();
+            tracing::debug!(
+                "start-up over: {} KiB of program pages unmapped",
+                dropped >> 10
+            );
         });
     }
 
