@@ -6,7 +6,7 @@
 //! - the TLS handshake and every request's headers must arrive within `header_timeout`
 //!   (hyper's header read timeout, which also ends a kept-alive connection that does not
 //!   start its next request in that time), and a request's body within `header_timeout`
-//!   of its head ([`Deadline`]: a body trickled a byte at a time would otherwise hold the
+//!   of its head (`Deadline`: a body trickled a byte at a time would otherwise hold the
 //!   connection, its handler waiting on it);
 //! - a connection that neither reads nor writes a byte for `idle_timeout` while no handler
 //!   is working on one of its requests is closed (a client that stops reading a download
