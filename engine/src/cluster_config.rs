@@ -144,8 +144,16 @@ pub async fn catch_up(paths: &Paths, config: &Config) -> Result<bool, String> {
                 shared_generation::short(&shared.hash)
             )
         })?;
-    let installed = shared_generation::install(paths, &shared, DEFAULT_KEEP)
-        .map_err(|error| format!("cannot take the cluster's configuration: {error}"))?;
+    // Off the runtime's workers: the generations lock may make it wait (a clpcfctrl at work).
+    let installed = {
+        let (paths, taken) = (paths.clone(), shared.clone());
+        tokio::task::spawn_blocking(move || {
+            shared_generation::install(&paths, &taken, DEFAULT_KEEP)
+        })
+        .await
+        .map_err(|error| format!("cannot take the cluster's configuration: {error}"))?
+        .map_err(|error| format!("cannot take the cluster's configuration: {error}"))?
+    };
     if let Some(number) = installed {
         tracing::info!(
             "took the cluster's configuration {} (pushed by {} at {}) as generation {number} before starting",
