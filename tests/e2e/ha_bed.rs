@@ -412,6 +412,17 @@ impl Bed {
         );
     }
 
+    /// Waits until every server shows every server `Online`.
+    #[track_caller]
+    pub fn wait_all_online(&self, within: Duration) {
+        let names: Vec<String> = self.servers().map(|host| host.name.clone()).collect();
+        for index in 0..names.len() {
+            for server in &names {
+                self.wait_for(index, server, "Online", within);
+            }
+        }
+    }
+
     /// Starts `program args` on host `index` (in its namespace, under its host name),
     /// killed when the bed drops; its pid.
     pub fn spawn_on(&mut self, index: usize, command: &[String]) -> u32 {

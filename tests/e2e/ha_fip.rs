@@ -75,11 +75,7 @@ fn ha_kill_9_of_clppm_moves_the_floating_ip_with_its_group_without_overlap() {
     let client = bed.client();
     wait_answer_through_fip(&bed, &client, 0, FORM);
     bed.start_clppm(1);
-    for index in 0..2 {
-        for server in ["node1", "node2"] {
-            bed.wait_for(index, server, "Online", FORM);
-        }
-    }
+    bed.wait_all_online(FORM);
     assert!(
         holds(&bed, 0) && !holds(&bed, 1),
         "the fip is on node1 alone"

@@ -25,11 +25,7 @@ fn running_bed(tag: &str) -> Option<Bed> {
     for index in 0..2 {
         bed.start_clppm(index);
     }
-    for index in 0..2 {
-        for server in ["node1", "node2"] {
-            bed.wait_for(index, server, "Online", FORM);
-        }
-    }
+    bed.wait_all_online(FORM);
     Some(bed)
 }
 

@@ -40,11 +40,7 @@ fn start_bed(tag: &str) -> Option<Bed> {
     }
     bed.start_clppm(0);
     bed.start_clppm(1);
-    for index in 0..2 {
-        for server in ["node1", "node2"] {
-            bed.wait_for(index, server, "Online", Duration::from_secs(30));
-        }
-    }
+    bed.wait_all_online(Duration::from_secs(30));
     Some(bed)
 }
 

@@ -80,11 +80,7 @@ fn running_bed_with(tag: &str, timeout: Duration) -> Option<Bed> {
     bed.start_clppm(0);
     wait_owner(&bed, "node1", FORM);
     bed.start_clppm(1);
-    for index in 0..2 {
-        for server in ["node1", "node2"] {
-            bed.wait_for(index, server, "Online", FORM);
-        }
-    }
+    bed.wait_all_online(FORM);
     Some(bed)
 }
 
@@ -248,11 +244,7 @@ fn isolated_active_server(tag: &str, how: Isolation) {
     bed.journal.assert_no_overlap();
     let before = starts(&bed);
     drop(guard);
-    for index in 0..2 {
-        for server in ["node1", "node2"] {
-            bed.wait_for(index, server, "Online", FORM);
-        }
-    }
+    bed.wait_all_online(FORM);
     stays_on(&bed, "node2", TIMEOUT);
     assert_eq!(starts(&bed), before, "a start after the heal");
     bed.journal.assert_no_overlap();
