@@ -272,6 +272,9 @@ fn a_rollback_in_a_cluster_goes_back_on_every_server_and_force_is_refused() {
         for index in 0..2 {
             wait_monitor(&bed, index, monitor, APPLY);
         }
+        // A server that applied it by a hand-off is back in the cluster only once its new
+        // clppm registered: a rollback before that finds it Offline.
+        bed.wait_all_online(APPLY);
     }
     // --force has no meaning for a cluster's configuration: refused, nothing proposed.
     let dir = folder(&bed, 1, "forced", &with_monitor(&bed, "watch7"));
