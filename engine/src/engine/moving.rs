@@ -126,10 +126,11 @@ impl Engine {
                 }
                 Err(_) => {
                     return Err(failed(format!(
-                        "group \"{}\" was not Online on server {} within {} seconds; see 'clpstat' and the alert logs",
+                        "group \"{}\" was not Online on server {} within {} second{}; see 'clpstat' and the alert logs",
                         plan.group,
                         plan.to,
-                        wait.as_secs()
+                        wait.as_secs(),
+                        if wait.as_secs() == 1 { "" } else { "s" }
                     )));
                 }
             }
