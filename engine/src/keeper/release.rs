@@ -87,6 +87,22 @@ impl Release {
     }
 }
 
+/// Waits until this process's parent is no longer `parent` (it exited and the kernel gave
+/// this one another), for at most `within`; whether it happened.
+pub fn wait_reparented(parent: i32, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        // SAFETY: getppid has no preconditions.
+        if unsafe { libc::getppid() } != parent {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// Waits until no process of the process groups `groups` runs (zombies are dead), for at
 /// most `within`; whether they are all gone.
 pub fn wait_gone(groups: &[i32], within: Duration) -> bool {
@@ -167,6 +183,14 @@ mod tests {
         let names: Vec<&str> = env.iter().map(|(name, _)| *name).collect();
         assert_eq!(names, [ENDPOINTS, CA, CERT, KEY]);
         assert_eq!(env[0].1, "https://a:2379 https://b:2379");
+    }
+
+    #[test]
+    fn a_parent_that_lives_on_is_not_taken_for_gone() {
+        // SAFETY: getppid has no preconditions.
+        let parent = unsafe { libc::getppid() };
+        assert!(!wait_reparented(parent, Duration::from_millis(20)));
+        assert!(wait_reparented(parent + 1, Duration::ZERO));
     }
 
     #[test]

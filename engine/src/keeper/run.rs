@@ -252,8 +252,9 @@ fn release_lease(
     all_removed: bool,
     parent: i32,
 ) -> String {
-    // SAFETY: getppid has no preconditions.
-    if unsafe { libc::getppid() } == parent {
+    // clppm's pipe closes while it exits, a moment before the kernel hands its children to
+    // another parent: wait for that; a clppm that closed the pipe and lives on keeps it.
+    if !release::wait_reparented(parent, release::WAIT_GONE) {
         return String::new();
     }
     if !all_removed {
