@@ -33,6 +33,6 @@ pub mod tls;
 
 pub use clp_core::membership::view::{Presence, View};
 pub use etcd_client::{Client, PutOptions};
-pub use membership::{Change, LeaseDeadline, Membership, Session, Settings, revoke_lease};
+pub use membership::{Change, LeaseDeadline, Membership, Revoked, Session, Settings, revoke_lease};
 pub use ownership::{Claim, Owner, OwnerEvent, Owners, OwnersView};
 pub use requests::{Channel, Requests};

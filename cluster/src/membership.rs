@@ -66,28 +66,60 @@ impl Settings {
 }
 
 /// Revokes `lease` from a short-lived client, each step within `wait`: the owner keys and
-/// the presence on it go at once. For the keeper of a clppm that died, once it made sure
-/// nothing of that clppm's groups runs any more (`clp_engine::keeper`).
+/// the presence on it go at once. For the keeper of a clppm that died or hangs, once it made
+/// sure nothing of that clppm's groups runs any more (`clp_engine::keeper`).
+///
+/// With `unless_renewed`, only a lease that nobody renews any more is revoked: etcd must
+/// say that at most that many whole seconds of it are left (a lease renewed lately has
+/// nearly its whole TTL left); otherwise nothing is revoked ([`Revoked::Renewed`]).
 pub async fn revoke_lease(
     endpoints: &[String],
     tls: Option<&clp_core::config::EtcdTls>,
     lease: i64,
     wait: Duration,
-) -> Result<(), String> {
+    unless_renewed: Option<i64>,
+) -> Result<Revoked, String> {
     let options = crate::config_sync::connect_options(wait, tls)?;
     let revoke = async {
         let mut client = Client::connect(endpoints.to_vec(), Some(options))
             .await
             .map_err(|error| format!("etcd ({}): {error}", endpoints.join(", ")))?;
+        if let Some(at_most) = unless_renewed {
+            let left = client
+                .lease_time_to_live(lease, None)
+                .await
+                .map_err(|error| {
+                    format!("etcd did not say what is left of lease {lease}: {error}")
+                })?
+                .ttl();
+            // etcd says -1 for a lease it no longer has.
+            if left < 0 {
+                return Ok(Revoked::Gone);
+            }
+            if left > at_most {
+                return Ok(Revoked::Renewed(left));
+            }
+        }
         client
             .lease_revoke(lease)
             .await
-            .map(|_| ())
+            .map(|_| Revoked::Revoked)
             .map_err(|error| format!("etcd did not revoke lease {lease}: {error}"))
     };
     tokio::time::timeout(wait * 2, revoke)
         .await
         .map_err(|_| format!("etcd did not answer within {:?}", wait * 2))?
+}
+
+/// What [`revoke_lease`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    /// The lease is revoked.
+    Revoked,
+    /// etcd no longer had it (it ran out or was revoked already).
+    Gone,
+    /// It was renewed lately (this many whole seconds are left): not revoked.
+    Renewed(i64),
 }
 
 /// A change the caller hears about.

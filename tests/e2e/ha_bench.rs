@@ -327,6 +327,8 @@ fn failover_benchmark_clp_beside_keepalived() {
     let service = summary::attribute(&done, &bed.journal.entries(), now);
     let address = summary::attribute(&done, &sampler.entries(), now);
     let table = summary::table(&done, &service, &address);
+    let steps = summary::steps(&done, &sampler.entries(), &bed.journal.entries());
+    let steps = summary::steps_table(&done, &steps);
     let header = format!(
         "Failover from the fault to the client's first answer from the other server through \
          {FLOATING} ({trials} trials per fault and system, alternating servers; each fault \
@@ -339,9 +341,10 @@ fn failover_benchmark_clp_beside_keepalived() {
             .join(", "),
         settings()
     );
-    eprintln!("\n{header}\n{table}");
+    let steps = format!("Where the time goes (p50 ms from the fault):\n\n{steps}");
+    eprintln!("\n{header}\n{table}\n{steps}");
     if let Ok(path) = std::env::var("CLP_BENCH_OUT") {
-        std::fs::write(&path, format!("{header}\n{table}")).expect("CLP_BENCH_OUT");
+        std::fs::write(&path, format!("{header}\n{table}\n{steps}")).expect("CLP_BENCH_OUT");
     }
 }
 
@@ -408,6 +411,9 @@ fn run(
                 fault: fault.key(),
                 failover,
                 window: (began, u64::MAX),
+                from: bed.hosts[active].name.clone(),
+                to: bed.hosts[other].name.clone(),
+                group: system.group(),
             });
         }
     }

@@ -32,11 +32,18 @@ impl Keeper {
 
     /// A keeper of the resource scripts under `root`.
     fn start_in(root: &std::path::Path) -> Keeper {
+        Keeper::start_with(root, &[], Stdio::inherit())
+    }
+
+    /// With these variables (clppm hands the etcd access over so) and its stderr (its log).
+    fn start_with(root: &std::path::Path, env: &[(&str, String)], stderr: Stdio) -> Keeper {
         let mut child = Command::new(bin("clppm"))
             .args(["--keeper", &MARGIN.as_millis().to_string()])
             .env("CLP_ROOT", root)
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start clppm --keeper");
         let stdin = child.stdin.take();
@@ -272,6 +279,184 @@ fn a_line_outside_the_protocol_kills_the_groups() {
         );
         assert_eq!(keeper.close(), Some(2), "{line:?}");
     }
+}
+
+// ---- The keeper and a real etcd on loopback: a hung clppm's lease. ----
+
+/// An etcd on loopback with one lease of `ttl` (a key on it), for the keeper to release.
+struct LeaseOnEtcd {
+    _etcd: crate::loopback_etcd::Etcd,
+    endpoint: String,
+    runtime: tokio::runtime::Runtime,
+    lease: i64,
+}
+
+impl LeaseOnEtcd {
+    /// `None` (said) where etcd is not installed.
+    fn grant(ttl: i64) -> Option<LeaseOnEtcd> {
+        if !crate::loopback_etcd::etcd_available() {
+            eprintln!("skipped: etcd is not installed (run .ci/setup.d/etcd.sh)");
+            return None;
+        }
+        let port = crate::loopback_etcd::free_port();
+        let etcd = crate::loopback_etcd::start_etcd(port);
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let lease = runtime.block_on(async {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let granted = async {
+                    let mut client =
+                        etcd_client::Client::connect([endpoint.as_str()], None).await?;
+                    let lease = client.lease_grant(ttl, None).await?.id();
+                    let on_lease = etcd_client::PutOptions::new().with_lease(lease);
+                    client
+                        .put("/clp/test/owner", "node1", Some(on_lease))
+                        .await?;
+                    Ok::<i64, etcd_client::Error>(lease)
+                };
+                match granted.await {
+                    Ok(lease) => break lease,
+                    Err(error) if Instant::now() > deadline => panic!("etcd on loopback: {error}"),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        });
+        Some(LeaseOnEtcd {
+            _etcd: etcd,
+            endpoint,
+            runtime,
+            lease,
+        })
+    }
+
+    /// What etcd says is left of the lease, in whole seconds (-1: it has none).
+    fn left(&self) -> i64 {
+        self.runtime.block_on(async {
+            let mut client = etcd_client::Client::connect([self.endpoint.as_str()], None)
+                .await
+                .expect("connect to etcd");
+            client
+                .lease_time_to_live(self.lease, None)
+                .await
+                .expect("the lease's time to live")
+                .ttl()
+        })
+    }
+
+    /// A keeper handed this etcd, releasing a hung lease when at most `stale` seconds are
+    /// left; its log goes to `log`.
+    fn keeper(&self, stale: i64, log: &std::path::Path) -> Keeper {
+        let env = [
+            ("CLP_KEEPER_ETCD", self.endpoint.clone()),
+            ("CLP_KEEPER_ETCD_STALE", stale.to_string()),
+        ];
+        let file = std::fs::File::create(log).expect("the keeper's log");
+        Keeper::start_with(
+            std::path::Path::new("/nonexistent/clp-keeper-test"),
+            &env,
+            Stdio::from(file),
+        )
+    }
+}
+
+#[test]
+fn the_keeper_of_a_hung_clppm_releases_its_lease_once_its_groups_are_gone_and_nothing_runs_under_it_after()
+ {
+    // etcd holds the lease for 10 s; the keeper was told it is valid for 1.5 s more (clppm
+    // renewed it and hung): it kills at 1.4 s and, since etcd says at most 9 s are left
+    // (nobody renewed it behind the keeper's back), releases it long before it runs out.
+    let Some(etcd) = LeaseOnEtcd::grant(10) else {
+        return;
+    };
+    let granted = Instant::now();
+    let log = tempfile::NamedTempFile::new().expect("a log file");
+    let mut keeper = etcd.keeper(9, log.path());
+    let mut group = Group::start();
+    keeper.say(&format!(
+        "lease {} {}",
+        etcd.lease,
+        boot_clock_in(Duration::from_millis(1500))
+    ));
+    keeper.say(&format!("add {}", group.pgid()));
+    assert!(
+        group.gone_within(Duration::from_secs(5)).is_some(),
+        "the group outlived the lease the keeper was told of"
+    );
+    wait_until("the lease released", Duration::from_secs(5), || {
+        etcd.left() < 0
+    });
+    eprintln!(
+        "released {:?} after the grant (TTL 10 s)",
+        granted.elapsed()
+    );
+    assert!(
+        granted.elapsed() < Duration::from_secs(8),
+        "the lease ran out on its own"
+    );
+    let said = std::fs::read_to_string(log.path()).unwrap_or_default();
+    assert!(
+        said.contains("released its etcd lease"),
+        "the keeper's log:\n{said}"
+    );
+
+    // clppm wakes up and believes it renewed the lease: what it starts under it dies at once.
+    let mut late = Group::start();
+    keeper.say(&format!(
+        "lease {} {}",
+        etcd.lease,
+        boot_clock_in(Duration::from_secs(60))
+    ));
+    keeper.say(&format!("add {}", late.pgid()));
+    assert!(
+        late.gone_within(Duration::from_secs(2)).is_some(),
+        "a group added under the released lease ran"
+    );
+    // Under a new lease (clppm won its groups again), groups run again.
+    let mut again = Group::start();
+    keeper.say(&format!(
+        "lease {} {}",
+        etcd.lease + 1,
+        boot_clock_in(Duration::from_secs(60))
+    ));
+    keeper.say(&format!("add {}", again.pgid()));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(again.alive(), "a group under a new lease was killed");
+    keeper.say("bye");
+    assert_eq!(keeper.close(), Some(0));
+}
+
+#[test]
+fn the_keeper_does_not_release_a_lease_that_was_renewed_behind_its_back() {
+    // The keeper was told the lease is valid for 1 s; etcd has 10 s of it (clppm renewed it
+    // and the keeper did not hear of it yet): it kills, but leaves the lease alone.
+    let Some(etcd) = LeaseOnEtcd::grant(10) else {
+        return;
+    };
+    let log = tempfile::NamedTempFile::new().expect("a log file");
+    let mut keeper = etcd.keeper(1, log.path());
+    let mut group = Group::start();
+    keeper.say(&format!(
+        "lease {} {}",
+        etcd.lease,
+        boot_clock_in(Duration::from_secs(1))
+    ));
+    keeper.say(&format!("add {}", group.pgid()));
+    assert!(group.gone_within(Duration::from_secs(5)).is_some());
+    wait_until("the keeper's line", Duration::from_secs(5), || {
+        std::fs::read_to_string(log.path()).is_ok_and(|said| said.contains("left to run out"))
+    });
+    let said = std::fs::read_to_string(log.path()).unwrap_or_default();
+    assert!(said.contains("renewed lately"), "the keeper's log:\n{said}");
+    assert!(
+        etcd.left() > 0,
+        "a lease renewed behind the keeper's back was released"
+    );
+    keeper.say("bye");
+    assert_eq!(keeper.close(), Some(0));
 }
 
 // ---- On the bed: a real clppm, killed or stopped. ----

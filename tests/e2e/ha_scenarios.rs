@@ -202,6 +202,13 @@ fn sigstop_of_clppm_on_the_active_server_moves_the_group_without_overlap() {
         "SIGSTOP: node2 answers {:?} after the fault",
         fault.elapsed()
     );
+    // The keeper killed the group before the lease could run out, then released the lease
+    // (etcd said nobody renewed it): node2 did not wait for it to run out.
+    let log = std::fs::read_to_string(bed.clp(0).path("log/clppm.log")).unwrap_or_default();
+    assert!(
+        log.contains("released its etcd lease") && log.contains("(clppm hangs)"),
+        "the keeper's line in node1's log:\n{log}"
+    );
     // Continued, node1 finds it lost its lease: it stays a standby, no double start.
     drop(hung);
     bed.wait_for(1, "node1", "Online", FORM);

@@ -4,6 +4,9 @@
 mod app_servers;
 mod dovecot;
 mod harness;
+/// A real etcd on loopback, shared with the cluster crate's tests.
+#[path = "../../cluster/tests/common/mod.rs"]
+mod loopback_etcd;
 
 mod alert_mail;
 mod cfset;

@@ -13,6 +13,9 @@
 //! - The end of input without `bye` (clppm died), a line that is not the protocol, or more
 //!   groups than the keeper holds: every group is killed and the keeper ends.
 //! - `bye`: clppm stopped cleanly; the keeper ends and kills nothing.
+//! - A lease the keeper revoked (clppm hung past it, [`Fence::retire`]) is out of service:
+//!   renewals of it are ignored and a group added under it is killed at once; only a new
+//!   lease counts again.
 
 use super::protocol::{self, Guarded, Line};
 
@@ -77,6 +80,8 @@ pub struct Fence {
     /// The lease clppm renews now (0: none yet) and its deadline.
     lease: i64,
     until: u64,
+    /// The lease the keeper revoked (0: none): out of service.
+    retired: i64,
     entries: Box<[Entry; CAPACITY]>,
     len: usize,
 }
@@ -88,6 +93,7 @@ impl Fence {
             margin: margin_ns,
             lease: 0,
             until: 0,
+            retired: 0,
             entries: Box::new([EMPTY; CAPACITY]),
             len: 0,
         }
@@ -112,6 +118,7 @@ impl Fence {
     pub fn line(&mut self, text: &[u8]) -> Step {
         match protocol::parse(text) {
             Some(Line::Bye) => Step::End,
+            Some(Line::Lease { lease, .. }) if lease == self.retired => Step::Continue,
             Some(Line::Lease { lease, until }) => {
                 self.lease = lease;
                 self.until = until;
@@ -171,6 +178,18 @@ impl Fence {
     /// The lease clppm renewed last, while it has not run out at `now` (boot clock, ns).
     pub fn lease_in_force(&self, now: u64) -> Option<i64> {
         (self.lease > 0 && now < self.until).then_some(self.lease)
+    }
+
+    /// The lease clppm renews now, unless it was retired; it may have run out.
+    pub fn current_lease(&self) -> Option<i64> {
+        (self.lease > 0 && self.lease != self.retired).then_some(self.lease)
+    }
+
+    /// Takes the current lease out of service: the keeper revoked it. Its renewals are
+    /// ignored from now on, and whatever is added under it is due at once.
+    pub fn retire(&mut self) {
+        self.retired = self.lease;
+        self.until = 0;
     }
 
     /// Takes out every group due at `now` (boot clock, ns), handing each to `kill`.
@@ -285,6 +304,28 @@ mod tests {
         fence.line(b"lease 7 1000000000");
         fence.line(b"add 400");
         assert_eq!(due(&mut fence, 2000 * MS), vec![400]);
+    }
+
+    #[test]
+    fn a_retired_lease_is_not_renewed_and_protects_nothing_until_a_new_one_comes() {
+        let mut fence = fence();
+        fence.line(b"lease 7 1000000000");
+        fence.line(b"add 400");
+        assert_eq!(due(&mut fence, 900 * MS), vec![400]);
+        assert_eq!(fence.current_lease(), Some(7));
+        fence.retire();
+        assert_eq!(fence.current_lease(), None);
+        // clppm wakes up and believes it renewed lease 7: nothing it starts may run.
+        assert_eq!(fence.line(b"lease 7 9000000000"), Step::Continue);
+        fence.line(b"add 401");
+        assert_eq!(fence.next_kill(), Some(0));
+        assert_eq!(due(&mut fence, 901 * MS), vec![401]);
+        // A new lease (clppm won its ownership again) protects again.
+        fence.line(b"lease 8 9000000000");
+        fence.line(b"add 402");
+        assert_eq!(fence.current_lease(), Some(8));
+        assert!(due(&mut fence, 902 * MS).is_empty());
+        assert_eq!(fence.next_kill(), Some(8900 * MS));
     }
 
     #[test]

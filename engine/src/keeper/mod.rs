@@ -26,8 +26,8 @@
 //! - [`fence`]: the keeper's decision, pure; [`protocol`]: its input lines.
 //! - [`run`]: the keeper process itself (`clppm --keeper MARGIN_MS`, a hidden mode).
 //! - [`supervise`]: clppm's side: start, feed, replace a keeper that dies, `bye`.
-//! - [`release`]: after it killed the groups of a clppm that died, the keeper releases its
-//!   lease so that the next server takes over at once.
+//! - [`release`]: after it killed the groups of a clppm that died or hangs, the keeper
+//!   releases its lease so that the next server takes over at once.
 //! - `sweep.rs`: when it kills, the keeper also kills the resource scripts of its root that
 //!   clppm had not told it of yet (found by their environment).
 
@@ -67,7 +67,10 @@ pub fn start(
     let etcd = config
         .etcd
         .as_ref()
-        .map(|etcd| release::Release::env(&etcd.endpoints, etcd.tls.as_ref()))
+        .map(|etcd| {
+            let stale = release::stale_bound(config.heartbeat.interval, config.heartbeat.timeout);
+            release::Release::env(&etcd.endpoints, etcd.tls.as_ref(), stale)
+        })
         .unwrap_or_default();
     let on_lost = std::sync::Arc::new(on_lost);
     let lost = std::sync::Arc::clone(&on_lost);

@@ -1,11 +1,19 @@
-//! The keeper's last step after clppm died: release clppm's etcd lease (`lease revoke`), so
-//! that the next server takes the groups over at once instead of waiting for the lease to
-//! run out (the heartbeat timeout). Only when nothing of them can still run here: clppm is
-//! gone (the keeper was re-parented), no live process is left in any process group the
-//! keeper killed (waited for at most [`WAIT_GONE`]), and every floating IP came off the
-//! interfaces. Whenever one of these is not sure, or etcd does not answer, nothing is
-//! released and the lease runs out as before: the release only ever makes a failover
-//! sooner, never less safe.
+//! The keeper's last step after it killed clppm's groups: release clppm's etcd lease (`lease
+//! revoke`), so that the next server takes the groups over at once instead of waiting for
+//! the lease to run out (the heartbeat timeout). Only when nothing of them can still run
+//! here: no live process is left in any process group the keeper killed (waited for at most
+//! [`WAIT_GONE`]), every floating IP came off the interfaces, and clppm can no longer renew
+//! the lease:
+//! - clppm died: it is gone (the keeper was re-parented);
+//! - clppm hangs (it did not renew in time): etcd says the lease is nearly out (nobody
+//!   renewed it for two heartbeat intervals, [`stale_bound`]), and the keeper takes the
+//!   lease's id out of service, so that nothing clppm starts under it when it wakes up may
+//!   run ([`super::fence::Fence::retire`]); clppm must win a new lease, and the groups'
+//!   ownership with it, first.
+//!
+//! Whenever one of these is not sure, or etcd does not answer, nothing is released and the
+//! lease runs out as before: the release only ever makes a failover sooner, never less
+//! safe.
 //!
 //! clppm hands the keeper the etcd access in its environment ([`Release::env`]): the
 //! endpoints and the TLS files, never a secret's content.
@@ -18,6 +26,8 @@ use clp_core::config::{EtcdTls, TlsFiles};
 
 /// The etcd endpoints, separated by spaces.
 const ENDPOINTS: &str = "CLP_KEEPER_ETCD";
+/// The staleness bound of a hung clppm's lease ([`stale_bound`]), whole seconds.
+const STALE: &str = "CLP_KEEPER_ETCD_STALE";
 /// The TLS files.
 const CA: &str = "CLP_KEEPER_ETCD_CA";
 const CERT: &str = "CLP_KEEPER_ETCD_CERT";
@@ -29,17 +39,42 @@ pub const WAIT_GONE: Duration = Duration::from_secs(1);
 /// How long etcd may take to connect and revoke.
 const ETCD_WAIT: Duration = Duration::from_secs(2);
 
+/// The same for a hung clppm's lease: it runs out on its own a moment later (the keeper's
+/// margin, and etcd's check of its leases every 500 ms), so waiting longer gains nothing
+/// and keeps the keeper from its pipe.
+const ETCD_WAIT_HUNG: Duration = Duration::from_millis(300);
+
+/// How many whole seconds etcd may say are left of a hung clppm's lease for the keeper to
+/// revoke it: a lease renewed within the last two heartbeat `interval`s has more left (of
+/// its TTL, the heartbeat `timeout`; etcd counts whole seconds, rounded down). `None` when
+/// the timeout is too short to tell (the lease then runs out on its own).
+pub fn stale_bound(interval: Duration, timeout: Duration) -> Option<i64> {
+    let bound = timeout
+        .checked_sub(Duration::from_secs(1))?
+        .checked_sub(interval * 2)?;
+    i64::try_from(bound.as_secs()).ok()
+}
+
 /// How the keeper reaches etcd to release a lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Release {
     endpoints: Vec<String>,
     tls: Option<EtcdTls>,
+    /// [`stale_bound`], when a hung clppm's lease may be revoked.
+    stale: Option<i64>,
 }
 
 impl Release {
-    /// The environment that hands `endpoints` and `tls` to a keeper.
-    pub fn env(endpoints: &[String], tls: Option<&EtcdTls>) -> Vec<(&'static str, OsString)> {
+    /// The environment that hands `endpoints`, `tls` and the [`stale_bound`] to a keeper.
+    pub fn env(
+        endpoints: &[String],
+        tls: Option<&EtcdTls>,
+        stale: Option<i64>,
+    ) -> Vec<(&'static str, OsString)> {
         let mut env = vec![(ENDPOINTS, OsString::from(endpoints.join(" ")))];
+        if let Some(stale) = stale {
+            env.push((STALE, OsString::from(stale.to_string())));
+        }
         if let Some(tls) = tls {
             if let Some(ca) = &tls.ca_file {
                 env.push((CA, ca.clone().into_os_string()));
@@ -69,11 +104,35 @@ impl Release {
         };
         let ca_file = path(CA);
         let tls = (ca_file.is_some() || client.is_some()).then_some(EtcdTls { ca_file, client });
-        Some(Release { endpoints, tls })
+        let stale = std::env::var(STALE).ok().and_then(|s| s.parse().ok());
+        Some(Release {
+            endpoints,
+            tls,
+            stale,
+        })
     }
 
-    /// Revokes `lease` (the owner keys and the presence on it go at once); or why not.
+    /// Revokes the lease of a clppm that died (the owner keys and the presence on it go at
+    /// once); or why not.
     pub fn revoke(&self, lease: i64) -> Result<(), String> {
+        self.run(lease, ETCD_WAIT, None).map(|_| ())
+    }
+
+    /// Revokes the lease of a clppm that hangs, when etcd says nobody renewed it lately; what
+    /// happened, or why not.
+    pub fn revoke_stale(&self, lease: i64) -> Result<clp_cluster::Revoked, String> {
+        let Some(stale) = self.stale else {
+            return Err("the heartbeat timeout is too short to tell a hung lease".into());
+        };
+        self.run(lease, ETCD_WAIT_HUNG, Some(stale))
+    }
+
+    fn run(
+        &self,
+        lease: i64,
+        wait: Duration,
+        unless_renewed: Option<i64>,
+    ) -> Result<clp_cluster::Revoked, String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -82,7 +141,8 @@ impl Release {
             &self.endpoints,
             self.tls.as_ref(),
             lease,
-            ETCD_WAIT,
+            wait,
+            unless_renewed,
         ))
     }
 }
@@ -179,10 +239,24 @@ mod tests {
         let env = Release::env(
             &["https://a:2379".into(), "https://b:2379".into()],
             Some(&tls),
+            Some(1),
         );
         let names: Vec<&str> = env.iter().map(|(name, _)| *name).collect();
-        assert_eq!(names, [ENDPOINTS, CA, CERT, KEY]);
+        assert_eq!(names, [ENDPOINTS, STALE, CA, CERT, KEY]);
+        assert_eq!(env[1].1, "1");
         assert_eq!(env[0].1, "https://a:2379 https://b:2379");
+    }
+
+    #[test]
+    fn a_lease_is_stale_when_two_intervals_passed_without_renewal() {
+        let ms = Duration::from_millis;
+        // The defaults: 0.5 s / 3 s; at most 1 s left (less than 2 s: renewed over 1 s ago).
+        assert_eq!(stale_bound(ms(500), ms(3000)), Some(1));
+        assert_eq!(stale_bound(ms(1000), ms(3000)), Some(0));
+        assert_eq!(stale_bound(ms(3000), ms(90_000)), Some(83));
+        // Too short to tell: the lease runs out on its own.
+        assert_eq!(stale_bound(ms(1000), ms(2000)), None);
+        assert_eq!(stale_bound(ms(500), ms(500)), None);
     }
 
     #[test]

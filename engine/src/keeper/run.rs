@@ -47,8 +47,7 @@ pub fn run(margin: Duration) -> u8 {
         parent: unsafe { libc::getppid() },
     };
     let mut fence = Fence::new(margin);
-    let mut reader = LineReader::new();
-    let mut buffer = [0u8; 512];
+    let mut input = Input::new();
     loop {
         timer.arm(fence.next_kill());
         let mut fds = [
@@ -74,33 +73,100 @@ pub fn run(margin: Duration) -> u8 {
         if fds[1].revents != 0 {
             timer.clear();
         }
-        expire(&mut fence, &root);
-        if fds[0].revents == 0 {
-            continue;
+        // What clppm wrote first: a renewal that came in time saves its groups. Then the
+        // groups whose lease ran out go (a group added under such a lease at once).
+        if fds[0].revents != 0
+            && let Some(code) = input.feed(&mut fence, &ending)
+        {
+            return code;
         }
+        if let Some(expiry) = expire(&mut fence, &root) {
+            let released = match &ending.release {
+                Some(release) => {
+                    match release_hung(&mut fence, &mut input, &ending, release, &expiry) {
+                        Ok(phrase) => phrase,
+                        Err(code) => return code,
+                    }
+                }
+                None => String::new(),
+            };
+            log(format_args!("{}{released}", expiry.text));
+        }
+    }
+}
+
+/// clppm's pipe: a fixed buffer and the line being assembled.
+struct Input {
+    reader: LineReader,
+    buffer: [u8; 512],
+}
+
+impl Input {
+    fn new() -> Self {
+        Self {
+            reader: LineReader::new(),
+            buffer: [0; 512],
+        }
+    }
+
+    /// Reads once and applies the lines to `fence`; the keeper's exit code when it ends
+    /// (clppm said `bye` or went, or a line broke the protocol).
+    fn feed(&mut self, fence: &mut Fence, ending: &Ending) -> Option<u8> {
         // SAFETY: read writes at most the length of the buffer we own.
-        let read =
-            unsafe { libc::read(libc::STDIN_FILENO, buffer.as_mut_ptr().cast(), buffer.len()) };
-        let read = match usize::try_from(read) {
-            Ok(0) => return finish(&mut fence, Reason::Gone, &ending),
-            Ok(read) => read,
-            Err(_) if interrupted() => continue,
-            Err(_) => return finish(&mut fence, Reason::Gone, &ending),
+        let read = unsafe {
+            libc::read(
+                libc::STDIN_FILENO,
+                self.buffer.as_mut_ptr().cast(),
+                self.buffer.len(),
+            )
         };
-        for &byte in &buffer[..read] {
-            match reader.push(byte) {
+        let read = match usize::try_from(read) {
+            Ok(0) => return Some(finish(fence, Reason::Gone, ending)),
+            Ok(read) => read,
+            Err(_) if interrupted() => return None,
+            Err(_) => return Some(finish(fence, Reason::Gone, ending)),
+        };
+        for &byte in &self.buffer[..read] {
+            match self.reader.push(byte) {
                 None => {}
-                Some(Err(())) => return finish(&mut fence, Reason::BadInput, &ending),
-                Some(Ok(line)) => match fence.line(&reader.line[..line]) {
+                Some(Err(())) => return Some(finish(fence, Reason::BadInput, ending)),
+                Some(Ok(line)) => match fence.line(&self.reader.line[..line]) {
                     Step::Continue => {}
-                    Step::End => return 0,
-                    Step::KillAllAndEnd(reason) => return finish(&mut fence, reason, &ending),
+                    Step::End => return Some(0),
+                    Step::KillAllAndEnd(reason) => return Some(finish(fence, reason, ending)),
                 },
             }
         }
-        // A group added under a lease that already ran out goes at once.
-        expire(&mut fence, &root);
+        None
     }
+
+    /// Reads whatever clppm wrote and is waiting in the pipe (at most [`DRAIN_LIMIT`]
+    /// bytes: a writer that never stops does not hold the keeper here); the exit code when
+    /// the keeper ends.
+    fn drain(&mut self, fence: &mut Fence, ending: &Ending) -> Option<u8> {
+        let mut drained = 0;
+        while drained < DRAIN_LIMIT && readable_now(libc::STDIN_FILENO) {
+            if let Some(code) = self.feed(fence, ending) {
+                return Some(code);
+            }
+            drained += self.buffer.len();
+        }
+        None
+    }
+}
+
+/// How much of clppm's input [`Input::drain`] reads at most.
+const DRAIN_LIMIT: usize = 64 * 1024;
+
+/// Whether `fd` has something to read (or is closed) right now.
+fn readable_now(fd: libc::c_int) -> bool {
+    let mut pollfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: poll reads and writes the one pollfd we own; a zero timeout does not block.
+    unsafe { libc::poll(&mut pollfd, 1, 0) > 0 }
 }
 
 /// Lines of at most [`MAX_LINE`] bytes, assembled byte by byte in a fixed buffer.
@@ -134,29 +200,101 @@ impl LineReader {
     }
 }
 
-/// Kills the groups whose lease ran out; when the current lease ran out too, sweeps.
-fn expire(fence: &mut Fence, root: &str) {
+/// What [`expire`] did when clppm's current lease ran out: everything of it is killed.
+struct Expiry {
+    /// The lease.
+    lease: i64,
+    /// The process groups killed now.
+    killed: Vec<i32>,
+    /// Whether every floating IP came off.
+    all_removed: bool,
+    /// The log line so far.
+    text: String,
+}
+
+/// Kills the groups whose lease ran out; when the current lease ran out too, sweeps and
+/// returns what it did (the caller logs it), else logs it.
+fn expire(fence: &mut Fence, root: &str) -> Option<Expiry> {
     let now = boot_clock_ns();
     if fence.next_kill().is_none_or(|at| now < at) {
-        return;
+        return None;
     }
     // Killing: allocating is fine now.
     let mut killed = Vec::new();
     let mut addresses = Vec::new();
     fence.take_due(now, |guarded| take(guarded, &mut killed, &mut addresses));
-    let (removed, _) = remove_addresses(&addresses);
-    let swept = if fence.lease_ran_out(now) {
+    let (removed, all_removed) = remove_addresses(&addresses);
+    let ran_out = fence.lease_ran_out(now);
+    let swept = if ran_out {
         super::sweep::sweep(root, &killed)
     } else {
         0
     };
-    log(format_args!(
+    let text = format!(
         "{}: killed {} process group(s) before the lease could run out{}{}",
         Reason::Expired.text(),
         killed.len(),
         swept_text(swept),
         removed
-    ));
+    );
+    match fence.current_lease() {
+        Some(lease) if ran_out => Some(Expiry {
+            lease,
+            killed,
+            all_removed,
+            text,
+        }),
+        _ => {
+            log(format_args!("{text}"));
+            None
+        }
+    }
+}
+
+/// Releases the lease of a clppm that hangs (see [`release`]) once nothing of its groups
+/// runs here any more and it did not renew meanwhile; the phrase the log line ends with,
+/// or the keeper's exit code when clppm's input ended it.
+fn release_hung(
+    fence: &mut Fence,
+    input: &mut Input,
+    ending: &Ending,
+    release: &Release,
+    expiry: &Expiry,
+) -> Result<String, u8> {
+    if !expiry.all_removed {
+        return Ok("; its lease is left to run out (a floating IP may still be up)".into());
+    }
+    if !release::wait_gone(&expiry.killed, release::WAIT_GONE) {
+        return Ok(format!(
+            "; its lease is left to run out (a process of its groups still runs after {:?})",
+            release::WAIT_GONE
+        ));
+    }
+    // A renewal that waited in the pipe: clppm lives, nothing is released.
+    if let Some(code) = input.drain(fence, ending) {
+        log(format_args!("{}", expiry.text));
+        return Err(code);
+    }
+    if fence.current_lease() != Some(expiry.lease) || !fence.lease_ran_out(boot_clock_ns()) {
+        return Ok("; clppm renewed its lease meanwhile".into());
+    }
+    match release.revoke_stale(expiry.lease) {
+        Ok(clp_cluster::Revoked::Revoked) => {
+            fence.retire();
+            Ok(format!(
+                "; released its etcd lease {} (clppm hangs): the next server takes over now",
+                expiry.lease
+            ))
+        }
+        Ok(clp_cluster::Revoked::Gone) => {
+            fence.retire();
+            Ok(String::new())
+        }
+        Ok(clp_cluster::Revoked::Renewed(left)) => Ok(format!(
+            "; its lease is left to run out (etcd says {left} s of it are left: renewed lately)"
+        )),
+        Err(error) => Ok(format!("; its lease is left to run out ({error})")),
+    }
 }
 
 /// Kills a process group at once; keeps an address for [`remove_addresses`].

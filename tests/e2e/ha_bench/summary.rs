@@ -17,6 +17,53 @@ pub struct Trial {
     pub failover: Option<Duration>,
     /// The journal's clock at the fault, and when the next trial began (its window).
     pub window: (u64, u64),
+    /// The server that served at the fault, and the one expected to take over.
+    pub from: String,
+    pub to: String,
+    /// The journal's group of the system's service.
+    pub group: &'static str,
+}
+
+/// The steps of one failover, each the time from the fault: the address gone from the
+/// server that served (the sampler), on the other one (the sampler), the service up there
+/// (the journal). `None` where the step was not seen in the trial's window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Steps {
+    pub address_gone: Option<Duration>,
+    pub address_up: Option<Duration>,
+    pub service_up: Option<Duration>,
+}
+
+/// Each trial's [`Steps`], from the sampler's `address` entries and the journal's `service`
+/// entries.
+pub fn steps(trials: &[Trial], address: &[Entry], service: &[Entry]) -> Vec<Steps> {
+    let first = |entries: &[Entry], trial: &Trial, server: &str, group: &str, event: &str| {
+        entries
+            .iter()
+            .filter(|e| (trial.window.0..trial.window.1).contains(&e.time))
+            .find(|e| e.server == server && e.group == group && e.event == event)
+            .map(|e| Duration::from_nanos(e.time - trial.window.0))
+    };
+    trials
+        .iter()
+        .map(|trial| Steps {
+            address_gone: first(
+                address,
+                trial,
+                &trial.from,
+                crate::ha_bench::sampler::GROUP,
+                "down",
+            ),
+            address_up: first(
+                address,
+                trial,
+                &trial.to,
+                crate::ha_bench::sampler::GROUP,
+                "up",
+            ),
+            service_up: first(service, trial, &trial.to, trial.group, "up"),
+        })
+        .collect()
 }
 
 /// The overlaps found in the windows of `trials` (attributed by when the second run began):
@@ -60,28 +107,7 @@ pub fn table(
         "| fault | system | trials | failed over | p50 ms | p99 ms | max ms | service on both (longest) | address on both (longest) |\n\
          |---|---|---|---|---|---|---|---|---|\n",
     );
-    // Fault by fault, the systems side by side, each in the order it first ran.
-    let mut faults: Vec<&str> = Vec::new();
-    let mut systems: Vec<&str> = Vec::new();
-    for trial in trials {
-        if !faults.contains(&trial.fault) {
-            faults.push(trial.fault);
-        }
-        if !systems.contains(&trial.system) {
-            systems.push(trial.system);
-        }
-    }
-    let keys = faults.iter().flat_map(|fault| {
-        systems
-            .iter()
-            .map(move |system| (*fault, *system))
-            .filter(|(fault, system)| {
-                trials
-                    .iter()
-                    .any(|t| t.fault == *fault && t.system == *system)
-            })
-    });
-    for (fault, system) in keys {
+    for (fault, system) in keys(trials) {
         let rows: Vec<usize> = (0..trials.len())
             .filter(|&i| trials[i].fault == fault && trials[i].system == system)
             .collect();
@@ -110,6 +136,61 @@ pub fn table(
     out
 }
 
+/// One row per system and fault: the p50 of each step of [`Steps`] and of the answer, in ms
+/// from the fault (how many trials saw the step, when not all).
+pub fn steps_table(trials: &[Trial], steps: &[Steps]) -> String {
+    let mut out = String::from(
+        "| fault | system | address gone from the old server | address on the new server | service up on the new server | client answered |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for (fault, system) in keys(trials) {
+        let rows: Vec<usize> = (0..trials.len())
+            .filter(|&i| trials[i].fault == fault && trials[i].system == system)
+            .collect();
+        let p50 = |pick: &dyn Fn(usize) -> Option<Duration>| {
+            let mut times: Vec<Duration> = rows.iter().filter_map(|&i| pick(i)).collect();
+            times.sort_unstable();
+            match times.len() {
+                0 => "—".to_string(),
+                n if n == rows.len() => ms(percentile(&times, 50.0)),
+                n => format!("{} ({n} of {})", ms(percentile(&times, 50.0)), rows.len()),
+            }
+        };
+        out.push_str(&format!(
+            "| {fault} | {system} | {} | {} | {} | {} |\n",
+            p50(&|i| steps[i].address_gone),
+            p50(&|i| steps[i].address_up),
+            p50(&|i| steps[i].service_up),
+            p50(&|i| trials[i].failover),
+        ));
+    }
+    out
+}
+
+/// The (fault, system) pairs of `trials`, fault by fault, the systems side by side, each in
+/// the order it first ran.
+fn keys(trials: &[Trial]) -> Vec<(&'static str, &'static str)> {
+    let mut faults: Vec<&str> = Vec::new();
+    let mut systems: Vec<&str> = Vec::new();
+    for trial in trials {
+        if !faults.contains(&trial.fault) {
+            faults.push(trial.fault);
+        }
+        if !systems.contains(&trial.system) {
+            systems.push(trial.system);
+        }
+    }
+    faults
+        .iter()
+        .flat_map(|fault| systems.iter().map(move |system| (*fault, *system)))
+        .filter(|(fault, system)| {
+            trials
+                .iter()
+                .any(|t| t.fault == *fault && t.system == *system)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +211,9 @@ mod tests {
             fault,
             failover: ms.map(Duration::from_millis),
             window: (0, 1),
+            from: "node1".to_string(),
+            to: "node2".to_string(),
+            group: "web",
         };
         let trials = [
             trial("clp", "kill9", Some(700)),
@@ -151,6 +235,65 @@ mod tests {
                 "| hang | clp | 2 | 1 | 3200 | 3200 | 3200 | 0 | 0 |",
                 "| hang | keepalived | 1 | 1 | 3600 | 3600 | 3600 | 1 (1044 ms) | 0 |",
             ]
+        );
+    }
+
+    #[test]
+    fn the_steps_are_the_first_of_each_kind_in_the_trials_window_on_the_right_server() {
+        let entry = |time: u64, server: &str, group: &str, event: &str| Entry {
+            time,
+            server: server.to_string(),
+            group: group.to_string(),
+            event: event.to_string(),
+            pid: 1,
+            fence: None,
+        };
+        let trial = |from: &str, to: &str, window| Trial {
+            system: "clp",
+            fault: "hang",
+            failover: Some(Duration::from_millis(3)),
+            window,
+            from: from.to_string(),
+            to: to.to_string(),
+            group: "web",
+        };
+        let ms = 1_000_000;
+        let address = [
+            entry(5 * ms, "node1", "fip", "down"), // before the window
+            entry(11 * ms, "node1", "fip", "down"),
+            entry(12 * ms, "node2", "fip", "up"),
+            entry(14 * ms, "node2", "fip", "up"),
+            entry(21 * ms, "node2", "fip", "down"),
+        ];
+        let service = [
+            entry(13 * ms, "node2", "other", "up"),
+            entry(15 * ms, "node2", "web", "up"),
+        ];
+        let trials = [
+            trial("node1", "node2", (10 * ms, 20 * ms)),
+            trial("node2", "node1", (20 * ms, 30 * ms)),
+        ];
+        let found = steps(&trials, &address, &service);
+        assert_eq!(
+            found[0],
+            Steps {
+                address_gone: Some(Duration::from_millis(1)),
+                address_up: Some(Duration::from_millis(2)),
+                service_up: Some(Duration::from_millis(5)),
+            }
+        );
+        assert_eq!(
+            found[1],
+            Steps {
+                address_gone: Some(Duration::from_millis(1)),
+                address_up: None,
+                service_up: None,
+            }
+        );
+        let table = steps_table(&trials, &found);
+        assert_eq!(
+            table.lines().nth(2),
+            Some("| hang | clp | 1 | 2 (1 of 2) | 5 (1 of 2) | 3 |")
         );
     }
 }
