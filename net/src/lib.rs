@@ -20,8 +20,9 @@ use packet::Mac;
 use placement::{Placement, PlacementError};
 use wire::PacketSocket;
 
-/// How many probes one duplicate check sends, spread over its wait.
-const PROBES: u32 = 2;
+/// How many probes one duplicate check sends, spread over its wait (one lost frame does not
+/// hide another holder).
+const PROBES: u32 = 3;
 
 /// A floating address and how it is brought up.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -213,7 +213,7 @@ impl System for Vrrp {
 fn settings() -> String {
     format!(
         "clp: heartbeat interval 0.5 s, timeout {} s (its default); group web = fip {FLOATING} \
-         (probe_wait 500 ms, its default: the duplicate check before the address goes up) + \
+         (probe_wait 200 ms, its default: the duplicate check before the address goes up) + \
          the service (exec, async), fipw interval 1, pidw on the service interval 1 with \
          reactivation_threshold 0, failover_threshold 1; failback off. etcd: 3 members (the \
          two servers and a witness), --heartbeat-interval 50 --election-timeout 500.\n{}",
