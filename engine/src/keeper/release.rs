@@ -1,9 +1,9 @@
 //! The keeper's last step after it killed clppm's groups: release clppm's etcd lease (`lease
 //! revoke`), so that the next server takes the groups over at once instead of waiting for
 //! the lease to run out (the heartbeat timeout). Only when nothing of them can still run
-//! here: no live process is left in any process group the keeper killed (waited for at most
-//! [`WAIT_GONE`]), every floating IP came off the interfaces, and clppm can no longer renew
-//! the lease:
+//! here: no live process is left in any process group the keeper killed or swept (waited
+//! for at most [`WAIT_GONE`]), every floating IP came off the interfaces, and clppm can no
+//! longer renew the lease:
 //! - clppm died: it is gone (the keeper was re-parented);
 //! - clppm hangs (it did not renew in time): etcd says the lease is nearly out (nobody
 //!   renewed it for two heartbeat intervals, [`stale_bound`]), and the keeper takes the

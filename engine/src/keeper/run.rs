@@ -228,15 +228,17 @@ fn expire(fence: &mut Fence, root: &str) -> Option<Expiry> {
     let swept = if ran_out {
         super::sweep::sweep(root, &killed)
     } else {
-        0
+        Vec::new()
     };
     let text = format!(
         "{}: killed {} process group(s) before the lease could run out{}{}",
         Reason::Expired.text(),
         killed.len(),
-        swept_text(swept),
+        swept_text(swept.len()),
         removed
     );
+    // The release waits for the swept scripts too.
+    killed.extend(swept);
     match fence.current_lease() {
         Some(lease) if ran_out => Some(Expiry {
             lease,
@@ -365,17 +367,20 @@ fn finish(fence: &mut Fence, reason: Reason, ending: &Ending) -> u8 {
     let (removed, all_removed) = remove_addresses(&addresses);
     let count = killed.len();
     let swept = super::sweep::sweep(&ending.root, &killed);
+    let swept_count = swept.len();
+    // The release waits for the swept scripts too.
+    killed.extend(swept);
     let released = match (&ending.release, lease) {
         (Some(release), Some(lease)) if reason == Reason::Gone => {
             release_lease(release, lease, &killed, all_removed, ending.parent)
         }
         _ => String::new(),
     };
-    if count > 0 || swept > 0 || !addresses.is_empty() || reason != Reason::Gone {
+    if count > 0 || swept_count > 0 || !addresses.is_empty() || reason != Reason::Gone {
         log(format_args!(
             "{}: killed {count} process group(s){}{removed}{released}",
             reason.text(),
-            swept_text(swept)
+            swept_text(swept_count)
         ));
     }
     if reason == Reason::Gone { 0 } else { 2 }

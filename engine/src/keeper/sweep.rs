@@ -8,14 +8,14 @@
 use std::os::unix::ffi::OsStrExt;
 
 /// Kills (SIGKILL) the process group of every resource script of `root` but those `killed`
-/// already; how many.
-pub fn sweep(root: &str, killed_already: &[i32]) -> usize {
+/// already; the groups it killed.
+pub fn sweep(root: &str, killed_already: &[i32]) -> Vec<i32> {
+    let mut killed = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
+        return killed;
     };
     let me = std::process::id();
     let wanted_root = format!("{}={root}", clp_core::paths::ROOT_ENV);
-    let mut killed = 0;
     for entry in entries.flatten() {
         let Some(pid) = std::str::from_utf8(entry.file_name().as_bytes())
             .ok()
@@ -44,7 +44,7 @@ pub fn sweep(root: &str, killed_already: &[i32]) -> usize {
             unsafe {
                 libc::kill(-pid, libc::SIGKILL);
             }
-            killed += 1;
+            killed.push(pid);
         }
     }
     killed
