@@ -330,6 +330,54 @@ fn the_heartbeat_matrix_on_both_servers_and_after_one_is_killed() {
 }
 
 #[test]
+fn the_heartbeat_matrix_shows_what_a_hung_server_published_not_what_this_one_hears() {
+    // A heartbeat timeout far longer than the test: node1's lease outlives its hang.
+    let timeout = Duration::from_secs(20);
+    let Some(mut bed) = Bed::create("mp", 2) else {
+        return;
+    };
+    bed.write_config(&bed.config(timeout, ""));
+    bed.start_clppm(0);
+    wait_until("node1 publishes that it hears itself", FORM, || {
+        heard(&bed, 0, "node1") == serde_json::json!(["node1"])
+    });
+    // node1 hangs before node2 comes: what it published stays as it was, its lease alive.
+    let pid = bed.clppm_pid(0).expect("node1's clppm");
+    let hung = bed.hang_clppm(pid);
+    bed.start_clppm(1);
+    bed.wait_for(1, "node1", "Online", FORM);
+    bed.wait_for(1, "node2", "Online", FORM);
+    // On node2: node1's block is node1's word (it hears only itself), node2's its own.
+    let shown = bed.run(1, "clpstat", &["-n"]).success();
+    insta::assert_snapshot!("heartbeats_node1_hung_before_node2_came", shown);
+    let json = bed.run(1, "clpstat", &["-n", "--json"]).success();
+    let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(
+        json["blocks"][0]["rows"],
+        serde_json::json!([["o"], ["x"]]),
+        "{json}"
+    );
+    assert_eq!(
+        json["blocks"][1]["rows"],
+        serde_json::json!([["o"], ["o"]]),
+        "{json}"
+    );
+    // Continued, node1 hears node2 and says so.
+    drop(hung);
+    wait_until("node1's new word on node2", FORM, || {
+        heard(&bed, 1, "node1") == serde_json::json!(["node1", "node2"])
+    });
+}
+
+/// What `server` published that it hears, as server `index` shows it.
+fn heard(bed: &Bed, index: usize, server: &str) -> serde_json::Value {
+    let status = bed.run(index, "clpstat", &["--json"]).stdout();
+    serde_json::from_str::<serde_json::Value>(&status)
+        .map(|s| s["ha"]["heard"][server].clone())
+        .unwrap_or_default()
+}
+
+#[test]
 fn on_one_server_a_move_is_refused_as_a_bad_option() {
     let cluster = Cluster::new();
     let refused = cluster.run("clpgrp", &["-m", "failover1"]);
