@@ -289,7 +289,26 @@ fn a_server_cut_off_whose_group_does_not_stop_in_time_fences_itself() {
         return;
     };
     let journal = Journal::new();
-    let config = config(&bed);
+    // The shutdown writes down which of node1's journalled processes (its service, its hung
+    // stop script) still run when it starts: none may, the fence kills them first.
+    let check = bed.clp(0).path("fence-check.sh");
+    std::fs::write(
+        &check,
+        format!(
+            "for p in $(awk '$1==\"node1\" {{print $5}}' {}); do\n\
+             \x20 s=$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null)\n\
+             \x20 [ -n \"$s\" ] && [ \"$s\" != Z ] && echo \"alive $p\"\n\
+             done >> recorded-os-actions\n\
+             echo shutdown >> recorded-os-actions\n",
+            journal.path().display()
+        ),
+    )
+    .expect("write the fence's check");
+    let config = config(&bed).replace(
+        "shutdown = [\"/bin/sh\", \"-c\", \"echo shutdown >> recorded-os-actions\"]",
+        &format!("shutdown = [\"/bin/sh\", \"{}\"]", check.display()),
+    );
+    assert!(config.contains("fence-check.sh"), "{config}");
     for index in 0..2 {
         bed.clp(index).write_config(&config);
     }
@@ -311,7 +330,7 @@ fn a_server_cut_off_whose_group_does_not_stop_in_time_fences_itself() {
     // election timeout, longer on a loaded machine); node2 can take the group only after
     // that. The property: node1 fences itself before node2 starts the group.
     wait_until("node1 fences itself", TIMEOUT + MARGIN, || {
-        recorded.exists()
+        std::fs::read_to_string(&recorded).is_ok_and(|text| text.contains("shutdown"))
     });
     let fenced_after = cut.elapsed();
     let node2_started_first = journal

@@ -23,6 +23,10 @@ use super::placement;
 /// stopped this long before the lease could end, at most a third of the time left.
 const FENCE_MARGIN: Duration = Duration::from_millis(500);
 
+/// How long fencing waits for the hard stop (processes killed, floating IPs off) before
+/// the OS action.
+const HARD_STOP_WAIT: Duration = Duration::from_millis(500);
+
 /// How many times a claim that etcd did not answer is tried again, and after how long.
 const CLAIM_ATTEMPTS: u32 = 5;
 const CLAIM_RETRY: Duration = Duration::from_millis(200);
@@ -425,18 +429,36 @@ impl Engine {
             }
             match stopped {
                 Ok(true) => tracing::info!("groups stopped before this server's lease could end"),
-                Ok(false) => engine.fence("a group failed to stop after etcd stopped answering"),
+                Ok(false) => {
+                    engine
+                        .fence("a group failed to stop after etcd stopped answering")
+                        .await
+                }
                 Err(_) => {
-                    engine.fence("the groups did not stop before this server's lease could end")
+                    engine
+                        .fence("the groups did not stop before this server's lease could end")
+                        .await
                 }
             }
         });
     }
 
-    /// Fences this server: the configured shutdown of `[os_actions]` at once (nm 43).
-    fn fence(&self, why: &str) {
+    /// Fences this server (nm 43): first what its keeper would do — every process group of
+    /// its resources killed, every floating IP taken off — then the configured shutdown of
+    /// `[os_actions]`. A shutdown takes its time, and nothing of the groups may run or
+    /// answer here meanwhile: the lease runs out and another server takes them.
+    async fn fence(&self, why: &str) {
         tracing::error!("{why}: fencing this server (shutdown)");
         self.alert("nm", 43, &["shutdown", self.server()]);
+        if let Some(keeper) = self.keeper.get() {
+            match tokio::time::timeout(HARD_STOP_WAIT, keeper.kill_all()).await {
+                Ok(Some(said)) => tracing::warn!("before the shutdown: {said}"),
+                Ok(None) => tracing::error!("before the shutdown: the keeper's task is gone"),
+                Err(_) => tracing::error!(
+                    "before the shutdown: the hard stop did not end within {HARD_STOP_WAIT:?}"
+                ),
+            }
+        }
         if let Err(error) = self.os.shutdown() {
             tracing::error!("fencing failed: {error}");
             self.alert("down", 11, &[self.server(), &error.to_string()]);

@@ -328,19 +328,7 @@ fn remove_addresses(addresses: &[IpAddr]) -> (String, bool) {
             );
         }
     };
-    let failures: Vec<String> = runtime.block_on(async {
-        let netlink = match clp_net::netlink::Netlink::connect() {
-            Ok(netlink) => netlink,
-            Err(error) => return vec![error.to_string()],
-        };
-        let mut failures = Vec::new();
-        for address in addresses {
-            if let Err(error) = netlink.remove(*address).await {
-                failures.push(error.to_string());
-            }
-        }
-        failures
-    });
+    let failures = runtime.block_on(take_off(addresses));
     if failures.is_empty() {
         (
             format!(", and removed {} floating IP(s)", addresses.len()),
@@ -423,7 +411,26 @@ fn swept_text(swept: usize) -> String {
     }
 }
 
-fn kill_group(pgid: i32) {
+/// Takes `addresses` off this server's interfaces over netlink; what failed.
+pub(super) async fn take_off(addresses: &[IpAddr]) -> Vec<String> {
+    if addresses.is_empty() {
+        return Vec::new();
+    }
+    let netlink = match clp_net::netlink::Netlink::connect() {
+        Ok(netlink) => netlink,
+        Err(error) => return vec![error.to_string()],
+    };
+    let mut failures = Vec::new();
+    for address in addresses {
+        if let Err(error) = netlink.remove(*address).await {
+            failures.push(error.to_string());
+        }
+    }
+    failures
+}
+
+/// SIGKILL to process group `pgid`.
+pub(super) fn kill_group(pgid: i32) {
     // SAFETY: kill takes two integers; a negative pid names the group (pgid > 1, checked by
     // the protocol). A group already gone is ESRCH, ignored.
     unsafe {

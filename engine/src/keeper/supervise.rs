@@ -58,6 +58,17 @@ impl Link {
             .send(Message::Line(Line::Del(Guarded::Address(address))));
     }
 
+    /// Kills every process group the keeper guards (SIGKILL) and the resource scripts of
+    /// this root, and takes every guarded floating IP off, here and now from clppm: what
+    /// the keeper would do, before clppm fences its server (an OS action such as a shutdown
+    /// takes its time, and nothing of the groups may run or answer meanwhile). What it did,
+    /// or `None` without a keeper task.
+    pub async fn kill_all(&self) -> Option<String> {
+        let (done, wait) = oneshot::channel();
+        self.tx.send(Message::KillAll(done)).ok()?;
+        wait.await.ok()
+    }
+
     /// A resource's process group stopped or its leader exited.
     pub fn release(&self, pgid: u32) {
         if let Ok(pgid) = i32::try_from(pgid)
@@ -71,6 +82,7 @@ impl Link {
 enum Message {
     Line(Line),
     Follow(watch::Receiver<Option<LeaseDeadline>>),
+    KillAll(oneshot::Sender<String>),
     End(oneshot::Sender<()>),
 }
 
@@ -212,6 +224,9 @@ impl Task {
                         self.deadline = Some(deadline);
                         self.tell_lease().await;
                     }
+                    Some(Message::KillAll(done)) => {
+                        let _ = done.send(self.kill_all().await);
+                    }
                     Some(Message::End(done)) => {
                         self.end().await;
                         let _ = done.send(());
@@ -265,6 +280,35 @@ impl Task {
             }
             Line::Lease { .. } | Line::Bye => {}
         }
+    }
+
+    /// [`Link::kill_all`]: everything guarded goes (it stays registered with the keeper,
+    /// which finds nothing left to kill).
+    async fn kill_all(&mut self) -> String {
+        let mut killed = Vec::new();
+        let mut addresses = Vec::new();
+        for guarded in &self.groups {
+            match *guarded {
+                Guarded::Group(pgid) => {
+                    super::run::kill_group(pgid);
+                    killed.push(pgid);
+                }
+                Guarded::Address(address) => addresses.push(address),
+            }
+        }
+        let root = self.paths.root().display().to_string();
+        let swept = super::sweep::sweep(&root, &killed).len();
+        let failures = super::run::take_off(&addresses).await;
+        let mut said = format!(
+            "killed {} process group(s) and {swept} more resource script(s), took {} of {} floating IP(s) off",
+            killed.len(),
+            addresses.len() - failures.len().min(addresses.len()),
+            addresses.len()
+        );
+        if !failures.is_empty() {
+            said.push_str(&format!(" ({})", failures.join("; ")));
+        }
+        said
     }
 
     /// The keeper died: start another and tell it everything; false when that fails.
