@@ -360,6 +360,20 @@ impl Bed {
             .map(|(_, child)| child.id())
     }
 
+    /// The servers whose clppm exited by itself (a fence's recorder killed it, as a power-off
+    /// would), each reaped and forgotten.
+    pub fn reap_dead_clppm(&mut self) -> Vec<usize> {
+        let mut gone = Vec::new();
+        self.clppm.retain_mut(|(host, child)| {
+            let exited = child.try_wait().is_ok_and(|status| status.is_some());
+            if exited {
+                gone.push(*host);
+            }
+            !exited
+        });
+        gone
+    }
+
     /// `kill -9` of the clppm started as `pid`, reaped.
     pub fn kill_clppm(&mut self, pid: u32) {
         signal(pid, libc::SIGKILL);

@@ -108,6 +108,11 @@ trait System {
     fn start_daemon(&mut self, bed: &mut Bed, index: usize);
     /// Whether every daemon runs (and, for clp, every server sees every other Online).
     fn ready(&self, bed: &Bed) -> bool;
+    /// Starts again the daemons that a fence ended (a server that fenced itself reboots);
+    /// how many.
+    fn recover(&mut self, _bed: &mut Bed) -> usize {
+        0
+    }
     /// What the system logged, for a report when it does not settle.
     fn report(&self, _bed: &Bed) -> String {
         String::new()
@@ -146,6 +151,17 @@ impl System for Clp {
     }
     fn start_daemon(&mut self, bed: &mut Bed, index: usize) {
         bed.start_clppm(index);
+    }
+    fn recover(&mut self, bed: &mut Bed) -> usize {
+        let fenced = bed.reap_dead_clppm();
+        for &index in &fenced {
+            eprintln!(
+                "clp: {} fenced itself; starting it again",
+                bed.hosts[index].name
+            );
+            bed.start_clppm(index);
+        }
+        fenced.len()
     }
     fn report(&self, bed: &Bed) -> String {
         (0..2)
@@ -398,6 +414,10 @@ fn run(
             if fault == Fault::Kill9 {
                 system.start_daemon(bed, active);
             }
+            // A server that fenced itself (its recorder killed its processes, as a power-off
+            // would) comes back, as after a reboot.
+            std::thread::sleep(Duration::from_millis(200));
+            let fenced = system.recover(bed);
             eprintln!(
                 "{} {} {n}/{trials}: {} -> {}: {}",
                 system.name(),
@@ -411,6 +431,7 @@ fn run(
                 fault: fault.key(),
                 failover,
                 window: (began, u64::MAX),
+                fenced,
                 from: bed.hosts[active].name.clone(),
                 to: bed.hosts[other].name.clone(),
                 group: system.group(),

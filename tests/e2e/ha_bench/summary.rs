@@ -17,6 +17,8 @@ pub struct Trial {
     pub failover: Option<Duration>,
     /// The journal's clock at the fault, and when the next trial began (its window).
     pub window: (u64, u64),
+    /// How many servers fenced themselves (and were started again) in the trial.
+    pub fenced: usize,
     /// The server that served at the fault, and the one expected to take over.
     pub from: String,
     pub to: String,
@@ -104,8 +106,8 @@ pub fn table(
     address: &[(usize, Duration)],
 ) -> String {
     let mut out = String::from(
-        "| fault | system | trials | failed over | p50 ms | p99 ms | max ms | service on both (longest) | address on both (longest) |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
+        "| fault | system | trials | failed over | p50 ms | p99 ms | max ms | service on both (longest) | address on both (longest) | servers fenced |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
     );
     for (fault, system) in keys(trials) {
         let rows: Vec<usize> = (0..trials.len())
@@ -123,7 +125,7 @@ pub fn table(
             }
         };
         out.push_str(&format!(
-            "| {fault} | {system} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {fault} | {system} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             rows.len(),
             times.len(),
             ms(percentile(&times, 50.0)),
@@ -131,6 +133,7 @@ pub fn table(
             ms(times.last().copied().unwrap_or_default()),
             sum(service),
             sum(address),
+            rows.iter().map(|&i| trials[i].fenced).sum::<usize>(),
         ));
     }
     out
@@ -211,6 +214,7 @@ mod tests {
             fault,
             failover: ms.map(Duration::from_millis),
             window: (0, 1),
+            fenced: usize::from(fault == "hang" && ms.is_none()),
             from: "node1".to_string(),
             to: "node2".to_string(),
             group: "web",
@@ -230,10 +234,10 @@ mod tests {
         assert_eq!(
             rows,
             [
-                "| kill9 | clp | 1 | 1 | 700 | 700 | 700 | 0 | 0 |",
-                "| kill9 | keepalived | 1 | 1 | 1000 | 1000 | 1000 | 0 | 0 |",
-                "| hang | clp | 2 | 1 | 3200 | 3200 | 3200 | 0 | 0 |",
-                "| hang | keepalived | 1 | 1 | 3600 | 3600 | 3600 | 1 (1044 ms) | 0 |",
+                "| kill9 | clp | 1 | 1 | 700 | 700 | 700 | 0 | 0 | 0 |",
+                "| kill9 | keepalived | 1 | 1 | 1000 | 1000 | 1000 | 0 | 0 | 0 |",
+                "| hang | clp | 2 | 1 | 3200 | 3200 | 3200 | 0 | 0 | 1 |",
+                "| hang | keepalived | 1 | 1 | 3600 | 3600 | 3600 | 1 (1044 ms) | 0 | 0 |",
             ]
         );
     }
@@ -253,6 +257,7 @@ mod tests {
             fault: "hang",
             failover: Some(Duration::from_millis(3)),
             window,
+            fenced: 0,
             from: from.to_string(),
             to: to.to_string(),
             group: "web",
