@@ -12,6 +12,7 @@ pub mod clp_ml_services;
 pub mod code_pages;
 pub mod config;
 pub mod diagnose;
+pub mod duration_text;
 pub mod escape;
 pub mod exit_code;
 pub mod generations;

@@ -41,7 +41,7 @@ pub enum LaunchError {
         code: Option<i32>,
     },
     /// It did not get ready, or did not end, in time.
-    #[error("clpwebmgr did not {what} within {} seconds; see {}", waited.as_secs(), log.display())]
+    #[error("clpwebmgr did not {what} within {}; see {}", crate::duration_text::seconds(*waited), log.display())]
     Timeout {
         /// "start" or "stop".
         what: &'static str,

@@ -166,7 +166,7 @@ fn idle_slow_and_garbage_clients_are_answered_and_closed() {
     let mut slow = UnixStream::connect(&socket).unwrap();
     slow.write_all(b"{\"type\":").unwrap();
     let answer = read_line(&slow, Duration::from_secs(10)).unwrap_or_default();
-    assert!(answer.contains("not finished within 1 seconds"), "{answer}");
+    assert!(answer.contains("not finished within 1 second;"), "{answer}");
     assert!(closed_within(&mut slow, Duration::from_secs(5)));
 
     // A line over the limit is refused and closed.

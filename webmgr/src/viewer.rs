@@ -71,7 +71,10 @@ pub async fn fetch_row(url: &str, timeout: Duration) -> ViewerRow {
         Ok(Err(error)) => ViewerRow::unreachable(&shown, error),
         Err(_) => ViewerRow::unreachable(
             &shown,
-            format!("no answer within {} seconds", timeout.as_secs_f64()),
+            format!(
+                "no answer within {}",
+                clp_core::duration_text::seconds(timeout)
+            ),
         ),
     }
 }

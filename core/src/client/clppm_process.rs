@@ -38,7 +38,7 @@ pub enum ServiceError {
         code: Option<i32>,
     },
     /// It neither answered nor exited in time.
-    #[error("the daemon did not answer within {} seconds; see {}", waited.as_secs(), log.display())]
+    #[error("the daemon did not answer within {}; see {}", crate::duration_text::seconds(*waited), log.display())]
     Timeout {
         /// How long we waited.
         waited: Duration,

@@ -53,7 +53,10 @@ pub enum RemoteError {
     #[error("{0}")]
     Etcd(String),
     /// The server did not answer in time.
-    #[error("server {server} did not answer within {seconds} seconds; see its log, log/clppm.log")]
+    #[error(
+        "server {server} did not answer within {}; see its log, log/clppm.log",
+        crate::duration_text::seconds(std::time::Duration::from_secs(*seconds))
+    )]
     Timeout {
         /// The server.
         server: String,

@@ -26,7 +26,7 @@ pub enum ClientError {
         socket: PathBuf,
     },
     /// The daemon did not answer within the time allowed.
-    #[error("clppm did not answer on {} within {} seconds; it may be overloaded or stuck — see its log, log/clppm.log", socket.display(), waited.as_secs())]
+    #[error("clppm did not answer on {} within {}; it may be overloaded or stuck — see its log, log/clppm.log", socket.display(), crate::duration_text::seconds(*waited))]
     Timeout {
         /// The socket path.
         socket: PathBuf,

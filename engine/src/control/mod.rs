@@ -228,8 +228,8 @@ impl Connection {
                 Ok(read) => read?,
                 Err(_) if line_started.is_some() => {
                     return Ok(NextLine::Refused(format!(
-                        "the request was not finished within {} seconds; closing",
-                        limits.line_timeout.as_secs_f64()
+                        "the request was not finished within {}; closing",
+                        clp_core::duration_text::seconds(limits.line_timeout)
                     )));
                 }
                 Err(_) => {

@@ -126,11 +126,10 @@ impl Engine {
                 }
                 Err(_) => {
                     return Err(failed(format!(
-                        "group \"{}\" was not Online on server {} within {} second{}; see 'clpstat' and the alert logs",
+                        "group \"{}\" was not Online on server {} within {}; see 'clpstat' and the alert logs",
                         plan.group,
                         plan.to,
-                        wait.as_secs(),
-                        if wait.as_secs() == 1 { "" } else { "s" }
+                        clp_core::duration_text::seconds(wait)
                     )));
                 }
             }
