@@ -61,6 +61,66 @@ pub fn describe(error: &io::Error) -> String {
 /// Resolves `host` (a name or an IP address literal, which needs no resolver) and connects
 /// to the first of its addresses that accepts.
 pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
+    connect_any(&resolve(host, port).await?).await
+}
+
+/// [`connect`], sending as much of `first` as the socket takes at once: a connection made
+/// inside the `connect` call (loopback) is written to before it is handed to the runtime,
+/// so the check does not wait a turn of the reactor to learn that the socket is writable.
+/// Returns the stream and how many bytes of `first` went, or the error of that send.
+pub async fn connect_sending(
+    host: &str,
+    port: u16,
+    first: &[u8],
+) -> Result<(TcpStream, io::Result<usize>), ConnectError> {
+    let addresses = resolve(host, port).await?;
+    let mut last = None;
+    for address in &addresses {
+        let connected = match begin(address) {
+            Ok(Begun::Settled(stream)) => {
+                let sent = send_now(&stream, first);
+                TcpStream::from_std(stream).map(|stream| (stream, sent))
+            }
+            Ok(Begun::InProgress(stream)) => settle(stream).await.map(|stream| (stream, Ok(0))),
+            Err(error) => Err(error),
+        };
+        match connected {
+            Ok(connected) => return Ok(connected),
+            Err(error) => {
+                last = Some(ConnectError::Connect {
+                    address: *address,
+                    error,
+                })
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| ConnectError::Resolve {
+        host: String::new(),
+        error: io::Error::new(io::ErrorKind::NotFound, "no address"),
+    }))
+}
+
+/// Sends what the non-blocking `stream` takes of `bytes` now (0 when it would wait).
+fn send_now(mut stream: &std::net::TcpStream, bytes: &[u8]) -> io::Result<usize> {
+    use std::io::Write as _;
+    if bytes.is_empty() {
+        return Ok(0);
+    }
+    match stream.write(bytes) {
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(0)
+        }
+        sent => sent,
+    }
+}
+
+/// The addresses of `host` (a name or an IP address literal) at `port`.
+async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ConnectError> {
     let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
         .map_err(|error| ConnectError::Resolve {
@@ -74,7 +134,7 @@ pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
             error: io::Error::new(io::ErrorKind::NotFound, "no address"),
         });
     }
-    connect_any(&addresses).await
+    Ok(addresses)
 }
 
 /// Connects to the first of `addresses` that accepts; the error is the last address's.
