@@ -87,8 +87,11 @@ struct ProcessTable {
     rows: Vec<ProcessRow>,
     /// Per end and byte length: (hash of that many bytes at that end of the command line
     /// or of the name, row), sorted.
-    indexes: std::sync::Mutex<Vec<(End, usize, Arc<Vec<(u64, u32)>>)>>,
+    indexes: std::sync::Mutex<Vec<(End, usize, EndIndex)>>,
 }
+
+/// (hash of a row's end, row), sorted: one index of a [`ProcessTable`].
+type EndIndex = Arc<Vec<(u64, u32)>>;
 
 /// The hash an index files a text's end under (equal bytes, equal hash; a collision only
 /// adds a candidate, which the full match then refuses).
@@ -116,7 +119,7 @@ impl ProcessTable {
     }
 
     /// The index of `length` bytes at `end`, built now if this table has none yet.
-    fn index(&self, end: End, length: usize) -> Arc<Vec<(u64, u32)>> {
+    fn index(&self, end: End, length: usize) -> EndIndex {
         let mut indexes = self
             .indexes
             .lock()
