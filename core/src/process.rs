@@ -25,8 +25,36 @@ pub struct ProcessIdentity {
 }
 
 /// What `/proc/PID/stat` says: (state letter, start time).
+///
+/// Read into a buffer on the stack with plain reads: psw reads this file for every process
+/// it finds, each check, and `read_to_string` would allocate the path and the text and ask
+/// the file's size first (a `statx` that /proc cannot answer).
 fn read_stat(pid: u32) -> Option<(char, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    use std::io::{Read as _, Write as _};
+    let mut path = [0_u8; 32];
+    let mut cursor = std::io::Cursor::new(&mut path[..]);
+    write!(cursor, "/proc/{pid}/stat").ok()?;
+    let length = usize::try_from(cursor.position()).ok()?;
+    let mut file = std::fs::File::open(std::str::from_utf8(&path[..length]).ok()?).ok()?;
+    let mut buffer = [0_u8; 1024];
+    let mut filled = 0;
+    loop {
+        if filled == buffer.len() {
+            // Longer than any stat line seen: read it the plain way.
+            return parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?);
+        }
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    parse_stat(std::str::from_utf8(&buffer[..filled]).ok()?)
+}
+
+/// (state letter, start time) of the text of a `/proc/PID/stat`.
+fn parse_stat(text: &str) -> Option<(char, u64)> {
     // The command name may hold spaces and parentheses: the fields start after the last ')'.
     let rest = &text[text.rfind(')')? + 2..];
     let mut fields = rest.split_whitespace();
@@ -40,6 +68,17 @@ impl ProcessIdentity {
     /// The identity of the live process `pid`.
     pub fn of(pid: u32) -> Option<ProcessIdentity> {
         read_stat(pid).map(|(_, start_time)| ProcessIdentity { pid, start_time })
+    }
+
+    /// The identity of `pid` if it runs (not exited, not a zombie): [`Self::of`] and
+    /// [`Self::is_alive`] in one read of its stat.
+    pub fn of_live(pid: u32) -> Option<ProcessIdentity> {
+        match read_stat(pid) {
+            Some((state, start_time)) if state != 'Z' && state != 'X' => {
+                Some(ProcessIdentity { pid, start_time })
+            }
+            _ => None,
+        }
     }
 
     /// Whether this very process still runs (not exited, not a zombie, pid not recycled).
@@ -357,6 +396,38 @@ mod tests {
             ..me
         };
         assert!(!recycled.is_alive());
+    }
+
+    #[test]
+    fn a_zombie_has_an_identity_but_is_not_live() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        let me = std::process::id();
+        assert_eq!(
+            ProcessIdentity::of_live(me),
+            ProcessIdentity::of(me).filter(ProcessIdentity::is_alive)
+        );
+        assert!(ProcessIdentity::of_live(me).is_some());
+        // Not reaped yet: a zombie once it has exited.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while read_stat(pid).is_some_and(|(state, _)| state != 'Z') {
+            assert!(std::time::Instant::now() < deadline, "never a zombie");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(ProcessIdentity::of(pid).is_some());
+        assert_eq!(ProcessIdentity::of_live(pid), None);
+        child.wait().unwrap();
+        assert_eq!(ProcessIdentity::of_live(pid), None);
+    }
+
+    #[test]
+    fn stat_fields_are_read_after_the_last_parenthesis() {
+        let line = "42 (a) b (c) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 123456 1000 10";
+        assert_eq!(parse_stat(line), Some(('S', 123_456)));
+        assert_eq!(parse_stat("42 (x) Z 1"), None);
+        let me = std::process::id();
+        let text = std::fs::read_to_string(format!("/proc/{me}/stat")).unwrap();
+        assert_eq!(read_stat(me), parse_stat(&text));
     }
 
     #[tokio::test]

@@ -140,20 +140,31 @@ impl Httpw {
     }
 
     async fn run(&self) -> CheckOutcome {
-        let stream = match tcp::connect(&self.params.servername, self.params.port).await {
-            Ok(stream) => stream,
-            Err(error @ ConnectError::Resolve { .. }) => {
-                return failure(NAME_RESOLUTION, error.to_string());
-            }
-            Err(error @ ConnectError::Connect { .. }) => {
-                return failure(CONNECTION_FAILED, error.to_string());
-            }
+        // Plain HTTP sends the request as soon as the connection is made (TLS first needs
+        // its handshake).
+        let first: &[u8] = if self.tls.is_none() {
+            &self.request
+        } else {
+            &[]
         };
+        let (stream, sent) =
+            match tcp::connect_sending(&self.params.servername, self.params.port, first).await {
+                Ok(connected) => connected,
+                Err(error @ ConnectError::Resolve { .. }) => {
+                    return failure(NAME_RESOLUTION, error.to_string());
+                }
+                Err(error @ ConnectError::Connect { .. }) => {
+                    return failure(CONNECTION_FAILED, error.to_string());
+                }
+            };
         let errorstatus = self.params.errorstatus;
         let answer = match &self.tls {
             // The request is one write: Nagle's algorithm cannot delay it, so plain HTTP
             // needs no TCP_NODELAY (a syscall a check).
-            None => exchange(stream, &self.request, errorstatus).await,
+            None => match sent {
+                Ok(sent) => exchange(stream, &self.request[sent..], errorstatus).await,
+                Err(error) => Err(send_failed(&error)),
+            },
             Some((connector, name)) => {
                 // The handshake's several writes would wait on delayed ACKs without it.
                 let _ = stream.set_nodelay(true);
@@ -202,6 +213,11 @@ impl Probe for Httpw {
     }
 }
 
+/// Why a request could not be sent, in an operator's words.
+fn send_failed(error: &std::io::Error) -> String {
+    format!("sending the request failed: {}", tcp::describe(error))
+}
+
 fn failure(code: u32, detail: String) -> CheckOutcome {
     CheckOutcome::Failure { code, detail }
 }
@@ -220,7 +236,7 @@ where
         .write_all(request)
         .await
         .and(stream.flush().await)
-        .map_err(|error| format!("sending the request failed: {}", tcp::describe(&error)))?;
+        .map_err(|error| send_failed(&error))?;
     let mut buffer = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     loop {

@@ -68,7 +68,106 @@ struct ProcessRow {
 const TABLE_MAX_AGE: Duration = Duration::from_secs(1);
 
 /// A process table and when its read began.
-type Table = (Instant, Arc<Vec<ProcessRow>>);
+type Table = (Instant, Arc<ProcessTable>);
+
+/// Which end of a text an index of the table looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Start,
+    Finish,
+}
+
+/// The rows of one read of /proc, with indexes by their literal ends: a pattern with a
+/// literal start or end (`*/w00001.pid`) is matched only against the rows whose command
+/// line or name has it, found by a binary search, instead of against every row (200 psw
+/// monitors × 1,000 processes were 200,000 matches a second). An index is built on first
+/// use, once per table, end and length, and serves every pattern of that length.
+#[derive(Debug, Default)]
+struct ProcessTable {
+    rows: Vec<ProcessRow>,
+    /// Per end and byte length: (hash of that many bytes at that end of the command line
+    /// or of the name, row), sorted.
+    indexes: std::sync::Mutex<Vec<(End, usize, EndIndex)>>,
+}
+
+/// (hash of a row's end, row), sorted: one index of a [`ProcessTable`].
+type EndIndex = Arc<Vec<(u64, u32)>>;
+
+/// The hash an index files a text's end under (equal bytes, equal hash; a collision only
+/// adds a candidate, which the full match then refuses).
+fn end_hash(bytes: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(bytes)
+}
+
+/// `length` bytes at `end` of `text` (None when it is shorter).
+fn end_of(text: &str, end: End, length: usize) -> Option<&[u8]> {
+    let bytes = text.as_bytes();
+    let start = match end {
+        End::Start => 0,
+        End::Finish => bytes.len().checked_sub(length)?,
+    };
+    bytes.get(start..start + length)
+}
+
+impl ProcessTable {
+    fn new(rows: Vec<ProcessRow>) -> ProcessTable {
+        ProcessTable {
+            rows,
+            indexes: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The index of `length` bytes at `end`, built now if this table has none yet.
+    fn index(&self, end: End, length: usize) -> EndIndex {
+        let mut indexes = self
+            .indexes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, _, index)) = indexes.iter().find(|(e, l, _)| *e == end && *l == length) {
+            return Arc::clone(index);
+        }
+        let mut index = Vec::with_capacity(self.rows.len() * 2);
+        for (row, process) in (0_u32..).zip(&self.rows) {
+            for text in [&process.command, &process.name] {
+                if let Some(bytes) = end_of(text, end, length) {
+                    index.push((end_hash(bytes), row));
+                }
+            }
+        }
+        index.sort_unstable();
+        index.dedup();
+        let index = Arc::new(index);
+        indexes.push((end, length, Arc::clone(&index)));
+        index
+    }
+
+    /// The rows `pattern` may match, in table order: those whose command line or name has
+    /// the pattern's literal end (its start when it ends with a wildcard), or every row
+    /// when the pattern has neither.
+    fn candidates(&self, pattern: &Wildcard) -> Vec<&ProcessRow> {
+        let (end, literal) = if !pattern.literal_suffix().is_empty() {
+            (End::Finish, pattern.literal_suffix())
+        } else if !pattern.literal_prefix().is_empty() {
+            (End::Start, pattern.literal_prefix())
+        } else {
+            return self.rows.iter().collect();
+        };
+        let index = self.index(end, literal.len());
+        let hash = end_hash(literal.as_bytes());
+        let first = index.partition_point(|(h, _)| *h < hash);
+        let mut rows: Vec<u32> = index[first..]
+            .iter()
+            .take_while(|(h, _)| *h == hash)
+            .map(|(_, row)| *row)
+            .collect();
+        rows.sort_unstable();
+        rows.dedup();
+        rows.iter()
+            .filter_map(|row| self.rows.get(*row as usize))
+            .collect()
+    }
+}
 
 /// The shared process table: the newest, and whether a read is under way.
 #[derive(Default)]
@@ -192,7 +291,7 @@ async fn process_table(since: Option<Instant>) -> Table {
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner());
                     if let Ok((read_at, rows)) = read {
-                        cache.table = Some((read_at, Arc::new(rows)));
+                        cache.table = Some((read_at, Arc::new(ProcessTable::new(rows))));
                     }
                     cache.refreshing = false;
                 }
@@ -207,15 +306,15 @@ async fn process_table(since: Option<Instant>) -> Table {
 }
 
 /// Every live process of `table` whose command line or name matches.
-fn scan(pattern: &Wildcard, table: &[ProcessRow]) -> Vec<Found> {
+fn scan(pattern: &Wildcard, table: &ProcessTable) -> Vec<Found> {
     let mut found = Vec::new();
-    for row in table {
+    for row in table.candidates(pattern) {
         if !(pattern.matches(&row.command) || (!row.name.is_empty() && pattern.matches(&row.name)))
         {
             continue;
         }
         // The table may be a little old: the process must still be the same and alive.
-        let Some(identity) = ProcessIdentity::of(row.pid).filter(ProcessIdentity::is_alive) else {
+        let Some(identity) = ProcessIdentity::of_live(row.pid) else {
             continue;
         };
         let command = if row.command.is_empty() {
@@ -466,6 +565,72 @@ mod tests {
                 "{pattern:?} vs {text:?}"
             );
         }
+    }
+
+    /// The index only narrows the rows a pattern is matched against: the rows matched are
+    /// exactly those a match against every row finds, in table order.
+    #[test]
+    fn the_indexed_table_finds_what_matching_every_row_finds() {
+        let row = |pid, command: &str, name: &str| ProcessRow {
+            pid,
+            command: command.into(),
+            name: name.into(),
+        };
+        let rows = vec![
+            row(1, "/sbin/init", "systemd"),
+            row(2, "", "kthreadd"),
+            row(3, "/tmp/worker /run/w00001.pid", "worker"),
+            row(4, "/tmp/worker /run/w00002.pid", "worker"),
+            row(5, "/usr/bin/python3 x.py", "python3"),
+            row(6, "sleep 1000", "sleep"),
+            row(7, "/bin/sleep 1000", "sleep"),
+            row(8, "/tmp/other /run/w00001.pid", "other"),
+            row(9, "ä /run/w00001.pid", "w00001.pid"),
+            row(10, "pid", "d"),
+            row(11, "äbc", "äbc"),
+            row(12, "/usr/bin/foo", "bar.pid"),
+        ];
+        let table = ProcessTable::new(rows.clone());
+        let patterns = [
+            "*/w00001.pid",
+            "*w00002.pid",
+            "sleep*",
+            "*sleep*",
+            "*",
+            "sleep",
+            "kthread?",
+            "*.pid",
+            "w00001.pid",
+            "ä*",
+            "*c",
+            "[s]leep*",
+            "*[0-9].pid",
+            "systemd",
+            "/sbin/*",
+            "nothing*",
+        ];
+        let matching = |pattern: &Wildcard, row: &ProcessRow| {
+            pattern.matches(&row.command) || (!row.name.is_empty() && pattern.matches(&row.name))
+        };
+        for pattern in patterns {
+            let pattern = Wildcard::new(pattern).unwrap();
+            let indexed: Vec<u32> = table
+                .candidates(&pattern)
+                .into_iter()
+                .filter(|row| matching(&pattern, row))
+                .map(|row| row.pid)
+                .collect();
+            let every: Vec<u32> = rows
+                .iter()
+                .filter(|row| matching(&pattern, row))
+                .map(|row| row.pid)
+                .collect();
+            assert_eq!(indexed, every, "{pattern:?}");
+        }
+        // "*/w00001.pid" is matched against the rows that end so, not against all 11.
+        let pattern = Wildcard::new("*/w00001.pid").unwrap();
+        let pids: Vec<u32> = table.candidates(&pattern).iter().map(|r| r.pid).collect();
+        assert_eq!(pids, [3, 8, 9]);
     }
 
     #[tokio::test]

@@ -61,6 +61,66 @@ pub fn describe(error: &io::Error) -> String {
 /// Resolves `host` (a name or an IP address literal, which needs no resolver) and connects
 /// to the first of its addresses that accepts.
 pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
+    connect_any(&resolve(host, port).await?).await
+}
+
+/// [`connect`], sending as much of `first` as the socket takes at once: a connection made
+/// inside the `connect` call (loopback) is written to before it is handed to the runtime,
+/// so the check does not wait a turn of the reactor to learn that the socket is writable.
+/// Returns the stream and how many bytes of `first` went, or the error of that send.
+pub async fn connect_sending(
+    host: &str,
+    port: u16,
+    first: &[u8],
+) -> Result<(TcpStream, io::Result<usize>), ConnectError> {
+    let addresses = resolve(host, port).await?;
+    let mut last = None;
+    for address in &addresses {
+        let connected = match begin(address) {
+            Ok(Begun::Settled(stream)) => {
+                let sent = send_now(&stream, first);
+                TcpStream::from_std(stream).map(|stream| (stream, sent))
+            }
+            Ok(Begun::InProgress(stream)) => settle(stream).await.map(|stream| (stream, Ok(0))),
+            Err(error) => Err(error),
+        };
+        match connected {
+            Ok(connected) => return Ok(connected),
+            Err(error) => {
+                last = Some(ConnectError::Connect {
+                    address: *address,
+                    error,
+                })
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| ConnectError::Resolve {
+        host: String::new(),
+        error: io::Error::new(io::ErrorKind::NotFound, "no address"),
+    }))
+}
+
+/// Sends what the non-blocking `stream` takes of `bytes` now (0 when it would wait).
+fn send_now(mut stream: &std::net::TcpStream, bytes: &[u8]) -> io::Result<usize> {
+    use std::io::Write as _;
+    if bytes.is_empty() {
+        return Ok(0);
+    }
+    match stream.write(bytes) {
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(0)
+        }
+        sent => sent,
+    }
+}
+
+/// The addresses of `host` (a name or an IP address literal) at `port`.
+async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ConnectError> {
     let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
         .map_err(|error| ConnectError::Resolve {
@@ -74,7 +134,7 @@ pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
             error: io::Error::new(io::ErrorKind::NotFound, "no address"),
         });
     }
-    connect_any(&addresses).await
+    Ok(addresses)
 }
 
 /// Connects to the first of `addresses` that accepts; the error is the last address's.
@@ -97,6 +157,92 @@ pub async fn connect_any(addresses: &[SocketAddr]) -> Result<TcpStream, ConnectE
     }))
 }
 
+/// Whether one of `addresses` accepts a connection (the first that does; the error is the
+/// last address's), closing it at once: [`connect_any`] for a probe that sends nothing.
+///
+/// A connection made at once is never handed to the runtime: on loopback (and on any host
+/// that answers before `connect` returns) the kernel completes the handshake inside the
+/// `connect` call, so one `poll` that does not wait settles it, and the check costs no
+/// reactor registration and no wake-up. A connection still in progress is awaited as
+/// [`connect_any`] awaits it.
+pub async fn reachable(addresses: &[SocketAddr]) -> Result<(), ConnectError> {
+    let mut last = None;
+    for address in addresses {
+        let error = match begin(address) {
+            Ok(Begun::Settled(stream)) => {
+                drop(stream);
+                return Ok(());
+            }
+            Ok(Begun::InProgress(stream)) => match settle(stream).await {
+                Ok(_) => return Ok(()),
+                Err(error) => error,
+            },
+            Err(error) => error,
+        };
+        last = Some(ConnectError::Connect {
+            address: *address,
+            error,
+        });
+    }
+    Err(last.unwrap_or_else(|| ConnectError::Resolve {
+        host: String::new(),
+        error: io::Error::new(io::ErrorKind::NotFound, "no address"),
+    }))
+}
+
+/// A connection begun without waiting.
+enum Begun {
+    /// Made already.
+    Settled(std::net::TcpStream),
+    /// The handshake is still under way (a non-blocking socket).
+    InProgress(std::net::TcpStream),
+}
+
+/// Opens a non-blocking socket to `address` and asks once, without waiting, whether the
+/// connection is made; a refusal known by then is the error.
+fn begin(address: &SocketAddr) -> io::Result<Begun> {
+    use std::os::fd::AsRawFd as _;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(*address),
+        socket2::Type::STREAM.nonblocking(),
+        Some(socket2::Protocol::TCP),
+    )?;
+    match socket.connect(&(*address).into()) {
+        Ok(()) => return Ok(Begun::Settled(socket.into())),
+        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(error) => return Err(error),
+    }
+    let stream: std::net::TcpStream = socket.into();
+    let mut asked = libc::pollfd {
+        fd: stream.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one pollfd, of a descriptor `stream` owns for the whole call; a timeout of 0
+    // never waits.
+    let ready = unsafe { libc::poll(&mut asked, 1, 0) };
+    if ready == 1 {
+        if let Some(error) = stream.take_error()? {
+            return Err(error);
+        }
+        if asked.revents & (libc::POLLERR | libc::POLLHUP) == 0 {
+            return Ok(Begun::Settled(stream));
+        }
+    }
+    Ok(Begun::InProgress(stream))
+}
+
+/// Waits for a connection in progress, as tokio's own connect does: writable, then the
+/// socket's pending error, if any.
+async fn settle(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+    let stream = TcpStream::from_std(stream)?;
+    stream.writable().await?;
+    match stream.take_error()? {
+        Some(error) => Err(error),
+        None => Ok(stream),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +258,34 @@ mod tests {
             error.to_string(),
             format!("Cannot connect to {address}: connection refused.")
         );
+    }
+
+    #[tokio::test]
+    async fn reachable_says_what_connect_says() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let open = listener.local_addr().unwrap();
+        let closed = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap()
+        };
+        assert!(reachable(&[open]).await.is_ok());
+        assert!(reachable(&[closed, open]).await.is_ok());
+        let refused = reachable(&[closed]).await.unwrap_err().to_string();
+        assert_eq!(
+            refused,
+            connect_any(&[closed]).await.unwrap_err().to_string()
+        );
+        assert_eq!(
+            refused,
+            format!("Cannot connect to {closed}: connection refused.")
+        );
+        // The path of a connection still in progress when first asked (through the
+        // reactor) answers for a made one too.
+        let stream = std::net::TcpStream::connect(open).unwrap();
+        stream.set_nonblocking(true).unwrap();
+        assert!(settle(stream).await.is_ok());
+        // No address at all.
+        assert!(reachable(&[]).await.is_err());
     }
 
     #[tokio::test]

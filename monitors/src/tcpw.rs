@@ -50,8 +50,8 @@ pub struct Tcpw(TcpwParams);
 impl Probe for Tcpw {
     fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
         Box::pin(async move {
-            match tcp::connect_any(&[self.0.address]).await {
-                Ok(_) => CheckOutcome::Normal,
+            match tcp::reachable(&[self.0.address]).await {
+                Ok(()) => CheckOutcome::Normal,
                 Err(error) => CheckOutcome::Failure {
                     code: CONNECTION_FAILED,
                     detail: error.to_string(),

@@ -155,6 +155,18 @@ impl Wildcard {
         }
     }
 
+    /// The literal characters every matching text starts with (empty when the pattern
+    /// starts with a wildcard).
+    pub fn literal_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The literal characters every matching text ends with (empty when the pattern ends
+    /// with a wildcard).
+    pub fn literal_suffix(&self) -> &str {
+        &self.suffix
+    }
+
     /// Whether the whole `text` matches. Allocates nothing: a psw check matches every row
     /// of the process table.
     pub fn matches(&self, text: &str) -> bool {
