@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use clp_core::config::Config;
 use clp_core::license::{self, License, LicenseState};
-use clp_core::status::{ClusterStatus, MonitorState};
+use clp_core::status::{MonitorState, StatusSummary};
 
 /// The width of the rules, after their leading space.
 const RULE: usize = 69;
@@ -60,7 +60,7 @@ fn widths(long: bool) -> (usize, usize) {
 }
 
 /// `clpstat` (and `-s`): the cluster status.
-pub fn cluster_status(status: &ClusterStatus, long: bool) -> String {
+pub fn cluster_status(status: &StatusSummary, long: bool) -> String {
     let (wide, narrow) = widths(long);
     let cut = !long;
     let mut text = String::new();
@@ -150,7 +150,7 @@ pub fn cluster_status(status: &ClusterStatus, long: bool) -> String {
 }
 
 /// `clpstat -g`: the group map.
-pub fn group_map(status: &ClusterStatus) -> String {
+pub fn group_map(status: &StatusSummary) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "{}", header("GROUPMAP INFORMATION"));
     let _ = writeln!(text, "  Cluster : {}", status.cluster);
@@ -174,7 +174,7 @@ pub fn group_map(status: &ClusterStatus) -> String {
 }
 
 /// `clpstat -m`: each monitor and its status on the server.
-pub fn monitor_map(status: &ClusterStatus) -> String {
+pub fn monitor_map(status: &StatusSummary) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "{}", header("MONITOR RESOURCE STATUS"));
     let _ = writeln!(text, "  Cluster : {}", status.cluster);
@@ -230,7 +230,7 @@ pub struct HeartbeatBlock {
 /// server it hears, `x` for one it does not), or, from a clppm that publishes nothing,
 /// the answering server's view (every Online server watches the same leases); a server
 /// not Online sees nothing the answering server can know (`-`).
-pub fn heartbeat_matrix(status: &ClusterStatus) -> HeartbeatMatrix {
+pub fn heartbeat_matrix(status: &StatusSummary) -> HeartbeatMatrix {
     let servers = match &status.ha {
         Some(ha) => ha.servers.as_slice(),
         None => std::slice::from_ref(&status.server),
@@ -708,6 +708,12 @@ pub fn license_list(licenses: &[License], state: impl Fn(&License) -> LicenseSta
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clp_core::status::ClusterStatus;
+
+    /// What the text layouts read of `status`.
+    fn summary(status: &ClusterStatus) -> StatusSummary {
+        StatusSummary::from(status)
+    }
 
     /// A three-server cluster seen from node1: node2 Offline, node3 not known (or nobody,
     /// with a `problem`).
@@ -742,7 +748,7 @@ mod tests {
 
     #[test]
     fn a_cluster_lists_every_server_with_its_heartbeat() {
-        insta::assert_snapshot!(cluster_status(&cluster_of_three(None), false));
+        insta::assert_snapshot!(cluster_status(&summary(&cluster_of_three(None)), false));
     }
 
     #[test]
@@ -750,7 +756,7 @@ mod tests {
         // Seen from node1, the group owned by node3 in etcd: its current server is node3.
         let mut status = cluster_of_three(None);
         status.groups[0].current = Some("node3".into());
-        insta::assert_snapshot!(cluster_status(&status, false));
+        insta::assert_snapshot!(cluster_status(&summary(&status), false));
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["groups"][0]["current"], "node3");
     }
@@ -765,7 +771,7 @@ mod tests {
         ha.heard.insert("node3".into(), vec!["node3".into()]);
         // What node1 said of itself is not read: its own view is.
         ha.heard.insert("node1".into(), Vec::new());
-        let json = serde_json::to_value(heartbeat_matrix(&status)).unwrap();
+        let json = serde_json::to_value(heartbeat_matrix(&summary(&status))).unwrap();
         assert_eq!(
             json["blocks"][0]["rows"],
             serde_json::json!([["o"], ["x"], ["o"]])
@@ -780,14 +786,14 @@ mod tests {
         );
         // Without what node3 published: inferred from node1's view.
         status.ha.as_mut().unwrap().heard.clear();
-        let json = serde_json::to_value(heartbeat_matrix(&status)).unwrap();
+        let json = serde_json::to_value(heartbeat_matrix(&summary(&status))).unwrap();
         assert_eq!(json["blocks"][2]["rows"], json["blocks"][0]["rows"]);
     }
 
     #[test]
     fn the_heartbeat_matrix_shows_what_each_server_sees() {
         // node1 answers: node2 Offline (its lease gone), node3 not known.
-        let matrix = heartbeat_matrix(&cluster_of_three(None));
+        let matrix = heartbeat_matrix(&summary(&cluster_of_three(None)));
         insta::assert_snapshot!(heartbeat_map(&matrix));
         let json = serde_json::to_value(&matrix).unwrap();
         assert_eq!(
@@ -800,7 +806,7 @@ mod tests {
 
     #[test]
     fn the_heartbeat_matrix_without_etcd_knows_nobody() {
-        let matrix = heartbeat_matrix(&cluster_of_three(Some("etcd cannot be reached")));
+        let matrix = heartbeat_matrix(&summary(&cluster_of_three(Some("etcd cannot be reached"))));
         insta::assert_snapshot!(heartbeat_map(&matrix));
     }
 
@@ -811,7 +817,7 @@ mod tests {
         status.server.name = "server1".into();
         status.server.status = clp_core::status::ObjectStatus::Online;
         status.server.heartbeat.status = "Normal".into();
-        insta::assert_snapshot!(heartbeat_map(&heartbeat_matrix(&status)));
+        insta::assert_snapshot!(heartbeat_map(&heartbeat_matrix(&summary(&status))));
     }
 
     #[test]
@@ -819,7 +825,7 @@ mod tests {
         let status = cluster_of_three(Some(
             "etcd cannot be reached at http://192.0.2.11:2379: connection refused",
         ));
-        insta::assert_snapshot!(cluster_status(&status, true));
+        insta::assert_snapshot!(cluster_status(&summary(&status), true));
     }
 
     #[test]

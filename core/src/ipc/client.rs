@@ -301,7 +301,7 @@ mod tests {
             &socket,
             Response::error(ErrorCode::NotFound, message.as_str()),
         );
-        let answer = call(&socket, "test", &Request::Status, None);
+        let answer = call(&socket, "test", &Request::Status { summary: false }, None);
         daemon.join().expect("the daemon thread");
         match answer {
             Err(ClientError::Refused { message: got, .. }) => assert_eq!(got.len(), message.len()),

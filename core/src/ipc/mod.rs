@@ -12,7 +12,7 @@ pub mod remote;
 use serde::{Deserialize, Serialize};
 
 use crate::alert::{AlertEvent, AlertFilter, Level};
-use crate::status::{ClusterStatus, MonitorState};
+use crate::status::{ClusterStatus, MonitorState, StatusSummary};
 
 /// The protocol version; a daemon refuses clients of another version.
 pub const PROTOCOL: u32 = 1;
@@ -45,8 +45,15 @@ pub enum Request {
         /// The client's name, for the alert log (`clpcl`).
         client: String,
     },
-    /// The status snapshot.
-    Status,
+    /// The status snapshot, whole ([`Response::Status`]) or, with `summary`, what
+    /// `clpstat`'s text layouts show ([`Response::StatusSummary`]). A daemon older than
+    /// the summary ignores the field and answers the whole status, which a
+    /// [`StatusSummary`] reads too (it skips the fields it does not hold).
+    Status {
+        /// Only the summary.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        summary: bool,
+    },
     /// Stop every group in reverse order, then exit (then shut down or reboot).
     StopDaemon {
         /// What to do once stopped.
@@ -184,7 +191,7 @@ impl Request {
         !matches!(
             self,
             Request::Hello { .. }
-                | Request::Status
+                | Request::Status { .. }
                 | Request::Counters { .. }
                 | Request::Alerts { .. }
                 | Request::Licenses
@@ -231,6 +238,8 @@ pub enum Response {
     Done,
     /// The status snapshot.
     Status(ClusterStatus),
+    /// The status summary (`Request::Status { summary: true }`).
+    StatusSummary(StatusSummary),
     /// The recovery counters.
     Counters {
         /// One entry per monitor.
@@ -266,6 +275,7 @@ pub enum Response {
 /// The first bytes of the three big answers as the daemon writes them (serde writes an
 /// internally tagged enum's tag first), and what [`Response::from_line`] reads them as.
 const STATUS_PREFIX: &[u8] = br#"{"type":"status","#;
+const SUMMARY_PREFIX: &[u8] = br#"{"type":"status_summary","#;
 const COUNTERS_PREFIX: &[u8] = br#"{"type":"counters","#;
 const ALERTS_PREFIX: &[u8] = br#"{"type":"alerts","#;
 /// The first bytes of an error answer: a client that keeps answers as lines reads these.
@@ -276,6 +286,14 @@ pub(crate) const ERROR_PREFIX: &[u8] = br#"{"type":"error","#;
 /// through without reading it. `None` when the line is not a status written by the daemon.
 pub fn status_fields(line: &[u8]) -> Option<&[u8]> {
     line.strip_prefix(STATUS_PREFIX)
+}
+
+/// Reads the answer to a summary request: a summary, or the whole status of a daemon older
+/// than summaries (read as a summary: its other fields are skipped). `None` when the line
+/// is neither.
+pub fn summary_from_line(line: &[u8]) -> Option<serde_json::Result<StatusSummary>> {
+    (line.starts_with(SUMMARY_PREFIX) || line.starts_with(STATUS_PREFIX))
+        .then(|| serde_json::from_slice(line))
 }
 
 /// The body of [`Response::Counters`], read without the tag.
@@ -301,6 +319,8 @@ impl Response {
     pub fn from_line(line: &[u8]) -> serde_json::Result<Response> {
         if line.starts_with(STATUS_PREFIX) {
             serde_json::from_slice(line).map(Response::Status)
+        } else if line.starts_with(SUMMARY_PREFIX) {
+            serde_json::from_slice(line).map(Response::StatusSummary)
         } else if line.starts_with(COUNTERS_PREFIX) {
             serde_json::from_slice(line).map(|body: CountersBody| Response::Counters {
                 monitors: body.monitors,
@@ -406,6 +426,33 @@ mod tests {
         alone.extend_from_slice(fields);
         assert_eq!(alone, serde_json::to_vec(&status()).expect("encodes"));
         assert_eq!(status_fields(b"{\"type\":\"done\"}"), None);
+    }
+
+    /// The whole-status request is the line it always was; a summary request reads, to a
+    /// daemon older than summaries (whose `Status` had no fields), as a status request, so
+    /// that it answers the whole status, which the command reads as a summary.
+    #[test]
+    fn a_summary_request_is_a_status_request_to_an_older_daemon() {
+        #[derive(Debug, PartialEq, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum OldRequest {
+            Status,
+            Suspend,
+        }
+        let whole = serde_json::to_string(&Request::Status { summary: false }).expect("ok");
+        assert_eq!(whole, r#"{"type":"status"}"#);
+        assert_eq!(
+            Request::from_line(whole.as_bytes()),
+            Ok(Request::Status { summary: false })
+        );
+        let summary = serde_json::to_vec(&Request::Status { summary: true }).expect("ok");
+        assert_eq!(
+            Request::from_line(&summary),
+            Ok(Request::Status { summary: true })
+        );
+        let old: OldRequest = serde_json::from_slice(&summary).expect("an old daemon reads it");
+        assert_eq!(old, OldRequest::Status);
+        assert_ne!(old, OldRequest::Suspend);
     }
 
     /// A status whose tag is not first (another writer) still reads, the ordinary way.

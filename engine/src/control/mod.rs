@@ -139,30 +139,53 @@ async fn refuse(stream: UnixStream, limits: Limits) {
     let _ = write_response(&mut writer, &response, limits.line_timeout).await;
 }
 
-/// The length of the last status answer: the next one's buffer starts that large, so that
-/// ~0.5 MB (1,000 monitors) is not grown by doubling, copied and faulted in on the way (8 %
-/// of an answer's CPU in the profile, benches/PROFILE.md).
+/// The length of the last status answer (and of the last summary): the next one's buffer
+/// starts that large, so that ~0.5 MB (1,000 monitors) is not grown by doubling, copied
+/// and faulted in on the way (8 % of an answer's CPU in the profile, benches/PROFILE.md).
 static STATUS_ANSWER_BYTES: AtomicUsize = AtomicUsize::new(0);
+static SUMMARY_ANSWER_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// The answer line to a status request (whole or summary), encoded straight from the
+/// engine's [`clp_core::status::StatusView`]: byte for byte the encoding of
+/// [`Response::Status`] (or [`Response::StatusSummary`]) of the same status.
+fn status_line(engine: &Engine, summary: bool) -> std::io::Result<Vec<u8>> {
+    let view = engine.status_view();
+    let last = if summary {
+        &SUMMARY_ANSWER_BYTES
+    } else {
+        &STATUS_ANSWER_BYTES
+    };
+    let hint = last.load(Ordering::Relaxed);
+    // A little over the last one (the status grows as counters do), and the newline.
+    let mut line = Vec::with_capacity(hint + hint / 16 + 1);
+    if summary {
+        serde_json::to_writer(&mut line, &view.summary())
+    } else {
+        serde_json::to_writer(&mut line, &view)
+    }
+    .map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    last.store(line.len(), Ordering::Relaxed);
+    Ok(line)
+}
 
 async fn write_response(
     writer: &mut tokio::net::unix::OwnedWriteHalf,
     response: &Response,
     timeout: Duration,
 ) -> std::io::Result<()> {
-    let status = matches!(response, Response::Status(_));
-    let hint = if status {
-        STATUS_ANSWER_BYTES.load(Ordering::Relaxed)
-    } else {
-        0
-    };
-    // A little over the last one (the status grows as counters do), and the newline.
-    let mut line = Vec::with_capacity(hint + hint / 16 + 1);
-    serde_json::to_writer(&mut line, response).map_err(std::io::Error::other)?;
+    let mut line = serde_json::to_vec(response).map_err(std::io::Error::other)?;
     line.push(b'\n');
-    if status {
-        STATUS_ANSWER_BYTES.store(line.len(), Ordering::Relaxed);
-    }
-    match tokio::time::timeout(timeout, writer.write_all(&line)).await {
+    write_line(writer, &line, timeout).await
+}
+
+/// Writes one answer line (newline included) within `timeout`.
+async fn write_line(
+    writer: &mut tokio::net::unix::OwnedWriteHalf,
+    line: &[u8],
+    timeout: Duration,
+) -> std::io::Result<()> {
+    match tokio::time::timeout(timeout, writer.write_all(line)).await {
         Ok(result) => result,
         Err(_) => Err(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
@@ -284,8 +307,20 @@ impl Connection {
                 }
             };
             self.ticket.set_busy(true);
-            let response = self.answer(&mut client, may_change, request).await;
-            let written = write_response(&mut writer, &response, timeout).await;
+            let written = match request {
+                // The status is encoded from the engine's state as it stands, not built
+                // into a `Response` first (the answer a greeted client gets either way).
+                Request::Status { summary } if client.is_some() => {
+                    match status_line(&self.engine, summary) {
+                        Ok(line) => write_line(&mut writer, &line, timeout).await,
+                        Err(error) => Err(error),
+                    }
+                }
+                request => {
+                    let response = self.answer(&mut client, may_change, request).await;
+                    write_response(&mut writer, &response, timeout).await
+                }
+            };
             self.ticket.set_busy(false);
             written?;
         }
@@ -369,7 +404,10 @@ pub(crate) async fn handle(engine: &Arc<Engine>, client: &str, request: Request)
     };
     match request {
         Request::Hello { .. } => Response::error(ErrorCode::Protocol, "already greeted"),
-        Request::Status => Response::Status(engine.status()),
+        Request::Status { summary: false } => Response::Status(engine.status()),
+        Request::Status { summary: true } => {
+            Response::StatusSummary(clp_core::status::StatusSummary::from(&engine.status()))
+        }
         Request::StopDaemon { then } => {
             engine.stop_from(client, then);
             engine.wait_stopped().await;
