@@ -145,6 +145,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     }
     if args.json {
         return match session.status_json()? {
+            StatusJson::Pretty(text) => Ok(out.write_all(&text)?),
             StatusJson::Compact(status) => write_compact_json(out, &status),
             StatusJson::Decoded(status) => write_json(out, &status),
         };

@@ -175,10 +175,8 @@ impl ClusterNames {
         let socket = paths.socket();
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || {
-            let answer =
-                Client::connect_within(&socket, "completion", wait).and_then(|mut client| {
-                    client.request(&Request::Status { summary: false }, Some(wait))
-                });
+            let answer = Client::connect_within(&socket, "completion", wait)
+                .and_then(|mut client| client.request(&Request::STATUS, Some(wait)));
             let _ = sender.send(answer);
         });
         match receiver.recv_timeout(wait) {

@@ -22,7 +22,7 @@ pub use remote::{Remote, RemoteError};
 
 use crate::alert::{AlertEvent, AlertFilter};
 use crate::config::{self, Config};
-use crate::ipc::client::Client;
+use crate::ipc::client::{Client, StatusText};
 use crate::ipc::{Request, Response};
 use crate::license::{self, License, Removal};
 use crate::paths::Paths;
@@ -32,7 +32,10 @@ use crate::store::Store;
 /// The status as [`Session::status_json`] returns it.
 #[derive(Debug)]
 pub enum StatusJson {
-    /// The running daemon's status, as compact JSON.
+    /// The running daemon's status as `clpstat --json` prints it.
+    Pretty(Vec<u8>),
+    /// The running daemon's status, as compact JSON (from a daemon older than the pretty
+    /// form).
     Compact(CompactStatus),
     /// The status decoded: built from the configuration and the store (the daemon is not
     /// running), or another server's answer through etcd.
@@ -159,7 +162,7 @@ impl<'a> Session<'a> {
     /// The status from the daemon, or built from the configuration (everything Offline,
     /// the counters from the store when it opens) when the daemon is not running.
     pub fn status(&self) -> Result<ClusterStatus, Error> {
-        match self.ask(&Request::Status { summary: false }) {
+        match self.ask(&Request::STATUS) {
             Ok(Response::Status(status)) => Ok(status),
             Ok(other) => Err(Error::Unexpected(format!(
                 "clppm answered {other:?} to a status request"
@@ -177,7 +180,9 @@ impl<'a> Session<'a> {
     /// a tenth of the whole status (at 1,000 monitors), read straight from its answer line;
     /// built from the configuration when the daemon is not running, as [`Session::status`].
     pub fn status_summary(&self) -> Result<StatusSummary, Error> {
-        let request = Request::Status { summary: true };
+        let request = Request::Status {
+            form: crate::ipc::StatusForm::Summary,
+        };
         if self.remote.is_some() {
             // Another server's answer comes through etcd, already decoded.
             return match self.ask(&request) {
@@ -210,19 +215,21 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// [`Session::status`] for a command that prints it as JSON: the running daemon's answer
-    /// is kept as the line it wrote (decoding ~0.5 MB of status at 1,000 monitors into
-    /// structs only to encode it again was most of `clpstat --json`'s time).
+    /// [`Session::status`] for a command that prints it as JSON: the running daemon sends it
+    /// as the text to print (decoding ~0.5 MB of status at 1,000 monitors into structs only
+    /// to encode it again was most of `clpstat --json`'s time; re-indenting its compact line
+    /// was most of what remained); a daemon older than that form sends its compact line.
     pub fn status_json(&self) -> Result<StatusJson, Error> {
         if self.remote.is_some() {
             // Another server's answer comes through etcd, already decoded.
             return self.status().map(StatusJson::Decoded);
         }
-        let answer = self.connect().and_then(|mut client| {
-            Ok(client.request_line(&Request::Status { summary: false }, None)?)
-        });
+        let answer = self
+            .connect()
+            .and_then(|mut client| Ok(client.status_text(None)?));
         match answer {
-            Ok(line) => match crate::ipc::status_fields(&line) {
+            Ok(StatusText::Pretty(text)) => Ok(StatusJson::Pretty(text)),
+            Ok(StatusText::Compact(line)) => match crate::ipc::status_fields(&line) {
                 Some(fields) => {
                     let skip = line.len() - fields.len();
                     Ok(StatusJson::Compact(CompactStatus { line, skip }))

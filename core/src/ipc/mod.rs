@@ -45,14 +45,14 @@ pub enum Request {
         /// The client's name, for the alert log (`clpcl`).
         client: String,
     },
-    /// The status snapshot, whole ([`Response::Status`]) or, with `summary`, what
-    /// `clpstat`'s text layouts show ([`Response::StatusSummary`]). A daemon older than
-    /// the summary ignores the field and answers the whole status, which a
-    /// [`StatusSummary`] reads too (it skips the fields it does not hold).
+    /// The status snapshot, in the [`StatusForm`] asked for. A daemon older than the
+    /// forms ignores the field and answers the whole status in one line, which a command
+    /// reads in any form (a summary skips the fields it does not hold; the pretty text is
+    /// that line re-indented).
     Status {
-        /// Only the summary.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        summary: bool,
+        /// Which form (the whole status when absent).
+        #[serde(default, skip_serializing_if = "StatusForm::is_whole")]
+        form: StatusForm,
     },
     /// Stop every group in reverse order, then exit (then shut down or reboot).
     StopDaemon {
@@ -177,7 +177,33 @@ pub enum Request {
     },
 }
 
+/// The forms of the status a [`Request::Status`] asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusForm {
+    /// The whole status, one compact line: [`Response::Status`].
+    #[default]
+    Whole,
+    /// What `clpstat`'s text layouts show: [`Response::StatusSummary`].
+    Summary,
+    /// The whole status as `clpstat --json` prints it (indented by two spaces, a newline
+    /// at the end): a [`Response::StatusText`] line that tells its length, then the text
+    /// itself (it spans lines).
+    Pretty,
+}
+
+impl StatusForm {
+    fn is_whole(&self) -> bool {
+        *self == StatusForm::Whole
+    }
+}
+
 impl Request {
+    /// The whole status, one line ([`StatusForm::Whole`]).
+    pub const STATUS: Request = Request::Status {
+        form: StatusForm::Whole,
+    };
+
     /// Reads one request line (trailing newline optional); the error says what is wrong, in
     /// one line, for the client.
     pub fn from_line(line: &[u8]) -> Result<Request, String> {
@@ -238,8 +264,14 @@ pub enum Response {
     Done,
     /// The status snapshot.
     Status(ClusterStatus),
-    /// The status summary (`Request::Status { summary: true }`).
+    /// The status summary ([`StatusForm::Summary`]).
     StatusSummary(StatusSummary),
+    /// The status as pretty JSON ([`StatusForm::Pretty`]): this line tells its length, and
+    /// that many bytes follow it, the text of the status.
+    StatusText {
+        /// The length of the text, in bytes.
+        bytes: u64,
+    },
     /// The recovery counters.
     Counters {
         /// One entry per monitor.
@@ -276,6 +308,8 @@ pub enum Response {
 /// internally tagged enum's tag first), and what [`Response::from_line`] reads them as.
 const STATUS_PREFIX: &[u8] = br#"{"type":"status","#;
 const SUMMARY_PREFIX: &[u8] = br#"{"type":"status_summary","#;
+/// The first bytes of the line announcing a pretty status text.
+pub(crate) const TEXT_PREFIX: &[u8] = br#"{"type":"status_text","#;
 const COUNTERS_PREFIX: &[u8] = br#"{"type":"counters","#;
 const ALERTS_PREFIX: &[u8] = br#"{"type":"alerts","#;
 /// The first bytes of an error answer: a client that keeps answers as lines reads these.
@@ -428,31 +462,27 @@ mod tests {
         assert_eq!(status_fields(b"{\"type\":\"done\"}"), None);
     }
 
-    /// The whole-status request is the line it always was; a summary request reads, to a
-    /// daemon older than summaries (whose `Status` had no fields), as a status request, so
-    /// that it answers the whole status, which the command reads as a summary.
+    /// The whole-status request is the line it always was; a request for another form
+    /// reads, to a daemon older than the forms (whose `Status` had no fields), as a status
+    /// request, so that it answers the whole status, which the command reads in any form.
     #[test]
-    fn a_summary_request_is_a_status_request_to_an_older_daemon() {
+    fn a_request_for_a_form_is_a_status_request_to_an_older_daemon() {
         #[derive(Debug, PartialEq, Deserialize)]
         #[serde(tag = "type", rename_all = "snake_case")]
         enum OldRequest {
             Status,
             Suspend,
         }
-        let whole = serde_json::to_string(&Request::Status { summary: false }).expect("ok");
+        let whole = serde_json::to_string(&Request::STATUS).expect("ok");
         assert_eq!(whole, r#"{"type":"status"}"#);
-        assert_eq!(
-            Request::from_line(whole.as_bytes()),
-            Ok(Request::Status { summary: false })
-        );
-        let summary = serde_json::to_vec(&Request::Status { summary: true }).expect("ok");
-        assert_eq!(
-            Request::from_line(&summary),
-            Ok(Request::Status { summary: true })
-        );
-        let old: OldRequest = serde_json::from_slice(&summary).expect("an old daemon reads it");
-        assert_eq!(old, OldRequest::Status);
-        assert_ne!(old, OldRequest::Suspend);
+        assert_eq!(Request::from_line(whole.as_bytes()), Ok(Request::STATUS));
+        for form in [StatusForm::Summary, StatusForm::Pretty] {
+            let line = serde_json::to_vec(&Request::Status { form }).expect("ok");
+            assert_eq!(Request::from_line(&line), Ok(Request::Status { form }));
+            let old: OldRequest = serde_json::from_slice(&line).expect("an old daemon reads it");
+            assert_eq!(old, OldRequest::Status);
+            assert_ne!(old, OldRequest::Suspend);
+        }
     }
 
     /// A status whose tag is not first (another writer) still reads, the ordinary way.

@@ -17,10 +17,8 @@ use super::{
     MonitorState, MonitorStatus, ObjectStatus, ResourceStatus, ServerStatus, ServersView,
 };
 
-/// A [`ClusterStatus`] whose strings are borrowed; encoded as the protocol's status answer
-/// (`{"type":"status",` and the status's fields).
+/// A [`ClusterStatus`] whose strings are borrowed; it encodes as that status does.
 #[derive(Debug, Serialize)]
-#[serde(tag = "type", rename = "status")]
 pub struct StatusView<'a> {
     /// The cluster name.
     pub cluster: &'a str,
@@ -161,6 +159,26 @@ impl StatusView<'_> {
     /// What `clpstat`'s text layouts show of this status, for encoding.
     pub fn summary(&self) -> Summary<'_> {
         Summary(self)
+    }
+
+    /// Appends the protocol's status answer (`{"type":"status",` and the status's fields,
+    /// as [`crate::ipc::Response::Status`] encodes) to `out`.
+    pub fn write_answer(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        // The tag, then the status's own object with its `{` turned into the comma after
+        // the tag: no copy of the ~0.5 MB to make room.
+        out.extend_from_slice(br#"{"type":"status""#);
+        let brace = out.len();
+        serde_json::to_writer(&mut *out, self)?;
+        out[brace] = b',';
+        Ok(())
+    }
+
+    /// Appends the status as `clpstat --json` prints it (serde's pretty printer, two
+    /// spaces, and a newline at the end) to `out`.
+    pub fn write_pretty(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        out.push(b'\n');
+        Ok(())
     }
 }
 
@@ -546,17 +564,26 @@ type = "userw"
     }
 
     /// The daemon's answer line, encoded from the view, is byte for byte the encoding of
-    /// the owned status it stands for, HA parts and escapes included.
+    /// the owned status it stands for, HA parts and escapes included; its pretty text is
+    /// what printing that status pretty gives.
     #[test]
     fn the_view_encodes_as_the_status_answer() {
         let config = config();
         for facts in [Varied { ha: false }, Varied { ha: true }] {
             let view = build_view(&config, "node1", &facts);
-            let encoded = serde_json::to_vec(&view).expect("encodes");
+            let mut answer = b"before".to_vec();
+            view.write_answer(&mut answer).expect("encodes");
             let owned = build(&config, "node1", &facts);
             assert_eq!(
-                String::from_utf8(encoded).expect("utf-8"),
-                serde_json::to_string(&Response::Status(owned.clone())).expect("encodes")
+                String::from_utf8(answer).expect("utf-8"),
+                "before".to_string()
+                    + &serde_json::to_string(&Response::Status(owned.clone())).expect("ok")
+            );
+            let mut pretty = Vec::new();
+            view.write_pretty(&mut pretty).expect("encodes");
+            assert_eq!(
+                String::from_utf8(pretty).expect("utf-8"),
+                serde_json::to_string_pretty(&owned).expect("encodes") + "\n"
             );
             assert_eq!(view.into_owned(), owned);
         }
@@ -580,7 +607,8 @@ type = "userw"
                 Response::from_line(&line).expect("reads"),
                 Response::StatusSummary(summary.clone())
             );
-            let whole = serde_json::to_vec(&view).expect("encodes");
+            let mut whole = Vec::new();
+            view.write_answer(&mut whole).expect("encodes");
             for answer in [line, whole] {
                 let read = crate::ipc::summary_from_line(&answer)
                     .expect("a status answer")
