@@ -11,10 +11,11 @@
 #
 # It prints:
 #   clpstat --json    user-space instructions of the whole process (cachegrind: this VM gives
-#                     perf no hardware counters), beside those of `clpstat --version` (the
+#   clpstat           perf no hardware counters), beside those of `clpstat --version` (the
 #                     start-up alone), and its syscalls (strace -c -f)
-#   status answer     CPU time of clppm's control thread per `clpstat --json` (it builds and
-#                     writes the status), the median of RUNS
+#   status answer     CPU time of clppm's control thread per `clpstat --json` and per
+#                     `clpstat` (it builds and writes the status or its summary), the median
+#                     of RUNS
 #   clppm per second  CPU time and context switches of the whole daemon over WINDOW s, and
 #                     its syscalls a second by call over the same span (strace -c -f)
 #   clppm RSS         Rss by kind from /proc/PID/smaps: heap and anonymous maps, thread
@@ -39,27 +40,41 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # The client: user-space instructions are counted by cachegrind (this VM exposes no
-# hardware counters to perf); its syscalls by strace.
-valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
-    "$BIN/clpstat" --json 2>"$tmp/vg" >/dev/null
-bytes=$("$BIN/clpstat" --json | wc -c)
-printf 'clpstat --json (%s bytes): %s instructions (user space, cachegrind)\n' "$bytes" \
-    "$(awk '/I *refs:/ {gsub(/,/, "", $NF); print $NF}' "$tmp/vg")"
+# hardware counters to perf); its syscalls by strace. Both forms: `clpstat --json` (the
+# whole status, re-indented) and `clpstat` (the text layout, from the status summary).
+count_client() {
+    local label=$1
+    shift
+    valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+        "$BIN/clpstat" "$@" 2>"$tmp/vg" >/dev/null
+    printf '%s (%s bytes): %s instructions (user space, cachegrind)\n' "$label" \
+        "$("$BIN/clpstat" "$@" | wc -c)" \
+        "$(awk '/I *refs:/ {gsub(/,/, "", $NF); print $NF}' "$tmp/vg")"
+    strace -c -f -o "$tmp/s" "$BIN/clpstat" "$@" >/dev/null
+    printf '%s syscalls: %s\n' "$label" "$(awk '/total/ {print $4}' "$tmp/s")"
+}
+count_client 'clpstat --json' --json
+count_client 'clpstat'
 valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
     "$BIN/clpstat" --version 2>"$tmp/vg" >/dev/null
 printf 'clpstat --version (start-up and exit only): %s instructions\n' \
     "$(awk '/I *refs:/ {gsub(/,/, "", $NF); print $NF}' "$tmp/vg")"
-strace -c -f -o "$tmp/s" "$BIN/clpstat" --json >/dev/null
-printf 'clpstat --json syscalls: %s\n' "$(awk '/total/ {print $4}' "$tmp/s")"
 
 # The daemon's side: CPU time of its control thread (which builds and writes the status)
-# per answer, the median of RUNS.
-for ((i = 0; i < RUNS; i++)); do
-    perf stat -x, -e task-clock -t "$control" -o "$tmp/d" -- "$BIN/clpstat" --json >/dev/null
-    awk -F, '$3 ~ /task-clock/ {print $1}' "$tmp/d" >>"$tmp/daemon"
-done
-printf 'status answer: %s ms CPU of clppm-control (median of %s)\n' \
-    "$(median <"$tmp/daemon")" "$RUNS"
+# per answer, the median of RUNS, for each form.
+answer_cpu() {
+    local label=$1
+    shift
+    rm -f "$tmp/daemon"
+    for ((i = 0; i < RUNS; i++)); do
+        perf stat -x, -e task-clock -t "$control" -o "$tmp/d" -- "$BIN/clpstat" "$@" >/dev/null
+        awk -F, '$3 ~ /task-clock/ {print $1}' "$tmp/d" >>"$tmp/daemon"
+    done
+    printf 'status answer to %s: %s ms CPU of clppm-control (median of %s)\n' "$label" \
+        "$(median <"$tmp/daemon")" "$RUNS"
+}
+answer_cpu 'clpstat --json' --json
+answer_cpu 'clpstat'
 
 perf stat -x, -e task-clock,context-switches -p "$pid" -o "$tmp/p" -- sleep "$WINDOW"
 printf 'clppm: %s ms CPU and %s context switches a second (over %s s)\n' \

@@ -168,7 +168,7 @@ fn there(args: &Args, paths: &Paths, remote: &dyn Remote) -> Result<(), CliError
     let server = remote.server();
     let session = Session::new(paths, "clpcl").through(Some(remote));
     if args.start {
-        return match remote.ask("clpcl", &Request::Status, Some(PROBE_WAIT)) {
+        return match remote.ask("clpcl", &Request::STATUS, Some(PROBE_WAIT)) {
             Ok(_) => Err(RemoteError::Refused {
                 server: server.to_string(),
                 code: ErrorCode::AlreadyStarted,

@@ -78,7 +78,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     let (server, status_text) = match session.status() {
         Ok(status) => (
             status.server.name.clone(),
-            render::cluster_status(&status, true),
+            render::cluster_status(&(&status).into(), true),
         ),
         Err(error) => (
             clp_core::config::host_name(),

@@ -135,7 +135,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     }
     let session = Session::new(&paths, "clpstat").through(remote.as_deref());
     if args.heartbeats {
-        let matrix = render::heartbeat_matrix(&session.status()?);
+        let matrix = render::heartbeat_matrix(&session.status_summary()?);
         if args.json {
             return write_json(out, &matrix);
         }
@@ -145,11 +145,13 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     }
     if args.json {
         return match session.status_json()? {
+            StatusJson::Pretty(text) => Ok(out.write_all(&text)?),
             StatusJson::Compact(status) => write_compact_json(out, &status),
             StatusJson::Decoded(status) => write_json(out, &status),
         };
     }
-    let status = session.status()?;
+    // The text layouts show names and states, not counters: the summary is enough.
+    let status = session.status_summary()?;
     let text = if args.groups {
         render::group_map(&status)
     } else if args.monitors {

@@ -176,7 +176,7 @@ impl ClusterNames {
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || {
             let answer = Client::connect_within(&socket, "completion", wait)
-                .and_then(|mut client| client.request(&Request::Status, Some(wait)));
+                .and_then(|mut client| client.request(&Request::STATUS, Some(wait)));
             let _ = sender.send(answer);
         });
         match receiver.recv_timeout(wait) {

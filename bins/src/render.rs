@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use clp_core::config::Config;
 use clp_core::license::{self, License, LicenseState};
-use clp_core::status::{ClusterStatus, MonitorState};
+use clp_core::status::{MonitorState, StatusSummary};
 
 /// The width of the rules, after their leading space.
 const RULE: usize = 69;
@@ -31,27 +31,71 @@ pub fn footer() -> String {
 }
 
 /// A name in a field of `width`: cut to `width - 1`, then a space, then `fill` to the end.
+#[cfg(test)]
 fn field(name: &str, width: usize, fill: char, cut: bool) -> String {
-    let name: String = if cut {
-        name.chars().take(width - 1).collect()
-    } else {
-        name.to_string()
-    };
-    let used = name.chars().count() + 1;
-    if used >= width {
-        return format!("{name} ");
-    }
-    let fill = if fill == '.' { "." } else { " " };
-    format!("{name} {}", fill.repeat(width - used))
+    let mut out = String::new();
+    push_field(&mut out, name, width, fill, cut);
+    out
 }
 
-/// `status` padded to 17, then the comment; no trailing blanks.
-fn status_and_comment(status: &str, comment: &str) -> String {
-    if comment.is_empty() {
-        status.to_string()
+/// Appends `name` in a field of `width` to `out`: cut to `width - 1` characters (when
+/// `cut`), then a space, then `fill` (`.` or a blank) to the end of the field.
+fn push_field(out: &mut String, name: &str, width: usize, fill: char, cut: bool) {
+    let mut used = 1;
+    if cut && name.len() >= width {
+        // Maybe longer than the field (in characters): cut.
+        for c in name.chars().take(width - 1) {
+            out.push(c);
+            used += 1;
+        }
     } else {
-        format!("{status:<17}{comment}")
+        out.push_str(name);
+        used += name.chars().count();
     }
+    out.push(' ');
+    let fill = if fill == '.' { '.' } else { ' ' };
+    for _ in used..width {
+        out.push(fill);
+    }
+}
+
+/// Appends `status` padded to 17, then the comment (nothing after the status when there is
+/// no comment).
+fn push_status_and_comment(out: &mut String, status: &str, comment: &str) {
+    out.push_str(status);
+    if !comment.is_empty() {
+        for _ in status.chars().count()..17 {
+            out.push(' ');
+        }
+        out.push_str(comment);
+    }
+}
+
+/// Ends the line that began at `start` in `text`: no trailing blanks, a newline.
+fn end_line(text: &mut String, start: usize) {
+    let kept = text[start..].trim_end().len();
+    text.truncate(start + kept);
+    text.push('\n');
+}
+
+/// Appends one line of `indent`, a name field and a status with its comment.
+#[allow(clippy::too_many_arguments)]
+fn push_item(
+    text: &mut String,
+    indent: &str,
+    name: &str,
+    width: usize,
+    fill: char,
+    cut: bool,
+    status: &str,
+    comment: &str,
+) {
+    let start = text.len();
+    text.push_str(indent);
+    push_field(text, name, width, fill, cut);
+    text.push_str(": ");
+    push_status_and_comment(text, status, comment);
+    end_line(text, start);
 }
 
 /// The widths of the name fields: (server/group/monitor, sub-items).
@@ -60,17 +104,20 @@ fn widths(long: bool) -> (usize, usize) {
 }
 
 /// `clpstat` (and `-s`): the cluster status.
-pub fn cluster_status(status: &ClusterStatus, long: bool) -> String {
+pub fn cluster_status(status: &StatusSummary, long: bool) -> String {
     let (wide, narrow) = widths(long);
     let cut = !long;
-    let mut text = String::new();
-    let mut line = |s: String| {
+    // Written straight into one string (at 1,000 monitors, ~1,800 lines): a line is ~50
+    // bytes, a group three lines or more.
+    let lines = 16 + status.monitors.len() + 3 * status.groups.len();
+    let mut text = String::with_capacity(lines * 56);
+    let line = |text: &mut String, s: &str| {
         text.push_str(s.trim_end());
         text.push('\n');
     };
-    line(header("CLUSTER STATUS"));
-    line(format!("  Cluster : {}", status.cluster));
-    line("  <server>".into());
+    line(&mut text, &header("CLUSTER STATUS"));
+    line(&mut text, &format!("  Cluster : {}", status.cluster));
+    line(&mut text, "  <server>");
     // An HA cluster lists every server, `*` on this one; one server is just this one.
     let servers = match &status.ha {
         Some(ha) => ha.servers.as_slice(),
@@ -78,79 +125,94 @@ pub fn cluster_status(status: &ClusterStatus, long: bool) -> String {
     };
     for server in servers {
         let mark = if clp_core::config::same_host(&server.name, &status.server.name) {
-            '*'
+            "   *"
         } else {
-            ' '
+            "    "
         };
-        line(format!(
-            "   {mark}{}: {}",
-            field(&server.name, wide, '.', cut),
-            status_and_comment(server.status.as_str(), &server.comment)
-        ));
+        let (name, state, comment) = (&server.name, server.status.as_str(), &server.comment);
+        push_item(&mut text, mark, name, wide, '.', cut, state, comment);
         let heartbeat = &server.heartbeat;
-        line(format!(
-            "      {}: {}",
-            field(&heartbeat.name, narrow, ' ', cut),
-            status_and_comment(&heartbeat.status, &heartbeat.comment)
-        ));
+        let (name, state, comment) = (&heartbeat.name, &heartbeat.status, &heartbeat.comment);
+        push_item(&mut text, "      ", name, narrow, ' ', cut, state, comment);
     }
-    line("  <group>".into());
+    line(&mut text, "  <group>");
     for group in &status.groups {
-        line(format!(
-            "    {}: {}",
-            field(&group.name, wide, '.', cut),
-            status_and_comment(group.status.as_str(), &group.comment)
-        ));
-        line(format!(
-            "      {}: {}",
-            field("current", narrow, ' ', cut),
-            group.current.as_deref().unwrap_or("None")
-        ));
+        let (name, state, comment) = (&group.name, group.status.as_str(), &group.comment);
+        push_item(&mut text, "    ", name, wide, '.', cut, state, comment);
+        let current = group.current.as_deref().unwrap_or("None");
+        push_item(
+            &mut text, "      ", "current", narrow, ' ', cut, current, "",
+        );
         for resource in &group.resources {
-            line(format!(
-                "      {}: {}",
-                field(&resource.name, narrow, ' ', cut),
-                status_and_comment(resource.status.as_str(), &resource.comment)
-            ));
+            let (name, state) = (&resource.name, resource.status.as_str());
+            push_item(
+                &mut text,
+                "      ",
+                name,
+                narrow,
+                ' ',
+                cut,
+                state,
+                &resource.comment,
+            );
         }
     }
-    line("  <monitor>".into());
+    line(&mut text, "  <monitor>");
     for monitor in &status.monitors {
-        let comment = if monitor.dummy_failure {
-            format!("[dummy failure] {}", monitor.comment)
+        let state = monitor.status.as_str();
+        if monitor.dummy_failure {
+            let comment = format!("[dummy failure] {}", monitor.comment);
+            push_item(
+                &mut text,
+                "    ",
+                &monitor.name,
+                wide,
+                ' ',
+                cut,
+                state,
+                &comment,
+            );
         } else {
-            monitor.comment.clone()
-        };
-        line(format!(
-            "    {}: {}",
-            field(&monitor.name, wide, ' ', cut),
-            status_and_comment(monitor.status.as_str(), &comment)
-        ));
+            let comment = &monitor.comment;
+            push_item(
+                &mut text,
+                "    ",
+                &monitor.name,
+                wide,
+                ' ',
+                cut,
+                state,
+                comment,
+            );
+        }
     }
     if let Some(problem) = &status.alert_log_problem {
-        line("  <alert log>".into());
-        line(format!("    Error: {problem}"));
+        line(&mut text, "  <alert log>");
+        line(&mut text, &format!("    Error: {problem}"));
     }
     if let Some(ha) = &status.ha
         && (ha.problem.is_some() || ha.alerts_not_copied > 0)
     {
-        line("  <cluster>".into());
+        line(&mut text, "  <cluster>");
         if let Some(problem) = &ha.problem {
-            line(format!("    Error: {problem}"));
+            line(&mut text, &format!("    Error: {problem}"));
         }
         if ha.alerts_not_copied > 0 {
-            line(format!(
-                "    Warning: {} alerts of this server were not copied to the other servers (etcd did not take them); this server's alert log has them",
-                ha.alerts_not_copied
-            ));
+            line(
+                &mut text,
+                &format!(
+                    "    Warning: {} alerts of this server were not copied to the other servers (etcd did not take them); this server's alert log has them",
+                    ha.alerts_not_copied
+                ),
+            );
         }
     }
-    line(footer());
+    line(&mut text, &footer());
     text
 }
 
 /// `clpstat -g`: the group map.
-pub fn group_map(status: &ClusterStatus) -> String {
+pub fn group_map(status: &StatusSummary) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "{}", header("GROUPMAP INFORMATION"));
     let _ = writeln!(text, "  Cluster : {}", status.cluster);
@@ -174,7 +236,7 @@ pub fn group_map(status: &ClusterStatus) -> String {
 }
 
 /// `clpstat -m`: each monitor and its status on the server.
-pub fn monitor_map(status: &ClusterStatus) -> String {
+pub fn monitor_map(status: &StatusSummary) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "{}", header("MONITOR RESOURCE STATUS"));
     let _ = writeln!(text, "  Cluster : {}", status.cluster);
@@ -230,7 +292,7 @@ pub struct HeartbeatBlock {
 /// server it hears, `x` for one it does not), or, from a clppm that publishes nothing,
 /// the answering server's view (every Online server watches the same leases); a server
 /// not Online sees nothing the answering server can know (`-`).
-pub fn heartbeat_matrix(status: &ClusterStatus) -> HeartbeatMatrix {
+pub fn heartbeat_matrix(status: &StatusSummary) -> HeartbeatMatrix {
     let servers = match &status.ha {
         Some(ha) => ha.servers.as_slice(),
         None => std::slice::from_ref(&status.server),
@@ -708,6 +770,12 @@ pub fn license_list(licenses: &[License], state: impl Fn(&License) -> LicenseSta
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clp_core::status::ClusterStatus;
+
+    /// What the text layouts read of `status`.
+    fn summary(status: &ClusterStatus) -> StatusSummary {
+        StatusSummary::from(status)
+    }
 
     /// A three-server cluster seen from node1: node2 Offline, node3 not known (or nobody,
     /// with a `problem`).
@@ -742,7 +810,7 @@ mod tests {
 
     #[test]
     fn a_cluster_lists_every_server_with_its_heartbeat() {
-        insta::assert_snapshot!(cluster_status(&cluster_of_three(None), false));
+        insta::assert_snapshot!(cluster_status(&summary(&cluster_of_three(None)), false));
     }
 
     #[test]
@@ -750,7 +818,7 @@ mod tests {
         // Seen from node1, the group owned by node3 in etcd: its current server is node3.
         let mut status = cluster_of_three(None);
         status.groups[0].current = Some("node3".into());
-        insta::assert_snapshot!(cluster_status(&status, false));
+        insta::assert_snapshot!(cluster_status(&summary(&status), false));
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["groups"][0]["current"], "node3");
     }
@@ -765,7 +833,7 @@ mod tests {
         ha.heard.insert("node3".into(), vec!["node3".into()]);
         // What node1 said of itself is not read: its own view is.
         ha.heard.insert("node1".into(), Vec::new());
-        let json = serde_json::to_value(heartbeat_matrix(&status)).unwrap();
+        let json = serde_json::to_value(heartbeat_matrix(&summary(&status))).unwrap();
         assert_eq!(
             json["blocks"][0]["rows"],
             serde_json::json!([["o"], ["x"], ["o"]])
@@ -780,14 +848,14 @@ mod tests {
         );
         // Without what node3 published: inferred from node1's view.
         status.ha.as_mut().unwrap().heard.clear();
-        let json = serde_json::to_value(heartbeat_matrix(&status)).unwrap();
+        let json = serde_json::to_value(heartbeat_matrix(&summary(&status))).unwrap();
         assert_eq!(json["blocks"][2]["rows"], json["blocks"][0]["rows"]);
     }
 
     #[test]
     fn the_heartbeat_matrix_shows_what_each_server_sees() {
         // node1 answers: node2 Offline (its lease gone), node3 not known.
-        let matrix = heartbeat_matrix(&cluster_of_three(None));
+        let matrix = heartbeat_matrix(&summary(&cluster_of_three(None)));
         insta::assert_snapshot!(heartbeat_map(&matrix));
         let json = serde_json::to_value(&matrix).unwrap();
         assert_eq!(
@@ -800,7 +868,7 @@ mod tests {
 
     #[test]
     fn the_heartbeat_matrix_without_etcd_knows_nobody() {
-        let matrix = heartbeat_matrix(&cluster_of_three(Some("etcd cannot be reached")));
+        let matrix = heartbeat_matrix(&summary(&cluster_of_three(Some("etcd cannot be reached"))));
         insta::assert_snapshot!(heartbeat_map(&matrix));
     }
 
@@ -811,7 +879,7 @@ mod tests {
         status.server.name = "server1".into();
         status.server.status = clp_core::status::ObjectStatus::Online;
         status.server.heartbeat.status = "Normal".into();
-        insta::assert_snapshot!(heartbeat_map(&heartbeat_matrix(&status)));
+        insta::assert_snapshot!(heartbeat_map(&heartbeat_matrix(&summary(&status))));
     }
 
     #[test]
@@ -819,7 +887,7 @@ mod tests {
         let status = cluster_of_three(Some(
             "etcd cannot be reached at http://192.0.2.11:2379: connection refused",
         ));
-        insta::assert_snapshot!(cluster_status(&status, true));
+        insta::assert_snapshot!(cluster_status(&summary(&status), true));
     }
 
     #[test]

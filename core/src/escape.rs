@@ -47,7 +47,12 @@ pub fn escape(text: &str) -> Cow<'_, str> {
 /// Multi-line `text` (a rendered table, an error of several lines) with each line escaped
 /// and the line breaks kept.
 pub fn escape_lines(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| c != '\n' && is_escaped(c)) {
+    // Printable ASCII and line breaks (nearly every table) need no look at characters.
+    if text
+        .bytes()
+        .all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
+        || !text.chars().any(|c| c != '\n' && is_escaped(c))
+    {
         return Cow::Borrowed(text);
     }
     let lines: Vec<Cow<'_, str>> = text.split('\n').map(escape).collect();
@@ -80,5 +85,8 @@ mod tests {
     fn lines_keep_their_breaks() {
         assert_eq!(escape_lines("a\u{1b}\nb\r\n"), "a\\u{1b}\nb\\r\n");
         assert!(matches!(escape_lines("a\nb\n"), Cow::Borrowed(_)));
+        // Past the printable ASCII of the quick look: DEL, and text that needs none.
+        assert_eq!(escape_lines("a\u{7f}\n~ \n"), "a\\u{7f}\n~ \n");
+        assert!(matches!(escape_lines("é – ü\n"), Cow::Borrowed(_)));
     }
 }

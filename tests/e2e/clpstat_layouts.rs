@@ -90,6 +90,34 @@ fn the_json_status_is_the_daemons_status_printed_pretty() {
     );
 }
 
+/// Every status is read from the engine when it is asked for (nothing cached): a change
+/// shows in the very next `clpstat`, `clpstat -m` and `clpstat --json`.
+#[test]
+fn a_change_shows_in_the_next_status() {
+    let cluster = layout_cluster();
+    cluster.start();
+    wait_until("userw normal", WAIT, || {
+        cluster.monitor_status("userw") == "Normal"
+    });
+    let userw_line = |text: &str| {
+        text.lines()
+            .find(|line| line.trim_start().starts_with("userw "))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    for (operation, shown) in [("-s", true), ("-r", false), ("-s", true)] {
+        cluster
+            .run("clpmonctrl", &[operation, "-m", "userw"])
+            .success();
+        let text = cluster.run("clpstat", &[]).success();
+        assert_eq!(userw_line(&text).contains("Suspend"), shown, "{text}");
+        let map = cluster.run("clpstat", &["-m"]).success();
+        assert_eq!(map.contains("[userw : Suspend]"), shown, "{map}");
+        assert_eq!(cluster.monitor_status("userw") == "Suspend", shown);
+    }
+    cluster.stop();
+}
+
 #[test]
 fn the_status_layout_when_stopped() {
     let cluster = layout_cluster();

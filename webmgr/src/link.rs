@@ -60,7 +60,7 @@ pub async fn status(paths: &Paths) -> (ClusterStatus, Option<String>) {
     match call(
         paths,
         "WebManager".into(),
-        Request::Status,
+        Request::STATUS,
         Some(READ_TIMEOUT),
     )
     .await

@@ -198,10 +198,10 @@ impl Session<'_> {
     fn status_within(&self, wait: Duration) -> Result<ClusterStatus, Stalled> {
         let answer = match self.remote() {
             Some(remote) => remote
-                .ask(self.caller, &Request::Status, Some(wait))
+                .ask(self.caller, &Request::STATUS, Some(wait))
                 .map_err(Stalled::Remote)?,
             None => Client::connect_within(&self.paths.socket(), self.caller, wait)
-                .and_then(|mut client| client.request(&Request::Status, Some(wait)))
+                .and_then(|mut client| client.request(&Request::STATUS, Some(wait)))
                 .map_err(Stalled::Local)?,
         };
         match answer {

@@ -22,17 +22,20 @@ pub use remote::{Remote, RemoteError};
 
 use crate::alert::{AlertEvent, AlertFilter};
 use crate::config::{self, Config};
-use crate::ipc::client::Client;
+use crate::ipc::client::{Client, StatusText};
 use crate::ipc::{Request, Response};
 use crate::license::{self, License, Removal};
 use crate::paths::Paths;
-use crate::status::{ClusterStatus, MonitorState};
+use crate::status::{ClusterStatus, MonitorState, StatusSummary};
 use crate::store::Store;
 
 /// The status as [`Session::status_json`] returns it.
 #[derive(Debug)]
 pub enum StatusJson {
-    /// The running daemon's status, as compact JSON.
+    /// The running daemon's status as `clpstat --json` prints it.
+    Pretty(Vec<u8>),
+    /// The running daemon's status, as compact JSON (from a daemon older than the pretty
+    /// form).
     Compact(CompactStatus),
     /// The status decoded: built from the configuration and the store (the daemon is not
     /// running), or another server's answer through etcd.
@@ -159,7 +162,7 @@ impl<'a> Session<'a> {
     /// The status from the daemon, or built from the configuration (everything Offline,
     /// the counters from the store when it opens) when the daemon is not running.
     pub fn status(&self) -> Result<ClusterStatus, Error> {
-        match self.ask(&Request::Status) {
+        match self.ask(&Request::STATUS) {
             Ok(Response::Status(status)) => Ok(status),
             Ok(other) => Err(Error::Unexpected(format!(
                 "clppm answered {other:?} to a status request"
@@ -173,9 +176,49 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// [`Session::status`] for a command that prints it as JSON: the running daemon's answer
-    /// is kept as the line it wrote (decoding ~0.5 MB of status at 1,000 monitors into
-    /// structs only to encode it again was most of `clpstat --json`'s time).
+    /// What `clpstat`'s text layouts show of the status ([`StatusSummary`]): from the daemon
+    /// a tenth of the whole status (at 1,000 monitors), read straight from its answer line;
+    /// built from the configuration when the daemon is not running, as [`Session::status`].
+    pub fn status_summary(&self) -> Result<StatusSummary, Error> {
+        let request = Request::Status {
+            form: crate::ipc::StatusForm::Summary,
+        };
+        if self.remote.is_some() {
+            // Another server's answer comes through etcd, already decoded.
+            return match self.ask(&request) {
+                Ok(Response::StatusSummary(summary)) => Ok(summary),
+                // A server whose clppm is older than summaries answers the whole status.
+                Ok(Response::Status(status)) => Ok(StatusSummary::from(&status)),
+                Ok(other) => Err(unexpected(&other)),
+                Err(error) => Err(error),
+            };
+        }
+        let answer = self
+            .connect()
+            .and_then(|mut client| Ok(client.request_line(&request, None)?));
+        match answer {
+            Ok(line) => match crate::ipc::summary_from_line(&line) {
+                Some(Ok(summary)) => Ok(summary),
+                Some(Err(error)) => Err(crate::ipc::client::ClientError::Protocol {
+                    message: error.to_string(),
+                }
+                .into()),
+                None => Err(Error::Unexpected(format!(
+                    "clppm answered {} to a status request",
+                    String::from_utf8_lossy(&line[..line.len().min(200)])
+                ))),
+            },
+            Err(error) if error.is_not_running() => {
+                self.status().map(|status| StatusSummary::from(&status))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// [`Session::status`] for a command that prints it as JSON: the running daemon sends it
+    /// as the text to print (decoding ~0.5 MB of status at 1,000 monitors into structs only
+    /// to encode it again was most of `clpstat --json`'s time; re-indenting its compact line
+    /// was most of what remained); a daemon older than that form sends its compact line.
     pub fn status_json(&self) -> Result<StatusJson, Error> {
         if self.remote.is_some() {
             // Another server's answer comes through etcd, already decoded.
@@ -183,9 +226,10 @@ impl<'a> Session<'a> {
         }
         let answer = self
             .connect()
-            .and_then(|mut client| Ok(client.request_line(&Request::Status, None)?));
+            .and_then(|mut client| Ok(client.status_text(None)?));
         match answer {
-            Ok(line) => match crate::ipc::status_fields(&line) {
+            Ok(StatusText::Pretty(text)) => Ok(StatusJson::Pretty(text)),
+            Ok(StatusText::Compact(line)) => match crate::ipc::status_fields(&line) {
                 Some(fields) => {
                     let skip = line.len() - fields.len();
                     Ok(StatusJson::Compact(CompactStatus { line, skip }))

@@ -98,7 +98,7 @@ impl Session<'_> {
     /// The start and stop times of the groups `names` (every group when empty), from the
     /// daemon, which alone measures them.
     pub fn group_performance(&self, names: &[String]) -> Result<Vec<GroupPerformance>, Error> {
-        let status = match self.ask(&Request::Status)? {
+        let status = match self.ask(&Request::STATUS)? {
             Response::Status(status) => status,
             other => return Err(unexpected(&other)),
         };

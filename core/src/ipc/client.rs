@@ -5,7 +5,9 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{ERROR_PREFIX, ErrorCode, MAX_ANSWER, PROTOCOL, Request, Response};
+use super::{
+    ERROR_PREFIX, ErrorCode, MAX_ANSWER, PROTOCOL, Request, Response, StatusForm, TEXT_PREFIX,
+};
 
 /// The client's read buffer.
 const READ_BUFFER: usize = 64 << 10;
@@ -178,6 +180,38 @@ impl Client {
         Ok(line)
     }
 
+    /// The status as `clpstat --json` prints it ([`StatusForm::Pretty`]): the text the
+    /// daemon sends after its [`Response::StatusText`] line, or, from a daemon older than
+    /// that form, its compact status line (without its newline) to be re-indented.
+    pub fn status_text(&mut self, timeout: Option<Duration>) -> Result<StatusText, ClientError> {
+        let request = Request::Status {
+            form: StatusForm::Pretty,
+        };
+        let line = self.request_line(&request, timeout)?;
+        if !line.starts_with(TEXT_PREFIX) {
+            return Ok(StatusText::Compact(line));
+        }
+        let bytes = match Self::decode(&line)? {
+            Response::StatusText { bytes } => bytes,
+            other => {
+                return Err(ClientError::Protocol {
+                    message: format!("expected the status text's length, got {other:?}"),
+                });
+            }
+        };
+        let length = usize::try_from(bytes)
+            .ok()
+            .filter(|length| *length <= MAX_ANSWER)
+            .ok_or_else(|| ClientError::Protocol {
+                message: format!("a status text longer than {} MiB", MAX_ANSWER >> 20),
+            })?;
+        let mut text = vec![0_u8; length];
+        self.reader
+            .read_exact(&mut text)
+            .map_err(|source| self.read_error(source))?;
+        Ok(StatusText::Pretty(text))
+    }
+
     /// How long the next answer may take (None: as long as it takes).
     fn set_timeout(&self, timeout: Option<Duration>) -> Result<(), ClientError> {
         self.reader
@@ -200,6 +234,26 @@ impl Client {
         })
     }
 
+    /// What a failed read of an answer is for the caller: a timeout, or a broken connection.
+    fn read_error(&self, source: std::io::Error) -> ClientError {
+        match source.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => ClientError::Timeout {
+                socket: self.socket.clone(),
+                waited: self
+                    .reader
+                    .get_ref()
+                    .read_timeout()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
+            },
+            _ => ClientError::Io {
+                socket: self.socket.clone(),
+                source,
+            },
+        }
+    }
+
     /// Sends `request`, returns the answer line as read (newline included).
     fn exchange_line(&mut self, request: &Request) -> Result<Vec<u8>, ClientError> {
         let io = |source| ClientError::Io {
@@ -215,24 +269,7 @@ impl Client {
         let read = (&mut self.reader)
             .take(MAX_ANSWER as u64 + 1)
             .read_until(b'\n', &mut answer)
-            .map_err(|source| match source.kind() {
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-                    ClientError::Timeout {
-                        socket: self.socket.clone(),
-                        waited: self
-                            .reader
-                            .get_ref()
-                            .read_timeout()
-                            .ok()
-                            .flatten()
-                            .unwrap_or_default(),
-                    }
-                }
-                _ => ClientError::Io {
-                    socket: self.socket.clone(),
-                    source,
-                },
-            })?;
+            .map_err(|source| self.read_error(source))?;
         if read == 0 {
             return Err(ClientError::Io {
                 socket: self.socket.clone(),
@@ -249,6 +286,15 @@ impl Client {
         }
         Ok(answer)
     }
+}
+
+/// The status text of [`Client::status_text`].
+#[derive(Debug)]
+pub enum StatusText {
+    /// The text as `clpstat --json` prints it.
+    Pretty(Vec<u8>),
+    /// The compact status answer line of a daemon older than the pretty form.
+    Compact(Vec<u8>),
 }
 
 /// Connects, sends one request, returns the answer.
@@ -301,11 +347,68 @@ mod tests {
             &socket,
             Response::error(ErrorCode::NotFound, message.as_str()),
         );
-        let answer = call(&socket, "test", &Request::Status, None);
+        let answer = call(&socket, "test", &Request::STATUS, None);
         daemon.join().expect("the daemon thread");
         match answer {
             Err(ClientError::Refused { message: got, .. }) => assert_eq!(got.len(), message.len()),
             other => panic!("expected the whole answer, got {other:?}"),
+        }
+    }
+
+    /// A daemon that greets, then answers the next request with `answer` as it is.
+    fn raw_answer_daemon(socket: &Path, answer: Vec<u8>) -> std::thread::JoinHandle<()> {
+        let listener = UnixListener::bind(socket).expect("a test socket");
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("a client");
+            let mut reader = BufReader::new(stream.try_clone().expect("a clone"));
+            let mut writer = stream;
+            let mut welcome = serde_json::to_vec(&Response::Welcome {
+                protocol: PROTOCOL,
+                daemon_version: "test".into(),
+                pid: 1,
+            })
+            .expect("encodes");
+            welcome.push(b'\n');
+            for reply in [welcome, answer] {
+                let mut line = String::new();
+                reader.read_line(&mut line).expect("a request");
+                writer.write_all(&reply).expect("answers");
+            }
+        })
+    }
+
+    fn status_text_from(answer: &[u8]) -> Result<StatusText, ClientError> {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let socket = dir.path().join("clppm.sock");
+        let daemon = raw_answer_daemon(&socket, answer.to_vec());
+        let text = Client::connect(&socket, "test").and_then(|mut c| c.status_text(None));
+        daemon.join().expect("the daemon thread");
+        text
+    }
+
+    /// The pretty status is read as long as its line says, line breaks and all; an older
+    /// daemon's compact line is handed back to be re-indented; a text cut short is an error.
+    #[test]
+    fn the_status_text_is_read_by_its_length() {
+        let text = b"{\n  \"cluster\": \"c\"\n}\n";
+        let mut answer =
+            format!("{{\"type\":\"status_text\",\"bytes\":{}}}\n", text.len()).into_bytes();
+        answer.extend_from_slice(text);
+        match status_text_from(&answer) {
+            Ok(StatusText::Pretty(got)) => assert_eq!(got, text),
+            other => panic!("expected the text, got {other:?}"),
+        }
+        let compact = b"{\"type\":\"status\",\"cluster\":\"c\"}\n";
+        match status_text_from(compact) {
+            Ok(StatusText::Compact(got)) => assert_eq!(got, &compact[..compact.len() - 1]),
+            other => panic!("expected the compact line, got {other:?}"),
+        }
+        answer.truncate(answer.len() - 3);
+        match status_text_from(&answer) {
+            Err(ClientError::Io { source, .. }) => {
+                assert_eq!(source.kind(), std::io::ErrorKind::UnexpectedEof);
+            }
+            other => panic!("expected an error, got {other:?}"),
         }
     }
 }

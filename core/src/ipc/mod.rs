@@ -12,7 +12,7 @@ pub mod remote;
 use serde::{Deserialize, Serialize};
 
 use crate::alert::{AlertEvent, AlertFilter, Level};
-use crate::status::{ClusterStatus, MonitorState};
+use crate::status::{ClusterStatus, MonitorState, StatusSummary};
 
 /// The protocol version; a daemon refuses clients of another version.
 pub const PROTOCOL: u32 = 1;
@@ -45,8 +45,15 @@ pub enum Request {
         /// The client's name, for the alert log (`clpcl`).
         client: String,
     },
-    /// The status snapshot.
-    Status,
+    /// The status snapshot, in the [`StatusForm`] asked for. A daemon older than the
+    /// forms ignores the field and answers the whole status in one line, which a command
+    /// reads in any form (a summary skips the fields it does not hold; the pretty text is
+    /// that line re-indented).
+    Status {
+        /// Which form (the whole status when absent).
+        #[serde(default, skip_serializing_if = "StatusForm::is_whole")]
+        form: StatusForm,
+    },
     /// Stop every group in reverse order, then exit (then shut down or reboot).
     StopDaemon {
         /// What to do once stopped.
@@ -170,7 +177,33 @@ pub enum Request {
     },
 }
 
+/// The forms of the status a [`Request::Status`] asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusForm {
+    /// The whole status, one compact line: [`Response::Status`].
+    #[default]
+    Whole,
+    /// What `clpstat`'s text layouts show: [`Response::StatusSummary`].
+    Summary,
+    /// The whole status as `clpstat --json` prints it (indented by two spaces, a newline
+    /// at the end): a [`Response::StatusText`] line that tells its length, then the text
+    /// itself (it spans lines).
+    Pretty,
+}
+
+impl StatusForm {
+    fn is_whole(&self) -> bool {
+        *self == StatusForm::Whole
+    }
+}
+
 impl Request {
+    /// The whole status, one line ([`StatusForm::Whole`]).
+    pub const STATUS: Request = Request::Status {
+        form: StatusForm::Whole,
+    };
+
     /// Reads one request line (trailing newline optional); the error says what is wrong, in
     /// one line, for the client.
     pub fn from_line(line: &[u8]) -> Result<Request, String> {
@@ -184,7 +217,7 @@ impl Request {
         !matches!(
             self,
             Request::Hello { .. }
-                | Request::Status
+                | Request::Status { .. }
                 | Request::Counters { .. }
                 | Request::Alerts { .. }
                 | Request::Licenses
@@ -231,6 +264,14 @@ pub enum Response {
     Done,
     /// The status snapshot.
     Status(ClusterStatus),
+    /// The status summary ([`StatusForm::Summary`]).
+    StatusSummary(StatusSummary),
+    /// The status as pretty JSON ([`StatusForm::Pretty`]): this line tells its length, and
+    /// that many bytes follow it, the text of the status.
+    StatusText {
+        /// The length of the text, in bytes.
+        bytes: u64,
+    },
     /// The recovery counters.
     Counters {
         /// One entry per monitor.
@@ -266,6 +307,9 @@ pub enum Response {
 /// The first bytes of the three big answers as the daemon writes them (serde writes an
 /// internally tagged enum's tag first), and what [`Response::from_line`] reads them as.
 const STATUS_PREFIX: &[u8] = br#"{"type":"status","#;
+const SUMMARY_PREFIX: &[u8] = br#"{"type":"status_summary","#;
+/// The first bytes of the line announcing a pretty status text.
+pub(crate) const TEXT_PREFIX: &[u8] = br#"{"type":"status_text","#;
 const COUNTERS_PREFIX: &[u8] = br#"{"type":"counters","#;
 const ALERTS_PREFIX: &[u8] = br#"{"type":"alerts","#;
 /// The first bytes of an error answer: a client that keeps answers as lines reads these.
@@ -276,6 +320,14 @@ pub(crate) const ERROR_PREFIX: &[u8] = br#"{"type":"error","#;
 /// through without reading it. `None` when the line is not a status written by the daemon.
 pub fn status_fields(line: &[u8]) -> Option<&[u8]> {
     line.strip_prefix(STATUS_PREFIX)
+}
+
+/// Reads the answer to a summary request: a summary, or the whole status of a daemon older
+/// than summaries (read as a summary: its other fields are skipped). `None` when the line
+/// is neither.
+pub fn summary_from_line(line: &[u8]) -> Option<serde_json::Result<StatusSummary>> {
+    (line.starts_with(SUMMARY_PREFIX) || line.starts_with(STATUS_PREFIX))
+        .then(|| serde_json::from_slice(line))
 }
 
 /// The body of [`Response::Counters`], read without the tag.
@@ -301,6 +353,8 @@ impl Response {
     pub fn from_line(line: &[u8]) -> serde_json::Result<Response> {
         if line.starts_with(STATUS_PREFIX) {
             serde_json::from_slice(line).map(Response::Status)
+        } else if line.starts_with(SUMMARY_PREFIX) {
+            serde_json::from_slice(line).map(Response::StatusSummary)
         } else if line.starts_with(COUNTERS_PREFIX) {
             serde_json::from_slice(line).map(|body: CountersBody| Response::Counters {
                 monitors: body.monitors,
@@ -406,6 +460,29 @@ mod tests {
         alone.extend_from_slice(fields);
         assert_eq!(alone, serde_json::to_vec(&status()).expect("encodes"));
         assert_eq!(status_fields(b"{\"type\":\"done\"}"), None);
+    }
+
+    /// The whole-status request is the line it always was; a request for another form
+    /// reads, to a daemon older than the forms (whose `Status` had no fields), as a status
+    /// request, so that it answers the whole status, which the command reads in any form.
+    #[test]
+    fn a_request_for_a_form_is_a_status_request_to_an_older_daemon() {
+        #[derive(Debug, PartialEq, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum OldRequest {
+            Status,
+            Suspend,
+        }
+        let whole = serde_json::to_string(&Request::STATUS).expect("ok");
+        assert_eq!(whole, r#"{"type":"status"}"#);
+        assert_eq!(Request::from_line(whole.as_bytes()), Ok(Request::STATUS));
+        for form in [StatusForm::Summary, StatusForm::Pretty] {
+            let line = serde_json::to_vec(&Request::Status { form }).expect("ok");
+            assert_eq!(Request::from_line(&line), Ok(Request::Status { form }));
+            let old: OldRequest = serde_json::from_slice(&line).expect("an old daemon reads it");
+            assert_eq!(old, OldRequest::Status);
+            assert_ne!(old, OldRequest::Suspend);
+        }
     }
 
     /// A status whose tag is not first (another writer) still reads, the ordinary way.

@@ -86,7 +86,7 @@ pub fn forwarding_refusal(request: &Request) -> Option<&'static str> {
         Request::CatalogueAlert { .. } => {
             Some("configuration alerts are logged by clpcfctrl on the server itself")
         }
-        Request::Status
+        Request::Status { .. }
         | Request::StopDaemon { .. }
         | Request::Suspend
         | Request::Resume
@@ -166,7 +166,7 @@ mod tests {
         assert!(protocol(&vec![b' '; MAX_REMOTE_REQUEST + 1]).contains("at most"));
         let unknown = br#"{"client":"x","from":"y","request":{"type":"status"},"extra":1}"#;
         assert!(protocol(unknown).starts_with("cannot read the request"));
-        let mut long = envelope(Request::Status);
+        let mut long = envelope(Request::STATUS);
         long.client = "x".repeat(256);
         assert!(protocol(&long.encode()).contains("255 bytes"));
         let hello = envelope(Request::Hello {
@@ -179,7 +179,7 @@ mod tests {
 
     #[test]
     fn the_caller_is_named_with_its_server_and_escaped() {
-        let mut sent = envelope(Request::Status);
+        let mut sent = envelope(Request::STATUS);
         sent.from = "node1\nforged".into();
         assert_eq!(sent.caller(), "clpgrp@node1\\nforged");
     }

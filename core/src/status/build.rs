@@ -2,14 +2,16 @@
 //! facts come from the running engine or, while the daemon is down, from the configuration
 //! and the store (`clpstat` then shows everything Offline with the saved counters).
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::config::{Config, GroupConfig, MonitorConfig, ResourceConfig};
 use crate::store::Store;
 
+use super::view::{GroupView, HeartbeatView, MonitorView, ResourceView, ServerView, StatusView};
 use super::{
-    CheckFigures, ClusterStatus, DaemonState, GroupStatus, GroupTimes, HeartbeatStatus, Ladder,
-    MonitorState, MonitorStatus, ObjectStatus, ResourceStatus, ServerStatus, ServersView, micros,
+    CheckFigures, ClusterStatus, DaemonState, GroupTimes, Ladder, MonitorState, MonitorStatus,
+    ObjectStatus, ServersView, micros,
 };
 
 /// What a status is built from: the running engine's state, or [`Offline`] facts.
@@ -84,61 +86,67 @@ impl MonitorFacts {
 
 /// The status of `config` on the server `server` from `facts`.
 pub fn build(config: &Config, server: &str, facts: &impl Facts) -> ClusterStatus {
+    build_view(config, server, facts).into_owned()
+}
+
+/// [`build`], its strings borrowed from `config` and `server`: what the daemon encodes.
+pub fn build_view<'a>(config: &'a Config, server: &'a str, facts: &impl Facts) -> StatusView<'a> {
     let daemon = facts.daemon();
     let running = daemon != DaemonState::Stopped;
-    ClusterStatus {
-        ha: facts.servers(config).map(Box::new),
-        alert_log_problem: facts.alert_log_problem().map(Box::new),
-        cluster: config.cluster.name.clone(),
+    StatusView {
+        ha: facts.servers(config),
+        alert_log_problem: facts.alert_log_problem(),
+        cluster: &config.cluster.name,
         daemon,
         pid: facts.pid(),
-        server: ServerStatus {
-            name: server.to_string(),
+        server: ServerView {
+            name: server,
             status: if running {
                 ObjectStatus::Online
             } else {
                 ObjectStatus::Offline
             },
-            comment: config.server_comment().to_string(),
-            heartbeat: HeartbeatStatus {
-                name: "lanhb1".into(),
-                status: if running { "Normal" } else { "Offline" }.into(),
-                comment: "LAN Heartbeat".into(),
+            comment: config.server_comment(),
+            heartbeat: HeartbeatView {
+                name: "lanhb1",
+                status: if running { "Normal" } else { "Offline" },
+                comment: "LAN Heartbeat",
             },
         },
         groups: config
             .groups
             .iter()
-            .map(|group| group_status(group, server, facts))
+            .map(|group| group_view(group, server, facts))
             .collect(),
         monitors: config
             .monitors
             .iter()
             .enumerate()
-            .map(|(index, monitor)| monitor_state(monitor, &facts.monitor(index, monitor)))
+            .map(|(index, monitor)| monitor_view(monitor, &facts.monitor(index, monitor)))
             .collect(),
     }
 }
 
-fn group_status(group: &GroupConfig, server: &str, facts: &impl Facts) -> GroupStatus {
+fn group_view<'a>(group: &'a GroupConfig, server: &'a str, facts: &impl Facts) -> GroupView<'a> {
     let status = facts.group(group);
-    GroupStatus {
-        name: group.name.clone(),
+    GroupView {
+        name: &group.name,
         status,
-        comment: group.comment.clone(),
+        comment: &group.comment,
         current: facts
             .owner(group)
-            .or_else(|| (status != ObjectStatus::Offline).then(|| server.to_string())),
+            .map(Cow::Owned)
+            .or_else(|| (status != ObjectStatus::Offline).then_some(Cow::Borrowed(server))),
         resources: group
             .resources
             .iter()
             .map(|resource| {
                 let runtime = facts.resource(resource);
-                ResourceStatus {
-                    name: resource.name.clone(),
-                    kind: resource.kind.clone(),
+                ResourceView {
+                    name: &resource.name,
+                    kind: &resource.kind,
                     status: runtime.status,
-                    comment: resource.comment.clone(),
+                    comment: &resource.comment,
                     pid: runtime.pid,
                 }
             })
@@ -149,19 +157,23 @@ fn group_status(group: &GroupConfig, server: &str, facts: &impl Facts) -> GroupS
 
 /// A monitor's state, as the status and `clpmonctrl -v` show it.
 pub fn monitor_state(config: &MonitorConfig, facts: &MonitorFacts) -> MonitorState {
+    monitor_view(config, facts).into_owned()
+}
+
+fn monitor_view<'a>(config: &'a MonitorConfig, facts: &MonitorFacts) -> MonitorView<'a> {
     let ladder = &facts.ladder;
-    MonitorState {
-        name: config.name.clone(),
-        kind: config.kind.clone(),
+    MonitorView {
+        name: &config.name,
+        kind: &config.kind,
         status: facts.status,
-        comment: config.comment.clone(),
+        comment: &config.comment,
         reactivations: ladder.reactivations,
         reactivation_threshold: config.recovery.reactivation_threshold,
         failovers: ladder.failovers,
         failover_threshold: config.recovery.failover_threshold,
         final_action_done: ladder.final_action_done,
-        final_action: config.recovery.final_action.as_str().to_string(),
-        recovery_target: config.recovery.target.display_name().to_string(),
+        final_action: config.recovery.final_action.as_str(),
+        recovery_target: config.recovery.target.display_name(),
         last_detail: ladder.last_detail.clone(),
         dummy_failure: facts.dummy_failure,
         checks: facts.checks,

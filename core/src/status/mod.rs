@@ -3,13 +3,18 @@
 
 mod build;
 mod ladder;
+mod view;
 
 use serde::{Deserialize, Serialize};
 
 pub use build::{
-    Facts, MonitorFacts, Offline, ResourceFacts, build, monitor_state, offline_status,
+    Facts, MonitorFacts, Offline, ResourceFacts, build, build_view, monitor_state, offline_status,
 };
 pub use ladder::Ladder;
+pub use view::{
+    GroupSummary, GroupView, HeartbeatView, MonitorSummary, MonitorView, ResourceSummary,
+    ResourceView, ServerView, StatusSummary, StatusView, Summary,
+};
 
 /// The daemon's own state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

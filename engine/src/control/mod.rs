@@ -25,7 +25,7 @@ use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use crate::engine::Engine;
-use clp_core::ipc::{ErrorCode, PROTOCOL, Request, Response};
+use clp_core::ipc::{ErrorCode, PROTOCOL, Request, Response, StatusForm};
 
 /// The running control thread; [`ControlThread::stop`] ends it.
 pub struct ControlThread {
@@ -139,30 +139,72 @@ async fn refuse(stream: UnixStream, limits: Limits) {
     let _ = write_response(&mut writer, &response, limits.line_timeout).await;
 }
 
-/// The length of the last status answer: the next one's buffer starts that large, so that
-/// ~0.5 MB (1,000 monitors) is not grown by doubling, copied and faulted in on the way (8 %
-/// of an answer's CPU in the profile, benches/PROFILE.md).
-static STATUS_ANSWER_BYTES: AtomicUsize = AtomicUsize::new(0);
+/// The length of the last status answer of each [`StatusForm`]: the next one's buffer
+/// starts that large, so that ~0.5 MB (1,000 monitors) is not grown by doubling, copied
+/// and faulted in on the way (8 % of an answer's CPU in the profile, benches/PROFILE.md).
+static ANSWER_BYTES: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
+
+/// The answer to a status request in `form`, encoded straight from the engine's
+/// [`clp_core::status::StatusView`]: byte for byte the encoding of [`Response::Status`] (or
+/// [`Response::StatusSummary`]) of the same status, or for [`StatusForm::Pretty`] the line
+/// [`Response::StatusText`] and the text it announces.
+fn status_answer(engine: &Engine, form: StatusForm) -> std::io::Result<(Option<Vec<u8>>, Vec<u8>)> {
+    let view = engine.status_view();
+    let last = &ANSWER_BYTES[form as usize];
+    let hint = last.load(Ordering::Relaxed);
+    // A little over the last one (the status grows as counters do), and the newline.
+    let mut answer = Vec::with_capacity(hint + hint / 16 + 1);
+    match form {
+        StatusForm::Whole => view.write_answer(&mut answer),
+        StatusForm::Summary => serde_json::to_writer(&mut answer, &view.summary()),
+        StatusForm::Pretty => view.write_pretty(&mut answer),
+    }
+    .map_err(std::io::Error::other)?;
+    drop(view);
+    last.store(answer.len(), Ordering::Relaxed);
+    if form == StatusForm::Pretty {
+        let bytes = u64::try_from(answer.len()).unwrap_or(u64::MAX);
+        let mut head =
+            serde_json::to_vec(&Response::StatusText { bytes }).map_err(std::io::Error::other)?;
+        head.push(b'\n');
+        Ok((Some(head), answer))
+    } else {
+        answer.push(b'\n');
+        Ok((None, answer))
+    }
+}
+
+/// Answers a status request in `form`.
+async fn write_status(
+    writer: &mut tokio::net::unix::OwnedWriteHalf,
+    engine: &Engine,
+    form: StatusForm,
+    timeout: Duration,
+) -> std::io::Result<()> {
+    let (head, body) = status_answer(engine, form)?;
+    if let Some(head) = head {
+        write_line(writer, &head, timeout).await?;
+    }
+    write_line(writer, &body, timeout).await
+}
 
 async fn write_response(
     writer: &mut tokio::net::unix::OwnedWriteHalf,
     response: &Response,
     timeout: Duration,
 ) -> std::io::Result<()> {
-    let status = matches!(response, Response::Status(_));
-    let hint = if status {
-        STATUS_ANSWER_BYTES.load(Ordering::Relaxed)
-    } else {
-        0
-    };
-    // A little over the last one (the status grows as counters do), and the newline.
-    let mut line = Vec::with_capacity(hint + hint / 16 + 1);
-    serde_json::to_writer(&mut line, response).map_err(std::io::Error::other)?;
+    let mut line = serde_json::to_vec(response).map_err(std::io::Error::other)?;
     line.push(b'\n');
-    if status {
-        STATUS_ANSWER_BYTES.store(line.len(), Ordering::Relaxed);
-    }
-    match tokio::time::timeout(timeout, writer.write_all(&line)).await {
+    write_line(writer, &line, timeout).await
+}
+
+/// Writes one answer line (newline included), or a text a line announced, within `timeout`.
+async fn write_line(
+    writer: &mut tokio::net::unix::OwnedWriteHalf,
+    line: &[u8],
+    timeout: Duration,
+) -> std::io::Result<()> {
+    match tokio::time::timeout(timeout, writer.write_all(line)).await {
         Ok(result) => result,
         Err(_) => Err(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
@@ -284,8 +326,17 @@ impl Connection {
                 }
             };
             self.ticket.set_busy(true);
-            let response = self.answer(&mut client, may_change, request).await;
-            let written = write_response(&mut writer, &response, timeout).await;
+            let written = match request {
+                // The status is encoded from the engine's state as it stands, not built
+                // into a `Response` first (the answer a greeted client gets either way).
+                Request::Status { form } if client.is_some() => {
+                    write_status(&mut writer, &self.engine, form, timeout).await
+                }
+                request => {
+                    let response = self.answer(&mut client, may_change, request).await;
+                    write_response(&mut writer, &response, timeout).await
+                }
+            };
             self.ticket.set_busy(false);
             written?;
         }
@@ -369,7 +420,14 @@ pub(crate) async fn handle(engine: &Arc<Engine>, client: &str, request: Request)
     };
     match request {
         Request::Hello { .. } => Response::error(ErrorCode::Protocol, "already greeted"),
-        Request::Status => Response::Status(engine.status()),
+        // Another server's request (through etcd) is answered as a decoded `Response`:
+        // the pretty form is for a command on this server's socket, so the whole status.
+        Request::Status {
+            form: StatusForm::Whole | StatusForm::Pretty,
+        } => Response::Status(engine.status()),
+        Request::Status {
+            form: StatusForm::Summary,
+        } => Response::StatusSummary(clp_core::status::StatusSummary::from(&engine.status())),
         Request::StopDaemon { then } => {
             engine.stop_from(client, then);
             engine.wait_stopped().await;
