@@ -2,7 +2,7 @@
 //! every [`POLL`] while at least one browser listens, published to every listener at once.
 //! With nobody listening it asks nothing.
 //!
-//! Each poll asks for the newest [`STEP`] records, and for all of them when even the oldest
+//! Each poll asks for the newest `STEP` records, and for all of them when even the oldest
 //! of those is new. A record is new when its sequence number is above the highest seen of
 //! its server: in an HA cluster clppm serves every server's records merged by time, whose
 //! sequence numbers are each server's own, and another server's record may reach this one
