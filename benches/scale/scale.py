@@ -216,7 +216,9 @@ def stats(values):
 
 
 def sample_loop(every, seconds, take):
-    """Calls take() at every EVERY seconds for SECONDS; returns how long each call took."""
+    """Calls take() at every EVERY seconds for SECONDS; returns how long each call took:
+    what take() returns (the time of the status fetch alone, without parsing it here),
+    or the whole call when it returns None."""
     took = []
     start = time.monotonic()
     k = 0
@@ -228,8 +230,8 @@ def sample_loop(every, seconds, take):
         if due > now:
             time.sleep(due - now)
         t0 = time.monotonic()
-        take()
-        took.append(time.monotonic() - t0)
+        fetched = take()
+        took.append(fetched if fetched is not None else time.monotonic() - t0)
         k += 1
         # A call slower than the period: go on from now, never in a burst.
         while start + k * every < time.monotonic():
@@ -246,6 +248,7 @@ def sample_clp(clpstat, every, seconds, summary):
         t0 = time.monotonic()
         try:
             done = subprocess.run([clpstat, "--json"], capture_output=True, timeout=60)
+            fetched = time.monotonic() - t0
             if done.returncode:
                 raise ValueError(f"exit {done.returncode} after {time.monotonic() - t0:.1f} s: "
                                  + done.stderr.decode(errors="replace").strip())
@@ -255,6 +258,7 @@ def sample_clp(clpstat, every, seconds, summary):
             failures.append(str(e)[:200])
             return
         samples.append((t, {m["name"]: m for m in status.get("monitors", [])}))
+        return fetched
 
     took = sample_loop(every, seconds, take)
     lateness, by_kind, check_us, check_by_kind = [], {}, [], {}
@@ -315,11 +319,13 @@ def sample_monit(sock, every, seconds, summary):
     snaps, failed, last_state, errors = [], [], {}, []
 
     def take():
+        t0 = time.monotonic()
         try:
             c = UnixHTTPConnection(sock)
             c.request("GET", "/_status?format=xml")
             body = c.getresponse().read()
             c.close()
+            fetched = time.monotonic() - t0
             root = ET.fromstring(body)
         except (OSError, http.client.HTTPException, ET.ParseError) as e:
             errors.append(str(e))
@@ -337,6 +343,7 @@ def sample_monit(sock, every, seconds, summary):
         failed.append(bad)
         if times and None not in times:
             snaps.append(times)
+        return fetched
 
     took = sample_loop(every, seconds, take)
     cycles = {}                                # start -> duration (s)
