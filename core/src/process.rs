@@ -41,7 +41,7 @@ fn read_stat(pid: u32) -> Option<(char, u64)> {
     loop {
         if filled == buffer.len() {
             // Longer than any stat line seen: read it the plain way.
-            return parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?);
+            return parse_stat(&std::fs::read(format!("/proc/{pid}/stat")).ok()?);
         }
         match file.read(&mut buffer[filled..]) {
             Ok(0) => break,
@@ -50,13 +50,15 @@ fn read_stat(pid: u32) -> Option<(char, u64)> {
             Err(_) => return None,
         }
     }
-    parse_stat(std::str::from_utf8(&buffer[..filled]).ok()?)
+    parse_stat(&buffer[..filled])
 }
 
-/// (state letter, start time) of the text of a `/proc/PID/stat`.
-fn parse_stat(text: &str) -> Option<(char, u64)> {
-    // The command name may hold spaces and parentheses: the fields start after the last ')'.
-    let rest = &text[text.rfind(')')? + 2..];
+/// (state letter, start time) of the bytes of a `/proc/PID/stat`.
+fn parse_stat(bytes: &[u8]) -> Option<(char, u64)> {
+    // The command name may hold spaces, parentheses and any byte but NUL (a name that is
+    // not UTF-8 is still a process): the fields, plain ASCII, start after the last ')'.
+    let after = bytes.iter().rposition(|&byte| byte == b')')? + 2;
+    let rest = std::str::from_utf8(bytes.get(after..)?).ok()?;
     let mut fields = rest.split_whitespace();
     let state = fields.next()?.chars().next()?;
     // `rest` starts at field 3 (state); start time is field 22.
@@ -421,13 +423,37 @@ mod tests {
     }
 
     #[test]
+    fn a_live_process_whose_name_is_not_utf8_is_alive() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9");
+        let link = dir.path().join(name);
+        std::os::unix::fs::symlink("/bin/sleep", &link).unwrap();
+        let mut child = std::process::Command::new(&link).arg("30").spawn().unwrap();
+        let pid = child.id();
+        let found = ProcessIdentity::of_live(pid);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            found.is_some(),
+            "pid {pid} named caf\\xe9 was not seen alive"
+        );
+    }
+
+    #[test]
     fn stat_fields_are_read_after_the_last_parenthesis() {
         let line = "42 (a) b (c) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 123456 1000 10";
-        assert_eq!(parse_stat(line), Some(('S', 123_456)));
-        assert_eq!(parse_stat("42 (x) Z 1"), None);
+        assert_eq!(parse_stat(line.as_bytes()), Some(('S', 123_456)));
+        assert_eq!(parse_stat(b"42 (x) Z 1"), None);
+        // A name that is not UTF-8 (a process may call itself anything but NUL).
+        let mut odd =
+            b"43 (caf\xe9) R 1 43 43 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 7 1000 10".to_vec();
+        assert_eq!(parse_stat(&odd), Some(('R', 7)));
+        odd.truncate(6);
+        assert_eq!(parse_stat(&odd), None);
         let me = std::process::id();
-        let text = std::fs::read_to_string(format!("/proc/{me}/stat")).unwrap();
-        assert_eq!(read_stat(me), parse_stat(&text));
+        let bytes = std::fs::read(format!("/proc/{me}/stat")).unwrap();
+        assert_eq!(read_stat(me), parse_stat(&bytes));
     }
 
     #[tokio::test]
