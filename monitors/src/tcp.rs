@@ -74,18 +74,31 @@ pub async fn connect_sending(
     first: &[u8],
 ) -> Result<(TcpStream, io::Result<usize>), ConnectError> {
     let addresses = resolve(host, port).await?;
-    let mut last = None;
-    for address in &addresses {
-        let connected = match begin(address) {
-            Ok(Begun::Settled(stream)) => {
+    first_that_accepts(&addresses, |address| async move {
+        match begin(&address)? {
+            Begun::Settled(stream) => {
                 let sent = send_now(&stream, first);
                 TcpStream::from_std(stream).map(|stream| (stream, sent))
             }
-            Ok(Begun::InProgress(stream)) => settle(stream).await.map(|stream| (stream, Ok(0))),
-            Err(error) => Err(error),
-        };
-        match connected {
-            Ok(connected) => return Ok(connected),
+            Begun::InProgress(stream) => settle(stream).await.map(|stream| (stream, Ok(0))),
+        }
+    })
+    .await
+}
+
+/// Tries `attempt` on each of `addresses` in turn: the first success, or the last
+/// address's error.
+async fn first_that_accepts<T, F>(
+    addresses: &[SocketAddr],
+    mut attempt: impl FnMut(SocketAddr) -> F,
+) -> Result<T, ConnectError>
+where
+    F: std::future::Future<Output = io::Result<T>>,
+{
+    let mut last = None;
+    for address in addresses {
+        match attempt(*address).await {
+            Ok(done) => return Ok(done),
             Err(error) => {
                 last = Some(ConnectError::Connect {
                     address: *address,
@@ -139,22 +152,7 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ConnectError>
 
 /// Connects to the first of `addresses` that accepts; the error is the last address's.
 pub async fn connect_any(addresses: &[SocketAddr]) -> Result<TcpStream, ConnectError> {
-    let mut last = None;
-    for address in addresses {
-        match TcpStream::connect(address).await {
-            Ok(stream) => return Ok(stream),
-            Err(error) => {
-                last = Some(ConnectError::Connect {
-                    address: *address,
-                    error,
-                })
-            }
-        }
-    }
-    Err(last.unwrap_or_else(|| ConnectError::Resolve {
-        host: String::new(),
-        error: io::Error::new(io::ErrorKind::NotFound, "no address"),
-    }))
+    first_that_accepts(addresses, TcpStream::connect).await
 }
 
 /// Whether one of `addresses` accepts a connection (the first that does; the error is the
@@ -166,28 +164,16 @@ pub async fn connect_any(addresses: &[SocketAddr]) -> Result<TcpStream, ConnectE
 /// reactor registration and no wake-up. A connection still in progress is awaited as
 /// [`connect_any`] awaits it.
 pub async fn reachable(addresses: &[SocketAddr]) -> Result<(), ConnectError> {
-    let mut last = None;
-    for address in addresses {
-        let error = match begin(address) {
-            Ok(Begun::Settled(stream)) => {
+    first_that_accepts(addresses, |address| async move {
+        match begin(&address)? {
+            Begun::Settled(stream) => {
                 drop(stream);
-                return Ok(());
+                Ok(())
             }
-            Ok(Begun::InProgress(stream)) => match settle(stream).await {
-                Ok(_) => return Ok(()),
-                Err(error) => error,
-            },
-            Err(error) => error,
-        };
-        last = Some(ConnectError::Connect {
-            address: *address,
-            error,
-        });
-    }
-    Err(last.unwrap_or_else(|| ConnectError::Resolve {
-        host: String::new(),
-        error: io::Error::new(io::ErrorKind::NotFound, "no address"),
-    }))
+            Begun::InProgress(stream) => settle(stream).await.map(drop),
+        }
+    })
+    .await
 }
 
 /// A connection begun without waiting.
