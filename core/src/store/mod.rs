@@ -10,6 +10,10 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::alert::{AlertEvent, AlertFilter};
 
+mod flusher;
+
+use flusher::Durability;
+
 /// Why the store could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -57,11 +61,13 @@ const META: &str = "meta";
 const LICENSES: &str = "licenses";
 const TRIALS: &str = "trials";
 
+/// sled's page cache: enough for the trees' upper nodes and a page of recent alerts.
+const CACHE_BYTES: u64 = 1 << 20;
+
 /// The open store.
 #[derive(Clone)]
 pub struct Store {
     path: PathBuf,
-    db: sled::Db,
     alerts: sled::Tree,
     monitors: sled::Tree,
     resources: sled::Tree,
@@ -70,8 +76,8 @@ pub struct Store {
     trials: sled::Tree,
     /// Serializes alert appends (each takes the next sequence number).
     append_lock: std::sync::Arc<std::sync::Mutex<()>>,
-    /// Writes taken since the store was opened (all clones share it): [`Store::writes`].
-    writes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The writes taken (all clones share it) and their flushing: [`Store::writes`].
+    durability: std::sync::Arc<Durability>,
 }
 
 impl std::fmt::Debug for Store {
@@ -89,6 +95,11 @@ impl Store {
         })?;
         let db = sled::Config::new()
             .path(path)
+            // Our own flusher syncs only when something was written (`flusher.rs`).
+            .flush_every_ms(None)
+            // The store is small and read seldom (alerts on request, states at start); the
+            // default cache (1 GiB) would keep every page written since the start resident.
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|error| classify(path, error))?;
         let tree = |name: &str| db.open_tree(name).map_err(|error| classify(path, error));
@@ -100,9 +111,11 @@ impl Store {
             licenses: tree(LICENSES)?,
             trials: tree(TRIALS)?,
             append_lock: std::sync::Arc::new(std::sync::Mutex::new(())),
-            writes: std::sync::Arc::default(),
+            durability: Durability::start(db).map_err(|error| StoreError::Backend {
+                path: path.to_path_buf(),
+                message: format!("cannot start the store's flusher thread: {error}"),
+            })?,
             path: path.to_path_buf(),
-            db,
         })
     }
 
@@ -113,17 +126,17 @@ impl Store {
     /// How many writes (inserts and removals) this store has taken since it was opened, by
     /// every clone: a check that changes nothing must not add one (the daemon's tests read it).
     pub fn writes(&self) -> u64 {
-        self.writes.load(std::sync::atomic::Ordering::Relaxed)
+        self.durability.writes()
     }
 
     fn wrote(&self) {
-        self.writes
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.durability.wrote();
     }
 
-    /// Makes every write so far durable.
+    /// Makes every write so far durable (at no cost when nothing was written since the last
+    /// flush).
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map(|_| ()).map_err(|e| self.backend(e))
+        self.durability.flush().map_err(|e| self.backend(e))
     }
 
     fn put<T: Serialize>(&self, tree: &sled::Tree, key: &str, value: &T) -> Result<(), StoreError> {
@@ -163,7 +176,7 @@ impl Store {
     }
 
     /// Appends an alert, dropping the oldest beyond `max_records`; returns its sequence number.
-    /// Durable at the next [`Store::flush`] (or sled's own within half a second).
+    /// Durable at the next [`Store::flush`] (or the background flush within half a second).
     pub fn append_alert(&self, event: &AlertEvent, max_records: u64) -> Result<u64, StoreError> {
         // One append at a time: the sequence number is the last one plus one.
         let _append = self
@@ -198,8 +211,8 @@ impl Store {
                 _ => break,
             }
         }
-        // Not flushed here: an alert is in memory at once and on disk within sled's
-        // background flush (≤ 0.5 s); the daemon flushes before it answers a request, so
+        // Not flushed here: an alert is in memory at once and on disk within the
+        // background flush (≤ 0.5 s, `flusher.rs`); the daemon flushes before it answers a request, so
         // nothing it acknowledged is lost, and a restart never waits for a disk sync.
         Ok(seq)
     }

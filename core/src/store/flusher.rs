@@ -1,0 +1,159 @@
+//! Durability of the store's writes: flushed within [`FLUSH_EVERY`] when there are any, and
+//! never when there are none.
+//!
+//! sled's own flusher syncs the store's file every half second whether anything was written
+//! or not (two `fsync` a second from an idle daemon), so the store turns it off and keeps
+//! this one: a thread that wakes as often, compares the count of writes with the count at
+//! the last flush, and flushes only when they differ. A write that must be durable before
+//! its caller goes on still calls [`Durability::flush`] itself; the thread is for the writes
+//! that may wait (alerts). The last handle of a store flushes what is left when it is dropped.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// How long a write may wait for the background flush.
+pub(super) const FLUSH_EVERY: Duration = Duration::from_millis(500);
+
+/// The writes of one open store and how many of them are on disk.
+pub(super) struct Durability {
+    db: sled::Db,
+    /// Writes taken since the store was opened.
+    writes: AtomicU64,
+    /// The count of writes that the last successful flush covered.
+    flushed: AtomicU64,
+    /// The background flusher, woken to end when the store is dropped.
+    flusher: std::sync::OnceLock<std::thread::Thread>,
+}
+
+impl Durability {
+    /// Starts the background flusher of `db`; the thread ends after the last handle is gone.
+    pub(super) fn start(db: sled::Db) -> std::io::Result<Arc<Durability>> {
+        let durability = Arc::new(Durability {
+            db,
+            writes: AtomicU64::new(0),
+            flushed: AtomicU64::new(0),
+            flusher: std::sync::OnceLock::new(),
+        });
+        let weak = Arc::downgrade(&durability);
+        let thread = std::thread::Builder::new()
+            .name("clp-store-flush".into())
+            .spawn(move || flush_while_open(&weak))?;
+        let _ = durability.flusher.set(thread.thread().clone());
+        Ok(durability)
+    }
+
+    /// Counts one write (after sled took it).
+    pub(super) fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Writes taken since the store was opened.
+    pub(super) fn writes(&self) -> u64 {
+        self.writes.load(Ordering::SeqCst)
+    }
+
+    /// Makes every write counted so far durable; does nothing when they all are.
+    pub(super) fn flush(&self) -> sled::Result<()> {
+        // A write is counted after sled took it, so every write counted here is in what
+        // sled flushes below; one counted later waits for the next flush.
+        let writes = self.writes.load(Ordering::SeqCst);
+        if self.flushed.load(Ordering::SeqCst) >= writes {
+            return Ok(());
+        }
+        self.db.flush()?;
+        self.flushed.fetch_max(writes, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl Drop for Durability {
+    fn drop(&mut self) {
+        if let Err(error) = self.flush() {
+            tracing::error!("cannot flush the store as it closes: {error}");
+        }
+        if let Some(thread) = self.flusher.get() {
+            thread.unpark();
+        }
+    }
+}
+
+/// The flusher thread's loop: every [`FLUSH_EVERY`], flush if anything was written.
+fn flush_while_open(durability: &Weak<Durability>) {
+    loop {
+        std::thread::park_timeout(FLUSH_EVERY);
+        let Some(durability) = durability.upgrade() else {
+            return;
+        };
+        if let Err(error) = durability.flush() {
+            tracing::error!("cannot flush the store: {error}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(dir: &std::path::Path) -> sled::Db {
+        sled::Config::new()
+            .path(dir)
+            .flush_every_ms(None)
+            .open()
+            .expect("a store")
+    }
+
+    #[test]
+    fn a_flush_with_nothing_written_does_not_reach_sled() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let durability = Durability::start(open(dir.path())).expect("the flusher");
+        durability.flush().expect("a flush");
+        assert_eq!(durability.flushed.load(Ordering::SeqCst), 0);
+        durability.db.insert("k", "v").expect("an insert");
+        durability.wrote();
+        durability.flush().expect("a flush");
+        assert_eq!(durability.flushed.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn the_background_flush_covers_a_write_within_its_period() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let durability = Durability::start(open(dir.path())).expect("the flusher");
+        durability.db.insert("k", "v").expect("an insert");
+        durability.wrote();
+        let deadline = std::time::Instant::now() + FLUSH_EVERY * 4;
+        while durability.flushed.load(Ordering::SeqCst) < 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no background flush within {:?}",
+                FLUSH_EVERY * 4
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn the_flusher_thread_ends_with_the_store() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let durability = Durability::start(open(dir.path())).expect("the flusher");
+        let weak = Arc::downgrade(&durability);
+        drop(durability);
+        assert!(weak.upgrade().is_none());
+        // The store's lock is free again once its last handle (ours and the thread's) is gone.
+        let deadline = std::time::Instant::now() + FLUSH_EVERY * 4;
+        loop {
+            match sled::Config::new()
+                .path(dir.path())
+                .flush_every_ms(None)
+                .open()
+            {
+                Ok(_) => break,
+                Err(error) => assert!(
+                    std::time::Instant::now() < deadline,
+                    "the store stays locked: {error}"
+                ),
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
