@@ -303,7 +303,9 @@ mod tests {
             last_detail: Some("gone".into()),
             ..Ladder::default()
         };
-        store.put_monitor("userw", &ladder).expect("saved");
+        store
+            .put_monitor("userw", &ladder, crate::store::Durable::Now)
+            .expect("saved");
         let status = offline_status(&config(), Some(&store));
         assert_eq!(status.monitors[0].reactivations, 2);
         assert_eq!(status.monitors[0].last_detail.as_deref(), Some("gone"));

@@ -22,6 +22,8 @@ pub(super) struct Durability {
     writes: AtomicU64,
     /// The count of writes that the last successful flush covered.
     flushed: AtomicU64,
+    /// Flushes that reached sled (each a sync of the store's file).
+    syncs: AtomicU64,
     /// The background flusher, woken to end when the store is dropped.
     flusher: std::sync::OnceLock<std::thread::Thread>,
 }
@@ -33,6 +35,7 @@ impl Durability {
             db,
             writes: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
+            syncs: AtomicU64::new(0),
             flusher: std::sync::OnceLock::new(),
         });
         let weak = Arc::downgrade(&durability);
@@ -53,6 +56,16 @@ impl Durability {
         self.writes.load(Ordering::SeqCst)
     }
 
+    /// How many of the writes (the first ones) are known to be on disk.
+    pub(super) fn synced(&self) -> u64 {
+        self.flushed.load(Ordering::SeqCst)
+    }
+
+    /// Flushes that reached sled since the store was opened.
+    pub(super) fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::SeqCst)
+    }
+
     /// Makes every write counted so far durable; does nothing when they all are.
     pub(super) fn flush(&self) -> sled::Result<()> {
         // A write is counted after sled took it, so every write counted here is in what
@@ -62,6 +75,7 @@ impl Durability {
             return Ok(());
         }
         self.db.flush()?;
+        self.syncs.fetch_add(1, Ordering::SeqCst);
         self.flushed.fetch_max(writes, Ordering::SeqCst);
         Ok(())
     }

@@ -45,6 +45,18 @@ pub enum StoreError {
     },
 }
 
+/// When a write must be on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durable {
+    /// Before the call returns: the write survives a `kill -9` or a power cut right after.
+    Now,
+    /// With the next flush: the next write made durable [`Durable::Now`] (sled writes its
+    /// log in order, so that flush covers every earlier write), or the background flush
+    /// within half a second. For a write that a durable one follows within moments (the
+    /// restart path: the old process forgotten, then the new one recorded).
+    Soon,
+}
+
 /// Alert log records read with a size budget.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertPage {
@@ -129,6 +141,17 @@ impl Store {
         self.durability.writes()
     }
 
+    /// How many of the writes so far (counted as [`Store::writes`] counts them, the first
+    /// ones) are known to be on disk; the others are within half a second.
+    pub fn synced_writes(&self) -> u64 {
+        self.durability.synced()
+    }
+
+    /// How many times the store's writes were synced to disk since it was opened.
+    pub fn syncs(&self) -> u64 {
+        self.durability.syncs()
+    }
+
     fn wrote(&self) {
         self.durability.wrote();
     }
@@ -139,7 +162,13 @@ impl Store {
         self.durability.flush().map_err(|e| self.backend(e))
     }
 
-    fn put<T: Serialize>(&self, tree: &sled::Tree, key: &str, value: &T) -> Result<(), StoreError> {
+    fn put<T: Serialize>(
+        &self,
+        tree: &sled::Tree,
+        key: &str,
+        value: &T,
+        durable: Durable,
+    ) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(value).map_err(|error| StoreError::Backend {
             path: self.path.clone(),
             message: format!("cannot encode {key}: {error}"),
@@ -147,7 +176,14 @@ impl Store {
         tree.insert(key.as_bytes(), bytes)
             .map_err(|e| self.backend(e))?;
         self.wrote();
-        self.flush()
+        self.flush_if(durable)
+    }
+
+    fn flush_if(&self, durable: Durable) -> Result<(), StoreError> {
+        match durable {
+            Durable::Now => self.flush(),
+            Durable::Soon => Ok(()),
+        }
     }
 
     fn get<T: DeserializeOwned>(
@@ -169,10 +205,10 @@ impl Store {
             })
     }
 
-    fn remove(&self, tree: &sled::Tree, key: &str) -> Result<(), StoreError> {
+    fn remove(&self, tree: &sled::Tree, key: &str, durable: Durable) -> Result<(), StoreError> {
         tree.remove(key.as_bytes()).map_err(|e| self.backend(e))?;
         self.wrote();
-        self.flush()
+        self.flush_if(durable)
     }
 
     /// Appends an alert, dropping the oldest beyond `max_records`; returns its sequence number.
@@ -263,8 +299,13 @@ impl Store {
     }
 
     /// Saves a monitor's recovery counters.
-    pub fn put_monitor<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StoreError> {
-        self.put(&self.monitors, name, value)
+    pub fn put_monitor<T: Serialize>(
+        &self,
+        name: &str,
+        value: &T,
+        durable: Durable,
+    ) -> Result<(), StoreError> {
+        self.put(&self.monitors, name, value, durable)
     }
 
     /// Loads a monitor's recovery counters.
@@ -273,8 +314,13 @@ impl Store {
     }
 
     /// Saves what the daemon knows of a running resource.
-    pub fn put_resource<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StoreError> {
-        self.put(&self.resources, name, value)
+    pub fn put_resource<T: Serialize>(
+        &self,
+        name: &str,
+        value: &T,
+        durable: Durable,
+    ) -> Result<(), StoreError> {
+        self.put(&self.resources, name, value, durable)
     }
 
     /// Loads what the daemon knew of a resource.
@@ -283,13 +329,13 @@ impl Store {
     }
 
     /// Forgets a resource (it is stopped).
-    pub fn remove_resource(&self, name: &str) -> Result<(), StoreError> {
-        self.remove(&self.resources, name)
+    pub fn remove_resource(&self, name: &str, durable: Durable) -> Result<(), StoreError> {
+        self.remove(&self.resources, name, durable)
     }
 
     /// Saves a daemon-wide fact.
     pub fn put_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
-        self.put(&self.meta, key, value)
+        self.put(&self.meta, key, value, Durable::Now)
     }
 
     /// Loads a daemon-wide fact.
@@ -301,7 +347,7 @@ impl Store {
 impl Store {
     /// Saves a license under its serial number.
     pub fn put_license<T: Serialize>(&self, serial: &str, value: &T) -> Result<(), StoreError> {
-        self.put(&self.licenses, serial, value)
+        self.put(&self.licenses, serial, value, Durable::Now)
     }
 
     /// Every registered license, by serial number.
@@ -344,7 +390,7 @@ impl Store {
 
     /// Records that the trial of a product was registered.
     pub fn mark_trial<T: Serialize>(&self, product: &str, when: &T) -> Result<(), StoreError> {
-        self.put(&self.trials, product, when)
+        self.put(&self.trials, product, when, Durable::Now)
     }
 }
 

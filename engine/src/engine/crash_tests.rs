@@ -9,7 +9,7 @@ use super::{Engine, PersistedResource};
 use clp_core::os_action::OsActions;
 use clp_core::paths::Paths;
 use clp_core::process::{self, ProcessIdentity};
-use clp_core::store::Store;
+use clp_core::store::{Durable, Store};
 
 const CONFIG: &str = "[cluster]\nname = \"crash\"\n\n[[group]]\nname = \"g\"\n\n[[group.resource]]\nname = \"r\"\nmode = \"async\"\n";
 
@@ -94,4 +94,71 @@ async fn a_process_started_but_never_recorded_is_adopted_not_started_again() {
     );
     let status = next.lock().resources.get("r").map(|r| r.status);
     assert_eq!(status, Some(clp_core::status::ObjectStatus::Online));
+}
+
+/// A resource restarted by its monitor waits for no disk sync before it runs again: the
+/// stop's write is left to the start's sync, which covers it.
+#[tokio::test]
+async fn a_restart_syncs_the_store_once_the_new_process_is_recorded() {
+    let root = root();
+    let engine = engine(&root);
+    let resource = engine.config.groups[0].resources[0].clone();
+    assert!(
+        engine.activate(&resource, "START").await.is_ok(),
+        "the first start"
+    );
+    let first = process_of(&engine).expect("the first process");
+    let _first = Reaper(first.pid);
+    let syncs = engine.store.syncs();
+    let stopped = engine
+        .deactivate(&resource, "RESOURCERESTART", Durable::Soon)
+        .await;
+    assert!(stopped.is_ok(), "the stop");
+    assert_eq!(engine.store.syncs(), syncs, "the stop synced the store");
+    let stop_written = engine.store.writes();
+    assert!(
+        engine.store.synced_writes() < stop_written,
+        "the stop wrote nothing"
+    );
+    assert!(
+        engine.activate(&resource, "RECOVER").await.is_ok(),
+        "the restart"
+    );
+    let second = process_of(&engine).expect("the new process");
+    let _second = Reaper(second.pid);
+    assert!(
+        engine.store.syncs() > syncs,
+        "the new process was not synced"
+    );
+    assert!(
+        engine.store.synced_writes() >= stop_written,
+        "the stop was left unsynced"
+    );
+    let persisted: Option<PersistedResource> = engine.store.resource("r").expect("the store");
+    assert_eq!(persisted.and_then(|p| p.process), Some(second));
+}
+
+/// A group stopped by an operator is on disk as stopped when the stop returns.
+#[tokio::test]
+async fn a_stop_that_no_start_follows_is_synced_at_once() {
+    let root = root();
+    let engine = engine(&root);
+    let resource = engine.config.groups[0].resources[0].clone();
+    assert!(
+        engine.activate(&resource, "START").await.is_ok(),
+        "the start"
+    );
+    let _process = Reaper(process_of(&engine).expect("the process").pid);
+    let started_written = engine.store.writes();
+    assert!(
+        engine
+            .deactivate(&resource, "GROUPSTOP", Durable::Now)
+            .await
+            .is_ok(),
+        "the stop"
+    );
+    assert!(
+        engine.store.synced_writes() > started_written,
+        "the stop is not on disk"
+    );
 }

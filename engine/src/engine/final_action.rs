@@ -58,6 +58,9 @@ impl Engine {
             FinalAction::StopDaemonReboot => self.request_stop(AfterStop::Reboot),
             FinalAction::SysrqPanic => {
                 self.alert("pm", 100, &[]);
+                // The OS goes at once: what led here (the alerts, the counters saying the
+                // final action ran) must be on disk first, or the next boot acts again.
+                self.flush_store();
                 if let Err(error) = self.os.sysrq_panic() {
                     tracing::error!("{error}");
                     self.alert("pm", 66, &["clppm"]);
@@ -65,6 +68,7 @@ impl Engine {
             }
             FinalAction::KeepaliveReset => {
                 self.alert("pm", 101, &[]);
+                self.flush_store();
                 if let Err(error) = self.os.keepalive_reset() {
                     tracing::error!("{error}");
                     self.alert("pm", 67, &["clppm"]);
@@ -72,6 +76,7 @@ impl Engine {
             }
             FinalAction::KeepalivePanic => {
                 self.alert("pm", 102, &[]);
+                self.flush_store();
                 if let Err(error) = self.os.keepalive_panic() {
                     tracing::error!("{error}");
                     self.alert("pm", 68, &["clppm"]);

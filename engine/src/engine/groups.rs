@@ -6,6 +6,7 @@ use std::sync::Arc;
 use clp_core::config::same_host;
 use clp_core::ipc::ErrorCode;
 use clp_core::status::ObjectStatus;
+use clp_core::store::Durable;
 
 use super::ownership::ClusterFacts;
 use super::placement::{self, Placement, Servers};
@@ -229,7 +230,7 @@ impl Engine {
             if offline {
                 continue;
             }
-            if let Err(action) = self.deactivate(resource, factor).await {
+            if let Err(action) = self.deactivate(resource, factor, Durable::Now).await {
                 ok = false;
                 if !self.deactivation_final_action(resource, action) {
                     break;

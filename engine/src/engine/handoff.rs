@@ -11,6 +11,7 @@ use super::{Cause, Engine, OperationError};
 use clp_core::config::diff::ApplyClass;
 use clp_core::ipc::{AfterStop, ErrorCode};
 use clp_core::status::DaemonState;
+use clp_core::store::Durable;
 
 /// The store's meta key naming the groups that were active when the previous clppm handed
 /// over (absent or null: it did not).
@@ -76,12 +77,15 @@ impl Engine {
         // leaves the next clppm the crash path (it adopts what the store knows).
         self.end_monitor_tasks().await;
         for resource in self.config.groups.iter().flat_map(|g| g.resources.iter()) {
-            self.persist_resource(&resource.name);
+            self.persist_resource(&resource.name, Durable::Now);
         }
         {
             let state = self.lock();
             for (config, runtime) in self.config.monitors.iter().zip(&state.monitors) {
-                if let Err(error) = self.store.put_monitor(&config.name, &runtime.ladder) {
+                if let Err(error) =
+                    self.store
+                        .put_monitor(&config.name, &runtime.ladder, Durable::Now)
+                {
                     tracing::error!(monitor = %config.name, "cannot save the counters: {error}");
                 }
             }

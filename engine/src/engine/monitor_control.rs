@@ -2,6 +2,7 @@
 
 use clp_core::ipc::ErrorCode;
 use clp_core::status::{DaemonState, MonitorState};
+use clp_core::store::Durable;
 
 use super::{Cause, Engine, OperationError};
 
@@ -132,7 +133,10 @@ impl Engine {
         for index in indexes {
             state.monitors[index].ladder.clear_counters();
             let name = &self.config.monitors[index].name;
-            if let Err(error) = self.store.put_monitor(name, &state.monitors[index].ladder) {
+            if let Err(error) =
+                self.store
+                    .put_monitor(name, &state.monitors[index].ladder, Durable::Now)
+            {
                 return Err(OperationError::new(ErrorCode::Failed, error.to_string()));
             }
         }

@@ -9,6 +9,7 @@ use super::{Engine, PersistedResource};
 use clp_core::config::{ExecMode, ResourceConfig};
 use clp_core::process::{self, ProcessIdentity};
 use clp_core::status::{DaemonState, ObjectStatus};
+use clp_core::store::Durable;
 
 impl Engine {
     /// A resource's process group runs: an HA cluster's keeper guards it.
@@ -40,7 +41,9 @@ impl Engine {
         }
     }
 
-    pub(super) fn persist_resource(&self, name: &str) {
+    /// Saves what the daemon knows of a resource (its state, its process), durable `now`
+    /// or with the next flush.
+    pub(super) fn persist_resource(&self, name: &str, durable: Durable) {
         let persisted = {
             let state = self.lock();
             state.resources.get(name).map(|r| PersistedResource {
@@ -49,8 +52,10 @@ impl Engine {
             })
         };
         let result = match persisted {
-            Some(p) if p.online || p.process.is_some() => self.store.put_resource(name, &p),
-            _ => self.store.remove_resource(name),
+            Some(p) if p.online || p.process.is_some() => {
+                self.store.put_resource(name, &p, durable)
+            }
+            _ => self.store.remove_resource(name, durable),
         };
         if let Err(error) = result {
             tracing::error!(resource = name, "cannot save the resource state: {error}");
@@ -96,7 +101,7 @@ impl Engine {
                     group.active = true;
                 }
             }
-            self.persist_resource(&resource.name);
+            self.persist_resource(&resource.name, Durable::Now);
         }
     }
 
@@ -184,7 +189,9 @@ impl Engine {
                 .map(|(index, _)| index)
                 .collect()
         };
-        self.persist_resource(name);
+        // Not waited for: a dead process in the store is one the next clppm finds dead (it
+        // checks the start time), and the restart below records the new one durably.
+        self.persist_resource(name, Durable::Soon);
         for index in failing {
             self.observe(
                 index,

@@ -7,6 +7,7 @@ use super::Engine;
 use super::policy::{self, Decision, Observation, Situation};
 use clp_core::config::{FinalAction, RecoveryTarget};
 use clp_core::status::ObjectStatus;
+use clp_core::store::Durable;
 
 impl Engine {
     pub(super) fn target_active(&self, state: &super::State, target: &RecoveryTarget) -> bool {
@@ -65,7 +66,10 @@ impl Engine {
                 Decision::TargetInactive => self.alert("rm", 25, &[target]),
                 Decision::RecoveryDisabled => self.alert("rm", 192, &[name]),
                 Decision::Persist => {
-                    if let Err(error) = self.store.put_monitor(name, &ladder) {
+                    // With the next flush: a reactivation records the restarted resource
+                    // durably right after (the flush covers this too), and a final action
+                    // flushes before the OS acts (final_action.rs).
+                    if let Err(error) = self.store.put_monitor(name, &ladder, Durable::Soon) {
                         tracing::error!(monitor = name, "cannot save the counters: {error}");
                     }
                 }

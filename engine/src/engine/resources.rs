@@ -12,6 +12,7 @@ use clp_core::config::{ExecMode, FinalAction, ResourceConfig};
 use clp_core::ipc::ErrorCode;
 use clp_core::process::{self, ProcessIdentity};
 use clp_core::status::ObjectStatus;
+use clp_core::store::Durable;
 
 /// How long an async resource's processes get between SIGTERM and SIGKILL when stopped.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -84,7 +85,7 @@ impl Engine {
                 }
                 // In the store before anything else: a clppm killed from here on leaves the
                 // process recorded, and the next one adopts it instead of starting another.
-                self.persist_resource(&resource.name);
+                self.persist_resource(&resource.name, Durable::Now);
                 let engine = Arc::clone(self);
                 let name = resource.name.clone();
                 tokio::spawn(async move {
@@ -166,7 +167,7 @@ impl Engine {
             match self.run_start(resource, event).await {
                 Ok(()) => {
                     self.set_resource(&resource.name, ObjectStatus::Online);
-                    self.persist_resource(&resource.name);
+                    self.persist_resource(&resource.name, Durable::Now);
                     self.alert("rc", 31, &[&resource.name]);
                     let mut state = self.lock();
                     self.refresh_monitors(&mut state, super::Cause::Lifecycle);
@@ -181,18 +182,20 @@ impl Engine {
                         let _ = self.run_stop(resource, "RESOURCERESTART").await;
                         continue;
                     }
-                    self.persist_resource(&resource.name);
+                    self.persist_resource(&resource.name, Durable::Now);
                     return Err(resource.activation.final_action);
                 }
             }
         }
     }
 
-    /// Stops one resource with its deactivation retries.
+    /// Stops one resource with its deactivation retries; its stopped state is on disk
+    /// `durable` (the failed state always at once).
     pub(super) async fn deactivate(
         self: &Arc<Self>,
         resource: &ResourceConfig,
         factor: &str,
+        durable: Durable,
     ) -> Result<(), FinalAction> {
         {
             let mut state = self.lock();
@@ -208,7 +211,7 @@ impl Engine {
             match self.run_stop(resource, factor).await {
                 Ok(()) => {
                     self.set_resource(&resource.name, ObjectStatus::Offline);
-                    self.persist_resource(&resource.name);
+                    self.persist_resource(&resource.name, durable);
                     self.alert("rc", 41, &[&resource.name]);
                     return Ok(());
                 }
@@ -220,7 +223,7 @@ impl Engine {
                         continue;
                     }
                     self.set_resource(&resource.name, ObjectStatus::OfflineFailure);
-                    self.persist_resource(&resource.name);
+                    self.persist_resource(&resource.name, Durable::Now);
                     return Err(resource.deactivation.final_action);
                 }
             }
@@ -278,7 +281,7 @@ impl Engine {
             return Err(already);
         }
         self.alert("rc", 87, &[name]);
-        match self.deactivate(&resource, "GROUPSTOP").await {
+        match self.deactivate(&resource, "GROUPSTOP", Durable::Now).await {
             Ok(()) => {
                 let group = self.config.group(&resource.group);
                 let all_offline = group.is_some_and(|g| {
@@ -323,7 +326,13 @@ impl Engine {
             return false;
         }
         self.alert("rc", 80, &[name]);
-        let stopped = self.deactivate(&resource, "RESOURCERESTART").await.is_ok();
+        // The stop is not waited onto the disk: the start right after records the new
+        // state durably (and with it everything before it), so a restart pays no sync
+        // before the resource runs again.
+        let stopped = self
+            .deactivate(&resource, "RESOURCERESTART", Durable::Soon)
+            .await
+            .is_ok();
         let started = stopped && self.activate(&resource, "RECOVER").await.is_ok();
         self.alert("rc", if started { 81 } else { 82 }, &[name]);
         started
