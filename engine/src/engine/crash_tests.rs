@@ -19,14 +19,21 @@ struct Root {
 }
 
 fn root() -> Root {
+    root_with(CONFIG, &["r"])
+}
+
+/// A root with `config` and a sleeping async start.sh for each of `resources` (group g).
+fn root_with(config: &str, resources: &[&str]) -> Root {
     let dir = tempfile::tempdir().expect("a temporary root");
     let paths = Paths::new(dir.path());
-    let scripts = paths.etc_dir().join("scripts/g/r");
-    std::fs::create_dir_all(&scripts).expect("the scripts folder");
-    let start = scripts.join("start.sh");
-    std::fs::write(&start, "#!/bin/sh\nexec sleep 600\n").expect("start.sh");
-    std::fs::set_permissions(&start, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    std::fs::write(paths.config_file(), CONFIG).expect("clp.conf");
+    for resource in resources {
+        let scripts = paths.etc_dir().join("scripts/g").join(resource);
+        std::fs::create_dir_all(&scripts).expect("the scripts folder");
+        let start = scripts.join("start.sh");
+        std::fs::write(&start, "#!/bin/sh\nexec sleep 600\n").expect("start.sh");
+        std::fs::set_permissions(&start, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    std::fs::write(paths.config_file(), config).expect("clp.conf");
     Root { _dir: dir, paths }
 }
 
@@ -161,4 +168,30 @@ async fn a_stop_that_no_start_follows_is_synced_at_once() {
         engine.store.synced_writes() > started_written,
         "the stop is not on disk"
     );
+}
+
+/// A group's stop syncs the store once, at its end, not once per resource.
+#[tokio::test]
+async fn a_group_stop_syncs_once_for_all_its_resources() {
+    const TWO: &str = "[cluster]\nname = \"crash\"\n\n[[group]]\nname = \"g\"\n\n[[group.resource]]\nname = \"r1\"\nmode = \"async\"\n\n[[group.resource]]\nname = \"r2\"\nmode = \"async\"\n";
+    let root = root_with(TWO, &["r1", "r2"]);
+    let engine = engine(&root);
+    assert!(engine.start_group_locked("g", "START").await, "the start");
+    let reapers: Vec<Reaper> = ["r1", "r2"]
+        .iter()
+        .filter_map(|name| engine.lock().resources.get(*name).and_then(|r| r.process))
+        .map(|process| Reaper(process.pid))
+        .collect();
+    assert_eq!(reapers.len(), 2, "both resources run");
+    let (syncs, written) = (engine.store.syncs(), engine.store.writes());
+    assert!(engine.stop_group_locked("g", "GROUPSTOP").await, "the stop");
+    assert_eq!(engine.store.syncs(), syncs + 1, "one sync for the group");
+    assert!(
+        engine.store.synced_writes() > written,
+        "the stop is not on disk"
+    );
+    for name in ["r1", "r2"] {
+        let persisted: Option<PersistedResource> = engine.store.resource(name).expect("the store");
+        assert!(persisted.is_none(), "{name} is still recorded");
+    }
 }

@@ -230,13 +230,16 @@ impl Engine {
             if offline {
                 continue;
             }
-            if let Err(action) = self.deactivate(resource, factor, Durable::Now).await {
+            // One sync for the whole group, below.
+            if let Err(action) = self.deactivate(resource, factor, Durable::Soon).await {
                 ok = false;
                 if !self.deactivation_final_action(resource, action) {
                     break;
                 }
             }
         }
+        // On disk before the stop is told (and before the group's owner key goes, below).
+        self.flush_store();
         self.set_group(name, |g| {
             g.pending = None;
             g.active = !ok;

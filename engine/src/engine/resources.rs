@@ -167,7 +167,7 @@ impl Engine {
             match self.run_start(resource, event).await {
                 Ok(()) => {
                     self.set_resource(&resource.name, ObjectStatus::Online);
-                    self.persist_resource(&resource.name, Durable::Now);
+                    self.persist_resource(&resource.name, online_durable(resource));
                     self.alert("rc", 31, &[&resource.name]);
                     let mut state = self.lock();
                     self.refresh_monitors(&mut state, super::Cause::Lifecycle);
@@ -336,5 +336,17 @@ impl Engine {
         let started = stopped && self.activate(&resource, "RECOVER").await.is_ok();
         self.alert("rc", if started { 81 } else { 82 }, &[name]);
         started
+    }
+}
+
+/// When a resource's online state must be on disk: at once only when a restarted clppm could
+/// not learn it otherwise — that a sync script ran. An async resource's process is on disk
+/// since it was started (the next clppm finds it alive and adopts it), and a floating IP is
+/// on its interface or not (activating it again finds it there).
+fn online_durable(resource: &ResourceConfig) -> Durable {
+    if resource.is_floating_ip() || resource.mode == ExecMode::Async {
+        Durable::Soon
+    } else {
+        Durable::Now
     }
 }
