@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use clp_core::process::ProcessIdentity;
 
 use crate::ha_bed::Bed;
-use crate::harness::{bin, signal, wait_until};
+use crate::harness::{bin, signal, text_once_it_holds, wait_until};
 
 /// The keeper's margin in the tests that feed it.
 const MARGIN: Duration = Duration::from_millis(100);
@@ -397,7 +397,11 @@ fn the_keeper_of_a_hung_clppm_releases_its_lease_once_its_groups_are_gone_and_no
         granted.elapsed() < Duration::from_secs(8),
         "the lease ran out on its own"
     );
-    let said = std::fs::read_to_string(log.path()).unwrap_or_default();
+    let said = text_once_it_holds(
+        log.path(),
+        "released its etcd lease",
+        Duration::from_secs(5),
+    );
     assert!(
         said.contains("released its etcd lease"),
         "the keeper's log:\n{said}"
@@ -446,10 +450,7 @@ fn the_keeper_does_not_release_a_lease_that_was_renewed_behind_its_back() {
     ));
     keeper.say(&format!("add {}", group.pgid()));
     assert!(group.gone_within(Duration::from_secs(5)).is_some());
-    wait_until("the keeper's line", Duration::from_secs(5), || {
-        std::fs::read_to_string(log.path()).is_ok_and(|said| said.contains("left to run out"))
-    });
-    let said = std::fs::read_to_string(log.path()).unwrap_or_default();
+    let said = text_once_it_holds(log.path(), "left to run out", Duration::from_secs(5));
     assert!(said.contains("renewed lately"), "the keeper's log:\n{said}");
     assert!(
         etcd.left() > 0,

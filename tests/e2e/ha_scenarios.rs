@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::ha_bed::Bed;
 use crate::ha_bed::client::Client;
-use crate::harness::wait_until;
+use crate::harness::{text_once_it_holds, wait_until};
 
 /// The heartbeat timeout of these scenarios (clp's default).
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -180,7 +180,11 @@ fn kill_9_of_clppm_hands_over_at_once_when_its_keeper_stopped_everything_and_rel
         fault.elapsed()
     );
     bed.journal.assert_no_overlap();
-    let log = std::fs::read_to_string(bed.clp(0).path("log/clppm.log")).unwrap_or_default();
+    let log = text_once_it_holds(
+        &bed.clp(0).path("log/clppm.log"),
+        "released its etcd lease",
+        MARGIN,
+    );
     assert!(
         log.contains("released its etcd lease"),
         "the keeper's line in node1's log:\n{log}"
@@ -204,7 +208,7 @@ fn sigstop_of_clppm_on_the_active_server_moves_the_group_without_overlap() {
     );
     // The keeper killed the group before the lease could run out, then released the lease
     // (etcd said nobody renewed it): node2 did not wait for it to run out.
-    let log = std::fs::read_to_string(bed.clp(0).path("log/clppm.log")).unwrap_or_default();
+    let log = text_once_it_holds(&bed.clp(0).path("log/clppm.log"), "(clppm hangs)", MARGIN);
     assert!(
         log.contains("released its etcd lease") && log.contains("(clppm hangs)"),
         "the keeper's line in node1's log:\n{log}"

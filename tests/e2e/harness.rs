@@ -355,6 +355,19 @@ pub fn wait_until(what: &str, timeout: Duration, mut condition: impl FnMut() -> 
     }
 }
 
+/// The text of the file at `path` once it holds `needle`, or what it holds after `timeout`:
+/// a process may write its log line a moment after the effect a test has already seen.
+pub fn text_once_it_holds(path: &Path, needle: &str, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains(needle) || Instant::now() >= deadline {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The deadline most waits use.
 pub const WAIT: Duration = Duration::from_secs(15);
 
