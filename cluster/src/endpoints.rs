@@ -18,27 +18,42 @@ pub fn local_hosts(config: &clp_core::config::Config, local: &str) -> Vec<String
     hosts
 }
 
+/// Every server's name and addresses (lower-case): the hosts of etcd members that are a
+/// server's, as opposed to the witness's.
+pub fn server_hosts(config: &clp_core::config::Config) -> Vec<String> {
+    config
+        .servers
+        .iter()
+        .flat_map(|server| {
+            std::iter::once(server.name.to_ascii_lowercase())
+                .chain(server.addresses.iter().map(|a| a.to_string()))
+        })
+        .collect()
+}
+
 /// The endpoints, those on one of `hosts` first (the order otherwise kept): each
 /// connection talks to one member, this server's own when it answers.
 pub fn local_first(endpoints: &[String], hosts: &[String]) -> Vec<String> {
-    let host_of = |url: &str| {
-        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-        let authority = rest.split('/').next().unwrap_or(rest);
-        match authority.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(v6).to_ascii_lowercase(),
-            None => authority
-                .split(':')
-                .next()
-                .unwrap_or(authority)
-                .to_ascii_lowercase(),
-        }
-    };
     let (mut local, others): (Vec<String>, Vec<String>) = endpoints
         .iter()
         .cloned()
         .partition(|url| hosts.contains(&host_of(url)));
     local.extend(others);
     local
+}
+
+/// The host of an etcd client URL (`scheme://host:port/...`, `[v6]` unbracketed), lower-case.
+pub fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6).to_ascii_lowercase(),
+        None => authority
+            .split(':')
+            .next()
+            .unwrap_or(authority)
+            .to_ascii_lowercase(),
+    }
 }
 
 #[cfg(test)]

@@ -18,12 +18,16 @@
 //!   clppm through etcd, and each clppm taking the requests to it.
 //! - [`keys`]: where everything lives in etcd; [`endpoints`]: which member to talk to.
 //! - [`tls`]: TLS to etcd from `[etcd]`'s PEM files.
+//! - [`leader_placement`]: etcd's leader kept on the witness, off the servers.
+//! - [`lease_reaper`]: a silent peer's lease revoked as soon as it surely ran out.
 #![warn(missing_docs)]
 
 pub mod alert_sync;
 pub mod config_sync;
 pub mod endpoints;
 pub mod keys;
+pub mod leader_placement;
+pub mod lease_reaper;
 mod membership;
 pub mod moving;
 pub mod ownership;

@@ -29,6 +29,19 @@ pub struct Joined {
     configuration: clp_cluster::config_sync::ConfigFollower,
     /// This server's alerts copied into etcd, and the other servers' mirrored.
     alerts: (Arc<AlertPublisher>, Arc<AlertMirror>),
+    /// The task that hands etcd's leadership to the witness (`[etcd] witness_leads`).
+    _leader_placement: Option<AbortOnDrop>,
+    /// The task that revokes a silent peer's lease once it surely ran out.
+    _reaper: AbortOnDrop,
+}
+
+/// A spawned task that ends with its owner.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The membership's own methods (its view, sessions, ...) through the joined cluster.
@@ -50,7 +63,11 @@ impl Joined {
             requests,
             configuration,
             alerts,
+            _leader_placement,
+            _reaper,
         } = self;
+        drop(_leader_placement);
+        drop(_reaper);
         drop(requests);
         drop(configuration);
         drop(alerts);
@@ -126,12 +143,27 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
         dispatch(engine),
     );
     let configuration = crate::cluster_config::follow(engine, membership.sessions());
+    let leader_placement = etcd.witness_leads.then(|| {
+        AbortOnDrop(tokio::spawn(
+            clp_cluster::leader_placement::keep_leader_on_witness(
+                membership.sessions(),
+                clp_cluster::endpoints::server_hosts(config),
+            ),
+        ))
+    });
+    let reaper = AbortOnDrop(tokio::spawn(clp_cluster::lease_reaper::reap_silent_peers(
+        membership.sessions(),
+        cluster.clone(),
+        engine.server().to_string(),
+    )));
     Some(Joined {
         membership,
         owners,
         requests,
         configuration,
         alerts,
+        _leader_placement: leader_placement,
+        _reaper: reaper,
     })
 }
 

@@ -53,6 +53,9 @@ pub struct Bed {
     pub journal: Journal,
     /// etcd over TLS with client certificates ([`Bed::create_tls`]), or plain HTTP.
     pub tls: Option<pki::Pki>,
+    /// `[etcd] witness_leads` in [`Bed::config`]: false for a test that puts etcd's leader on
+    /// a server on purpose (the servers would hand it back to the witness).
+    pub witness_leads: bool,
     /// The journal's folder (removed on drop).
     _dir: tempfile::TempDir,
 }
@@ -130,6 +133,7 @@ impl Bed {
             spawned: Vec::new(),
             journal: Journal::create(dir.path()),
             tls: None,
+            witness_leads: true,
             _dir: dir,
         };
         ip(&["link", "add", &bed.bridge, "type", "bridge"]);
@@ -284,6 +288,9 @@ impl Bed {
             ));
         }
         text.push_str(&format!("[etcd]\nendpoints = [{}]\n", self.endpoints()));
+        if !self.witness_leads {
+            text.push_str("witness_leads = false\n");
+        }
         if let Some(tls) = &self.tls {
             text.push_str(&format!(
                 "ca_file = \"{}\"\ncert_file = \"{}\"\nkey_file = \"{}\"\n",

@@ -7,7 +7,8 @@
 use std::time::{Duration, Instant};
 
 use crate::ha_bed::Bed;
-use crate::harness::wait_until;
+use crate::harness::{text_once_it_holds, wait_until};
+use clp_cluster::leader_placement::LOOK_EVERY;
 
 /// The heartbeat timeout of these tests (clp's default).
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -21,12 +22,13 @@ const FORM: Duration = Duration::from_secs(30);
 
 /// A bed of two servers and a witness, both clppm running and seeing each other Online.
 fn running_bed(tag: &str) -> Option<Bed> {
-    running_bed_with(tag, TIMEOUT)
+    running_bed_with(tag, TIMEOUT, true)
 }
 
-/// [`running_bed`] with a heartbeat timeout of `timeout`.
-fn running_bed_with(tag: &str, timeout: Duration) -> Option<Bed> {
+/// [`running_bed`] with a heartbeat timeout of `timeout`, and `[etcd] witness_leads`.
+fn running_bed_with(tag: &str, timeout: Duration, witness_leads: bool) -> Option<Bed> {
     let mut bed = Bed::create(tag, 2)?;
+    bed.witness_leads = witness_leads;
     bed.write_config(&bed.config(timeout, ""));
     for index in 0..2 {
         bed.start_clppm(index);
@@ -157,10 +159,10 @@ fn leader(bed: &Bed) -> usize {
 
 #[test]
 fn losing_an_etcd_member_that_does_not_lead_changes_nothing() {
-    let Some(mut bed) = running_bed("wl") else {
+    // The witness's member, a follower: the servers must leave the leader where it is put.
+    let Some(mut bed) = running_bed_with("wl", TIMEOUT, false) else {
         return;
     };
-    // The witness's member, a follower.
     if leader(&bed) == 2 {
         bed.move_etcd_leader(0);
     }
@@ -169,7 +171,8 @@ fn losing_an_etcd_member_that_does_not_lead_changes_nothing() {
 
 #[test]
 fn losing_the_etcd_leader_with_the_quorum_kept_changes_nothing() {
-    let Some(mut bed) = running_bed_with("ll", crate::ha_scenarios::LEADER_LOSS_TIMEOUT) else {
+    let Some(mut bed) = running_bed_with("ll", crate::ha_scenarios::LEADER_LOSS_TIMEOUT, true)
+    else {
         return;
     };
     // The witness's member, made the leader.
@@ -177,6 +180,44 @@ fn losing_the_etcd_leader_with_the_quorum_kept_changes_nothing() {
         bed.move_etcd_leader(2);
     }
     losing_one_member_changes_nothing(&mut bed, 2);
+}
+
+#[test]
+fn the_server_whose_etcd_member_leads_hands_the_leadership_to_the_witness() {
+    let Some(bed) = running_bed("wt") else {
+        return;
+    };
+    // However etcd elected, the witness leads within a look or two.
+    wait_until("the witness's etcd member to lead", FORM, || {
+        bed.etcd_leader() == Some(2)
+    });
+    // Put on node1's member by hand, the leadership goes back to the witness: node1 moves it.
+    bed.move_etcd_leader(0);
+    let moved = Instant::now();
+    wait_until(
+        "the witness's etcd member to lead again",
+        LOOK_EVERY * 2 + MARGIN,
+        || bed.etcd_leader() == Some(2),
+    );
+    eprintln!("back on the witness {:?} after", moved.elapsed());
+    let log = text_once_it_holds(
+        &bed.clp(0).path("log/clppm.log"),
+        "moved to the witness",
+        MARGIN,
+    );
+    assert!(log.contains("moved to the witness"), "node1's log:\n{log}");
+    // Nobody noticed: both Online, no problem, no server reported down.
+    all_online(&bed, Duration::ZERO);
+    for index in 0..2 {
+        assert_eq!(
+            bed.clp(index).count_alerts(" nm 2 "),
+            0,
+            "a server was reported down while the leadership moved"
+        );
+    }
+    // Stays there: nothing moves it back and forth.
+    std::thread::sleep(LOOK_EVERY * 2);
+    assert_eq!(bed.etcd_leader(), Some(2));
 }
 
 #[test]

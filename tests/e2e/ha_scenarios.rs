@@ -40,12 +40,13 @@ pub const FENCE: &str = r#"echo $0 >> recorded-os-actions; for p in /proc/[0-9]*
 /// A bed of two servers and a witness, the group's scripts written on both, with
 /// [`FENCE`] as the OS actions. No clppm runs yet.
 fn group_bed(tag: &str) -> Option<Bed> {
-    group_bed_with(tag, TIMEOUT)
+    group_bed_with(tag, TIMEOUT, true)
 }
 
-/// [`group_bed`] with a heartbeat timeout of `timeout`.
-fn group_bed_with(tag: &str, timeout: Duration) -> Option<Bed> {
-    let bed = Bed::create(tag, 2)?;
+/// [`group_bed`] with a heartbeat timeout of `timeout`, and `[etcd] witness_leads`.
+fn group_bed_with(tag: &str, timeout: Duration, witness_leads: bool) -> Option<Bed> {
+    let mut bed = Bed::create(tag, 2)?;
+    bed.witness_leads = witness_leads;
     let group = format!(
         r#"{}
 [[group]]
@@ -71,12 +72,12 @@ mode = "async"
 
 /// [`group_bed`] with both clppm started (node1 first): the group runs on node1.
 fn running_bed(tag: &str) -> Option<Bed> {
-    running_bed_with(tag, TIMEOUT)
+    running_bed_with(tag, TIMEOUT, true)
 }
 
-/// [`running_bed`] with a heartbeat timeout of `timeout`.
-fn running_bed_with(tag: &str, timeout: Duration) -> Option<Bed> {
-    let mut bed = group_bed_with(tag, timeout)?;
+/// [`running_bed`] with a heartbeat timeout of `timeout`, and `[etcd] witness_leads`.
+fn running_bed_with(tag: &str, timeout: Duration, witness_leads: bool) -> Option<Bed> {
+    let mut bed = group_bed_with(tag, timeout, witness_leads)?;
     bed.start_clppm(0);
     wait_owner(&bed, "node1", FORM);
     bed.start_clppm(1);
@@ -168,7 +169,7 @@ fn kill_9_of_clppm_hands_over_at_once_when_its_keeper_stopped_everything_and_rel
     // A heartbeat timeout far longer than the takeover may take: only the keeper's release
     // of the dead clppm's lease lets node2 start the group before the lease runs out.
     let timeout = Duration::from_secs(20);
-    let Some(mut bed) = running_bed_with("sr", timeout) else {
+    let Some(mut bed) = running_bed_with("sr", timeout, true) else {
         return;
     };
     let pid = bed.clppm_pid(0).expect("node1's clppm");
@@ -276,7 +277,8 @@ fn the_active_server_silently_partitioned_stops_there_and_the_majority_takes_ove
 /// nothing moves, nothing restarts.
 fn losing_one_etcd_member(tag: &str, leader: bool) {
     let timeout = if leader { LEADER_LOSS_TIMEOUT } else { TIMEOUT };
-    let Some(mut bed) = running_bed_with(tag, timeout) else {
+    // To make it a follower, the servers must leave the leader where the test puts it.
+    let Some(mut bed) = running_bed_with(tag, timeout, leader) else {
         return;
     };
     // The witness's member, made the leader or not.

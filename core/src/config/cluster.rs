@@ -184,7 +184,11 @@ pub(super) fn etcd(problems: &mut Problems, raw: RawEtcd) -> Option<EtcdConfig> 
             );
         }
     }
-    Some(EtcdConfig { endpoints, tls })
+    Some(EtcdConfig {
+        endpoints,
+        tls,
+        witness_leads: raw.witness_leads.unwrap_or(true),
+    })
 }
 
 /// `http` or `https` for `scheme://host:port` with a port, else `None`.

@@ -110,6 +110,15 @@ pub struct EtcdConfig {
     /// TLS to etcd, when the endpoints are `https://`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<EtcdTls>,
+    /// Whether a server whose etcd member leads hands the leadership to the witness's member
+    /// (`clp_cluster::leader_placement`): a server's failure then costs no etcd election.
+    #[serde(default = "witness_leads_by_default")]
+    pub witness_leads: bool,
+}
+
+/// `[etcd] witness_leads` when the key is absent.
+fn witness_leads_by_default() -> bool {
+    true
 }
 
 /// TLS to etcd: the CA to trust, and a client certificate when etcd asks for one.

@@ -135,10 +135,18 @@ pub struct RawEtcd {
     pub cert_file: Option<String>,
     /// The private key (PEM) of `cert_file`.
     pub key_file: Option<String>,
+    /// Whether the servers hand etcd's leadership to the witness's member (default true).
+    pub witness_leads: Option<bool>,
 }
 impl RawEtcd {
     /// The keys of `[etcd]`.
-    pub const KEYS: &[&str] = &["endpoints", "ca_file", "cert_file", "key_file"];
+    pub const KEYS: &[&str] = &[
+        "endpoints",
+        "ca_file",
+        "cert_file",
+        "key_file",
+        "witness_leads",
+    ];
 }
 
 /// `[heartbeat]`: the original's heartbeat interval and timeout.

@@ -1,0 +1,169 @@
+//! Keeps etcd's leader on the witness. When the member that leads runs on a server and that
+//! server fails (link cut, crash), the others first elect a new leader, and the new leader
+//! extends every lease by an election timeout: the failed server's groups wait for that too.
+//! With the leader on the witness, which runs no group, a server's failure costs no election.
+//!
+//! Only the clppm whose own member leads moves the leadership (etcd takes `MoveLeader` only
+//! from the leader), so two servers never race for it; a witness that is down or a learner is
+//! never chosen, and a refused move is tried again after [`RETRY_AFTER`].
+
+use std::time::Duration;
+
+use etcd_client::{Client, Member};
+use tokio::sync::watch;
+
+use crate::Session;
+
+/// How often this server looks at who leads.
+pub const LOOK_EVERY: Duration = Duration::from_secs(3);
+
+/// How long after a move (done or refused) before the next one.
+pub const RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// The member to hand the leadership to: the first voting member whose client URLs are on
+/// none of the `server_hosts` (the witness), or `None` when every member is a server's or a
+/// learner, or the witness has not started (no client URL yet).
+pub fn witness_to_lead(members: &[Member], server_hosts: &[String]) -> Option<u64> {
+    members
+        .iter()
+        .find(|member| is_witness(member.is_learner(), member.client_urls(), server_hosts))
+        .map(Member::id)
+}
+
+/// Whether a member with these client URLs is a voting member on a host that is no server's.
+fn is_witness(learner: bool, client_urls: &[String], server_hosts: &[String]) -> bool {
+    !learner
+        && !client_urls.is_empty()
+        && client_urls
+            .iter()
+            .all(|url| !server_hosts.contains(&crate::endpoints::host_of(url)))
+}
+
+/// Whether the member `id` runs on a server: it is listed and one of its client URLs is on
+/// one of the `server_hosts`.
+fn on_a_server(members: &[Member], id: u64, server_hosts: &[String]) -> bool {
+    members.iter().any(|member| {
+        member.id() == id
+            && member
+                .client_urls()
+                .iter()
+                .any(|url| server_hosts.contains(&crate::endpoints::host_of(url)))
+    })
+}
+
+/// What one look decided.
+#[derive(Debug, PartialEq, Eq)]
+enum Look {
+    /// Nothing to do (another member leads, or the leader is the witness, or there is none).
+    Fine,
+    /// The leadership went to the witness `to`.
+    Moved { from: u64, to: u64 },
+}
+
+/// One look: when the member `client` talks to leads and runs on a server, and a witness
+/// exists, the leadership is moved to the witness.
+async fn look_once(client: &mut Client, server_hosts: &[String]) -> Result<Look, String> {
+    let status = client
+        .status()
+        .await
+        .map_err(|error| format!("etcd did not say who leads: {error}"))?;
+    let leader = status.leader();
+    let this = status.header().map_or(0, |header| header.member_id());
+    if leader == 0 || leader != this {
+        return Ok(Look::Fine);
+    }
+    let listed = client
+        .member_list()
+        .await
+        .map_err(|error| format!("etcd did not list its members: {error}"))?;
+    let members = listed.members();
+    if !on_a_server(members, leader, server_hosts) {
+        return Ok(Look::Fine);
+    }
+    let Some(witness) = witness_to_lead(members, server_hosts) else {
+        return Ok(Look::Fine);
+    };
+    client.move_leader(witness).await.map_err(|error| {
+        format!("etcd's leader {leader:x} did not hand the leadership to the witness {witness:x}: {error}")
+    })?;
+    Ok(Look::Moved {
+        from: leader,
+        to: witness,
+    })
+}
+
+/// Looks every [`LOOK_EVERY`] at who leads, through the current session's client, and moves
+/// the leadership off this server's member to the witness ([`witness_to_lead`]). Runs until
+/// the sessions' sender is dropped; spawn it and abort it to end it sooner.
+pub async fn keep_leader_on_witness(
+    mut sessions: watch::Receiver<Option<Session>>,
+    server_hosts: Vec<String>,
+) {
+    let mut tick = tokio::time::interval(LOOK_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            changed = sessions.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                continue;
+            }
+        }
+        let Some(mut client) = sessions.borrow().as_ref().map(|s| s.client.clone()) else {
+            continue;
+        };
+        match look_once(&mut client, &server_hosts).await {
+            Ok(Look::Fine) => continue,
+            Ok(Look::Moved { from, to }) => tracing::info!(
+                "etcd's leader was this server's member {from:x}: moved to the witness {to:x} (a server's failure then costs no election)"
+            ),
+            Err(error) => tracing::warn!("{error}; tried again in {RETRY_AFTER:?}"),
+        }
+        tokio::time::sleep(RETRY_AFTER).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_witness;
+
+    fn urls(list: &[&str]) -> Vec<String> {
+        list.iter().map(|url| url.to_string()).collect()
+    }
+
+    #[test]
+    fn the_witness_is_the_voting_member_on_no_servers_host() {
+        let servers = urls(&["192.0.2.11", "192.0.2.12", "node1", "node2"]);
+        assert!(is_witness(
+            false,
+            &urls(&["http://192.0.2.13:2379"]),
+            &servers
+        ));
+        assert!(is_witness(
+            false,
+            &urls(&["https://[2001:db8::13]:2379"]),
+            &servers
+        ));
+        assert!(!is_witness(
+            false,
+            &urls(&["http://192.0.2.12:2379"]),
+            &servers
+        ));
+        assert!(!is_witness(false, &urls(&["http://NODE1:2379"]), &servers));
+        // A member on a server's host under any of its URLs is that server's.
+        assert!(!is_witness(
+            false,
+            &urls(&["http://192.0.2.13:2379", "http://192.0.2.11:2379"]),
+            &servers
+        ));
+        // A learner cannot lead; a member not started has no client URL yet.
+        assert!(!is_witness(
+            true,
+            &urls(&["http://192.0.2.13:2379"]),
+            &servers
+        ));
+        assert!(!is_witness(false, &[], &servers));
+    }
+}
