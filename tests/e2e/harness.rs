@@ -419,6 +419,14 @@ final_action = "{final_action}"
     cluster
 }
 
+/// Waits until `exec` of a `pidw_cluster` is Online and its start script has written its
+/// event: a process killed before that line is written would lose it.
+pub fn wait_exec_started(cluster: &Cluster) {
+    wait_until("exec online, its start script run", WAIT, || {
+        cluster.resource_status("exec") == "Online" && !events(cluster).is_empty()
+    });
+}
+
 /// Lines of the `events` file the start/stop scripts of `pidw_cluster` append to.
 pub fn events(cluster: &Cluster) -> Vec<String> {
     std::fs::read_to_string(cluster.path("etc/scripts/failover/exec/events"))

@@ -7,9 +7,7 @@ use crate::harness::*;
 fn a_killed_process_is_restarted_with_clp_event_recover() {
     let cluster = pidw_cluster(3, "none", "");
     cluster.start();
-    wait_until("exec online", WAIT, || {
-        cluster.resource_status("exec") == "Online"
-    });
+    wait_exec_started(&cluster);
     let first = cluster.resource_pid("exec").unwrap();
     signal(first, libc::SIGKILL);
     wait_until("restarted", WAIT, || {
@@ -53,9 +51,7 @@ fn a_process_that_cannot_come_back_reaches_the_final_action_once() {
         "echo \"$CLP_EVENT\" >> events\n[ \"$CLP_EVENT\" = RECOVER ] && exit 3\nexec sleep 600",
     );
     cluster.start();
-    wait_until("exec online", WAIT, || {
-        cluster.resource_status("exec") == "Online"
-    });
+    wait_exec_started(&cluster);
     let daemon = cluster.daemon_pid().unwrap();
     signal(cluster.resource_pid("exec").unwrap(), libc::SIGKILL);
     wait_until("daemon stopped by the final action", WAIT, || {
