@@ -96,24 +96,11 @@ async fn look_once(client: &mut Client, server_hosts: &[String]) -> Result<Look,
 /// the leadership off this server's member to the witness ([`witness_to_lead`]). Runs until
 /// the sessions' sender is dropped; spawn it and abort it to end it sooner.
 pub async fn keep_leader_on_witness(
-    mut sessions: watch::Receiver<Option<Session>>,
+    sessions: watch::Receiver<Option<Session>>,
     server_hosts: Vec<String>,
 ) {
-    let mut tick = tokio::time::interval(LOOK_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            changed = sessions.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-                continue;
-            }
-        }
-        let Some(mut client) = sessions.borrow().as_ref().map(|s| s.client.clone()) else {
-            continue;
-        };
+    let mut looks = crate::rounds::Looks::every(LOOK_EVERY, sessions);
+    while let Some(mut client) = looks.next().await {
         match look_once(&mut client, &server_hosts).await {
             Ok(Look::Fine) => continue,
             Ok(Look::Moved { from, to }) => tracing::info!(

@@ -105,33 +105,20 @@ async fn peer_leases(
 /// reaps ([`reap`]) each one that shows a second or less left, each in a task of its own.
 /// Runs until the sessions' sender is dropped; spawn it and abort it to end it sooner.
 pub async fn reap_silent_peers(
-    mut sessions: watch::Receiver<Option<Session>>,
+    sessions: watch::Receiver<Option<Session>>,
     cluster: String,
     local: String,
 ) {
     // The leases being reaped; the tasks end with this one (a JoinSet aborts them on drop).
     let mut watched = std::collections::HashSet::new();
     let mut reaping = tokio::task::JoinSet::new();
-    let mut tick = tokio::time::interval(LOOK_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            changed = sessions.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-                continue;
-            }
-        }
+    let mut looks = crate::rounds::Looks::every(LOOK_EVERY, sessions);
+    while let Some(mut client) = looks.next().await {
         while let Some(done) = reaping.try_join_next() {
             if let Ok(lease) = done {
                 watched.remove(&lease);
             }
         }
-        let Some(mut client) = sessions.borrow().as_ref().map(|s| s.client.clone()) else {
-            continue;
-        };
         let peers = match peer_leases(&mut client, &cluster, &local).await {
             Ok(peers) => peers,
             Err(error) => {

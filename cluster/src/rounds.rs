@@ -43,6 +43,38 @@ pub(crate) async fn per_session<R, F, E>(
     }
 }
 
+/// Periodic looks at etcd: every period, the client of the session current then (a tick
+/// without a session is skipped).
+pub(crate) struct Looks {
+    tick: tokio::time::Interval,
+    sessions: watch::Receiver<Option<Session>>,
+}
+
+impl Looks {
+    /// Looks every `period`, the first at once.
+    pub(crate) fn every(period: Duration, sessions: watch::Receiver<Option<Session>>) -> Looks {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Looks { tick, sessions }
+    }
+
+    /// The client for the next look; `None` once the sessions' sender is gone.
+    pub(crate) async fn next(&mut self) -> Option<etcd_client::Client> {
+        loop {
+            tokio::select! {
+                _ = self.tick.tick() => {}
+                changed = self.sessions.changed() => {
+                    changed.ok()?;
+                    continue;
+                }
+            }
+            if let Some(session) = self.sessions.borrow().as_ref() {
+                return Some(session.client.clone());
+            }
+        }
+    }
+}
+
 /// The watch of every key under `prefix` from revision `from` on: a round lists the prefix,
 /// then watches from the listing's revision + 1 so that it misses nothing and sees nothing
 /// twice.

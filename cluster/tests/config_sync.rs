@@ -13,7 +13,7 @@ use clp_core::generations::GenerationInfo;
 use clp_core::shared_generation::SharedGeneration;
 
 mod common;
-use common::{etcd_available, free_port, session_of, start_etcd};
+use common::{free_port, session_of, skipped_without_etcd, start_etcd};
 
 fn settings(cluster: &str, local: &str, client: u16) -> Settings {
     common::settings(cluster, local, &["a", "b", "c"], client)
@@ -46,8 +46,7 @@ fn generation(text: &str) -> SharedGeneration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_generation_every_online_server_accepts_is_active_and_a_refused_one_changes_nothing() {
-    if !etcd_available() {
-        eprintln!("skipped: `etcd` is missing: run .ci/setup.d/etcd.sh (installs etcd-server)");
+    if skipped_without_etcd() {
         return;
     }
     let port = free_port();

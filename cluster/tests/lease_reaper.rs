@@ -9,7 +9,7 @@ use clp_cluster::lease_reaper::{Reaped, reap};
 use etcd_client::Client;
 
 mod common;
-use common::{etcd_available, free_port, start_etcd};
+use common::{free_port, skipped_without_etcd, start_etcd};
 
 /// The TTL of the leases here (etcd's minimum on loopback is 2 s).
 const TTL: i64 = 3;
@@ -41,8 +41,7 @@ async fn until_late(client: &mut Client, lease: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_nobody_renews_is_revoked_once_it_surely_ran_out() {
-    if !etcd_available() {
-        eprintln!("skipped: `etcd` is missing: run .ci/setup.d/etcd.sh (installs etcd-server)");
+    if skipped_without_etcd() {
         return;
     }
     let port = free_port();
@@ -88,8 +87,7 @@ async fn a_lease_nobody_renews_is_revoked_once_it_surely_ran_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_renewed_while_it_is_watched_is_left_alone() {
-    if !etcd_available() {
-        eprintln!("skipped: `etcd` is missing: run .ci/setup.d/etcd.sh (installs etcd-server)");
+    if skipped_without_etcd() {
         return;
     }
     let port = free_port();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use clp_cluster::{Change, Membership, Presence, Settings, View};
 
 mod common;
-use common::{etcd_available, free_port, start_etcd};
+use common::{free_port, skipped_without_etcd, start_etcd};
 
 fn settings(local: &str, client: u16) -> Settings {
     let cluster = format!("test{}", std::process::id());
@@ -35,8 +35,7 @@ async fn wait_for(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_follows_the_leases_and_nobody_is_guessed_without_etcd() {
-    if !etcd_available() {
-        eprintln!("skipped: `etcd` is missing: run .ci/setup.d/etcd.sh (installs etcd-server)");
+    if skipped_without_etcd() {
         return;
     }
     let client = free_port();

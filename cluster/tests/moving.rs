@@ -13,7 +13,7 @@ use clp_cluster::ownership::{self, Claim};
 use clp_cluster::{Membership, OwnerEvent, Owners, Settings};
 
 mod common;
-use common::{etcd_available, free_port, session_of, start_etcd, wait_until};
+use common::{free_port, session_of, skipped_without_etcd, start_etcd, wait_until};
 
 fn settings(cluster: &str, local: &str, client: u16) -> Settings {
     common::settings(cluster, local, &["a", "b"], client)
@@ -21,8 +21,7 @@ fn settings(cluster: &str, local: &str, client: u16) -> Settings {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_move_is_written_only_over_the_owner_it_names_and_released_in_one_transaction() {
-    if !etcd_available() {
-        eprintln!("skipped: `etcd` is missing: run .ci/setup.d/etcd.sh (installs etcd-server)");
+    if skipped_without_etcd() {
         return;
     }
     let client = free_port();

@@ -11,7 +11,7 @@ use clp_cluster::ownership::{self, Claim};
 use clp_cluster::{Membership, OwnerEvent, Owners, Settings};
 
 mod common;
-use common::{etcd_available, free_port, session_of, start_etcd, wait_until};
+use common::{free_port, session_of, skipped_without_etcd, start_etcd, wait_until};
 
 fn settings(cluster: &str, local: &str, client: u16) -> Settings {
     common::settings(cluster, local, &["a", "b"], client)
@@ -19,8 +19,7 @@ fn settings(cluster: &str, local: &str, client: u16) -> Settings {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_owner_per_group_a_release_hands_over_and_a_lost_lease_orphans() {
-    if !etcd_available() {
-        eprintln!("skipped: `etcd` is missing: run .ci/setup.d/etcd.sh (installs etcd-server)");
+    if skipped_without_etcd() {
         return;
     }
     let client = free_port();
@@ -174,8 +173,7 @@ async fn one_owner_per_group_a_release_hands_over_and_a_lost_lease_orphans() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_that_stops_renewing_loses_its_key_after_the_ttl() {
-    if !etcd_available() {
-        eprintln!("skipped: `etcd` is missing: run .ci/setup.d/etcd.sh (installs etcd-server)");
+    if skipped_without_etcd() {
         return;
     }
     let client = free_port();

@@ -32,6 +32,15 @@ pub fn etcd_available() -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// Whether `etcd` is missing: the test is then skipped, saying how to install it.
+pub fn skipped_without_etcd() -> bool {
+    if etcd_available() {
+        return false;
+    }
+    eprintln!("skipped: `etcd` is missing: run .ci/setup.d/etcd.sh (installs etcd-server)");
+    true
+}
+
 pub fn start_etcd(client: u16) -> Etcd {
     let peer = free_port();
     let data = tempfile::Builder::new()
