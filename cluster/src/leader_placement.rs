@@ -4,8 +4,8 @@
 //! With the leader on the witness, which runs no group, a server's failure costs no election.
 //!
 //! Only the clppm whose own member leads moves the leadership (etcd takes `MoveLeader` only
-//! from the leader), so two servers never race for it; a witness that is down or a learner is
-//! never chosen, and a refused move is tried again after [`RETRY_AFTER`].
+//! from the leader), so two servers never race for it; a learner is never chosen, and a
+//! refused move is tried again at the next look, then less and less often ([`pause_after`]).
 
 use std::time::Duration;
 
@@ -17,8 +17,20 @@ use crate::Session;
 /// How often this server looks at who leads.
 pub const LOOK_EVERY: Duration = Duration::from_secs(3);
 
-/// How long after a move (done or refused) before the next one.
-pub const RETRY_AFTER: Duration = Duration::from_secs(30);
+/// The longest pause between two tries while moves keep failing.
+pub const LONGEST_PAUSE: Duration = Duration::from_secs(30);
+
+/// The pause added to the next look after `failures` moves in a row failed: none after the
+/// first (a transfer already under way, a leader just elected), then doubling from one look
+/// up to [`LONGEST_PAUSE`] (a witness that is down).
+pub fn pause_after(failures: u32) -> Duration {
+    match failures {
+        0 | 1 => Duration::ZERO,
+        n => LOOK_EVERY
+            .saturating_mul(1 << (n - 2).min(8))
+            .min(LONGEST_PAUSE),
+    }
+}
 
 /// The member to hand the leadership to: the first voting member whose client URLs are on
 /// none of the `server_hosts` (the witness), or `None` when every member is a server's or a
@@ -100,21 +112,41 @@ pub async fn keep_leader_on_witness(
     server_hosts: Vec<String>,
 ) {
     let mut looks = crate::rounds::Looks::every(LOOK_EVERY, sessions);
+    let mut failures = 0;
     while let Some(mut client) = looks.next().await {
         match look_once(&mut client, &server_hosts).await {
-            Ok(Look::Fine) => continue,
-            Ok(Look::Moved { from, to }) => tracing::info!(
-                "etcd's leader was this server's member {from:x}: moved to the witness {to:x} (a server's failure then costs no election)"
-            ),
-            Err(error) => tracing::warn!("{error}; tried again in {RETRY_AFTER:?}"),
+            Ok(look) => {
+                failures = 0;
+                if let Look::Moved { from, to } = look {
+                    tracing::info!(
+                        "etcd's leader was this server's member {from:x}: moved to the witness {to:x} (a server's failure then costs no election)"
+                    );
+                }
+            }
+            Err(error) => {
+                failures += 1;
+                let pause = pause_after(failures);
+                tracing::warn!("{error}; tried again in {:?}", pause + LOOK_EVERY);
+                tokio::time::sleep(pause).await;
+            }
         }
-        tokio::time::sleep(RETRY_AFTER).await;
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::is_witness;
+    use super::{LONGEST_PAUSE, LOOK_EVERY, is_witness, pause_after};
+    use std::time::Duration;
+
+    #[test]
+    fn a_failed_move_is_tried_at_the_next_look_then_less_and_less_often() {
+        assert_eq!(pause_after(1), Duration::ZERO);
+        assert_eq!(pause_after(2), LOOK_EVERY);
+        assert_eq!(pause_after(3), LOOK_EVERY * 2);
+        assert_eq!(pause_after(4), LOOK_EVERY * 4);
+        assert_eq!(pause_after(5), LONGEST_PAUSE);
+        assert_eq!(pause_after(u32::MAX), LONGEST_PAUSE);
+    }
 
     fn urls(list: &[&str]) -> Vec<String> {
         list.iter().map(|url| url.to_string()).collect()
