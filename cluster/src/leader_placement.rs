@@ -144,7 +144,8 @@ mod tests {
         assert_eq!(pause_after(2), LOOK_EVERY);
         assert_eq!(pause_after(3), LOOK_EVERY * 2);
         assert_eq!(pause_after(4), LOOK_EVERY * 4);
-        assert_eq!(pause_after(5), LONGEST_PAUSE);
+        assert_eq!(pause_after(5), LOOK_EVERY * 8);
+        assert_eq!(pause_after(6), LONGEST_PAUSE);
         assert_eq!(pause_after(u32::MAX), LONGEST_PAUSE);
     }
 
