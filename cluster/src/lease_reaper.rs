@@ -7,7 +7,8 @@
 //!
 //! etcd says what is left of a lease in whole seconds, rounded down. A peer renews every
 //! heartbeat interval, so its lease normally has more than one second left; one that shows
-//! one second or less is watched closely ([`CLOSE_LOOK`]). The answer that first says 0
+//! one second or less is late and watched closely ([`CLOSE_LOOK`]); with a TTL of 2 s, which
+//! shows 1 even when renewed on time, only one that shows 0 is late. The answer that first says 0
 //! arrived at `t`: the lease then had less than a second left, so it ran out before
 //! `t + 1 s`. At that moment (plus [`MARGIN`]) etcd is asked once more: a lease it still has,
 //! still says 0 of, and under the same raft term (no new leader, which would have extended
@@ -43,32 +44,52 @@ pub enum Reaped {
     Renewed,
 }
 
-/// What etcd says of a lease now: whole seconds left (-1: it has none), the raft term.
-async fn left(client: &mut Client, lease: i64) -> Result<(i64, u64), String> {
+/// What etcd says of a lease at one moment.
+#[derive(Debug, Clone, Copy)]
+struct Left {
+    /// Whole seconds left, rounded down (-1: etcd has no such lease).
+    seconds: i64,
+    /// The TTL it was granted, in seconds.
+    granted: i64,
+    /// The raft term of the answer (a new leader, a new term).
+    term: u64,
+}
+
+/// Whether a lease that shows `seconds` left of the `granted` TTL missed a renewal.
+fn late(seconds: i64, granted: i64) -> bool {
+    seconds == 0 || (seconds == 1 && granted >= 3)
+}
+
+/// What etcd says of `lease` now.
+async fn left(client: &mut Client, lease: i64) -> Result<Left, String> {
     let answer = client
         .lease_time_to_live(lease, None)
         .await
         .map_err(|error| format!("etcd did not say what is left of lease {lease:x}: {error}"))?;
-    let term = answer.header().map_or(0, |header| header.raft_term());
-    Ok((answer.ttl(), term))
+    Ok(Left {
+        seconds: answer.ttl(),
+        granted: answer.granted_ttl(),
+        term: answer.header().map_or(0, |header| header.raft_term()),
+    })
 }
 
-/// Watches `lease`, which etcd says has a second or less left, until it is renewed, gone, or
-/// surely ran out — then revokes it.
+/// Watches `lease` while it is late (it missed a renewal) until it is renewed, gone, or surely ran out —
+/// then revokes it.
 pub async fn reap(client: &mut Client, lease: i64) -> Result<Reaped, String> {
     let (ran_out_by, term) = loop {
-        let (seconds, term) = left(client, lease).await?;
-        match seconds {
+        let now = left(client, lease).await?;
+        match now.seconds {
             ..0 => return Ok(Reaped::Gone),
-            0 => break (Instant::now() + Duration::from_secs(1) + MARGIN, term),
-            1 => tokio::time::sleep(CLOSE_LOOK).await,
+            0 => break (Instant::now() + Duration::from_secs(1) + MARGIN, now.term),
+            seconds if late(seconds, now.granted) => tokio::time::sleep(CLOSE_LOOK).await,
             _ => return Ok(Reaped::Renewed),
         }
     };
     tokio::time::sleep_until(ran_out_by).await;
-    match left(client, lease).await? {
-        (..0, _) => Ok(Reaped::Gone),
-        (0, now) if now == term => {
+    let last = left(client, lease).await?;
+    match last.seconds {
+        ..0 => Ok(Reaped::Gone),
+        0 if last.term == term => {
             client
                 .lease_revoke(lease)
                 .await
@@ -88,7 +109,10 @@ async fn peer_leases(
 ) -> Result<Vec<(String, i64)>, String> {
     let prefix = keys::servers_prefix(cluster);
     let listed = client
-        .get(prefix.as_str(), Some(GetOptions::new().with_prefix()))
+        .get(
+            prefix.as_str(),
+            Some(GetOptions::new().with_prefix().with_keys_only()),
+        )
         .await
         .map_err(|error| format!("etcd did not list the servers: {error}"))?;
     Ok(listed
@@ -102,7 +126,7 @@ async fn peer_leases(
 }
 
 /// Looks at the peers' leases every [`LOOK_EVERY`] through the current session's client and
-/// reaps ([`reap`]) each one that shows a second or less left, each in a task of its own.
+/// reaps ([`reap`]) each one that is late, each in a task of its own.
 /// Runs until the sessions' sender is dropped; spawn it and abort it to end it sooner.
 pub async fn reap_silent_peers(
     sessions: watch::Receiver<Option<Session>>,
@@ -131,7 +155,7 @@ pub async fn reap_silent_peers(
                 continue;
             }
             match left(&mut client, lease).await {
-                Ok((0 | 1, _)) => {}
+                Ok(now) if late(now.seconds, now.granted) => {}
                 Ok(_) => continue,
                 Err(error) => {
                     tracing::debug!("{error}");
@@ -151,5 +175,23 @@ pub async fn reap_silent_peers(
                 lease
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::late;
+
+    #[test]
+    fn a_lease_is_late_once_it_shows_less_than_a_renewal_leaves() {
+        // TTL 3 s renewed every second or more often shows 2 or 3.
+        assert!(!late(3, 3));
+        assert!(!late(2, 3));
+        assert!(late(1, 3));
+        assert!(late(0, 3));
+        // TTL 2 s shows 1 right after a renewal.
+        assert!(!late(1, 2));
+        assert!(late(0, 2));
+        assert!(!late(-1, 3));
     }
 }
