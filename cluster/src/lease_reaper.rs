@@ -8,8 +8,8 @@
 //! etcd says what is left of a lease in whole seconds, rounded down. A peer renews every
 //! heartbeat interval, so its lease normally has more than one second left; one that shows
 //! one second or less is late and watched closely ([`CLOSE_LOOK`]); with a TTL of 2 s, which
-//! shows 1 even when renewed on time, only one that shows 0 is late. The answer that first says 0
-//! arrived at `t`: the lease then had less than a second left, so it ran out before
+//! shows 1 even when renewed on time, only one that shows 0 is late. The answer that first
+//! says 0 arrived at `t`: the lease then had less than a second left, so it ran out before
 //! `t + 1 s`. At that moment (plus [`MARGIN`]) etcd is asked once more: a lease it still has,
 //! still says 0 of, and under the same raft term (no new leader, which would have extended
 //! every lease) has run out, and etcd no longer renews a lease that ran out. Only then it is
@@ -73,8 +73,8 @@ async fn left(client: &mut Client, lease: i64) -> Result<Left, String> {
     })
 }
 
-/// Watches `lease` while it is late (it missed a renewal) until it is renewed, gone, or surely ran out —
-/// then revokes it.
+/// Watches `lease` while it is late (it missed a renewal) until it is renewed, gone, or
+/// surely ran out — then revokes it.
 pub async fn reap(client: &mut Client, lease: i64) -> Result<Reaped, String> {
     let (ran_out_by, term) = loop {
         let now = left(client, lease).await?;
