@@ -7,9 +7,7 @@ fn start_answers_then_stop_leaves_nothing_running() {
     let cluster = pidw_cluster(3, "none", "");
     let out = cluster.run("clpcl", &["-s"]).success();
     assert_eq!(out, "Command succeeded.\n");
-    wait_until("exec online", WAIT, || {
-        cluster.resource_status("exec") == "Online"
-    });
+    wait_exec_started(&cluster);
     let pid = cluster.resource_pid("exec").expect("async resource pid");
     assert!(alive(pid));
     assert!(!cluster.processes().is_empty());
@@ -147,9 +145,7 @@ fn a_killed_daemon_restarts_without_starting_resources_twice() {
 fn sigterm_is_an_orderly_stop() {
     let cluster = pidw_cluster(3, "none", "");
     cluster.start();
-    wait_until("exec online", WAIT, || {
-        cluster.resource_status("exec") == "Online"
-    });
+    wait_exec_started(&cluster);
     let daemon = cluster.daemon_pid().unwrap();
     signal(daemon, libc::SIGTERM);
     wait_until("daemon gone", WAIT, || !alive(daemon));
