@@ -281,8 +281,8 @@ fn a_script_change_applied_restarts_the_groups() {
         .success();
     assert!(out.contains("file start.sh: changed"), "{out}");
     assert!(out.contains("Applied by restart"), "{out}");
-    wait_until("exec online again", WAIT, || {
-        cluster.resource_status("exec") == "Online"
+    wait_until("exec online again, its start script run", WAIT, || {
+        cluster.resource_status("exec") == "Online" && root_events(&cluster).len() >= 3
     });
     assert!(!alive(resource));
     assert_eq!(
