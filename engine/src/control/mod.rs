@@ -145,9 +145,9 @@ async fn refuse(stream: UnixStream, limits: Limits) {
 static ANSWER_BYTES: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
 
 /// The answer to a status request in `form`, encoded straight from the engine's
-/// [`clp_core::status::StatusView`]: byte for byte the encoding of [`Response::Status`] (or
-/// [`Response::StatusSummary`]) of the same status, or for [`StatusForm::Pretty`] the line
-/// [`Response::StatusText`] and the text it announces.
+/// [`clp_core::status::StatusView`] by the status's own encoder: byte for byte the encoding
+/// of [`Response::Status`] (or [`Response::StatusSummary`]) of the same status, or for
+/// [`StatusForm::Pretty`] the line [`Response::StatusText`] and the text it announces.
 fn status_answer(engine: &Engine, form: StatusForm) -> std::io::Result<(Option<Vec<u8>>, Vec<u8>)> {
     let view = engine.status_view();
     let last = &ANSWER_BYTES[form as usize];
@@ -156,10 +156,9 @@ fn status_answer(engine: &Engine, form: StatusForm) -> std::io::Result<(Option<V
     let mut answer = Vec::with_capacity(hint + hint / 16 + 1);
     match form {
         StatusForm::Whole => view.write_answer(&mut answer),
-        StatusForm::Summary => serde_json::to_writer(&mut answer, &view.summary()),
+        StatusForm::Summary => view.write_summary(&mut answer),
         StatusForm::Pretty => view.write_pretty(&mut answer),
     }
-    .map_err(std::io::Error::other)?;
     drop(view);
     last.store(answer.len(), Ordering::Relaxed);
     if form == StatusForm::Pretty {
@@ -427,7 +426,9 @@ pub(crate) async fn handle(engine: &Arc<Engine>, client: &str, request: Request)
         } => Response::Status(engine.status()),
         Request::Status {
             form: StatusForm::Summary,
-        } => Response::StatusSummary(clp_core::status::StatusSummary::from(&engine.status())),
+        } => Response::StatusSummary(
+            clp_core::status::StatusSummary::from(&engine.status()).into_owned(),
+        ),
         Request::StopDaemon { then } => {
             engine.stop_from(client, then);
             engine.wait_stopped().await;
