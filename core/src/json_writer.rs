@@ -54,6 +54,7 @@ impl<'b> JsonWriter<'b> {
         }
     }
 
+    #[inline]
     fn line_start(&mut self) {
         self.out.push(b'\n');
         let mut spaces = 2 * self.depth;
@@ -66,6 +67,7 @@ impl<'b> JsonWriter<'b> {
 
     /// What goes before the next key or element: a comma after the first, and in pretty
     /// form a new line.
+    #[inline]
     fn separate(&mut self) {
         if !self.empty {
             self.out.push(b',');
@@ -76,12 +78,14 @@ impl<'b> JsonWriter<'b> {
         }
     }
 
+    #[inline]
     fn open(&mut self, bracket: u8) {
         self.out.push(bracket);
         self.depth += 1;
         self.empty = true;
     }
 
+    #[inline]
     fn close(&mut self, bracket: u8) {
         self.depth -= 1;
         if self.pretty && !self.empty {
@@ -92,32 +96,38 @@ impl<'b> JsonWriter<'b> {
     }
 
     /// `{`.
+    #[inline]
     pub(crate) fn begin_object(&mut self) {
         self.open(b'{');
     }
 
     /// `}`.
+    #[inline]
     pub(crate) fn end_object(&mut self) {
         self.close(b'}');
     }
 
     /// `[`.
+    #[inline]
     pub(crate) fn begin_array(&mut self) {
         self.open(b'[');
     }
 
     /// `]`.
+    #[inline]
     pub(crate) fn end_array(&mut self) {
         self.close(b']');
     }
 
     /// Starts the next element of an array (its value follows).
+    #[inline]
     pub(crate) fn element(&mut self) {
         self.separate();
     }
 
     /// Starts a member of an object whose key is a plain word (nothing to escape: the
     /// encoder's field names), its value to follow.
+    #[inline]
     pub(crate) fn key(&mut self, key: &'static str) {
         debug_assert!(key.bytes().all(|b| ESCAPE[usize::from(b)] == 0));
         self.separate();
@@ -128,6 +138,7 @@ impl<'b> JsonWriter<'b> {
     }
 
     /// Starts a member whose key is any text (a map's key), escaped.
+    #[inline]
     pub(crate) fn key_text(&mut self, key: &str) {
         self.separate();
         self.string(key);
@@ -136,6 +147,7 @@ impl<'b> JsonWriter<'b> {
     }
 
     /// A string value, escaped; runs that need no escape are copied at once.
+    #[inline]
     pub(crate) fn string(&mut self, text: &str) {
         let bytes = text.as_bytes();
         self.out.reserve(bytes.len() + 2);
@@ -166,6 +178,7 @@ impl<'b> JsonWriter<'b> {
     }
 
     /// A string that is known to need no escape (an enum's word), copied as it is.
+    #[inline]
     pub(crate) fn word(&mut self, word: &'static str) {
         debug_assert!(word.bytes().all(|b| ESCAPE[usize::from(b)] == 0));
         self.out.push(b'"');
@@ -174,23 +187,27 @@ impl<'b> JsonWriter<'b> {
     }
 
     /// A number.
+    #[inline]
     pub(crate) fn number(&mut self, number: u64) {
         self.out
             .extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
     }
 
     /// `true` or `false`.
+    #[inline]
     pub(crate) fn boolean(&mut self, value: bool) {
         self.out
             .extend_from_slice(if value { b"true" } else { b"false" });
     }
 
     /// `null`.
+    #[inline]
     pub(crate) fn null(&mut self) {
         self.out.extend_from_slice(b"null");
     }
 
     /// A number, or `null`.
+    #[inline]
     pub(crate) fn optional_number(&mut self, number: Option<u64>) {
         match number {
             Some(number) => self.number(number),
@@ -199,6 +216,7 @@ impl<'b> JsonWriter<'b> {
     }
 
     /// A string, or `null`.
+    #[inline]
     pub(crate) fn optional_string(&mut self, text: Option<&str>) {
         match text {
             Some(text) => self.string(text),
@@ -207,6 +225,7 @@ impl<'b> JsonWriter<'b> {
     }
 
     /// An array of strings.
+    #[inline]
     pub(crate) fn strings<'s>(&mut self, texts: impl IntoIterator<Item = &'s str>) {
         self.begin_array();
         for text in texts {

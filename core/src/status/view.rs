@@ -570,6 +570,12 @@ type = "userw"
                 Response::from_line(&line).expect("reads"),
                 Response::StatusSummary(summary.clone().into_owned())
             );
+            // The generic path too (another server's answer, through etcd).
+            let generic: Response = serde_json::from_slice(&line).expect("reads");
+            assert_eq!(
+                generic,
+                Response::StatusSummary(summary.clone().into_owned())
+            );
             let mut whole = Vec::new();
             view.write_answer(&mut whole);
             for answer in [line, whole] {
