@@ -135,7 +135,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     }
     let session = Session::new(&paths, "clpstat").through(remote.as_deref());
     if args.heartbeats {
-        let matrix = render::heartbeat_matrix(&session.status_summary()?);
+        let matrix = render::heartbeat_matrix(&session.status_summary()?.summary()?);
         if args.json {
             return write_json(out, &matrix);
         }
@@ -151,7 +151,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         };
     }
     // The text layouts show names and states, not counters: the summary is enough.
-    let status = session.status_summary()?;
+    // (Read borrowing from the daemon's answer: no string copied per name.)
+    let answer = session.status_summary()?;
+    let status = answer.summary()?;
     let text = if args.groups {
         render::group_map(&status)
     } else if args.monitors {

@@ -104,7 +104,7 @@ fn widths(long: bool) -> (usize, usize) {
 }
 
 /// `clpstat` (and `-s`): the cluster status.
-pub fn cluster_status(status: &StatusSummary, long: bool) -> String {
+pub fn cluster_status(status: &StatusSummary<'_>, long: bool) -> String {
     let (wide, narrow) = widths(long);
     let cut = !long;
     // Written straight into one string (at 1,000 monitors, ~1,800 lines): a line is ~50
@@ -212,7 +212,7 @@ pub fn cluster_status(status: &StatusSummary, long: bool) -> String {
 }
 
 /// `clpstat -g`: the group map.
-pub fn group_map(status: &StatusSummary) -> String {
+pub fn group_map(status: &StatusSummary<'_>) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "{}", header("GROUPMAP INFORMATION"));
     let _ = writeln!(text, "  Cluster : {}", status.cluster);
@@ -236,7 +236,7 @@ pub fn group_map(status: &StatusSummary) -> String {
 }
 
 /// `clpstat -m`: each monitor and its status on the server.
-pub fn monitor_map(status: &StatusSummary) -> String {
+pub fn monitor_map(status: &StatusSummary<'_>) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "{}", header("MONITOR RESOURCE STATUS"));
     let _ = writeln!(text, "  Cluster : {}", status.cluster);
@@ -292,7 +292,7 @@ pub struct HeartbeatBlock {
 /// server it hears, `x` for one it does not), or, from a clppm that publishes nothing,
 /// the answering server's view (every Online server watches the same leases); a server
 /// not Online sees nothing the answering server can know (`-`).
-pub fn heartbeat_matrix(status: &StatusSummary) -> HeartbeatMatrix {
+pub fn heartbeat_matrix(status: &StatusSummary<'_>) -> HeartbeatMatrix {
     let servers = match &status.ha {
         Some(ha) => ha.servers.as_slice(),
         None => std::slice::from_ref(&status.server),
@@ -341,7 +341,7 @@ pub fn heartbeat_matrix(status: &StatusSummary) -> HeartbeatMatrix {
         })
         .collect();
     HeartbeatMatrix {
-        cluster: status.cluster.clone(),
+        cluster: status.cluster.to_string(),
         servers: servers.iter().map(|s| s.name.clone()).collect(),
         local: servers
             .iter()
@@ -773,7 +773,7 @@ mod tests {
     use clp_core::status::ClusterStatus;
 
     /// What the text layouts read of `status`.
-    fn summary(status: &ClusterStatus) -> StatusSummary {
+    fn summary(status: &ClusterStatus) -> StatusSummary<'_> {
         StatusSummary::from(status)
     }
 

@@ -17,6 +17,7 @@ pub mod escape;
 pub mod exit_code;
 pub mod generations;
 pub mod ipc;
+mod json_writer;
 pub mod license;
 pub mod local_server;
 pub mod logcollect;

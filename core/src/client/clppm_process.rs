@@ -78,9 +78,31 @@ pub fn connect_when_up(
     client_name: &str,
     wait: Duration,
 ) -> Result<Client, ClientError> {
+    retry_while_starting(paths, wait, || {
+        Client::connect(&paths.socket(), client_name)
+    })
+}
+
+/// [`connect_when_up`] for one request: the greeting goes with it
+/// ([`Client::connect_asking`]).
+pub fn connect_when_up_asking(
+    paths: &Paths,
+    client_name: &str,
+    wait: Duration,
+) -> Result<Client, ClientError> {
+    retry_while_starting(paths, wait, || {
+        Client::connect_asking(&paths.socket(), client_name, Duration::from_secs(10))
+    })
+}
+
+fn retry_while_starting(
+    paths: &Paths,
+    wait: Duration,
+    mut connect: impl FnMut() -> Result<Client, ClientError>,
+) -> Result<Client, ClientError> {
     let deadline = Instant::now() + wait;
     loop {
-        match Client::connect(&paths.socket(), client_name) {
+        match connect() {
             Err(ClientError::NotRunning { socket }) => {
                 if !daemon_holds_lock(paths) || Instant::now() >= deadline {
                     return Err(ClientError::NotRunning { socket });

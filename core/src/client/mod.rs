@@ -42,6 +42,39 @@ pub enum StatusJson {
     Decoded(ClusterStatus),
 }
 
+/// The status summary as [`Session::status_summary`] got it: read it with
+/// [`SummaryAnswer::summary`].
+#[derive(Debug)]
+pub enum SummaryAnswer {
+    /// The daemon's answer line: a summary, or an older daemon's whole status.
+    Line(Vec<u8>),
+    /// Another server's summary, decoded.
+    Summary(StatusSummary<'static>),
+    /// The whole status: built while the daemon is down, or another server's.
+    Status(ClusterStatus),
+}
+
+impl SummaryAnswer {
+    /// The summary, its strings borrowed from the answer.
+    pub fn summary(&self) -> Result<StatusSummary<'_>, Error> {
+        match self {
+            SummaryAnswer::Line(line) => match crate::ipc::summary_from_line(line) {
+                Some(Ok(summary)) => Ok(summary),
+                Some(Err(error)) => Err(crate::ipc::client::ClientError::Protocol {
+                    message: error.to_string(),
+                }
+                .into()),
+                None => Err(Error::Unexpected(format!(
+                    "clppm answered {} to a status request",
+                    String::from_utf8_lossy(&line[..line.len().min(200)])
+                ))),
+            },
+            SummaryAnswer::Summary(summary) => Ok(summary.clone()),
+            SummaryAnswer::Status(status) => Ok(StatusSummary::from(status)),
+        }
+    }
+}
+
 /// A [`ClusterStatus`] as compact JSON, as the daemon wrote it.
 #[derive(Debug)]
 pub struct CompactStatus {
@@ -123,11 +156,21 @@ impl<'a> Session<'a> {
         )?)
     }
 
+    /// [`Session::connect`] for one request: the greeting goes with it, in one write
+    /// (a round trip fewer), and the daemon's welcome is read before its answer.
+    fn connect_asking(&self) -> Result<Client, Error> {
+        Ok(clppm_process::connect_when_up_asking(
+            self.paths,
+            self.caller,
+            STARTING_WAIT,
+        )?)
+    }
+
     /// Sends one request and returns the answer.
     pub fn ask(&self, request: &Request) -> Result<Response, Error> {
         match self.remote {
             Some(remote) => Ok(remote.ask(self.caller, request, None)?),
-            None => Ok(self.connect()?.request(request, None)?),
+            None => Ok(self.connect_asking()?.request(request, None)?),
         }
     }
 
@@ -177,40 +220,29 @@ impl<'a> Session<'a> {
     }
 
     /// What `clpstat`'s text layouts show of the status ([`StatusSummary`]): from the daemon
-    /// a tenth of the whole status (at 1,000 monitors), read straight from its answer line;
-    /// built from the configuration when the daemon is not running, as [`Session::status`].
-    pub fn status_summary(&self) -> Result<StatusSummary, Error> {
+    /// a quarter of the whole status (at 1,000 monitors), kept as its answer line to be read
+    /// without copying its strings ([`SummaryAnswer::summary`]); built from the
+    /// configuration when the daemon is not running, as [`Session::status`].
+    pub fn status_summary(&self) -> Result<SummaryAnswer, Error> {
         let request = Request::Status {
             form: crate::ipc::StatusForm::Summary,
         };
         if self.remote.is_some() {
             // Another server's answer comes through etcd, already decoded.
             return match self.ask(&request) {
-                Ok(Response::StatusSummary(summary)) => Ok(summary),
+                Ok(Response::StatusSummary(summary)) => Ok(SummaryAnswer::Summary(summary)),
                 // A server whose clppm is older than summaries answers the whole status.
-                Ok(Response::Status(status)) => Ok(StatusSummary::from(&status)),
+                Ok(Response::Status(status)) => Ok(SummaryAnswer::Status(status)),
                 Ok(other) => Err(unexpected(&other)),
                 Err(error) => Err(error),
             };
         }
         let answer = self
-            .connect()
+            .connect_asking()
             .and_then(|mut client| Ok(client.request_line(&request, None)?));
         match answer {
-            Ok(line) => match crate::ipc::summary_from_line(&line) {
-                Some(Ok(summary)) => Ok(summary),
-                Some(Err(error)) => Err(crate::ipc::client::ClientError::Protocol {
-                    message: error.to_string(),
-                }
-                .into()),
-                None => Err(Error::Unexpected(format!(
-                    "clppm answered {} to a status request",
-                    String::from_utf8_lossy(&line[..line.len().min(200)])
-                ))),
-            },
-            Err(error) if error.is_not_running() => {
-                self.status().map(|status| StatusSummary::from(&status))
-            }
+            Ok(line) => Ok(SummaryAnswer::Line(line)),
+            Err(error) if error.is_not_running() => self.status().map(SummaryAnswer::Status),
             Err(error) => Err(error),
         }
     }
@@ -225,7 +257,7 @@ impl<'a> Session<'a> {
             return self.status().map(StatusJson::Decoded);
         }
         let answer = self
-            .connect()
+            .connect_asking()
             .and_then(|mut client| Ok(client.status_text(None)?));
         match answer {
             Ok(StatusText::Pretty(text)) => Ok(StatusJson::Pretty(text)),

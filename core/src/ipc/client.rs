@@ -61,14 +61,17 @@ pub enum ClientError {
     },
 }
 
-/// A greeted connection to the daemon.
+/// A greeted connection to the daemon (or one whose greeting goes with its first request:
+/// [`Client::connect_asking`]).
 #[derive(Debug)]
 pub struct Client {
     socket: PathBuf,
     reader: BufReader<UnixStream>,
     writer: UnixStream,
-    /// The daemon's pid, from its welcome.
+    /// The daemon's pid, from its welcome (0 until the welcome is read).
     pub daemon_pid: u32,
+    /// The greeting line, while it is still to be sent with the first request.
+    hello: Option<Vec<u8>>,
 }
 
 impl Client {
@@ -80,6 +83,25 @@ impl Client {
     /// [`Client::connect`], waiting at most `timeout` for the greeting (a shell completion
     /// asks the daemon on every TAB and must not hang on a stuck one).
     pub fn connect_within(
+        socket: &Path,
+        client_name: &str,
+        timeout: Duration,
+    ) -> Result<Client, ClientError> {
+        let mut client = Self::connect_asking(socket, client_name, timeout)?;
+        let Some(hello) = client.hello.take() else {
+            return Ok(client);
+        };
+        let greeting = client.write(&hello).and_then(|()| client.read_line());
+        client.welcomed(greeting)?;
+        Ok(client)
+    }
+
+    /// Connects to the daemon at `socket` for one request: the greeting is sent with that
+    /// request, in one write, and the daemon's welcome read before its answer (a round trip
+    /// fewer for a command that asks one thing). Any daemon reads it so: it reads each line
+    /// as it comes, however the lines arrive. `timeout` bounds the reads until a request
+    /// sets its own.
+    pub fn connect_asking(
         socket: &Path,
         client_name: &str,
         timeout: Duration,
@@ -104,17 +126,21 @@ impl Client {
         };
         stream.set_read_timeout(Some(timeout)).map_err(io)?;
         let writer = stream.try_clone().map_err(io)?;
-        let mut client = Client {
+        Ok(Client {
             socket: socket.to_path_buf(),
             // Big reads: a status of 1,000 monitors is ~0.5 MB.
             reader: BufReader::with_capacity(READ_BUFFER, stream),
             writer,
             daemon_pid: 0,
-        };
-        let greeting = client.exchange(&Request::Hello {
-            protocol: PROTOCOL,
-            client: client_name.to_string(),
-        });
+            hello: Some(Self::line_of(&Request::Hello {
+                protocol: PROTOCOL,
+                client: client_name.to_string(),
+            })?),
+        })
+    }
+
+    /// Takes the daemon's answer to the greeting: its welcome, or why there is none.
+    fn welcomed(&mut self, greeting: Result<Vec<u8>, ClientError>) -> Result<(), ClientError> {
         // A daemon that dies while we connect (its socket still accepting) resets the
         // connection: for the caller it is simply not running.
         let greeting = match greeting {
@@ -127,15 +153,15 @@ impl Client {
                 ) =>
             {
                 return Err(ClientError::NotRunning {
-                    socket: socket.to_path_buf(),
+                    socket: self.socket.clone(),
                 });
             }
-            other => other?,
+            other => Self::decode(&other?)?,
         };
         match greeting {
             Response::Welcome { pid, .. } => {
-                client.daemon_pid = pid;
-                Ok(client)
+                self.daemon_pid = pid;
+                Ok(())
             }
             other => Err(ClientError::Protocol {
                 message: format!("expected a welcome, got {other:?}"),
@@ -254,17 +280,41 @@ impl Client {
         }
     }
 
-    /// Sends `request`, returns the answer line as read (newline included).
-    fn exchange_line(&mut self, request: &Request) -> Result<Vec<u8>, ClientError> {
-        let io = |source| ClientError::Io {
-            socket: self.socket.clone(),
-            source,
-        };
+    /// A request as its line (newline included).
+    fn line_of(request: &Request) -> Result<Vec<u8>, ClientError> {
         let mut line = serde_json::to_vec(request).map_err(|error| ClientError::Protocol {
             message: error.to_string(),
         })?;
         line.push(b'\n');
-        self.writer.write_all(&line).map_err(io)?;
+        Ok(line)
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+        self.writer
+            .write_all(bytes)
+            .map_err(|source| ClientError::Io {
+                socket: self.socket.clone(),
+                source,
+            })
+    }
+
+    /// Sends `request` (after the greeting, in the same write, if that is still to go),
+    /// returns the answer line as read (newline included).
+    fn exchange_line(&mut self, request: &Request) -> Result<Vec<u8>, ClientError> {
+        let line = Self::line_of(request)?;
+        match self.hello.take() {
+            Some(mut both) => {
+                both.extend_from_slice(&line);
+                let greeting = self.write(&both).and_then(|()| self.read_line());
+                self.welcomed(greeting)?;
+            }
+            None => self.write(&line)?,
+        }
+        self.read_line()
+    }
+
+    /// Reads one answer line (newline included).
+    fn read_line(&mut self) -> Result<Vec<u8>, ClientError> {
         let mut answer = Vec::new();
         let read = (&mut self.reader)
             .take(MAX_ANSWER as u64 + 1)
@@ -304,7 +354,7 @@ pub fn call(
     request: &Request,
     timeout: Option<Duration>,
 ) -> Result<Response, ClientError> {
-    Client::connect(socket, client_name)?.request(request, timeout)
+    Client::connect_asking(socket, client_name, Duration::from_secs(10))?.request(request, timeout)
 }
 
 #[cfg(test)]
@@ -375,6 +425,62 @@ mod tests {
                 writer.write_all(&reply).expect("answers");
             }
         })
+    }
+
+    /// A command that asks one thing sends the greeting and its request in one write:
+    /// the daemon's first read holds both lines (a round trip fewer); a daemon that reads
+    /// line by line (any daemon, `one_answer_daemon` above) answers each in turn.
+    #[test]
+    fn a_request_asked_with_the_greeting_arrives_with_it() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let socket = dir.path().join("clppm.sock");
+        let listener = UnixListener::bind(&socket).expect("a test socket");
+        let daemon = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("a client");
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("a timeout");
+            let mut first = vec![0_u8; 64 << 10];
+            let read = stream.read(&mut first).expect("the first read");
+            first.truncate(read);
+            let mut answers = Vec::new();
+            for answer in [
+                Response::Welcome {
+                    protocol: PROTOCOL,
+                    daemon_version: "test".into(),
+                    pid: 7,
+                },
+                Response::Done,
+            ] {
+                answers.extend(serde_json::to_vec(&answer).expect("encodes"));
+                answers.push(b'\n');
+            }
+            stream.write_all(&answers).expect("answers");
+            first
+        });
+        let answer = call(
+            &socket,
+            "test",
+            &Request::Suspend,
+            Some(Duration::from_secs(10)),
+        );
+        let first = daemon.join().expect("the daemon thread");
+        assert_eq!(answer.expect("an answer"), Response::Done);
+        let lines: Vec<Request> = first
+            .split(|byte| *byte == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(|line| Request::from_line(line).expect("a request"))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                Request::Hello {
+                    protocol: PROTOCOL,
+                    client: "test".into()
+                },
+                Request::Suspend
+            ]
+        );
     }
 
     fn status_text_from(answer: &[u8]) -> Result<StatusText, ClientError> {

@@ -265,7 +265,8 @@ pub enum Response {
     /// The status snapshot.
     Status(ClusterStatus),
     /// The status summary ([`StatusForm::Summary`]).
-    StatusSummary(StatusSummary),
+    #[serde(deserialize_with = "owned_summary")]
+    StatusSummary(StatusSummary<'static>),
     /// The status as pretty JSON ([`StatusForm::Pretty`]): this line tells its length, and
     /// that many bytes follow it, the text of the status.
     StatusText {
@@ -304,6 +305,14 @@ pub enum Response {
     },
 }
 
+/// Reads a summary with its own strings (an answer kept as a [`Response`] outlives the
+/// line it was read from).
+fn owned_summary<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<StatusSummary<'static>, D::Error> {
+    StatusSummary::deserialize(deserializer).map(StatusSummary::into_owned)
+}
+
 /// The first bytes of the three big answers as the daemon writes them (serde writes an
 /// internally tagged enum's tag first), and what [`Response::from_line`] reads them as.
 const STATUS_PREFIX: &[u8] = br#"{"type":"status","#;
@@ -325,7 +334,7 @@ pub fn status_fields(line: &[u8]) -> Option<&[u8]> {
 /// Reads the answer to a summary request: a summary, or the whole status of a daemon older
 /// than summaries (read as a summary: its other fields are skipped). `None` when the line
 /// is neither.
-pub fn summary_from_line(line: &[u8]) -> Option<serde_json::Result<StatusSummary>> {
+pub fn summary_from_line(line: &[u8]) -> Option<serde_json::Result<StatusSummary<'_>>> {
     (line.starts_with(SUMMARY_PREFIX) || line.starts_with(STATUS_PREFIX))
         .then(|| serde_json::from_slice(line))
 }
@@ -354,7 +363,8 @@ impl Response {
         if line.starts_with(STATUS_PREFIX) {
             serde_json::from_slice(line).map(Response::Status)
         } else if line.starts_with(SUMMARY_PREFIX) {
-            serde_json::from_slice(line).map(Response::StatusSummary)
+            serde_json::from_slice(line)
+                .map(|summary: StatusSummary<'_>| Response::StatusSummary(summary.into_owned()))
         } else if line.starts_with(COUNTERS_PREFIX) {
             serde_json::from_slice(line).map(|body: CountersBody| Response::Counters {
                 monitors: body.monitors,

@@ -2,6 +2,7 @@
 //! the one builder of that snapshot ([`build`]), online and offline.
 
 mod build;
+mod encode;
 mod ladder;
 mod view;
 
@@ -13,7 +14,7 @@ pub use build::{
 pub use ladder::Ladder;
 pub use view::{
     GroupSummary, GroupView, HeartbeatView, MonitorSummary, MonitorView, ResourceSummary,
-    ResourceView, ServerView, StatusSummary, StatusView, Summary,
+    ResourceView, ServerView, StatusSummary, StatusView,
 };
 
 /// The daemon's own state.
@@ -30,6 +31,19 @@ pub enum DaemonState {
     Suspended,
     /// Stopping.
     Stopping,
+}
+
+impl DaemonState {
+    /// The word the status encodes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DaemonState::Stopped => "stopped",
+            DaemonState::Starting => "starting",
+            DaemonState::Running => "running",
+            DaemonState::Suspended => "suspended",
+            DaemonState::Stopping => "stopping",
+        }
+    }
 }
 
 /// A group's or a server's state, with the original's words.

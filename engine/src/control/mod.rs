@@ -14,7 +14,6 @@
 pub mod limits;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use limits::{Admission, Connections, Pool, Reservation, Ticket};
@@ -139,29 +138,44 @@ async fn refuse(stream: UnixStream, limits: Limits) {
     let _ = write_response(&mut writer, &response, limits.line_timeout).await;
 }
 
-/// The length of the last status answer of each [`StatusForm`]: the next one's buffer
-/// starts that large, so that ~0.5 MB (1,000 monitors) is not grown by doubling, copied
-/// and faulted in on the way (8 % of an answer's CPU in the profile, benches/PROFILE.md).
-static ANSWER_BYTES: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
+thread_local! {
+    /// The buffer of the last status answer, kept for the next one (the control thread
+    /// answers them all): ~0.7 MB at 1,000 monitors is neither grown by doubling nor
+    /// faulted in and zeroed by the kernel again per answer (an eighth of an answer's CPU
+    /// in the profile, benches/PROFILE.md). One at most, and none over [`SPARE_BYTES`].
+    static SPARE: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The largest answer buffer kept for the next answer (~5,000 monitors' pretty status);
+/// a larger one is freed, so that a big status does not stay resident between answers.
+const SPARE_BYTES: usize = 4 << 20;
+
+/// A buffer for a status answer: the last one's, emptied, or a new one.
+fn answer_buffer() -> Vec<u8> {
+    SPARE.with_borrow_mut(Option::take).unwrap_or_default()
+}
+
+/// Keeps `buffer` for the next answer (see [`SPARE`]).
+fn keep_buffer(mut buffer: Vec<u8>) {
+    if buffer.capacity() <= SPARE_BYTES {
+        buffer.clear();
+        SPARE.with_borrow_mut(|spare| *spare = Some(buffer));
+    }
+}
 
 /// The answer to a status request in `form`, encoded straight from the engine's
-/// [`clp_core::status::StatusView`]: byte for byte the encoding of [`Response::Status`] (or
-/// [`Response::StatusSummary`]) of the same status, or for [`StatusForm::Pretty`] the line
-/// [`Response::StatusText`] and the text it announces.
+/// [`clp_core::status::StatusView`] by the status's own encoder: byte for byte the encoding
+/// of [`Response::Status`] (or [`Response::StatusSummary`]) of the same status, or for
+/// [`StatusForm::Pretty`] the line [`Response::StatusText`] and the text it announces.
 fn status_answer(engine: &Engine, form: StatusForm) -> std::io::Result<(Option<Vec<u8>>, Vec<u8>)> {
+    let mut answer = answer_buffer();
     let view = engine.status_view();
-    let last = &ANSWER_BYTES[form as usize];
-    let hint = last.load(Ordering::Relaxed);
-    // A little over the last one (the status grows as counters do), and the newline.
-    let mut answer = Vec::with_capacity(hint + hint / 16 + 1);
     match form {
         StatusForm::Whole => view.write_answer(&mut answer),
-        StatusForm::Summary => serde_json::to_writer(&mut answer, &view.summary()),
+        StatusForm::Summary => view.write_summary(&mut answer),
         StatusForm::Pretty => view.write_pretty(&mut answer),
     }
-    .map_err(std::io::Error::other)?;
     drop(view);
-    last.store(answer.len(), Ordering::Relaxed);
     if form == StatusForm::Pretty {
         let bytes = u64::try_from(answer.len()).unwrap_or(u64::MAX);
         let mut head =
@@ -185,7 +199,9 @@ async fn write_status(
     if let Some(head) = head {
         write_line(writer, &head, timeout).await?;
     }
-    write_line(writer, &body, timeout).await
+    write_line(writer, &body, timeout).await?;
+    keep_buffer(body);
+    Ok(())
 }
 
 async fn write_response(
@@ -427,7 +443,9 @@ pub(crate) async fn handle(engine: &Arc<Engine>, client: &str, request: Request)
         } => Response::Status(engine.status()),
         Request::Status {
             form: StatusForm::Summary,
-        } => Response::StatusSummary(clp_core::status::StatusSummary::from(&engine.status())),
+        } => Response::StatusSummary(
+            clp_core::status::StatusSummary::from(&engine.status()).into_owned(),
+        ),
         Request::StopDaemon { then } => {
             engine.stop_from(client, then);
             engine.wait_stopped().await;

@@ -77,7 +77,6 @@ fn refusal(kind: &str, name: &str, goal: Goal) -> OperationError {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
     use std::sync::Arc;
 
     use super::*;
@@ -88,7 +87,7 @@ mod tests {
     fn state(resources: &[(&str, ObjectStatus, bool)], active: bool) -> State {
         State {
             daemon: DaemonState::Running,
-            groups: HashMap::from([(
+            groups: crate::engine::ByName::from_iter([(
                 "g".to_string(),
                 GroupRuntime {
                     pending: None,

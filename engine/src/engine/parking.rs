@@ -109,7 +109,7 @@ fn at_rest(
     daemon: DaemonState,
     runtime: &MonitorRuntime,
     config: &MonitorConfig,
-    resources: &std::collections::HashMap<String, ResourceRuntime>,
+    resources: &super::ByName<ResourceRuntime>,
 ) -> bool {
     let ladder = &runtime.ladder;
     daemon == DaemonState::Running
