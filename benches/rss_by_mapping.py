@@ -6,7 +6,8 @@
 The idle_overhead and scale benches save the daemon's smaps at the end of each window
 (OUT/clp-N.smaps). Printed per file: Rss by kind in KiB (the program's code, constants
 and data; shared libraries; [heap]; other anonymous maps, split by size so that thread
-stacks and big blocks show apart), then the largest single mappings.
+stacks and big blocks show apart), then the largest single mappings. clppm fixes glibc's mmap
+threshold at 128 KiB (bins/src/clppm.rs), so every larger allocation is a mapping of its own.
 """
 import re
 import sys
@@ -48,9 +49,11 @@ def kind(mapping, exe):
         return "other file " + path
     if perms == "---p":
         return "guard pages"
-    if mapping["size"] <= 8192 + 4:
-        return "anonymous <= 8 MiB (thread stacks, small maps)"
-    return "anonymous > 8 MiB (arenas, reservations)"
+    if mapping["size"] in (2048, 8192):
+        return "anonymous: thread stacks (2 MiB each)"
+    if mapping["size"] > 8192:
+        return "anonymous > 8 MiB (reservations: sled's histograms)"
+    return "anonymous: blocks over the mmap threshold (malloc > 128 KiB)"
 
 
 def main():

@@ -7,7 +7,8 @@
 //! that was 3.5–5 MiB of clppm's 21 MiB. [`release_startup_pages`] drops this process's
 //! mappings of every read-only file page it holds that it never wrote (code, constants,
 //! unwind tables, locale data) once the start is over; what monitoring runs comes back at
-//! its next use (a minor fault: the file's pages stay in the page cache). The daemon calls
+//! its next use (a minor fault: the file's pages stay in the page cache), one page at a time
+//! (the mappings are marked random-access: no 64 KB fault-around). The daemon calls
 //! it again once monitoring settled (the first checks run code once too), together with
 //! [`release_free_heap`].
 
@@ -30,6 +31,12 @@ pub fn release_startup_pages() -> usize {
             unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
         if done == 0 {
             dropped += end - start;
+        }
+        // SAFETY: as above; MADV_RANDOM only turns off the kernel's fault-around for the
+        // mapping (a fault maps 64 KB of neighbours with the page), so that what comes back
+        // is the pages monitoring runs, not their neighbourhoods.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_RANDOM);
         }
     }
     dropped

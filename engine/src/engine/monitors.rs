@@ -162,6 +162,11 @@ impl Engine {
         let slot = &self.slots[index];
         let wake = probe.wake();
         let parkable = parks(probe.as_ref());
+        if resumed && !slot.is_enabled() {
+            // Switched off while parked: released as a running monitor's probe would be.
+            probe.stop();
+            resumed = false;
+        }
         loop {
             while !slot.is_enabled() {
                 if self.is_stopping() {
