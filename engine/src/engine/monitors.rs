@@ -152,7 +152,7 @@ impl Engine {
     /// probe's wake-up fires (event-driven types); a check in flight is dropped when the
     /// monitor is switched off. A monitor that parks ([`parking`](super::parking)) leaves
     /// its probe in its slot and its task ends; the batch starts a new one to hand it back.
-    async fn run_monitor(
+    pub(super) async fn run_monitor(
         self: &Arc<Self>,
         index: usize,
         mut probe: Box<dyn Probe>,
