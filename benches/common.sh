@@ -80,6 +80,11 @@ kill_stray_victims() {           # any victim still alive under $OUT: its start 
     done
 }
 
+save_smaps() {                   # PID PREFIX: the daemon's mappings, for benches/rss_by_mapping.py
+    cat "/proc/$1/smaps" >"$2.smaps" 2>/dev/null || true
+    cat "/proc/$1/smaps_rollup" >"$2.smaps_rollup" 2>/dev/null || true
+}
+
 build_helpers() {
     gcc -O2 -Wall -Wextra -o "$MARKER" "$HELPERS/marker.c"
     gcc -O2 -Wall -Wextra -o "$REAPER" "$HELPERS/reaper.c"

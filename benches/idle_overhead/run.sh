@@ -97,6 +97,7 @@ measure() {                      # LABEL N REAPER_PID: warm up, measure, append 
     read -r self1 kids1 < <(ticks "$pid")
     sw1=$(switches "$pid")
     rss=$(status_field "$pid" VmRSS)
+    save_smaps "$pid" "$OUT/${label%% *}-$n"
     threads=$(status_field "$pid" Threads)
     printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\n' "$label" "$n" \
         "$(awk -v d=$((self1 - self0)) -v t="$CLK_TCK" -v s="$MEASURE" 'BEGIN {printf "%.2f", d / t / s * 100}')" \

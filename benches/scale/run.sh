@@ -187,6 +187,7 @@ measure() {                      # LABEL N PID SAMPLER_CMD...
     s1=0; for srv in "${SERVER_PIDS[@]}"; do read -r a _ < <(ticks "$srv"); s1=$((s1 + a)); done
     read -r b1 t1 < <(host_busy)
     M_RSS=$(awk -v k="$(status_field "$pid" VmRSS)" 'BEGIN {printf "%.1f", k / 1024}')
+    save_smaps "$pid" "$OUT/${label%% *}-$n"
     M_HWM=$(awk -v k="$(status_field "$pid" VmHWM)" 'BEGIN {printf "%.1f", k / 1024}')
     M_THREADS=$(status_field "$pid" Threads)
     local fds=("/proc/$pid/fd/"*)

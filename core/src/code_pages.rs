@@ -1,105 +1,128 @@
-//! Gives back the program's pages that only the start needed.
+//! Gives back the pages that only the start needed.
 //!
-//! A daemon's resident set counts every page of its own program it ever touched: the start
-//! (argument parsing, reading the configuration, opening the store, starting the groups)
-//! runs code and reads constants that steady monitoring never uses again, and the kernel
-//! maps the program in 64 KB around each page it faults in. At 1,000 monitors that was 3.5–5
-//! MiB of clppm's 21 MiB. [`release_startup_pages`] drops this process's mappings of its
-//! program's read-only segments once the start is over; what monitoring runs comes back at
-//! its next use (a minor fault: the file's pages stay in the page cache).
+//! A daemon's resident set counts every page of its own program and of the shared libraries
+//! it ever touched: the start (argument parsing, reading the configuration, opening the
+//! store, starting the groups) runs code and reads constants that steady monitoring never
+//! uses again, and the kernel maps 64 KB around each page it faults in. At 1,000 monitors
+//! that was 3.5–5 MiB of clppm's 21 MiB. [`release_startup_pages`] drops this process's
+//! mappings of every read-only file page it holds that it never wrote (code, constants,
+//! unwind tables, locale data) once the start is over; what monitoring runs comes back at
+//! its next use (a minor fault: the file's pages stay in the page cache), one page at a time
+//! (the mappings are marked random-access: no 64 KB fault-around). The daemon calls
+//! it again once monitoring settled (the first checks run code once too), together with
+//! [`release_free_heap`].
 
-/// Drops this process's mappings of the pages of its program's read-only segments (code,
-/// constants, unwind tables); returns the bytes dropped. Nothing is lost: those pages are
-/// never written, and the next access maps them again from the page cache. The writable
-/// segment (data, and the relocated part made read-only after loading) is left alone.
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+/// Drops this process's mappings of read-only, file-backed pages that hold no private copy
+/// (`Anonymous: 0` in `/proc/self/smaps`: never written, so the file has them); returns the
+/// bytes dropped. Nothing is lost: the next access maps them again from the page cache. A
+/// mapping with a written page (relocations, the part made read-only after loading) is left
+/// alone, as are writable ones and the kernel's (`[vdso]`).
+#[cfg(target_os = "linux")]
 pub fn release_startup_pages() -> usize {
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    // SAFETY: dl_iterate_phdr calls `collect` once per loaded object, the program first,
-    // with a pointer valid during the call; `data` is `ranges`, alive and not otherwise
-    // borrowed until dl_iterate_phdr returns.
-    unsafe {
-        libc::dl_iterate_phdr(Some(collect), (&raw mut ranges).cast());
-    }
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+        return 0;
+    };
     let mut dropped = 0;
-    for (start, end) in ranges {
-        // SAFETY: [start, end) holds whole pages of a read-only PT_LOAD segment of this
-        // program (not its writable one): they are mapped from the file and never written,
-        // so MADV_DONTNEED only unmaps them until the next access reads them back.
+    for (start, end) in clean_read_only_file_maps(&smaps) {
+        // SAFETY: [start, end) is a whole mapping of this process, read-only, backed by a
+        // file and holding no anonymous (written) page: MADV_DONTNEED only unmaps its pages
+        // until the next access reads them back from the file.
         let done =
             unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
         if done == 0 {
             dropped += end - start;
+        }
+        // SAFETY: as above; MADV_RANDOM only turns off the kernel's fault-around for the
+        // mapping (a fault maps 64 KB of neighbours with the page), so that what comes back
+        // is the pages monitoring runs, not their neighbourhoods.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_RANDOM);
         }
     }
     dropped
 }
 
 /// Elsewhere nothing is dropped.
-#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+#[cfg(not(target_os = "linux"))]
 pub fn release_startup_pages() -> usize {
     0
 }
 
-/// dl_iterate_phdr's callback: the whole pages of the program's read-only PT_LOAD segments
-/// into `data` (a `Vec<(usize, usize)>`), then stop (the program is the first object).
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-unsafe extern "C" fn collect(
-    info: *mut libc::dl_phdr_info,
-    _size: libc::size_t,
-    data: *mut libc::c_void,
-) -> libc::c_int {
-    // SAFETY: dl_iterate_phdr passes a valid info for the duration of the call, and `data`
-    // is the `Vec` release_startup_pages gave it.
-    let (info, ranges) = unsafe { (&*info, &mut *data.cast::<Vec<(usize, usize)>>()) };
-    if info.dlpi_phdr.is_null() {
-        return 1;
-    }
-    // SAFETY: dlpi_phdr points at dlpi_phnum program headers of the loaded object.
-    let headers =
-        unsafe { std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum)) };
-    let page = page_size();
-    let base = usize::try_from(info.dlpi_addr).unwrap_or(0);
-    for header in headers {
-        if header.p_type != libc::PT_LOAD || header.p_flags & libc::PF_W != 0 {
-            continue;
+/// The address ranges of `smaps`' mappings that [`release_startup_pages`] may drop:
+/// readable, not writable, backed by a file (an inode, not `[vdso]`), with resident pages
+/// and none of them anonymous.
+fn clean_read_only_file_maps(smaps: &str) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    // The mapping being read: its range, and whether its header qualifies it.
+    let mut current: Option<(usize, usize)> = None;
+    let mut resident = false;
+    let mut anonymous = true;
+    let mut close = |current: Option<(usize, usize)>, resident: bool, anonymous: bool| {
+        if let Some(range) = current
+            && resident
+            && !anonymous
+        {
+            ranges.push(range);
         }
-        let (Ok(vaddr), Ok(size)) = (
-            usize::try_from(header.p_vaddr),
-            usize::try_from(header.p_memsz),
-        ) else {
+    };
+    for line in smaps.lines() {
+        let mut fields = line.split_ascii_whitespace();
+        let Some(first) = fields.next() else {
             continue;
         };
-        // Only pages wholly inside the segment: a page shared with a writable neighbour
-        // (none with today's linkers) is kept.
-        let start = (base + vaddr).next_multiple_of(page);
-        let end = (base + vaddr + size) / page * page;
-        if end > start {
-            ranges.push((start, end));
+        if let Some((start, end)) = first.split_once('-')
+            && let (Ok(start), Ok(end)) = (
+                usize::from_str_radix(start, 16),
+                usize::from_str_radix(end, 16),
+            )
+        {
+            close(current.take(), resident, anonymous);
+            let perms = fields.next().unwrap_or("");
+            let inode = fields.nth(2).unwrap_or("0");
+            let path = fields.next().unwrap_or("");
+            let read_only = perms.starts_with('r') && perms.as_bytes().get(1) == Some(&b'-');
+            let file = inode != "0" && !path.is_empty() && !path.starts_with('[');
+            current = (read_only && file && end > start).then_some((start, end));
+            resident = false;
+            anonymous = true;
+            continue;
+        }
+        let mut kb = || fields.next().and_then(|v| v.parse::<u64>().ok());
+        match first {
+            "Rss:" => resident = kb().is_some_and(|v| v > 0),
+            "Anonymous:" => anonymous = kb() != Some(0),
+            _ => {}
         }
     }
-    1
+    close(current, resident, anonymous);
+    ranges
 }
 
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-fn page_size() -> usize {
-    // SAFETY: sysconf only reads a system setting.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(size)
-        .ok()
-        .filter(|&s| s > 0)
-        .unwrap_or(4096)
+/// Gives the allocator's free pages back to the kernel (glibc's `malloc_trim`): the start
+/// allocates and frees a lot (the configuration's text, the groups' scripts, the first
+/// checks' tasks), and freed blocks in the middle of the heap stay resident until trimmed.
+/// Returns whether anything was given back.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn release_free_heap() -> bool {
+    // SAFETY: malloc_trim only returns free memory of the allocator to the kernel; it is
+    // safe to call at any time from any thread.
+    unsafe { libc::malloc_trim(0) == 1 }
+}
+
+/// Other C libraries: nothing to trim.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn release_free_heap() -> bool {
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Resident kB of this program's own read-only mappings (code and constants).
-    fn resident_program_kb() -> u64 {
-        let exe = std::fs::read_link("/proc/self/exe").unwrap();
+    /// Resident kB of this process's read-only file mappings (code and constants).
+    fn resident_read_only_file_kb() -> u64 {
         let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-        let mut ours = false;
+        let mut counted = false;
         let mut total = 0;
         for line in smaps.lines() {
             let fields: Vec<&str> = line.split_whitespace().collect();
@@ -107,11 +130,9 @@ mod tests {
                 .first()
                 .is_some_and(|f| f.contains('-') && !f.ends_with(':'))
             {
-                ours = fields
-                    .get(5)
-                    .is_some_and(|p| std::path::Path::new(p) == exe)
-                    && fields.get(1).is_some_and(|perms| !perms.contains('w'));
-            } else if ours && fields.first() == Some(&"Rss:") {
+                counted = fields.get(1).is_some_and(|perms| !perms.contains('w'))
+                    && fields.get(4).is_some_and(|inode| *inode != "0");
+            } else if counted && fields.first() == Some(&"Rss:") {
                 total += fields[1].parse::<u64>().unwrap();
             }
         }
@@ -119,17 +140,52 @@ mod tests {
     }
 
     #[test]
-    fn the_programs_read_only_pages_are_dropped_and_come_back_on_use() {
-        let before = resident_program_kb();
+    fn read_only_file_pages_are_dropped_and_come_back_on_use() {
+        let before = resident_read_only_file_kb();
         let dropped = release_startup_pages();
         assert!(dropped > 0, "nothing dropped");
-        let after = resident_program_kb();
+        let after = resident_read_only_file_kb();
         assert!(
             after < before,
             "resident {before} kB before, {after} kB after"
         );
-        // The code runs on: what it needs is mapped back from the page cache.
+        // The code runs on: what it needs is mapped back from the page cache (also libc's).
         let text = format!("{:?}", std::collections::BTreeMap::from([(1, "one")]));
         assert_eq!(text, r#"{1: "one"}"#);
+        assert!(std::env::current_dir().is_ok());
+    }
+
+    #[test]
+    fn only_clean_read_only_file_mappings_are_chosen() {
+        let smaps = "\
+55d000000000-55d000010000 r-xp 00001000 fd:01 1234 /usr/bin/clppm
+Rss:                  64 kB
+Anonymous:             0 kB
+55d000010000-55d000012000 r--p 00011000 fd:01 1234 /usr/bin/clppm
+Rss:                   8 kB
+Anonymous:             4 kB
+55d000012000-55d000013000 rw-p 00013000 fd:01 1234 /usr/bin/clppm
+Rss:                   4 kB
+Anonymous:             4 kB
+7f0000000000-7f0000001000 r--p 00000000 fd:01 99 /usr/lib/libc.so.6
+Rss:                   0 kB
+Anonymous:             0 kB
+7f0000001000-7f0000003000 r-xp 00001000 fd:01 99 /usr/lib/libc.so.6
+Rss:                   8 kB
+Anonymous:             0 kB
+7f0000010000-7f0000020000 r--p 00000000 00:00 0
+Rss:                   4 kB
+Anonymous:             4 kB
+7ffc00000000-7ffc00002000 r-xp 00000000 00:00 0 [vdso]
+Rss:                   4 kB
+Anonymous:             0 kB
+";
+        assert_eq!(
+            clean_read_only_file_maps(smaps),
+            vec![
+                (0x55d0_0000_0000, 0x55d0_0001_0000),
+                (0x7f00_0000_1000, 0x7f00_0000_3000)
+            ]
+        );
     }
 }

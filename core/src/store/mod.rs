@@ -154,6 +154,9 @@ impl Store {
 
     fn wrote(&self) {
         self.durability.wrote();
+        // What the write replaced is freed once no thread sees it, not with this thread's
+        // next 64 writes (`flusher.rs`).
+        flusher::release_garbage();
     }
 
     /// Makes every write so far durable (at no cost when nothing was written since the last

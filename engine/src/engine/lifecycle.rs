@@ -8,6 +8,10 @@ use clp_core::status::{DaemonState, ObjectStatus};
 
 use super::{Cause, Engine, MONITOR_STOP_WAIT, OperationError, handoff};
 
+/// How long after the start monitoring has settled: the first checks of monitors switched
+/// on at the start ran, and the idle ones parked.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl Engine {
     /// Restores what survived a previous run, starts the monitor tasks and the groups.
     pub fn start(self: &Arc<Self>, requested_by: Option<&str>) {
@@ -131,6 +135,17 @@ impl Engine {
                 "start-up over: {} KiB of program pages unmapped",
                 dropped >> 10
             );
+            // Once monitoring settled (the first checks ran, idle monitors parked and their
+            // tasks ended), what ran only then goes too, and the heap the start freed.
+            tokio::spawn(async {
+                tokio::time::sleep(SETTLE).await;
+                let dropped = clp_core::code_pages::release_startup_pages();
+                let trimmed = clp_core::code_pages::release_free_heap();
+                tracing::debug!(
+                    "monitoring settled: {} KiB of program pages unmapped, heap trimmed: {trimmed}",
+                    dropped >> 10
+                );
+            });
         });
     }
 
@@ -206,24 +221,29 @@ impl Engine {
     }
 
     /// Ends every monitor task (the daemon is stopping): a check in flight finishes first,
-    /// one that hangs is not waited for long.
+    /// one that hangs is not waited for long. A parked monitor has no task: its probe is
+    /// stopped here.
     pub(super) async fn end_monitor_tasks(&self) {
         // Wake every task, also those already switched off, so that each one ends.
         for slot in &self.slots {
-            slot.enabled.send_replace(false);
+            slot.switch(false);
         }
-        let tasks = std::mem::take(
-            &mut *self
-                .monitor_tasks
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        );
-        let deadline = tokio::time::Instant::now() + MONITOR_STOP_WAIT;
-        for task in tasks {
-            if tokio::time::timeout_at(deadline, task).await.is_err() {
-                tracing::warn!("a monitor did not stop in time");
-                break;
+        {
+            let mut state = self.lock();
+            for (runtime, slot) in state.monitors.iter_mut().zip(&self.slots) {
+                if std::mem::take(&mut runtime.parked)
+                    && let Some(Ok(mut probe)) = super::monitors::lock_probe(slot).take()
+                {
+                    probe.stop();
+                }
             }
+        }
+        let deadline = tokio::time::Instant::now() + MONITOR_STOP_WAIT;
+        if tokio::time::timeout_at(deadline, self.monitor_tasks.none_left())
+            .await
+            .is_err()
+        {
+            tracing::warn!("a monitor did not stop in time");
         }
     }
 

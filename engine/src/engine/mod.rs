@@ -146,7 +146,7 @@ struct MonitorRuntime {
     checked_at: Option<std::time::Instant>,
     /// The last check took longer than the delay warning rate allows (rm 71 was logged).
     delayed: bool,
-    /// Its task sleeps until unparked: the batch of its interval checks it ([`parking`]).
+    /// It has no task until handed back: the batch of its interval checks it ([`parking`]).
     parked: bool,
 }
 
@@ -208,12 +208,75 @@ enum Cause {
 
 /// The control of one monitor's task.
 struct MonitorSlot {
-    enabled: watch::Sender<bool>,
+    /// Switched on: its task checks while it is (set with [`MonitorSlot::switch`]).
+    enabled: std::sync::atomic::AtomicBool,
+    /// Wakes its task when `enabled` changed. A monitor has at most one task, and
+    /// `notify_one` keeps a permit while none waits, so no switch is missed; a woken task
+    /// reads `enabled` (a permit left from an earlier switch only makes it read again).
+    switched: Notify,
     event_driven: bool,
-    /// Wakes its task when the parked batch hands the monitor back ([`parking`]).
-    unpark: tokio::sync::Notify,
-    /// The probe, built once with the engine, taken by its task when monitoring starts.
+    /// The probe, built once with the engine, taken by its task when monitoring starts, and
+    /// kept here while the monitor is parked (it then has no task: [`parking`]).
     probe: Mutex<Option<Result<Box<dyn clp_core::monitor::Probe>, String>>>,
+}
+
+impl MonitorSlot {
+    /// Switches the monitor on or off and wakes its task.
+    fn switch(&self, on: bool) {
+        self.enabled.store(on, std::sync::atomic::Ordering::SeqCst);
+        self.switched.notify_one();
+    }
+
+    fn is_enabled(&self) -> bool {
+        self.enabled.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// How many monitor tasks run, so that the stop can wait for them to end (a parked monitor
+/// has none, and a task that parks ends: no handle per task is kept).
+#[derive(Default)]
+struct TaskCount {
+    live: std::sync::atomic::AtomicUsize,
+    /// Woken when `live` falls to zero.
+    none_left: Notify,
+}
+
+/// A monitor task's hold on the engine, counted in [`Engine::monitor_tasks`] from the spawn
+/// until the task's future is dropped (it ended, or the runtime dropped it unpolled).
+struct MonitorTask(Arc<Engine>);
+
+impl MonitorTask {
+    fn new(engine: &Arc<Engine>) -> MonitorTask {
+        engine
+            .monitor_tasks
+            .live
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        MonitorTask(Arc::clone(engine))
+    }
+}
+
+impl Drop for MonitorTask {
+    fn drop(&mut self) {
+        let count = &self.0.monitor_tasks;
+        if count.live.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            count.none_left.notify_waiters();
+        }
+    }
+}
+
+impl TaskCount {
+    /// Waits until no monitor task runs.
+    async fn none_left(&self) {
+        loop {
+            let woken = self.none_left.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if self.live.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            woken.await;
+        }
+    }
 }
 
 /// The supervisor.
@@ -233,7 +296,7 @@ pub struct Engine {
     stopped: watch::Sender<bool>,
     /// The monitor tasks, awaited at the stop so probes release what they hold (the
     /// watchdog's magic close) before the process exits.
-    monitor_tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    monitor_tasks: TaskCount,
     /// The daemon handed its running resources over to the next clppm ([`Engine::hand_off`]):
     /// it exits without stopping its groups.
     handed_off: std::sync::atomic::AtomicBool,
@@ -316,9 +379,9 @@ impl Engine {
                     .ok_or_else(|| format!("unknown monitor type {}", monitor.kind))
                     .and_then(|build| build(&monitor.probe_settings(), &os));
                 MonitorSlot {
-                    enabled: watch::channel(false).0,
+                    enabled: std::sync::atomic::AtomicBool::new(false),
+                    switched: Notify::new(),
                     event_driven: probe.as_ref().is_ok_and(|p| p.watches_target_process()),
-                    unpark: tokio::sync::Notify::new(),
                     probe: Mutex::new(Some(probe)),
                 }
             })
@@ -340,7 +403,7 @@ impl Engine {
             slots,
             stop_request: watch::channel(None).0,
             stopped: watch::channel(false).0,
-            monitor_tasks: Mutex::new(Vec::new()),
+            monitor_tasks: TaskCount::default(),
             handed_off: std::sync::atomic::AtomicBool::new(false),
             restart_in_place: std::sync::atomic::AtomicBool::new(false),
             servers: std::sync::OnceLock::new(),

@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
-use tracing::Instrument;
 
 use super::policy::Observation;
 use super::{Cause, Engine, State};
@@ -21,6 +19,22 @@ const CHECK_TIMEOUT: u32 = 99;
 
 /// The unit of `rm 71`'s times: the original counts in ticks of 1/100 s.
 const TICKS_PER_SECOND: u32 = 100;
+
+/// Whether a monitor with this probe parks when idle ([`parking`](super::parking)): its
+/// check only says whether the engine knows a live target process, and it has no wake-up
+/// of its own (a parked monitor has no task to wake).
+fn parks(probe: &dyn Probe) -> bool {
+    probe.healthy_while_target_alive() && probe.wake().is_none()
+}
+
+/// A monitor's probe in its slot (taken by its task, left there while it is parked).
+pub(super) fn lock_probe(
+    slot: &super::MonitorSlot,
+) -> std::sync::MutexGuard<'_, Option<Result<Box<dyn Probe>, String>>> {
+    slot.probe
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 impl From<CheckOutcome> for Observation {
     fn from(outcome: CheckOutcome) -> Self {
@@ -69,8 +83,8 @@ fn grid_base() -> Instant {
 enum Wait {
     /// A check is due, scheduled at this instant.
     Due(Instant),
-    /// The monitor was switched on or off (`false`: its engine is gone).
-    Switched(bool),
+    /// The monitor was switched on or off.
+    Switched,
 }
 
 /// Resolves when the probe fires its wake-up (never for probes without one). Probes use
@@ -82,15 +96,10 @@ async fn woken(wake: Option<&tokio::sync::Notify>) {
     }
 }
 
-/// Resolves when the monitor is switched off (or its engine is gone).
-async fn wait_until_off(enabled: &mut watch::Receiver<bool>) {
-    loop {
-        if !*enabled.borrow_and_update() {
-            return;
-        }
-        if enabled.changed().await.is_err() {
-            return;
-        }
+/// Resolves when the monitor is switched off.
+async fn wait_until_off(slot: &super::MonitorSlot) {
+    while slot.is_enabled() {
+        slot.switched.notified().await;
     }
 }
 
@@ -118,99 +127,87 @@ impl Engine {
                 }
                 None => continue,
             };
-            if probe.healthy_while_target_alive() {
+            if parks(probe.as_ref()) {
                 parkable.push(index);
             }
-            let receiver = self.slots[index].enabled.subscribe();
-            let engine = Arc::clone(self);
-            let span = tracing::info_span!("monitor", name = %config.name);
-            let task = tokio::spawn(
-                async move { engine.run_monitor(index, probe, receiver).await }.instrument(span),
-            );
-            self.monitor_tasks
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push(task);
+            self.spawn_monitor(index, probe, false);
         }
         self.spawn_parking(&parkable);
     }
 
+    /// Starts monitor `index`'s task; `resumed`: handed back from the parked batch, it
+    /// checks at once. No tracing span per monitor (at 1,000 monitors their records were
+    /// 0.4 MB): what a monitor logs names it.
+    pub(super) fn spawn_monitor(
+        self: &Arc<Self>,
+        index: usize,
+        probe: Box<dyn Probe>,
+        resumed: bool,
+    ) {
+        let task = super::MonitorTask::new(self);
+        tokio::spawn(async move { task.0.run_monitor(index, probe, resumed).await });
+    }
+
     /// One monitor's task: while enabled, a check every interval — and at once when the
     /// probe's wake-up fires (event-driven types); a check in flight is dropped when the
-    /// monitor is switched off.
-    async fn run_monitor(
-        self: Arc<Self>,
+    /// monitor is switched off. A monitor that parks ([`parking`](super::parking)) leaves
+    /// its probe in its slot and its task ends; the batch starts a new one to hand it back.
+    pub(super) async fn run_monitor(
+        self: &Arc<Self>,
         index: usize,
         mut probe: Box<dyn Probe>,
-        mut enabled: watch::Receiver<bool>,
+        mut resumed: bool,
     ) {
         let config = &self.config.monitors[index];
+        let slot = &self.slots[index];
         let wake = probe.wake();
-        let parkable = probe.healthy_while_target_alive();
+        let parkable = parks(probe.as_ref());
+        if resumed && !slot.is_enabled() {
+            // Switched off while parked: released as a running monitor's probe would be.
+            probe.stop();
+            resumed = false;
+        }
         loop {
-            while !*enabled.borrow_and_update() {
-                if self.is_stopping() || enabled.changed().await.is_err() {
+            while !slot.is_enabled() {
+                if self.is_stopping() {
                     probe.stop();
                     return;
                 }
+                slot.switched.notified().await;
             }
-            // A monitor that follows a resource (timing = "active") gives it one interval to
-            // come up, and after a recovery step the target gets one interval to prove
-            // itself (a process that dies right after its restart is not taken for
-            // healthy); otherwise the first check comes at once, after wait_before_start.
-            let in_error = self.lock().monitors[index].ladder.status == MonitorStatus::Error;
-            let settle = if in_error || config.timing == clp_core::config::Timing::Active {
-                config.interval
+            let first = if resumed {
+                // Handed back by the batch: the check runs now, the next ones at the
+                // monitor's phase (see `phased_in`).
+                Instant::now()
             } else {
-                std::time::Duration::ZERO
+                // A monitor that follows a resource (timing = "active") gives it one
+                // interval to come up, and after a recovery step the target gets one
+                // interval to prove itself (a process that dies right after its restart is
+                // not taken for healthy); otherwise the first check comes at once, after
+                // wait_before_start.
+                let in_error = self.lock().monitors[index].ladder.status == MonitorStatus::Error;
+                let settle = if in_error || config.timing == clp_core::config::Timing::Active {
+                    config.interval
+                } else {
+                    std::time::Duration::ZERO
+                };
+                on_grid(Instant::now() + config.wait_before_start + settle)
             };
-            let first = on_grid(Instant::now() + config.wait_before_start + settle);
+            resumed = false;
             let mut ticker = tokio::time::interval_at(first, config.interval);
             // A late tick keeps the schedule on its grid (Delay would shift it off).
             ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-            let mut parked = false;
             let mut phased_in = false;
             loop {
-                let event = if parked {
-                    // Checked by the batch of its interval until handed back (parking.rs).
-                    let event = tokio::select! {
-                        changed = enabled.changed() => Wait::Switched(changed.is_ok()),
-                        () = self.slots[index].unpark.notified() => Wait::Due(Instant::now()),
-                        () = woken(wake.as_deref()) => Wait::Due(Instant::now()),
-                    };
-                    parked = false;
-                    self.unpark(index);
-                    // The check runs now; the next ones at the monitor's phase, the first of
-                    // them half an interval to one and a half after this check.
-                    ticker.reset_at(phased(
-                        Instant::now() + config.interval / 2,
-                        index,
-                        config.interval,
-                    ));
-                    event
-                } else {
-                    tokio::select! {
-                        changed = enabled.changed() => Wait::Switched(changed.is_ok()),
-                        deadline = ticker.tick() => Wait::Due(deadline),
-                        () = woken(wake.as_deref()) => Wait::Due(Instant::now()),
-                    }
+                let event = tokio::select! {
+                    () = slot.switched.notified() => Wait::Switched,
+                    deadline = ticker.tick() => Wait::Due(deadline),
+                    () = woken(wake.as_deref()) => Wait::Due(Instant::now()),
                 };
                 let deadline = match event {
                     Wait::Due(deadline) => deadline,
-                    Wait::Switched(false) => {
-                        probe.stop();
-                        return;
-                    }
-                    Wait::Switched(true) => {
-                        if !*enabled.borrow_and_update() {
-                            probe.stop();
-                            if self.is_stopping() {
-                                return;
-                            }
-                            break;
-                        }
-                        continue;
-                    }
+                    Wait::Switched if slot.is_enabled() => continue,
+                    Wait::Switched => break,
                 };
                 if !phased_in {
                     // The first check came at once; from the next one on the monitor keeps
@@ -233,7 +230,7 @@ impl Engine {
                 let outcome = tokio::select! {
                     outcome = self.run_check(index, probe.as_mut(), context) => outcome,
                     // Switched off mid-check: the check is dropped, its result unwanted.
-                    _ = wait_until_off(&mut enabled) => continue,
+                    () = wait_until_off(slot) => break,
                 };
                 let healthy = outcome == CheckOutcome::Normal;
                 let (delayed, at_rest) =
@@ -243,12 +240,26 @@ impl Engine {
                 }
                 // A healthy check of a ladder at rest changes nothing: no call (and no
                 // clone of the ladder) for it.
-                if *enabled.borrow() && !at_rest {
+                if slot.is_enabled() && !at_rest {
                     self.observe(index, outcome.into());
                 }
-                if parkable && healthy && *enabled.borrow() {
-                    parked = self.park(index);
+                if parkable && healthy && slot.is_enabled() {
+                    // The probe waits in the slot, where the batch finds it to hand the
+                    // monitor back; put there before the monitor counts as parked.
+                    *lock_probe(slot) = Some(Ok(probe));
+                    if self.park(index) {
+                        return;
+                    }
+                    match lock_probe(slot).take() {
+                        Some(Ok(taken)) => probe = taken,
+                        _ => return,
+                    }
                 }
+            }
+            // Switched off.
+            probe.stop();
+            if self.is_stopping() {
+                return;
             }
         }
     }
@@ -352,7 +363,7 @@ impl Engine {
             if was != enabled {
                 state.monitors[index].enabled = enabled;
                 state.monitors[index].checked_at = enabled.then(std::time::Instant::now);
-                self.slots[index].enabled.send_replace(enabled);
+                self.slots[index].switch(enabled);
                 if cause == Cause::Lifecycle && !suspended {
                     self.alert("rm", if enabled { 1 } else { 2 }, &[&config.name]);
                 }

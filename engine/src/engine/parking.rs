@@ -1,14 +1,16 @@
 //! Parked monitors: an event-driven monitor (pidw) whose target process is known alive and
-//! whose ladder is at rest needs no wake-up of its own per interval. Its task parks, and one
-//! batch per distinct interval runs the check of every parked monitor of that interval under
-//! one lock: the check of pidw is "the engine still knows a live process" (the kernel
+//! whose ladder is at rest needs no wake-up of its own per interval, nor a task. Its task
+//! leaves the probe in the monitor's slot and ends, and one batch per distinct interval runs
+//! the check of every parked monitor of that interval under one lock: the check of pidw is "the engine still knows a live process" (the kernel
 //! reports a death at once through the child exit or pidfd, and that path fails the monitor
 //! immediately, parked or not). The batch counts each check as the task would have (checks,
 //! last check, lateness against the batch's tick, time of the last check), so the status
 //! stays true; a monitor whose check would not be a plain "healthy" (process gone, ladder
-//! not at rest, dummy failure, switched off) is handed back to its task, which checks at once.
+//! not at rest, dummy failure, switched off) is handed back: the batch starts a task for it,
+//! which checks at once.
 //!
-//! 1,000 idle pidw at 1 s cost one wake-up a second instead of a thousand.
+//! 1,000 idle pidw at 1 s cost one wake-up a second instead of a thousand, and no memory for
+//! a task each (a task and its timer were ~1 KB).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
@@ -38,7 +40,7 @@ impl Engine {
     }
 
     /// Parks monitor `index` if its check would only say "healthy" until something changes:
-    /// returns whether it did (its task then waits for [`super::MonitorSlot::unpark`]).
+    /// returns whether it did (its task then ends; its probe must be in its slot).
     pub(super) fn park(&self, index: usize) -> bool {
         let mut state = self.lock();
         let State {
@@ -57,14 +59,9 @@ impl Engine {
         parkable
     }
 
-    /// Takes monitor `index` out of the batch (its task checks on its own again).
-    pub(super) fn unpark(&self, index: usize) {
-        self.lock().monitors[index].parked = false;
-    }
-
     /// One batch: checks every parked monitor of `indices`; hands back those that are no
-    /// longer at rest. `deadline` is the batch's scheduled tick.
-    fn check_parked(&self, indices: &[usize], deadline: Instant) {
+    /// longer at rest (a task each again). `deadline` is the batch's scheduled tick.
+    fn check_parked(self: &Arc<Self>, indices: &[usize], deadline: Instant) {
         let mut handed_back = Vec::new();
         {
             let mut state = self.lock();
@@ -96,7 +93,9 @@ impl Engine {
             }
         }
         for index in handed_back {
-            self.slots[index].unpark.notify_one();
+            if let Some(Ok(probe)) = super::monitors::lock_probe(&self.slots[index]).take() {
+                self.spawn_monitor(index, probe, true);
+            }
         }
     }
 }
@@ -197,10 +196,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn an_idle_pidw_is_counted_by_the_batch_and_its_task_wakes_only_on_a_change() {
-        let dir = tempfile::tempdir().expect("a temporary root");
-        let paths = Paths::new(dir.path());
+    fn engine(dir: &std::path::Path) -> Arc<Engine> {
+        let paths = Paths::new(dir);
         let scripts = paths.etc_dir().join("scripts/g/r");
         std::fs::create_dir_all(&scripts).expect("the scripts folder");
         std::fs::write(scripts.join("start.sh"), "#!/bin/sh\nexec sleep 600\n").expect("start.sh");
@@ -208,9 +205,26 @@ mod tests {
         let config = clp_core::config::load(&paths).expect("the configuration");
         let store = Store::open(&paths.store_dir()).expect("the store");
         let os = OsActions::new(config.os_actions.clone(), true);
-        let engine = Engine::new(config, paths, store, os, |kind| {
+        Engine::new(config, paths, store, os, |kind| {
             (kind == "pidw").then_some(build as clp_core::monitor::spec::BuildProbe)
-        });
+        })
+    }
+
+    /// A monitor's task is its future (plus tokio's header): at 1,000 monitors every 100
+    /// bytes of it are 0.1 MB of the daemon's memory.
+    #[tokio::test]
+    async fn a_monitor_task_is_small() {
+        let dir = tempfile::tempdir().expect("a temporary root");
+        let engine = engine(dir.path());
+        let task = engine.run_monitor(0, Box::new(CountingPidw), false);
+        let size = std::mem::size_of_val(&task);
+        assert!(size < 640, "a monitor's task is {size} bytes");
+    }
+
+    #[tokio::test]
+    async fn an_idle_pidw_is_counted_by_the_batch_and_its_task_wakes_only_on_a_change() {
+        let dir = tempfile::tempdir().expect("a temporary root");
+        let engine = engine(dir.path());
         set_process(
             &engine,
             Some(ProcessIdentity {
@@ -223,7 +237,7 @@ mod tests {
             state.daemon = DaemonState::Running;
             state.monitors[0].enabled = true;
         }
-        engine.slots[0].enabled.send_replace(true);
+        engine.slots[0].switch(true);
         engine.spawn_monitors();
 
         tokio::time::sleep(Duration::from_millis(3_500)).await;
@@ -235,6 +249,11 @@ mod tests {
         };
         assert_eq!(probe_checks, 1, "the task checked on its own while idle");
         assert!(parked, "an idle pidw was not parked");
+        assert_eq!(
+            engine.monitor_tasks.live.load(Ordering::SeqCst),
+            0,
+            "a parked monitor still has a task"
+        );
         assert!(checks >= 3, "the status counts {checks} checks in 3.5 s");
         assert!(
             lateness.is_some(),
@@ -249,6 +268,7 @@ mod tests {
             PROBE_CHECKS.load(Ordering::SeqCst) > probe_checks,
             "the task did not check after its process went away"
         );
+        assert_eq!(engine.monitor_tasks.live.load(Ordering::SeqCst), 1);
         let state = engine.lock();
         assert!(!state.monitors[0].parked);
         assert!(state.monitors[0].ladder.consecutive_failures >= 1);
