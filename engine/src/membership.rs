@@ -30,9 +30,9 @@ pub struct Joined {
     /// This server's alerts copied into etcd, and the other servers' mirrored.
     alerts: (Arc<AlertPublisher>, Arc<AlertMirror>),
     /// The task that hands etcd's leadership to the witness (`[etcd] witness_leads`).
-    _leader_placement: Option<AbortOnDrop>,
+    leader_placement: Option<AbortOnDrop>,
     /// The task that revokes a silent peer's lease once it surely ran out.
-    _reaper: AbortOnDrop,
+    lease_reaper: AbortOnDrop,
 }
 
 /// A spawned task that ends with its owner.
@@ -63,11 +63,11 @@ impl Joined {
             requests,
             configuration,
             alerts,
-            _leader_placement,
-            _reaper,
+            leader_placement,
+            lease_reaper,
         } = self;
-        drop(_leader_placement);
-        drop(_reaper);
+        drop(leader_placement);
+        drop(lease_reaper);
         drop(requests);
         drop(configuration);
         drop(alerts);
@@ -151,7 +151,7 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
             ),
         ))
     });
-    let reaper = AbortOnDrop(tokio::spawn(clp_cluster::lease_reaper::reap_silent_peers(
+    let lease_reaper = AbortOnDrop(tokio::spawn(clp_cluster::lease_reaper::reap_silent_peers(
         membership.sessions(),
         cluster.clone(),
         engine.server().to_string(),
@@ -162,8 +162,8 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
         requests,
         configuration,
         alerts,
-        _leader_placement: leader_placement,
-        _reaper: reaper,
+        leader_placement,
+        lease_reaper,
     })
 }
 
