@@ -150,46 +150,11 @@ struct MonitorRuntime {
     parked: bool,
 }
 
-/// The engine's maps by object name (groups, resources), hashed by [`NameHasher`].
-pub(crate) type ByName<V> = HashMap<String, V, std::hash::BuildHasherDefault<NameHasher>>;
-
-/// A word-at-a-time multiplicative hash (rustc's Fx) for [`ByName`] instead of SipHash: the
-/// names come from the operator's configuration, not from a client, so a keyed hash buys
-/// nothing, and every status answer looks each group and resource up by name (SipHash was
-/// a tenth of an answer's CPU at 1,000 monitors).
-#[derive(Default)]
-pub(crate) struct NameHasher(u64);
-
-impl NameHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl std::hash::Hasher for NameHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            self.add(u64::from_le_bytes(
-                <[u8; 8]>::try_from(word).unwrap_or([0; 8]),
-            ));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut word = [0_u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+/// The engine's maps by object name (groups, resources), hashed by foldhash instead of
+/// SipHash: every status answer looks each group and resource up by name (SipHash was a
+/// tenth of an answer's CPU at 1,000 monitors), and foldhash's per-process seed keeps it
+/// sound even though the names come from the operator's configuration, not from clients.
+pub(crate) type ByName<V> = HashMap<String, V, foldhash::fast::RandomState>;
 
 #[derive(Debug)]
 struct State {
