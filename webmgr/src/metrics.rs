@@ -19,26 +19,9 @@ const DAEMON_STATES: &[(DaemonState, &str)] = &[
     (DaemonState::Stopping, "stopping"),
 ];
 
-const OBJECT_STATES: &[ObjectStatus] = &[
-    ObjectStatus::Online,
-    ObjectStatus::Offline,
-    ObjectStatus::OnlinePending,
-    ObjectStatus::OfflinePending,
-    ObjectStatus::OnlineFailure,
-    ObjectStatus::OfflineFailure,
-    ObjectStatus::Error,
-    ObjectStatus::Unknown,
-];
+const OBJECT_STATES: &[ObjectStatus] = &ObjectStatus::ALL;
 
-const MONITOR_STATES: &[MonitorStatus] = &[
-    MonitorStatus::Normal,
-    MonitorStatus::Warning,
-    MonitorStatus::Error,
-    MonitorStatus::OnlinePending,
-    MonitorStatus::Suspend,
-    MonitorStatus::Offline,
-    MonitorStatus::Unknown,
-];
+const MONITOR_STATES: &[MonitorStatus] = &MonitorStatus::ALL;
 
 /// The content type of the text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";

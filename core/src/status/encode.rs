@@ -378,16 +378,7 @@ mod tests {
         }
 
         fn object_status(&mut self) -> ObjectStatus {
-            [
-                ObjectStatus::Online,
-                ObjectStatus::Offline,
-                ObjectStatus::OnlinePending,
-                ObjectStatus::OfflinePending,
-                ObjectStatus::OnlineFailure,
-                ObjectStatus::OfflineFailure,
-                ObjectStatus::Error,
-                ObjectStatus::Unknown,
-            ][self.below(8)]
+            ObjectStatus::ALL[self.below(ObjectStatus::ALL.len())]
         }
 
         fn server(&mut self) -> ServerStatus {
@@ -431,15 +422,7 @@ mod tests {
                 .map(|_| MonitorState {
                     name: self.text(),
                     kind: self.text(),
-                    status: [
-                        MonitorStatus::Normal,
-                        MonitorStatus::Warning,
-                        MonitorStatus::Error,
-                        MonitorStatus::OnlinePending,
-                        MonitorStatus::Suspend,
-                        MonitorStatus::Offline,
-                        MonitorStatus::Unknown,
-                    ][self.below(7)],
+                    status: MonitorStatus::ALL[self.below(MonitorStatus::ALL.len())],
                     comment: self.text(),
                     reactivations: self.small(),
                     reactivation_threshold: self.small(),

@@ -72,6 +72,18 @@ pub enum ObjectStatus {
 }
 
 impl ObjectStatus {
+    /// Every state, in the order of its declaration.
+    pub const ALL: [ObjectStatus; 8] = [
+        ObjectStatus::Online,
+        ObjectStatus::Offline,
+        ObjectStatus::OnlinePending,
+        ObjectStatus::OfflinePending,
+        ObjectStatus::OnlineFailure,
+        ObjectStatus::OfflineFailure,
+        ObjectStatus::Error,
+        ObjectStatus::Unknown,
+    ];
+
     /// The word `clpstat` prints.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -120,6 +132,17 @@ pub enum MonitorStatus {
 }
 
 impl MonitorStatus {
+    /// Every state, in the order of its declaration.
+    pub const ALL: [MonitorStatus; 7] = [
+        MonitorStatus::Normal,
+        MonitorStatus::Warning,
+        MonitorStatus::Error,
+        MonitorStatus::OnlinePending,
+        MonitorStatus::Suspend,
+        MonitorStatus::Offline,
+        MonitorStatus::Unknown,
+    ];
+
     /// The word `clpstat` prints.
     pub fn as_str(self) -> &'static str {
         match self {
