@@ -187,7 +187,9 @@ pub(super) fn etcd(problems: &mut Problems, raw: RawEtcd) -> Option<EtcdConfig> 
     Some(EtcdConfig {
         endpoints,
         tls,
-        witness_leads: raw.witness_leads.unwrap_or(true),
+        witness_leads: raw
+            .witness_leads
+            .unwrap_or_else(super::witness_leads_by_default),
     })
 }
 

@@ -117,7 +117,7 @@ pub struct EtcdConfig {
 }
 
 /// `[etcd] witness_leads` when the key is absent.
-fn witness_leads_by_default() -> bool {
+pub(super) fn witness_leads_by_default() -> bool {
     true
 }
 
