@@ -25,7 +25,7 @@
 #   LOAD=N           also measure clp under load: after the ordinary clp run, the same kills
 #                    against a clppm that also runs the scale benchmark's mix of N monitors
 #                    (benches/scale/scale.py clp-config: pidw/psw/tcpw/httpw/diskw 40/20/20/10/10
-#                    at interval 1 s, its worker processes and its two local Python servers);
+#                    at interval 1 s, its worker processes and its two local servers, benches/scale/server.c);
 #                    the table shows both clp rows beside the peers (which run unloaded).
 #   WORKERS_MAX=1000 the load's cap on pidw worker processes (as in benches/scale)
 set -euo pipefail
@@ -95,8 +95,11 @@ start_load_servers() {
     mkdir -p "$OUT/www"
     LOAD_DISKFILE=$OUT/diskw.dat
     head -c 4096 /dev/urandom >"$LOAD_DISKFILE"
-    start_supervised "$OUT/serve-tcp.log" python3 "$SCALE_PY" serve-tcp "$OUT/tcp.port"
-    start_supervised "$OUT/serve-http.log" python3 "$SCALE_PY" serve-http "$OUT/http.port" "$OUT/www"
+    # The scale benchmark's C servers (one epoll loop each): Python's would spend more of
+    # the two CPUs than the probes they answer.
+    gcc -O2 -Wall -Wextra -o "$OUT/server" "$HERE/../scale/server.c"
+    start_supervised "$OUT/serve-tcp.log" "$OUT/server" tcp "$OUT/tcp.port"
+    start_supervised "$OUT/serve-http.log" "$OUT/server" http "$OUT/http.port"
     for _ in $(seq 50); do [[ -s $OUT/tcp.port && -s $OUT/http.port ]] && break; sleep 0.1; done
     [[ -s $OUT/tcp.port && -s $OUT/http.port ]] || { log "the load's local servers did not start"; return 1; }
 }

@@ -53,6 +53,10 @@
 #          the table gives a lower bound ("> X s: no cycle completed").
 # Both daemons serve their status to the sampler during the window (clpstat / monit httpd):
 # the cost is in both CPU figures.
+# The status command: after the window, with the mix still running, `clpstat` (its plain
+# layout) and `monit summary` (through its socket) each run STATUS_RUNS times as whole
+# processes, one after another (scale.py time-command: posix_spawn, output to /dev/null):
+# p50/p90/max wall ms. Issue 13's goal: clpstat p50 <= 5 ms at 1,000 monitors.
 #
 # The local servers are python (their CPU is in the notes): on a 2-CPU VM the HTTP server
 # saturates at ~1500 requests/s (N=10000), and an httpw check that takes over 1 s delays
@@ -66,6 +70,7 @@
 #   SAMPLE_EVERY=              seconds between status samples (default: 1, 5 from N >= 5000)
 #   SUPERVISORS="clp monit"
 #   STARTUP_TIMEOUT=300        seconds for all workers to be running
+#   STATUS_RUNS=100            timed runs of `clpstat` / `monit summary` after the window
 #   SKIP_BUILD=1               use the existing target/release binaries
 #   CLP_PROFILE=release        cargo profile to build and run (profiling: with symbols, for perf)
 #   SERVERS=c                  the local servers: c (server.c, one epoll loop each; default) or
@@ -81,6 +86,8 @@ done
 WARMUP=${WARMUP:-20}
 MEASURE=${MEASURE:-60}
 WORKERS_MAX=${WORKERS_MAX:-1000}
+STATUS_RUNS=${STATUS_RUNS:-100}
+[[ $STATUS_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "STATUS_RUNS must be a positive number" >&2; exit 2; }
 STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-300}
 SUPERVISORS=${SUPERVISORS:-"clp monit"}
 SERVERS=${SERVERS:-c}
@@ -233,6 +240,14 @@ bench_clp() {                    # N
         note "    !! clp N=$n: clpstat after the window failed ($rc): $(tail -1 "$d/clpstat.txt")"
     fi
     bad=$(grep -cE ': +(Error|Offline|Online Pending|Caution|Warning|Suspend|Unknown)' "$d/clpstat.txt" || true)
+    # The operator's command, whole process, while the daemon still runs the mix (after
+    # the CPU window, so that these runs are not in the daemon's figure).
+    scale time-command "$STATUS_RUNS" "$d/clpstat-timed.json" "$CLP_BIN/clpstat"
+    ROW[clp_status_p50_ms]=$(jget "$d/clpstat-timed.json" 'd["ms"]["p50"]')
+    ROW[clp_status_max_ms]=$(jget "$d/clpstat-timed.json" 'd["ms"]["max"]')
+    note "    clpstat (the plain layout), whole process, $STATUS_RUNS runs after the window:" \
+        "p50/p90/max $(jget "$d/clpstat-timed.json" '"%s/%s/%s" % (d["ms"]["p50"], d["ms"]["p90"], d["ms"]["max"])') ms," \
+        "exit codes $(jget "$d/clpstat-timed.json" 'd["exit_codes"]')"
     # Error detections (rm 9) before / during / after the window, by the alert log's times.
     local al=$CLP_ROOT/log/alert.log rm9_before rm9_window
     read -r rm9 rm9_before rm9_window errors < <(cat "$al".1 "$al" 2>/dev/null | awk -v w0="$M_WALL0" -v w1="$M_WALL1" '
@@ -289,6 +304,10 @@ bench_monit() {                  # N
     pid=$(child_of "$reaper")
     every=$(sample_every "$n")
     measure "monit" "$n" "$pid" scale sample-monit "$d/monit.sock" "$every" "$MEASURE" "$d/sample.json"
+    # Its operator's command (`monit summary`, through the same socket), as clpstat above.
+    scale time-command "$STATUS_RUNS" "$d/summary-timed.json" "$MONIT" -c "$d/monitrc" summary
+    ROW[monit_status_p50_ms]=$(jget "$d/summary-timed.json" 'd["ms"]["p50"]')
+    ROW[monit_status_max_ms]=$(jget "$d/summary-timed.json" 'd["ms"]["max"]')
     fails=$(grep -ciE 'error|failed|does not exist' "$d/monit.log" || true)
     ROW[monit_cpu]=$M_CPU ROW[monit_kids]=$M_KIDS ROW[monit_rss]=$M_RSS ROW[monit_hwm]=$M_HWM
     ROW[monit_threads]=$M_THREADS ROW[monit_servers]=$M_SERVERS ROW[monit_host]=$M_HOST
@@ -304,6 +323,9 @@ bench_monit() {                  # N
         "($(jget "$d/sample.json" 'd["cycle_ms"]["n"]') cycles seen in $(jget "$d/sample.json" 'd["samples"]') XML samples every ${every}s," \
         "$(jget "$d/sample.json" 'd["mid_cycle_samples"]') of them mid-cycle); XML p50/max $(jget "$d/sample.json" '"%s/%s" % (d["xml_ms"]["p50"], d["xml_ms"]["max"])') ms;" \
         "processes on the host: $M_PROCS"
+    note "    monit summary, whole process, $STATUS_RUNS runs after the window:" \
+        "p50/p90/max $(jget "$d/summary-timed.json" '"%s/%s/%s" % (d["ms"]["p50"], d["ms"]["p90"], d["ms"]["max"])') ms," \
+        "exit codes $(jget "$d/summary-timed.json" 'd["exit_codes"]')"
     if (( fails > 0 )) || [[ $(jget "$d/sample.json" 'd["failing_services_max"] or 0') != 0 ]]; then
         note "    !! monit N=$n: $fails error lines in monit.log, up to $(jget "$d/sample.json" 'd["failing_services_max"]') failing services; first lines:"
         { grep -iE 'error|failed|does not exist' "$d/monit.log" || true; } | head -3 | sed 's/^/        /' | tee -a "$NOTES"
@@ -356,6 +378,7 @@ echo "local servers: $([[ $SERVERS == c ]] && echo "benches/scale/server.c (one 
 
 COLS=(n mix clp_cpu clp_rss clp_p50_ms clp_p99_ms clp_max_ms clp_checks_pct monit_cpu monit_rss
       monit_cycle_p50_ms monit_cycle_p99_ms monit_cycle_max_ms
+      clp_status_p50_ms clp_status_max_ms monit_status_p50_ms monit_status_max_ms
       clp_kids clp_hwm clp_threads clp_fds clp_servers clp_host clp_load clp_every clp_rm9 clp_rm9_window clp_not_normal
       monit_kids monit_hwm monit_threads monit_servers monit_host monit_load monit_every monit_failures clp_jitter_note monit_cycle_note)
 (IFS=$'\t'; echo "${COLS[*]}") >"$RESULTS"

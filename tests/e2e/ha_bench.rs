@@ -230,7 +230,8 @@ fn settings() -> String {
     format!(
         "clp: heartbeat interval 0.5 s, timeout {} s (its default); group web = fip {FLOATING} \
          (probe_wait 200 ms, its default: the duplicate check before the address goes up) + \
-         the service (exec, async), fipw interval 1, pidw on the service interval 1 with \
+         the service (exec, async: its start script only execs it, its stop script is \
+         empty and clp sends SIGTERM), fipw interval 1, pidw on the service interval 1 with \
          reactivation_threshold 0, failover_threshold 1; failback off. etcd: 3 members (the \
          two servers and a witness), --heartbeat-interval 50 --election-timeout 500.\n{}",
         TIMEOUT.as_secs(),
@@ -302,12 +303,13 @@ fn failover_benchmark_clp_beside_keepalived() {
         bed.write_config(&clp_config(&bed));
         for index in 0..2 {
             let name = bed.hosts[index].name.clone();
-            let start = bed.journal.start_script(&name, CLP_GROUP, PORT);
-            let stop = bed.journal.stop_script(&name, CLP_GROUP);
+            // The service alone, as keepalived's notify script starts it; the stop script
+            // does nothing (clp ends the service with SIGTERM after it, as keepalived's
+            // standby script does).
+            let start = bed.journal.serve_script(&name, CLP_GROUP, PORT);
             bed.clp(index)
                 .script(CLP_GROUP, "service", "start.sh", &start);
-            bed.clp(index)
-                .script(CLP_GROUP, "service", "stop.sh", &stop);
+            bed.clp(index).script(CLP_GROUP, "service", "stop.sh", ":");
         }
         bed.start_clppm(0);
         crate::harness::wait_until("etcd and node1 serving", FORM, || {
