@@ -89,47 +89,79 @@ impl ProcessIdentity {
     }
 }
 
-/// The live process-group leaders (pid = pgid) whose environment holds every `(name, value)`
-/// of `wanted` and no variable named in `absent`, oldest first. This is how clppm finds a
-/// resource's process that a crashed predecessor started but had not yet recorded.
-pub fn find_group_leaders(wanted: &[(&str, &str)], absent: &[&str]) -> Vec<ProcessIdentity> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let me = std::process::id();
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
+/// The environments of the process-group leaders (pid = pgid) that carry one variable,
+/// read from /proc once.
+///
+/// This is how clppm finds a resource's process that a crashed predecessor started but had
+/// not yet recorded. Its start looks for every async resource's in the same reading: one
+/// pass over /proc for 1,000 resources instead of one pass (an `environ` read of every
+/// process) per resource, which took minutes.
+#[derive(Debug, Default)]
+pub struct GroupLeaders {
+    /// (pid, its environment as /proc gives it: `NAME=value` entries ended by NUL).
+    leaders: Vec<(u32, Vec<u8>)>,
+}
+
+impl GroupLeaders {
+    /// Reads every process-group leader but this process whose environment holds
+    /// `required` (`(name, value)`); the others are not kept.
+    pub fn read(required: (&str, &str)) -> GroupLeaders {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return GroupLeaders::default();
         };
-        if pid == me || read_pgrp(pid) != Some(pid) {
-            continue;
+        let me = std::process::id();
+        let required = format!("{}={}", required.0, required.1);
+        let mut leaders = Vec::new();
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid == me || read_pgrp(pid) != Some(pid) {
+                continue;
+            }
+            let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+                continue;
+            };
+            if variables(&environ).any(|var| var == required.as_bytes()) {
+                leaders.push((pid, environ));
+            }
         }
-        let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
-            continue;
-        };
-        let vars: Vec<&[u8]> = environ.split(|b| *b == 0).collect();
-        let has = |name: &str, value: &str| {
-            let pair = format!("{name}={value}");
-            vars.contains(&pair.as_bytes())
-        };
-        let names = |name: &str| {
-            let prefix = format!("{name}=");
-            vars.iter().any(|var| var.starts_with(prefix.as_bytes()))
-        };
-        if wanted.iter().all(|(name, value)| has(name, value))
-            && !absent.iter().any(|name| names(name))
-            && let Some(identity) = ProcessIdentity::of(pid).filter(ProcessIdentity::is_alive)
-        {
-            found.push(identity);
-        }
+        GroupLeaders { leaders }
     }
-    found.sort_by_key(|identity| (identity.start_time, identity.pid));
-    found
+
+    /// The leaders read that still run and whose environment holds every `(name, value)`
+    /// of `wanted` and no variable named in `absent`, oldest first.
+    pub fn find(&self, wanted: &[(&str, &str)], absent: &[&str]) -> Vec<ProcessIdentity> {
+        let wanted: Vec<String> = wanted
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let absent: Vec<String> = absent.iter().map(|name| format!("{name}=")).collect();
+        let mut found: Vec<ProcessIdentity> = self
+            .leaders
+            .iter()
+            .filter(|(_, environ)| {
+                wanted
+                    .iter()
+                    .all(|pair| variables(environ).any(|var| var == pair.as_bytes()))
+                    && !absent.iter().any(|prefix| {
+                        variables(environ).any(|var| var.starts_with(prefix.as_bytes()))
+                    })
+            })
+            .filter_map(|(pid, _)| ProcessIdentity::of(*pid).filter(ProcessIdentity::is_alive))
+            .collect();
+        found.sort_by_key(|identity| (identity.start_time, identity.pid));
+        found
+    }
+}
+
+/// The `NAME=value` entries of an environment as /proc gives it.
+fn variables(environ: &[u8]) -> impl Iterator<Item = &[u8]> {
+    environ.split(|b| *b == 0).filter(|var| !var.is_empty())
 }
 
 /// The process group of `pid` (`/proc/PID/stat` field 5).
@@ -388,6 +420,56 @@ pub fn script_path_var() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_reading_finds_the_group_leaders_of_each_resource() {
+        use std::os::unix::process::CommandExt as _;
+        // Two group leaders of one root (as a crashed clppm's start scripts would be), one
+        // of another root, one of this root with a stop factor set.
+        let root = format!("/tmp/clp-leaders-test-{}", std::process::id());
+        let spawn = |resource: &str, root: &str, factor: bool| {
+            let mut command = std::process::Command::new("sleep");
+            command
+                .arg("30")
+                .env("CLP_LEADERS_TEST_ROOT", root)
+                .env("CLP_RESOURCENAME", resource)
+                .process_group(0);
+            if factor {
+                command.env("CLP_FACTOR", "STOP");
+            }
+            KillOnDrop(command.spawn().expect("spawn sleep"))
+        };
+        let first = spawn("exec1", &root, false);
+        let second = spawn("exec2", &root, false);
+        let _other_root = spawn("exec1", "/elsewhere", false);
+        let _stopping = spawn("exec3", &root, true);
+        let leaders = GroupLeaders::read(("CLP_LEADERS_TEST_ROOT", &root));
+        let pids = |wanted: &[(&str, &str)]| -> Vec<u32> {
+            leaders
+                .find(wanted, &["CLP_FACTOR"])
+                .iter()
+                .map(|identity| identity.pid)
+                .collect()
+        };
+        assert_eq!(pids(&[("CLP_RESOURCENAME", "exec1")]), [first.0.id()]);
+        assert_eq!(pids(&[("CLP_RESOURCENAME", "exec2")]), [second.0.id()]);
+        assert_eq!(pids(&[("CLP_RESOURCENAME", "exec3")]), Vec::<u32>::new());
+        // Both of this root, oldest first; the other root's was never kept.
+        assert_eq!(pids(&[]), [first.0.id(), second.0.id()]);
+        // One that ended after the reading is not found.
+        drop(first);
+        assert_eq!(pids(&[("CLP_RESOURCENAME", "exec1")]), Vec::<u32>::new());
+    }
+
+    /// A child killed and reaped when the test ends, passed or not.
+    struct KillOnDrop(std::process::Child);
+
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 
     #[test]
     fn identity_of_self_is_alive() {

@@ -122,7 +122,7 @@ pub fn build_view<'a>(config: &'a Config, server: &'a str, facts: &impl Facts) -
             .monitors
             .iter()
             .enumerate()
-            .map(|(index, monitor)| monitor_view(monitor, &facts.monitor(index, monitor)))
+            .map(|(index, monitor)| monitor_view(monitor, facts.monitor(index, monitor)))
             .collect(),
     }
 }
@@ -157,11 +157,13 @@ fn group_view<'a>(group: &'a GroupConfig, server: &'a str, facts: &impl Facts) -
 
 /// A monitor's state, as the status and `clpmonctrl -v` show it.
 pub fn monitor_state(config: &MonitorConfig, facts: &MonitorFacts) -> MonitorState {
-    monitor_view(config, facts).into_owned()
+    monitor_view(config, facts.clone()).into_owned()
 }
 
-fn monitor_view<'a>(config: &'a MonitorConfig, facts: &MonitorFacts) -> MonitorView<'a> {
-    let ladder = &facts.ladder;
+/// The view of one monitor, taking the facts' detail text (one copy of it per status, not
+/// two).
+fn monitor_view(config: &MonitorConfig, facts: MonitorFacts) -> MonitorView<'_> {
+    let ladder = facts.ladder;
     MonitorView {
         name: &config.name,
         kind: &config.kind,
@@ -174,7 +176,7 @@ fn monitor_view<'a>(config: &'a MonitorConfig, facts: &MonitorFacts) -> MonitorV
         final_action_done: ladder.final_action_done,
         final_action: config.recovery.final_action.as_str(),
         recovery_target: config.recovery.target.display_name(),
-        last_detail: ladder.last_detail.clone(),
+        last_detail: ladder.last_detail,
         dummy_failure: facts.dummy_failure,
         checks: facts.checks,
         last_check_us: facts.last_check.map(micros),

@@ -65,6 +65,9 @@ impl Engine {
     /// Brings back what a previous run left: async processes still alive are adopted, sync
     /// resources that were online stay online; nothing is started twice.
     pub(super) fn restore_resources(self: &Arc<Self>) {
+        // The /proc reading that finds unrecorded processes: made once, when a resource
+        // first needs it.
+        let mut leaders = None;
         for resource in self.config.groups.iter().flat_map(|g| g.resources.iter()) {
             let persisted = match self.store.resource::<PersistedResource>(&resource.name) {
                 Ok(Some(persisted)) => persisted,
@@ -73,7 +76,7 @@ impl Engine {
                     process: None,
                 },
             };
-            let persisted = self.with_unrecorded_process(resource, persisted);
+            let persisted = self.with_unrecorded_process(resource, persisted, &mut leaders);
             if !persisted.online && persisted.process.is_none() {
                 continue;
             }
@@ -108,21 +111,25 @@ impl Engine {
     /// An async resource whose recorded process is gone (or that has none recorded) may
     /// still run: started by a clppm killed before it could record the pid. Its start script
     /// is found by its environment (this root, this resource, no stop factor); more than one
-    /// (never expected) keeps the oldest and ends the others.
+    /// (never expected) keeps the oldest and ends the others. `leaders` is the start's one
+    /// reading of /proc, made here when first needed.
     fn with_unrecorded_process(
         &self,
         resource: &ResourceConfig,
         persisted: PersistedResource,
+        leaders: &mut Option<process::GroupLeaders>,
     ) -> PersistedResource {
         if resource.mode != ExecMode::Async
             || persisted.process.is_some_and(|process| process.is_alive())
         {
             return persisted;
         }
-        let root = self.paths.root().display().to_string();
-        let found = process::find_group_leaders(
+        let leaders = leaders.get_or_insert_with(|| {
+            let root = self.paths.root().display().to_string();
+            process::GroupLeaders::read((clp_core::paths::ROOT_ENV, &root))
+        });
+        let found = leaders.find(
             &[
-                (clp_core::paths::ROOT_ENV, &root),
                 ("CLP_RESOURCENAME", &resource.name),
                 ("CLP_GROUPNAME", &resource.group),
             ],
