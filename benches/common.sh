@@ -49,6 +49,11 @@ start_supervised() {             # LOGFILE CMD... : CMD under the reaper, in the
     STARTED=$!
 }
 
+nap() {                          # SECONDS: sleep that a signal ends at once (a foreground
+    sleep "$1" &                 # `sleep` holds bash's traps until it ends: a stopped
+    wait $!                      # 3000 s window would leave everything running that long)
+}
+
 stop_supervised() {              # REAPER_PID: the ordinary stop, escalating only if ignored
     local pid=$1 child
     if ! is_gone "$pid"; then

@@ -90,10 +90,10 @@ measure() {                      # LABEL N REAPER_PID: warm up, measure, append 
     local label=$1 n=$2 pid self0 kids0 self1 kids1 rss threads sw0 sw1
     pid=$(child_of "$3") || { log "$label: no supervisor process"; return 1; }
     log "$label, N=$n: all victims up; ${WARMUP}s warm-up, ${MEASURE}s measurement (pid $pid)"
-    sleep "$WARMUP"
+    nap "$WARMUP"
     read -r self0 kids0 < <(ticks "$pid")
     sw0=$(switches "$pid")
-    sleep "$MEASURE"
+    nap "$MEASURE"
     read -r self1 kids1 < <(ticks "$pid")
     sw1=$(switches "$pid")
     rss=$(status_field "$pid" VmRSS)

@@ -101,6 +101,7 @@ OUT=$(mktemp -d "$CACHE/scale.XXXXXX")
 # shellcheck source=../common.sh
 source "$REPO/benches/common.sh"
 scale() { python3 "$HERE/scale.py" "$@"; }
+scale_exec() { exec python3 "$HERE/scale.py" "$@"; }   # as a background job: $! is python itself
 CLK_TCK=$(getconf CLK_TCK)
 RESULTS=$OUT/results.tsv
 NOTES=$OUT/notes.txt
@@ -177,7 +178,7 @@ measure() {                      # LABEL N PID SAMPLER_CMD...
     local label=$1 n=$2 pid=$3 self0 kids0 self1 kids1 s0 s1 b0 t0 b1 t1 srv
     shift 3
     log "$label, N=$n: ${WARMUP}s warm-up, ${MEASURE}s measurement (pid $pid)"
-    sleep "$WARMUP"
+    nap "$WARMUP"
     is_gone "$pid" && { log "$label: the daemon exited during the warm-up"; return 1; }
     M_LOAD0=$(cut -d' ' -f1 /proc/loadavg)
     "$@" &
@@ -186,7 +187,7 @@ measure() {                      # LABEL N PID SAMPLER_CMD...
     s0=0; for srv in "${SERVER_PIDS[@]}"; do read -r a _ < <(ticks "$srv"); s0=$((s0 + a)); done
     read -r b0 t0 < <(host_busy)
     M_WALL0=$(date +'%Y/%m/%d %H:%M:%S.%3N')       # the alert log's time format (local)
-    sleep "$MEASURE"
+    nap "$MEASURE"
     M_WALL1=$(date +'%Y/%m/%d %H:%M:%S.%3N')
     local procs=(/proc/[0-9]*)
     M_PROCS=${#procs[@]}
@@ -231,7 +232,7 @@ bench_clp() {                    # N
     log "clp, N=$n: $WORKERS workers up after $((SECONDS - t0)) s"
     pid=$(child_of "$CLP_REAPER")
     every=$(sample_every "$n")
-    measure "clp" "$n" "$pid" scale sample-clp "$CLP_BIN/clpstat" "$every" "$MEASURE" "$d/sample.json"
+    measure "clp" "$n" "$pid" scale_exec sample-clp "$CLP_BIN/clpstat" "$every" "$MEASURE" "$d/sample.json"
     local rc=0
     timeout 60 "$CLP_BIN/clpstat" >"$d/clpstat.txt" 2>&1 || rc=$?
     if (( rc == 124 )); then
@@ -303,7 +304,7 @@ bench_monit() {                  # N
     is_gone "$reaper" && { log "monit exited:"; tail "$d/monit.stderr" "$d/monit.log"; return 1; }
     pid=$(child_of "$reaper")
     every=$(sample_every "$n")
-    measure "monit" "$n" "$pid" scale sample-monit "$d/monit.sock" "$every" "$MEASURE" "$d/sample.json"
+    measure "monit" "$n" "$pid" scale_exec sample-monit "$d/monit.sock" "$every" "$MEASURE" "$d/sample.json"
     # Its operator's command (`monit summary`, through the same socket), as clpstat above.
     scale time-command "$STATUS_RUNS" "$d/summary-timed.json" "$MONIT" -c "$d/monitrc" summary
     ROW[monit_status_p50_ms]=$(jget "$d/summary-timed.json" 'd["ms"]["p50"]')
