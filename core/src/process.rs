@@ -89,6 +89,13 @@ impl ProcessIdentity {
     }
 }
 
+/// The pids /proc lists now (its numeric entries), or why /proc cannot be read.
+pub fn pids() -> std::io::Result<impl Iterator<Item = u32>> {
+    Ok(std::fs::read_dir("/proc")?
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse().ok()))
+}
+
 /// The environments of the process-group leaders (pid = pgid) that carry one variable,
 /// read from /proc once.
 ///
@@ -106,20 +113,13 @@ impl GroupLeaders {
     /// Reads every process-group leader but this process whose environment holds
     /// `required` (`(name, value)`); the others are not kept.
     pub fn read(required: (&str, &str)) -> GroupLeaders {
-        let Ok(entries) = std::fs::read_dir("/proc") else {
+        let Ok(pids) = pids() else {
             return GroupLeaders::default();
         };
         let me = std::process::id();
         let required = format!("{}={}", required.0, required.1);
         let mut leaders = Vec::new();
-        for entry in entries.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<u32>().ok())
-            else {
-                continue;
-            };
+        for pid in pids {
             if pid == me || read_pgrp(pid) != Some(pid) {
                 continue;
             }

@@ -187,19 +187,12 @@ static TABLE_READ: std::sync::LazyLock<Notify> = std::sync::LazyLock::new(Notify
 /// (1,000 processes are read every second while psw monitors run).
 fn read_table() -> Vec<ProcessRow> {
     let mut rows = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
+    let Ok(pids) = clp_core::process::pids() else {
         return rows;
     };
     let mut path = String::with_capacity(32);
     let mut raw = Vec::with_capacity(4096);
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|name| name.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    for pid in pids {
         let command = if read_proc_file(&mut path, pid, "cmdline", &mut raw) {
             joined_arguments(&raw)
         } else {

@@ -268,17 +268,10 @@ impl Cluster {
         let marker = format!("CLP_ROOT={}", self.root().display());
         let me = std::process::id();
         let mut found = Vec::new();
-        let Ok(entries) = std::fs::read_dir("/proc") else {
+        let Ok(pids) = clp_core::process::pids() else {
             return found;
         };
-        for entry in entries.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<u32>().ok())
-            else {
-                continue;
-            };
+        for pid in pids {
             if pid == me || is_zombie(pid) {
                 continue;
             }

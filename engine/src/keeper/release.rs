@@ -183,18 +183,11 @@ fn any_alive(groups: &[i32]) -> bool {
     if groups.is_empty() {
         return false;
     }
-    let Ok(entries) = std::fs::read_dir("/proc") else {
+    let Ok(mut pids) = clp_core::process::pids() else {
         // Cannot look: not sure they are gone.
         return true;
     };
-    entries.flatten().any(|entry| {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            return false;
-        };
+    pids.any(|pid| {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             return false;
         };

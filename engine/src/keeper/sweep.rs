@@ -5,22 +5,17 @@
 //! the processes a restarted clppm adopts. Reads `/proc` and allocates: it runs only when
 //! the keeper kills.
 
-use std::os::unix::ffi::OsStrExt;
-
 /// Kills (SIGKILL) the process group of every resource script of `root` but those `killed`
 /// already; the groups it killed.
 pub fn sweep(root: &str, killed_already: &[i32]) -> Vec<i32> {
     let mut killed = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
+    let Ok(pids) = clp_core::process::pids() else {
         return killed;
     };
     let me = std::process::id();
     let wanted_root = format!("{}={root}", clp_core::paths::ROOT_ENV);
-    for entry in entries.flatten() {
-        let Some(pid) = std::str::from_utf8(entry.file_name().as_bytes())
-            .ok()
-            .and_then(|name| name.parse::<i32>().ok())
-        else {
+    for pid in pids {
+        let Ok(pid) = i32::try_from(pid) else {
             continue;
         };
         if pid <= 1
