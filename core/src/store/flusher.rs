@@ -15,13 +15,21 @@
 //! without it an idle daemon kept its last bags, with 4–9 old I/O buffers (2.6–4.7 MiB at
 //! 1,000 groups). So every write and every flush pushes its thread's bag out
 //! ([`release_garbage`]), and this thread collects the queue at each wake-up.
+//!
+//! The flusher holds the store open only inside a pass, under the store's [`Gate`]; the
+//! handle that closes the store takes the gate first, so it waits out a pass in progress
+//! and the store (and sled's lock of its file) closes in that handle's drop, never a moment
+//! later in the flusher: a command that reopens the store right after found it locked.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 /// How long a write may wait for the background flush.
 pub(super) const FLUSH_EVERY: Duration = Duration::from_millis(500);
+
+/// Taken by the flusher for each pass and by each store handle as it drops (see the module).
+pub(super) type Gate = Arc<Mutex<()>>;
 
 /// The writes of one open store and how many of them are on disk.
 pub(super) struct Durability {
@@ -34,6 +42,8 @@ pub(super) struct Durability {
     syncs: AtomicU64,
     /// The background flusher, woken to end when the store is dropped.
     flusher: std::sync::OnceLock<std::thread::Thread>,
+    /// Shared with the flusher: see [`Gate`].
+    gate: Gate,
 }
 
 impl Durability {
@@ -45,13 +55,20 @@ impl Durability {
             flushed: AtomicU64::new(0),
             syncs: AtomicU64::new(0),
             flusher: std::sync::OnceLock::new(),
+            gate: Gate::default(),
         });
         let weak = Arc::downgrade(&durability);
+        let gate = Arc::clone(&durability.gate);
         let thread = std::thread::Builder::new()
             .name("clp-store-flush".into())
-            .spawn(move || flush_while_open(&weak))?;
+            .spawn(move || flush_while_open(&weak, &gate))?;
         let _ = durability.flusher.set(thread.thread().clone());
         Ok(durability)
+    }
+
+    /// The gate a store handle takes before it lets go of the store.
+    pub(super) fn gate(&self) -> Gate {
+        Arc::clone(&self.gate)
     }
 
     /// Counts one write (after sled took it).
@@ -102,17 +119,22 @@ impl Drop for Durability {
 }
 
 /// The flusher thread's loop: every [`FLUSH_EVERY`], flush if anything was written.
-fn flush_while_open(durability: &Weak<Durability>) {
+/// A pass holds the store only under `gate`, so it never holds the last handle.
+fn flush_while_open(durability: &Weak<Durability>, gate: &Gate) {
     loop {
         std::thread::park_timeout(FLUSH_EVERY);
+        let _pass = gate.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(durability) = durability.upgrade() else {
             return;
         };
+        #[cfg(test)]
+        tests::pass_begins(gate);
         if let Err(error) = durability.flush() {
             tracing::error!("cannot flush the store: {error}");
         }
         // Frees what the writers' bags handed over (no system call; nothing to do idle).
         release_garbage();
+        drop(durability);
     }
 }
 
@@ -125,6 +147,37 @@ pub(super) fn release_garbage() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc;
+
+    /// A gate whose flusher's next pass says it began, then holds the store 300 ms.
+    static HELD: Mutex<Option<(usize, mpsc::Sender<()>)>> = Mutex::new(None);
+
+    /// Called by the flusher as a pass begins (holding the store).
+    pub(super) fn pass_begins(gate: &Gate) {
+        let armed = HELD
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take_if(|(held, _)| *held == Arc::as_ptr(gate) as usize);
+        if let Some((_, began)) = armed {
+            let _ = began.send(());
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    #[test]
+    fn a_store_closed_during_a_flush_opens_again_at_once() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("store");
+        let store = super::super::Store::open(&path).expect("the store");
+        let (began, pass) = mpsc::channel();
+        *HELD.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((Arc::as_ptr(&store.durability.gate) as usize, began));
+        pass.recv_timeout(FLUSH_EVERY * 4)
+            .expect("a flusher pass within two periods");
+        // The flusher holds the store for 300 ms more: the drop waits for it and closes.
+        drop(store);
+        super::super::Store::open(&path).expect("the store opens again at once");
+    }
 
     fn open(dir: &std::path::Path) -> sled::Db {
         sled::Config::new()

@@ -89,7 +89,21 @@ pub struct Store {
     /// Serializes alert appends (each takes the next sequence number).
     append_lock: std::sync::Arc<std::sync::Mutex<()>>,
     /// The writes taken (all clones share it) and their flushing: [`Store::writes`].
-    durability: std::sync::Arc<Durability>,
+    /// Dropped by hand in [`Store`]'s drop, under the flusher's gate (`flusher.rs`).
+    durability: std::mem::ManuallyDrop<std::sync::Arc<Durability>>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Waits out a flusher pass in progress: the flusher then holds no handle, so when
+        // this is the last one the store closes here, now (and sled's lock with it).
+        let gate = self.durability.gate();
+        let _pass = gate
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // SAFETY: the field is dropped once, here, and not used after.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.durability) };
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -123,10 +137,12 @@ impl Store {
             licenses: tree(LICENSES)?,
             trials: tree(TRIALS)?,
             append_lock: std::sync::Arc::new(std::sync::Mutex::new(())),
-            durability: Durability::start(db).map_err(|error| StoreError::Backend {
-                path: path.to_path_buf(),
-                message: format!("cannot start the store's flusher thread: {error}"),
-            })?,
+            durability: std::mem::ManuallyDrop::new(Durability::start(db).map_err(|error| {
+                StoreError::Backend {
+                    path: path.to_path_buf(),
+                    message: format!("cannot start the store's flusher thread: {error}"),
+                }
+            })?),
             path: path.to_path_buf(),
         })
     }
