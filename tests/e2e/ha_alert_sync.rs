@@ -31,7 +31,7 @@ fn alerts_raised_while_cut_off_from_etcd_are_counted_in_clpstat_and_reported_to_
     for index in 0..2 {
         bed.start_clppm(index);
     }
-    bed.wait_all_online(FORM);
+    bed.wait_formed(FORM);
     assert_eq!(not_copied(&bed, 1), 0);
     let text = bed.run(1, "clpstat", &[]).success();
     assert!(!text.contains("were not copied"), "{text}");

@@ -75,7 +75,7 @@ fn ha_kill_9_of_clppm_moves_the_floating_ip_with_its_group_without_overlap() {
     let client = bed.client();
     wait_answer_through_fip(&bed, &client, 0, FORM);
     bed.start_clppm(1);
-    bed.wait_all_online(FORM);
+    bed.wait_formed(FORM);
     assert!(
         holds(&bed, 0) && !holds(&bed, 1),
         "the fip is on node1 alone"

@@ -25,7 +25,7 @@ fn running_bed(tag: &str) -> Option<Bed> {
     for index in 0..2 {
         bed.start_clppm(index);
     }
-    bed.wait_all_online(FORM);
+    bed.wait_formed(FORM);
     Some(bed)
 }
 

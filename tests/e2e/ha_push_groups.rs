@@ -96,7 +96,7 @@ fn a_push_that_adds_removes_and_changes_groups_is_taken_by_every_server_while_th
     bed.start_clppm(0);
     wait_until("web on node1", FORM, || running(&bed, "web") == ["node1"]);
     bed.start_clppm(1);
-    bed.wait_all_online(FORM);
+    bed.wait_formed(FORM);
     // old prefers node2, but node1 came first and failback is off: both run on node1.
     wait_until("old on one server", FORM, || {
         running(&bed, "old").len() == 1

@@ -40,7 +40,7 @@ fn start_bed(tag: &str) -> Option<Bed> {
     }
     bed.start_clppm(0);
     bed.start_clppm(1);
-    bed.wait_all_online(Duration::from_secs(30));
+    bed.wait_formed(Duration::from_secs(30));
     Some(bed)
 }
 

@@ -81,7 +81,7 @@ fn running_bed_with(tag: &str, timeout: Duration, witness_leads: bool) -> Option
     bed.start_clppm(0);
     wait_owner(&bed, "node1", FORM);
     bed.start_clppm(1);
-    bed.wait_all_online(FORM);
+    bed.wait_formed(FORM);
     Some(bed)
 }
 
