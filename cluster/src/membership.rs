@@ -408,6 +408,15 @@ impl Runner {
                     }
                     unanswered.push_back(clp_core::boottime::now());
                     keeper.keep_alive().await.map_err(unreachable)?;
+                    // A record whose put was dropped (see below) goes again.
+                    let hears = self.hears();
+                    if hears != published {
+                        match self.publish(&mut client, &own_key, lease, Some(hears.clone())).await {
+                            Ok(()) => published = hears,
+                            Err(error) if dropped_by_a_leader_change(&error) => {}
+                            Err(error) => return Err(unreachable(error)),
+                        }
+                    }
                 }
                 renewal = renewals.message() => match renewal {
                     Ok(Some(answer)) if answer.ttl() > 0 => {
@@ -448,10 +457,16 @@ impl Runner {
                         }
                         let hears = self.hears();
                         if hears != published {
-                            self.publish(&mut client, &own_key, lease, Some(hears.clone()))
-                                .await
-                                .map_err(unreachable)?;
-                            published = hears;
+                            // A put dropped while etcd's leadership moves (the servers hand
+                            // it to the witness) goes again at the next tick: the lease,
+                            // renewed by its own stream, is not in question.
+                            match self.publish(&mut client, &own_key, lease, Some(hears.clone())).await {
+                                Ok(()) => published = hears,
+                                Err(error) if dropped_by_a_leader_change(&error) => {
+                                    tracing::debug!("this server's record goes again: {error}");
+                                }
+                                Err(error) => return Err(unreachable(error)),
+                            }
                         }
                     }
                     Ok(None) => return Err("etcd closed the watch of the servers".into()),
@@ -597,6 +612,17 @@ impl Runner {
     }
 }
 
+/// Whether etcd refused a request only because its leadership was changing (raft drops the
+/// proposals made during a transfer): the request may go again at once.
+fn dropped_by_a_leader_change(error: &etcd_client::Error) -> bool {
+    let etcd_client::Error::GRpcStatus(status) = error else {
+        return false;
+    };
+    ["raft proposal dropped", "leader changed"]
+        .iter()
+        .any(|words| status.message().contains(words))
+}
+
 /// What a presence record says its server hears; `None` when it does not say (not read
 /// yet, an older clppm's record) or does not parse.
 fn hears_of(value: &[u8]) -> Option<Vec<String>> {
@@ -608,6 +634,28 @@ fn hears_of(value: &[u8]) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_proposal_dropped_by_a_leader_change_goes_again() {
+        let status =
+            |message: &str| etcd_client::Error::GRpcStatus(tonic::Status::unknown(message));
+        assert!(dropped_by_a_leader_change(&status(
+            "etcdserver: raft proposal dropped"
+        )));
+        assert!(dropped_by_a_leader_change(&status("raft proposal dropped")));
+        assert!(dropped_by_a_leader_change(&status(
+            "etcdserver: leader changed"
+        )));
+        assert!(!dropped_by_a_leader_change(&status(
+            "etcdserver: no leader"
+        )));
+        assert!(!dropped_by_a_leader_change(&status(
+            "etcdserver: requested lease not found"
+        )));
+        assert!(!dropped_by_a_leader_change(
+            &etcd_client::Error::InvalidArgs("raft proposal dropped".into())
+        ));
+    }
 
     #[test]
     fn a_record_says_what_its_server_hears_only_when_it_says_so() {
