@@ -408,15 +408,10 @@ impl Runner {
                     }
                     unanswered.push_back(clp_core::boottime::now());
                     keeper.keep_alive().await.map_err(unreachable)?;
-                    // A record whose put was dropped (see below) goes again.
-                    let hears = self.hears();
-                    if hears != published {
-                        match self.publish(&mut client, &own_key, lease, Some(hears.clone())).await {
-                            Ok(()) => published = hears,
-                            Err(error) if dropped_by_a_leader_change(&error) => {}
-                            Err(error) => return Err(unreachable(error)),
-                        }
-                    }
+                    // A record whose put was dropped (see `publish_hears`) goes again.
+                    self.publish_hears(&mut client, &own_key, lease, &mut published)
+                        .await
+                        .map_err(unreachable)?;
                 }
                 renewal = renewals.message() => match renewal {
                     Ok(Some(answer)) if answer.ttl() > 0 => {
@@ -455,19 +450,9 @@ impl Runner {
                             }
                             self.set(name, presence, hears);
                         }
-                        let hears = self.hears();
-                        if hears != published {
-                            // A put dropped while etcd's leadership moves (the servers hand
-                            // it to the witness) goes again at the next tick: the lease,
-                            // renewed by its own stream, is not in question.
-                            match self.publish(&mut client, &own_key, lease, Some(hears.clone())).await {
-                                Ok(()) => published = hears,
-                                Err(error) if dropped_by_a_leader_change(&error) => {
-                                    tracing::debug!("this server's record goes again: {error}");
-                                }
-                                Err(error) => return Err(unreachable(error)),
-                            }
-                        }
+                        self.publish_hears(&mut client, &own_key, lease, &mut published)
+                            .await
+                            .map_err(unreachable)?;
                     }
                     Ok(None) => return Err("etcd closed the watch of the servers".into()),
                     Err(error) => return Err(unreachable(error)),
@@ -483,6 +468,33 @@ impl Runner {
             lease,
             until: sent + ttl,
         }));
+    }
+
+    /// Publishes whom this server hears when it changed since `published`. A put that etcd
+    /// drops while its leadership moves (the servers hand it to the witness) is left for the
+    /// next call (the next tick): the lease, renewed by its own stream, is not in question.
+    async fn publish_hears(
+        &self,
+        client: &mut Client,
+        own_key: &str,
+        lease: i64,
+        published: &mut Vec<String>,
+    ) -> Result<(), etcd_client::Error> {
+        let hears = self.hears();
+        if hears == *published {
+            return Ok(());
+        }
+        match self
+            .publish(client, own_key, lease, Some(hears.clone()))
+            .await
+        {
+            Ok(()) => *published = hears,
+            Err(error) if dropped_by_a_leader_change(&error) => {
+                tracing::debug!("this server's record goes again at the next tick: {error}");
+            }
+            Err(error) => return Err(error),
+        }
+        Ok(())
     }
 
     /// Puts this server's presence key under `lease`: its record, saying that it hears
