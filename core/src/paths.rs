@@ -264,6 +264,11 @@ pub fn beside_me(name: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(name))
 }
 
+/// `<store_dir>/db`: the file of the store that sled locks (one process at a time).
+pub fn store_lock_file(store_dir: &Path) -> PathBuf {
+    store_dir.join("db")
+}
+
 /// `<server>-log.tar.gz` in `dir`: the tarball `clplogcc` writes.
 pub fn log_tarball(dir: &Path, server: &str) -> PathBuf {
     dir.join(format!("{server}-log.tar.gz"))

@@ -76,22 +76,32 @@ const TRIALS: &str = "trials";
 /// sled's page cache: enough for the trees' upper nodes and a page of recent alerts.
 const CACHE_BYTES: u64 = 1 << 20;
 
-/// The open store.
+/// The store's trees (each a handle on the open sled database).
 #[derive(Clone)]
-pub struct Store {
-    path: PathBuf,
+struct Trees {
     alerts: sled::Tree,
     monitors: sled::Tree,
     resources: sled::Tree,
     meta: sled::Tree,
     licenses: sled::Tree,
     trials: sled::Tree,
+}
+
+/// The open store.
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    /// Dropped by hand in [`Store`]'s drop, with `durability`.
+    trees: std::mem::ManuallyDrop<Trees>,
     /// Serializes alert appends (each takes the next sequence number).
     append_lock: std::sync::Arc<std::sync::Mutex<()>>,
     /// The writes taken (all clones share it) and their flushing: [`Store::writes`].
     /// Dropped by hand in [`Store`]'s drop, under the flusher's gate (`flusher.rs`).
     durability: std::mem::ManuallyDrop<std::sync::Arc<Durability>>,
 }
+
+/// How long the last handle's drop waits for sled's own threads to let go of the file.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Drop for Store {
     fn drop(&mut self) {
@@ -101,8 +111,42 @@ impl Drop for Store {
         let _pass = gate
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // SAFETY: the field is dropped once, here, and not used after.
-        unsafe { std::mem::ManuallyDrop::drop(&mut self.durability) };
+        let last = std::sync::Arc::strong_count(&self.durability) == 1;
+        // SAFETY: both fields are dropped once, here, and not used after.
+        unsafe {
+            std::mem::ManuallyDrop::drop(&mut self.trees);
+            std::mem::ManuallyDrop::drop(&mut self.durability);
+        }
+        if last {
+            wait_until_unlocked(&self.path);
+        }
+    }
+}
+
+/// Waits (at most [`CLOSE_WAIT`]) until no handle of this process holds the store's lock
+/// any more. sled writes a full I/O buffer from a thread of its own pool, which holds the
+/// database (and its locked file) a moment after the write it waited for returned: a store
+/// reopened right after its last handle closed was then found locked.
+fn wait_until_unlocked(path: &Path) {
+    let file = crate::paths::store_lock_file(path);
+    let deadline = std::time::Instant::now() + CLOSE_WAIT;
+    loop {
+        let free = match std::fs::File::open(&file) {
+            // Taken and released at once (the file's close releases it).
+            Ok(opened) => opened.try_lock().is_ok(),
+            // No file: nothing holds it.
+            Err(_) => true,
+        };
+        if free || std::time::Instant::now() >= deadline {
+            if !free {
+                tracing::warn!(
+                    "the store {} is still locked {CLOSE_WAIT:?} after it closed",
+                    path.display()
+                );
+            }
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 
@@ -130,12 +174,14 @@ impl Store {
             .map_err(|error| classify(path, error))?;
         let tree = |name: &str| db.open_tree(name).map_err(|error| classify(path, error));
         Ok(Store {
-            alerts: tree(ALERTS)?,
-            monitors: tree(MONITORS)?,
-            resources: tree(RESOURCES)?,
-            meta: tree(META)?,
-            licenses: tree(LICENSES)?,
-            trials: tree(TRIALS)?,
+            trees: std::mem::ManuallyDrop::new(Trees {
+                alerts: tree(ALERTS)?,
+                monitors: tree(MONITORS)?,
+                resources: tree(RESOURCES)?,
+                meta: tree(META)?,
+                licenses: tree(LICENSES)?,
+                trials: tree(TRIALS)?,
+            }),
             append_lock: std::sync::Arc::new(std::sync::Mutex::new(())),
             durability: std::mem::ManuallyDrop::new(Durability::start(db).map_err(|error| {
                 StoreError::Backend {
@@ -240,6 +286,7 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let seq_of = |key: &sled::IVec| key.as_ref().try_into().ok().map(u64::from_be_bytes);
         let seq = self
+            .trees
             .alerts
             .last()
             .map_err(|e| self.backend(e))?
@@ -251,16 +298,17 @@ impl Store {
             path: self.path.clone(),
             message: format!("cannot encode an alert: {error}"),
         })?;
-        self.alerts
+        self.trees
+            .alerts
             .insert(seq.to_be_bytes(), bytes)
             .map_err(|e| self.backend(e))?;
         self.wrote();
         // The keys are consecutive numbers, so the count is last − first + 1 (sled's len()
         // walks the whole tree).
-        while let Some((key, _)) = self.alerts.first().map_err(|e| self.backend(e))? {
+        while let Some((key, _)) = self.trees.alerts.first().map_err(|e| self.backend(e))? {
             match seq_of(&key) {
                 Some(first) if seq - first + 1 > max_records => {
-                    self.alerts.remove(key).map_err(|e| self.backend(e))?;
+                    self.trees.alerts.remove(key).map_err(|e| self.backend(e))?;
                     self.wrote();
                 }
                 _ => break,
@@ -290,7 +338,7 @@ impl Store {
         let mut events = Vec::new();
         let mut used = 0usize;
         let mut complete = true;
-        for item in self.alerts.iter().rev() {
+        for item in self.trees.alerts.iter().rev() {
             if events.len() >= limit {
                 break;
             }
@@ -324,12 +372,12 @@ impl Store {
         value: &T,
         durable: Durable,
     ) -> Result<(), StoreError> {
-        self.put(&self.monitors, name, value, durable)
+        self.put(&self.trees.monitors, name, value, durable)
     }
 
     /// Loads a monitor's recovery counters.
     pub fn monitor<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, StoreError> {
-        self.get(&self.monitors, MONITORS, name)
+        self.get(&self.trees.monitors, MONITORS, name)
     }
 
     /// Saves what the daemon knows of a running resource.
@@ -339,40 +387,40 @@ impl Store {
         value: &T,
         durable: Durable,
     ) -> Result<(), StoreError> {
-        self.put(&self.resources, name, value, durable)
+        self.put(&self.trees.resources, name, value, durable)
     }
 
     /// Loads what the daemon knew of a resource.
     pub fn resource<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, StoreError> {
-        self.get(&self.resources, RESOURCES, name)
+        self.get(&self.trees.resources, RESOURCES, name)
     }
 
     /// Forgets a resource (it is stopped).
     pub fn remove_resource(&self, name: &str, durable: Durable) -> Result<(), StoreError> {
-        self.remove(&self.resources, name, durable)
+        self.remove(&self.trees.resources, name, durable)
     }
 
     /// Saves a daemon-wide fact.
     pub fn put_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
-        self.put(&self.meta, key, value, Durable::Now)
+        self.put(&self.trees.meta, key, value, Durable::Now)
     }
 
     /// Loads a daemon-wide fact.
     pub fn meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        self.get(&self.meta, META, key)
+        self.get(&self.trees.meta, META, key)
     }
 }
 
 impl Store {
     /// Saves a license under its serial number.
     pub fn put_license<T: Serialize>(&self, serial: &str, value: &T) -> Result<(), StoreError> {
-        self.put(&self.licenses, serial, value, Durable::Now)
+        self.put(&self.trees.licenses, serial, value, Durable::Now)
     }
 
     /// Every registered license, by serial number.
     pub fn licenses<T: DeserializeOwned>(&self) -> Result<Vec<T>, StoreError> {
         let mut all = Vec::new();
-        for item in self.licenses.iter() {
+        for item in self.trees.licenses.iter() {
             let (key, bytes) = item.map_err(|e| self.backend(e))?;
             all.push(
                 serde_json::from_slice(&bytes).map_err(|error| StoreError::Corrupt {
@@ -389,6 +437,7 @@ impl Store {
     /// Removes a license; whether it was there.
     pub fn remove_license(&self, serial: &str) -> Result<bool, StoreError> {
         let removed = self
+            .trees
             .licenses
             .remove(serial.as_bytes())
             .map_err(|e| self.backend(e))?
@@ -404,12 +453,12 @@ impl Store {
         &self,
         product: &str,
     ) -> Result<Option<T>, StoreError> {
-        self.get(&self.trials, TRIALS, product)
+        self.get(&self.trees.trials, TRIALS, product)
     }
 
     /// Records that the trial of a product was registered.
     pub fn mark_trial<T: Serialize>(&self, product: &str, when: &T) -> Result<(), StoreError> {
-        self.put(&self.trials, product, when, Durable::Now)
+        self.put(&self.trees.trials, product, when, Durable::Now)
     }
 }
 
@@ -435,6 +484,41 @@ fn classify(path: &Path, error: sled::Error) -> StoreError {
 mod tests {
     use super::*;
     use crate::alert::Level;
+
+    /// sled writes what a flush makes durable from a thread of its own pool, which still
+    /// holds the database a moment after the flush returned: the last handle's drop waits
+    /// for it, so the store reopens at once, every time.
+    #[test]
+    fn a_store_whose_last_handle_is_gone_opens_again_at_once() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        // Threads that keep the processors busy, so that sled's thread is often preempted
+        // between the end of its write and its release of the database.
+        let busy = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let spinners: Vec<_> = (0..std::thread::available_parallelism().map_or(2, usize::from))
+            .map(|_| {
+                let busy = std::sync::Arc::clone(&busy);
+                std::thread::spawn(move || {
+                    while busy.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                })
+            })
+            .collect();
+        let reopened = (0..200).try_for_each(|round| {
+            let store = Store::open(dir.path())
+                .map_err(|error| format!("open {round} after a close: {error}"))?;
+            store
+                .put_meta("round", &round)
+                .map_err(|error| format!("a durable write (a flush): {error}"))
+        });
+        busy.store(false, std::sync::atomic::Ordering::Relaxed);
+        for spinner in spinners {
+            let _ = spinner.join();
+        }
+        if let Err(error) = reopened {
+            panic!("{error}");
+        }
+    }
 
     #[test]
     fn alerts_are_bounded_and_ordered() {
