@@ -2,10 +2,13 @@
 //!
 //! One task per clppm runs rounds: connect, grant a lease whose TTL is the heartbeat
 //! timeout, put `servers/<me>` under it, read every server's key, then renew the lease every
-//! heartbeat interval while watching the keys. A round ends when etcd stops answering (no
-//! renewal acknowledged for nearly the timeout, the watch cancelled because the member lost
-//! its leader, ...): the view then says that nobody's state is known, and the next round
-//! starts after one interval. Changes of a peer's presence are handed to the caller
+//! heartbeat interval while watching the keys. A round whose connection breaks (a stream
+//! reset, a request dropped while etcd's leadership moves, a member restarted) while the
+//! lease is still renewed lately connects again on the same lease, to the next member: the
+//! others see nothing, and this server keeps the groups it owns. Only when no renewal was
+//! acknowledged for the silence limit (or etcd says the lease is gone) does the view say
+//! that nobody's state is known ([`Change::Lost`]); the next round then starts after one
+//! interval with a new lease. Changes of a peer's presence are handed to the caller
 //! ([`Change`]), which raises the `nm` alerts.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -201,6 +204,7 @@ impl Membership {
             known: HashMap::new(),
             connected: false,
             next_endpoint: 0,
+            held: None,
         };
         Membership {
             view,
@@ -261,10 +265,37 @@ impl Drop for Membership {
 /// Keep-alives left unanswered before a round gives up (the silence limit ends it sooner).
 const MAX_UNANSWERED: usize = 1024;
 
+/// The pause before a broken round connects again on its lease (a refused connection fails
+/// at once; the silence limit bounds the attempts).
+const RECONNECT_PAUSE: Duration = Duration::from_millis(100);
+
 /// How a round ended.
 enum Ended {
     /// The caller asked to leave.
     Stopped,
+}
+
+/// The lease a round holds, kept across a broken connection: the next round renews it
+/// instead of granting another, so a connection that breaks while etcd still keeps the
+/// lease (a stream reset, a leader change, a member restarted) costs this server nothing.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    /// The lease's id.
+    lease: i64,
+    /// The TTL etcd granted it (seconds).
+    granted: i64,
+    /// When its last renewal was acknowledged.
+    last_renewal: Instant,
+}
+
+/// A round connected: what the main loop of [`Runner::round`] follows.
+struct Connected {
+    client: Client,
+    lease: i64,
+    keeper: etcd_client::LeaseKeeper,
+    renewals: etcd_client::LeaseKeepAliveStream,
+    watch: etcd_client::WatchStream,
+    published: Vec<String>,
 }
 
 /// The membership task.
@@ -281,6 +312,8 @@ struct Runner {
     connected: bool,
     /// The endpoint the next round connects to (an index into the settings', wrapped).
     next_endpoint: usize,
+    /// This server's lease while etcd may still keep it ([`Held`]).
+    held: Option<Held>,
 }
 
 impl Runner {
@@ -289,9 +322,31 @@ impl Runner {
             match self.round(&mut stop).await {
                 Ok(Ended::Stopped) => return,
                 Err(reason) => {
-                    self.lose(reason);
+                    let silence_limit = self.settings.silence_limit();
+                    let within = self
+                        .held
+                        .filter(|held| held.last_renewal.elapsed() < silence_limit);
+                    let pause = match within {
+                        // Connected and still renewed lately: connect again on the same
+                        // lease; `Lost` only once the silence limit passes.
+                        Some(held) if self.connected => {
+                            tracing::info!(
+                                "{reason}; connecting again on this server's lease {:x} (renewed {:.1} s ago)",
+                                held.lease,
+                                held.last_renewal.elapsed().as_secs_f64()
+                            );
+                            RECONNECT_PAUSE
+                        }
+                        _ => {
+                            if within.is_none() {
+                                self.held = None;
+                            }
+                            self.lose(reason);
+                            self.settings.interval
+                        }
+                    };
                     tokio::select! {
-                        _ = tokio::time::sleep(self.settings.interval) => {}
+                        _ = tokio::time::sleep(pause) => {}
                         _ = &mut stop => return,
                     }
                 }
@@ -299,7 +354,8 @@ impl Runner {
         }
     }
 
-    /// One connection: register, read, then renew and watch until something fails.
+    /// One connection: register (or renew the lease held), read, then renew and watch
+    /// until something fails.
     async fn round(&mut self, stop: &mut oneshot::Receiver<()>) -> Result<Ended, String> {
         let count = self.settings.endpoints.len().max(1);
         let endpoint = self
@@ -310,117 +366,68 @@ impl Runner {
             .unwrap_or_default();
         // The next round tries the next member, unless this one keeps answering.
         self.next_endpoint += 1;
-        let endpoints = endpoint.clone();
-        // Over TLS a refused certificate looks like any broken connection: say where to look.
-        let hint = if self.settings.tls.is_some() {
-            " (over TLS: if the network is fine, check that [etcd] ca_file signed the member's certificate and that etcd's --trusted-ca-file signed cert_file)"
-        } else {
-            ""
+        let silence_limit = self.settings.silence_limit();
+        let connected = match self.held {
+            // A lease held: connected again before the silence limit, or not at all.
+            Some(held) => tokio::time::timeout_at(
+                (held.last_renewal + silence_limit).into(),
+                self.connect(&endpoint),
+            )
+            .await
+            .unwrap_or_else(|_| Err(self.silent_for(&endpoint))),
+            None => self.connect(&endpoint).await,
         };
-        let unreachable = |error: etcd_client::Error| {
-            format!("etcd cannot be reached at {endpoints}: {error}{hint}")
-        };
-        let options = ConnectOptions::new()
-            .with_connect_timeout(self.settings.request_timeout())
-            .with_timeout(self.settings.request_timeout())
-            .with_require_leader(true);
-        let options = crate::tls::with_tls(options, self.settings.tls.as_ref())?;
-        let mut client = Client::connect([endpoint.as_str()], Some(options))
-            .await
-            .map_err(unreachable)?;
-        let ttl = i64::try_from(self.settings.timeout.as_secs().max(1)).unwrap_or(i64::MAX);
-        let asked = clp_core::boottime::now();
-        let lease = client.lease_grant(ttl, None).await.map_err(unreachable)?;
-        let granted = lease.ttl();
-        if lease.ttl() != ttl {
-            tracing::warn!(
-                "etcd granted a heartbeat lease of {} s instead of the configured timeout of {ttl} s (etcd's minimum)",
-                lease.ttl()
-            );
-        }
-        let lease = lease.id();
-        self.renewed(lease, asked, granted);
-        let own_key = keys::server(&self.settings.cluster, &self.settings.local);
-        self.publish(&mut client, &own_key, lease, None)
-            .await
-            .map_err(unreachable)?;
-        let listed = client
-            .get(self.prefix.as_str(), Some(GetOptions::new().with_prefix()))
-            .await
-            .map_err(unreachable)?;
-        let revision = listed.header().map_or(0, |header| header.revision());
-        let present: Vec<String> = listed
-            .kvs()
-            .iter()
-            .filter_map(|kv| keys::server_of(&self.prefix, kv.key()))
-            .map(str::to_ascii_lowercase)
-            .collect();
-        let heard = listed
-            .kvs()
-            .iter()
-            .filter_map(|kv| {
-                let name = keys::server_of(&self.prefix, kv.key())?;
-                Some((name.to_ascii_lowercase(), hears_of(kv.value())?))
-            })
-            .collect();
-        let (mut keeper, mut renewals) =
-            client.lease_keep_alive(lease).await.map_err(unreachable)?;
-        let mut watch =
-            crate::rounds::watch_prefix(&mut client, self.prefix.as_str(), revision + 1)
-                .await
-                .map_err(unreachable)?;
-        self.regain(&present, heard);
-        // What this server hears, in its own record for the others' `clpstat -n`.
-        let mut published = self.hears();
-        self.publish(&mut client, &own_key, lease, Some(published.clone()))
-            .await
-            .map_err(unreachable)?;
-        // Connected: a later round starts again from this server's own member.
-        self.next_endpoint = 0;
-        let _ = self.session.send(Some(Session {
-            client: client.clone(),
+        let Connected {
+            mut client,
             lease,
-        }));
-
+            mut keeper,
+            mut renewals,
+            mut watch,
+            mut published,
+        } = connected?;
+        let unreachable = self.unreachable(&endpoint);
+        let own_key = keys::server(&self.settings.cluster, &self.settings.local);
         let mut ticker = tokio::time::interval(self.settings.interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_renewal = Instant::now();
         // When each keep-alive not yet answered was sent (etcd answers them in order).
         let mut unanswered: VecDeque<Duration> = VecDeque::new();
-        let silence_limit = self.settings.silence_limit();
         loop {
+            let last_renewal = self
+                .held
+                .map_or_else(Instant::now, |held| held.last_renewal);
             tokio::select! {
                 _ = &mut *stop => {
                     let _ = self.session.send(None);
                     // Best effort: when etcd does not answer, the lease runs out by itself.
                     let _ = client.lease_revoke(lease).await;
+                    self.held = None;
                     return Ok(Ended::Stopped);
                 }
                 _ = tokio::time::sleep_until((last_renewal + silence_limit).into()) => {
-                    return Err(format!(
-                        "etcd has not renewed this server's heartbeat for {:.1} s (endpoints {endpoints})",
-                        last_renewal.elapsed().as_secs_f64()
-                    ));
+                    return Err(self.silent_for(&endpoint));
                 }
                 _ = ticker.tick() => {
                     if unanswered.len() >= MAX_UNANSWERED {
                         return Err(format!("etcd has not answered {MAX_UNANSWERED} keep-alives of this server's heartbeat"));
                     }
                     unanswered.push_back(clp_core::boottime::now());
-                    keeper.keep_alive().await.map_err(unreachable)?;
+                    keeper.keep_alive().await.map_err(&unreachable)?;
                     // A record whose put was dropped (see `publish_hears`) goes again.
                     self.publish_hears(&mut client, &own_key, lease, &mut published)
                         .await
-                        .map_err(unreachable)?;
+                        .map_err(&unreachable)?;
                 }
                 renewal = renewals.message() => match renewal {
                     Ok(Some(answer)) if answer.ttl() > 0 => {
-                        last_renewal = Instant::now();
+                        if let Some(held) = self.held.as_mut() {
+                            held.last_renewal = Instant::now();
+                        }
                         if let Some(sent) = unanswered.pop_front() {
                             self.renewed(lease, sent, answer.ttl());
                         }
                     }
                     Ok(Some(_)) => {
+                        self.held = None;
                         return Err("this server's heartbeat lease expired: it was renewed too late".into());
                     }
                     Ok(None) => return Err("etcd closed the heartbeat stream".into()),
@@ -446,19 +453,144 @@ impl Runner {
                             if presence == Presence::Offline
                                 && name.eq_ignore_ascii_case(&self.settings.local)
                             {
+                                self.held = None;
                                 return Err("this server's presence key was removed from etcd".into());
                             }
                             self.set(name, presence, hears);
                         }
                         self.publish_hears(&mut client, &own_key, lease, &mut published)
                             .await
-                            .map_err(unreachable)?;
+                            .map_err(&unreachable)?;
                     }
                     Ok(None) => return Err("etcd closed the watch of the servers".into()),
                     Err(error) => return Err(unreachable(error)),
                 },
             }
         }
+    }
+
+    /// Connects to `endpoint` and takes this server's place: renews the lease held (a
+    /// lease etcd no longer has ends it, [`Held`]) or grants one and puts this server's
+    /// key on it; then reads every server's key, watches them, and hands out the session.
+    async fn connect(&mut self, endpoint: &str) -> Result<Connected, String> {
+        let unreachable = self.unreachable(endpoint);
+        let options = ConnectOptions::new()
+            .with_connect_timeout(self.settings.request_timeout())
+            .with_timeout(self.settings.request_timeout())
+            .with_require_leader(true);
+        let options = crate::tls::with_tls(options, self.settings.tls.as_ref())?;
+        let mut client = Client::connect([endpoint], Some(options))
+            .await
+            .map_err(&unreachable)?;
+        let own_key = keys::server(&self.settings.cluster, &self.settings.local);
+        let asked = clp_core::boottime::now();
+        let (lease, keeper, renewals) = match self.held {
+            Some(held) => match client.lease_keep_alive(held.lease).await {
+                Ok((keeper, renewals)) => {
+                    self.renewed(held.lease, asked, held.granted);
+                    self.held = Some(Held {
+                        last_renewal: Instant::now(),
+                        ..held
+                    });
+                    (held.lease, keeper, renewals)
+                }
+                Err(error) if lease_not_found(&error) => {
+                    self.held = None;
+                    return Err(format!(
+                        "this server's heartbeat lease ran out while etcd could not be reached ({endpoint}: {error})"
+                    ));
+                }
+                Err(error) => return Err(unreachable(error)),
+            },
+            None => {
+                let ttl = i64::try_from(self.settings.timeout.as_secs().max(1)).unwrap_or(i64::MAX);
+                let lease = client.lease_grant(ttl, None).await.map_err(&unreachable)?;
+                let granted = lease.ttl();
+                if granted != ttl {
+                    tracing::warn!(
+                        "etcd granted a heartbeat lease of {granted} s instead of the configured timeout of {ttl} s (etcd's minimum)"
+                    );
+                }
+                let lease = lease.id();
+                self.renewed(lease, asked, granted);
+                self.held = Some(Held {
+                    lease,
+                    granted,
+                    last_renewal: Instant::now(),
+                });
+                self.publish(&mut client, &own_key, lease, None)
+                    .await
+                    .map_err(&unreachable)?;
+                let (keeper, renewals) =
+                    client.lease_keep_alive(lease).await.map_err(&unreachable)?;
+                (lease, keeper, renewals)
+            }
+        };
+        let listed = client
+            .get(self.prefix.as_str(), Some(GetOptions::new().with_prefix()))
+            .await
+            .map_err(&unreachable)?;
+        let revision = listed.header().map_or(0, |header| header.revision());
+        let present: Vec<String> = listed
+            .kvs()
+            .iter()
+            .filter_map(|kv| keys::server_of(&self.prefix, kv.key()))
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let heard = listed
+            .kvs()
+            .iter()
+            .filter_map(|kv| {
+                let name = keys::server_of(&self.prefix, kv.key())?;
+                Some((name.to_ascii_lowercase(), hears_of(kv.value())?))
+            })
+            .collect();
+        let watch = crate::rounds::watch_prefix(&mut client, self.prefix.as_str(), revision + 1)
+            .await
+            .map_err(&unreachable)?;
+        self.regain(&present, heard);
+        // What this server hears, in its own record for the others' `clpstat -n`.
+        let published = self.hears();
+        self.publish(&mut client, &own_key, lease, Some(published.clone()))
+            .await
+            .map_err(&unreachable)?;
+        // Connected: a later round starts again from this server's own member.
+        self.next_endpoint = 0;
+        let _ = self.session.send(Some(Session {
+            client: client.clone(),
+            lease,
+        }));
+        Ok(Connected {
+            client,
+            lease,
+            keeper,
+            renewals,
+            watch,
+            published,
+        })
+    }
+
+    /// What a failed request to `endpoint` says, with a hint where TLS may be the cause.
+    fn unreachable(&self, endpoint: &str) -> impl Fn(etcd_client::Error) -> String + use<> {
+        // Over TLS a refused certificate looks like any broken connection: say where to look.
+        let hint = if self.settings.tls.is_some() {
+            " (over TLS: if the network is fine, check that [etcd] ca_file signed the member's certificate and that etcd's --trusted-ca-file signed cert_file)"
+        } else {
+            ""
+        };
+        let endpoint = endpoint.to_string();
+        move |error| format!("etcd cannot be reached at {endpoint}: {error}{hint}")
+    }
+
+    /// Why a round ends once no renewal was acknowledged for the silence limit.
+    fn silent_for(&self, endpoint: &str) -> String {
+        let silent = self
+            .held
+            .map_or(Duration::ZERO, |held| held.last_renewal.elapsed());
+        format!(
+            "etcd has not renewed this server's heartbeat for {:.1} s (endpoints {endpoint})",
+            silent.as_secs_f64()
+        )
     }
 
     /// etcd renewed `lease` for `ttl` seconds upon a request sent at `sent` (boot clock).
@@ -633,6 +765,16 @@ fn dropped_by_a_leader_change(error: &etcd_client::Error) -> bool {
     ["raft proposal dropped", "leader changed"]
         .iter()
         .any(|words| status.message().contains(words))
+}
+
+/// Whether etcd says that it no longer has the lease a keep-alive named (it ran out or was
+/// revoked): a round that held it must take a new one.
+fn lease_not_found(error: &etcd_client::Error) -> bool {
+    match error {
+        etcd_client::Error::LeaseKeepAliveError(message) => message.contains("lease not found"),
+        etcd_client::Error::GRpcStatus(status) => status.message().contains("lease not found"),
+        _ => false,
+    }
 }
 
 /// What a presence record says its server hears; `None` when it does not say (not read

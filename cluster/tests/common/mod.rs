@@ -43,14 +43,7 @@ pub fn skipped_without_etcd() -> bool {
 
 pub fn start_etcd(client: u16) -> Etcd {
     let peer = free_port();
-    let data = tempfile::Builder::new()
-        .prefix("clp-etcd-")
-        .tempdir_in(if std::path::Path::new("/dev/shm").is_dir() {
-            "/dev/shm"
-        } else {
-            "/tmp"
-        })
-        .expect("an etcd data folder");
+    let data = data_folder();
     let child = Command::new("etcd")
         .arg("--data-dir")
         .arg(data.path())
@@ -72,6 +65,68 @@ pub fn start_etcd(client: u16) -> Etcd {
         .spawn()
         .expect("start etcd");
     Etcd { child, _data: data }
+}
+
+/// A cluster of `size` etcd members on loopback (killed on drop): each member's client port.
+pub fn start_etcd_cluster(size: usize) -> (Vec<Etcd>, Vec<u16>) {
+    let clients: Vec<u16> = (0..size).map(|_| free_port()).collect();
+    let peers: Vec<u16> = (0..size).map(|_| free_port()).collect();
+    let initial = peers
+        .iter()
+        .enumerate()
+        .map(|(member, peer)| format!("m{member}=http://127.0.0.1:{peer}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let members = clients
+        .iter()
+        .zip(&peers)
+        .enumerate()
+        .map(|(member, (client, peer))| {
+            let data = data_folder();
+            let child = Command::new("etcd")
+                .arg("--name")
+                .arg(format!("m{member}"))
+                .arg("--data-dir")
+                .arg(data.path())
+                .args([
+                    "--listen-client-urls",
+                    &format!("http://127.0.0.1:{client}"),
+                    "--advertise-client-urls",
+                    &format!("http://127.0.0.1:{client}"),
+                    "--listen-peer-urls",
+                    &format!("http://127.0.0.1:{peer}"),
+                    "--initial-advertise-peer-urls",
+                    &format!("http://127.0.0.1:{peer}"),
+                    "--initial-cluster",
+                    &initial,
+                    "--initial-cluster-state",
+                    "new",
+                    "--heartbeat-interval",
+                    "50",
+                    "--election-timeout",
+                    "500",
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start etcd");
+            Etcd { child, _data: data }
+        })
+        .collect();
+    (members, clients)
+}
+
+/// A folder for an etcd member's data, in memory where the host has `/dev/shm`.
+fn data_folder() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("clp-etcd-")
+        .tempdir_in(if std::path::Path::new("/dev/shm").is_dir() {
+            "/dev/shm"
+        } else {
+            "/tmp"
+        })
+        .expect("an etcd data folder")
 }
 
 /// The settings of server `local` of `cluster` (whose servers are `servers`) against the
