@@ -270,7 +270,17 @@ def sample_clp(clpstat, every, seconds, summary):
             if m.get("last_check_us") is not None:
                 check_us.append(m["last_check_us"])
                 check_by_kind.setdefault(m["kind"], []).append(m["last_check_us"])
+    # Each sample's own lateness (seconds since the first sample, p99 and max in ms): a
+    # stall shows in one sample or in all.
+    by_sample = []
+    for t, mons in samples:
+        late = [m["last_lateness_us"] for m in mons.values()
+                if m.get("last_lateness_us") is not None]
+        if late:
+            by_sample.append([round(t - samples[0][0], 1), round(pct(late, 99) / 1000, 1),
+                              round(max(late) / 1000, 1)])
     result = {"samples": len(samples), "every_s": every, "clpstat_failures": failures,
+              "lateness_ms_by_sample": by_sample,
               "clpstat_ms": stats([round(x * 1000, 1) for x in took]),
               "lateness_us": stats(lateness),
               "lateness_us_by_kind": {k: stats(v) for k, v in sorted(by_kind.items())},

@@ -4,7 +4,8 @@
 //! With the leader on the witness, which runs no group, a server's failure costs no election.
 //!
 //! Only the clppm whose own member leads moves the leadership (etcd takes `MoveLeader` only
-//! from the leader), so two servers never race for it; a learner is never chosen, and a
+//! from the leader), so two servers never race for it: a clppm talking to another server's
+//! member (its own did not answer when it connected) leaves that member to its server; a learner is never chosen, and a
 //! refused move is tried again at the next look, then less and less often ([`pause_after`]).
 
 use std::time::Duration;
@@ -32,14 +33,32 @@ pub fn pause_after(failures: u32) -> Duration {
     }
 }
 
+/// What a look needs to know of one etcd member.
+#[derive(Debug, Clone)]
+struct Seat {
+    id: u64,
+    learner: bool,
+    client_urls: Vec<String>,
+}
+
+impl From<&Member> for Seat {
+    fn from(member: &Member) -> Seat {
+        Seat {
+            id: member.id(),
+            learner: member.is_learner(),
+            client_urls: member.client_urls().to_vec(),
+        }
+    }
+}
+
 /// The member to hand the leadership to: the first voting member whose client URLs are on
 /// none of the `server_hosts` (the witness), or `None` when every member is a server's or a
 /// learner, or the witness has not started (no client URL yet).
-pub fn witness_to_lead(members: &[Member], server_hosts: &[String]) -> Option<u64> {
-    members
+fn witness_to_lead(seats: &[Seat], server_hosts: &[String]) -> Option<u64> {
+    seats
         .iter()
-        .find(|member| is_witness(member.is_learner(), member.client_urls(), server_hosts))
-        .map(Member::id)
+        .find(|seat| is_witness(seat.learner, &seat.client_urls, server_hosts))
+        .map(|seat| seat.id)
 }
 
 /// Whether a member with these client URLs is a voting member on a host that is no server's.
@@ -51,16 +70,30 @@ fn is_witness(learner: bool, client_urls: &[String], server_hosts: &[String]) ->
             .all(|url| !server_hosts.contains(&crate::endpoints::host_of(url)))
 }
 
-/// Whether the member `id` runs on a server: it is listed and one of its client URLs is on
-/// one of the `server_hosts`.
-fn on_a_server(members: &[Member], id: u64, server_hosts: &[String]) -> bool {
-    members.iter().any(|member| {
-        member.id() == id
-            && member
-                .client_urls()
+/// Whether the member `id` runs on one of `hosts`: it is listed and one of its client URLs
+/// is on one of them.
+fn on_hosts(seats: &[Seat], id: u64, hosts: &[String]) -> bool {
+    seats.iter().any(|seat| {
+        seat.id == id
+            && seat
+                .client_urls
                 .iter()
-                .any(|url| server_hosts.contains(&crate::endpoints::host_of(url)))
+                .any(|url| hosts.contains(&crate::endpoints::host_of(url)))
     })
+}
+
+/// The witness to hand the leadership to when `leader` is the member `this` (the one the
+/// client talks to, the only one that takes the move) and runs on this server; `None` when
+/// another member leads, the leader is the witness or another server's member, or there is
+/// no witness.
+fn move_to(seats: &[Seat], leader: u64, this: u64, hosts: &Hosts) -> Option<u64> {
+    if leader == 0 || leader != this {
+        return None;
+    }
+    if !on_hosts(seats, leader, &hosts.servers) || !on_hosts(seats, leader, &hosts.local) {
+        return None;
+    }
+    witness_to_lead(seats, &hosts.servers)
 }
 
 /// What one look decided.
@@ -72,9 +105,9 @@ enum Look {
     Moved { from: u64, to: u64 },
 }
 
-/// One look: when the member `client` talks to leads and runs on a server, and a witness
-/// exists, the leadership is moved to the witness.
-async fn look_once(client: &mut Client, server_hosts: &[String]) -> Result<Look, String> {
+/// One look: when the member `client` talks to leads and runs on this server (one of
+/// `local_hosts`), and a witness exists, the leadership is moved to the witness.
+async fn look_once(client: &mut Client, hosts: &Hosts) -> Result<Look, String> {
     let status = client
         .status()
         .await
@@ -88,11 +121,8 @@ async fn look_once(client: &mut Client, server_hosts: &[String]) -> Result<Look,
         .member_list()
         .await
         .map_err(|error| format!("etcd did not list its members: {error}"))?;
-    let members = listed.members();
-    if !on_a_server(members, leader, server_hosts) {
-        return Ok(Look::Fine);
-    }
-    let Some(witness) = witness_to_lead(members, server_hosts) else {
+    let seats: Vec<Seat> = listed.members().iter().map(Seat::from).collect();
+    let Some(witness) = move_to(&seats, leader, this, hosts) else {
         return Ok(Look::Fine);
     };
     client.move_leader(witness).await.map_err(|error| {
@@ -104,17 +134,24 @@ async fn look_once(client: &mut Client, server_hosts: &[String]) -> Result<Look,
     })
 }
 
+/// The hosts a look tells members apart by.
+#[derive(Debug, Clone)]
+pub struct Hosts {
+    /// Every server's names and addresses ([`crate::endpoints::server_hosts`]): a member
+    /// on none of them is the witness.
+    pub servers: Vec<String>,
+    /// This server's ([`crate::endpoints::local_hosts`]): its own member is on one of them.
+    pub local: Vec<String>,
+}
+
 /// Looks every [`LOOK_EVERY`] at who leads, through the current session's client, and moves
 /// the leadership off this server's member to the witness ([`witness_to_lead`]). Runs until
 /// the sessions' sender is dropped; spawn it and abort it to end it sooner.
-pub async fn keep_leader_on_witness(
-    sessions: watch::Receiver<Option<Session>>,
-    server_hosts: Vec<String>,
-) {
+pub async fn keep_leader_on_witness(sessions: watch::Receiver<Option<Session>>, hosts: Hosts) {
     let mut looks = crate::rounds::Looks::every(LOOK_EVERY, sessions);
     let mut failures = 0;
     while let Some(mut client) = looks.next().await {
-        match look_once(&mut client, &server_hosts).await {
+        match look_once(&mut client, &hosts).await {
             Ok(look) => {
                 failures = 0;
                 if let Look::Moved { from, to } = look {
@@ -135,7 +172,7 @@ pub async fn keep_leader_on_witness(
 
 #[cfg(test)]
 mod tests {
-    use super::{LONGEST_PAUSE, LOOK_EVERY, is_witness, pause_after};
+    use super::{Hosts, LONGEST_PAUSE, LOOK_EVERY, Seat, is_witness, move_to, pause_after};
     use std::time::Duration;
 
     #[test]
@@ -185,5 +222,34 @@ mod tests {
             &servers
         ));
         assert!(!is_witness(false, &[], &servers));
+    }
+
+    #[test]
+    fn only_the_leader_on_this_server_is_moved_and_only_to_the_witness() {
+        let seat = |id, url: &str| Seat {
+            id,
+            learner: false,
+            client_urls: urls(&[url]),
+        };
+        let seats = [
+            seat(1, "http://192.0.2.11:2379"),
+            seat(2, "http://192.0.2.12:2379"),
+            seat(3, "http://192.0.2.13:2379"),
+        ];
+        let node1 = Hosts {
+            servers: urls(&["192.0.2.11", "192.0.2.12", "node1", "node2"]),
+            local: urls(&["127.0.0.1", "node1", "192.0.2.11"]),
+        };
+        // node1's member leads and node1 talks to it: to the witness.
+        assert_eq!(move_to(&seats, 1, 1, &node1), Some(3));
+        // node1 talks to node2's member (its own did not answer), which leads: node2's job.
+        assert_eq!(move_to(&seats, 2, 2, &node1), None);
+        // The member node1 talks to does not lead: etcd would refuse the move.
+        assert_eq!(move_to(&seats, 1, 2, &node1), None);
+        // The witness leads, or nobody does.
+        assert_eq!(move_to(&seats, 3, 3, &node1), None);
+        assert_eq!(move_to(&seats, 0, 0, &node1), None);
+        // No witness: nowhere to move.
+        assert_eq!(move_to(&seats[..2], 1, 1, &node1), None);
     }
 }

@@ -548,7 +548,7 @@ impl Runner {
         let watch = crate::rounds::watch_prefix(&mut client, self.prefix.as_str(), revision + 1)
             .await
             .map_err(&unreachable)?;
-        self.regain(&present, heard);
+        self.regain(endpoint, &present, heard);
         // What this server hears, in its own record for the others' `clpstat -n`.
         let published = self.hears();
         self.publish(&mut client, &own_key, lease, Some(published.clone()))
@@ -661,12 +661,15 @@ impl Runner {
             .collect()
     }
 
-    /// Connected: every configured server Online when its key is `present`, else Offline;
-    /// what each says it hears, `heard`.
-    fn regain(&mut self, present: &[String], heard: BTreeMap<String, Vec<String>>) {
+    /// Connected (through `endpoint`): every configured server Online when its key is
+    /// `present`, else Offline; what each says it hears, `heard`.
+    fn regain(&mut self, endpoint: &str, present: &[String], heard: BTreeMap<String, Vec<String>>) {
         if !self.connected {
             self.connected = true;
-            tracing::info!("joined the cluster {} in etcd", self.settings.cluster);
+            tracing::info!(
+                "joined the cluster {} in etcd (through {endpoint})",
+                self.settings.cluster
+            );
             (self.on_change)(Change::Regained);
         }
         let servers: Vec<(String, Presence)> = self

@@ -147,7 +147,10 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
         AbortOnDrop(tokio::spawn(
             clp_cluster::leader_placement::keep_leader_on_witness(
                 membership.sessions(),
-                clp_cluster::endpoints::server_hosts(config),
+                clp_cluster::leader_placement::Hosts {
+                    servers: clp_cluster::endpoints::server_hosts(config),
+                    local: clp_cluster::endpoints::local_hosts(config, engine.server()),
+                },
             ),
         ))
     });
