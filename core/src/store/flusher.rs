@@ -3,8 +3,10 @@
 //!
 //! sled's own flusher syncs the store's file every half second whether anything was written
 //! or not (two `fsync` a second from an idle daemon), so the store turns it off and keeps
-//! this one: a thread that wakes as often, compares the count of writes with the count at
-//! the last flush, and flushes only when they differ. A write that must be durable before
+//! this one: a thread that wakes as often while writes come, compares the count of writes
+//! with the count at the last flush, and flushes only when they differ. Once nothing was
+//! written for [`QUIET_PASSES`] passes it sleeps until the next write wakes it: an idle
+//! daemon's store costs no wake-up at all. A write that must be durable before
 //! its caller goes on still calls [`Durability::flush`] itself; the thread is for the writes
 //! that may wait (alerts). The last handle of a store flushes what is left when it is dropped.
 //!
@@ -28,6 +30,10 @@ use std::time::Duration;
 /// How long a write may wait for the background flush.
 pub(super) const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
+/// Passes without a write before the flusher sleeps until the next one: enough for the
+/// garbage of the last writes to be collected (see the module).
+pub(super) const QUIET_PASSES: u32 = 4;
+
 /// Taken by the flusher for each pass and by each store handle as it drops (see the module).
 pub(super) type Gate = Arc<Mutex<()>>;
 
@@ -44,6 +50,8 @@ pub(super) struct Durability {
     flusher: std::sync::OnceLock<std::thread::Thread>,
     /// Shared with the flusher: see [`Gate`].
     gate: Gate,
+    /// Set while the flusher sleeps until a write wakes it ([`QUIET_PASSES`]).
+    asleep: std::sync::atomic::AtomicBool,
 }
 
 impl Durability {
@@ -56,6 +64,7 @@ impl Durability {
             syncs: AtomicU64::new(0),
             flusher: std::sync::OnceLock::new(),
             gate: Gate::default(),
+            asleep: std::sync::atomic::AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&durability);
         let gate = Arc::clone(&durability.gate);
@@ -71,9 +80,19 @@ impl Durability {
         Arc::clone(&self.gate)
     }
 
-    /// Counts one write (after sled took it).
+    /// Counts one write (after sled took it), and wakes the flusher if it sleeps.
     pub(super) fn wrote(&self) {
         self.writes.fetch_add(1, Ordering::SeqCst);
+        if self.asleep.swap(false, Ordering::SeqCst)
+            && let Some(thread) = self.flusher.get()
+        {
+            thread.unpark();
+        }
+    }
+
+    /// Whether a write is not yet flushed.
+    fn pending(&self) -> bool {
+        self.flushed.load(Ordering::SeqCst) < self.writes.load(Ordering::SeqCst)
     }
 
     /// Writes taken since the store was opened.
@@ -118,10 +137,17 @@ impl Drop for Durability {
     }
 }
 
-/// The flusher thread's loop: every [`FLUSH_EVERY`], flush if anything was written.
+/// The flusher thread's loop: every [`FLUSH_EVERY`], flush if anything was written; after
+/// [`QUIET_PASSES`] passes without a write, sleep until one comes.
 /// A pass holds the store only under `gate`, so it never holds the last handle.
 fn flush_while_open(durability: &Weak<Durability>, gate: &Gate) {
+    let mut quiet = 0;
     loop {
+        if quiet >= QUIET_PASSES {
+            // Woken by the next write (or the store's close); its flush comes a period later.
+            std::thread::park();
+            quiet = 0;
+        }
         std::thread::park_timeout(FLUSH_EVERY);
         let _pass = gate.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(durability) = durability.upgrade() else {
@@ -129,11 +155,21 @@ fn flush_while_open(durability: &Weak<Durability>, gate: &Gate) {
         };
         #[cfg(test)]
         tests::pass_begins(gate);
+        let wrote = durability.pending();
         if let Err(error) = durability.flush() {
             tracing::error!("cannot flush the store: {error}");
         }
         // Frees what the writers' bags handed over (no system call; nothing to do idle).
         release_garbage();
+        quiet = if wrote { 0 } else { quiet + 1 };
+        if quiet >= QUIET_PASSES {
+            // A write counted from here on wakes this thread; one counted before is pending.
+            durability.asleep.store(true, Ordering::SeqCst);
+            if durability.pending() {
+                durability.asleep.store(false, Ordering::SeqCst);
+                quiet = 0;
+            }
+        }
         drop(durability);
     }
 }
@@ -214,6 +250,34 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    #[test]
+    fn an_idle_store_sleeps_until_a_write_wakes_its_flusher() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let durability = Durability::start(open(dir.path())).expect("the flusher");
+        let until = |what: &str, ok: &dyn Fn() -> bool| {
+            let deadline = std::time::Instant::now() + FLUSH_EVERY * (QUIET_PASSES + 4);
+            while !ok() {
+                assert!(std::time::Instant::now() < deadline, "{what}: not in time");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
+        // Nothing written: after the quiet passes the flusher sleeps (no more wake-ups).
+        until("the flusher asleep", &|| {
+            durability.asleep.load(Ordering::SeqCst)
+        });
+        // A write wakes it, and is flushed within its period.
+        durability.db.insert("k", "v").expect("an insert");
+        durability.wrote();
+        assert!(!durability.asleep.load(Ordering::SeqCst));
+        until("the write flushed", &|| {
+            durability.flushed.load(Ordering::SeqCst) >= 1
+        });
+        // And once quiet again, it sleeps again.
+        until("the flusher asleep again", &|| {
+            durability.asleep.load(Ordering::SeqCst)
+        });
     }
 
     #[test]
