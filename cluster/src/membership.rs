@@ -298,6 +298,93 @@ struct Connected {
     published: Vec<String>,
 }
 
+/// How often a round away from this server's own etcd member looks whether it answers.
+const HOME_LOOK_EVERY: Duration = Duration::from_secs(5);
+
+/// A look, every [`HOME_LOOK_EVERY`] in its own task, whether this server's own etcd member
+/// answers with a leader again, for a round that talks to another member: a server sees
+/// the cluster as its own member does (`Settings::endpoints`), and a member it fell back to
+/// at its start may be the one that is cut off later. Ends with the round.
+struct HomeWatch {
+    answered: Option<oneshot::Receiver<String>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl HomeWatch {
+    /// Looks at `home` (none: a round on the own member, nothing to look at).
+    fn start(home: Option<String>, settings: &Settings) -> HomeWatch {
+        let Some(home) = home else {
+            return HomeWatch {
+                answered: None,
+                task: None,
+            };
+        };
+        let (tell, answered) = oneshot::channel();
+        let wait = settings.request_timeout();
+        let tls = settings.tls.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(HOME_LOOK_EVERY).await;
+                if answers_with_a_leader(&home, wait, tls.as_ref()).await {
+                    let _ = tell.send(home);
+                    return;
+                }
+            }
+        });
+        HomeWatch {
+            answered: Some(answered),
+            task: Some(task),
+        }
+    }
+
+    /// The own member's endpoint once it answers; never, when there is nothing to look at.
+    async fn answered(&mut self) -> String {
+        match self.answered.as_mut() {
+            Some(answered) => match answered.await {
+                Ok(home) => home,
+                Err(_) => std::future::pending().await,
+            },
+            None => std::future::pending().await,
+        }
+    }
+}
+
+impl Drop for HomeWatch {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Whether the etcd member at `endpoint` answers within `wait` and knows a leader.
+async fn answers_with_a_leader(
+    endpoint: &str,
+    wait: Duration,
+    tls: Option<&clp_core::config::EtcdTls>,
+) -> bool {
+    let options = ConnectOptions::new()
+        .with_connect_timeout(wait)
+        .with_timeout(wait)
+        .with_require_leader(true);
+    let Ok(options) = crate::tls::with_tls(options, tls) else {
+        return false;
+    };
+    let look = async {
+        let mut client = Client::connect([endpoint], Some(options)).await.ok()?;
+        client
+            .status()
+            .await
+            .ok()
+            .map(|status| status.leader() != 0)
+    };
+    tokio::time::timeout(wait * 2, look)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
 /// The membership task.
 struct Runner {
     settings: Settings,
@@ -358,10 +445,11 @@ impl Runner {
     /// until something fails.
     async fn round(&mut self, stop: &mut oneshot::Receiver<()>) -> Result<Ended, String> {
         let count = self.settings.endpoints.len().max(1);
+        let index = self.next_endpoint % count;
         let endpoint = self
             .settings
             .endpoints
-            .get(self.next_endpoint % count)
+            .get(index)
             .cloned()
             .unwrap_or_default();
         // The next round tries the next member, unless this one keeps answering.
@@ -391,6 +479,14 @@ impl Runner {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // When each keep-alive not yet answered was sent (etcd answers them in order).
         let mut unanswered: VecDeque<Duration> = VecDeque::new();
+        // Away from this server's own member (it did not answer when this round began):
+        // back to it, on the same lease, once it answers with a leader.
+        let mut home = HomeWatch::start(
+            (index != 0)
+                .then(|| self.settings.endpoints.first().cloned())
+                .flatten(),
+            &self.settings,
+        );
         loop {
             let last_renewal = self
                 .held
@@ -405,6 +501,11 @@ impl Runner {
                 }
                 _ = tokio::time::sleep_until((last_renewal + silence_limit).into()) => {
                     return Err(self.silent_for(&endpoint));
+                }
+                own = home.answered() => {
+                    return Err(format!(
+                        "this server's own etcd member {own} answers again (this round talked to {endpoint})"
+                    ));
                 }
                 _ = ticker.tick() => {
                     if unanswered.len() >= MAX_UNANSWERED {

@@ -195,3 +195,57 @@ async fn a_broken_connection_is_mended_on_the_same_lease_and_only_a_long_silence
     a.leave().await;
     b.leave().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_joined_through_another_member_returns_to_its_own_on_the_same_lease() {
+    if skipped_without_etcd() {
+        return;
+    }
+    let client = free_port();
+    let _etcd = start_etcd(client);
+    // "Its own member" is the proxy, which does not answer at first.
+    let own = Proxy::to(client).await;
+    own.refuses(true);
+    let cluster = format!("home{}", std::process::id());
+    let (changes, heard) = recorder();
+    let a = Membership::start(
+        clp_cluster::Settings {
+            endpoints: vec![
+                format!("http://127.0.0.1:{}", own.port),
+                format!("http://127.0.0.1:{client}"),
+            ],
+            ..settings(&cluster, "a", client)
+        },
+        heard,
+    );
+    let joined = common::session_of(&a).await;
+    let mut sessions = a.sessions();
+    sessions.borrow_and_update();
+    assert!(
+        own.connections.lock().unwrap().is_empty(),
+        "a joined through its own member while it refused"
+    );
+    // Its own member answers again: a goes back to it within a look, on the same lease.
+    own.refuses(false);
+    let back = loop {
+        match next_session(&mut sessions, Duration::from_secs(10)).await {
+            Some(session) => break session,
+            None => continue,
+        }
+    };
+    assert_eq!(back.lease, joined.lease, "a took another lease to go back");
+    assert!(
+        !own.connections.lock().unwrap().is_empty(),
+        "the new session does not go through a's own member"
+    );
+    assert!(
+        !changes
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|change| matches!(change, Change::Lost(_))),
+        "{:?}",
+        changes.lock().unwrap()
+    );
+    a.leave().await;
+}
