@@ -5,8 +5,9 @@
 //!
 //! Only the clppm whose own member leads moves the leadership (etcd takes `MoveLeader` only
 //! from the leader), so two servers never race for it: a clppm talking to another server's
-//! member (its own did not answer when it connected) leaves that member to its server; a learner is never chosen, and a
-//! refused move is tried again at the next look, then less and less often ([`pause_after`]).
+//! member (its own did not answer when it connected) leaves that member to its server. A
+//! learner is never chosen, and a refused move is tried again at the next look, then less
+//! and less often ([`pause_after`]).
 
 use std::time::Duration;
 
