@@ -146,8 +146,8 @@ pub struct Hosts {
 }
 
 /// Looks every [`LOOK_EVERY`] at who leads, through the current session's client, and moves
-/// the leadership off this server's member to the witness ([`witness_to_lead`]). Runs until
-/// the sessions' sender is dropped; spawn it and abort it to end it sooner.
+/// the leadership off this server's member to the witness (the voting member on no server's
+/// host). Runs until the sessions' sender is dropped; spawn it and abort it to end it sooner.
 pub async fn keep_leader_on_witness(sessions: watch::Receiver<Option<Session>>, hosts: Hosts) {
     let mut looks = crate::rounds::Looks::every(LOOK_EVERY, sessions);
     let mut failures = 0;
