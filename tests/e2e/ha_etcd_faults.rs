@@ -290,3 +290,27 @@ fn a_silent_partition_shows_etcd_lost_there_and_the_server_offline_elsewhere_unt
     all_online(&bed, FORM);
     eprintln!("healed: both Online again {:?} after", healed.elapsed());
 }
+
+#[test]
+fn losing_a_servers_own_etcd_member_changes_nothing_and_it_returns_to_it() {
+    // node1's own member, a follower (the witness leads): node1's connection breaks, and it
+    // goes on through another member on the same lease, seen by nobody.
+    let Some(mut bed) = running_bed("ow") else {
+        return;
+    };
+    wait_until("the witness's etcd member to lead", FORM, || {
+        bed.etcd_leader() == Some(2)
+    });
+    losing_one_member_changes_nothing(&mut bed, 0);
+    // Its member back, node1 talks to it again (a look every 5 s).
+    let log = text_once_it_holds(
+        &bed.clp(0).path("log/clppm.log"),
+        "own etcd member",
+        Duration::from_secs(5) + MARGIN * 2,
+    );
+    assert!(log.contains("own etcd member"), "node1's log:\n{log}");
+    assert!(
+        !log.contains("every server's state is unknown"),
+        "node1 took the loss of its member for the loss of etcd:\n{log}"
+    );
+}
