@@ -5,14 +5,13 @@
 //! of three etcd members on loopback. Skips without `etcd`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clp_cluster::ownership::{Claim, claim};
 use clp_cluster::{Change, Client, Membership, Presence};
 
 mod common;
-use common::{skipped_without_etcd, start_etcd_cluster};
+use common::{losses, recorder, skipped_without_etcd, start_etcd_cluster};
 
 /// Server `local` of the cluster `a`, `b`, `c`, talking to the member at `port` only.
 fn settings(cluster: &str, local: &str, port: u16) -> clp_cluster::Settings {
@@ -61,16 +60,10 @@ async fn leadership_moving_under_a_writing_owner_takes_nothing_from_it() {
     }
     let (_members, ports) = start_etcd_cluster(3);
     let cluster = format!("moves{}", std::process::id());
-    let a_changes = Arc::new(Mutex::new(Vec::new()));
-    let heard = Arc::clone(&a_changes);
-    let a = Membership::start(settings(&cluster, "a", ports[0]), move |change| {
-        heard.lock().unwrap().push(change)
-    });
-    let b_changes = Arc::new(Mutex::new(Vec::new()));
-    let heard = Arc::clone(&b_changes);
-    let b = Membership::start(settings(&cluster, "b", ports[1]), move |change| {
-        heard.lock().unwrap().push(change)
-    });
+    let (a_changes, heard) = recorder();
+    let a = Membership::start(settings(&cluster, "a", ports[0]), heard);
+    let (b_changes, heard) = recorder();
+    let b = Membership::start(settings(&cluster, "b", ports[1]), heard);
     common::wait_until("a and b see each other", Duration::from_secs(30), || {
         a.view().presence("b") == Presence::Online && b.view().presence("a") == Presence::Online
     })
@@ -109,13 +102,7 @@ async fn leadership_moving_under_a_writing_owner_takes_nothing_from_it() {
         "only {moved} of {MOVES} moves were made"
     );
 
-    let lost: Vec<Change> = a_changes
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|change| matches!(change, Change::Lost(_)))
-        .cloned()
-        .collect();
+    let lost = losses(&a_changes);
     assert!(
         lost.is_empty(),
         "a took the moves for a lost cluster: {lost:?}"

@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 mod common;
-use common::{free_port, skipped_without_etcd, start_etcd};
+use common::{free_port, losses, recorder, skipped_without_etcd, start_etcd};
 
 /// A TCP proxy on loopback to etcd: [`Proxy::cut`] resets every connection through it, and
 /// while it [`Proxy::refuses`] it closes each new one at once.
@@ -85,16 +85,6 @@ fn settings(cluster: &str, local: &str, port: u16) -> clp_cluster::Settings {
     }
 }
 
-/// The changes a membership reports, kept for the test to read.
-fn recorder() -> (
-    Arc<Mutex<Vec<Change>>>,
-    impl Fn(Change) + Send + Sync + 'static,
-) {
-    let changes = Arc::new(Mutex::new(Vec::new()));
-    let heard = Arc::clone(&changes);
-    (changes, move |change| heard.lock().unwrap().push(change))
-}
-
 /// The next session handed out after the one seen last, within `within`.
 async fn next_session(
     sessions: &mut tokio::sync::watch::Receiver<Option<Session>>,
@@ -153,11 +143,7 @@ async fn a_broken_connection_is_mended_on_the_same_lease_and_only_a_long_silence
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     assert!(
-        !a_changes
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|change| matches!(change, Change::Lost(_))),
+        losses(&a_changes).is_empty(),
         "a broken connection was taken for a lost cluster: {:?}",
         a_changes.lock().unwrap()
     );
@@ -174,11 +160,7 @@ async fn a_broken_connection_is_mended_on_the_same_lease_and_only_a_long_silence
     proxy.refuses(true);
     proxy.cut();
     common::wait_until("a says it lost etcd", Duration::from_secs(5), || {
-        a_changes
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|change| matches!(change, Change::Lost(_)))
+        !losses(&a_changes).is_empty()
     })
     .await;
     proxy.refuses(false);
@@ -238,14 +220,6 @@ async fn a_server_that_joined_through_another_member_returns_to_its_own_on_the_s
         !own.connections.lock().unwrap().is_empty(),
         "the new session does not go through a's own member"
     );
-    assert!(
-        !changes
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|change| matches!(change, Change::Lost(_))),
-        "{:?}",
-        changes.lock().unwrap()
-    );
+    assert!(losses(&changes).is_empty(), "{:?}", changes.lock().unwrap());
     a.leave().await;
 }

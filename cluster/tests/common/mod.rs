@@ -43,28 +43,13 @@ pub fn skipped_without_etcd() -> bool {
 
 pub fn start_etcd(client: u16) -> Etcd {
     let peer = free_port();
-    let data = data_folder();
-    let child = Command::new("etcd")
-        .arg("--data-dir")
-        .arg(data.path())
-        .args([
-            "--listen-client-urls",
-            &format!("http://127.0.0.1:{client}"),
-            "--advertise-client-urls",
-            &format!("http://127.0.0.1:{client}"),
-            "--listen-peer-urls",
-            &format!("http://127.0.0.1:{peer}"),
-            "--initial-advertise-peer-urls",
-            &format!("http://127.0.0.1:{peer}"),
-            "--initial-cluster",
-            &format!("default=http://127.0.0.1:{peer}"),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start etcd");
-    Etcd { child, _data: data }
+    spawn_member(
+        "default",
+        client,
+        peer,
+        &format!("default=http://127.0.0.1:{peer}"),
+        &[],
+    )
 }
 
 /// A cluster of `size` etcd members on loopback (killed on drop): each member's client port.
@@ -77,44 +62,53 @@ pub fn start_etcd_cluster(size: usize) -> (Vec<Etcd>, Vec<u16>) {
         .map(|(member, peer)| format!("m{member}=http://127.0.0.1:{peer}"))
         .collect::<Vec<_>>()
         .join(",");
+    let tuning = [
+        "--initial-cluster-state",
+        "new",
+        "--heartbeat-interval",
+        "50",
+        "--election-timeout",
+        "500",
+    ];
     let members = clients
         .iter()
         .zip(&peers)
         .enumerate()
         .map(|(member, (client, peer))| {
-            let data = data_folder();
-            let child = Command::new("etcd")
-                .arg("--name")
-                .arg(format!("m{member}"))
-                .arg("--data-dir")
-                .arg(data.path())
-                .args([
-                    "--listen-client-urls",
-                    &format!("http://127.0.0.1:{client}"),
-                    "--advertise-client-urls",
-                    &format!("http://127.0.0.1:{client}"),
-                    "--listen-peer-urls",
-                    &format!("http://127.0.0.1:{peer}"),
-                    "--initial-advertise-peer-urls",
-                    &format!("http://127.0.0.1:{peer}"),
-                    "--initial-cluster",
-                    &initial,
-                    "--initial-cluster-state",
-                    "new",
-                    "--heartbeat-interval",
-                    "50",
-                    "--election-timeout",
-                    "500",
-                ])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start etcd");
-            Etcd { child, _data: data }
+            spawn_member(&format!("m{member}"), *client, *peer, &initial, &tuning)
         })
         .collect();
     (members, clients)
+}
+
+/// Starts etcd member `name` on loopback ports `client` and `peer`, in the cluster
+/// `initial` (etcd's `--initial-cluster`), with `tuning` added to its arguments.
+fn spawn_member(name: &str, client: u16, peer: u16, initial: &str, tuning: &[&str]) -> Etcd {
+    let data = data_folder();
+    let child = Command::new("etcd")
+        .arg("--name")
+        .arg(name)
+        .arg("--data-dir")
+        .arg(data.path())
+        .args([
+            "--listen-client-urls",
+            &format!("http://127.0.0.1:{client}"),
+            "--advertise-client-urls",
+            &format!("http://127.0.0.1:{client}"),
+            "--listen-peer-urls",
+            &format!("http://127.0.0.1:{peer}"),
+            "--initial-advertise-peer-urls",
+            &format!("http://127.0.0.1:{peer}"),
+            "--initial-cluster",
+            initial,
+        ])
+        .args(tuning)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start etcd");
+    Etcd { child, _data: data }
 }
 
 /// A folder for an etcd member's data, in memory where the host has `/dev/shm`.
@@ -173,4 +167,28 @@ pub async fn wait_until(what: &str, within: std::time::Duration, ok: impl Fn() -
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// The changes a membership reports, kept for the test to read.
+pub type Changes = std::sync::Arc<std::sync::Mutex<Vec<clp_cluster::Change>>>;
+
+/// A place for a membership's changes and the callback that fills it.
+pub fn recorder() -> (
+    Changes,
+    impl Fn(clp_cluster::Change) + Send + Sync + 'static,
+) {
+    let changes = Changes::default();
+    let heard = std::sync::Arc::clone(&changes);
+    (changes, move |change| heard.lock().unwrap().push(change))
+}
+
+/// The `Lost` changes among `changes`.
+pub fn losses(changes: &Changes) -> Vec<clp_cluster::Change> {
+    changes
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|change| matches!(change, clp_cluster::Change::Lost(_)))
+        .cloned()
+        .collect()
 }
