@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use etcd_client::{Client, ConnectOptions, EventType, GetOptions, PutOptions};
+use etcd_client::{Client, EventType, GetOptions, PutOptions};
 use tokio::sync::{oneshot, watch};
 
 use crate::keys::{self, ServerRecord};
@@ -363,11 +363,7 @@ async fn answers_with_a_leader(
     wait: Duration,
     tls: Option<&clp_core::config::EtcdTls>,
 ) -> bool {
-    let options = ConnectOptions::new()
-        .with_connect_timeout(wait)
-        .with_timeout(wait)
-        .with_require_leader(true);
-    let Ok(options) = crate::tls::with_tls(options, tls) else {
+    let Ok(options) = crate::config_sync::connect_options(wait, tls) else {
         return false;
     };
     let look = async {
@@ -575,11 +571,10 @@ impl Runner {
     /// key on it; then reads every server's key, watches them, and hands out the session.
     async fn connect(&mut self, endpoint: &str) -> Result<Connected, String> {
         let unreachable = self.unreachable(endpoint);
-        let options = ConnectOptions::new()
-            .with_connect_timeout(self.settings.request_timeout())
-            .with_timeout(self.settings.request_timeout())
-            .with_require_leader(true);
-        let options = crate::tls::with_tls(options, self.settings.tls.as_ref())?;
+        let options = crate::config_sync::connect_options(
+            self.settings.request_timeout(),
+            self.settings.tls.as_ref(),
+        )?;
         let mut client = Client::connect([endpoint], Some(options))
             .await
             .map_err(&unreachable)?;

@@ -22,8 +22,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use etcd_client::{
-    Client, Compare, CompareOp, ConnectOptions, EventType, GetOptions, KeyValue, PutOptions, Txn,
-    TxnOp, WatchOptions,
+    Client, Compare, CompareOp, EventType, GetOptions, KeyValue, PutOptions, Txn, TxnOp,
+    WatchOptions,
 };
 use tokio::sync::{Semaphore, watch};
 
@@ -102,12 +102,8 @@ impl clp_core::client::Remote for Channel {
 impl Channel {
     /// Connects to the first etcd member that answers, in order.
     async fn connect(&self) -> Result<Client, RemoteError> {
-        let options = ConnectOptions::new()
-            .with_connect_timeout(ETCD_TIMEOUT)
-            .with_timeout(ETCD_TIMEOUT)
-            .with_require_leader(true);
-        let options =
-            crate::tls::with_tls(options, self.tls.as_ref()).map_err(RemoteError::Etcd)?;
+        let options = crate::config_sync::connect_options(ETCD_TIMEOUT, self.tls.as_ref())
+            .map_err(RemoteError::Etcd)?;
         let mut failures = Vec::new();
         for endpoint in &self.endpoints {
             match Client::connect([endpoint.as_str()], Some(options.clone())).await {
