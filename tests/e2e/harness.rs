@@ -361,6 +361,27 @@ pub fn text_once_it_holds(path: &Path, needle: &str, timeout: Duration) -> Strin
     }
 }
 
+/// The pid a script wrote to `path` (as `echo $$ > path`), once the whole line is there: the
+/// shell creates the file before it writes the number, so "the file exists" is not enough.
+pub fn pid_written_to(path: &Path, timeout: Duration) -> u32 {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if let Some(pid) = text
+            .strip_suffix('\n')
+            .and_then(|line| line.trim().parse().ok())
+        {
+            return pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for a pid in {} (it holds {text:?})",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The deadline most waits use.
 pub const WAIT: Duration = Duration::from_secs(15);
 

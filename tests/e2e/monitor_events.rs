@@ -65,12 +65,7 @@ fn async_genw_reports_its_scripts_death_at_once() {
     .unwrap();
     cluster.start();
     let pid_file = dir.join("watch.pid");
-    wait_until("the script runs", WAIT, || pid_file.exists());
-    let pid: u32 = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = pid_written_to(&pid_file, WAIT);
     signal(pid, libc::SIGKILL);
     wait_until("rm 9 long before the 600 s interval", WAIT, || {
         cluster

@@ -132,11 +132,7 @@ fn a_script_outliving_its_timeout_is_killed_with_its_children() {
             .alerts()
             .contains("rc 32 Activating app resource has failed.(99 : command is timeout)")
     });
-    let child: u32 = std::fs::read_to_string(cluster.path("etc/scripts/web/app/child.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let child = pid_written_to(&cluster.path("etc/scripts/web/app/child.pid"), WAIT);
     wait_until("child killed", WAIT, || !alive(child));
     cluster.stop();
     assert_eq!(cluster.processes(), Vec::<u32>::new());
