@@ -14,7 +14,10 @@
 # Every artefact of the run goes to a fresh bench-out/restart_latency.XXXXXX/.
 #
 # Environment knobs:
-#   SUPERVISORS="clp supervisord monit"   which ones to measure, in this order
+#   SUPERVISORS="clp supervisord monit floor"   which ones to measure, in this order. floor
+#                    (floor.c) is no supervisor but the host's share: the same start script
+#                    started again by a C loop blocked in waitpid, nothing else; with LOAD it
+#                    also runs beside a clppm with the load (on the same CPU when pinned)
 #   PIN=1|0          pin supervisor+victim to CPU 1 and the driver to CPU 0 (default: 1 when
 #                    there are >= 2 CPUs): the driver's polling then never competes with them
 #   SKIP_BUILD=1     use the existing target/release binaries
@@ -38,7 +41,7 @@ REPO=$(cd "$HERE/../.." && pwd -P)
 CACHE=$REPO/bench-out            # peers are installed here once and reused by later runs
 mkdir -p "$CACHE"
 OUT=$(mktemp -d "$CACHE/restart_latency.XXXXXX")
-SUPERVISORS=${SUPERVISORS:-"clp supervisord monit"}
+SUPERVISORS=${SUPERVISORS:-"clp supervisord monit floor"}
 LOAD=${LOAD:-0}
 [[ $LOAD =~ ^[0-9]+$ ]] && { (( LOAD == 0 )) || (( LOAD >= 10 && LOAD <= 99999 )); } ||
     { echo "LOAD must be 0 or 10..99999 monitors" >&2; exit 2; }
@@ -104,22 +107,44 @@ start_load_servers() {
     [[ -s $OUT/tcp.port && -s $OUT/http.port ]] || { log "the load's local servers did not start"; return 1; }
 }
 
+# The scale benchmark's configuration of LOAD monitors in $CLP_ROOT (its groups g00001..,
+# monitors pidw00001..); sets LOAD_WORKERS and LOAD_MIX. Its workers write to DIR/load/out
+# (kill_stray_victims finds them).
+write_load_config() {            # DIR LOAD
+    local d=$1 load=$2
+    mkdir -p "$d/load/out" "$d/load/pid"
+    python3 "$SCALE_PY" clp-config "$load" "$WORKERS_MAX" "$CLP_ROOT" "$MARKER" \
+        "$d/load/out" "$d/load/pid" "$(<"$OUT/tcp.port")" "$(<"$OUT/http.port")" "$LOAD_DISKFILE"
+    read -r LOAD_WORKERS LOAD_MIX _ < <(python3 "$SCALE_PY" mix "$load" "$WORKERS_MAX")
+}
+
+register_licenses() {            # DIR LOAD: the core trial, and httpw's (as in benches/scale)
+    clp_register_trial "$1/license.txt"
+    if (( $2 > 0 )); then
+        "$CLP_BIN/clplcncs" --trial -P ISAG10 >>"$1/license.txt" 2>&1 || { cat "$1/license.txt" >&2; return 1; }
+    fi
+}
+
+wait_load_workers() {            # DIR LABEL: until the load's workers are up, then 10 s to settle
+    local d=$1 i
+    for ((i = 0; i < 3000; i++)); do
+        (( $(find "$d/load/out" -maxdepth 1 -name 'start.*' | wc -l) >= LOAD_WORKERS )) && break
+        sleep 0.1
+    done
+    log "$2: $(find "$d/load/out" -maxdepth 1 -name 'start.*' | wc -l) of $LOAD_WORKERS load workers up; 10 s to settle"
+    sleep 10
+}
+
 bench_clp() {                    # [LOAD]: 0, or the scale mix of LOAD monitors in the same clppm
-    local load=${1:-0} name=clp label="clp (pidw, event)" d scripts version hook workers=0 mix=
+    local load=${1:-0} name=clp label="clp (pidw, event)" d scripts version hook
     (( load > 0 )) && name=clp-load label="clp (pidw, event) + $load monitors"
     d=$OUT/$name
     mkdir -p "$d/out"
     export CLP_ROOT=$d/root CLP_FORBID_OS_ACTIONS=1
     scripts=$CLP_ROOT/etc/scripts/failover/exec
-    if (( load > 0 )); then
-        # The scale benchmark's configuration (its groups g00001.., monitors pidw00001..),
-        # then this benchmark's group and monitor appended below (TOML arrays of tables may
-        # continue further down). Its workers write to load/out (kill_stray_victims finds them).
-        mkdir -p "$d/load/out" "$d/load/pid"
-        python3 "$SCALE_PY" clp-config "$load" "$WORKERS_MAX" "$CLP_ROOT" "$MARKER" \
-            "$d/load/out" "$d/load/pid" "$(<"$OUT/tcp.port")" "$(<"$OUT/http.port")" "$LOAD_DISKFILE"
-        read -r workers mix _ < <(python3 "$SCALE_PY" mix "$load" "$WORKERS_MAX")
-    fi
+    # This benchmark's group and monitor are appended below the load's (TOML arrays of
+    # tables may continue further down).
+    (( load > 0 )) && write_load_config "$d" "$load"
     mkdir -p "$scripts"
     # interval = 1: pidw learns of the exit as an event (no polling), but the reactivation
     # counter only resets at a periodic check that finds the process healthy. With kills
@@ -156,11 +181,7 @@ exec "$MARKER" "$d/out" "$d/m.pid"
 EOF
     chmod +x "$scripts/start.sh"
 
-    clp_register_trial "$d/license.txt"
-    # httpw needs the Internet Server Agent's license (as in benches/scale).
-    if (( load > 0 )); then
-        "$CLP_BIN/clplcncs" --trial -P ISAG10 >>"$d/license.txt" 2>&1 || { cat "$d/license.txt" >&2; return 1; }
-    fi
+    register_licenses "$d" "$load"
     # Started directly in the foreground under the reaper (not detached by clpcl -s), so it
     # runs exactly like the peers.
     start_supervised "$d/clppm.stderr" "$CLP_BIN/clppm" --foreground
@@ -174,14 +195,7 @@ EOF
         is_gone "$CLP_REAPER" && { log "clppm exited at start-up:"; tail "$d/clppm.stderr"; return 1; }
         sleep 0.1
     done
-    if (( load > 0 )); then
-        for ((i = 0; i < 3000; i++)); do
-            (( $(find "$d/load/out" -maxdepth 1 -name 'start.*' | wc -l) >= workers )) && break
-            sleep 0.1
-        done
-        log "$label: $(find "$d/load/out" -maxdepth 1 -name 'start.*' | wc -l) of $workers load workers up; 10 s to settle"
-        sleep 10
-    fi
+    (( load > 0 )) && wait_load_workers "$d" "$label"
     "$CLP_BIN/clpstat" >"$d/clpstat.before.txt" 2>&1 || true
 
     version=$(clp_version)
@@ -190,7 +204,7 @@ EOF
     hook="echo '--- counters'; '$CLP_BIN/clpmonctrl' -v"
     [[ ${CLP_CLEAR_COUNTERS:-0} == 1 ]] && hook+="; '$CLP_BIN/clpmonctrl' -c"
     local settings="pidw interval=1s (exit seen as an event), reactivation_threshold=99, no restart delay; victim exec'd by an async start.sh"
-    (( load > 0 )) && settings+="; the same clppm also runs the scale mix of $load monitors ($mix pidw/psw/tcpw/httpw/diskw, interval 1 s)"
+    (( load > 0 )) && settings+="; the same clppm also runs the scale mix of $load monitors ($LOAD_MIX pidw/psw/tcpw/httpw/diskw, interval 1 s)"
     drive "$name" "$label" "$version" "$settings" --hook "$hook" --hook-every "$HOOK_EVERY"
 
     # What the daemon did, for the record: restarts logged, warnings/errors, still alive?
@@ -258,6 +272,34 @@ EOF
     stop_supervised "$pid"
 }
 
+bench_floor() {                  # [LOAD]: 0, or beside a clppm running the scale mix of LOAD monitors
+    local load=${1:-0} name=floor label="floor (waitpid + posix_spawn)" d pid
+    local settings="floor.c: /bin/sh start.sh posix_spawn'ed as a process group leader, waitpid, again at once; the start script exec's the victim, as clp's"
+    (( load > 0 )) && name=floor-load label="floor + clppm with $load monitors"
+    d=$OUT/$name
+    mkdir -p "$d/out"
+    if (( load > 0 )); then
+        export CLP_ROOT=$d/root CLP_FORBID_OS_ACTIONS=1
+        write_load_config "$d" "$load"
+        register_licenses "$d" "$load"
+        start_supervised "$d/clppm.stderr" "$CLP_BIN/clppm" --foreground
+        CLP_REAPER=$STARTED
+        wait_load_workers "$d" "$label"
+        is_gone "$CLP_REAPER" && { log "$label: clppm exited:"; tail "$d/clppm.stderr"; return 1; }
+        settings+="; beside it a clppm runs the scale mix of $load monitors ($LOAD_MIX pidw/psw/tcpw/httpw/diskw, interval 1 s)$([[ $PIN == 1 ]] && echo ', pinned to the same CPU')"
+    fi
+    printf '#!/bin/sh\nexec "%s" "%s" "%s"\n' "$MARKER" "$d/out" "$d/m.pid" >"$d/start.sh"
+    start_supervised "$d/floor.stderr" "$OUT/floor" "$d/start.sh"
+    pid=$STARTED
+    drive "$name" "$label" "floor.c of this benchmark" "$settings"
+    stop_supervised "$pid"
+    if (( load > 0 )); then
+        stop_clp_if_running "$CLP_REAPER"
+        stop_supervised "$CLP_REAPER"
+        CLP_REAPER=0
+    fi
+}
+
 # ---------------------------------------------------------------- main
 log "building the helpers"
 build_helpers
@@ -266,7 +308,8 @@ for s in $SUPERVISORS; do
         clp) log "building clp (release)"; build_clp ;;
         supervisord) install_supervisord ;;
         monit) install_monit ;;
-        *) echo "unknown supervisor '$s' (clp, supervisord, monit)" >&2; exit 2 ;;
+        floor) gcc -O2 -Wall -Wextra -o "$OUT/floor" "$HERE/floor.c" ;;
+        *) echo "unknown supervisor '$s' (clp, supervisord, monit, floor)" >&2; exit 2 ;;
     esac
 done
 
@@ -280,7 +323,7 @@ log "output: $OUT"
 for s in $SUPERVISORS; do
     "bench_$s"
     # Under load too, right after the ordinary run.
-    [[ $s == clp ]] && (( LOAD > 0 )) && bench_clp "$LOAD"
+    [[ $s == clp || $s == floor ]] && (( LOAD > 0 )) && "bench_$s" "$LOAD"
 done
 echo "loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/environment.txt"
 
