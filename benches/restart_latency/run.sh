@@ -289,7 +289,7 @@ bench_floor() {                  # [LOAD]: 0, or beside a clppm running the scal
         settings+="; beside it a clppm runs the scale mix of $load monitors ($LOAD_MIX pidw/psw/tcpw/httpw/diskw, interval 1 s)$([[ $PIN == 1 ]] && echo ', pinned to the same CPU')"
     fi
     printf '#!/bin/sh\nexec "%s" "%s" "%s"\n' "$MARKER" "$d/out" "$d/m.pid" >"$d/start.sh"
-    start_supervised "$d/floor.stderr" "$OUT/floor" "$d/start.sh"
+    start_supervised "$d/floor.stderr" "$OUT/floor-loop" "$d/start.sh"
     pid=$STARTED
     drive "$name" "$label" "floor.c of this benchmark" "$settings"
     stop_supervised "$pid"
@@ -308,7 +308,7 @@ for s in $SUPERVISORS; do
         clp) log "building clp (release)"; build_clp ;;
         supervisord) install_supervisord ;;
         monit) install_monit ;;
-        floor) gcc -O2 -Wall -Wextra -o "$OUT/floor" "$HERE/floor.c" ;;
+        floor) gcc -O2 -Wall -Wextra -o "$OUT/floor-loop" "$HERE/floor.c" ;;
         *) echo "unknown supervisor '$s' (clp, supervisord, monit, floor)" >&2; exit 2 ;;
     esac
 done

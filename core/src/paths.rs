@@ -264,9 +264,24 @@ pub fn beside_me(name: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(name))
 }
 
-/// `<store_dir>/db`: the file of the store that sled locks (one process at a time).
-pub fn store_lock_file(store_dir: &Path) -> PathBuf {
+/// `<store_dir>/clp.redb`: the store's one file (redb locks it: one process at a time).
+pub fn store_file(store_dir: &Path) -> PathBuf {
+    store_dir.join("clp.redb")
+}
+
+/// `<store_dir>/clp.redb.new`: a store being moved from sled, renamed into place when whole.
+pub fn store_file_being_moved(store_dir: &Path) -> PathBuf {
+    store_dir.join("clp.redb.new")
+}
+
+/// `<store_dir>/db`: the file of a store that an earlier clp wrote with sled.
+pub fn sled_store_file(store_dir: &Path) -> PathBuf {
     store_dir.join("db")
+}
+
+/// `<store_dir>/sled-moved/`: where the files of a sled store go once they are in redb.
+pub fn sled_store_moved_dir(store_dir: &Path) -> PathBuf {
+    store_dir.join("sled-moved")
 }
 
 /// `<server>-log.tar.gz` in `dir`: the tarball `clplogcc` writes.

@@ -1,27 +1,19 @@
 //! Durability of the store's writes: flushed within [`FLUSH_EVERY`] when there are any, and
 //! never when there are none.
 //!
-//! sled's own flusher syncs the store's file every half second whether anything was written
-//! or not (two `fsync` a second from an idle daemon), so the store turns it off and keeps
-//! this one: a thread that wakes as often while writes come, compares the count of writes
-//! with the count at the last flush, and flushes only when they differ. Once nothing was
-//! written for [`QUIET_PASSES`] passes it sleeps until the next write wakes it: an idle
-//! daemon's store costs no wake-up at all. A write that must be durable before
-//! its caller goes on still calls [`Durability::flush`] itself; the thread is for the writes
-//! that may wait (alerts). The last handle of a store flushes what is left when it is dropped.
-//!
-//! sled frees what it replaced (a page's old version, a full I/O buffer of 512 KiB) by
-//! epoch-based reclamation: each thread that writes leaves the frees in a bag of its own,
-//! and a bag goes to the shared queue only when it is full (64) or that thread flushes it;
-//! the queue is emptied as threads pin. sled's own flusher flushed its bag twice a second;
-//! without it an idle daemon kept its last bags, with 4–9 old I/O buffers (2.6–4.7 MiB at
-//! 1,000 groups). So every write and every flush pushes its thread's bag out
-//! ([`release_garbage`]), and this thread collects the queue at each wake-up.
+//! A write that may wait (an alert, a counter) commits without a sync (redb's
+//! `Durability::None`: visible at once, on disk with the next durable commit). This thread
+//! wakes as often while such writes come, compares the count of writes with the count at the
+//! last flush, and makes them durable only when they differ (an empty commit with
+//! `Durability::Immediate`, one sync). Once nothing was written for [`QUIET_PASSES`] passes it
+//! sleeps until the next write wakes it: an idle daemon's store costs no wake-up at all. A
+//! write that must be durable before its caller goes on still calls [`Durability::flush`]
+//! itself. The last handle of a store flushes what is left when it is dropped.
 //!
 //! The flusher holds the store open only inside a pass, under the store's [`Gate`]; the
 //! handle that closes the store takes the gate first, so it waits out a pass in progress
-//! and the store (and sled's lock of its file) closes in that handle's drop, never a moment
-//! later in the flusher: a command that reopens the store right after found it locked.
+//! and the store (and redb's lock of its file) closes in that handle's drop, never a moment
+//! later in the flusher: a command that reopens the store right after would find it locked.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -30,21 +22,21 @@ use std::time::Duration;
 /// How long a write may wait for the background flush.
 pub(super) const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
-/// Passes without a write before the flusher sleeps until the next one: enough for the
-/// garbage of the last writes to be collected (see the module).
-pub(super) const QUIET_PASSES: u32 = 4;
+/// Passes without a write before the flusher sleeps until the next one: a burst of writes
+/// with a short pause in it keeps the thread awake instead of parking and waking it again.
+pub(super) const QUIET_PASSES: u32 = 2;
 
 /// Taken by the flusher for each pass and by each store handle as it drops (see the module).
 pub(super) type Gate = Arc<Mutex<()>>;
 
 /// The writes of one open store and how many of them are on disk.
 pub(super) struct Durability {
-    db: sled::Db,
+    db: redb::Database,
     /// Writes taken since the store was opened.
     writes: AtomicU64,
     /// The count of writes that the last successful flush covered.
     flushed: AtomicU64,
-    /// Flushes that reached sled (each a sync of the store's file).
+    /// Flushes that reached redb (each a sync of the store's file).
     syncs: AtomicU64,
     /// The background flusher, woken to end when the store is dropped.
     flusher: std::sync::OnceLock<std::thread::Thread>,
@@ -56,7 +48,7 @@ pub(super) struct Durability {
 
 impl Durability {
     /// Starts the background flusher of `db`; the thread ends after the last handle is gone.
-    pub(super) fn start(db: sled::Db) -> std::io::Result<Arc<Durability>> {
+    pub(super) fn start(db: redb::Database) -> std::io::Result<Arc<Durability>> {
         let durability = Arc::new(Durability {
             db,
             writes: AtomicU64::new(0),
@@ -80,14 +72,27 @@ impl Durability {
         Arc::clone(&self.gate)
     }
 
-    /// Counts one write (after sled took it), and wakes the flusher if it sleeps.
-    pub(super) fn wrote(&self) {
-        self.writes.fetch_add(1, Ordering::SeqCst);
+    /// The open database.
+    pub(super) fn db(&self) -> &redb::Database {
+        &self.db
+    }
+
+    /// Counts one write (its transaction holds the writer slot, see `Store::write`), wakes
+    /// the flusher if it sleeps, and returns the count with this write.
+    pub(super) fn wrote(&self) -> u64 {
+        let count = self.writes.fetch_add(1, Ordering::SeqCst) + 1;
         if self.asleep.swap(false, Ordering::SeqCst)
             && let Some(thread) = self.flusher.get()
         {
             thread.unpark();
         }
+        count
+    }
+
+    /// Records that the first `count` writes are on disk (a durable commit just synced).
+    pub(super) fn synced_up_to(&self, count: u64) {
+        self.syncs.fetch_add(1, Ordering::SeqCst);
+        self.flushed.fetch_max(count, Ordering::SeqCst);
     }
 
     /// Whether a write is not yet flushed.
@@ -105,21 +110,23 @@ impl Durability {
         self.flushed.load(Ordering::SeqCst)
     }
 
-    /// Flushes that reached sled since the store was opened.
+    /// Flushes that reached redb since the store was opened.
     pub(super) fn syncs(&self) -> u64 {
         self.syncs.load(Ordering::SeqCst)
     }
 
     /// Makes every write counted so far durable; does nothing when they all are.
-    pub(super) fn flush(&self) -> sled::Result<()> {
-        // A write is counted after sled took it, so every write counted here is in what
-        // sled flushes below; one counted later waits for the next flush.
+    pub(super) fn flush(&self) -> Result<(), redb::Error> {
+        // A write is counted after its commit, so every write counted here is in what the
+        // durable commit below covers (redb makes every earlier commit durable with it); one
+        // counted later waits for the next flush.
         let writes = self.writes.load(Ordering::SeqCst);
         if self.flushed.load(Ordering::SeqCst) >= writes {
             return Ok(());
         }
-        self.db.flush()?;
-        release_garbage();
+        let mut sync = self.db.begin_write()?;
+        sync.set_durability(redb::Durability::Immediate)?;
+        sync.commit()?;
         self.syncs.fetch_add(1, Ordering::SeqCst);
         self.flushed.fetch_max(writes, Ordering::SeqCst);
         Ok(())
@@ -159,8 +166,6 @@ fn flush_while_open(durability: &Weak<Durability>, gate: &Gate) {
         if let Err(error) = durability.flush() {
             tracing::error!("cannot flush the store: {error}");
         }
-        // Frees what the writers' bags handed over (no system call; nothing to do idle).
-        release_garbage();
         quiet = if wrote { 0 } else { quiet + 1 };
         if quiet >= QUIET_PASSES {
             // A write counted from here on wakes this thread; one counted before is pending.
@@ -172,12 +177,6 @@ fn flush_while_open(durability: &Weak<Durability>, gate: &Gate) {
         }
         drop(durability);
     }
-}
-
-/// Hands this thread's deferred frees of sled to the shared queue and frees what no thread
-/// can still see (sled pins crossbeam's global collector: this is the same one).
-pub(super) fn release_garbage() {
-    crossbeam_epoch::pin().flush();
 }
 
 #[cfg(test)]
@@ -215,22 +214,31 @@ mod tests {
         super::super::Store::open(&path).expect("the store opens again at once");
     }
 
-    fn open(dir: &std::path::Path) -> sled::Db {
-        sled::Config::new()
-            .path(dir)
-            .flush_every_ms(None)
-            .open()
-            .expect("a store")
+    fn open(dir: &std::path::Path) -> redb::Database {
+        redb::Database::create(crate::paths::store_file(dir)).expect("a store")
+    }
+
+    const TABLE: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("t");
+
+    /// Commits one write without a sync, as the store does for a write that may wait.
+    fn write(durability: &Durability) {
+        let mut txn = durability.db.begin_write().expect("a write");
+        txn.set_durability(redb::Durability::None).expect("no sync");
+        txn.open_table(TABLE)
+            .expect("the table")
+            .insert("k", "v")
+            .expect("an insert");
+        txn.commit().expect("a commit");
+        durability.wrote();
     }
 
     #[test]
-    fn a_flush_with_nothing_written_does_not_reach_sled() {
+    fn a_flush_with_nothing_written_does_not_reach_redb() {
         let dir = tempfile::tempdir().expect("a temp dir");
         let durability = Durability::start(open(dir.path())).expect("the flusher");
         durability.flush().expect("a flush");
         assert_eq!(durability.flushed.load(Ordering::SeqCst), 0);
-        durability.db.insert("k", "v").expect("an insert");
-        durability.wrote();
+        write(&durability);
         durability.flush().expect("a flush");
         assert_eq!(durability.flushed.load(Ordering::SeqCst), 1);
     }
@@ -239,8 +247,7 @@ mod tests {
     fn the_background_flush_covers_a_write_within_its_period() {
         let dir = tempfile::tempdir().expect("a temp dir");
         let durability = Durability::start(open(dir.path())).expect("the flusher");
-        durability.db.insert("k", "v").expect("an insert");
-        durability.wrote();
+        write(&durability);
         let deadline = std::time::Instant::now() + FLUSH_EVERY * 4;
         while durability.flushed.load(Ordering::SeqCst) < 1 {
             assert!(
@@ -268,8 +275,7 @@ mod tests {
             durability.asleep.load(Ordering::SeqCst)
         });
         // A write wakes it, and is flushed within its period.
-        durability.db.insert("k", "v").expect("an insert");
-        durability.wrote();
+        write(&durability);
         assert!(!durability.asleep.load(Ordering::SeqCst));
         until("the write flushed", &|| {
             durability.flushed.load(Ordering::SeqCst) >= 1
@@ -287,21 +293,9 @@ mod tests {
         let weak = Arc::downgrade(&durability);
         drop(durability);
         assert!(weak.upgrade().is_none());
-        // The store's lock is free again once its last handle (ours and the thread's) is gone.
-        let deadline = std::time::Instant::now() + FLUSH_EVERY * 4;
-        loop {
-            match sled::Config::new()
-                .path(dir.path())
-                .flush_every_ms(None)
-                .open()
-            {
-                Ok(_) => break,
-                Err(error) => assert!(
-                    std::time::Instant::now() < deadline,
-                    "the store stays locked: {error}"
-                ),
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        // The store's lock is free again at once: its last handle (ours) is gone, and the
+        // thread held none between its passes.
+        redb::Database::create(crate::paths::store_file(dir.path()))
+            .expect("the store opens again at once");
     }
 }

@@ -1,8 +1,11 @@
-//! The sled store: the only file that names sled.
+//! The store: one redb file, `var/store/clp.redb`; the only module that names redb.
 //!
-//! One process at a time may open it (sled takes an exclusive lock): `clppm` while it runs,
+//! One process at a time may open it (redb locks the file): `clppm` while it runs,
 //! otherwise a command, briefly. Every write that the daemon acknowledges is flushed
-//! before the call returns, so it survives `kill -9`.
+//! before the call returns, so it survives `kill -9`. redb runs no thread of its own: a
+//! write is a transaction on the caller's thread, and the one background thread is ours
+//! (`flusher.rs`), asleep while nothing is written. A store that an earlier clp wrote with
+//! sled is moved into redb at its first open (`from_sled.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -11,8 +14,10 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::alert::{AlertEvent, AlertFilter};
 
 mod flusher;
+mod from_sled;
 
 use flusher::Durability;
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
 /// Why the store could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -23,12 +28,12 @@ pub enum StoreError {
         /// The store folder.
         path: PathBuf,
     },
-    /// sled failed.
+    /// The store's file could not be read or written.
     #[error("store {}: {message}", path.display())]
     Backend {
         /// The store folder.
         path: PathBuf,
-        /// What sled said.
+        /// What failed.
         message: String,
     },
     /// A record could not be decoded.
@@ -36,8 +41,8 @@ pub enum StoreError {
     Corrupt {
         /// The store folder.
         path: PathBuf,
-        /// The tree.
-        tree: &'static str,
+        /// The table.
+        tree: String,
         /// The key.
         key: String,
         /// The decoder's message.
@@ -50,9 +55,9 @@ pub enum StoreError {
 pub enum Durable {
     /// Before the call returns: the write survives a `kill -9` or a power cut right after.
     Now,
-    /// With the next flush: the next write made durable [`Durable::Now`] (sled writes its
-    /// log in order, so that flush covers every earlier write), or the background flush
-    /// within half a second. For a write that a durable one follows within moments (the
+    /// With the next flush: the next write made durable [`Durable::Now`] (a durable commit
+    /// makes every earlier commit durable with it), or the background flush within half a
+    /// second. For a write that a durable one follows within moments (the
     /// restart path: the old process forgotten, then the new one recorded).
     Soon,
 }
@@ -66,87 +71,47 @@ pub struct AlertPage {
     pub complete: bool,
 }
 
-const ALERTS: &str = "alerts";
-const MONITORS: &str = "monitors";
-const RESOURCES: &str = "resources";
-const META: &str = "meta";
-const LICENSES: &str = "licenses";
-const TRIALS: &str = "trials";
+/// The alert log: sequence number → the record's JSON.
+const ALERTS: TableDefinition<u64, &[u8]> = TableDefinition::new("alerts");
+/// A monitor's recovery counters, by monitor name.
+const MONITORS: TableDefinition<&str, &[u8]> = TableDefinition::new("monitors");
+/// What the daemon knows of a running resource, by resource name.
+const RESOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("resources");
+/// Daemon-wide facts.
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Registered licenses, by serial number.
+const LICENSES: TableDefinition<&str, &[u8]> = TableDefinition::new("licenses");
+/// When each product's trial was registered.
+const TRIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("trials");
 
-/// sled's page cache: enough for the trees' upper nodes and a page of recent alerts.
-const CACHE_BYTES: u64 = 1 << 20;
-
-/// The store's trees (each a handle on the open sled database).
-#[derive(Clone)]
-struct Trees {
-    alerts: sled::Tree,
-    monitors: sled::Tree,
-    resources: sled::Tree,
-    meta: sled::Tree,
-    licenses: sled::Tree,
-    trials: sled::Tree,
-}
+/// redb's page cache: the store is small and read seldom (alerts on request, states at
+/// start); redb's default (1 GiB) would keep every page read since the start resident.
+const CACHE_BYTES: usize = 1 << 20;
 
 /// The open store.
 #[derive(Clone)]
 pub struct Store {
     path: PathBuf,
-    /// Dropped by hand in [`Store`]'s drop, with `durability`.
-    trees: std::mem::ManuallyDrop<Trees>,
     /// Serializes alert appends (each takes the next sequence number).
     append_lock: std::sync::Arc<std::sync::Mutex<()>>,
-    /// The writes taken (all clones share it) and their flushing: [`Store::writes`].
-    /// Dropped by hand in [`Store`]'s drop, under the flusher's gate (`flusher.rs`).
+    /// The database, the writes taken (all clones share it) and their flushing:
+    /// [`Store::writes`]. Dropped by hand in [`Store`]'s drop, under the flusher's gate
+    /// (`flusher.rs`).
     durability: std::mem::ManuallyDrop<std::sync::Arc<Durability>>,
 }
-
-/// How long the last handle's drop waits for sled's own threads to let go of the file.
-const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Drop for Store {
     fn drop(&mut self) {
         // Waits out a flusher pass in progress: the flusher then holds no handle, so when
-        // this is the last one the store closes here, now (and sled's lock with it).
+        // this is the last one the store closes here, now (and redb's lock with it).
         let gate = self.durability.gate();
         let _pass = gate
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let last = std::sync::Arc::strong_count(&self.durability) == 1;
-        // SAFETY: both fields are dropped once, here, and not used after.
+        // SAFETY: dropped once, here, and not used after.
         unsafe {
-            std::mem::ManuallyDrop::drop(&mut self.trees);
             std::mem::ManuallyDrop::drop(&mut self.durability);
         }
-        if last {
-            wait_until_unlocked(&self.path);
-        }
-    }
-}
-
-/// Waits (at most [`CLOSE_WAIT`]) until no handle of this process holds the store's lock
-/// any more. sled writes a full I/O buffer from a thread of its own pool, which holds the
-/// database (and its locked file) a moment after the write it waited for returned: a store
-/// reopened right after its last handle closed was then found locked.
-fn wait_until_unlocked(path: &Path) {
-    let file = crate::paths::store_lock_file(path);
-    let deadline = std::time::Instant::now() + CLOSE_WAIT;
-    loop {
-        let free = match std::fs::File::open(&file) {
-            // Taken and released at once (the file's close releases it).
-            Ok(opened) => opened.try_lock().is_ok(),
-            // No file: nothing holds it.
-            Err(_) => true,
-        };
-        if free || std::time::Instant::now() >= deadline {
-            if !free {
-                tracing::warn!(
-                    "the store {} is still locked {CLOSE_WAIT:?} after it closed",
-                    path.display()
-                );
-            }
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 
@@ -157,31 +122,19 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating) the store at `path`; fails at once when another process holds it.
+    /// Opens (creating) the store in the folder `path`; fails at once when another process
+    /// holds it. A store an earlier clp wrote with sled there is moved into redb first.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(path).map_err(|error| StoreError::Backend {
             path: path.to_path_buf(),
             message: format!("cannot create the folder: {error}"),
         })?;
-        let db = sled::Config::new()
-            .path(path)
-            // Our own flusher syncs only when something was written (`flusher.rs`).
-            .flush_every_ms(None)
-            // The store is small and read seldom (alerts on request, states at start); the
-            // default cache (1 GiB) would keep every page written since the start resident.
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|error| classify(path, error))?;
-        let tree = |name: &str| db.open_tree(name).map_err(|error| classify(path, error));
+        let file = crate::paths::store_file(path);
+        if !file.exists() && crate::paths::sled_store_file(path).exists() {
+            from_sled::move_into_redb(path)?;
+        }
+        let db = open_file(path, &file)?;
         Ok(Store {
-            trees: std::mem::ManuallyDrop::new(Trees {
-                alerts: tree(ALERTS)?,
-                monitors: tree(MONITORS)?,
-                resources: tree(RESOURCES)?,
-                meta: tree(META)?,
-                licenses: tree(LICENSES)?,
-                trials: tree(TRIALS)?,
-            }),
             append_lock: std::sync::Arc::new(std::sync::Mutex::new(())),
             durability: std::mem::ManuallyDrop::new(Durability::start(db).map_err(|error| {
                 StoreError::Backend {
@@ -193,8 +146,12 @@ impl Store {
         })
     }
 
-    fn backend(&self, error: sled::Error) -> StoreError {
-        classify(&self.path, error)
+    fn backend(&self, error: impl Into<redb::Error>) -> StoreError {
+        classify(&self.path, error.into())
+    }
+
+    fn db(&self) -> &redb::Database {
+        self.durability.db()
     }
 
     /// How many writes (inserts and removals) this store has taken since it was opened, by
@@ -214,22 +171,39 @@ impl Store {
         self.durability.syncs()
     }
 
-    fn wrote(&self) {
-        self.durability.wrote();
-        // What the write replaced is freed once no thread sees it, not with this thread's
-        // next 64 writes (`flusher.rs`).
-        flusher::release_garbage();
-    }
-
     /// Makes every write so far durable (at no cost when nothing was written since the last
     /// flush).
     pub fn flush(&self) -> Result<(), StoreError> {
         self.durability.flush().map_err(|e| self.backend(e))
     }
 
+    /// Runs `change` in one write transaction, committed with `durable`'s durability, and
+    /// counts it as one write when `change` says it wrote.
+    fn write<R>(
+        &self,
+        durable: Durable,
+        change: impl FnOnce(&redb::WriteTransaction) -> Result<(R, bool), redb::Error>,
+    ) -> Result<R, StoreError> {
+        let mut txn = self.db().begin_write().map_err(|e| self.backend(e))?;
+        if durable == Durable::Soon {
+            txn.set_durability(redb::Durability::None)
+                .map_err(|e| self.backend(e))?;
+        }
+        let (result, wrote) = change(&txn).map_err(|e| self.backend(e))?;
+        // Counted while this transaction holds redb's one writer slot: a flush that starts
+        // now waits for this commit, and no write committed after it is in the count.
+        let counted = wrote.then(|| self.durability.wrote());
+        txn.commit().map_err(|e| self.backend(e))?;
+        if let (Some(count), Durable::Now) = (counted, durable) {
+            // The commit synced: the writes counted up to this one are on disk.
+            self.durability.synced_up_to(count);
+        }
+        Ok(result)
+    }
+
     fn put<T: Serialize>(
         &self,
-        tree: &sled::Tree,
+        table: TableDefinition<&str, &[u8]>,
         key: &str,
         value: &T,
         durable: Durable,
@@ -238,42 +212,45 @@ impl Store {
             path: self.path.clone(),
             message: format!("cannot encode {key}: {error}"),
         })?;
-        tree.insert(key.as_bytes(), bytes)
-            .map_err(|e| self.backend(e))?;
-        self.wrote();
-        self.flush_if(durable)
-    }
-
-    fn flush_if(&self, durable: Durable) -> Result<(), StoreError> {
-        match durable {
-            Durable::Now => self.flush(),
-            Durable::Soon => Ok(()),
-        }
+        self.write(durable, |txn| {
+            txn.open_table(table)?.insert(key, bytes.as_slice())?;
+            Ok(((), true))
+        })
     }
 
     fn get<T: DeserializeOwned>(
         &self,
-        tree: &sled::Tree,
-        name: &'static str,
+        table: TableDefinition<&str, &[u8]>,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        let Some(bytes) = tree.get(key.as_bytes()).map_err(|e| self.backend(e))? else {
+        let read = self.db().begin_read().map_err(|e| self.backend(e))?;
+        let Some(records) = readable(&read, table).map_err(|e| self.backend(e))? else {
             return Ok(None);
         };
-        serde_json::from_slice(&bytes)
+        let Some(bytes) = records.get(key).map_err(|e| self.backend(e))? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(bytes.value())
             .map(Some)
             .map_err(|error| StoreError::Corrupt {
                 path: self.path.clone(),
-                tree: name,
+                tree: redb::TableHandle::name(&table).to_string(),
                 key: key.to_string(),
                 message: error.to_string(),
             })
     }
 
-    fn remove(&self, tree: &sled::Tree, key: &str, durable: Durable) -> Result<(), StoreError> {
-        tree.remove(key.as_bytes()).map_err(|e| self.backend(e))?;
-        self.wrote();
-        self.flush_if(durable)
+    /// Removes `key`; whether it was there.
+    fn remove(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        key: &str,
+        durable: Durable,
+    ) -> Result<bool, StoreError> {
+        self.write(durable, |txn| {
+            let removed = txn.open_table(table)?.remove(key)?.is_some();
+            Ok((removed, removed))
+        })
     }
 
     /// Appends an alert, dropping the oldest beyond `max_records`; returns its sequence number.
@@ -284,40 +261,35 @@ impl Store {
             .append_lock
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let seq_of = |key: &sled::IVec| key.as_ref().try_into().ok().map(u64::from_be_bytes);
-        let seq = self
-            .trees
-            .alerts
-            .last()
-            .map_err(|e| self.backend(e))?
-            .and_then(|(key, _)| seq_of(&key))
-            .map_or(1, |last| last + 1);
-        let mut event = event.clone();
-        event.seq = seq;
-        let bytes = serde_json::to_vec(&event).map_err(|error| StoreError::Backend {
-            path: self.path.clone(),
-            message: format!("cannot encode an alert: {error}"),
-        })?;
-        self.trees
-            .alerts
-            .insert(seq.to_be_bytes(), bytes)
-            .map_err(|e| self.backend(e))?;
-        self.wrote();
-        // The keys are consecutive numbers, so the count is last − first + 1 (sled's len()
-        // walks the whole tree).
-        while let Some((key, _)) = self.trees.alerts.first().map_err(|e| self.backend(e))? {
-            match seq_of(&key) {
-                Some(first) if seq - first + 1 > max_records => {
-                    self.trees.alerts.remove(key).map_err(|e| self.backend(e))?;
-                    self.wrote();
-                }
-                _ => break,
-            }
-        }
+        let path = &self.path;
         // Not flushed here: an alert is in memory at once and on disk within the
-        // background flush (≤ 0.5 s, `flusher.rs`); the daemon flushes before it answers a request, so
-        // nothing it acknowledged is lost, and a restart never waits for a disk sync.
-        Ok(seq)
+        // background flush (≤ 0.5 s, `flusher.rs`); the daemon flushes before it answers a
+        // request, so nothing it acknowledged is lost, and a restart never waits for a sync.
+        self.write(Durable::Soon, |txn| {
+            let mut alerts = txn.open_table(ALERTS)?;
+            let seq = alerts.last()?.map_or(1, |(key, _)| key.value() + 1);
+            let mut event = event.clone();
+            event.seq = seq;
+            let bytes = serde_json::to_vec(&event).map_err(|error| {
+                redb::Error::Io(std::io::Error::other(format!(
+                    "cannot encode an alert for {}: {error}",
+                    path.display()
+                )))
+            })?;
+            alerts.insert(seq, bytes.as_slice())?;
+            // The keys are consecutive numbers, so the count is last − first + 1.
+            let keep_from = (seq + 1).saturating_sub(max_records.max(1));
+            loop {
+                let first = alerts.first()?.map(|(key, _)| key.value());
+                match first {
+                    Some(first) if first < keep_from => {
+                        alerts.remove(first)?;
+                    }
+                    _ => break,
+                }
+            }
+            Ok((seq, true))
+        })
     }
 
     /// The newest `limit` alerts, oldest first.
@@ -338,16 +310,21 @@ impl Store {
         let mut events = Vec::new();
         let mut used = 0usize;
         let mut complete = true;
-        for item in self.trees.alerts.iter().rev() {
+        let read = self.db().begin_read().map_err(|e| self.backend(e))?;
+        let Some(alerts) = readable(&read, ALERTS).map_err(|e| self.backend(e))? else {
+            return Ok(AlertPage { events, complete });
+        };
+        for item in alerts.iter().map_err(|e| self.backend(e))?.rev() {
             if events.len() >= limit {
                 break;
             }
             let (key, bytes) = item.map_err(|e| self.backend(e))?;
+            let bytes = bytes.value();
             let event: AlertEvent =
-                serde_json::from_slice(&bytes).map_err(|error| StoreError::Corrupt {
+                serde_json::from_slice(bytes).map_err(|error| StoreError::Corrupt {
                     path: self.path.clone(),
-                    tree: ALERTS,
-                    key: format!("{key:?}"),
+                    tree: "alerts".to_string(),
+                    key: key.value().to_string(),
                     message: error.to_string(),
                 })?;
             if !filter.matches(&event) {
@@ -372,12 +349,12 @@ impl Store {
         value: &T,
         durable: Durable,
     ) -> Result<(), StoreError> {
-        self.put(&self.trees.monitors, name, value, durable)
+        self.put(MONITORS, name, value, durable)
     }
 
     /// Loads a monitor's recovery counters.
     pub fn monitor<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, StoreError> {
-        self.get(&self.trees.monitors, MONITORS, name)
+        self.get(MONITORS, name)
     }
 
     /// Saves what the daemon knows of a running resource.
@@ -387,64 +364,60 @@ impl Store {
         value: &T,
         durable: Durable,
     ) -> Result<(), StoreError> {
-        self.put(&self.trees.resources, name, value, durable)
+        self.put(RESOURCES, name, value, durable)
     }
 
     /// Loads what the daemon knew of a resource.
     pub fn resource<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, StoreError> {
-        self.get(&self.trees.resources, RESOURCES, name)
+        self.get(RESOURCES, name)
     }
 
     /// Forgets a resource (it is stopped).
     pub fn remove_resource(&self, name: &str, durable: Durable) -> Result<(), StoreError> {
-        self.remove(&self.trees.resources, name, durable)
+        self.remove(RESOURCES, name, durable).map(drop)
     }
 
     /// Saves a daemon-wide fact.
     pub fn put_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
-        self.put(&self.trees.meta, key, value, Durable::Now)
+        self.put(META, key, value, Durable::Now)
     }
 
     /// Loads a daemon-wide fact.
     pub fn meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        self.get(&self.trees.meta, META, key)
+        self.get(META, key)
     }
 }
 
 impl Store {
     /// Saves a license under its serial number.
     pub fn put_license<T: Serialize>(&self, serial: &str, value: &T) -> Result<(), StoreError> {
-        self.put(&self.trees.licenses, serial, value, Durable::Now)
+        self.put(LICENSES, serial, value, Durable::Now)
     }
 
     /// Every registered license, by serial number.
     pub fn licenses<T: DeserializeOwned>(&self) -> Result<Vec<T>, StoreError> {
+        let read = self.db().begin_read().map_err(|e| self.backend(e))?;
         let mut all = Vec::new();
-        for item in self.trees.licenses.iter() {
+        let Some(licenses) = readable(&read, LICENSES).map_err(|e| self.backend(e))? else {
+            return Ok(all);
+        };
+        for item in licenses.iter().map_err(|e| self.backend(e))? {
             let (key, bytes) = item.map_err(|e| self.backend(e))?;
-            all.push(
-                serde_json::from_slice(&bytes).map_err(|error| StoreError::Corrupt {
+            all.push(serde_json::from_slice(bytes.value()).map_err(|error| {
+                StoreError::Corrupt {
                     path: self.path.clone(),
-                    tree: LICENSES,
-                    key: String::from_utf8_lossy(&key).into_owned(),
+                    tree: "licenses".to_string(),
+                    key: key.value().to_string(),
                     message: error.to_string(),
-                })?,
-            );
+                }
+            })?);
         }
         Ok(all)
     }
 
     /// Removes a license; whether it was there.
     pub fn remove_license(&self, serial: &str) -> Result<bool, StoreError> {
-        let removed = self
-            .trees
-            .licenses
-            .remove(serial.as_bytes())
-            .map_err(|e| self.backend(e))?
-            .is_some();
-        self.wrote();
-        self.flush()?;
-        Ok(removed)
+        self.remove(LICENSES, serial, Durable::Now)
     }
 
     /// When the trial of a product was registered, if ever (kept after the trial is deleted:
@@ -453,29 +426,44 @@ impl Store {
         &self,
         product: &str,
     ) -> Result<Option<T>, StoreError> {
-        self.get(&self.trees.trials, TRIALS, product)
+        self.get(TRIALS, product)
     }
 
     /// Records that the trial of a product was registered.
     pub fn mark_trial<T: Serialize>(&self, product: &str, when: &T) -> Result<(), StoreError> {
-        self.put(&self.trees.trials, product, when, Durable::Now)
+        self.put(TRIALS, product, when, Durable::Now)
     }
 }
 
-fn classify(path: &Path, error: sled::Error) -> StoreError {
-    match &error {
-        // sled wraps the flock failure in an error of its own kind: match its words too.
-        sled::Error::Io(io)
-            if io.kind() == std::io::ErrorKind::WouldBlock
-                || io.to_string().contains("could not acquire lock") =>
-        {
-            StoreError::Locked {
-                path: path.to_path_buf(),
-            }
-        }
-        _ => StoreError::Backend {
+/// Opens (creating) the redb file `file` of the store folder `dir`.
+fn open_file(dir: &Path, file: &Path) -> Result<redb::Database, StoreError> {
+    redb::Builder::new()
+        .set_cache_size(CACHE_BYTES)
+        .create(file)
+        .map_err(|error| classify(dir, error.into()))
+}
+
+/// `table` in the read transaction `read`, or None when nothing was ever written to it (a
+/// write creates it).
+fn readable<K: redb::Key + 'static, V: redb::Value + 'static>(
+    read: &redb::ReadTransaction,
+    table: TableDefinition<K, V>,
+) -> Result<Option<redb::ReadOnlyTable<K, V>>, redb::Error> {
+    match read.open_table(table) {
+        Ok(opened) => Ok(Some(opened)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn classify(path: &Path, error: redb::Error) -> StoreError {
+    match error {
+        redb::Error::DatabaseAlreadyOpen => StoreError::Locked {
             path: path.to_path_buf(),
-            message: error.to_string(),
+        },
+        other => StoreError::Backend {
+            path: path.to_path_buf(),
+            message: other.to_string(),
         },
     }
 }
@@ -485,14 +473,14 @@ mod tests {
     use super::*;
     use crate::alert::Level;
 
-    /// sled writes what a flush makes durable from a thread of its own pool, which still
-    /// holds the database a moment after the flush returned: the last handle's drop waits
-    /// for it, so the store reopens at once, every time.
+    /// The last handle's drop closes the store (and frees its lock) before it returns, with
+    /// the flusher's thread busy or not, so the store reopens at once, every time (sled,
+    /// before, held it from a thread of its own a moment longer).
     #[test]
     fn a_store_whose_last_handle_is_gone_opens_again_at_once() {
         let dir = tempfile::tempdir().expect("a temp dir");
-        // Threads that keep the processors busy, so that sled's thread is often preempted
-        // between the end of its write and its release of the database.
+        // Threads that keep the processors busy, so that the flusher's thread is often
+        // preempted in the middle of a pass.
         let busy = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let spinners: Vec<_> = (0..std::thread::available_parallelism().map_or(2, usize::from))
             .map(|_| {
