@@ -87,8 +87,8 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
 /// glibc's allocator settings for a long-running daemon, set before any thread starts.
 ///
 /// - One arena: glibc otherwise gives every thread that allocates an arena of its own (up
-///   to 8 per core), each keeping freed memory; with tokio's blocking pool and sled's
-///   threads that was ~10 MB of a 31 MB RSS at 1,000 monitors. Small allocations still go
+///   to 8 per core), each keeping freed memory; with tokio's blocking pool and the
+///   store's threads (sled's, before redb) that was ~10 MB of a 31 MB RSS at 1,000 monitors. Small allocations still go
 ///   through each thread's cache without the arena's lock.
 /// - Fixed mmap and trim thresholds (128 KiB, glibc's defaults): a block that large is
 ///   mapped and given back when freed. Left dynamic, glibc raises the mmap threshold after

@@ -116,7 +116,7 @@ impl Paths {
         self.bin_dir().join("SHA256SUMS")
     }
 
-    /// `var/store/`: the sled store, opened by one process at a time.
+    /// `var/store/`: the store's folder (`clp.redb`), opened by one process at a time.
     pub fn store_dir(&self) -> PathBuf {
         self.root.join("var").join("store")
     }

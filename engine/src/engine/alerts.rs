@@ -119,7 +119,9 @@ mod tests {
     #[test]
     fn a_message_the_store_did_not_take_is_refused_with_the_reason() {
         let delivery = Delivery {
-            not_stored: Some(NotStored::Write("sled: No space left on device".into())),
+            not_stored: Some(NotStored::Write(
+                "No space left on device (os error 28)".into(),
+            )),
             ..Delivery::default()
         };
         let refusal = log_message_answer(delivery, Path::new("/var/clp/store"))
