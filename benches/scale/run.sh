@@ -68,7 +68,10 @@
 #   SCALE_MIX=40,20,20,10,10   percent pidw,psw,tcpw,httpw,diskw (e.g. 40,0,40,10,10 to see
 #                              the cost of psw: compare with the default)
 #   SAMPLE_EVERY=              seconds between status samples (default: 1, 5 from N >= 5000)
-#   SUPERVISORS="clp monit"
+#   SUPERVISORS="clp monit"    add floor for the network probes alone (probe_floor.c: the
+#                              mix's tcpw and httpw checks made by a C loop in one burst a
+#                              second, nothing else; its CPU per probe is in the notes): the
+#                              part of any supervisor's CPU that the probes themselves cost
 #   STARTUP_TIMEOUT=300        seconds for all workers to be running
 #   STATUS_RUNS=100            timed runs of `clpstat` / `monit summary` after the window
 #   SKIP_BUILD=1               use the existing target/release binaries
@@ -335,6 +338,15 @@ bench_monit() {                  # N
     stop_supervised "$pool"
 }
 
+bench_floor() {                  # N: the mix's tcpw and httpw probes alone, for MEASURE seconds
+    local n=$1 tcpw httpw line
+    IFS=/ read -r _ _ tcpw httpw _ <<<"$MIX"
+    log "floor N=$n: $tcpw tcp + $httpw http probes a second, ${MEASURE} s"
+    line=$("${SUP_PIN[@]}" "$OUT/probe_floor" "$TCP_PORT" "$HTTP_PORT" "$tcpw" "$httpw" "$MEASURE") ||
+        log "floor N=$n: some probes failed: $line"
+    note "floor N=$n (probe_floor.c, the mix's network probes alone): ${line#probe floor: }"
+}
+
 # ---------------------------------------------------------------- main
 log "building the helpers"
 build_helpers
@@ -342,7 +354,8 @@ for s in $SUPERVISORS; do
     case $s in
         clp) log "building clp (release)"; build_clp ;;
         monit) install_monit ;;
-        *) echo "unknown supervisor '$s' (clp, monit)" >&2; exit 2 ;;
+        floor) gcc -O2 -Wall -Wextra -o "$OUT/probe_floor" "$HERE/probe_floor.c" ;;
+        *) echo "unknown supervisor '$s' (clp, monit, floor)" >&2; exit 2 ;;
     esac
 done
 VERSIONS=()
