@@ -135,6 +135,17 @@ wait_load_workers() {            # DIR LABEL: until the load's workers are up, t
     sleep 10
 }
 
+# The start script of the victim, for clp and the floor alike: it exec's the marker, which
+# writes DIR/out/start.PID and DIR/m.pid.
+write_start_script() {           # PATH DIR
+    cat >"$1" <<EOF
+#!/bin/sh
+# exec: the marker must be the resource process itself, not a child of this shell.
+exec "$MARKER" "$2/out" "$2/m.pid"
+EOF
+    chmod +x "$1"
+}
+
 bench_clp() {                    # [LOAD]: 0, or the scale mix of LOAD monitors in the same clppm
     local load=${1:-0} name=clp label="clp (pidw, event)" d scripts version hook
     (( load > 0 )) && name=clp-load label="clp (pidw, event) + $load monitors"
@@ -174,12 +185,7 @@ target = "exec"
 reactivation_threshold = 99
 final_action = "none"
 EOF
-    cat >"$scripts/start.sh" <<EOF
-#!/bin/sh
-# exec: the marker must be the resource process itself, not a child of this shell.
-exec "$MARKER" "$d/out" "$d/m.pid"
-EOF
-    chmod +x "$scripts/start.sh"
+    write_start_script "$scripts/start.sh" "$d"
 
     register_licenses "$d" "$load"
     # Started directly in the foreground under the reaper (not detached by clpcl -s), so it
@@ -288,7 +294,7 @@ bench_floor() {                  # [LOAD]: 0, or beside a clppm running the scal
         is_gone "$CLP_REAPER" && { log "$label: clppm exited:"; tail "$d/clppm.stderr"; return 1; }
         settings+="; beside it a clppm runs the scale mix of $load monitors ($LOAD_MIX pidw/psw/tcpw/httpw/diskw, interval 1 s)$([[ $PIN == 1 ]] && echo ', pinned to the same CPU')"
     fi
-    printf '#!/bin/sh\nexec "%s" "%s" "%s"\n' "$MARKER" "$d/out" "$d/m.pid" >"$d/start.sh"
+    write_start_script "$d/start.sh" "$d"
     start_supervised "$d/floor.stderr" "$OUT/floor-loop" "$d/start.sh"
     pid=$STARTED
     drive "$name" "$label" "floor.c of this benchmark" "$settings"

@@ -13,7 +13,7 @@ use clp_core::generations::GenerationInfo;
 use clp_core::shared_generation::SharedGeneration;
 
 mod common;
-use common::{free_port, session_of, skipped_without_etcd, start_etcd};
+use common::{etcd_or_skip, session_of};
 
 fn settings(cluster: &str, local: &str, client: u16) -> Settings {
     common::settings(cluster, local, &["a", "b", "c"], client)
@@ -46,11 +46,9 @@ fn generation(text: &str) -> SharedGeneration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_generation_every_online_server_accepts_is_active_and_a_refused_one_changes_nothing() {
-    if skipped_without_etcd() {
+    let Some((port, _etcd)) = etcd_or_skip() else {
         return;
-    }
-    let port = free_port();
-    let _etcd = start_etcd(port);
+    };
     let cluster = format!("cfg{}", std::process::id());
     let a = Membership::start(settings(&cluster, "a", port), |_| {});
     let b = Membership::start(settings(&cluster, "b", port), |_| {});

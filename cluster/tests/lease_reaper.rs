@@ -9,7 +9,7 @@ use clp_cluster::lease_reaper::{Reaped, reap};
 use etcd_client::Client;
 
 mod common;
-use common::{free_port, skipped_without_etcd, start_etcd};
+use common::etcd_or_skip;
 
 /// The TTL of the leases here (etcd's minimum on loopback is 2 s).
 const TTL: i64 = 3;
@@ -41,11 +41,9 @@ async fn until_late(client: &mut Client, lease: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_nobody_renews_is_revoked_once_it_surely_ran_out() {
-    if skipped_without_etcd() {
+    let Some((port, _etcd)) = etcd_or_skip() else {
         return;
-    }
-    let port = free_port();
-    let _etcd = start_etcd(port);
+    };
     let client = connect(port).await;
     // Several leases granted a little apart: etcd's sweep comes at another moment of each
     // one's expiry, so it cannot come first every time.
@@ -87,11 +85,9 @@ async fn a_lease_nobody_renews_is_revoked_once_it_surely_ran_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_renewed_while_it_is_watched_is_left_alone() {
-    if skipped_without_etcd() {
+    let Some((port, _etcd)) = etcd_or_skip() else {
         return;
-    }
-    let port = free_port();
-    let _etcd = start_etcd(port);
+    };
     let mut client = connect(port).await;
     let lease = client.lease_grant(TTL, None).await.unwrap().id();
     // etcd says 0 s are left once less than a second is: the reaper then waits out that

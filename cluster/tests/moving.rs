@@ -13,7 +13,7 @@ use clp_cluster::ownership::{self, Claim};
 use clp_cluster::{Membership, OwnerEvent, Owners, Settings};
 
 mod common;
-use common::{free_port, session_of, skipped_without_etcd, start_etcd, wait_until};
+use common::{etcd_or_skip, session_of, wait_until};
 
 fn settings(cluster: &str, local: &str, client: u16) -> Settings {
     common::settings(cluster, local, &["a", "b"], client)
@@ -21,11 +21,9 @@ fn settings(cluster: &str, local: &str, client: u16) -> Settings {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_move_is_written_only_over_the_owner_it_names_and_released_in_one_transaction() {
-    if skipped_without_etcd() {
+    let Some((client, _etcd)) = etcd_or_skip() else {
         return;
-    }
-    let client = free_port();
-    let _etcd = start_etcd(client);
+    };
     let cluster = format!("mov{}", std::process::id());
     let a = Membership::start(settings(&cluster, "a", client), |_| {});
     let b = Membership::start(settings(&cluster, "b", client), |_| {});

@@ -11,7 +11,7 @@ use clp_cluster::ownership::{self, Claim};
 use clp_cluster::{Membership, OwnerEvent, Owners, Settings};
 
 mod common;
-use common::{free_port, session_of, skipped_without_etcd, start_etcd, wait_until};
+use common::{etcd_or_skip, session_of, wait_until};
 
 fn settings(cluster: &str, local: &str, client: u16) -> Settings {
     common::settings(cluster, local, &["a", "b"], client)
@@ -19,11 +19,9 @@ fn settings(cluster: &str, local: &str, client: u16) -> Settings {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_owner_per_group_a_release_hands_over_and_a_lost_lease_orphans() {
-    if skipped_without_etcd() {
+    let Some((client, _etcd)) = etcd_or_skip() else {
         return;
-    }
-    let client = free_port();
-    let _etcd = start_etcd(client);
+    };
     let cluster = format!("own{}", std::process::id());
     let a = Membership::start(settings(&cluster, "a", client), |_| {});
     let b = Membership::start(settings(&cluster, "b", client), |_| {});
@@ -173,11 +171,9 @@ async fn one_owner_per_group_a_release_hands_over_and_a_lost_lease_orphans() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_that_stops_renewing_loses_its_key_after_the_ttl() {
-    if skipped_without_etcd() {
+    let Some((client, _etcd)) = etcd_or_skip() else {
         return;
-    }
-    let client = free_port();
-    let _etcd = start_etcd(client);
+    };
     let cluster = format!("ttl{}", std::process::id());
     let a = Membership::start(settings(&cluster, "a", client), |_| {});
     let b = Membership::start(settings(&cluster, "b", client), |_| {});

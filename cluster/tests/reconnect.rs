@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 mod common;
-use common::{free_port, losses, recorder, skipped_without_etcd, start_etcd};
+use common::{etcd_or_skip, losses, recorder};
 
 /// A TCP proxy on loopback to etcd: [`Proxy::cut`] resets every connection through it, and
 /// while it [`Proxy::refuses`] it closes each new one at once.
@@ -99,11 +99,9 @@ async fn next_session(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_connection_is_mended_on_the_same_lease_and_only_a_long_silence_is_lost() {
-    if skipped_without_etcd() {
+    let Some((client, _etcd)) = etcd_or_skip() else {
         return;
-    }
-    let client = free_port();
-    let _etcd = start_etcd(client);
+    };
     let proxy = Proxy::to(client).await;
     let cluster = format!("reconnect{}", std::process::id());
     let (a_changes, a_heard) = recorder();
@@ -180,11 +178,9 @@ async fn a_broken_connection_is_mended_on_the_same_lease_and_only_a_long_silence
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_joined_through_another_member_returns_to_its_own_on_the_same_lease() {
-    if skipped_without_etcd() {
+    let Some((client, _etcd)) = etcd_or_skip() else {
         return;
-    }
-    let client = free_port();
-    let _etcd = start_etcd(client);
+    };
     // "Its own member" is the proxy, which does not answer at first.
     let own = Proxy::to(client).await;
     own.refuses(true);

@@ -41,6 +41,16 @@ pub fn skipped_without_etcd() -> bool {
     true
 }
 
+/// One etcd member on a free loopback port (killed on drop) and that port, or None, said on
+/// stderr, when etcd is missing: `let Some((port, _etcd)) = etcd_or_skip() else { return };`.
+pub fn etcd_or_skip() -> Option<(u16, Etcd)> {
+    if skipped_without_etcd() {
+        return None;
+    }
+    let client = free_port();
+    Some((client, start_etcd(client)))
+}
+
 pub fn start_etcd(client: u16) -> Etcd {
     let peer = free_port();
     spawn_member(

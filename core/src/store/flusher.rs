@@ -127,8 +127,7 @@ impl Durability {
         let mut sync = self.db.begin_write()?;
         sync.set_durability(redb::Durability::Immediate)?;
         sync.commit()?;
-        self.syncs.fetch_add(1, Ordering::SeqCst);
-        self.flushed.fetch_max(writes, Ordering::SeqCst);
+        self.synced_up_to(writes);
         Ok(())
     }
 }
