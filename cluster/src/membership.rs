@@ -644,6 +644,12 @@ impl Runner {
         let watch = crate::rounds::watch_prefix(&mut client, self.prefix.as_str(), revision + 1)
             .await
             .map_err(&unreachable)?;
+        // The session goes out before the view says Online, so whoever reacts to the view
+        // (or to `Change::Regained`) finds it.
+        let _ = self.session.send(Some(Session {
+            client: client.clone(),
+            lease,
+        }));
         self.regain(endpoint, &present, heard);
         // What this server hears, in its own record for the others' `clpstat -n`.
         let published = self.hears();
@@ -652,10 +658,6 @@ impl Runner {
             .map_err(&unreachable)?;
         // Connected: a later round starts again from this server's own member.
         self.next_endpoint = 0;
-        let _ = self.session.send(Some(Session {
-            client: client.clone(),
-            lease,
-        }));
         Ok(Connected {
             client,
             lease,
