@@ -351,8 +351,20 @@ pub fn launch_of(path: &Path) -> std::io::Result<Launch> {
     use std::io::Read;
     let file = std::fs::File::open(path)?;
     let executable = file.metadata()?.permissions().mode() & 0o111 != 0;
-    let mut head = Vec::new();
-    file.take(SCRIPT_HEAD).read_to_end(&mut head)?;
+    // One buffer of the head's size: `read_to_end` would read it in growing pieces (six
+    // reads for a short script, on the restart path).
+    let mut buffer = [0_u8; SCRIPT_HEAD as usize];
+    let mut filled = 0;
+    let mut file = file;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    let head = &buffer[..filled];
     if head.starts_with(b"\x7fELF") {
         return Ok(if executable {
             Launch::Direct

@@ -298,17 +298,25 @@ async fn process_table(since: Option<Instant>) -> Table {
     }
 }
 
-/// Every live process of `table` whose command line or name matches.
-fn scan(pattern: &Wildcard, table: &ProcessTable) -> Vec<Found> {
+/// Every live process of `table` whose command line or name matches. A process already
+/// `watched` whose pidfd has not fired is the same process and alive (its pid cannot be
+/// reused before it dies, and its death, zombie or reaped, fires the pidfd): it counts
+/// without reading its `/proc/PID/stat` again. A death in the instant before its watcher
+/// runs is caught by the wake-up that watcher then fires, which checks again at once.
+fn scan(pattern: &Wildcard, table: &ProcessTable, watched: &HashMap<u32, Watched>) -> Vec<Found> {
     let mut found = Vec::new();
     for row in table.candidates(pattern) {
         if !(pattern.matches(&row.command) || (!row.name.is_empty() && pattern.matches(&row.name)))
         {
             continue;
         }
-        // The table may be a little old: the process must still be the same and alive.
-        let Some(identity) = ProcessIdentity::of_live(row.pid) else {
-            continue;
+        let identity = match watched.get(&row.pid) {
+            Some(watched) if !watched.died.load(Ordering::SeqCst) => watched.identity,
+            // The table may be a little old: the process must still be the same and alive.
+            _ => match ProcessIdentity::of_live(row.pid) {
+                Some(identity) => identity,
+                None => continue,
+            },
         };
         let command = if row.command.is_empty() {
             format!("[{}]", row.name)
@@ -430,11 +438,15 @@ impl Probe for Psw {
         Box::pin(async move {
             let began = Instant::now();
             let (read_at, table) = process_table(None).await;
-            let mut found = scan(&self.pattern, &table);
+            let mut found = scan(&self.pattern, &table, &self.watched);
             if found.len() < self.params.processnum && read_at < began {
                 // The shared table predates this check and may miss a process started
                 // since: a fault is only reported from a table read after the check began.
-                found = scan(&self.pattern, &process_table(Some(began)).await.1);
+                found = scan(
+                    &self.pattern,
+                    &process_table(Some(began)).await.1,
+                    &self.watched,
+                );
             }
             self.evaluate(&found)
         })

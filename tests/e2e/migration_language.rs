@@ -90,10 +90,11 @@ fn an_original_folder_in_japanese_with_scripts_without_a_shebang_is_pushed_and_r
         "the push says what Japanese changes: {out}"
     );
     cluster.start();
-    wait_until("exec online", WAIT, || {
+    // The group is Online once its start is over, a moment after its resource.
+    wait_until("exec and its group online", WAIT, || {
         cluster.resource_status("exec") == "Online"
+            && cluster.status()["groups"][0]["status"] == "Online"
     });
-    assert_eq!(cluster.status()["groups"][0]["status"], "Online");
     // The commands print English, as the original's do.
     assert!(
         cluster

@@ -15,7 +15,7 @@
 //! and the store (and redb's lock of its file) closes in that handle's drop, never a moment
 //! later in the flusher: a command that reopens the store right after would find it locked.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -43,7 +43,11 @@ pub(super) struct Durability {
     /// Shared with the flusher: see [`Gate`].
     gate: Gate,
     /// Set while the flusher sleeps until a write wakes it ([`QUIET_PASSES`]).
-    asleep: std::sync::atomic::AtomicBool,
+    asleep: AtomicBool,
+    /// Set by a [`Durable::Shortly`](super::Durable::Shortly) write: the next pass comes now,
+    /// not a period later. Shared with the flusher apart from the store, which it may hold
+    /// only inside a pass (see the module).
+    urgent: Arc<AtomicBool>,
 }
 
 impl Durability {
@@ -56,13 +60,18 @@ impl Durability {
             syncs: AtomicU64::new(0),
             flusher: std::sync::OnceLock::new(),
             gate: Gate::default(),
-            asleep: std::sync::atomic::AtomicBool::new(false),
+            asleep: AtomicBool::new(false),
+            urgent: Arc::default(),
         });
         let weak = Arc::downgrade(&durability);
         let gate = Arc::clone(&durability.gate);
+        let urgent = Arc::clone(&durability.urgent);
         let thread = std::thread::Builder::new()
             .name("clp-store-flush".into())
-            .spawn(move || flush_while_open(&weak, &gate))?;
+            .spawn(move || {
+                lower_own_priority();
+                flush_while_open(&weak, &gate, &urgent);
+            })?;
         let _ = durability.flusher.set(thread.thread().clone());
         Ok(durability)
     }
@@ -87,6 +96,16 @@ impl Durability {
             thread.unpark();
         }
         count
+    }
+
+    /// Asks the flusher for a pass now (a [`Durable::Shortly`](super::Durable::Shortly)
+    /// write was just counted).
+    pub(super) fn flush_shortly(&self) {
+        self.urgent.store(true, Ordering::SeqCst);
+        self.asleep.store(false, Ordering::SeqCst);
+        if let Some(thread) = self.flusher.get() {
+            thread.unpark();
+        }
     }
 
     /// Records that the first `count` writes are on disk (a durable commit just synced).
@@ -146,15 +165,23 @@ impl Drop for Durability {
 /// The flusher thread's loop: every [`FLUSH_EVERY`], flush if anything was written; after
 /// [`QUIET_PASSES`] passes without a write, sleep until one comes.
 /// A pass holds the store only under `gate`, so it never holds the last handle.
-fn flush_while_open(durability: &Weak<Durability>, gate: &Gate) {
+fn flush_while_open(durability: &Weak<Durability>, gate: &Gate, urgent: &AtomicBool) {
+    let urgent = || urgent.swap(false, Ordering::SeqCst);
     let mut quiet = 0;
     loop {
-        if quiet >= QUIET_PASSES {
-            // Woken by the next write (or the store's close); its flush comes a period later.
+        let mut now = urgent();
+        if quiet >= QUIET_PASSES && !now {
+            // Woken by the next write (or the store's close); its flush comes a period later,
+            // an urgent one's at once.
             std::thread::park();
             quiet = 0;
+            now = urgent();
         }
-        std::thread::park_timeout(FLUSH_EVERY);
+        if !now {
+            // Cut short by an urgent write, which this pass then covers.
+            std::thread::park_timeout(FLUSH_EVERY);
+            urgent();
+        }
         let _pass = gate.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(durability) = durability.upgrade() else {
             return;
@@ -177,6 +204,27 @@ fn flush_while_open(durability: &Weak<Durability>, gate: &Gate) {
         drop(durability);
     }
 }
+
+/// The flusher's syncs are bookkeeping: on a busy CPU (one the daemon shares with the
+/// resources it just started) they wait for the daemon's other threads and the resources,
+/// never the other way round. A nice value of [`FLUSHER_NICE`] above the process's own; a
+/// failure (a limit on nice values) leaves the thread as it is.
+fn lower_own_priority() {
+    // SAFETY: getpriority/setpriority on this thread's own id (Linux keeps a nice value per
+    // thread); errno is cleared first, as getpriority may return -1 as a value.
+    unsafe {
+        let tid = libc::gettid() as libc::id_t;
+        *libc::__errno_location() = 0;
+        let current = libc::getpriority(libc::PRIO_PROCESS, tid);
+        if current == -1 && *libc::__errno_location() != 0 {
+            return;
+        }
+        let _ = libc::setpriority(libc::PRIO_PROCESS, tid, (current + FLUSHER_NICE).min(19));
+    }
+}
+
+/// How much lower the flusher's priority is than the daemon's ([`lower_own_priority`]).
+const FLUSHER_NICE: libc::c_int = 10;
 
 #[cfg(test)]
 mod tests {
@@ -283,6 +331,71 @@ mod tests {
         until("the flusher asleep again", &|| {
             durability.asleep.load(Ordering::SeqCst)
         });
+    }
+
+    /// A `Durable::Shortly` write is synced by the flusher at once, whether it slept or
+    /// waited out its period (an ordinary write waits a whole period), and the flusher runs
+    /// at a lower priority than the thread that wrote.
+    #[test]
+    fn an_urgent_write_is_synced_at_once_by_a_flusher_of_lower_priority() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let durability = Durability::start(open(dir.path())).expect("the flusher");
+        let synced_within_the_period = |count: u64| {
+            let began = std::time::Instant::now();
+            while durability.flushed.load(Ordering::SeqCst) < count {
+                assert!(
+                    began.elapsed() < FLUSH_EVERY * 9 / 10,
+                    "an urgent write waited for the flusher's period"
+                );
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        };
+        let deadline = std::time::Instant::now() + FLUSH_EVERY * (QUIET_PASSES + 4);
+        while !durability.asleep.load(Ordering::SeqCst) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the flusher never slept"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Asleep: woken and synced at once.
+        write(&durability);
+        durability.flush_shortly();
+        synced_within_the_period(1);
+        // Awake, in the middle of its period: cut short.
+        write(&durability);
+        durability.flush_shortly();
+        synced_within_the_period(2);
+
+        let nice_of = |task: &std::path::Path| -> i64 {
+            let stat = std::fs::read_to_string(task.join("stat")).expect("the task's stat");
+            let after_name = stat.rsplit_once(')').expect("a stat line").1;
+            // Fields after the name start at the state (3rd); nice is the 19th.
+            after_name
+                .split_whitespace()
+                .nth(16)
+                .expect("nice")
+                .parse()
+                .expect("a number")
+        };
+        let tasks = std::path::Path::new("/proc/self/task");
+        let ours = nice_of(&tasks.join(unsafe { libc::gettid() }.to_string()));
+        let flushers: Vec<i64> = std::fs::read_dir(tasks)
+            .expect("the tasks")
+            .flatten()
+            .filter(|task| {
+                std::fs::read_to_string(task.path().join("comm"))
+                    .is_ok_and(|comm| comm.trim() == "clp-store-flush")
+            })
+            .map(|task| nice_of(&task.path()))
+            .collect();
+        assert!(!flushers.is_empty(), "no flusher thread found");
+        if ours < 19 {
+            assert!(
+                flushers.iter().all(|nice| *nice > ours),
+                "flushers' nice {flushers:?}, the writer's {ours}"
+            );
+        }
     }
 
     #[test]

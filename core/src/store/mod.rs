@@ -60,6 +60,12 @@ pub enum Durable {
     /// second. For a write that a durable one follows within moments (the
     /// restart path: the old process forgotten, then the new one recorded).
     Soon,
+    /// Within moments, by the flusher thread, without waiting for it: for a write whose sync
+    /// must not hold up its caller nor compete with what it just started (the restart
+    /// path's new process; a clppm killed before the sync still finds that process by its
+    /// environment, see `processes.rs`). The flusher runs at a lower priority than the
+    /// daemon's other threads.
+    Shortly,
 }
 
 /// Alert log records read with a size budget.
@@ -185,7 +191,7 @@ impl Store {
         change: impl FnOnce(&redb::WriteTransaction) -> Result<(R, bool), redb::Error>,
     ) -> Result<R, StoreError> {
         let mut txn = self.db().begin_write().map_err(|e| self.backend(e))?;
-        if durable == Durable::Soon {
+        if durable != Durable::Now {
             txn.set_durability(redb::Durability::None)
                 .map_err(|e| self.backend(e))?;
         }
@@ -194,9 +200,11 @@ impl Store {
         // now waits for this commit, and no write committed after it is in the count.
         let counted = wrote.then(|| self.durability.wrote());
         txn.commit().map_err(|e| self.backend(e))?;
-        if let (Some(count), Durable::Now) = (counted, durable) {
+        match (counted, durable) {
             // The commit synced: the writes counted up to this one are on disk.
-            self.durability.synced_up_to(count);
+            (Some(count), Durable::Now) => self.durability.synced_up_to(count),
+            (Some(_), Durable::Shortly) => self.durability.flush_shortly(),
+            _ => {}
         }
         Ok(result)
     }

@@ -104,7 +104,8 @@ async fn a_process_started_but_never_recorded_is_adopted_not_started_again() {
 }
 
 /// A resource restarted by its monitor waits for no disk sync before it runs again: the
-/// stop's write is left to the start's sync, which covers it.
+/// stop's write is left to the start's sync, which covers it, and that sync is the
+/// flusher's, made at once.
 #[tokio::test]
 async fn a_restart_syncs_the_store_once_the_new_process_is_recorded() {
     let root = root();
@@ -116,6 +117,9 @@ async fn a_restart_syncs_the_store_once_the_new_process_is_recorded() {
     );
     let first = process_of(&engine).expect("the first process");
     let _first = Reaper(first.pid);
+    // The first start's sync (the flusher's) is over before counting.
+    engine.flush_store();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let syncs = engine.store.syncs();
     let stopped = engine
         .deactivate(&resource, "RESOURCERESTART", Durable::Soon)
@@ -133,6 +137,11 @@ async fn a_restart_syncs_the_store_once_the_new_process_is_recorded() {
     );
     let second = process_of(&engine).expect("the new process");
     let _second = Reaper(second.pid);
+    // Synced by the flusher at once (`Durable::Shortly`), not by the restart itself.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while engine.store.syncs() == syncs && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     assert!(
         engine.store.syncs() > syncs,
         "the new process was not synced"
@@ -183,6 +192,9 @@ async fn a_group_stop_syncs_once_for_all_its_resources() {
         .map(|process| Reaper(process.pid))
         .collect();
     assert_eq!(reapers.len(), 2, "both resources run");
+    // The starts' syncs (the flusher's, `Durable::Shortly`) are over before counting.
+    engine.flush_store();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let (syncs, written) = (engine.store.syncs(), engine.store.writes());
     assert!(engine.stop_group_locked("g", "GROUPSTOP").await, "the stop");
     assert_eq!(engine.store.syncs(), syncs + 1, "one sync for the group");

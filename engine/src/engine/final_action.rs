@@ -40,7 +40,7 @@ impl Engine {
             FinalAction::StopGroup => {
                 if let Some(group) = group {
                     let engine = Arc::clone(self);
-                    tokio::spawn(async move {
+                    self.spawn(async move {
                         let _operation = engine.operations.lock().await;
                         // A group already stopped (by an operator, or by the final action
                         // of another resource) is left alone: no rc 20/21 for nothing.

@@ -85,7 +85,7 @@ impl Engine {
         use clp_core::license::{self, LicenseState};
         let core = license::core_product(self.config.is_cluster());
         let engine = Arc::clone(self);
-        tokio::spawn(async move {
+        self.spawn(async move {
             let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
             hourly.tick().await;
             loop {

@@ -88,7 +88,7 @@ impl Engine {
         self.restore_resources();
         self.spawn_monitors();
         let engine = Arc::clone(self);
-        tokio::spawn(async move {
+        self.spawn(async move {
             let _operation = engine.operations.lock().await;
             {
                 let mut state = engine.lock();

@@ -16,6 +16,7 @@
 //!   `ownership.rs`: in an HA cluster, the owner keys, failover and the stop when etcd is lost;
 //!   `moving.rs`: `clpgrp -m`, a move as an intent in etcd that the owner and the
 //!   destination carry out.
+//! - `runtimes.rs`: the operations' runtime and the monitors' own thread.
 //! - `monitors.rs`: the monitor scheduler; `parking.rs`: the one batch per interval that checks
 //!   idle event-driven monitors (pidw) instead of a wake-up each; `monitor_control.rs`:
 //!   `clpmonctrl`'s operations.
@@ -44,6 +45,7 @@ pub mod policy;
 mod processes;
 mod recovery;
 mod resources;
+mod runtimes;
 mod scripts;
 mod snapshot;
 #[cfg(test)]
@@ -276,6 +278,8 @@ pub struct Engine {
     keeper: std::sync::OnceLock<crate::keeper::Link>,
     /// An HA cluster's other servers' alerts, merged into the alerts served.
     cluster_alerts: std::sync::OnceLock<ClusterAlerts>,
+    /// Where the engine's tasks run: operations apart from the monitors' thread.
+    runtimes: runtimes::Runtimes,
 }
 
 /// Where the engine reads the other servers' alerts ([`Engine::set_cluster_alerts`]).
@@ -375,6 +379,7 @@ impl Engine {
             cluster: std::sync::OnceLock::new(),
             keeper: std::sync::OnceLock::new(),
             cluster_alerts: std::sync::OnceLock::new(),
+            runtimes: runtimes::Runtimes::new(),
         })
     }
 

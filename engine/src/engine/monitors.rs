@@ -145,7 +145,9 @@ impl Engine {
         resumed: bool,
     ) {
         let task = super::MonitorTask::new(self);
-        tokio::spawn(async move { task.0.run_monitor(index, probe, resumed).await });
+        self.spawn_on_monitor_thread(
+            async move { task.0.run_monitor(index, probe, resumed).await },
+        );
     }
 
     /// One monitor's task: while enabled, a check every interval — and at once when the

@@ -222,7 +222,7 @@ impl Engine {
             return;
         }
         let engine = Arc::clone(self);
-        tokio::spawn(async move { engine.move_away(&group, moving).await });
+        self.spawn(async move { engine.move_away(&group, moving).await });
     }
 
     async fn move_away(self: &Arc<Self>, group: &str, moving: Move) {
@@ -300,7 +300,7 @@ impl Engine {
             return;
         }
         let engine = Arc::clone(self);
-        tokio::spawn(async move { engine.move_in(&group, moving).await });
+        self.spawn(async move { engine.move_in(&group, moving).await });
     }
 
     async fn move_in(self: &Arc<Self>, group: &str, moving: Move) {
@@ -343,7 +343,7 @@ impl Engine {
             return;
         }
         let engine = Arc::clone(self);
-        tokio::spawn(async move { engine.fail_over(&group, &moving.intent.to).await });
+        self.spawn(async move { engine.fail_over(&group, &moving.intent.to).await });
     }
 
     /// A server went down: a group released to it by a move, which it had not taken, is
@@ -360,7 +360,7 @@ impl Engine {
             {
                 link.note_failed(group, server);
                 let (engine, group, server) = (Arc::clone(self), group.clone(), server.to_string());
-                tokio::spawn(async move { engine.fail_over(&group, &server).await });
+                self.spawn(async move { engine.fail_over(&group, &server).await });
             }
         }
     }

@@ -271,7 +271,7 @@ impl Engine {
                     return;
                 }
                 let engine = Arc::clone(self);
-                tokio::spawn(async move { engine.fail_over(&group, &server).await });
+                self.spawn(async move { engine.fail_over(&group, &server).await });
             }
             OwnerEvent::Taken { group, owner } => {
                 if let Some(link) = self.cluster.get() {
@@ -294,7 +294,7 @@ impl Engine {
                     link.note_failed(&group, &server);
                 }
                 let engine = Arc::clone(self);
-                tokio::spawn(async move { engine.fail_over(&group, &server).await });
+                self.spawn(async move { engine.fail_over(&group, &server).await });
             }
             OwnerEvent::Released { .. } => {}
             OwnerEvent::MoveRequested { group, moving } => self.move_requested(group, moving),
@@ -409,7 +409,7 @@ impl Engine {
         );
         let engine = Arc::clone(self);
         let link = Arc::clone(link);
-        tokio::spawn(async move {
+        self.spawn(async move {
             let stop = async {
                 let _operation = engine.operations.lock().await;
                 let mut stopped = true;
@@ -473,7 +473,7 @@ impl Engine {
             return;
         };
         let engine = Arc::clone(self);
-        tokio::spawn(async move {
+        self.spawn(async move {
             // The owners' watch lists everything again on the new session first.
             let mut owners = link.owners.clone();
             let wait = engine.config.heartbeat.timeout * 2;

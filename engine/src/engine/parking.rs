@@ -35,7 +35,7 @@ impl Engine {
         }
         for (interval, indices) in by_interval {
             let engine = Arc::downgrade(self);
-            tokio::spawn(run_batch(engine, interval, indices));
+            self.spawn_on_monitor_thread(run_batch(engine, interval, indices));
         }
     }
 

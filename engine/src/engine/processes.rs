@@ -152,7 +152,7 @@ impl Engine {
     fn watch_adopted(self: &Arc<Self>, name: &str, process: ProcessIdentity) {
         let engine = Arc::clone(self);
         let name = name.to_string();
-        tokio::spawn(async move {
+        self.spawn(async move {
             if let Err(error) = process::wait_for_exit(process.pid).await {
                 tracing::error!(resource = %name, "cannot watch pid {}: {error}", process.pid);
                 return;
@@ -196,9 +196,13 @@ impl Engine {
                 .map(|(index, _)| index)
                 .collect()
         };
-        // Not waited for: a dead process in the store is one the next clppm finds dead (it
-        // checks the start time), and the restart below records the new one durably.
-        self.persist_resource(name, Durable::Soon);
+        // A dead process in the store is one the next clppm finds dead (it checks the start
+        // time): the record can wait. With monitors to fail, their recovery rewrites it (a
+        // restart records the new process durably, a stop the resource offline), so the
+        // write is left to it and the restart does not wait behind it.
+        if failing.is_empty() {
+            self.persist_resource(name, Durable::Soon);
+        }
         for index in failing {
             self.observe(
                 index,

@@ -75,13 +75,11 @@ impl Engine {
                 }
                 Decision::Reactivate(recovery_target) => {
                     let engine = Arc::clone(self);
-                    tokio::spawn(async move { engine.reactivate(index, recovery_target).await });
+                    self.spawn(async move { engine.reactivate(index, recovery_target).await });
                 }
                 Decision::FailOver(recovery_target) => {
                     let engine = Arc::clone(self);
-                    tokio::spawn(
-                        async move { engine.fail_over_away(index, recovery_target).await },
-                    );
+                    self.spawn(async move { engine.fail_over_away(index, recovery_target).await });
                 }
                 Decision::FinalAction(action) => self.monitor_final_action(index, action),
             }

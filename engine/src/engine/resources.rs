@@ -84,11 +84,14 @@ impl Engine {
                     runtime.process = Some(identity);
                 }
                 // In the store before anything else: a clppm killed from here on leaves the
-                // process recorded, and the next one adopts it instead of starting another.
-                self.persist_resource(&resource.name, Durable::Now);
+                // process recorded, and the next one adopts it instead of starting another
+                // (one killed before the sync finds it by its environment). Synced by the
+                // flusher at once, at a lower priority: the sync's work does not compete
+                // with the process just started.
+                self.persist_resource(&resource.name, Durable::Shortly);
                 let engine = Arc::clone(self);
                 let name = resource.name.clone();
-                tokio::spawn(async move {
+                self.spawn(async move {
                     let _ = child.wait().await;
                     engine.on_process_exit(&name, identity);
                 });
