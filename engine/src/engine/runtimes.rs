@@ -6,7 +6,8 @@
 //! exit is seen, and its recovery runs, on the operations' runtime, whose workers the checks
 //! of 1,000 monitors no longer keep busy. One thread also means no wake-ups between workers
 //! for the checks (a work-stealing runtime wakes an idle worker for every task it queues).
-//! At 10,000 monitors the checks take ~30 % of a core, so one thread has room.
+//! At 10,000 monitors the checks take ~20 % of a core (`benches/scale`), so one thread has
+//! room.
 //!
 //! Whatever the engine starts in the background goes through [`Engine::spawn`], which puts
 //! it on the operations' runtime even when a monitor task asks (a monitor's failure starts
