@@ -234,8 +234,13 @@ fn read(path: &Path) -> Vec<Entry> {
 }
 
 /// Writes `gone` for every open run whose process has disappeared (or is a zombie nobody
-/// reaped: a stopped clppm reaps nothing).
+/// reaped: a stopped clppm reaps nothing). One sweep at a time: the watcher and a test
+/// reading the entries sweep the same file, and two at once both wrote `gone` for one run.
 fn sweep(path: &Path) {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _sweeping = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for run in overlap::intervals(&read(path)) {
         if run.end.is_none() && is_zombie(run.pid) {
             append(
