@@ -299,7 +299,7 @@ async fn process_table(since: Option<Instant>) -> Table {
 }
 
 /// Every live process of `table` whose command line or name matches. A process already
-/// `watched` whose pidfd has not fired is the same process and alive (its pid cannot be
+/// `watched` through a pidfd that has not fired is the same process and alive (its pid cannot be
 /// reused before it dies, and its death, zombie or reaped, fires the pidfd): it counts
 /// without reading its `/proc/PID/stat` again. A death in the instant before its watcher
 /// runs is caught by the wake-up that watcher then fires, which checks again at once.
@@ -311,7 +311,12 @@ fn scan(pattern: &Wildcard, table: &ProcessTable, watched: &HashMap<u32, Watched
             continue;
         }
         let identity = match watched.get(&row.pid) {
-            Some(watched) if !watched.died.load(Ordering::SeqCst) => watched.identity,
+            Some(watched)
+                if !watched.died.load(Ordering::SeqCst)
+                    && !watched.unwatched.load(Ordering::SeqCst) =>
+            {
+                watched.identity
+            }
             // The table may be a little old: the process must still be the same and alive.
             _ => match ProcessIdentity::of_live(row.pid) {
                 Some(identity) => identity,
@@ -334,6 +339,9 @@ struct Watched {
     identity: ProcessIdentity,
     command: String,
     died: Arc<AtomicBool>,
+    /// Set when its pidfd could not be had: its death would not be seen, so it is not
+    /// trusted to be alive.
+    unwatched: Arc<AtomicBool>,
     watcher: JoinHandle<()>,
 }
 
@@ -365,12 +373,17 @@ impl Psw {
     fn watch(&mut self, found: &Found) {
         let died = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&died);
+        let unwatched = Arc::new(AtomicBool::new(false));
+        let failed = Arc::clone(&unwatched);
         let wake = Arc::clone(&self.wake);
         let pid = found.identity.pid;
         let watcher = tokio::spawn(async move {
             if wait_for_exit(pid).await.is_ok() {
                 flag.store(true, Ordering::SeqCst);
                 wake.notify_one();
+            } else {
+                // No pidfd (out of descriptors, or gone already): `scan` reads its stat.
+                failed.store(true, Ordering::SeqCst);
             }
         });
         self.watched.insert(
@@ -379,6 +392,7 @@ impl Psw {
                 identity: found.identity,
                 command: found.command.clone(),
                 died,
+                unwatched,
                 watcher,
             },
         );
