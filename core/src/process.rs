@@ -30,27 +30,35 @@ pub struct ProcessIdentity {
 /// it finds, each check, and `read_to_string` would allocate the path and the text and ask
 /// the file's size first (a `statx` that /proc cannot answer).
 fn read_stat(pid: u32) -> Option<(char, u64)> {
-    use std::io::{Read as _, Write as _};
+    use std::io::Write as _;
     let mut path = [0_u8; 32];
     let mut cursor = std::io::Cursor::new(&mut path[..]);
     write!(cursor, "/proc/{pid}/stat").ok()?;
     let length = usize::try_from(cursor.position()).ok()?;
     let mut file = std::fs::File::open(std::str::from_utf8(&path[..length]).ok()?).ok()?;
     let mut buffer = [0_u8; 1024];
+    let filled = fill(&mut file, &mut buffer).ok()?;
+    if filled == buffer.len() {
+        // As long as any stat line seen, or longer: read it the plain way.
+        return parse_stat(&std::fs::read(format!("/proc/{pid}/stat")).ok()?);
+    }
+    parse_stat(&buffer[..filled])
+}
+
+/// Reads `source` into `buffer` until the buffer is full or the source ends; returns how
+/// many bytes it holds. One buffer on the stack, no size asked first (`read_to_end` grows
+/// its buffer in pieces, and asks a /proc file a size it cannot give).
+fn fill(source: &mut impl std::io::Read, buffer: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
-    loop {
-        if filled == buffer.len() {
-            // Longer than any stat line seen: read it the plain way.
-            return parse_stat(&std::fs::read(format!("/proc/{pid}/stat")).ok()?);
-        }
-        match file.read(&mut buffer[filled..]) {
+    while filled < buffer.len() {
+        match source.read(&mut buffer[filled..]) {
             Ok(0) => break,
             Ok(read) => filled += read,
             Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
+            Err(error) => return Err(error),
         }
     }
-    parse_stat(&buffer[..filled])
+    Ok(filled)
 }
 
 /// (state letter, start time) of the bytes of a `/proc/PID/stat`.
@@ -348,22 +356,11 @@ const SCRIPT_HEAD: u64 = 8192;
 /// the kernel's "No such file or directory" for an interpreter called `/bin/sh\r` or the
 /// shell's errors about `\r` in every command.
 pub fn launch_of(path: &Path) -> std::io::Result<Launch> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
+    let mut file = std::fs::File::open(path)?;
     let executable = file.metadata()?.permissions().mode() & 0o111 != 0;
-    // One buffer of the head's size: `read_to_end` would read it in growing pieces (six
-    // reads for a short script, on the restart path).
+    // One read for a short script, on the restart path.
     let mut buffer = [0_u8; SCRIPT_HEAD as usize];
-    let mut filled = 0;
-    let mut file = file;
-    while filled < buffer.len() {
-        match file.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(read) => filled += read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
-        }
-    }
+    let filled = fill(&mut file, &mut buffer)?;
     let head = &buffer[..filled];
     if head.starts_with(b"\x7fELF") {
         return Ok(if executable {

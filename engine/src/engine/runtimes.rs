@@ -18,7 +18,6 @@
 //! the signal drops and the monitor runtime ends, dropping its tasks.
 
 use std::future::Future;
-use std::sync::Arc;
 
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
@@ -106,7 +105,7 @@ impl Engine {
     }
 
     /// Runs `future` on the monitors' thread ([module docs](self)).
-    pub(super) fn spawn_on_monitor_thread<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(super) fn spawn_on_monitor_thread<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
