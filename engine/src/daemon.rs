@@ -317,6 +317,8 @@ impl Prepared {
             control.stop().await;
         }
         let _ = std::fs::remove_file(paths.socket());
+        // Every alert written and synced before the final action or the exit.
+        engine.flush_store();
         engine.after_stop(then);
         if engine.restart_requested() {
             restart_in_place();

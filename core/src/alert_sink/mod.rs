@@ -8,8 +8,9 @@
 //! the daemon runs); when it can again, a `clp 2` record is written to all three.
 
 mod health;
+mod writer;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::alert::{AlertEvent, AlertFile, Level, send_to_syslog};
 use crate::config::Config;
@@ -73,9 +74,19 @@ enum Origin {
     Health,
 }
 
-/// The alert sink of one process.
+/// The alert sink of one process. The daemon's writes on a thread of its own
+/// ([`writer`]): logging a record queues it; [`AlertSink::settle`] waits for what was
+/// queued. A command's writes on the thread that logs.
 #[derive(Debug)]
 pub struct AlertSink {
+    targets: Arc<Targets>,
+    /// The daemon's writer thread.
+    writer: Option<writer::Writer>,
+}
+
+/// Where the records go, and how: the writing half of a sink.
+#[derive(Debug)]
+struct Targets {
     server: String,
     /// The store, or why it could not be opened; a command's sink opens it at its first
     /// record (a syslog-only `clplogcmd` never touches it).
@@ -102,29 +113,113 @@ impl std::fmt::Debug for Forward {
 }
 
 impl AlertSink {
-    /// The daemon's sink, over its open `store`.
+    /// The daemon's sink, over its open `store`: records are written by a thread of lower
+    /// priority, in the order they were logged.
     pub fn new(config: &Config, paths: &Paths, store: Store) -> AlertSink {
-        Self::build(config, paths, Some(store), false)
+        let targets = Arc::new(Targets::build(config, paths, Some(store), false));
+        let writer = writer::Writer::start(Arc::clone(&targets));
+        AlertSink { targets, writer }
     }
 
     /// The sink of a command logging while clppm does not run: opens the store at the first
     /// record that goes there (a failure is said in each [`Delivery`]; `alert.log` and syslog
     /// are still written) and flushes it after each record.
     pub fn offline(config: &Config, paths: &Paths) -> AlertSink {
-        Self::build(config, paths, None, true)
+        Self::on_this_thread(Targets::build(config, paths, None, true))
     }
 
     /// As [`Self::offline`], over a store the caller holds open (clppm before it runs).
     pub fn offline_on(config: &Config, paths: &Paths, store: Store) -> AlertSink {
-        Self::build(config, paths, Some(store), true)
+        Self::on_this_thread(Targets::build(config, paths, Some(store), true))
     }
 
-    fn build(config: &Config, paths: &Paths, store: Option<Store>, flush_each: bool) -> AlertSink {
+    fn on_this_thread(targets: Targets) -> AlertSink {
+        AlertSink {
+            targets: Arc::new(targets),
+            writer: None,
+        }
+    }
+
+    /// The server the records are written on.
+    pub fn server(&self) -> &str {
+        &self.targets.server
+    }
+
+    /// Hands the sink the alert service's mailer (once; a second one is ignored).
+    pub fn set_mailer(&self, mailer: Mailer) {
+        let _ = self.targets.mailer.set(mailer);
+    }
+
+    /// Copies every record stored from now on through `forward` (once; a second one is
+    /// ignored). It runs on the writing thread: it must hand the record on and return.
+    pub fn set_forward(&self, forward: Forward) {
+        let _ = self.targets.forward.set(forward);
+    }
+
+    /// One line for `clpstat` while `alert.log` cannot be written; None while it can.
+    pub fn problem(&self) -> Option<String> {
+        self.targets.log.problem()
+    }
+
+    /// The catalogue's message `module`/`event_id` with `args`, to every target.
+    pub fn alert(&self, module: &str, event_id: u32, args: &[&str]) -> Delivery {
+        self.record(AlertEvent::from_catalogue(
+            &self.targets.server,
+            module,
+            event_id,
+            args,
+        ))
+    }
+
+    /// One of the product's events: to the store, `alert.log`, syslog (when configured) and
+    /// mail (when the alert service runs and the level reaches `[mail] level`; never the mail
+    /// service's own results, so a broken server cannot loop). The daemon's sink queues it
+    /// and says nothing of its delivery (a failure to write `alert.log` is reported by the
+    /// sink itself, as `clp 1`).
+    pub fn record(&self, event: AlertEvent) -> Delivery {
+        match &self.writer {
+            Some(writer) => {
+                writer.record(event);
+                Delivery::default()
+            }
+            None => self.targets.record(event),
+        }
+    }
+
+    /// A `clplogcmd` message, to the targets its writer chose; returns once it is written,
+    /// after every record logged before it.
+    pub fn log_message(&self, event: AlertEvent, targets: LogTargets) -> Delivery {
+        match &self.writer {
+            Some(writer) => match writer.log_message(event.clone(), targets) {
+                Some(delivery) => delivery,
+                None => self.targets.log_message(event, targets),
+            },
+            None => self.targets.log_message(event, targets),
+        }
+    }
+
+    /// Returns once every record logged before the call is written (at once for a
+    /// command's sink, which writes as it logs).
+    pub fn settle(&self) {
+        if let Some(writer) = &self.writer {
+            writer.settle();
+        }
+    }
+
+    /// Makes every record logged so far durable: written ([`Self::settle`]) and synced.
+    pub fn flush(&self) {
+        self.settle();
+        self.targets.flush();
+    }
+}
+
+impl Targets {
+    fn build(config: &Config, paths: &Paths, store: Option<Store>, flush_each: bool) -> Targets {
         let held = OnceLock::new();
         if let Some(store) = store {
             let _ = held.set(Ok(store));
         }
-        AlertSink {
+        Targets {
             server: config.server_name(),
             store: held,
             store_dir: paths.store_dir(),
@@ -141,41 +236,8 @@ impl AlertSink {
         }
     }
 
-    /// The server the records are written on.
-    pub fn server(&self) -> &str {
-        &self.server
-    }
-
-    /// Hands the sink the alert service's mailer (once; a second one is ignored).
-    pub fn set_mailer(&self, mailer: Mailer) {
-        let _ = self.mailer.set(mailer);
-    }
-
-    /// Copies every record stored from now on through `forward` (once; a second one is
-    /// ignored). It runs on the logging thread: it must hand the record on and return.
-    pub fn set_forward(&self, forward: Forward) {
-        let _ = self.forward.set(forward);
-    }
-
-    /// One line for `clpstat` while `alert.log` cannot be written; None while it can.
-    pub fn problem(&self) -> Option<String> {
-        self.log.problem()
-    }
-
-    /// The catalogue's message `module`/`event_id` with `args`, to every target.
-    pub fn alert(&self, module: &str, event_id: u32, args: &[&str]) -> Delivery {
-        self.record(AlertEvent::from_catalogue(
-            &self.server,
-            module,
-            event_id,
-            args,
-        ))
-    }
-
-    /// One of the product's events: to the store, `alert.log`, syslog (when configured) and
-    /// mail (when the alert service runs and the level reaches `[mail] level`; never the mail
-    /// service's own results, so a broken server cannot loop).
-    pub fn record(&self, event: AlertEvent) -> Delivery {
+    /// [`AlertSink::record`], written now.
+    fn record(&self, event: AlertEvent) -> Delivery {
         tracing::info!(module = %event.module, id = event.event_id, "{}", event.message);
         let delivery = self.store_and_write(&event);
         if self.to_syslog(Origin::Product) {
@@ -190,8 +252,8 @@ impl AlertSink {
         delivery
     }
 
-    /// A `clplogcmd` message, to the targets its writer chose.
-    pub fn log_message(&self, event: AlertEvent, targets: LogTargets) -> Delivery {
+    /// [`AlertSink::log_message`], written now.
+    fn log_message(&self, event: AlertEvent, targets: LogTargets) -> Delivery {
         let mut delivery = Delivery::default();
         if targets.mail {
             match self.mailer.get() {
@@ -286,7 +348,7 @@ impl AlertSink {
     }
 
     /// Makes every record stored so far durable.
-    pub fn flush(&self) {
+    fn flush(&self) {
         if let Some(Ok(store)) = self.store.get()
             && let Err(error) = store.flush()
         {
@@ -318,6 +380,65 @@ mod tests {
         assert_eq!(stored.len(), 1);
         let text = std::fs::read_to_string(paths.alert_log()).expect("alert.log");
         assert!(text.contains(" down 1 "), "{text}");
+    }
+
+    #[test]
+    fn the_daemons_records_are_written_in_order_by_a_thread_of_lower_priority() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let paths = Paths::new(dir.path());
+        let store = Store::open(&paths.store_dir()).expect("the store");
+        let sink = AlertSink::new(&config(&paths, false), &paths, store.clone());
+        for id in 1..=50 {
+            sink.alert("rc", id, &["g"]);
+        }
+        // A message waits for the records before it, and says what became of it.
+        let delivery = sink.log_message(
+            AlertEvent::custom("s", "logcmd", 1, Level::Info, "after fifty"),
+            LogTargets {
+                alert: true,
+                ..LogTargets::default()
+            },
+        );
+        assert!(delivery.not_stored.is_none() && delivery.not_written.is_none());
+        sink.alert("rc", 51, &["g"]);
+        sink.settle();
+        let stored: Vec<u32> = store
+            .alerts(100)
+            .expect("the alerts")
+            .iter()
+            .map(|event| event.event_id)
+            .collect();
+        let mut expected: Vec<u32> = (1..=50).collect();
+        expected.extend([1, 51]);
+        assert_eq!(stored, expected, "the store, in the order logged");
+        let text = std::fs::read_to_string(paths.alert_log()).expect("alert.log");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 52, "{text}");
+        assert!(lines[50].contains(" logcmd 1 after fifty"), "{text}");
+        assert!(lines[51].contains(" rc 51 "), "{text}");
+        // The writer thread runs at a nice value above this test's.
+        let nice_of = |tid: &str| -> i64 {
+            let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat"))
+                .expect("a thread's stat");
+            let after_name = &stat[stat.rfind(')').expect("the name's end") + 2..];
+            after_name.split(' ').nth(16).expect("nice").parse().expect("a number")
+        };
+        let mut writer_nice = None;
+        for task in std::fs::read_dir("/proc/self/task").expect("the threads") {
+            let tid = task.expect("a thread").file_name();
+            let tid = tid.to_string_lossy();
+            let comm = std::fs::read_to_string(format!("/proc/self/task/{tid}/comm"))
+                .unwrap_or_default();
+            if comm.trim_end() == "clp-alerts" {
+                writer_nice = Some(nice_of(&tid));
+            }
+        }
+        let own = nice_of(&unsafe { libc::gettid() }.to_string());
+        assert!(
+            writer_nice.is_some_and(|nice| nice > own),
+            "writer {writer_nice:?}, test {own}"
+        );
+        drop(sink);
     }
 
     #[test]
@@ -390,12 +511,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let paths = Paths::new(dir.path());
         let quiet = AlertSink::offline(&config(&paths, false), &paths);
-        assert!(!quiet.to_syslog(Origin::Product));
-        assert!(quiet.to_syslog(Origin::Logcmd { syslog: true }));
-        assert!(!quiet.to_syslog(Origin::Logcmd { syslog: false }));
-        assert!(quiet.to_syslog(Origin::Health));
+        assert!(!quiet.targets.to_syslog(Origin::Product));
+        assert!(quiet.targets.to_syslog(Origin::Logcmd { syslog: true }));
+        assert!(!quiet.targets.to_syslog(Origin::Logcmd { syslog: false }));
+        assert!(quiet.targets.to_syslog(Origin::Health));
         drop(quiet);
         let loud = AlertSink::offline(&config(&paths, true), &paths);
-        assert!(loud.to_syslog(Origin::Product));
+        assert!(loud.targets.to_syslog(Origin::Product));
     }
 }

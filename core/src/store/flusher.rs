@@ -207,20 +207,9 @@ fn flush_while_open(durability: &Weak<Durability>, gate: &Gate, urgent: &AtomicB
 
 /// The flusher's syncs are bookkeeping: on a busy CPU (one the daemon shares with the
 /// resources it just started) they wait for the daemon's other threads and the resources,
-/// never the other way round. A nice value of [`FLUSHER_NICE`] above the process's own; a
-/// failure (a limit on nice values) leaves the thread as it is.
+/// never the other way round.
 fn lower_own_priority() {
-    // SAFETY: getpriority/setpriority on this thread's own id (Linux keeps a nice value per
-    // thread); errno is cleared first, as getpriority may return -1 as a value.
-    unsafe {
-        let tid = libc::gettid() as libc::id_t;
-        *libc::__errno_location() = 0;
-        let current = libc::getpriority(libc::PRIO_PROCESS, tid);
-        if current == -1 && *libc::__errno_location() != 0 {
-            return;
-        }
-        let _ = libc::setpriority(libc::PRIO_PROCESS, tid, (current + FLUSHER_NICE).min(19));
-    }
+    crate::process::lower_this_threads_priority(FLUSHER_NICE);
 }
 
 /// How much lower the flusher's priority is than the daemon's ([`lower_own_priority`]).

@@ -346,10 +346,13 @@ impl Connection {
                 // The status is encoded from the engine's state as it stands, not built
                 // into a `Response` first (the answer a greeted client gets either way).
                 Request::Status { form } if client.is_some() => {
+                    // What the status shows has its alerts written.
+                    self.engine.settle_alerts();
                     write_status(&mut writer, &self.engine, form, timeout).await
                 }
                 request => {
                     let response = self.answer(&mut client, may_change, request).await;
+                    self.engine.settle_alerts();
                     write_response(&mut writer, &response, timeout).await
                 }
             };

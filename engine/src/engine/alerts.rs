@@ -20,6 +20,12 @@ impl Engine {
         self.alert_sink.record(event);
     }
 
+    /// Returns once every alert logged so far is written: an answer to a command follows
+    /// the alerts of what it reports.
+    pub fn settle_alerts(&self) {
+        self.alert_sink.settle();
+    }
+
     /// Writes an event from `clplogcmd`; refused when the store did not take it (the message
     /// is not acknowledged: the command exits non-zero with the reason) or when it was to be
     /// mailed and no mail service runs (after logging it).
@@ -49,6 +55,7 @@ impl Engine {
     ) -> Result<clp_core::store::AlertPage, OperationError> {
         // Room for the answer's envelope.
         const BUDGET: usize = clp_core::ipc::MAX_LINE - (64 << 10);
+        self.alert_sink.settle();
         let mut page = self
             .store
             .alerts_matching(filter, limit, BUDGET)

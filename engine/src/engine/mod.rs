@@ -415,8 +415,9 @@ impl Engine {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Makes everything stored so far durable.
+    /// Makes everything stored so far durable, the alerts logged so far included.
     pub fn flush_store(&self) {
+        self.alert_sink.settle();
         if let Err(error) = self.store.flush() {
             tracing::error!("cannot flush the store: {error}");
         }

@@ -1,0 +1,165 @@
+//! The daemon's alert writer: a thread of lower priority that writes the records the engine
+//! logs, so that a recovery does not wait for the store and `alert.log` before it restarts
+//! a process, and the restarted process does not share its CPU with them.
+//!
+//! Records are written in the order they were logged. Whoever answers for them (a command's
+//! reply, the alert query, a flush before the OS goes down) first waits for the records
+//! logged before it ([`Writer::settle`]), so that nothing said to have happened is missing
+//! from the alert log when the answer arrives.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
+
+use super::{Delivery, LogTargets, Targets};
+use crate::alert::AlertEvent;
+
+/// How much lower the writer's priority is than the daemon's.
+const WRITER_NICE: libc::c_int = 10;
+
+/// One record to write.
+enum Job {
+    /// One of the product's events.
+    Record(AlertEvent),
+    /// A `clplogcmd` message, whose writer waits for what became of it.
+    Message(AlertEvent, LogTargets, mpsc::SyncSender<Delivery>),
+}
+
+/// The records waiting, and how many were ever queued and written.
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Job>,
+    queued: u64,
+    written: u64,
+    closed: bool,
+}
+
+/// What the writer thread and the loggers share.
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Signalled when a job is queued or the writer is to end.
+    work: Condvar,
+    /// Signalled when jobs were written.
+    done: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The writer thread of a daemon's sink; it writes what is queued, then ends, when dropped.
+pub(super) struct Writer {
+    shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Writer")
+    }
+}
+
+impl Writer {
+    /// Starts the thread that writes to `targets`; None when no thread could be had (the
+    /// sink then writes on the caller's thread, as a command's does).
+    pub(super) fn start(targets: Arc<Targets>) -> Option<Writer> {
+        let shared = Arc::new(Shared::default());
+        let theirs = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("clp-alerts".into())
+            .spawn(move || write_until_closed(&theirs, &targets));
+        match thread {
+            Ok(thread) => Some(Writer {
+                shared,
+                thread: Some(thread),
+            }),
+            Err(error) => {
+                tracing::warn!("alerts are written by the threads that log them: {error}");
+                None
+            }
+        }
+    }
+
+    /// Queues one of the product's events.
+    pub(super) fn record(&self, event: AlertEvent) {
+        self.queue(Job::Record(event));
+    }
+
+    /// Queues a `clplogcmd` message and waits until it is written; None when the writer
+    /// ended before it could say.
+    pub(super) fn log_message(&self, event: AlertEvent, targets: LogTargets) -> Option<Delivery> {
+        let (reply, delivery) = mpsc::sync_channel(1);
+        self.queue(Job::Message(event, targets, reply));
+        delivery.recv().ok()
+    }
+
+    fn queue(&self, job: Job) {
+        let mut queue = self.shared.lock();
+        queue.jobs.push_back(job);
+        queue.queued += 1;
+        drop(queue);
+        self.shared.work.notify_one();
+    }
+
+    /// Returns once every record queued before the call is written.
+    pub(super) fn settle(&self) {
+        let mut queue = self.shared.lock();
+        let target = queue.queued;
+        while queue.written < target {
+            queue = self
+                .shared
+                .done
+                .wait(queue)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.work.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The writer thread: every job in the order queued, until the sink is dropped and nothing
+/// is left.
+fn write_until_closed(shared: &Shared, targets: &Targets) {
+    crate::process::lower_this_threads_priority(WRITER_NICE);
+    loop {
+        let jobs = {
+            let mut queue = shared.lock();
+            while queue.jobs.is_empty() && !queue.closed {
+                queue = shared
+                    .work
+                    .wait(queue)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
+            if queue.jobs.is_empty() {
+                return;
+            }
+            std::mem::take(&mut queue.jobs)
+        };
+        let count = jobs.len() as u64;
+        for job in jobs {
+            // A record that panics its writer is lost, not the ones after it.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match job {
+                Job::Record(event) => {
+                    targets.record(event);
+                }
+                Job::Message(event, chosen, reply) => {
+                    let _ = reply.send(targets.log_message(event, chosen));
+                }
+            }));
+        }
+        shared.lock().written += count;
+        shared.done.notify_all();
+    }
+}
