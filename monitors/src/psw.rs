@@ -15,6 +15,12 @@
 //! knows of a death the moment the kernel does: it fires its wake-up and the engine checks
 //! at once, naming the processes that went down since the last check.
 //!
+//! The table is read whole (every process's command line and name) when a check finds too
+//! few processes in it, and at least every [`FULL_MAX_AGE`]; in between, each second, only
+//! the command lines of the processes some monitor watches are read again. A check counts a
+//! process only from a read of the last [`TABLE_MAX_AGE`] or so: what it watches is read
+//! again each time, and a process it does not watch yet counts only from a whole read.
+//!
 //! Detail codes (ours; the original's table of detail codes was not available): 11 fewer
 //! processes than `processnum`, some of them seen to die since the last check; 12 fewer
 //! processes than `processnum` (none seen to die: they never ran, or were gone before).
@@ -67,8 +73,51 @@ struct ProcessRow {
 /// began, so a stale table never makes a fault.
 const TABLE_MAX_AGE: Duration = Duration::from_secs(1);
 
+/// How old the whole table may grow while every monitor finds enough processes: a process
+/// started since is found (and watched) by then. A check that finds too few always reads
+/// it whole first.
+const FULL_MAX_AGE: Duration = Duration::from_secs(10);
+
 /// A process table and when its read began.
 type Table = (Instant, Arc<ProcessTable>);
+
+/// The pids some psw monitor watches, with how many watch each: a table read that is not
+/// whole reads their command lines again.
+static WATCHED_PIDS: std::sync::LazyLock<std::sync::Mutex<HashMap<u32, usize>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// How many psw monitors find more processes than they watch ([`MAX_WATCHED`]): while any
+/// does, every table read is whole, since its count relies on processes it does not watch.
+static OVERFLOWING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn watched_pids() -> std::sync::MutexGuard<'static, HashMap<u32, usize>> {
+    WATCHED_PIDS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One monitor's watch of a pid, counted in [`WATCHED_PIDS`] while it lives.
+#[derive(Debug)]
+struct Registration(u32);
+
+impl Registration {
+    fn new(pid: u32) -> Registration {
+        *watched_pids().entry(pid).or_default() += 1;
+        Registration(pid)
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut pids = watched_pids();
+        if let Some(count) = pids.get_mut(&self.0) {
+            *count -= 1;
+            if *count == 0 {
+                pids.remove(&self.0);
+            }
+        }
+    }
+}
 
 /// Which end of a text an index of the table looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,11 +132,69 @@ enum End {
 /// monitors × 1,000 processes were 200,000 matches a second). An index is built on first
 /// use, once per table, end and length, and serves every pattern of that length.
 #[derive(Debug, Default)]
-struct ProcessTable {
+struct Listing {
     rows: Vec<ProcessRow>,
     /// Per end and byte length: (hash of that many bytes at that end of the command line
     /// or of the name, row), sorted.
     indexes: std::sync::Mutex<Vec<(End, usize, EndIndex)>>,
+}
+
+/// A process table: the last whole read of /proc, and what was read again since.
+#[derive(Debug)]
+struct ProcessTable {
+    listing: Arc<Listing>,
+    /// When the whole read began.
+    listed_at: Instant,
+    /// When this table's read began (`listed_at` for a whole read).
+    read_at: Instant,
+    /// The command lines of the watched processes, read again at `read_at` (None: gone).
+    reread: HashMap<u32, Option<String>>,
+}
+
+/// A row of a table as it stands at the table's read: its command line read then.
+struct CurrentRow<'a> {
+    pid: u32,
+    command: &'a str,
+    /// The name from the whole read; for a command line read again, None: read it if the
+    /// match needs it.
+    name: Option<&'a str>,
+}
+
+impl ProcessTable {
+    /// A whole read.
+    fn whole(read_at: Instant, rows: Vec<ProcessRow>) -> ProcessTable {
+        ProcessTable {
+            listing: Arc::new(Listing::new(rows)),
+            listed_at: read_at,
+            read_at,
+            reread: HashMap::new(),
+        }
+    }
+
+    /// The rows `pattern` may match, as they stand at this table's read: a row of the
+    /// whole read counts when that read is this table's, or when its command line was
+    /// read again.
+    fn candidates(&self, pattern: &Wildcard) -> Vec<CurrentRow<'_>> {
+        let whole = self.listed_at == self.read_at;
+        self.listing
+            .candidates(pattern)
+            .into_iter()
+            .filter_map(|row| match self.reread.get(&row.pid) {
+                Some(Some(command)) => Some(CurrentRow {
+                    pid: row.pid,
+                    command,
+                    name: None,
+                }),
+                Some(None) => None,
+                None if whole => Some(CurrentRow {
+                    pid: row.pid,
+                    command: &row.command,
+                    name: Some(&row.name),
+                }),
+                None => None,
+            })
+            .collect()
+    }
 }
 
 /// (hash of a row's end, row), sorted: one index of a [`ProcessTable`].
@@ -110,9 +217,9 @@ fn end_of(text: &str, end: End, length: usize) -> Option<&[u8]> {
     bytes.get(start..start + length)
 }
 
-impl ProcessTable {
-    fn new(rows: Vec<ProcessRow>) -> ProcessTable {
-        ProcessTable {
+impl Listing {
+    fn new(rows: Vec<ProcessRow>) -> Listing {
+        Listing {
             rows,
             indexes: std::sync::Mutex::default(),
         }
@@ -182,9 +289,35 @@ static TABLE: std::sync::LazyLock<std::sync::Mutex<TableCache>> =
 /// Woken when a new table is in place.
 static TABLE_READ: std::sync::LazyLock<Notify> = std::sync::LazyLock::new(Notify::new);
 
+/// Reads the command lines of `pids` again (blocking file reads; None: gone).
+fn read_again(pids: &[u32]) -> HashMap<u32, Option<String>> {
+    let mut path = String::with_capacity(32);
+    let mut raw = Vec::with_capacity(4096);
+    pids.iter()
+        .map(|pid| {
+            let command = read_proc_file(&mut path, *pid, "cmdline", &mut raw)
+                .then(|| joined_arguments(&raw));
+            (*pid, command)
+        })
+        .collect()
+}
+
+/// The `comm` name of `pid` (empty when it cannot be read). Reading it takes no lock that a
+/// hung process can hold, so it is read on the monitor's own thread.
+fn name_of(pid: u32) -> String {
+    let mut path = String::with_capacity(32);
+    let mut raw = Vec::with_capacity(64);
+    if read_proc_file(&mut path, pid, "comm", &mut raw) {
+        std::str::from_utf8(&raw)
+            .map(|name| name.trim_end_matches('\n').to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 /// Reads every process's command line and name (blocking file reads). One path and one
-/// read buffer serve every process: a row costs its two strings and no other allocation
-/// (1,000 processes are read every second while psw monitors run).
+/// read buffer serve every process: a row costs its two strings and no other allocation.
 fn read_table() -> Vec<ProcessRow> {
     let mut rows = Vec::new();
     let Ok(pids) = clp_core::process::pids() else {
@@ -252,7 +385,7 @@ fn joined_arguments(raw: &[u8]) -> String {
 
 /// The process table, read off the async threads and shared by all psw monitors: the
 /// newest one (a new read starts in the background when it is older than
-/// [`TABLE_MAX_AGE`]), or with `since` one whose read began at or after `since`.
+/// [`TABLE_MAX_AGE`]), or with `since` one read whole after `since`.
 async fn process_table(since: Option<Instant>) -> Table {
     loop {
         let read = TABLE_READ.notified();
@@ -262,8 +395,9 @@ async fn process_table(since: Option<Instant>) -> Table {
             let mut cache = TABLE
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let stale = cache.table.as_ref().is_none_or(|(read_at, _)| {
-                read_at.elapsed() >= TABLE_MAX_AGE || since.is_some_and(|since| *read_at < since)
+            let stale = cache.table.as_ref().is_none_or(|(read_at, table)| {
+                read_at.elapsed() >= TABLE_MAX_AGE
+                    || since.is_some_and(|since| table.listed_at < since)
             });
             let start_read = stale && !cache.refreshing;
             if start_read {
@@ -272,19 +406,52 @@ async fn process_table(since: Option<Instant>) -> Table {
             let usable = cache
                 .table
                 .as_ref()
-                .filter(|(read_at, _)| since.is_none_or(|since| *read_at >= since))
+                .filter(|(_, table)| since.is_none_or(|since| table.listed_at >= since))
                 .map(|(read_at, table)| (*read_at, Arc::clone(table)));
-            (usable, start_read)
+            // What a read that is not whole builds on: the last whole one, while it is
+            // young enough and every monitor's count rests on processes it watches.
+            let partial_base = cache
+                .table
+                .as_ref()
+                .filter(|(_, table)| {
+                    since.is_none()
+                        && table.listed_at.elapsed() < FULL_MAX_AGE
+                        && OVERFLOWING.load(Ordering::SeqCst) == 0
+                })
+                .map(|(_, table)| (table.listed_at, Arc::clone(&table.listing)));
+            (usable, start_read.then_some(partial_base))
         };
-        if start_read {
-            tokio::spawn(async {
-                let read = tokio::task::spawn_blocking(|| (Instant::now(), read_table())).await;
+        if let Some(base) = start_read {
+            tokio::spawn(async move {
+                let read = match base {
+                    Some((listed_at, listing)) => {
+                        let pids: Vec<u32> = watched_pids().keys().copied().collect();
+                        tokio::task::spawn_blocking(move || {
+                            let read_at = Instant::now();
+                            let reread = read_again(&pids);
+                            ProcessTable {
+                                listing,
+                                listed_at,
+                                read_at,
+                                reread,
+                            }
+                        })
+                        .await
+                    }
+                    None => {
+                        tokio::task::spawn_blocking(|| {
+                            let read_at = Instant::now();
+                            ProcessTable::whole(read_at, read_table())
+                        })
+                        .await
+                    }
+                };
                 {
                     let mut cache = TABLE
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner());
-                    if let Ok((read_at, rows)) = read {
-                        cache.table = Some((read_at, Arc::new(ProcessTable::new(rows))));
+                    if let Ok(table) = read {
+                        cache.table = Some((table.read_at, Arc::new(table)));
                     }
                     cache.refreshing = false;
                 }
@@ -306,8 +473,16 @@ async fn process_table(since: Option<Instant>) -> Table {
 fn scan(pattern: &Wildcard, table: &ProcessTable, watched: &HashMap<u32, Watched>) -> Vec<Found> {
     let mut found = Vec::new();
     for row in table.candidates(pattern) {
-        if !(pattern.matches(&row.command) || (!row.name.is_empty() && pattern.matches(&row.name)))
-        {
+        let read_name;
+        let name = match row.name {
+            Some(name) => name,
+            None if pattern.matches(row.command) => "",
+            None => {
+                read_name = name_of(row.pid);
+                &read_name
+            }
+        };
+        if !(pattern.matches(row.command) || (!name.is_empty() && pattern.matches(name))) {
             continue;
         }
         let identity = match watched.get(&row.pid) {
@@ -324,9 +499,9 @@ fn scan(pattern: &Wildcard, table: &ProcessTable, watched: &HashMap<u32, Watched
             },
         };
         let command = if row.command.is_empty() {
-            format!("[{}]", row.name)
+            format!("[{name}]")
         } else {
-            row.command.clone()
+            row.command.to_string()
         };
         found.push(Found { identity, command });
     }
@@ -343,6 +518,8 @@ struct Watched {
     /// trusted to be alive.
     unwatched: Arc<AtomicBool>,
     watcher: JoinHandle<()>,
+    /// Its command line is read again with every table.
+    _registration: Registration,
 }
 
 /// The psw probe.
@@ -352,6 +529,8 @@ pub struct Psw {
     pattern: Wildcard,
     watched: HashMap<u32, Watched>,
     wake: Arc<Notify>,
+    /// Its last check found more processes than it watches (counted in [`OVERFLOWING`]).
+    overflowing: bool,
 }
 
 impl Psw {
@@ -362,6 +541,7 @@ impl Psw {
             params,
             watched: HashMap::new(),
             wake: Arc::new(Notify::new()),
+            overflowing: false,
         })
     }
 
@@ -394,8 +574,21 @@ impl Psw {
                 died,
                 unwatched,
                 watcher,
+                _registration: Registration::new(pid),
             },
         );
+    }
+
+    /// Says whether this monitor finds more processes than it watches.
+    fn set_overflowing(&mut self, overflowing: bool) {
+        if overflowing != self.overflowing {
+            self.overflowing = overflowing;
+            if overflowing {
+                OVERFLOWING.fetch_add(1, Ordering::SeqCst);
+            } else {
+                OVERFLOWING.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
     }
 
     fn evaluate(&mut self, found: &[Found]) -> CheckOutcome {
@@ -423,6 +616,7 @@ impl Psw {
                 self.watch(f);
             }
         }
+        self.set_overflowing(found.len() > self.watched.len());
         if found.len() >= self.params.processnum {
             return CheckOutcome::Normal;
         }
@@ -451,9 +645,9 @@ impl Probe for Psw {
     fn check(&mut self, _: ProbeContext) -> CheckFuture<'_> {
         Box::pin(async move {
             let began = Instant::now();
-            let (read_at, table) = process_table(None).await;
+            let (_, table) = process_table(None).await;
             let mut found = scan(&self.pattern, &table, &self.watched);
-            if found.len() < self.params.processnum && read_at < began {
+            if found.len() < self.params.processnum && table.listed_at < began {
                 // The shared table predates this check and may miss a process started
                 // since: a fault is only reported from a table read after the check began.
                 found = scan(
@@ -470,6 +664,7 @@ impl Probe for Psw {
         for (_, watched) in self.watched.drain() {
             watched.watcher.abort();
         }
+        self.set_overflowing(false);
     }
 
     fn wake(&self) -> Option<Arc<Notify>> {
@@ -609,7 +804,7 @@ mod tests {
             row(11, "äbc", "äbc"),
             row(12, "/usr/bin/foo", "bar.pid"),
         ];
-        let table = ProcessTable::new(rows.clone());
+        let table = Listing::new(rows.clone());
         let patterns = [
             "*/w00001.pid",
             "*w00002.pid",
@@ -677,6 +872,46 @@ mod tests {
         child.kill().unwrap();
         child.wait().unwrap();
         assert_eq!(outcome, CheckOutcome::Normal);
+    }
+
+    /// A process it watches that takes another command line (here by exec, under the same
+    /// pid) stops counting at the next table, although the whole table is not read again.
+    #[tokio::test]
+    async fn a_watched_process_whose_command_line_changes_stops_counting() {
+        let marker = format!("clp-psw-exec-{}", std::process::id());
+        let mut child = std::process::Command::new("bash")
+            .args([
+                "-c",
+                &format!("exec -a {marker} bash -c 'sleep 1.5; exec -a clp-psw-other sleep 30'"),
+            ])
+            .spawn()
+            .unwrap();
+        let (params, _) = parse(&table(&format!("processname = \"{marker}*\"")));
+        let mut psw = Psw::new(params).unwrap();
+        let context = ProbeContext {
+            lateness: Duration::ZERO,
+            timeout: Duration::from_secs(5),
+            target_process: None,
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while psw.check(context.clone()).await != CheckOutcome::Normal {
+            assert!(std::time::Instant::now() < deadline, "never normal");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Checks go on while the whole table stays young: the exec must be seen anyway.
+        let outcome = loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let outcome = psw.check(context.clone()).await;
+            if outcome != CheckOutcome::Normal || std::time::Instant::now() > deadline {
+                break outcome;
+            }
+        };
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            matches!(outcome, CheckOutcome::Failure { .. }),
+            "{outcome:?}"
+        );
     }
 
     #[tokio::test]

@@ -3,9 +3,11 @@
 //! a process, and the restarted process does not share its CPU with them.
 //!
 //! Records are written in the order they were logged. Whoever answers for them (a command's
-//! reply, the alert query, a flush before the OS goes down) first waits for the records
-//! logged before it ([`Writer::settle`]), so that nothing said to have happened is missing
-//! from the alert log when the answer arrives.
+//! reply, the alert query, a flush before the OS goes down) first sees the records logged
+//! before it written ([`Writer::settle`]), so that nothing said to have happened is missing
+//! from the alert log when the answer arrives. It writes what is still queued itself rather
+//! than wait for the writer, whose priority is the lowest: a busy CPU never holds up an
+//! answer behind it.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
@@ -13,8 +15,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use super::{Delivery, LogTargets, Targets};
 use crate::alert::AlertEvent;
 
-/// How much lower the writer's priority is than the daemon's.
-const WRITER_NICE: libc::c_int = 10;
+/// How much lower the writer's priority is than the daemon's (as low as nice goes): on the
+/// CPU a process was just restarted on, the new process runs first.
+const WRITER_NICE: libc::c_int = 19;
 
 /// One record to write.
 enum Job {
@@ -37,6 +40,9 @@ struct Queue {
 #[derive(Default)]
 struct Shared {
     queue: Mutex<Queue>,
+    /// Held while jobs taken from the queue are written: one writer at a time, so that
+    /// records go out in the order they were queued.
+    writing: Mutex<()>,
     /// Signalled when a job is queued or the writer is to end.
     work: Condvar,
     /// Signalled when jobs were written.
@@ -49,11 +55,39 @@ impl Shared {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// Writes every job queued now, in order; false when there was none.
+    fn write_queued(&self, targets: &Targets) -> bool {
+        let _writing = self
+            .writing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let jobs = std::mem::take(&mut self.lock().jobs);
+        if jobs.is_empty() {
+            return false;
+        }
+        let count = jobs.len() as u64;
+        for job in jobs {
+            // A record that panics its writer is lost, not the ones after it.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match job {
+                Job::Record(event) => {
+                    targets.record(event);
+                }
+                Job::Message(event, chosen, reply) => {
+                    let _ = reply.send(targets.log_message(event, chosen));
+                }
+            }));
+        }
+        self.lock().written += count;
+        self.done.notify_all();
+        true
+    }
 }
 
 /// The writer thread of a daemon's sink; it writes what is queued, then ends, when dropped.
 pub(super) struct Writer {
     shared: Arc<Shared>,
+    targets: Arc<Targets>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -68,13 +102,14 @@ impl Writer {
     /// sink then writes on the caller's thread, as a command's does).
     pub(super) fn start(targets: Arc<Targets>) -> Option<Writer> {
         let shared = Arc::new(Shared::default());
-        let theirs = Arc::clone(&shared);
+        let (theirs, their_targets) = (Arc::clone(&shared), Arc::clone(&targets));
         let thread = std::thread::Builder::new()
             .name("clp-alerts".into())
-            .spawn(move || write_until_closed(&theirs, &targets));
+            .spawn(move || write_until_closed(&theirs, &their_targets));
         match thread {
             Ok(thread) => Some(Writer {
                 shared,
+                targets,
                 thread: Some(thread),
             }),
             Err(error) => {
@@ -89,11 +124,12 @@ impl Writer {
         self.queue(Job::Record(event));
     }
 
-    /// Queues a `clplogcmd` message and waits until it is written; None when the writer
-    /// ended before it could say.
+    /// Queues a `clplogcmd` message and sees it written ([`Self::settle`]); None when its
+    /// writer failed before it could say.
     pub(super) fn log_message(&self, event: AlertEvent, targets: LogTargets) -> Option<Delivery> {
         let (reply, delivery) = mpsc::sync_channel(1);
         self.queue(Job::Message(event, targets, reply));
+        self.settle();
         delivery.recv().ok()
     }
 
@@ -105,16 +141,26 @@ impl Writer {
         self.shared.work.notify_one();
     }
 
-    /// Returns once every record queued before the call is written.
+    /// Returns once every record queued before the call is written: writes those still
+    /// queued on the calling thread, and waits for those the writer is writing.
     pub(super) fn settle(&self) {
-        let mut queue = self.shared.lock();
-        let target = queue.queued;
-        while queue.written < target {
-            queue = self
-                .shared
-                .done
-                .wait(queue)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let target = self.shared.lock().queued;
+        loop {
+            if self.shared.lock().written >= target {
+                return;
+            }
+            // Blocks while the writer writes what it took, then writes what is left.
+            if !self.shared.write_queued(&self.targets) {
+                let mut queue = self.shared.lock();
+                while queue.written < target {
+                    queue = self
+                        .shared
+                        .done
+                        .wait(queue)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                }
+                return;
+            }
         }
     }
 }
@@ -134,7 +180,7 @@ impl Drop for Writer {
 fn write_until_closed(shared: &Shared, targets: &Targets) {
     crate::process::lower_this_threads_priority(WRITER_NICE);
     loop {
-        let jobs = {
+        {
             let mut queue = shared.lock();
             while queue.jobs.is_empty() && !queue.closed {
                 queue = shared
@@ -145,21 +191,7 @@ fn write_until_closed(shared: &Shared, targets: &Targets) {
             if queue.jobs.is_empty() {
                 return;
             }
-            std::mem::take(&mut queue.jobs)
-        };
-        let count = jobs.len() as u64;
-        for job in jobs {
-            // A record that panics its writer is lost, not the ones after it.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match job {
-                Job::Record(event) => {
-                    targets.record(event);
-                }
-                Job::Message(event, chosen, reply) => {
-                    let _ = reply.send(targets.log_message(event, chosen));
-                }
-            }));
         }
-        shared.lock().written += count;
-        shared.done.notify_all();
+        shared.write_queued(targets);
     }
 }
