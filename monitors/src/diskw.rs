@@ -19,7 +19,9 @@
 //!
 //! Defaults: interval 60 s, timeout 120 s, retry 0 are the reference's recollection \[M\].
 //!
-//! The I/O runs on a blocking thread. A read from a hung disk cannot be interrupted, so when
+//! A `READ` or `READ(FILE)` of a regular file whose bytes are all in the page cache is done
+//! on the monitor's own thread, by calls the kernel refuses rather than wait in
+//! ([`cached`]); anything else is read as follows. The I/O runs on a blocking thread. A read from a hung disk cannot be interrupted, so when
 //! the engine abandons a check at its timeout the thread stays in the kernel; while it does,
 //! later checks start no new I/O on that target and fail at once with "the previous I/O has
 //! not returned" — at most one thread per monitor is ever stuck. Objects that are neither a
@@ -30,6 +32,8 @@
 //! object does not exist, 12 it is the wrong kind of file, 13 it cannot be opened, 14 the
 //! read failed or ended early, 15 TEST UNIT READY failed (or not a SCSI device), 16 the
 //! write failed, 17 the previous I/O has not returned.
+
+mod cached;
 
 use clp_core::monitor::diskw::*;
 use clp_core::monitor::params::valid;
@@ -135,6 +139,11 @@ impl Probe for Diskw {
                             since.elapsed().as_secs_f64()
                         ),
                     };
+                }
+                if matches!(self.params.method, Method::Read | Method::ReadFile)
+                    && cached::read(&self.params.object, self.params.size)
+                {
+                    return CheckOutcome::Normal;
                 }
                 *busy = Some(Instant::now());
             }

@@ -421,14 +421,19 @@ mod tests {
             let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat"))
                 .expect("a thread's stat");
             let after_name = &stat[stat.rfind(')').expect("the name's end") + 2..];
-            after_name.split(' ').nth(16).expect("nice").parse().expect("a number")
+            after_name
+                .split(' ')
+                .nth(16)
+                .expect("nice")
+                .parse()
+                .expect("a number")
         };
         let mut writer_nice = None;
         for task in std::fs::read_dir("/proc/self/task").expect("the threads") {
             let tid = task.expect("a thread").file_name();
             let tid = tid.to_string_lossy();
-            let comm = std::fs::read_to_string(format!("/proc/self/task/{tid}/comm"))
-                .unwrap_or_default();
+            let comm =
+                std::fs::read_to_string(format!("/proc/self/task/{tid}/comm")).unwrap_or_default();
             if comm.trim_end() == "clp-alerts" {
                 writer_nice = Some(nice_of(&tid));
             }
