@@ -31,6 +31,7 @@ mod already;
 mod crash_tests;
 mod final_action;
 mod floating_ip;
+mod grid;
 mod groups;
 mod handoff;
 mod licenses;
@@ -259,6 +260,8 @@ pub struct Engine {
     state: Mutex<State>,
     operations: tokio::sync::Mutex<()>,
     slots: Vec<MonitorSlot>,
+    /// The points the monitors' checks fall due on.
+    grid: grid::Grid,
     stop_request: watch::Sender<Option<AfterStop>>,
     stopped: watch::Sender<bool>,
     /// The monitor tasks, awaited at the stop so probes release what they hold (the
@@ -355,6 +358,7 @@ impl Engine {
                 }
             })
             .collect();
+        let grid = grid::Grid::for_intervals(config.monitors.iter().map(|m| m.interval));
         Arc::new(Engine {
             server_name: config.server_name(),
             alert_sink: AlertSink::new(&config, &paths, store.clone()),
@@ -369,6 +373,7 @@ impl Engine {
                 monitors,
             }),
             operations: tokio::sync::Mutex::new(()),
+            grid,
             slots,
             stop_request: watch::channel(None).0,
             stopped: watch::channel(false).0,

@@ -46,39 +46,6 @@ impl From<CheckOutcome> for Observation {
     }
 }
 
-/// Checks fall due on a grid of this step: monitors of one interval then share their timer
-/// wake-ups (at most 100 a second) instead of waking the runtime once per monitor at a phase
-/// of its own. A first check waits at most this long for its grid point.
-const GRID: std::time::Duration = std::time::Duration::from_millis(10);
-
-/// The first grid point at or after `at` (the grid starts with the process's first use).
-pub(super) fn on_grid(at: Instant) -> Instant {
-    let base = grid_base();
-    let step = GRID.as_nanos();
-    let steps = at.saturating_duration_since(base).as_nanos().div_ceil(step);
-    base + std::time::Duration::from_nanos(u64::try_from(steps * step).unwrap_or(u64::MAX))
-}
-
-/// The first grid point at or after `at` that is monitor `index`'s phase: the monitors of
-/// one interval spread evenly over its grid points (index modulo the points), so that those
-/// switched on together (all of them, at the daemon's start) do not fall due together every
-/// interval ever after.
-pub(super) fn phased(at: Instant, index: usize, interval: std::time::Duration) -> Instant {
-    let at = on_grid(at);
-    let step = GRID.as_nanos();
-    let points = (interval.as_nanos() / step).max(1);
-    let phase = u128::try_from(index).unwrap_or(0) % points;
-    let point = at.saturating_duration_since(grid_base()).as_nanos() / step;
-    let ahead = (phase + points - point % points) % points;
-    at + std::time::Duration::from_nanos(u64::try_from(ahead * step).unwrap_or(u64::MAX))
-}
-
-/// The instant the grid starts from (the first use in the process).
-fn grid_base() -> Instant {
-    static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    *BASE.get_or_init(Instant::now)
-}
-
 /// What ended a monitor task's wait.
 enum Wait {
     /// A check is due, scheduled at this instant.
@@ -193,7 +160,7 @@ impl Engine {
                 } else {
                     std::time::Duration::ZERO
                 };
-                on_grid(Instant::now() + config.wait_before_start + settle)
+                self.grid.on(Instant::now() + config.wait_before_start + settle)
             };
             resumed = false;
             let mut ticker = tokio::time::interval_at(first, config.interval);
@@ -215,7 +182,7 @@ impl Engine {
                     // The first check came at once; from the next one on the monitor keeps
                     // its phase of the grid (the second one comes half an interval to one and
                     // a half after the first).
-                    ticker.reset_at(phased(
+                    ticker.reset_at(self.grid.phased(
                         deadline + config.interval / 2,
                         index,
                         config.interval,
@@ -374,40 +341,3 @@ impl Engine {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn checks_fall_due_on_a_shared_grid() {
-        let now = Instant::now();
-        let mut points = std::collections::BTreeSet::new();
-        for micros in 0..2_000 {
-            let at = now + std::time::Duration::from_micros(micros * 10);
-            let due = on_grid(at);
-            assert!(due >= at && due - at < GRID, "{micros}: {:?}", due - at);
-            points.insert(due);
-        }
-        // 20 ms of instants share at most 3 grid points: 3 timer wake-ups, not 2,000.
-        assert!(points.len() <= 3, "{} grid points", points.len());
-    }
-
-    #[test]
-    fn monitors_switched_on_together_spread_over_the_interval() {
-        let now = Instant::now();
-        let second = std::time::Duration::from_secs(1);
-        let mut per_point = std::collections::BTreeMap::<Instant, usize>::new();
-        for index in 0..10_000 {
-            let due = phased(now, index, second);
-            assert!(
-                due >= now && due - now <= second,
-                "{index}: {:?}",
-                due - now
-            );
-            *per_point.entry(due).or_default() += 1;
-        }
-        // 10,000 monitors over the 100 grid points of a second: 100 each, not 10,000 at once.
-        assert_eq!(per_point.len(), 100);
-        assert!(per_point.values().all(|&n| n == 100), "{per_point:?}");
-    }
-}

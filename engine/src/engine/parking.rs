@@ -127,7 +127,11 @@ fn at_rest(
 
 /// The batch task of one interval: a tick, the batch, until the engine is gone.
 async fn run_batch(engine: Weak<Engine>, interval: Duration, indices: Vec<usize>) {
-    let mut ticker = tokio::time::interval_at(super::monitors::on_grid(Instant::now()), interval);
+    let first = match engine.upgrade() {
+        Some(engine) => engine.grid.on(Instant::now()),
+        None => return,
+    };
+    let mut ticker = tokio::time::interval_at(first, interval);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
         let deadline = ticker.tick().await;
