@@ -305,10 +305,18 @@ fn read_again(pids: &[u32]) -> HashMap<u32, Option<String>> {
 /// The `comm` name of `pid` (empty when it cannot be read). Reading it takes no lock that a
 /// hung process can hold, so it is read on the monitor's own thread.
 fn name_of(pid: u32) -> String {
-    let mut path = String::with_capacity(32);
-    let mut raw = Vec::with_capacity(64);
-    if read_proc_file(&mut path, pid, "comm", &mut raw) {
-        std::str::from_utf8(&raw)
+    read_name(
+        &mut String::with_capacity(32),
+        pid,
+        &mut Vec::with_capacity(64),
+    )
+}
+
+/// The `comm` name of `pid` through the reused `path` and `raw` (empty when it cannot be
+/// read; as `read_to_string` would have it, a name that is not UTF-8 is no name).
+fn read_name(path: &mut String, pid: u32, raw: &mut Vec<u8>) -> String {
+    if read_proc_file(path, pid, "comm", raw) {
+        std::str::from_utf8(raw)
             .map(|name| name.trim_end_matches('\n').to_string())
             .unwrap_or_default()
     } else {
@@ -331,14 +339,7 @@ fn read_table() -> Vec<ProcessRow> {
         } else {
             String::new()
         };
-        let name = if read_proc_file(&mut path, pid, "comm", &mut raw) {
-            // read_to_string's rule: a name that is not UTF-8 is no name.
-            std::str::from_utf8(&raw)
-                .map(|name| name.trim_end_matches('\n').to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let name = read_name(&mut path, pid, &mut raw);
         rows.push(ProcessRow { pid, command, name });
     }
     rows

@@ -145,14 +145,19 @@ impl AlertSink {
         &self.targets.server
     }
 
-    /// Hands the sink the alert service's mailer (once; a second one is ignored).
+    /// Hands the sink the alert service's mailer (once; a second one is ignored): it mails
+    /// the records logged from now on.
     pub fn set_mailer(&self, mailer: Mailer) {
+        // The records logged before are written without it.
+        self.settle();
         let _ = self.targets.mailer.set(mailer);
     }
 
-    /// Copies every record stored from now on through `forward` (once; a second one is
+    /// Copies every record logged from now on through `forward` (once; a second one is
     /// ignored). It runs on the writing thread: it must hand the record on and return.
     pub fn set_forward(&self, forward: Forward) {
+        // The records logged before are written without it.
+        self.settle();
         let _ = self.targets.forward.set(forward);
     }
 

@@ -56,7 +56,10 @@ impl Grid {
     /// The first point at or after `at`.
     pub(super) fn on(&self, at: Instant) -> Instant {
         let step = self.step.as_nanos();
-        let steps = at.saturating_duration_since(self.base).as_nanos().div_ceil(step);
+        let steps = at
+            .saturating_duration_since(self.base)
+            .as_nanos()
+            .div_ceil(step);
         self.base + Duration::from_nanos(u64::try_from(steps * step).unwrap_or(u64::MAX))
     }
 
@@ -103,7 +106,11 @@ mod tests {
         for micros in 0..2_000 {
             let at = now + Duration::from_micros(micros * 10);
             let due = grid.on(at);
-            assert!(due >= at && due - at < grid.step(), "{micros}: {:?}", due - at);
+            assert!(
+                due >= at && due - at < grid.step(),
+                "{micros}: {:?}",
+                due - at
+            );
             points.insert(due);
         }
         // 20 ms of instants share at most 2 points: 2 timer wake-ups, not 2,000.

@@ -160,7 +160,8 @@ impl Engine {
                 } else {
                     std::time::Duration::ZERO
                 };
-                self.grid.on(Instant::now() + config.wait_before_start + settle)
+                self.grid
+                    .on(Instant::now() + config.wait_before_start + settle)
             };
             resumed = false;
             let mut ticker = tokio::time::interval_at(first, config.interval);
@@ -340,4 +341,3 @@ impl Engine {
         }
     }
 }
-
