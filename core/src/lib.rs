@@ -6,6 +6,7 @@
 
 pub mod alert;
 pub mod alert_sink;
+pub mod bookkeeping;
 pub mod boottime;
 pub mod client;
 pub mod clp_ml_services;

@@ -24,24 +24,6 @@ pub struct ProcessIdentity {
     pub start_time: u64,
 }
 
-/// Raises the calling thread's nice value `by` steps above its current one (at most 19):
-/// for the daemon's bookkeeping threads (the store's flusher, the alert writer), whose work
-/// must wait for the resources it just started on a busy CPU, never the other way round.
-/// A failure (a limit on nice values) leaves the thread as it is.
-pub fn lower_this_threads_priority(by: libc::c_int) {
-    // SAFETY: getpriority/setpriority on this thread's own id (Linux keeps a nice value per
-    // thread); errno is cleared first, as getpriority may return -1 as a value.
-    unsafe {
-        let tid = libc::gettid() as libc::id_t;
-        *libc::__errno_location() = 0;
-        let current = libc::getpriority(libc::PRIO_PROCESS, tid);
-        if current == -1 && *libc::__errno_location() != 0 {
-            return;
-        }
-        let _ = libc::setpriority(libc::PRIO_PROCESS, tid, (current + by).min(19));
-    }
-}
-
 /// What `/proc/PID/stat` says: (state letter, start time).
 ///
 /// Read into a buffer on the stack with plain reads: psw reads this file for every process

@@ -15,9 +15,13 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use super::{Delivery, LogTargets, Targets};
 use crate::alert::AlertEvent;
 
-/// How much lower the writer's priority is than the daemon's (as low as nice goes): on the
-/// CPU a process was just restarted on, the new process runs first.
+/// How much lower the writer's priority is than the daemon's (as low as nice goes).
 const WRITER_NICE: libc::c_int = 19;
+
+/// The most the writer, once awake, waits for the wake-up of what is queued. (A wake-up that
+/// never comes, its runtime gone, leaves the records to the next [`Writer::settle`] or to
+/// the writer's end, which write them.)
+const LONGEST_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One record to write.
 enum Job {
@@ -33,6 +37,10 @@ struct Queue {
     jobs: VecDeque<Job>,
     queued: u64,
     written: u64,
+    /// A wake-up of the writer is on its way for the jobs queued.
+    wake_due: bool,
+    /// That wake-up came: the writer may write.
+    released: bool,
     closed: bool,
 }
 
@@ -50,6 +58,12 @@ struct Shared {
 }
 
 impl Shared {
+    /// Lets the writer write what is queued, and wakes it.
+    fn release(&self) {
+        self.lock().released = true;
+        self.work.notify_one();
+    }
+
     fn lock(&self) -> MutexGuard<'_, Queue> {
         self.queue
             .lock()
@@ -62,7 +76,12 @@ impl Shared {
             .writing
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let jobs = std::mem::take(&mut self.lock().jobs);
+        let jobs = {
+            let mut queue = self.lock();
+            queue.wake_due = false;
+            queue.released = false;
+            std::mem::take(&mut queue.jobs)
+        };
         if jobs.is_empty() {
             return false;
         }
@@ -137,8 +156,18 @@ impl Writer {
         let mut queue = self.shared.lock();
         queue.jobs.push_back(job);
         queue.queued += 1;
+        let first = !std::mem::replace(&mut queue.wake_due, true);
         drop(queue);
-        self.shared.work.notify_one();
+        if first {
+            self.wake_soon();
+        }
+    }
+
+    /// Wakes the writer after the work that logs ([`crate::bookkeeping`]): the records of
+    /// one operation go out together, and not while a process it restarted starts.
+    fn wake_soon(&self) {
+        let shared = Arc::clone(&self.shared);
+        crate::bookkeeping::wake_after_the_work(move || shared.release());
     }
 
     /// Returns once every record queued before the call is written: writes those still
@@ -168,7 +197,7 @@ impl Writer {
 impl Drop for Writer {
     fn drop(&mut self) {
         self.shared.lock().closed = true;
-        self.shared.work.notify_one();
+        self.shared.work.notify_all();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -178,17 +207,29 @@ impl Drop for Writer {
 /// The writer thread: every job in the order queued, until the sink is dropped and nothing
 /// is left.
 fn write_until_closed(shared: &Shared, targets: &Targets) {
-    crate::process::lower_this_threads_priority(WRITER_NICE);
+    crate::bookkeeping::lower_this_threads_priority(WRITER_NICE);
     loop {
         {
             let mut queue = shared.lock();
-            while queue.jobs.is_empty() && !queue.closed {
-                queue = shared
-                    .work
-                    .wait(queue)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+            while !queue.closed && !(queue.released && !queue.jobs.is_empty()) {
+                if queue.jobs.is_empty() {
+                    queue = shared
+                        .work
+                        .wait(queue)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                } else {
+                    // Queued, its wake-up not come yet: not longer than the longest wait.
+                    let (guard, waited) = shared
+                        .work
+                        .wait_timeout(queue, LONGEST_WAIT)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    queue = guard;
+                    if waited.timed_out() {
+                        break;
+                    }
+                }
             }
-            if queue.jobs.is_empty() {
+            if queue.closed && queue.jobs.is_empty() {
                 return;
             }
         }

@@ -104,7 +104,9 @@ impl Durability {
         self.urgent.store(true, Ordering::SeqCst);
         self.asleep.store(false, Ordering::SeqCst);
         if let Some(thread) = self.flusher.get() {
-            thread.unpark();
+            // Not during the restart that asked for it (crate::bookkeeping).
+            let thread = thread.clone();
+            crate::bookkeeping::wake_after_the_work(move || thread.unpark());
         }
     }
 
@@ -209,7 +211,7 @@ fn flush_while_open(durability: &Weak<Durability>, gate: &Gate, urgent: &AtomicB
 /// resources it just started) they wait for the daemon's other threads and the resources,
 /// never the other way round.
 fn lower_own_priority() {
-    crate::process::lower_this_threads_priority(FLUSHER_NICE);
+    crate::bookkeeping::lower_this_threads_priority(FLUSHER_NICE);
 }
 
 /// How much lower the flusher's priority is than the daemon's ([`lower_own_priority`]).
@@ -356,28 +358,7 @@ mod tests {
         durability.flush_shortly();
         synced_within_the_period(2);
 
-        let nice_of = |task: &std::path::Path| -> i64 {
-            let stat = std::fs::read_to_string(task.join("stat")).expect("the task's stat");
-            let after_name = stat.rsplit_once(')').expect("a stat line").1;
-            // Fields after the name start at the state (3rd); nice is the 19th.
-            after_name
-                .split_whitespace()
-                .nth(16)
-                .expect("nice")
-                .parse()
-                .expect("a number")
-        };
-        let tasks = std::path::Path::new("/proc/self/task");
-        let ours = nice_of(&tasks.join(unsafe { libc::gettid() }.to_string()));
-        let flushers: Vec<i64> = std::fs::read_dir(tasks)
-            .expect("the tasks")
-            .flatten()
-            .filter(|task| {
-                std::fs::read_to_string(task.path().join("comm"))
-                    .is_ok_and(|comm| comm.trim() == "clp-store-flush")
-            })
-            .map(|task| nice_of(&task.path()))
-            .collect();
+        let (flushers, ours) = crate::bookkeeping::nice_values("clp-store-flush");
         assert!(!flushers.is_empty(), "no flusher thread found");
         if ours < 19 {
             assert!(
