@@ -211,7 +211,9 @@ fn write_until_closed(shared: &Shared, targets: &Targets) {
     loop {
         {
             let mut queue = shared.lock();
-            while !queue.closed && !(queue.released && !queue.jobs.is_empty()) {
+            // To write: the jobs once their wake-up came, or what is left at the end.
+            let ready = |queue: &Queue| queue.closed || (queue.released && !queue.jobs.is_empty());
+            while !ready(&queue) {
                 if queue.jobs.is_empty() {
                     queue = shared
                         .work
