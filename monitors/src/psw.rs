@@ -875,6 +875,22 @@ mod tests {
         assert_eq!(outcome, CheckOutcome::Normal);
     }
 
+    /// Checks `psw` until it is Normal (bash needs a moment to exec under a marker's name);
+    /// the context of its checks and the deadline, 5 s on, that the test keeps to.
+    async fn until_normal(psw: &mut Psw) -> (ProbeContext, std::time::Instant) {
+        let context = ProbeContext {
+            lateness: Duration::ZERO,
+            timeout: Duration::from_secs(5),
+            target_process: None,
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while psw.check(context.clone()).await != CheckOutcome::Normal {
+            assert!(std::time::Instant::now() < deadline, "never normal");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        (context, deadline)
+    }
+
     /// A process it watches that takes another command line (here by exec, under the same
     /// pid) stops counting at the next table, although the whole table is not read again.
     #[tokio::test]
@@ -889,16 +905,7 @@ mod tests {
             .unwrap();
         let (params, _) = parse(&table(&format!("processname = \"{marker}*\"")));
         let mut psw = Psw::new(params).unwrap();
-        let context = ProbeContext {
-            lateness: Duration::ZERO,
-            timeout: Duration::from_secs(5),
-            target_process: None,
-        };
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while psw.check(context.clone()).await != CheckOutcome::Normal {
-            assert!(std::time::Instant::now() < deadline, "never normal");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let (context, deadline) = until_normal(&mut psw).await;
         // Checks go on while the whole table stays young: the exec must be seen anyway.
         let outcome = loop {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -929,17 +936,7 @@ mod tests {
             "processname = \"{marker}*\"\nprocessnum = 2"
         )));
         let mut psw = Psw::new(params).unwrap();
-        let context = ProbeContext {
-            lateness: Duration::ZERO,
-            timeout: Duration::from_secs(5),
-            target_process: None,
-        };
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        // bash needs a moment to exec under the marker's name.
-        while psw.check(context.clone()).await != CheckOutcome::Normal {
-            assert!(std::time::Instant::now() < deadline, "never normal");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let (context, _) = until_normal(&mut psw).await;
         let wake = psw.wake();
         let woken = wake.notified();
         let victim = children[0].id();
