@@ -1,6 +1,7 @@
 //! The daemon's alert writer: a thread of lower priority that writes the records the engine
 //! logs, so that a recovery does not wait for the store and `alert.log` before it restarts
-//! a process, and the restarted process does not share its CPU with them.
+//! a process, and the restarted process does not share its CPU with them: the writer is
+//! woken a moment after the first record of a burst ([`crate::bookkeeping`]).
 //!
 //! Records are written in the order they were logged. Whoever answers for them (a command's
 //! reply, the alert query, a flush before the OS goes down) first sees the records logged
@@ -51,7 +52,8 @@ struct Shared {
     /// Held while jobs taken from the queue are written: one writer at a time, so that
     /// records go out in the order they were queued.
     writing: Mutex<()>,
-    /// Signalled when a job is queued or the writer is to end.
+    /// Signalled when the jobs queued may be written (their wake-up came) or the writer is
+    /// to end.
     work: Condvar,
     /// Signalled when jobs were written.
     done: Condvar,
