@@ -20,8 +20,10 @@
 //! Defaults: interval 60 s, timeout 120 s, retry 0 are the reference's recollection \[M\].
 //!
 //! A `READ` or `READ(FILE)` of a regular file whose bytes are all in the page cache is done
-//! on the monitor's own thread, by calls the kernel refuses rather than wait in
-//! ([`cached`]); anything else is read as follows. The I/O runs on a blocking thread. A read from a hung disk cannot be interrupted, so when
+//! on the monitor's own thread, by calls the kernel refuses rather than wait in (the
+//! `cached` module); anything else is read as follows.
+//!
+//! The I/O runs on a blocking thread. A read from a hung disk cannot be interrupted, so when
 //! the engine abandons a check at its timeout the thread stays in the kernel; while it does,
 //! later checks start no new I/O on that target and fail at once with "the previous I/O has
 //! not returned" — at most one thread per monitor is ever stuck. Objects that are neither a

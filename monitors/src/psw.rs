@@ -16,9 +16,9 @@
 //! at once, naming the processes that went down since the last check.
 //!
 //! The table is read whole (every process's command line and name) when a check finds too
-//! few processes in it, and at least every [`FULL_MAX_AGE`]; in between, each second, only
+//! few processes in it, and at least every `FULL_MAX_AGE` (10 s); in between, each second, only
 //! the command lines of the processes some monitor watches are read again. A check counts a
-//! process only from a read of the last [`TABLE_MAX_AGE`] or so: what it watches is read
+//! process only from a read of the last `TABLE_MAX_AGE` (1 s) or so: what it watches is read
 //! again each time, and a process it does not watch yet counts only from a whole read.
 //!
 //! Detail codes (ours; the original's table of detail codes was not available): 11 fewer

@@ -74,8 +74,8 @@ enum Origin {
     Health,
 }
 
-/// The alert sink of one process. The daemon's writes on a thread of its own
-/// ([`writer`]): logging a record queues it; [`AlertSink::settle`] sees what was queued
+/// The alert sink of one process. The daemon's writes on a thread of its own (the
+/// `writer` module): logging a record queues it; [`AlertSink::settle`] sees what was queued
 /// written. A command's writes on the thread that logs.
 #[derive(Debug)]
 pub struct AlertSink {
