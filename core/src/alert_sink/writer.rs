@@ -19,11 +19,6 @@ use crate::alert::AlertEvent;
 /// How much lower the writer's priority is than the daemon's (as low as nice goes).
 const WRITER_NICE: libc::c_int = 19;
 
-/// The most the writer, once awake, waits for the wake-up of what is queued. (A wake-up that
-/// never comes, its runtime gone, leaves the records to the next [`Writer::settle`] or to
-/// the writer's end, which write them.)
-const LONGEST_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// One record to write.
 enum Job {
     /// One of the product's events.
@@ -213,25 +208,15 @@ fn write_until_closed(shared: &Shared, targets: &Targets) {
     loop {
         {
             let mut queue = shared.lock();
-            // To write: the jobs once their wake-up came, or what is left at the end.
+            // To write: the jobs once their wake-up came, or what is left at the end. (A
+            // wake-up that never comes, its runtime gone, leaves the records to the next
+            // `settle` or to the writer's end, which write them.)
             let ready = |queue: &Queue| queue.closed || (queue.released && !queue.jobs.is_empty());
             while !ready(&queue) {
-                if queue.jobs.is_empty() {
-                    queue = shared
-                        .work
-                        .wait(queue)
-                        .unwrap_or_else(|poisoned| poisoned.into_inner());
-                } else {
-                    // Queued, its wake-up not come yet: not longer than the longest wait.
-                    let (guard, waited) = shared
-                        .work
-                        .wait_timeout(queue, LONGEST_WAIT)
-                        .unwrap_or_else(|poisoned| poisoned.into_inner());
-                    queue = guard;
-                    if waited.timed_out() {
-                        break;
-                    }
-                }
+                queue = shared
+                    .work
+                    .wait(queue)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
             }
             if queue.closed && queue.jobs.is_empty() {
                 return;

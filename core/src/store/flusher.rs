@@ -69,7 +69,7 @@ impl Durability {
         let thread = std::thread::Builder::new()
             .name("clp-store-flush".into())
             .spawn(move || {
-                lower_own_priority();
+                crate::bookkeeping::lower_this_threads_priority(FLUSHER_NICE);
                 flush_while_open(&weak, &gate, &urgent);
             })?;
         let _ = durability.flusher.set(thread.thread().clone());
@@ -207,14 +207,8 @@ fn flush_while_open(durability: &Weak<Durability>, gate: &Gate, urgent: &AtomicB
     }
 }
 
-/// The flusher's syncs are bookkeeping: on a busy CPU (one the daemon shares with the
-/// resources it just started) they wait for the daemon's other threads and the resources,
-/// never the other way round.
-fn lower_own_priority() {
-    crate::bookkeeping::lower_this_threads_priority(FLUSHER_NICE);
-}
-
-/// How much lower the flusher's priority is than the daemon's ([`lower_own_priority`]).
+/// How much lower the flusher's priority is than the daemon's: its syncs are bookkeeping
+/// ([`crate::bookkeeping`]).
 const FLUSHER_NICE: libc::c_int = 10;
 
 #[cfg(test)]
