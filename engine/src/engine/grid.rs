@@ -6,21 +6,30 @@
 //! The step is the daemon's: as coarse as [`COARSEST`] while the points stay small, finer
 //! (down to [`FINEST`]) as the checks a second grow, so that no point holds much more than
 //! [`CHECKS_PER_POINT`] checks and the last check of a burst starts little later than the
-//! first. 1,000 monitors of 1 s fall due on 10 points a second; 10,000 on 40.
+//! first. 1,000 monitors of 1 s fall due on 2 points a second; 10,000 on 20.
+//!
+//! Why bursts this coarse: each burst wakes the monitor thread and, for the network probes,
+//! the local servers on the other CPU, and on a virtual machine that costs far more than
+//! the checks' order suggests. The same 300 network probes a second made by a C loop
+//! cost 0.37 % of a core in one burst and 0.62 % in ten; clp's 1,000 mixed monitors cost
+//! 1.43 % on 10 points a second, 1.20 % on 4, 1.00 % on 2 and 0.97 % on 1, with the last
+//! check of a point starting at most 6 ms (2 points) or 19 ms (1 point) after the first
+//! (benches/PROFILE.md, session 24).
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 /// The coarsest step: a monitor's first check waits at most this long for its point, and
-/// coarser bursts saved no more CPU (benches/PROFILE.md, session 23).
-const COARSEST: Duration = Duration::from_millis(100);
+/// coarser bursts saved no more CPU (benches/PROFILE.md, session 24).
+const COARSEST: Duration = Duration::from_millis(500);
 
 /// The finest step (at most 100 points a second).
 const FINEST: Duration = Duration::from_millis(10);
 
-/// About how many checks one point holds before the step is made finer.
-const CHECKS_PER_POINT: f64 = 250.0;
+/// About how many checks one point holds before the step is made finer: 500 checks of
+/// the scale mix take ~5 ms.
+const CHECKS_PER_POINT: f64 = 500.0;
 
 /// A grid of points `step` apart, from `base`.
 #[derive(Debug, Clone, Copy)]
@@ -92,7 +101,8 @@ mod tests {
         assert_eq!(step(Vec::new()), COARSEST);
         assert_eq!(step(seconds(10, 1)), COARSEST);
         assert_eq!(step(seconds(1_000, 1)), COARSEST);
-        assert_eq!(step(seconds(10_000, 1)), Duration::from_millis(25));
+        assert_eq!(step(seconds(2_000, 1)), Duration::from_millis(250));
+        assert_eq!(step(seconds(10_000, 1)), Duration::from_millis(50));
         assert_eq!(step(seconds(100_000, 1)), FINEST);
         // 10,000 monitors of 10 s are 1,000 checks a second, as 1,000 of 1 s.
         assert_eq!(step(seconds(10_000, 10)), COARSEST);
@@ -133,8 +143,8 @@ mod tests {
                 );
                 *per_point.entry(due).or_default() += 1;
             }
-            // Every point of the second, evenly: 100 checks at each of 10 points for 1,000
-            // monitors, 250 at each of 40 for 10,000; never all at once.
+            // Every point of the second, evenly: 500 checks at each of 2 points for 1,000
+            // monitors, 500 at each of 20 for 10,000; never all at once.
             let points = (second.as_nanos() / grid.step().as_nanos()) as usize;
             assert_eq!(per_point.len(), points, "{monitors} monitors");
             assert!(
