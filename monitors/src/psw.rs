@@ -38,6 +38,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+mod proc_files;
+use proc_files::{name_of, read_table};
+
 /// At most this many processes are watched by pidfd (a pattern like `*` matches them all;
 /// the count is still exact, only the names of the dead may be incomplete).
 const MAX_WATCHED: usize = 1024;
@@ -289,99 +292,16 @@ static TABLE: std::sync::LazyLock<std::sync::Mutex<TableCache>> =
 /// Woken when a new table is in place.
 static TABLE_READ: std::sync::LazyLock<Notify> = std::sync::LazyLock::new(Notify::new);
 
+/// The watched processes' command-line files, held open between reads (only the one
+/// table read under way uses them).
+static HELD: std::sync::LazyLock<std::sync::Mutex<proc_files::HeldCommandLines>> =
+    std::sync::LazyLock::new(Default::default);
+
 /// Reads the command lines of `pids` again (blocking file reads; None: gone).
 fn read_again(pids: &[u32]) -> HashMap<u32, Option<String>> {
-    let mut path = String::with_capacity(32);
-    let mut raw = Vec::with_capacity(4096);
-    pids.iter()
-        .map(|pid| {
-            let command = read_proc_file(&mut path, *pid, "cmdline", &mut raw)
-                .then(|| joined_arguments(&raw));
-            (*pid, command)
-        })
-        .collect()
-}
-
-/// The `comm` name of `pid` (empty when it cannot be read). Reading it takes no lock that a
-/// hung process can hold, so it is read on the monitor's own thread.
-fn name_of(pid: u32) -> String {
-    read_name(
-        &mut String::with_capacity(32),
-        pid,
-        &mut Vec::with_capacity(64),
-    )
-}
-
-/// The `comm` name of `pid` through the reused `path` and `raw` (empty when it cannot be
-/// read; as `read_to_string` would have it, a name that is not UTF-8 is no name).
-fn read_name(path: &mut String, pid: u32, raw: &mut Vec<u8>) -> String {
-    if read_proc_file(path, pid, "comm", raw) {
-        std::str::from_utf8(raw)
-            .map(|name| name.trim_end_matches('\n').to_string())
-            .unwrap_or_default()
-    } else {
-        String::new()
-    }
-}
-
-/// Reads every process's command line and name (blocking file reads). One path and one
-/// read buffer serve every process: a row costs its two strings and no other allocation.
-fn read_table() -> Vec<ProcessRow> {
-    let mut rows = Vec::new();
-    let Ok(pids) = clp_core::process::pids() else {
-        return rows;
-    };
-    let mut path = String::with_capacity(32);
-    let mut raw = Vec::with_capacity(4096);
-    for pid in pids {
-        let command = if read_proc_file(&mut path, pid, "cmdline", &mut raw) {
-            joined_arguments(&raw)
-        } else {
-            String::new()
-        };
-        let name = read_name(&mut path, pid, &mut raw);
-        rows.push(ProcessRow { pid, command, name });
-    }
-    rows
-}
-
-/// Reads `/proc/PID/FILE` into `raw` (through the reused `path`); false when it cannot.
-/// Plain reads until the end: `std::fs::read` and `read_to_end` first ask the file's size
-/// (statx, and lseek), which a /proc file does not know — two syscalls a file for nothing.
-fn read_proc_file(path: &mut String, pid: u32, file: &str, raw: &mut Vec<u8>) -> bool {
-    use std::fmt::Write as _;
-    use std::io::Read as _;
-    path.clear();
-    let _ = write!(path, "/proc/{pid}/{file}");
-    raw.clear();
-    let Ok(mut opened) = std::fs::File::open(&*path) else {
-        return false;
-    };
-    let mut chunk = [0_u8; 4096];
-    loop {
-        match opened.read(&mut chunk) {
-            Ok(0) => return true,
-            Ok(read) => raw.extend_from_slice(&chunk[..read]),
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return false,
-        }
-    }
-}
-
-/// A command line as `ps -eo args` shows it: the NUL-separated arguments, empty ones left
-/// out, joined by single spaces (bytes that are not UTF-8 become U+FFFD).
-fn joined_arguments(raw: &[u8]) -> String {
-    let mut joined = Vec::with_capacity(raw.len());
-    for argument in raw.split(|b| *b == 0).filter(|arg| !arg.is_empty()) {
-        if !joined.is_empty() {
-            joined.push(b' ');
-        }
-        joined.extend_from_slice(argument);
-    }
-    match String::from_utf8(joined) {
-        Ok(text) => text,
-        Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
-    }
+    HELD.lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .read(pids)
 }
 
 /// The process table, read off the async threads and shared by all psw monitors: the
@@ -475,15 +395,16 @@ fn scan(pattern: &Wildcard, table: &ProcessTable, watched: &HashMap<u32, Watched
     let mut found = Vec::new();
     for row in table.candidates(pattern) {
         let read_name;
+        let command_matches = pattern.matches(row.command);
         let name = match row.name {
             Some(name) => name,
-            None if pattern.matches(row.command) => "",
+            None if command_matches => "",
             None => {
                 read_name = name_of(row.pid);
                 &read_name
             }
         };
-        if !(pattern.matches(row.command) || (!name.is_empty() && pattern.matches(name))) {
+        if !(command_matches || (!name.is_empty() && pattern.matches(name))) {
             continue;
         }
         let identity = match watched.get(&row.pid) {
@@ -683,28 +604,6 @@ impl Drop for Psw {
 mod tests {
     use super::*;
 
-    /// The joined command line is what joining the arguments one by one gave.
-    #[test]
-    fn command_lines_join_as_ps_shows_them() {
-        let one_by_one = |raw: &[u8]| {
-            raw.split(|b| *b == 0)
-                .filter(|arg| !arg.is_empty())
-                .map(String::from_utf8_lossy)
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        for raw in [
-            &b""[..],
-            b"\0",
-            b"/bin/sleep\x00100\x00",
-            b"a\0\0b\0\0",
-            b"\0lead\0",
-            b"bad\xff\xfe utf8\0\xe2\x82\0\xe2\x82\xac\0",
-        ] {
-            assert_eq!(joined_arguments(raw), one_by_one(raw), "{raw:?}");
-        }
-    }
-
     fn table(text: &str) -> toml::Table {
         text.parse().unwrap()
     }
@@ -772,6 +671,14 @@ mod tests {
             ("ab*ab", "ab", false),
             ("*/w00001.pid", "/tmp/worker /run/w00001.pid", true),
             ("*/w00001.pid", "/tmp/worker /run/w00002.pid", false),
+            // One `*` between literal ends: the ends may not overlap.
+            ("ab*ba", "aba", false),
+            ("ab*ba", "abba", true),
+            ("ab*ba", "ab ba", true),
+            ("ä*ä", "ä", false),
+            ("ä*ä", "ää", true),
+            ("*", "", true),
+            ("x*", "", false),
         ];
         for (pattern, text, expected) in cases {
             assert_eq!(

@@ -88,6 +88,9 @@ pub struct Wildcard {
     prefix: String,
     /// The literal characters the pattern ends with.
     suffix: String,
+    /// Whether the pattern is the prefix, one `*` and the suffix (`*/w00001.pid`,
+    /// `/usr/sbin/httpd*`, `*java*`): a text with both that is long enough for both matches.
+    one_run: bool,
 }
 
 impl Wildcard {
@@ -118,10 +121,19 @@ impl Wildcard {
         let prefix = tokens.iter().map_while(literal).collect();
         let mut suffix: Vec<char> = tokens.iter().rev().map_while(literal).collect();
         suffix.reverse();
+        let one_run = tokens
+            .iter()
+            .filter(|token| **token == Token::AnyRun)
+            .count()
+            == 1
+            && tokens
+                .iter()
+                .all(|token| matches!(token, Token::Literal(_) | Token::AnyRun));
         Ok(Wildcard {
             tokens,
             prefix,
             suffix: suffix.into_iter().collect(),
+            one_run,
         })
     }
 
@@ -173,6 +185,10 @@ impl Wildcard {
         if !text.starts_with(&self.prefix) || !text.ends_with(&self.suffix) {
             return false;
         }
+        if self.one_run {
+            // The prefix and the suffix must not overlap; the `*` takes what lies between.
+            return text.len() >= self.prefix.len() + self.suffix.len();
+        }
         let pattern = &self.tokens;
         // `t` is a byte offset into `text`, always on a character boundary.
         let (mut t, mut p) = (0, 0);
@@ -196,5 +212,49 @@ impl Wildcard {
             }
         }
         pattern[p..].iter().all(|token| *token == Token::AnyRun)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain recursive definition of a match, for patterns of literals, `?` and `*`.
+    fn reference(pattern: &[char], text: &[char]) -> bool {
+        match pattern.split_first() {
+            None => text.is_empty(),
+            Some(('*', rest)) => (0..=text.len()).any(|taken| reference(rest, &text[taken..])),
+            Some((first, rest)) => text
+                .split_first()
+                .is_some_and(|(c, text)| (*first == '?' || first == c) && reference(rest, text)),
+        }
+    }
+
+    /// Every string of up to `length` characters from `alphabet`.
+    fn all_strings(alphabet: &[char], length: usize) -> Vec<String> {
+        let mut strings = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..length {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(last.iter().cloned());
+        }
+        strings
+    }
+
+    #[test]
+    fn every_short_pattern_matches_as_the_definition_says() {
+        let patterns = all_strings(&['a', 'b', '*', '?'], 5);
+        let texts = all_strings(&['a', 'b'], 6);
+        for pattern in &patterns {
+            let wildcard = Wildcard::new(pattern).unwrap();
+            let chars: Vec<char> = pattern.chars().collect();
+            for text in &texts {
+                let expected = reference(&chars, &text.chars().collect::<Vec<_>>());
+                assert_eq!(wildcard.matches(text), expected, "{pattern:?} vs {text:?}");
+            }
+        }
     }
 }
