@@ -27,6 +27,7 @@
 
 mod alerts;
 mod already;
+mod clock;
 #[cfg(test)]
 mod crash_tests;
 mod final_action;
@@ -262,6 +263,8 @@ pub struct Engine {
     slots: Vec<MonitorSlot>,
     /// The points the monitors' checks fall due on.
     grid: grid::Grid,
+    /// The one timer of the monitors' schedules.
+    clock: Arc<clock::Clock>,
     stop_request: watch::Sender<Option<AfterStop>>,
     stopped: watch::Sender<bool>,
     /// The monitor tasks, awaited at the stop so probes release what they hold (the
@@ -374,6 +377,7 @@ impl Engine {
             }),
             operations: tokio::sync::Mutex::new(()),
             grid,
+            clock: Arc::default(),
             slots,
             stop_request: watch::channel(None).0,
             stopped: watch::channel(false).0,

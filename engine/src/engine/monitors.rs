@@ -2,8 +2,11 @@
 //! executor of the ladder's decisions.
 
 use std::sync::Arc;
+use std::task::Poll;
 
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
+
+use super::clock::Bell;
 
 use super::policy::Observation;
 use super::{Cause, Engine, State};
@@ -48,10 +51,24 @@ impl From<CheckOutcome> for Observation {
 
 /// What ended a monitor task's wait.
 enum Wait {
-    /// A check is due, scheduled at this instant.
-    Due(Instant),
+    /// The check scheduled is due.
+    Due,
+    /// The probe's wake-up fired: a check now, the schedule unchanged.
+    Woken,
     /// The monitor was switched on or off.
     Switched,
+}
+
+/// The check due after one due at `due`, every `interval`: the first such instant after
+/// `now`, so that checks missed while a check ran late are skipped and the schedule keeps
+/// its points on the grid.
+fn following(due: Instant, interval: std::time::Duration, now: Instant) -> Instant {
+    let next = due + interval;
+    if next > now || interval.is_zero() {
+        return next;
+    }
+    let missed = now.duration_since(next).as_nanos() / interval.as_nanos() + 1;
+    next + interval * u32::try_from(missed).unwrap_or(u32::MAX)
 }
 
 /// Resolves when the probe fires its wake-up (never for probes without one). Probes use
@@ -74,6 +91,7 @@ impl Engine {
     /// Starts the task of every monitor whose probe was built (switched off until the
     /// engine enables it); a probe that could not be built is rm 7.
     pub(super) fn spawn_monitors(self: &Arc<Self>) {
+        self.spawn_on_monitor_thread(super::clock::Clock::run(Arc::downgrade(&self.clock)));
         let mut parkable = Vec::new();
         for (index, config) in self.config.monitors.iter().enumerate() {
             if self.lock().monitors[index].unlicensed {
@@ -129,6 +147,7 @@ impl Engine {
     ) {
         let config = &self.config.monitors[index];
         let slot = &self.slots[index];
+        let bell = Arc::new(Bell::default());
         let wake = probe.wake();
         let parkable = parks(probe.as_ref());
         if resumed && !slot.is_enabled() {
@@ -164,18 +183,17 @@ impl Engine {
                     .on(Instant::now() + config.wait_before_start + settle)
             };
             resumed = false;
-            let mut ticker = tokio::time::interval_at(first, config.interval);
-            // A late tick keeps the schedule on its grid (Delay would shift it off).
-            ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            let mut next = first;
             let mut phased_in = false;
             loop {
                 let event = tokio::select! {
                     () = slot.switched.notified() => Wait::Switched,
-                    deadline = ticker.tick() => Wait::Due(deadline),
-                    () = woken(wake.as_deref()) => Wait::Due(Instant::now()),
+                    () = self.clock.ring_at(&bell, next) => Wait::Due,
+                    () = woken(wake.as_deref()) => Wait::Woken,
                 };
                 let deadline = match event {
-                    Wait::Due(deadline) => deadline,
+                    Wait::Due => next,
+                    Wait::Woken => Instant::now(),
                     Wait::Switched if slot.is_enabled() => continue,
                     Wait::Switched => break,
                 };
@@ -183,12 +201,12 @@ impl Engine {
                     // The first check came at once; from the next one on the monitor keeps
                     // its phase of the grid (the second one comes half an interval to one and
                     // a half after the first).
-                    ticker.reset_at(self.grid.phased(
-                        deadline + config.interval / 2,
-                        index,
-                        config.interval,
-                    ));
+                    next = self
+                        .grid
+                        .phased(deadline + config.interval / 2, index, config.interval);
                     phased_in = true;
+                } else if matches!(event, Wait::Due) {
+                    next = following(next, config.interval, Instant::now());
                 }
                 let started = Instant::now();
                 let lateness = started.saturating_duration_since(deadline);
@@ -198,6 +216,8 @@ impl Engine {
                     target_process: self.target_process(index),
                 };
                 let outcome = tokio::select! {
+                    // The check first: one that is done at once never waits on the switch.
+                    biased;
                     outcome = self.run_check(index, probe.as_mut(), context) => outcome,
                     // Switched off mid-check: the check is dropped, its result unwanted.
                     () = wait_until_off(slot) => break,
@@ -300,7 +320,15 @@ impl Engine {
             };
         }
         let timeout = self.config.monitors[index].timeout;
-        match tokio::time::timeout(timeout, probe.check(context)).await {
+        let deadline = Instant::now() + timeout;
+        let mut check = probe.check(context);
+        // Most checks are done at their first poll (a loopback connect, a cached read, a
+        // pidfd): those need no timer.
+        let first = std::future::poll_fn(|cx| Poll::Ready(check.as_mut().poll(cx))).await;
+        if let Poll::Ready(outcome) = first {
+            return outcome;
+        }
+        match tokio::time::timeout_at(deadline, check).await {
             Ok(outcome) => outcome,
             Err(_) => CheckOutcome::Failure {
                 code: CHECK_TIMEOUT,
@@ -339,5 +367,31 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_next_check_keeps_the_schedule_and_skips_what_was_missed() {
+        let second = Duration::from_secs(1);
+        let due = Instant::now();
+        // On time: one interval on.
+        assert_eq!(
+            following(due, second, due + Duration::from_millis(5)),
+            due + second
+        );
+        // The check ran 2.5 intervals late: the two missed ones are skipped, the schedule
+        // keeps its phase.
+        assert_eq!(
+            following(due, second, due + Duration::from_millis(2_500)),
+            due + 3 * second
+        );
+        // Exactly on a missed instant: the next one after it.
+        assert_eq!(following(due, second, due + 2 * second), due + 3 * second);
+        assert_eq!(following(due, Duration::ZERO, due + second), due);
     }
 }

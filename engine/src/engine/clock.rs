@@ -1,0 +1,227 @@
+//! One timer for every monitor's schedule. A monitor waiting for its next check hangs its
+//! [`Bell`] on the [`Clock`] at that instant; the clock's task sleeps until the earliest
+//! instant and rings every bell due then. Monitors fall due together on the points of the
+//! [grid](super::grid), so the clock wakes once per point for all of them, where a timer
+//! per monitor went through the runtime's timer wheel once (and, for an instant a second
+//! or more away, twice: once to move down a level) for each check.
+//!
+//! A bell hung again before it rang (the monitor was woken or switched in between) is hung
+//! anew; the old hanging is stale and rings nothing.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Context, Poll, Waker};
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// The instants monitors wait for, with the bells to ring at each.
+#[derive(Debug, Default)]
+pub(super) struct Clock {
+    due: Mutex<BTreeMap<Instant, Vec<Hanging>>>,
+    /// Woken when an instant earlier than all others is added, and when the clock is gone.
+    earlier: Arc<Notify>,
+}
+
+/// A bell hung for one wait.
+#[derive(Debug)]
+struct Hanging {
+    bell: Arc<Bell>,
+    /// The wait it was hung for: a later wait makes it stale.
+    wait: u64,
+}
+
+/// One monitor's bell: what its task waits on.
+#[derive(Debug, Default)]
+pub(super) struct Bell(Mutex<BellState>);
+
+#[derive(Debug, Default)]
+struct BellState {
+    /// The number of the last wait it was hung for.
+    wait: u64,
+    /// The number of the last wait it rang for.
+    rung: u64,
+    waker: Option<Waker>,
+}
+
+impl Bell {
+    fn state(&self) -> MutexGuard<'_, BellState> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Resolves when its bell rings for its wait.
+#[derive(Debug)]
+pub(super) struct Rung {
+    bell: Arc<Bell>,
+    wait: u64,
+}
+
+impl Future for Rung {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.bell.state();
+        if state.rung == self.wait {
+            return Poll::Ready(());
+        }
+        match &mut state.waker {
+            Some(waker) => waker.clone_from(cx.waker()),
+            None => state.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl Clock {
+    /// Hangs `bell` at `at`: the future resolves once the clock has reached `at` (at once
+    /// when it has), unless the bell is hung again before.
+    pub(super) fn ring_at(&self, bell: &Arc<Bell>, at: Instant) -> Rung {
+        let wait = {
+            let mut state = bell.state();
+            state.wait += 1;
+            state.wait
+        };
+        let first = {
+            let mut due = self
+                .due
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let first = due.keys().next().is_none_or(|earliest| at < *earliest);
+            due.entry(at).or_default().push(Hanging {
+                bell: Arc::clone(bell),
+                wait,
+            });
+            first
+        };
+        if first {
+            self.earlier.notify_one();
+        }
+        Rung {
+            bell: Arc::clone(bell),
+            wait,
+        }
+    }
+
+    /// Rings every bell due by `now`; returns the next instant anything is due.
+    fn ring_due(&self, now: Instant) -> Option<Instant> {
+        let rung = {
+            let mut due = self
+                .due
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let later = due.split_off(&(now + std::time::Duration::from_nanos(1)));
+            std::mem::replace(&mut *due, later)
+        };
+        let mut wakers = Vec::new();
+        for hanging in rung.into_values().flatten() {
+            let mut state = hanging.bell.state();
+            if state.wait == hanging.wait {
+                state.rung = hanging.wait;
+                wakers.extend(state.waker.take());
+            }
+        }
+        for waker in wakers {
+            waker.wake();
+        }
+        self.next()
+    }
+
+    /// The earliest instant anything is due.
+    fn next(&self) -> Option<Instant> {
+        let due = self
+            .due
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        due.keys().next().copied()
+    }
+
+    /// The clock's task: rings the bells as their instants come, until the clock is gone.
+    pub(super) async fn run(clock: Weak<Clock>) {
+        loop {
+            let (next, earlier) = {
+                let Some(clock) = clock.upgrade() else {
+                    return;
+                };
+                (clock.ring_due(Instant::now()), Arc::clone(&clock.earlier))
+            };
+            let notified = earlier.notified();
+            match next {
+                Some(at) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(at) => {}
+                        () = notified => {}
+                    }
+                }
+                None => notified.await,
+            }
+        }
+    }
+}
+
+impl Drop for Clock {
+    fn drop(&mut self) {
+        // The task learns that the clock is gone and ends.
+        self.earlier.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Waits for `rung`, then says how long after `start` it resolved.
+    async fn resolved(rung: Rung, start: Instant) -> Duration {
+        tokio::time::timeout(Duration::from_secs(10), rung)
+            .await
+            .expect("the bell rings within 10 s");
+        start.elapsed()
+    }
+
+    #[tokio::test]
+    async fn bells_ring_at_their_instants_and_a_bell_hung_again_rings_once() {
+        let clock = Arc::new(Clock::default());
+        let task = tokio::spawn(Clock::run(Arc::downgrade(&clock)));
+        let start = Instant::now();
+        let ms = Duration::from_millis;
+        let (early, late, moved) = (
+            Arc::new(Bell::default()),
+            Arc::new(Bell::default()),
+            Arc::new(Bell::default()),
+        );
+        // Hung out of order, and one hung at 100 ms, then again at 300 ms: the first
+        // hanging is stale.
+        let late_rung = clock.ring_at(&late, start + ms(200));
+        let early_rung = clock.ring_at(&early, start + ms(50));
+        let stale = clock.ring_at(&moved, start + ms(100));
+        let moved_rung = clock.ring_at(&moved, start + ms(300));
+        assert!(resolved(early_rung, start).await >= ms(50));
+        let late_at = resolved(late_rung, start).await;
+        assert!(late_at >= ms(200), "{late_at:?}");
+        assert!(resolved(moved_rung, start).await >= ms(300));
+        // The stale wait never resolves.
+        assert!(tokio::time::timeout(ms(300), stale).await.is_err());
+        // An instant already past rings at once; one earlier than all others wakes the
+        // clock from a longer sleep.
+        let _far = clock.ring_at(
+            &Arc::new(Bell::default()),
+            start + Duration::from_secs(3600),
+        );
+        let bell = Arc::new(Bell::default());
+        resolved(clock.ring_at(&bell, start), start).await;
+        let now = Instant::now();
+        let soon = resolved(clock.ring_at(&bell, now + ms(20)), now).await;
+        assert!(soon >= ms(20) && soon < Duration::from_secs(5), "{soon:?}");
+        // The task ends with the clock.
+        drop(clock);
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the clock's task ends with the clock")
+            .unwrap();
+    }
+}
