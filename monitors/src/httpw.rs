@@ -240,6 +240,12 @@ where
     let mut buffer = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     loop {
+        // Nothing read yet: nothing to parse (the header array is 4 KiB to set up).
+        if buffer.is_empty() {
+            let read = read_some(&mut stream, &mut chunk, &buffer).await?;
+            buffer.extend_from_slice(&chunk[..read]);
+            continue;
+        }
         let mut headers = [httparse::EMPTY_HEADER; 128];
         let mut response = httparse::Response::new(&mut headers);
         match response.parse(&buffer) {
@@ -269,19 +275,29 @@ where
                 "the response header is longer than {MAX_HEADER} bytes"
             ));
         }
-        let read = stream
-            .read(&mut chunk)
-            .await
-            .map_err(|error| format!("reading the response failed: {}", tcp::describe(&error)))?;
-        if read == 0 {
-            return Err(if buffer.is_empty() {
-                "the server closed the connection before the status line".to_string()
-            } else {
-                "the server closed the connection in the middle of the response header".to_string()
-            });
-        }
+        let read = read_some(&mut stream, &mut chunk, &buffer).await?;
         buffer.extend_from_slice(&chunk[..read]);
     }
+}
+
+/// Reads the next bytes of the response into `chunk` (at least one): the end of the stream
+/// is an error, worded by what of the header came before it (`buffer`).
+async fn read_some<S>(stream: &mut S, chunk: &mut [u8], buffer: &[u8]) -> Result<usize, String>
+where
+    S: AsyncRead + Unpin,
+{
+    let read = stream
+        .read(chunk)
+        .await
+        .map_err(|error| format!("reading the response failed: {}", tcp::describe(&error)))?;
+    if read == 0 {
+        return Err(if buffer.is_empty() {
+            "the server closed the connection before the status line".to_string()
+        } else {
+            "the server closed the connection in the middle of the response header".to_string()
+        });
+    }
+    Ok(read)
 }
 
 fn tls_config(params: &HttpwParams) -> Result<ClientConfig, String> {

@@ -121,11 +121,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Whether a monitor is in dummy-failure mode.
-    pub(super) fn dummy_failure(&self, index: usize) -> bool {
-        self.lock().monitors[index].dummy_failure
-    }
-
     /// `clpmonctrl -c [-m MON]`.
     pub fn clear_counters(&self, names: &[String]) -> Result<(), OperationError> {
         let indexes = self.monitor_indexes(names)?;

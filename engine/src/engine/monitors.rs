@@ -210,15 +210,16 @@ impl Engine {
                 }
                 let started = Instant::now();
                 let lateness = started.saturating_duration_since(deadline);
+                let (dummy_failure, target_process) = self.before_check(index);
                 let context = ProbeContext {
                     lateness,
                     timeout: config.timeout,
-                    target_process: self.target_process(index),
+                    target_process,
                 };
                 let outcome = tokio::select! {
                     // The check first: one that is done at once never waits on the switch.
                     biased;
-                    outcome = self.run_check(index, probe.as_mut(), context) => outcome,
+                    outcome = self.run_check(index, probe.as_mut(), context, dummy_failure) => outcome,
                     // Switched off mid-check: the check is dropped, its result unwanted.
                     () = wait_until_off(slot) => break,
                 };
@@ -312,8 +313,9 @@ impl Engine {
         index: usize,
         probe: &mut dyn Probe,
         context: ProbeContext,
+        dummy_failure: bool,
     ) -> CheckOutcome {
-        if self.dummy_failure(index) {
+        if dummy_failure {
             return CheckOutcome::Failure {
                 code: DUMMY_FAILURE,
                 detail: "Dummy failure.".to_string(),
@@ -337,9 +339,15 @@ impl Engine {
         }
     }
 
-    fn target_process(&self, index: usize) -> Option<clp_core::process::ProcessIdentity> {
-        let target = self.config.monitors[index].target.as_deref()?;
-        self.lock().resources.get(target).and_then(|r| r.process)
+    /// What a check of monitor `index` needs of the state, under one lock: whether it is in
+    /// dummy-failure mode, and the live process of its target that the engine knows.
+    fn before_check(&self, index: usize) -> (bool, Option<clp_core::process::ProcessIdentity>) {
+        let state = self.lock();
+        let target = self.config.monitors[index].target.as_deref();
+        (
+            state.monitors[index].dummy_failure,
+            target.and_then(|target| state.resources.get(target).and_then(|r| r.process)),
+        )
     }
 
     /// Switches each monitor's task on or off to match the state; logs rm 1/rm 2 for real
