@@ -5,8 +5,9 @@
 //! per monitor went through the runtime's timer wheel once (and, for an instant a second
 //! or more away, twice: once to move down a level) for each check.
 //!
-//! A bell hung again before it rang (the monitor was woken or switched in between) is hung
-//! anew; the old hanging is stale and rings nothing.
+//! A bell hung again for another instant before it rang is hung anew, and the old hanging
+//! is stale and rings nothing; hung again for the same instant (the monitor was woken or
+//! switched in between, and waits for the same check), it keeps its hanging.
 //!
 //! The bells of one point ring a slice at a time ([`RUNG_AT_ONCE`]), so that a task woken
 //! during a burst of checks (a watched process's death, whose restart is waited for) waits
@@ -51,6 +52,8 @@ struct BellState {
     wait: u64,
     /// The number of the last wait it rang for.
     rung: u64,
+    /// The instant of the last wait.
+    at: Option<Instant>,
     waker: Option<Waker>,
 }
 
@@ -91,7 +94,17 @@ impl Clock {
     pub(super) fn ring_at(&self, bell: &Arc<Bell>, at: Instant) -> Rung {
         let wait = {
             let mut state = bell.state();
+            if state.at == Some(at) {
+                // Hung there already (a wait for the same check, given up for a switch or
+                // a wake-up): the same hanging serves, so the clock holds at most one per
+                // monitor however often it is woken.
+                return Rung {
+                    bell: Arc::clone(bell),
+                    wait: state.wait,
+                };
+            }
             state.wait += 1;
+            state.at = Some(at);
             state.wait
         };
         let first = {
@@ -246,6 +259,15 @@ mod tests {
         let now = Instant::now();
         let soon = resolved(clock.ring_at(&bell, now + ms(20)), now).await;
         assert!(soon >= ms(20) && soon < Duration::from_secs(5), "{soon:?}");
+        // Hung again for the same instant, a bell keeps its one hanging, and both waits
+        // resolve.
+        let again = Arc::new(Bell::default());
+        let at = Instant::now() + ms(20);
+        let first_wait = clock.ring_at(&again, at);
+        let second_wait = clock.ring_at(&again, at);
+        assert_eq!(clock.due.lock().unwrap().get(&at).map(Vec::len), Some(1));
+        assert!(resolved(second_wait, start).await >= at - start);
+        assert!(resolved(first_wait, start).await >= at - start);
         // Many bells at one instant ring, a slice at a time, all of them.
         let at = Instant::now() + ms(20);
         let many: Vec<Rung> = (0..RUNG_AT_ONCE * 3 + 1)
