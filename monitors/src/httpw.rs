@@ -240,64 +240,51 @@ where
     let mut buffer = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     loop {
-        // Nothing read yet: nothing to parse (the header array is 4 KiB to set up).
-        if buffer.is_empty() {
-            let read = read_some(&mut stream, &mut chunk, &buffer).await?;
-            buffer.extend_from_slice(&chunk[..read]);
-            continue;
-        }
-        let mut headers = [httparse::EMPTY_HEADER; 128];
-        let mut response = httparse::Response::new(&mut headers);
-        match response.parse(&buffer) {
-            Ok(httparse::Status::Complete(length)) => {
-                let status = response.code.unwrap_or(0);
-                if (100..200).contains(&status) && status != 101 {
-                    buffer.drain(..length);
-                    continue;
+        // Nothing read yet, nothing to parse (the header array is 4 KiB to set up).
+        if !buffer.is_empty() {
+            let mut headers = [httparse::EMPTY_HEADER; 128];
+            let mut response = httparse::Response::new(&mut headers);
+            match response.parse(&buffer) {
+                Ok(httparse::Status::Complete(length)) => {
+                    let status = response.code.unwrap_or(0);
+                    if (100..200).contains(&status) && status != 101 {
+                        buffer.drain(..length);
+                        continue;
+                    }
+                    if status < errorstatus {
+                        return Ok(None);
+                    }
+                    let reason: String = response
+                        .reason
+                        .unwrap_or("")
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(80)
+                        .collect();
+                    return Ok(Some((status, reason)));
                 }
-                if status < errorstatus {
-                    return Ok(None);
-                }
-                let reason: String = response
-                    .reason
-                    .unwrap_or("")
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .take(80)
-                    .collect();
-                return Ok(Some((status, reason)));
+                Ok(httparse::Status::Partial) => {}
+                Err(error) => return Err(format!("a malformed response header ({error})")),
             }
-            Ok(httparse::Status::Partial) => {}
-            Err(error) => return Err(format!("a malformed response header ({error})")),
         }
         if buffer.len() >= MAX_HEADER {
             return Err(format!(
                 "the response header is longer than {MAX_HEADER} bytes"
             ));
         }
-        let read = read_some(&mut stream, &mut chunk, &buffer).await?;
+        let read = stream
+            .read(&mut chunk)
+            .await
+            .map_err(|error| format!("reading the response failed: {}", tcp::describe(&error)))?;
+        if read == 0 {
+            return Err(if buffer.is_empty() {
+                "the server closed the connection before the status line".to_string()
+            } else {
+                "the server closed the connection in the middle of the response header".to_string()
+            });
+        }
         buffer.extend_from_slice(&chunk[..read]);
     }
-}
-
-/// Reads the next bytes of the response into `chunk` (at least one): the end of the stream
-/// is an error, worded by what of the header came before it (`buffer`).
-async fn read_some<S>(stream: &mut S, chunk: &mut [u8], buffer: &[u8]) -> Result<usize, String>
-where
-    S: AsyncRead + Unpin,
-{
-    let read = stream
-        .read(chunk)
-        .await
-        .map_err(|error| format!("reading the response failed: {}", tcp::describe(&error)))?;
-    if read == 0 {
-        return Err(if buffer.is_empty() {
-            "the server closed the connection before the status line".to_string()
-        } else {
-            "the server closed the connection in the middle of the response header".to_string()
-        });
-    }
-    Ok(read)
 }
 
 fn tls_config(params: &HttpwParams) -> Result<ClientConfig, String> {

@@ -39,7 +39,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 mod proc_files;
-use proc_files::{name_of, read_table};
+use proc_files::{name_of, read_again, read_table};
 
 /// At most this many processes are watched by pidfd (a pattern like `*` matches them all;
 /// the count is still exact, only the names of the dead may be incomplete).
@@ -291,18 +291,6 @@ static TABLE: std::sync::LazyLock<std::sync::Mutex<TableCache>> =
 
 /// Woken when a new table is in place.
 static TABLE_READ: std::sync::LazyLock<Notify> = std::sync::LazyLock::new(Notify::new);
-
-/// The watched processes' command-line files, held open between reads (only the one
-/// table read under way uses them).
-static HELD: std::sync::LazyLock<std::sync::Mutex<proc_files::HeldCommandLines>> =
-    std::sync::LazyLock::new(Default::default);
-
-/// Reads the command lines of `pids` again (blocking file reads; None: gone).
-fn read_again(pids: &[u32]) -> HashMap<u32, Option<String>> {
-    HELD.lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .read(pids)
-}
 
 /// The process table, read off the async threads and shared by all psw monitors: the
 /// newest one (a new read starts in the background when it is older than

@@ -89,8 +89,15 @@ impl Future for Rung {
 }
 
 impl Clock {
+    /// The instants and their bells.
+    fn due(&self) -> MutexGuard<'_, BTreeMap<Instant, Vec<Hanging>>> {
+        self.due
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Hangs `bell` at `at`: the future resolves once the clock has reached `at` (at once
-    /// when it has), unless the bell is hung again before.
+    /// when it has), unless the bell is hung again for another instant before.
     pub(super) fn ring_at(&self, bell: &Arc<Bell>, at: Instant) -> Rung {
         let wait = {
             let mut state = bell.state();
@@ -108,10 +115,7 @@ impl Clock {
             state.wait
         };
         let first = {
-            let mut due = self
-                .due
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut due = self.due();
             let first = due.keys().next().is_none_or(|earliest| at < *earliest);
             due.entry(at).or_default().push(Hanging {
                 bell: Arc::clone(bell),
@@ -130,10 +134,7 @@ impl Clock {
 
     /// Takes every bell due by `now` off the clock.
     fn take_due(&self, now: Instant) -> Vec<Hanging> {
-        let mut due = self
-            .due
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut due = self.due();
         let later = due.split_off(&(now + std::time::Duration::from_nanos(1)));
         std::mem::replace(&mut *due, later)
             .into_values()
@@ -158,10 +159,7 @@ impl Clock {
 
     /// The earliest instant anything is due.
     fn next(&self) -> Option<Instant> {
-        let due = self
-            .due
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let due = self.due();
         due.keys().next().copied()
     }
 

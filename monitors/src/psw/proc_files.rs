@@ -25,20 +25,31 @@ const MAX_HELD: usize = 4096;
 /// The bytes asked of each read.
 const CHUNK: usize = 4096;
 
+/// The watched processes' command-line files, held open between reads (only the one table
+/// read under way uses them).
+static HELD: std::sync::LazyLock<std::sync::Mutex<HeldCommandLines>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Reads the command lines of `pids` again, through the files held open for them
+/// (blocking file reads; None: gone).
+pub(super) fn read_again(pids: &[u32]) -> HashMap<u32, Option<String>> {
+    HELD.lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .read(pids)
+}
+
 /// The descriptors of the watched processes' `cmdline` files, by pid.
 #[derive(Debug, Default)]
-pub(super) struct HeldCommandLines {
+struct HeldCommandLines {
     files: HashMap<u32, File>,
 }
 
 impl HeldCommandLines {
     /// Reads the command lines of `pids` again (blocking file reads; None: gone). Files of
     /// pids not asked for any more are closed.
-    pub(super) fn read(&mut self, pids: &[u32]) -> HashMap<u32, Option<String>> {
-        if self.files.len() > pids.len() || self.files.keys().any(|pid| !pids.contains(pid)) {
-            let asked: std::collections::HashSet<u32> = pids.iter().copied().collect();
-            self.files.retain(|pid, _| asked.contains(pid));
-        }
+    fn read(&mut self, pids: &[u32]) -> HashMap<u32, Option<String>> {
+        let asked: std::collections::HashSet<u32> = pids.iter().copied().collect();
+        self.files.retain(|pid, _| asked.contains(pid));
         let mut path = String::with_capacity(32);
         let mut raw = Vec::with_capacity(CHUNK);
         pids.iter()
@@ -74,7 +85,7 @@ impl HeldCommandLines {
 
     /// How many files are held.
     #[cfg(test)]
-    pub(super) fn held(&self) -> usize {
+    fn held(&self) -> usize {
         self.files.len()
     }
 }
