@@ -90,11 +90,12 @@ pub async fn reap(client: &mut Client, lease: i64) -> Result<Reaped, String> {
     match last.seconds {
         ..0 => Ok(Reaped::Gone),
         0 if last.term == term => {
-            client
-                .lease_revoke(lease)
-                .await
-                .map_err(|error| format!("etcd did not revoke lease {lease:x}: {error}"))?;
-            Ok(Reaped::Revoked)
+            match client.lease_revoke(lease).await {
+                Ok(_) => Ok(Reaped::Revoked),
+                // etcd's sweep came between the last question and the revoke.
+                Err(error) if crate::membership::lease_not_found(&error) => Ok(Reaped::Gone),
+                Err(error) => Err(format!("etcd did not revoke lease {lease:x}: {error}")),
+            }
         }
         _ => Ok(Reaped::Renewed),
     }

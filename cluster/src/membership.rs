@@ -869,8 +869,9 @@ fn dropped_by_a_leader_change(error: &etcd_client::Error) -> bool {
 }
 
 /// Whether etcd says that it no longer has the lease a keep-alive named (it ran out or was
-/// revoked): a round that held it must take a new one.
-fn lease_not_found(error: &etcd_client::Error) -> bool {
+/// revoked): a round that held it must take a new one; a reaper that asked to revoke it
+/// finds etcd's sweep came first.
+pub(crate) fn lease_not_found(error: &etcd_client::Error) -> bool {
     match error {
         etcd_client::Error::LeaseKeepAliveError(message) => message.contains("lease not found"),
         etcd_client::Error::GRpcStatus(status) => status.message().contains("lease not found"),
