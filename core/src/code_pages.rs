@@ -11,6 +11,13 @@
 //! (the mappings are marked random-access: no 64 KB fault-around). The daemon calls
 //! it again once monitoring settled (the first checks run code once too), together with
 //! [`release_free_heap`].
+//!
+//! Then [`keep_code_resident`]: from that moment, every page of code and constants the
+//! daemon runs stays in memory. A host that reclaims cold pages (memory pressure, or DAMON's
+//! proactive pageout on cloud VMs, which drops what went unread for a minute) would otherwise
+//! drop the code of the restart path during a quiet spell, and the next failure would wait
+//! for it to be read from disk, one major fault after another, before the resource is
+//! started again.
 
 /// Drops this process's mappings of read-only, file-backed pages that hold no private copy
 /// (`Anonymous: 0` in `/proc/self/smaps`: never written, so the file has them); returns the
@@ -46,6 +53,70 @@ pub fn release_startup_pages() -> usize {
 #[cfg(not(target_os = "linux"))]
 pub fn release_startup_pages() -> usize {
     0
+}
+
+/// Locks every read-only file mapping of this process (its program and libraries: code,
+/// constants, unwind tables) on fault (`mlock2` with `MLOCK_ONFAULT`): the pages resident
+/// now stay, and each page faulted in later stays once it came. Nothing is read in ahead and
+/// the resident set grows only by what actually runs (a restart path, once it ran). Call it
+/// after the last [`release_startup_pages`]: locked pages are not dropped.
+///
+/// Returns the bytes of the mappings locked; a mapping the kernel refuses (no
+/// `CAP_IPC_LOCK` and over `RLIMIT_MEMLOCK`, which counts a whole mapping) is the error,
+/// naming what to do. The mappings locked before it stay locked.
+#[cfg(target_os = "linux")]
+pub fn keep_code_resident() -> Result<usize, String> {
+    let maps = std::fs::read_to_string("/proc/self/maps")
+        .map_err(|error| format!("cannot read /proc/self/maps: {error}"))?;
+    let mut locked = 0;
+    for (start, end) in read_only_file_maps(&maps) {
+        // SAFETY: [start, end) is a whole mapping of this process; locking it changes no
+        // byte of it, only whether the kernel may reclaim its pages.
+        let done = unsafe {
+            libc::mlock2(
+                start as *const libc::c_void,
+                end - start,
+                libc::MLOCK_ONFAULT,
+            )
+        };
+        if done != 0 {
+            let error = std::io::Error::last_os_error();
+            return Err(format!(
+                "cannot keep the program's code in memory ({locked} bytes kept, then {error}): \
+                 run clppm as root (CAP_IPC_LOCK) or raise its RLIMIT_MEMLOCK; a restart after \
+                 a quiet spell may wait for its code to be read from disk"
+            ));
+        }
+        locked += end - start;
+    }
+    Ok(locked)
+}
+
+/// Elsewhere nothing is locked.
+#[cfg(not(target_os = "linux"))]
+pub fn keep_code_resident() -> Result<usize, String> {
+    Ok(0)
+}
+
+/// The address ranges of `/proc/self/maps`' mappings that [`keep_code_resident`] locks:
+/// readable, not writable, backed by a file (an inode, not `[vdso]`).
+fn read_only_file_maps(maps: &str) -> Vec<(usize, usize)> {
+    maps.lines()
+        .filter_map(|line| {
+            let mut fields = line.split_ascii_whitespace();
+            let (start, end) = fields.next()?.split_once('-')?;
+            let (start, end) = (
+                usize::from_str_radix(start, 16).ok()?,
+                usize::from_str_radix(end, 16).ok()?,
+            );
+            let perms = fields.next()?;
+            let inode = fields.nth(2)?;
+            let path = fields.next().unwrap_or("");
+            let read_only = perms.starts_with('r') && perms.as_bytes().get(1) == Some(&b'-');
+            let file = inode != "0" && !path.is_empty() && !path.starts_with('[');
+            (read_only && file && end > start).then_some((start, end))
+        })
+        .collect()
 }
 
 /// The address ranges of `smaps`' mappings that [`release_startup_pages`] may drop:
@@ -139,7 +210,14 @@ mod tests {
         total
     }
 
+    /// One test, not two: pages locked by one thread of a test process could not be dropped
+    /// by another.
     #[test]
+    fn startup_pages_are_dropped_then_what_runs_is_kept() {
+        read_only_file_pages_are_dropped_and_come_back_on_use();
+        the_code_is_locked_on_fault_and_runs_on();
+    }
+
     fn read_only_file_pages_are_dropped_and_come_back_on_use() {
         let before = resident_read_only_file_kb();
         let dropped = release_startup_pages();
@@ -153,6 +231,62 @@ mod tests {
         let text = format!("{:?}", std::collections::BTreeMap::from([(1, "one")]));
         assert_eq!(text, r#"{1: "one"}"#);
         assert!(std::env::current_dir().is_ok());
+    }
+
+    /// `/proc/self/status`' `VmLck:` in kB.
+    fn locked_kb() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmLck:"))
+            .and_then(|value| value.split_whitespace().next()?.parse().ok())
+            .unwrap()
+    }
+
+    fn the_code_is_locked_on_fault_and_runs_on() {
+        // Root (CAP_IPC_LOCK) locks whatever it asks; another user only within its
+        // RLIMIT_MEMLOCK, which the test binary's mappings may exceed: then the error names
+        // what to do.
+        let before = locked_kb();
+        match keep_code_resident() {
+            Ok(locked) => {
+                assert!(locked > 0, "nothing locked");
+                assert!(
+                    locked_kb() >= before + (locked as u64 >> 10),
+                    "VmLck {} kB after locking {locked} bytes (before {before} kB)",
+                    locked_kb()
+                );
+            }
+            Err(error) => assert!(error.contains("RLIMIT_MEMLOCK"), "{error}"),
+        }
+        // Code never run before is faulted in (and kept) as it runs.
+        let text = format!("{:?}", std::collections::BTreeSet::from(["kept"]));
+        assert_eq!(text, r#"{"kept"}"#);
+        // SAFETY: unlocks this test process's own mappings again.
+        unsafe { libc::munlockall() };
+    }
+
+    #[test]
+    fn every_read_only_file_mapping_is_locked() {
+        let maps = "\
+55d000000000-55d000010000 r-xp 00001000 fd:01 1234 /usr/bin/clppm
+55d000010000-55d000012000 r--p 00011000 fd:01 1234 /usr/bin/clppm
+55d000012000-55d000013000 rw-p 00013000 fd:01 1234 /usr/bin/clppm
+55d000013000-55d000014000 rw-p 00000000 00:00 0 [heap]
+7f0000000000-7f0000001000 r--p 00000000 fd:01 99 /usr/lib/libc.so.6
+7f0000010000-7f0000020000 r--p 00000000 00:00 0
+7ffc00000000-7ffc00002000 r-xp 00000000 00:00 0 [vdso]
+7ffc00003000-7ffc00004000 ---p 00000000 fd:01 99 /usr/lib/libc.so.6
+not a mapping line
+";
+        assert_eq!(
+            read_only_file_maps(maps),
+            vec![
+                (0x55d0_0000_0000, 0x55d0_0001_0000),
+                (0x55d0_0001_0000, 0x55d0_0001_2000),
+                (0x7f00_0000_0000, 0x7f00_0000_1000),
+            ]
+        );
     }
 
     #[test]

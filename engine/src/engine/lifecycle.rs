@@ -145,6 +145,15 @@ impl Engine {
                     "monitoring settled: {} KiB of program pages unmapped, heap trimmed: {trimmed}",
                     dropped >> 10
                 );
+                // From now on what runs stays in memory: a restart after a quiet spell does
+                // not wait for its code to come back from disk.
+                match clp_core::code_pages::keep_code_resident() {
+                    Ok(locked) => tracing::debug!(
+                        "program pages locked on fault: {} KiB of mappings",
+                        locked >> 10
+                    ),
+                    Err(error) => tracing::warn!("{error}"),
+                }
             });
         });
     }
