@@ -31,6 +31,10 @@
 #                    at interval 1 s, its worker processes and its two local servers, benches/scale/server.c);
 #                    the table shows both clp rows beside the peers (which run unloaded).
 #   WORKERS_MAX=1000 the load's cap on pidw worker processes (as in benches/scale)
+#   GAP=S            seconds between two kills (default: a random 1.5-2.5 s). A long gap (GAP=90)
+#                    measures a restart after a quiet spell: on a host that reclaims cold pages
+#                    (DAMON's pageout, memory pressure) the code of the restart path may have
+#                    left memory by then and comes back from disk.
 set -euo pipefail
 
 KILLS=${1:-100}
@@ -46,6 +50,12 @@ LOAD=${LOAD:-0}
 [[ $LOAD =~ ^[0-9]+$ ]] && { (( LOAD == 0 )) || (( LOAD >= 10 && LOAD <= 99999 )); } ||
     { echo "LOAD must be 0 or 10..99999 monitors" >&2; exit 2; }
 WORKERS_MAX=${WORKERS_MAX:-1000}
+GAP=${GAP:-}
+GAP_ARGS=()
+if [[ -n $GAP ]]; then
+    [[ $GAP =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "GAP must be a number of seconds" >&2; exit 2; }
+    GAP_ARGS=(--min-gap "$GAP" --max-gap "$GAP")
+fi
 HOOK_EVERY=20
 SCALE_PY=$REPO/benches/scale/scale.py
 
@@ -88,7 +98,7 @@ drive() {                        # NAME LABEL VERSION SETTINGS [driver options..
     "${DRV_PIN[@]}" python3 "$HERE/killbench.py" run \
         --label "$label" --version "$version" --settings "$settings" \
         --pidfile "$OUT/$name/m.pid" --outdir "$OUT/$name/out" --marker "$MARKER" \
-        --kills "$KILLS" --result "$OUT/$name/result.json" "$@" || rc=$?
+        --kills "$KILLS" --result "$OUT/$name/result.json" "${GAP_ARGS[@]}" "$@" || rc=$?
     RESULTS+=("$OUT/$name/result.json")
     (( rc == 0 )) || log "$label: the driver reported missed restarts or no samples (see $OUT/$name)"
 }

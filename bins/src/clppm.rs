@@ -59,7 +59,8 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
     limit_malloc_arenas();
     daemon::check_writable_folders(&paths)
         .map_err(|error| Refusal::InitFailed(error.to_string()))?;
-    clp_core::logging::init_daemon_logging(&paths, !args.detached).map_err(|error| {
+    // Held until `run` returns: the last lines (a start-up error) are written before exit.
+    let _log = clp_core::logging::init_daemon_logging(&paths, !args.detached).map_err(|error| {
         Refusal::InitFailed(format!(
             "cannot open the daemon log {}: {error}",
             paths.daemon_log().display()

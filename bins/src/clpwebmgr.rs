@@ -107,12 +107,13 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
         )?;
         return Ok(());
     }
-    clp_core::logging::init_logging(&paths.webmgr_log(), !args.detached).map_err(|error| {
-        Refusal::InitFailed(format!(
-            "cannot open {}: {error}",
-            paths.webmgr_log().display()
-        ))
-    })?;
+    let _log =
+        clp_core::logging::init_logging(&paths.webmgr_log(), !args.detached).map_err(|error| {
+            Refusal::InitFailed(format!(
+                "cannot open {}: {error}",
+                paths.webmgr_log().display()
+            ))
+        })?;
     let prepared = clp_webmgr::prepare(&paths, args.listen).map_err(|error| {
         tracing::error!("{error}");
         CliError::from(error)

@@ -1,11 +1,21 @@
 //! The daemon's own log: `tracing` into `$CLP_ROOT/log/clppm.log` (and stderr when asked).
+//!
+//! A thread of its own writes the log: the thread that logs an event only queues its line.
+//! A write to a file can wait for the disk (its last page read back after the page cache
+//! dropped it during a quiet spell, a disk saturated by the very fault being recovered),
+//! and the events of a restart are logged on the restart's path. A full queue drops the
+//! line and the writer says how many went. The queue is written out before the daemon
+//! exits, before an OS action, and before it starts again in place ([`flush`]).
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::time::{Duration, Instant};
 
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::writer::{MakeWriter, MakeWriterExt};
+use tracing_subscriber::fmt::writer::MakeWriter;
 
 use crate::paths::Paths;
 
@@ -50,14 +60,122 @@ impl<W: Write> Write for EscapingWriter<W> {
 /// Rotates `clppm.log` to `clppm.log.1` at start when it passed this size.
 const ROTATE_AT: u64 = 8 << 20;
 
+/// Lines the queue holds while the writer waits for the disk.
+const QUEUE_LINES: usize = 1024;
+
+/// How long [`flush`] waits for the writer (a dead disk does not hold up an exit or an OS
+/// action for longer).
+const FLUSH_WAIT: Duration = Duration::from_secs(2);
+
+/// What the writer thread is handed.
+enum Entry {
+    /// One event's line, with its line break.
+    Line(Vec<u8>),
+    /// Answer once everything queued before is written.
+    Flush(std::sync::mpsc::Sender<()>),
+}
+
+/// The queue of this process's log, once logging is set up.
+static QUEUE: OnceLock<SyncSender<Entry>> = OnceLock::new();
+
+/// Lines dropped because the queue was full, not yet reported.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// The log's writer as `tracing` asks for one: each event's line goes to the queue.
+struct Queued;
+
+impl<'a> MakeWriter<'a> for Queued {
+    type Writer = QueuedWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        QueuedWriter
+    }
+}
+
+/// Queues each `write` (one event's line, [`EscapingWriter`]) without waiting.
+struct QueuedWriter;
+
+impl Write for QueuedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(queue) = QUEUE.get()
+            && let Err(TrySendError::Full(_)) = queue.try_send(Entry::Line(buf.to_vec()))
+        {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The writer thread: each line to the file (and stderr), in order; a drop is reported
+/// in the log once the writer has caught up with a line.
+fn write_out(entries: Receiver<Entry>, mut file: std::fs::File, also_stderr: bool) {
+    for entry in entries {
+        match entry {
+            Entry::Line(line) => {
+                // A log that cannot be written has nowhere to say so; the next line tries again.
+                let _ = file.write_all(&line);
+                if also_stderr {
+                    let _ = std::io::stderr().write_all(&line);
+                }
+                let dropped = DROPPED.swap(0, Ordering::Relaxed);
+                if dropped > 0 {
+                    tracing::warn!(
+                        "{dropped} lines of this log were dropped: its disk did not keep up"
+                    );
+                }
+            }
+            Entry::Flush(done) => {
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+/// Waits (up to 2 s) until every line logged so far is written; nothing to wait for when
+/// logging is not set up.
+pub fn flush() {
+    let Some(queue) = QUEUE.get() else {
+        return;
+    };
+    let deadline = Instant::now() + FLUSH_WAIT;
+    let (done, written) = std::sync::mpsc::channel();
+    let mut entry = Entry::Flush(done);
+    loop {
+        match queue.try_send(entry) {
+            Ok(()) => break,
+            Err(TrySendError::Full(back)) if Instant::now() < deadline => {
+                entry = back;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(_) => return,
+        }
+    }
+    let _ = written.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+}
+
+/// Writes the log out ([`flush`]) when dropped: held by a command's `run` for as long as it
+/// logs, so that its last lines are written before it exits.
+#[must_use = "the log is written out when this is dropped"]
+pub struct LogGuard(());
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        flush();
+    }
+}
+
 /// Sends `tracing` to the daemon log; `CLP_LOG` (an env-filter) sets the level, default info.
-pub fn init_daemon_logging(paths: &Paths, also_stderr: bool) -> std::io::Result<()> {
+pub fn init_daemon_logging(paths: &Paths, also_stderr: bool) -> std::io::Result<LogGuard> {
     init_logging(&paths.daemon_log(), also_stderr)
 }
 
 /// Sends `tracing` to the log file `path` (rotated once at start past 8 MiB), and to stderr
-/// when asked; `CLP_LOG` sets the level, default info.
-pub fn init_logging(path: &std::path::Path, also_stderr: bool) -> std::io::Result<()> {
+/// when asked, through the writer thread; `CLP_LOG` sets the level, default info.
+pub fn init_logging(path: &std::path::Path, also_stderr: bool) -> std::io::Result<LogGuard> {
     let path = path.to_path_buf();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -68,16 +186,99 @@ pub fn init_logging(path: &std::path::Path, also_stderr: bool) -> std::io::Resul
         std::fs::rename(&path, rotated)?;
     }
     let file = OpenOptions::new().create(true).append(true).open(&path)?;
+    let (queue, entries) = std::sync::mpsc::sync_channel(QUEUE_LINES);
+    if QUEUE.set(queue).is_err() {
+        return Err(std::io::Error::other("logging is already set up"));
+    }
+    std::thread::Builder::new()
+        .name("clp-log".to_string())
+        .spawn(move || write_out(entries, file, also_stderr))?;
     let filter = EnvFilter::try_from_env("CLP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(false);
-    let result = if also_stderr {
-        builder
-            .with_writer(Escaping(Mutex::new(file).and(std::io::stderr)))
-            .try_init()
-    } else {
-        builder.with_writer(Escaping(Mutex::new(file))).try_init()
-    };
-    result.map_err(|error| std::io::Error::other(error.to_string()))
+        .with_ansi(false)
+        .with_writer(Escaping(Queued))
+        .try_init()
+        .map_err(|error| std::io::Error::other(error.to_string()))?;
+    Ok(LogGuard(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    /// Reads what the pipe holds now, waiting up to `wait` for `until` to show in all read.
+    fn read_until(pipe: &mut std::fs::File, all: &mut String, until: &str, wait: Duration) {
+        let deadline = Instant::now() + wait;
+        let mut buf = vec![0_u8; 1 << 16];
+        while !all.contains(until) {
+            assert!(
+                Instant::now() < deadline,
+                "no {until:?} in the log: {all:.2000}"
+            );
+            match pipe.read(&mut buf) {
+                Ok(read) if read > 0 => all.push_str(&String::from_utf8_lossy(&buf[..read])),
+                _ => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    }
+
+    /// One test (logging is set up once a process): the log is a pipe that the test reads
+    /// or leaves full, a disk that answers or does not.
+    #[test]
+    fn logging_never_waits_for_the_log_and_says_what_it_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clppm.log");
+        let fifo = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: a NUL-terminated path in a folder of this test.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        // The reader first, so that opening the log does not wait for one.
+        let mut pipe = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&path)
+            .unwrap();
+        let _guard = init_logging(&path, false).unwrap();
+        let mut all = String::new();
+
+        // Each event one line, in order, a line break inside it escaped.
+        tracing::info!("first");
+        tracing::warn!("second\nforged line");
+        flush();
+        read_until(&mut pipe, &mut all, "forged line", Duration::from_secs(10));
+        let lines: Vec<&str> = all.lines().collect();
+        assert_eq!(lines.len(), 2, "{all}");
+        assert!(lines[0].ends_with("first"), "{all}");
+        assert!(lines[1].contains(" WARN ") && lines[1].ends_with("second\\nforged line"));
+
+        // Nobody reads the log any more: the writer waits, the queue fills, and logging goes
+        // on without waiting (a pipe holds 64 KiB: these lines are ~100 times that).
+        let started = Instant::now();
+        for line in 0..60_000 {
+            tracing::info!("line {line} of a flood that no disk keeps up with");
+        }
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(10), "logging waited: {took:?}");
+        // Read again: the writer catches up and says how many lines went.
+        read_until(
+            &mut pipe,
+            &mut all,
+            "lines of this log were dropped: its disk did not keep up",
+            Duration::from_secs(30),
+        );
+        assert!(
+            all.contains("line 0 of a flood"),
+            "the first lines were queued"
+        );
+        // With the reader back, a flush returns once the queue is written.
+        let reader = std::thread::spawn(move || {
+            let mut rest = String::new();
+            read_until(&mut pipe, &mut rest, "last", Duration::from_secs(30));
+        });
+        tracing::info!("last");
+        flush();
+        reader.join().unwrap();
+    }
 }

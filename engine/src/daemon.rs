@@ -346,6 +346,7 @@ fn restart_in_place() {
         arguments.push(argument);
     }
     tracing::info!("starting again in place with the new configuration");
+    clp_core::logging::flush();
     let error = std::process::Command::new("/proc/self/exe")
         .arg0(program)
         .args(&arguments)

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::ha_bed::Bed;
 use crate::ha_bed::client::in_netns;
-use crate::harness::wait_until;
+use crate::harness::{text_once_it_holds, wait_until};
 
 /// The heartbeat of these tests, as in `ha_membership`.
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -128,7 +128,12 @@ fn clpstat_grp_and_monctrl_with_h_act_on_the_other_server() {
     bed.run(0, "clpmonctrl", &["-r", "-h", "node2"]).success();
     assert_ne!(monitors(1), "Suspend");
     // The request reached node2's log as the command and the server that asked.
-    let log = std::fs::read_to_string(bed.clp(1).path("log/clppm.log")).unwrap_or_default();
+    // (The log's own thread writes it: the line may follow the answer by a moment.)
+    let log = text_once_it_holds(
+        &bed.clp(1).path("log/clppm.log"),
+        "clpmonctrl@node1",
+        Duration::from_secs(10),
+    );
     assert!(log.contains("clpmonctrl@node1"), "{log}");
 
     // A name that is no server of the cluster is refused, naming the servers.

@@ -86,10 +86,13 @@ method = "softdog"
             .alerts()
             .contains("rm 7 Failed to start monitoring userw.")
     });
-    let log = std::fs::read_to_string(cluster.path("log/clppm.log")).unwrap();
-    assert!(
-        log.contains("opening the watchdog refused: CLP_FORBID_OS_ACTIONS=1 forbids /dev/watchdog"),
-        "{log}"
-    );
+    // The log's own thread writes it: the line may follow the alert by a moment.
+    wait_until("the refusal in clppm.log", WAIT, || {
+        std::fs::read_to_string(cluster.path("log/clppm.log")).is_ok_and(|log| {
+            log.contains(
+                "opening the watchdog refused: CLP_FORBID_OS_ACTIONS=1 forbids /dev/watchdog",
+            )
+        })
+    });
     cluster.stop();
 }

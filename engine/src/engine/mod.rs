@@ -424,11 +424,13 @@ impl Engine {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Makes everything stored so far durable, the alerts logged so far included.
+    /// Makes everything stored so far durable, the alerts logged so far included, and
+    /// writes out the daemon log's queue.
     pub fn flush_store(&self) {
         self.alert_sink.settle();
         if let Err(error) = self.store.flush() {
             tracing::error!("cannot flush the store: {error}");
         }
+        clp_core::logging::flush();
     }
 }
