@@ -61,14 +61,16 @@ pub fn release_startup_pages() -> usize {
 /// the resident set grows only by what actually runs (a restart path, once it ran). Call it
 /// after the last [`release_startup_pages`]: locked pages are not dropped.
 ///
-/// Returns the bytes of the mappings locked; a mapping the kernel refuses (no
-/// `CAP_IPC_LOCK` and over `RLIMIT_MEMLOCK`, which counts a whole mapping) is the error,
-/// naming what to do. The mappings locked before it stay locked.
+/// Returns the bytes of the mappings locked. Mappings the kernel refuses (no
+/// `CAP_IPC_LOCK` and over `RLIMIT_MEMLOCK`, which counts a whole mapping, as in a
+/// container without that capability) are skipped, the others still locked; then the error
+/// says how much was refused and what to do.
 #[cfg(target_os = "linux")]
 pub fn keep_code_resident() -> Result<usize, String> {
     let maps = std::fs::read_to_string("/proc/self/maps")
         .map_err(|error| format!("cannot read /proc/self/maps: {error}"))?;
     let mut locked = 0;
+    let mut refused = None;
     for (start, end) in read_only_file_maps(&maps) {
         // SAFETY: [start, end) is a whole mapping of this process; locking it changes no
         // byte of it, only whether the kernel may reclaim its pages.
@@ -79,17 +81,23 @@ pub fn keep_code_resident() -> Result<usize, String> {
                 libc::MLOCK_ONFAULT,
             )
         };
-        if done != 0 {
-            let error = std::io::Error::last_os_error();
-            return Err(format!(
-                "cannot keep the program's code in memory ({locked} bytes kept, then {error}): \
-                 run clppm as root (CAP_IPC_LOCK) or raise its RLIMIT_MEMLOCK; a restart after \
-                 a quiet spell may wait for its code to be read from disk"
-            ));
+        if done == 0 {
+            locked += end - start;
+        } else {
+            let (bytes, _) = refused.get_or_insert((0, std::io::Error::last_os_error()));
+            *bytes += end - start;
         }
-        locked += end - start;
     }
-    Ok(locked)
+    match refused {
+        None => Ok(locked),
+        Some((bytes, error)) => Err(format!(
+            "cannot keep {} KiB of the program's code in memory ({error}; {} KiB kept): give \
+             clppm CAP_IPC_LOCK (run it as root) or raise its RLIMIT_MEMLOCK, or a restart \
+             after a quiet spell may wait for its code to be read from disk",
+            bytes >> 10,
+            locked >> 10
+        )),
+    }
 }
 
 /// Elsewhere nothing is locked.
@@ -216,6 +224,7 @@ mod tests {
     fn startup_pages_are_dropped_then_what_runs_is_kept() {
         read_only_file_pages_are_dropped_and_come_back_on_use();
         the_code_is_locked_on_fault_and_runs_on();
+        without_the_capability_the_error_says_what_to_do();
     }
 
     fn read_only_file_pages_are_dropped_and_come_back_on_use() {
@@ -264,6 +273,70 @@ mod tests {
         assert_eq!(text, r#"{"kept"}"#);
         // SAFETY: unlocks this test process's own mappings again.
         unsafe { libc::munlockall() };
+    }
+
+    /// `capget`/`capset`'s header and one of its two data words (version 3).
+    #[repr(C)]
+    struct CapHeader {
+        version: u32,
+        pid: i32,
+    }
+
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct CapData {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+
+    /// Without `CAP_IPC_LOCK` and with an `RLIMIT_MEMLOCK` smaller than the program, the
+    /// program's mappings are refused and the error says what to do; what fits is locked.
+    fn without_the_capability_the_error_says_what_to_do() {
+        const CAP_IPC_LOCK: u32 = 14;
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: reads this process's limit into `limit`.
+        assert_eq!(
+            unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) },
+            0
+        );
+        let small = libc::rlimit {
+            rlim_cur: 64 << 10,
+            rlim_max: limit.rlim_max,
+        };
+        // Capabilities belong to a thread: this one drops CAP_IPC_LOCK, the test's others
+        // keep theirs.
+        let outcome = std::thread::spawn(move || {
+            let mut header = CapHeader {
+                version: 0x2008_0522,
+                pid: 0,
+            };
+            let mut data = [CapData::default(); 2];
+            // SAFETY: the kernel's own structures for this thread's capabilities.
+            unsafe {
+                assert_eq!(libc::syscall(libc::SYS_capget, &mut header, &mut data), 0);
+                data[0].effective &= !(1 << CAP_IPC_LOCK);
+                assert_eq!(libc::syscall(libc::SYS_capset, &header, &data), 0);
+                assert_eq!(libc::setrlimit(libc::RLIMIT_MEMLOCK, &small), 0);
+            }
+            keep_code_resident()
+        })
+        .join()
+        .unwrap();
+        // SAFETY: puts this process's limit back.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_MEMLOCK, &limit);
+            libc::munlockall();
+        }
+        let error = outcome.unwrap_err();
+        assert!(
+            error.contains("give clppm CAP_IPC_LOCK (run it as root) or raise its RLIMIT_MEMLOCK"),
+            "{error}"
+        );
+        assert!(error.contains("Cannot allocate memory") || error.contains("not permitted"));
     }
 
     #[test]
