@@ -3,15 +3,16 @@
 //! A thread of its own writes the log: the thread that logs an event only queues its line.
 //! A write to a file can wait for the disk (its last page read back after the page cache
 //! dropped it during a quiet spell, a disk saturated by the very fault being recovered),
-//! and the events of a restart are logged on the restart's path. A full queue drops the
-//! line and the writer says how many went. The queue is written out before the daemon
-//! exits, before an OS action, and before it starts again in place ([`flush`]).
+//! and the events of a restart are logged on the restart's path. The writer is a
+//! bookkeeping thread ([`crate::bookkeeping`]): lowest priority, woken a moment after the
+//! work. A full queue drops the line and the writer says how many went. The queue is
+//! written out before the daemon exits, before an OS action, and before it starts again in
+//! place ([`flush`]).
 
+use std::collections::VecDeque;
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use tracing_subscriber::EnvFilter;
@@ -67,19 +68,70 @@ const QUEUE_LINES: usize = 1024;
 /// action for longer).
 const FLUSH_WAIT: Duration = Duration::from_secs(2);
 
-/// What the writer thread is handed.
-enum Entry {
-    /// One event's line, with its line break.
-    Line(Vec<u8>),
-    /// Answer once everything queued before is written.
-    Flush(std::sync::mpsc::Sender<()>),
+/// How long queued lines wait for their wake-up before the writer takes them anyway (a
+/// wake-up whose runtime was gone).
+const AT_THE_LATEST: Duration = Duration::from_millis(100);
+
+/// How much lower the writer's priority is than the daemon's (as low as nice goes).
+const WRITER_NICE: libc::c_int = 19;
+
+/// The lines waiting, and how many were ever queued and written.
+#[derive(Default)]
+struct Pending {
+    lines: VecDeque<Vec<u8>>,
+    queued: u64,
+    written: u64,
+    /// Lines dropped because the queue was full, not yet reported.
+    dropped: u64,
+    /// A wake-up of the writer is on its way for the lines queued.
+    wake_due: bool,
+    /// That wake-up came (or a flush asks): the writer may write.
+    released: bool,
+}
+
+/// What the writer thread and the threads that log share.
+#[derive(Default)]
+struct Queue {
+    pending: Mutex<Pending>,
+    /// Signalled when the lines queued may be written.
+    work: Condvar,
+    /// Signalled when lines were written.
+    done: Condvar,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Lets the writer write what is queued, and wakes it.
+    fn release(&self) {
+        self.lock().released = true;
+        self.work.notify_one();
+    }
+
+    /// Queues one line; the first of a burst asks for the writer's wake-up after the work
+    /// ([`crate::bookkeeping`]): a restart's lines go out after the process it starts.
+    fn push(&'static self, line: &[u8]) {
+        let mut pending = self.lock();
+        if pending.lines.len() >= QUEUE_LINES {
+            pending.dropped += 1;
+            return;
+        }
+        pending.lines.push_back(line.to_vec());
+        pending.queued += 1;
+        let first = !std::mem::replace(&mut pending.wake_due, true);
+        drop(pending);
+        if first {
+            crate::bookkeeping::wake_after_the_work(move || self.release());
+        }
+    }
 }
 
 /// The queue of this process's log, once logging is set up.
-static QUEUE: OnceLock<SyncSender<Entry>> = OnceLock::new();
-
-/// Lines dropped because the queue was full, not yet reported.
-static DROPPED: AtomicU64 = AtomicU64::new(0);
+static QUEUE: OnceLock<Queue> = OnceLock::new();
 
 /// The log's writer as `tracing` asks for one: each event's line goes to the queue.
 struct Queued;
@@ -97,10 +149,8 @@ struct QueuedWriter;
 
 impl Write for QueuedWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Some(queue) = QUEUE.get()
-            && let Err(TrySendError::Full(_)) = queue.try_send(Entry::Line(buf.to_vec()))
-        {
-            DROPPED.fetch_add(1, Ordering::Relaxed);
+        if let Some(queue) = QUEUE.get() {
+            queue.push(buf);
         }
         Ok(buf.len())
     }
@@ -110,27 +160,50 @@ impl Write for QueuedWriter {
     }
 }
 
-/// The writer thread: each line to the file (and stderr), in order; a drop is reported
-/// in the log once the writer has caught up with a line.
-fn write_out(entries: Receiver<Entry>, mut file: std::fs::File, also_stderr: bool) {
-    for entry in entries {
-        match entry {
-            Entry::Line(line) => {
-                // A log that cannot be written has nowhere to say so; the next line tries again.
-                let _ = file.write_all(&line);
-                if also_stderr {
-                    let _ = std::io::stderr().write_all(&line);
-                }
-                let dropped = DROPPED.swap(0, Ordering::Relaxed);
-                if dropped > 0 {
-                    tracing::warn!(
-                        "{dropped} lines of this log were dropped: its disk did not keep up"
-                    );
+/// The writer thread, at the lowest priority: the lines in order, to the file (and
+/// stderr), once their wake-up came; a drop is reported in the log when the writer caught
+/// up. Idle, it sleeps until a line comes.
+fn write_out(queue: &Queue, mut file: std::fs::File, also_stderr: bool) {
+    crate::bookkeeping::lower_this_threads_priority(WRITER_NICE);
+    loop {
+        let (lines, dropped) = {
+            let mut pending = queue.lock();
+            while !pending.released || pending.lines.is_empty() {
+                if pending.lines.is_empty() {
+                    pending = queue
+                        .work
+                        .wait(pending)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                } else {
+                    let (now, waited) = queue
+                        .work
+                        .wait_timeout(pending, AT_THE_LATEST)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    pending = now;
+                    if waited.timed_out() {
+                        break;
+                    }
                 }
             }
-            Entry::Flush(done) => {
-                let _ = done.send(());
+            pending.wake_due = false;
+            pending.released = false;
+            (
+                std::mem::take(&mut pending.lines),
+                std::mem::take(&mut pending.dropped),
+            )
+        };
+        let count = lines.len() as u64;
+        for line in lines {
+            // A log that cannot be written has nowhere to say so; the next line tries again.
+            let _ = file.write_all(&line);
+            if also_stderr {
+                let _ = std::io::stderr().write_all(&line);
             }
+        }
+        queue.lock().written += count;
+        queue.done.notify_all();
+        if dropped > 0 {
+            tracing::warn!("{dropped} lines of this log were dropped: its disk did not keep up");
         }
     }
 }
@@ -142,19 +215,20 @@ pub fn flush() {
         return;
     };
     let deadline = Instant::now() + FLUSH_WAIT;
-    let (done, written) = std::sync::mpsc::channel();
-    let mut entry = Entry::Flush(done);
-    loop {
-        match queue.try_send(entry) {
-            Ok(()) => break,
-            Err(TrySendError::Full(back)) if Instant::now() < deadline => {
-                entry = back;
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            Err(_) => return,
+    let target = queue.lock().queued;
+    queue.release();
+    let mut pending = queue.lock();
+    while pending.written < target {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
         }
+        pending = queue
+            .done
+            .wait_timeout(pending, left)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .0;
     }
-    let _ = written.recv_timeout(deadline.saturating_duration_since(Instant::now()));
 }
 
 /// Writes the log out ([`flush`]) when dropped: held by a command's `run` for as long as it
@@ -186,13 +260,15 @@ pub fn init_logging(path: &std::path::Path, also_stderr: bool) -> std::io::Resul
         std::fs::rename(&path, rotated)?;
     }
     let file = OpenOptions::new().create(true).append(true).open(&path)?;
-    let (queue, entries) = std::sync::mpsc::sync_channel(QUEUE_LINES);
-    if QUEUE.set(queue).is_err() {
+    if QUEUE.set(Queue::default()).is_err() {
         return Err(std::io::Error::other("logging is already set up"));
     }
+    let queue = QUEUE
+        .get()
+        .ok_or_else(|| std::io::Error::other("no log queue"))?;
     std::thread::Builder::new()
         .name("clp-log".to_string())
-        .spawn(move || write_out(entries, file, also_stderr))?;
+        .spawn(move || write_out(queue, file, also_stderr))?;
     let filter = EnvFilter::try_from_env("CLP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -242,6 +318,19 @@ mod tests {
             .unwrap();
         let _guard = init_logging(&path, false).unwrap();
         let mut all = String::new();
+        // The writer is a bookkeeping thread: the lowest priority.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let (named, own) = crate::bookkeeping::nice_values("clp-log");
+            if named
+                .iter()
+                .any(|nice| *nice == (own + WRITER_NICE as i64).min(19))
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{named:?} vs {own}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
 
         // Each event one line, in order, a line break inside it escaped.
         tracing::info!("first");
