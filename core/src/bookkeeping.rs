@@ -1,5 +1,5 @@
-//! The daemon's bookkeeping threads (the store's flusher, the alert writer): how they are
-//! kept out of the way of the work they record.
+//! The daemon's bookkeeping threads (the store's flusher, the alert writer, the log
+//! writer): how they are kept out of the way of the work they record.
 //!
 //! Two rules. They run at a lower priority than the daemon's other threads. And they are
 //! woken a moment after the work, not during it: on the restart path the daemon spawns a
