@@ -110,21 +110,27 @@ pub fn keep_code_resident() -> Result<usize, String> {
 /// readable, not writable, backed by a file (an inode, not `[vdso]`).
 fn read_only_file_maps(maps: &str) -> Vec<(usize, usize)> {
     maps.lines()
-        .filter_map(|line| {
-            let mut fields = line.split_ascii_whitespace();
-            let (start, end) = fields.next()?.split_once('-')?;
-            let (start, end) = (
-                usize::from_str_radix(start, 16).ok()?,
-                usize::from_str_radix(end, 16).ok()?,
-            );
-            let perms = fields.next()?;
-            let inode = fields.nth(2)?;
-            let path = fields.next().unwrap_or("");
-            let read_only = perms.starts_with('r') && perms.as_bytes().get(1) == Some(&b'-');
-            let file = inode != "0" && !path.is_empty() && !path.starts_with('[');
-            (read_only && file && end > start).then_some((start, end))
-        })
+        .filter_map(mapping)
+        .filter_map(|(range, read_only_file)| read_only_file.then_some(range))
         .collect()
+}
+
+/// A mapping's header line of `/proc/self/maps` or `smaps`: its address range, and whether
+/// it is readable, not writable and backed by a file (an inode, not `[vdso]`); None for any
+/// other line.
+fn mapping(line: &str) -> Option<((usize, usize), bool)> {
+    let mut fields = line.split_ascii_whitespace();
+    let (start, end) = fields.next()?.split_once('-')?;
+    let (start, end) = (
+        usize::from_str_radix(start, 16).ok()?,
+        usize::from_str_radix(end, 16).ok()?,
+    );
+    let perms = fields.next().unwrap_or("");
+    let inode = fields.nth(2).unwrap_or("0");
+    let path = fields.next().unwrap_or("");
+    let read_only = perms.starts_with('r') && perms.as_bytes().get(1) == Some(&b'-');
+    let file = inode != "0" && !path.is_empty() && !path.starts_with('[');
+    Some(((start, end), read_only && file && end > start))
 }
 
 /// The address ranges of `smaps`' mappings that [`release_startup_pages`] may drop:
@@ -145,27 +151,17 @@ fn clean_read_only_file_maps(smaps: &str) -> Vec<(usize, usize)> {
         }
     };
     for line in smaps.lines() {
-        let mut fields = line.split_ascii_whitespace();
-        let Some(first) = fields.next() else {
-            continue;
-        };
-        if let Some((start, end)) = first.split_once('-')
-            && let (Ok(start), Ok(end)) = (
-                usize::from_str_radix(start, 16),
-                usize::from_str_radix(end, 16),
-            )
-        {
+        if let Some((range, read_only_file)) = mapping(line) {
             close(current.take(), resident, anonymous);
-            let perms = fields.next().unwrap_or("");
-            let inode = fields.nth(2).unwrap_or("0");
-            let path = fields.next().unwrap_or("");
-            let read_only = perms.starts_with('r') && perms.as_bytes().get(1) == Some(&b'-');
-            let file = inode != "0" && !path.is_empty() && !path.starts_with('[');
-            current = (read_only && file && end > start).then_some((start, end));
+            current = read_only_file.then_some(range);
             resident = false;
             anonymous = true;
             continue;
         }
+        let mut fields = line.split_ascii_whitespace();
+        let Some(first) = fields.next() else {
+            continue;
+        };
         let mut kb = || fields.next().and_then(|v| v.parse::<u64>().ok());
         match first {
             "Rss:" => resident = kb().is_some_and(|v| v > 0),
