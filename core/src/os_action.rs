@@ -148,6 +148,8 @@ impl OsActions {
                 message: "empty command".into(),
             });
         };
+        // The machine may go with the command: the daemon's log first.
+        crate::logging::flush();
         // A script without a `#!` line runs with /bin/sh, as an exec resource's does.
         let status = crate::process::operator_command(program)
             .and_then(|mut command| command.args(args).status())
@@ -175,6 +177,8 @@ impl OsActions {
                 target: path.display().to_string(),
             });
         }
+        // The machine goes with the write: the daemon's log first.
+        crate::logging::flush();
         let write = || -> std::io::Result<()> {
             let mut file = OpenOptions::new()
                 .append(true)

@@ -424,13 +424,11 @@ impl Engine {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Makes everything stored so far durable, the alerts logged so far included, and
-    /// writes out the daemon log's queue.
+    /// Makes everything stored so far durable, the alerts logged so far included.
     pub fn flush_store(&self) {
         self.alert_sink.settle();
         if let Err(error) = self.store.flush() {
             tracing::error!("cannot flush the store: {error}");
         }
-        clp_core::logging::flush();
     }
 }
