@@ -9,15 +9,15 @@
 //! written out before the daemon exits, before an OS action, and before it starts again in
 //! place ([`flush`]).
 
-use std::collections::VecDeque;
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::writer::MakeWriter;
 
+use crate::bookkeeping::{Deferred, Taken};
 use crate::paths::Paths;
 
 /// A log writer that keeps every event on one line: what a message or a field holds (a
@@ -68,70 +68,11 @@ const QUEUE_LINES: usize = 1024;
 /// action for longer).
 const FLUSH_WAIT: Duration = Duration::from_secs(2);
 
-/// How long queued lines wait for their wake-up before the writer takes them anyway (a
-/// wake-up whose runtime was gone).
-const AT_THE_LATEST: Duration = Duration::from_millis(100);
-
 /// How much lower the writer's priority is than the daemon's (as low as nice goes).
 const WRITER_NICE: libc::c_int = 19;
 
-/// The lines waiting, and how many were ever queued and written.
-#[derive(Default)]
-struct Pending {
-    lines: VecDeque<Vec<u8>>,
-    queued: u64,
-    written: u64,
-    /// Lines dropped because the queue was full, not yet reported.
-    dropped: u64,
-    /// A wake-up of the writer is on its way for the lines queued.
-    wake_due: bool,
-    /// That wake-up came (or a flush asks): the writer may write.
-    released: bool,
-}
-
-/// What the writer thread and the threads that log share.
-#[derive(Default)]
-struct Queue {
-    pending: Mutex<Pending>,
-    /// Signalled when the lines queued may be written.
-    work: Condvar,
-    /// Signalled when lines were written.
-    done: Condvar,
-}
-
-impl Queue {
-    fn lock(&self) -> MutexGuard<'_, Pending> {
-        self.pending
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Lets the writer write what is queued, and wakes it.
-    fn release(&self) {
-        self.lock().released = true;
-        self.work.notify_one();
-    }
-
-    /// Queues one line; the first of a burst asks for the writer's wake-up after the work
-    /// ([`crate::bookkeeping`]): a restart's lines go out after the process it starts.
-    fn push(&'static self, line: &[u8]) {
-        let mut pending = self.lock();
-        if pending.lines.len() >= QUEUE_LINES {
-            pending.dropped += 1;
-            return;
-        }
-        pending.lines.push_back(line.to_vec());
-        pending.queued += 1;
-        let first = !std::mem::replace(&mut pending.wake_due, true);
-        drop(pending);
-        if first {
-            crate::bookkeeping::wake_after_the_work(move || self.release());
-        }
-    }
-}
-
 /// The queue of this process's log, once logging is set up.
-static QUEUE: OnceLock<Queue> = OnceLock::new();
+static QUEUE: OnceLock<Arc<Deferred<Vec<u8>>>> = OnceLock::new();
 
 /// The log's writer as `tracing` asks for one: each event's line goes to the queue.
 struct Queued;
@@ -150,7 +91,7 @@ struct QueuedWriter;
 impl Write for QueuedWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if let Some(queue) = QUEUE.get() {
-            queue.push(buf);
+            queue.push(buf.to_vec());
         }
         Ok(buf.len())
     }
@@ -163,45 +104,19 @@ impl Write for QueuedWriter {
 /// The writer thread, at the lowest priority: the lines in order, to the file (and
 /// stderr), once their wake-up came; a drop is reported in the log when the writer caught
 /// up. Idle, it sleeps until a line comes.
-fn write_out(queue: &Queue, mut file: std::fs::File, also_stderr: bool) {
+fn write_out(queue: &Deferred<Vec<u8>>, mut file: std::fs::File, also_stderr: bool) {
     crate::bookkeeping::lower_this_threads_priority(WRITER_NICE);
-    loop {
-        let (lines, dropped) = {
-            let mut pending = queue.lock();
-            while !pending.released || pending.lines.is_empty() {
-                if pending.lines.is_empty() {
-                    pending = queue
-                        .work
-                        .wait(pending)
-                        .unwrap_or_else(|poisoned| poisoned.into_inner());
-                } else {
-                    let (now, waited) = queue
-                        .work
-                        .wait_timeout(pending, AT_THE_LATEST)
-                        .unwrap_or_else(|poisoned| poisoned.into_inner());
-                    pending = now;
-                    if waited.timed_out() {
-                        break;
-                    }
-                }
-            }
-            pending.wake_due = false;
-            pending.released = false;
-            (
-                std::mem::take(&mut pending.lines),
-                std::mem::take(&mut pending.dropped),
-            )
-        };
-        let count = lines.len() as u64;
-        for line in lines {
+    while queue.wait_for_work() {
+        let Taken { items, dropped } = queue.take();
+        let count = items.len() as u64;
+        for line in items {
             // A log that cannot be written has nowhere to say so; the next line tries again.
             let _ = file.write_all(&line);
             if also_stderr {
                 let _ = std::io::stderr().write_all(&line);
             }
         }
-        queue.lock().written += count;
-        queue.done.notify_all();
+        queue.mark_written(count);
         if dropped > 0 {
             tracing::warn!("{dropped} lines of this log were dropped: its disk did not keep up");
         }
@@ -214,21 +129,9 @@ pub fn flush() {
     let Some(queue) = QUEUE.get() else {
         return;
     };
-    let deadline = Instant::now() + FLUSH_WAIT;
-    let target = queue.lock().queued;
+    let target = queue.queued();
     queue.release();
-    let mut pending = queue.lock();
-    while pending.written < target {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return;
-        }
-        pending = queue
-            .done
-            .wait_timeout(pending, left)
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .0;
-    }
+    queue.wait_written(target, Some(Instant::now() + FLUSH_WAIT));
 }
 
 /// Writes the log out ([`flush`]) when dropped: held by a command's `run` for as long as it
@@ -260,15 +163,16 @@ pub fn init_logging(path: &std::path::Path, also_stderr: bool) -> std::io::Resul
         std::fs::rename(&path, rotated)?;
     }
     let file = OpenOptions::new().create(true).append(true).open(&path)?;
-    if QUEUE.set(Queue::default()).is_err() {
+    if QUEUE.set(Deferred::new(QUEUE_LINES)).is_err() {
         return Err(std::io::Error::other("logging is already set up"));
     }
     let queue = QUEUE
         .get()
+        .map(Arc::clone)
         .ok_or_else(|| std::io::Error::other("no log queue"))?;
     std::thread::Builder::new()
         .name("clp-log".to_string())
-        .spawn(move || write_out(queue, file, also_stderr))?;
+        .spawn(move || write_out(&queue, file, also_stderr))?;
     let filter = EnvFilter::try_from_env("CLP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -10,11 +10,11 @@
 //! than wait for the writer, whose priority is the lowest: a busy CPU never holds up an
 //! answer behind it.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 
 use super::{Delivery, LogTargets, Targets};
 use crate::alert::AlertEvent;
+use crate::bookkeeping::Deferred;
 
 /// How much lower the writer's priority is than the daemon's (as low as nice goes).
 const WRITER_NICE: libc::c_int = 19;
@@ -27,58 +27,22 @@ enum Job {
     Message(AlertEvent, LogTargets, mpsc::SyncSender<Delivery>),
 }
 
-/// The records waiting, and how many were ever queued and written.
-#[derive(Default)]
-struct Queue {
-    jobs: VecDeque<Job>,
-    queued: u64,
-    written: u64,
-    /// A wake-up of the writer is on its way for the jobs queued.
-    wake_due: bool,
-    /// That wake-up came: the writer may write.
-    released: bool,
-    closed: bool,
-}
-
 /// What the writer thread and the loggers share.
-#[derive(Default)]
 struct Shared {
-    queue: Mutex<Queue>,
+    queue: Arc<Deferred<Job>>,
     /// Held while jobs taken from the queue are written: one writer at a time, so that
     /// records go out in the order they were queued.
     writing: Mutex<()>,
-    /// Signalled when the jobs queued may be written (their wake-up came) or the writer is
-    /// to end.
-    work: Condvar,
-    /// Signalled when jobs were written.
-    done: Condvar,
 }
 
 impl Shared {
-    /// Lets the writer write what is queued, and wakes it.
-    fn release(&self) {
-        self.lock().released = true;
-        self.work.notify_one();
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Queue> {
-        self.queue
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// Writes every job queued now, in order; false when there was none.
     fn write_queued(&self, targets: &Targets) -> bool {
         let _writing = self
             .writing
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let jobs = {
-            let mut queue = self.lock();
-            queue.wake_due = false;
-            queue.released = false;
-            std::mem::take(&mut queue.jobs)
-        };
+        let jobs = self.queue.take().items;
         if jobs.is_empty() {
             return false;
         }
@@ -94,8 +58,7 @@ impl Shared {
                 }
             }));
         }
-        self.lock().written += count;
-        self.done.notify_all();
+        self.queue.mark_written(count);
         true
     }
 }
@@ -117,7 +80,10 @@ impl Writer {
     /// Starts the thread that writes to `targets`; None when no thread could be had (the
     /// sink then writes on the caller's thread, as a command's does).
     pub(super) fn start(targets: Arc<Targets>) -> Option<Writer> {
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            queue: Deferred::new(usize::MAX),
+            writing: Mutex::new(()),
+        });
         let (theirs, their_targets) = (Arc::clone(&shared), Arc::clone(&targets));
         let thread = std::thread::Builder::new()
             .name("clp-alerts".into())
@@ -149,42 +115,22 @@ impl Writer {
         delivery.recv().ok()
     }
 
+    /// Queues `job`; the writer is woken after the work that logs ([`crate::bookkeeping`]):
+    /// the records of one operation go out together, and not while a process it restarted
+    /// starts.
     fn queue(&self, job: Job) {
-        let mut queue = self.shared.lock();
-        queue.jobs.push_back(job);
-        queue.queued += 1;
-        let first = !std::mem::replace(&mut queue.wake_due, true);
-        drop(queue);
-        if first {
-            self.wake_soon();
-        }
-    }
-
-    /// Wakes the writer after the work that logs ([`crate::bookkeeping`]): the records of
-    /// one operation go out together, and not while a process it restarted starts.
-    fn wake_soon(&self) {
-        let shared = Arc::clone(&self.shared);
-        crate::bookkeeping::wake_after_the_work(move || shared.release());
+        self.shared.queue.push(job);
     }
 
     /// Returns once every record queued before the call is written: writes those still
     /// queued on the calling thread, and waits for those the writer is writing.
     pub(super) fn settle(&self) {
-        let target = self.shared.lock().queued;
-        loop {
-            if self.shared.lock().written >= target {
-                return;
-            }
+        let queue = &self.shared.queue;
+        let target = queue.queued();
+        while !queue.is_written(target) {
             // Blocks while the writer writes what it took, then writes what is left.
             if !self.shared.write_queued(&self.targets) {
-                let mut queue = self.shared.lock();
-                while queue.written < target {
-                    queue = self
-                        .shared
-                        .done
-                        .wait(queue)
-                        .unwrap_or_else(|poisoned| poisoned.into_inner());
-                }
+                queue.wait_written(target, None);
                 return;
             }
         }
@@ -193,8 +139,7 @@ impl Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        self.shared.lock().closed = true;
-        self.shared.work.notify_all();
+        self.shared.queue.close();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -205,23 +150,7 @@ impl Drop for Writer {
 /// is left.
 fn write_until_closed(shared: &Shared, targets: &Targets) {
     crate::bookkeeping::lower_this_threads_priority(WRITER_NICE);
-    loop {
-        {
-            let mut queue = shared.lock();
-            // To write: the jobs once their wake-up came, or what is left at the end. (A
-            // wake-up that never comes, its runtime gone, leaves the records to the next
-            // `settle` or to the writer's end, which write them.)
-            let ready = |queue: &Queue| queue.closed || (queue.released && !queue.jobs.is_empty());
-            while !ready(&queue) {
-                queue = shared
-                    .work
-                    .wait(queue)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-            }
-            if queue.closed && queue.jobs.is_empty() {
-                return;
-            }
-        }
+    while shared.queue.wait_for_work() {
         shared.write_queued(targets);
     }
 }
