@@ -8,7 +8,9 @@ use std::time::Duration;
 use crate::config::{Config, GroupConfig, MonitorConfig, ResourceConfig};
 use crate::store::Store;
 
-use super::view::{GroupView, HeartbeatView, MonitorView, ResourceView, ServerView, StatusView};
+use super::view::{
+    GroupView, HeartbeatView, MonitorView, ResourceView, ServerView, SpareMonitorList, StatusView,
+};
 use super::{
     CheckFigures, ClusterStatus, DaemonState, GroupTimes, Ladder, MonitorState, MonitorStatus,
     ObjectStatus, ServersView, micros,
@@ -91,6 +93,24 @@ pub fn build(config: &Config, server: &str, facts: &impl Facts) -> ClusterStatus
 
 /// [`build`], its strings borrowed from `config` and `server`: what the daemon encodes.
 pub fn build_view<'a>(config: &'a Config, server: &'a str, facts: &impl Facts) -> StatusView<'a> {
+    build_view_in(config, server, facts, SpareMonitorList::default())
+}
+
+/// [`build_view`], its monitor list in the allocation a former view left ([`StatusView::into_spare`]).
+pub fn build_view_in<'a>(
+    config: &'a Config,
+    server: &'a str,
+    facts: &impl Facts,
+    spare: SpareMonitorList,
+) -> StatusView<'a> {
+    let mut monitors = spare.into_list(config.monitors.len());
+    monitors.extend(
+        config
+            .monitors
+            .iter()
+            .enumerate()
+            .map(|(index, monitor)| monitor_view(monitor, facts.monitor(index, monitor))),
+    );
     let daemon = facts.daemon();
     let running = daemon != DaemonState::Stopped;
     StatusView {
@@ -118,12 +138,7 @@ pub fn build_view<'a>(config: &'a Config, server: &'a str, facts: &impl Facts) -
             .iter()
             .map(|group| group_view(group, server, facts))
             .collect(),
-        monitors: config
-            .monitors
-            .iter()
-            .enumerate()
-            .map(|(index, monitor)| monitor_view(monitor, facts.monitor(index, monitor)))
-            .collect(),
+        monitors,
     }
 }
 

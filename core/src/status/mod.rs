@@ -9,12 +9,13 @@ mod view;
 use serde::{Deserialize, Serialize};
 
 pub use build::{
-    Facts, MonitorFacts, Offline, ResourceFacts, build, build_view, monitor_state, offline_status,
+    Facts, MonitorFacts, Offline, ResourceFacts, build, build_view, build_view_in, monitor_state,
+    offline_status,
 };
 pub use ladder::Ladder;
 pub use view::{
     GroupSummary, GroupView, HeartbeatView, MonitorSummary, MonitorView, ResourceSummary,
-    ResourceView, ServerView, StatusSummary, StatusView,
+    ResourceView, ServerView, SpareMonitorList, StatusSummary, StatusView,
 };
 
 /// The daemon's own state.

@@ -144,6 +144,11 @@ thread_local! {
     /// faulted in and zeroed by the kernel again per answer (an eighth of an answer's CPU
     /// in the profile, benches/PROFILE.md). One at most, and none over [`SPARE_BYTES`].
     static SPARE: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+
+    /// The monitor list of the last status view, kept for the next one as [`SPARE`] is
+    /// (~200 KB at 1,000 monitors), and none over [`SPARE_BYTES`].
+    static SPARE_MONITORS: std::cell::RefCell<clp_core::status::SpareMonitorList> =
+        std::cell::RefCell::new(clp_core::status::SpareMonitorList::default());
 }
 
 /// The largest answer buffer kept for the next answer (~5,000 monitors' pretty status);
@@ -169,13 +174,16 @@ fn keep_buffer(mut buffer: Vec<u8>) {
 /// [`StatusForm::Pretty`] the line [`Response::StatusText`] and the text it announces.
 fn status_answer(engine: &Engine, form: StatusForm) -> std::io::Result<(Option<Vec<u8>>, Vec<u8>)> {
     let mut answer = answer_buffer();
-    let view = engine.status_view();
+    let view = engine.status_view_in(SPARE_MONITORS.take());
     match form {
         StatusForm::Whole => view.write_answer(&mut answer),
         StatusForm::Summary => view.write_summary(&mut answer),
         StatusForm::Pretty => view.write_pretty(&mut answer),
     }
-    drop(view);
+    let spare = view.into_spare();
+    if spare.bytes() <= SPARE_BYTES {
+        SPARE_MONITORS.set(spare);
+    }
     if form == StatusForm::Pretty {
         let bytes = u64::try_from(answer.len()).unwrap_or(u64::MAX);
         let mut head =

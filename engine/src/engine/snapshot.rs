@@ -19,6 +19,11 @@ impl Engine {
     /// freed per answer at 1,000 monitors). The engine's lock is held while it is built,
     /// not while it is encoded.
     pub fn status_view(&self) -> StatusView<'_> {
+        self.status_view_in(status::SpareMonitorList::default())
+    }
+
+    /// [`Self::status_view`], its monitor list in the allocation a former view left.
+    pub fn status_view_in(&self, spare: status::SpareMonitorList) -> StatusView<'_> {
         let state = self.lock();
         let facts = Live {
             owners: self.cluster.get().map(|link| link.owners()),
@@ -27,7 +32,7 @@ impl Engine {
             config: &self.config,
             alert_log_problem: self.alert_sink.problem(),
         };
-        status::build_view(&self.config, self.server(), &facts)
+        status::build_view_in(&self.config, self.server(), &facts, spare)
     }
 }
 
