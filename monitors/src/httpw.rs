@@ -65,6 +65,9 @@ use tokio_rustls::TlsConnector;
 /// The longest response header read before giving up on it.
 const MAX_HEADER: usize = 64 * 1024;
 
+/// Room made in the response buffer before each read.
+const READ_AT_ONCE: usize = 4096;
+
 /// Builds the probe of a validated monitor ([`clp_core::monitor::spec::BuildProbe`]).
 pub fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>, String> {
     let (params, problems) = parse(config.parameters);
@@ -165,24 +168,20 @@ impl Httpw {
                 Ok(sent) => exchange(stream, &self.request[sent..], errorstatus).await,
                 Err(error) => Err(send_failed(&error)),
             },
+            // Boxed: a TLS connection's state is ~7 KB, which a plain check's future would
+            // otherwise carry (allocated and copied each check) without using it.
             Some((connector, name)) => {
-                // The handshake's several writes would wait on delayed ACKs without it.
-                let _ = stream.set_nodelay(true);
-                let peer = stream
-                    .peer_addr()
-                    .map(|address| address.to_string())
-                    .unwrap_or_else(|_| format!("{}:{}", self.params.servername, self.params.port));
-                match connector.connect(name.clone(), stream).await {
-                    Ok(stream) => exchange(stream, &self.request, errorstatus).await,
-                    Err(error) => {
-                        return failure(
-                            TLS_FAILED,
-                            format!(
-                                "TLS handshake with {peer} failed: {}.",
-                                tcp::describe(&error)
-                            ),
-                        );
-                    }
+                match Box::pin(tls_exchange(
+                    connector,
+                    name,
+                    stream,
+                    &self.request,
+                    &self.params,
+                ))
+                .await
+                {
+                    Ok(answer) => answer,
+                    Err(outcome) => return outcome,
                 }
             }
         };
@@ -213,6 +212,33 @@ impl Probe for Httpw {
     }
 }
 
+/// The TLS handshake with the server, then the exchange; a failed handshake is the
+/// check's outcome.
+async fn tls_exchange(
+    connector: &TlsConnector,
+    name: &ServerName<'static>,
+    stream: tokio::net::TcpStream,
+    request: &[u8],
+    params: &HttpwParams,
+) -> Result<Result<Option<(u16, String)>, String>, CheckOutcome> {
+    // The handshake's several writes would wait on delayed ACKs without it.
+    let _ = stream.set_nodelay(true);
+    let peer = stream
+        .peer_addr()
+        .map(|address| address.to_string())
+        .unwrap_or_else(|_| format!("{}:{}", params.servername, params.port));
+    match connector.connect(name.clone(), stream).await {
+        Ok(stream) => Ok(exchange(stream, request, params.errorstatus).await),
+        Err(error) => Err(failure(
+            TLS_FAILED,
+            format!(
+                "TLS handshake with {peer} failed: {}.",
+                tcp::describe(&error)
+            ),
+        )),
+    }
+}
+
 /// Why a request could not be sent, in an operator's words.
 fn send_failed(error: &std::io::Error) -> String {
     format!("sending the request failed: {}", tcp::describe(error))
@@ -237,8 +263,9 @@ where
         .await
         .and(stream.flush().await)
         .map_err(|error| send_failed(&error))?;
-    let mut buffer = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 4096];
+    // Read straight into the buffer: a chunk array held across the read would be 4 KB of
+    // every check's future.
+    let mut buffer = Vec::with_capacity(READ_AT_ONCE);
     loop {
         // Nothing read yet, nothing to parse (the header array is 4 KiB to set up).
         if !buffer.is_empty() {
@@ -272,8 +299,9 @@ where
                 "the response header is longer than {MAX_HEADER} bytes"
             ));
         }
+        buffer.reserve(READ_AT_ONCE);
         let read = stream
-            .read(&mut chunk)
+            .read_buf(&mut buffer)
             .await
             .map_err(|error| format!("reading the response failed: {}", tcp::describe(&error)))?;
         if read == 0 {
@@ -283,7 +311,6 @@ where
                 "the server closed the connection in the middle of the response header".to_string()
             });
         }
-        buffer.extend_from_slice(&chunk[..read]);
     }
 }
 

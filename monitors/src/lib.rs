@@ -69,4 +69,54 @@ mod tests {
         }
         assert_eq!(kinds.len(), super::BUILDERS.len());
     }
+
+    /// The future of one check of the types a large configuration has by the hundred
+    /// (network probes, psw, diskw) stays small: it is allocated and moved on every check,
+    /// and a buffer or a TLS connection held in it inline (the 4 KB read chunk and the
+    /// ~7 KB handshake state httpw once carried) costs every check its size.
+    #[tokio::test]
+    async fn a_checks_future_is_small() {
+        use clp_core::monitor::ProbeContext;
+        use clp_core::monitor::spec::ProbeSettings;
+        use clp_core::os_action::{OsActions, OsActionsConfig};
+        let os = OsActions::new(OsActionsConfig::real_defaults(), true);
+        let empty = toml::Table::new();
+        let cases = [
+            ("httpw", "servername = \"127.0.0.1\"\nport = 9"),
+            (
+                "httpw",
+                "servername = \"127.0.0.1\"\nport = 9\nhttps = true",
+            ),
+            ("tcpw", "ipaddress = \"127.0.0.1\"\nport = 9"),
+            ("smtpw", "ipaddress = \"127.0.0.1\"\nport = 9"),
+            ("ftpw", "ipaddress = \"127.0.0.1\"\nport = 9"),
+            ("pop3w", "ipaddress = \"127.0.0.1\"\nport = 9"),
+            ("imap4w", "ipaddress = \"127.0.0.1\"\nport = 9"),
+            ("psw", "processname = \"no-such-process-*\""),
+            ("diskw", "object = \"/\""),
+        ];
+        for (kind, parameters) in cases {
+            let parameters: toml::Table = toml::from_str(parameters).expect("parameters");
+            let settings = ProbeSettings {
+                name: kind,
+                timeout: std::time::Duration::from_secs(1),
+                retry: 0,
+                nice: 0,
+                parameters: &parameters,
+                target_parameters: &empty,
+            };
+            let build = super::builder(kind).expect("a builder");
+            let mut probe = build(&settings, &os).unwrap_or_else(|error| panic!("{kind}: {error}"));
+            let check = probe.check(ProbeContext {
+                lateness: std::time::Duration::ZERO,
+                timeout: std::time::Duration::from_secs(1),
+                target_process: None,
+            });
+            let size = std::mem::size_of_val(&*check);
+            assert!(
+                size <= 2048,
+                "{kind} ({parameters}): a check's future is {size} bytes"
+            );
+        }
+    }
 }

@@ -154,6 +154,10 @@ impl SpareMonitorList {
 /// (std's in-place collect; a test below holds it to that).
 fn empty_in<'b>(mut list: Vec<MonitorView<'_>>) -> Vec<MonitorView<'b>> {
     list.clear();
+    #[expect(
+        clippy::unnecessary_filter_map,
+        reason = "the map changes the item's lifetime, which a filter cannot"
+    )]
     list.into_iter().filter_map(|_| None).collect()
 }
 
@@ -602,7 +606,11 @@ type = "userw"
             let memory = spare.0.as_ptr() as usize;
             let server = String::from("node1");
             let view = crate::status::build_view_in(&config, &server, &facts, spare);
-            assert_eq!(view.monitors.as_ptr() as usize, memory, "the same allocation");
+            assert_eq!(
+                view.monitors.as_ptr() as usize,
+                memory,
+                "the same allocation"
+            );
             assert_eq!(encoded(&view), expected);
             spare = view.into_spare();
             assert_eq!(spare.0.as_ptr() as usize, memory);
