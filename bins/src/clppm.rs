@@ -89,12 +89,17 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write) -> Result<(), CliError> {
 ///
 /// - One arena: glibc otherwise gives every thread that allocates an arena of its own (up
 ///   to 8 per core), each keeping freed memory; with tokio's blocking pool and the
-///   store's threads (sled's, before redb) that was ~10 MB of a 31 MB RSS at 1,000 monitors. Small allocations still go
-///   through each thread's cache without the arena's lock.
+///   store's threads (sled's, before redb) that was ~10 MB of a 31 MB RSS at 1,000
+///   monitors. Small allocations still go through each thread's cache without the arena's
+///   lock.
 /// - Fixed mmap and trim thresholds (128 KiB, glibc's defaults): a block that large is
 ///   mapped and given back when freed. Left dynamic, glibc raises the mmap threshold after
 ///   the first big free, and the status answers (~0.5 MB per `clpstat` at 1,000 monitors)
-///   then come from the heap and stay in the RSS.
+///   then come from the heap and stay in the RSS. The other side of it: a block this large
+///   allocated per request is mapped, faulted in page by page and unmapped each time (~50
+///   page faults for a 200 KB one, dear on a nested VM), so the control thread keeps the
+///   status answer's buffer and the status view's monitor list from one answer to the
+///   next (`clp_engine::control`).
 #[cfg(target_env = "gnu")]
 fn limit_malloc_arenas() {
     const THRESHOLD: libc::c_int = 128 << 10;

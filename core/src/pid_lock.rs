@@ -1,5 +1,13 @@
 //! A pid file locked for a process's lifetime: the single-instance guarantee of clppm and
 //! clpwebmgr.
+//!
+//! The lock is an open file description lock (`F_OFD_SETLK`, a write lock on the whole
+//! file): it lasts while the description is open, goes with the process however it ends,
+//! and is not inherited by what the daemon executes (the file is opened close-on-exec).
+//! Whether a daemon holds it is asked with `F_OFD_GETLK` ([`is_held`]), which takes no
+//! lock: a client asking at the moment a daemon starts cannot make that start fail, as a
+//! probe that took a shared `flock` for an instant could ("clppm is already running" with
+//! nothing running, when `clpstat` asked while `clpcl -s` started it).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -51,8 +59,8 @@ impl PidLock {
             .truncate(false)
             .open(path)
             .map_err(io("cannot open", path))?;
-        // SAFETY: flock on a valid fd owned by `file`.
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        let locked = ofd_lock(&file, libc::F_OFD_SETLK, libc::F_WRLCK as libc::c_short)
+            .map_err(io("cannot lock", path))?;
         if !locked {
             let pid = std::fs::read_to_string(path)
                 .unwrap_or_default()
@@ -75,9 +83,103 @@ impl PidLock {
     }
 }
 
+/// Whether a process holds the pid-file lock at `path` (false when there is no such file).
+/// It takes no lock: asking never gets in the way of a daemon taking it.
+pub fn is_held(path: &std::path::Path) -> bool {
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    // A lock on another description that a write lock would meet: the daemon's.
+    ofd_lock(&file, libc::F_OFD_GETLK, libc::F_WRLCK as libc::c_short).is_ok_and(|free| !free)
+}
+
+/// `fcntl(command)` with a lock of `kind` on the whole of `file`, as an open file
+/// description lock. For `F_OFD_SETLK`: true when taken, false when another holds it. For
+/// `F_OFD_GETLK`: true when nothing would stand in the way (the kernel says `F_UNLCK`).
+fn ofd_lock(file: &File, command: libc::c_int, kind: libc::c_short) -> std::io::Result<bool> {
+    // SAFETY: an all-zero `flock` is a valid value of the C struct (l_pid must be 0 for OFD
+    // locks); every field that matters is set below.
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = kind;
+    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    lock.l_start = 0;
+    lock.l_len = 0;
+    // SAFETY: fcntl on a valid fd owned by `file`, with a pointer to a live `flock`.
+    let done = unsafe { libc::fcntl(file.as_raw_fd(), command, &mut lock) };
+    if done == -1 {
+        let error = std::io::Error::last_os_error();
+        return match error.raw_os_error() {
+            Some(libc::EAGAIN | libc::EACCES) if command == libc::F_OFD_SETLK => Ok(false),
+            _ => Err(error),
+        };
+    }
+    Ok(command != libc::F_OFD_GETLK || lock.l_type == libc::F_UNLCK as libc::c_short)
+}
+
 impl Drop for PidLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
         let _ = &self.file;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_holder_at_a_time_and_asking_sees_it() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("run").join("clppm.pid");
+        assert!(!is_held(&path), "no file, no holder");
+        let lock = PidLock::take(&path).expect("the lock");
+        assert!(is_held(&path));
+        match PidLock::take(&path) {
+            Err(PidLockError::Held { pid }) => assert_eq!(pid, std::process::id().to_string()),
+            other => panic!("a second holder: {other:?}"),
+        }
+        drop(lock);
+        assert!(!path.exists(), "the pid file goes with its holder");
+        assert!(!is_held(&path));
+        // A pid file left by a holder that died: the lock is free, the file is taken over.
+        std::fs::write(&path, "4194999\n").expect("a stale pid file");
+        assert!(!is_held(&path));
+        let lock = PidLock::take(&path).expect("the lock of a dead holder's file");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("the pid file"),
+            format!("{}\n", std::process::id())
+        );
+        drop(lock);
+    }
+
+    /// Clients ask whether a daemon runs while one starts: asking must never make the start
+    /// fail (a probe that took a shared lock for an instant did, now and then).
+    #[test]
+    fn asking_while_a_daemon_takes_the_lock_never_stops_it() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("clppm.pid");
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let askers: Vec<_> = (0..2)
+            .map(|_| {
+                let (path, done) = (path.clone(), std::sync::Arc::clone(&done));
+                std::thread::spawn(move || {
+                    let mut asked = 0_u64;
+                    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                        is_held(&path);
+                        asked += 1;
+                    }
+                    asked
+                })
+            })
+            .collect();
+        for take in 0..2000 {
+            let lock = PidLock::take(&path)
+                .unwrap_or_else(|error| panic!("take {take} failed while clients asked: {error}"));
+            drop(lock);
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        for asker in askers {
+            assert!(asker.join().expect("an asker") > 0);
+        }
     }
 }

@@ -3,7 +3,6 @@
 //! pid file, not by the file's presence: a `kill -9` leaves the file but not the lock.
 
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -55,10 +54,7 @@ pub enum LaunchError {
 /// The pid of the clpwebmgr holding the lock of `paths`, if one does.
 pub fn running_pid(paths: &Paths) -> Option<u32> {
     let path = paths.webmgr_pid_file();
-    let file = std::fs::File::open(&path).ok()?;
-    // SAFETY: flock on a valid fd owned by `file`; a lock we get is released as it closes.
-    let free = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0;
-    if free {
+    if !crate::pid_lock::is_held(&path) {
         return None;
     }
     std::fs::read_to_string(&path).ok()?.trim().parse().ok()

@@ -274,10 +274,8 @@ impl Prepared {
         // background), so whoever connects first sees a started daemon.
         engine.start(requested_by.as_deref());
         // More than one server: join the cluster in etcd (crate::membership).
+        // (The keeper follows its lease from inside the join, before any group can be owned.)
         let membership = crate::membership::join(&engine);
-        if let (Some(keeper), Some(membership)) = (&keeper, &membership) {
-            keeper.follow(membership.lease_deadline());
-        }
         let control = match ControlThread::start(listener, Arc::clone(&engine)) {
             Ok(control) => Some(control),
             Err(error) => {

@@ -113,6 +113,9 @@ pub fn join(engine: &Arc<Engine>) -> Option<Joined> {
             Change::Regained => engine.regained_cluster(),
         }
     });
+    // Before the cluster is attached: a group owned under the lease is told to the keeper
+    // after the lease (a keeper that saw no lease yet kills it at once).
+    engine.keeper_follows(membership.lease_deadline());
     let heard: Weak<Engine> = Arc::downgrade(engine);
     let owners = Owners::start(&cluster, membership.sessions(), move |event| {
         if let Some(engine) = heard.upgrade() {

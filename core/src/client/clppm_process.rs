@@ -58,17 +58,7 @@ pub fn clppm_beside_me() -> PathBuf {
 /// Whether a clppm holds the pid-file lock of `paths` (it may still be starting and not yet
 /// answer on its socket).
 pub fn daemon_holds_lock(paths: &Paths) -> bool {
-    use std::os::fd::AsRawFd;
-    let Ok(file) = std::fs::File::open(paths.pid_file()) else {
-        return false;
-    };
-    // SAFETY: flock on a valid fd we own; a shared non-blocking try, released at once.
-    let free = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0;
-    if free {
-        // SAFETY: as above.
-        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
-    }
-    !free
+    crate::pid_lock::is_held(&paths.pid_file())
 }
 
 /// Connects to a daemon that is running or starting: when the socket does not answer but

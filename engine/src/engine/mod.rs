@@ -402,6 +402,18 @@ impl Engine {
         let _ = self.keeper.set(keeper);
     }
 
+    /// Has the keeper (if any) follow the renewals of this server's cluster lease. Called
+    /// before the cluster is attached, so that no group can be owned, started and told to
+    /// the keeper before the lease it runs under (the keeper kills such a group at once).
+    pub(crate) fn keeper_follows(
+        &self,
+        deadline: tokio::sync::watch::Receiver<Option<clp_cluster::LeaseDeadline>>,
+    ) {
+        if let Some(keeper) = self.keeper.get() {
+            keeper.follow(deadline);
+        }
+    }
+
     /// The configuration the daemon runs.
     pub fn config(&self) -> &Config {
         &self.config

@@ -35,6 +35,14 @@ pub struct Link {
 }
 
 impl Link {
+    /// Tells the keeper every renewal of the lease in `deadline` until it ends. A group is
+    /// told after the lease that was current when the engine started it: never before. Call
+    /// it before the engine can own a group under that lease: a group the keeper learns of
+    /// before any lease is killed at once.
+    pub fn follow(&self, deadline: watch::Receiver<Option<LeaseDeadline>>) {
+        let _ = self.tx.send(Message::Follow(deadline));
+    }
+
     /// A resource's process group started (or was adopted): the keeper guards it.
     pub fn guard(&self, pgid: u32) {
         if let Ok(pgid) = i32::try_from(pgid)
@@ -120,12 +128,6 @@ impl Keeper {
     /// The engine's handle.
     pub fn link(&self) -> Link {
         self.link.clone()
-    }
-
-    /// Tells the keeper every renewal of the lease in `deadline` until it ends. A group is
-    /// told after the lease that was current when the engine started it: never before.
-    pub fn follow(&self, deadline: watch::Receiver<Option<LeaseDeadline>>) {
-        let _ = self.link.tx.send(Message::Follow(deadline));
     }
 
     /// Ends the keeper: with `bye` when no group is left to guard; otherwise by closing its
