@@ -312,6 +312,18 @@ struct Watcher {
     on_event: Box<dyn Fn(OwnerEvent) + Send + Sync>,
 }
 
+/// One key's change, as a watch tells it.
+struct Change<'a> {
+    key: &'a [u8],
+    value: &'a [u8],
+    /// A put (else a delete).
+    put: bool,
+    /// The revision of the change.
+    revision: i64,
+    /// The key read as an owner key (its value, creation revision and lease).
+    owner: Owner,
+}
+
 /// What a key under the cluster's root is.
 enum Key<'a> {
     Server(&'a str),
@@ -419,49 +431,74 @@ impl Watcher {
                     answer.cancel_reason()
                 ));
             }
-            let before = self.view.borrow().owners.clone();
-            let mut owners = before.clone();
-            let mut moved = BTreeMap::new();
-            let moves_before = self.moves.clone();
-            for event in answer.events() {
-                let Some(kv) = event.kv() else { continue };
-                let put = event.event_type() == EventType::Put;
-                match self.kind(kv.key()) {
-                    Key::Server(server) => {
-                        let server = server.to_ascii_lowercase();
-                        if put {
-                            self.servers.insert(server);
-                        } else {
-                            self.servers.remove(&server);
-                        }
-                    }
-                    Key::Owner(group) => {
-                        if put {
-                            owners.insert(group.to_string(), owner_of(kv));
-                        } else {
-                            owners.remove(group);
-                        }
-                    }
-                    Key::Moved(group) if put => {
-                        moved.insert(
-                            group.to_string(),
-                            String::from_utf8_lossy(kv.value()).into_owned(),
-                        );
-                    }
-                    Key::Move(group) => {
-                        let parsed = put
-                            .then(|| Move::parse(kv.value(), kv.mod_revision()))
-                            .flatten();
-                        match parsed {
-                            Some(moving) => self.moves.insert(group.to_string(), moving),
-                            None => self.moves.remove(group),
-                        };
-                    }
-                    Key::Moved(_) | Key::Other => {}
-                }
-            }
-            self.publish(&before, owners, &moved, &moves_before);
+            self.apply(answer.events().iter().filter_map(|event| {
+                let kv = event.kv()?;
+                Some(Change {
+                    key: kv.key(),
+                    value: kv.value(),
+                    put: event.event_type() == EventType::Put,
+                    revision: kv.mod_revision(),
+                    owner: owner_of(kv),
+                })
+            }));
         }
+    }
+
+    /// Applies the changes of one watch answer, and tells them one revision at a time: an
+    /// answer that catches up can hold a server's lease revoked (its presence and owner keys
+    /// gone in one revision) and its presence back in a later one (clppm started again in
+    /// place); told together, the orphaned group would look released by a server still
+    /// there, and nobody would take it.
+    fn apply<'a>(&mut self, changes: impl IntoIterator<Item = Change<'a>>) {
+        let mut before = self.view.borrow().owners.clone();
+        let mut owners = before.clone();
+        let mut moved = BTreeMap::new();
+        let mut moves_before = self.moves.clone();
+        let mut revision = None;
+        for change in changes {
+            if revision.is_some_and(|told| told != change.revision) {
+                self.publish(&before, owners.clone(), &moved, &moves_before);
+                before = owners.clone();
+                moved.clear();
+                moves_before = self.moves.clone();
+            }
+            revision = Some(change.revision);
+            let put = change.put;
+            match self.kind(change.key) {
+                Key::Server(server) => {
+                    let server = server.to_ascii_lowercase();
+                    if put {
+                        self.servers.insert(server);
+                    } else {
+                        self.servers.remove(&server);
+                    }
+                }
+                Key::Owner(group) => {
+                    if put {
+                        owners.insert(group.to_string(), change.owner);
+                    } else {
+                        owners.remove(group);
+                    }
+                }
+                Key::Moved(group) if put => {
+                    moved.insert(
+                        group.to_string(),
+                        String::from_utf8_lossy(change.value).into_owned(),
+                    );
+                }
+                Key::Move(group) => {
+                    let parsed = put
+                        .then(|| Move::parse(change.value, change.revision))
+                        .flatten();
+                    match parsed {
+                        Some(moving) => self.moves.insert(group.to_string(), moving),
+                        None => self.moves.remove(group),
+                    };
+                }
+                Key::Moved(_) | Key::Other => {}
+            }
+        }
+        self.publish(&before, owners, &moved, &moves_before);
     }
 
     /// Publishes `owners` and tells what changed since `before`: a key gone while its
@@ -547,5 +584,93 @@ impl Watcher {
         for event in events {
             (self.on_event)(event);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// A watcher of cluster "c" whose view has `web` owned by node1, node1 and node2
+    /// present; and the events it tells.
+    fn watcher() -> (Watcher, Arc<Mutex<Vec<OwnerEvent>>>) {
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let theirs = Arc::clone(&told);
+        let (view, _) = watch::channel(OwnersView::default());
+        let mut watcher = Watcher {
+            root: keys::cluster_root("c"),
+            groups: format!("{}groups/", keys::cluster_root("c")),
+            servers_prefix: keys::servers_prefix("c"),
+            view,
+            servers: ["node1", "node2"].map(String::from).into(),
+            moves: BTreeMap::new(),
+            on_event: Box::new(move |event| theirs.lock().expect("events").push(event)),
+        };
+        let owners = [(
+            "web".to_string(),
+            Owner {
+                server: "node1".into(),
+                fence: 4,
+                lease: 77,
+            },
+        )]
+        .into();
+        watcher.publish(&BTreeMap::new(), owners, &BTreeMap::new(), &BTreeMap::new());
+        told.lock().expect("events").clear();
+        (watcher, told)
+    }
+
+    fn change<'a>(key: &'a str, put: bool, revision: i64) -> Change<'a> {
+        Change {
+            key: key.as_bytes(),
+            value: if put { b"node1" } else { b"" },
+            put,
+            revision,
+            owner: Owner {
+                server: if put { "node1".into() } else { String::new() },
+                fence: revision,
+                lease: 78,
+            },
+        }
+    }
+
+    /// An answer that catches up: node1's lease revoked (its presence and the owner key of
+    /// `web` gone in revision 10), then node1 back (revision 11, clppm started again in
+    /// place). The group is orphaned, to fail over; told together it looked released.
+    #[test]
+    fn a_revoked_lease_then_the_server_back_in_one_answer_is_an_orphan() {
+        let (mut watcher, told) = watcher();
+        let server = keys::server("c", "node1");
+        let owner = keys::group_owner("c", "web");
+        watcher.apply([
+            change(&server, false, 10),
+            change(&owner, false, 10),
+            change(&server, true, 11),
+        ]);
+        let told = told.lock().expect("events").clone();
+        assert_eq!(
+            told,
+            [OwnerEvent::Orphaned {
+                group: "web".into(),
+                server: "node1".into()
+            }]
+        );
+        assert!(watcher.servers.contains("node1"), "node1 is back");
+        assert!(watcher.view.borrow().owners.is_empty());
+    }
+
+    /// An owner key deleted while its server stays: the group was stopped on purpose.
+    #[test]
+    fn an_owner_key_gone_while_its_server_stays_is_released() {
+        let (mut watcher, told) = watcher();
+        watcher.apply([change(&keys::group_owner("c", "web"), false, 12)]);
+        assert_eq!(
+            told.lock().expect("events").clone(),
+            [OwnerEvent::Released {
+                group: "web".into(),
+                server: "node1".into()
+            }]
+        );
     }
 }
