@@ -7,7 +7,9 @@
 //! Whether a daemon holds it is asked with `F_OFD_GETLK` ([`is_held`]), which takes no
 //! lock: a client asking at the moment a daemon starts cannot make that start fail, as a
 //! probe that took a shared `flock` for an instant could ("clppm is already running" with
-//! nothing running, when `clpstat` asked while `clpcl -s` started it).
+//! nothing running, when `clpstat` asked while `clpcl -s` started it). The daemon also takes
+//! the exclusive `flock` earlier versions took, so that one of theirs still running during
+//! an upgrade and this one never run together.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -60,7 +62,8 @@ impl PidLock {
             .open(path)
             .map_err(io("cannot open", path))?;
         let locked = ofd_lock(&file, libc::F_OFD_SETLK, libc::F_WRLCK as libc::c_short)
-            .map_err(io("cannot lock", path))?;
+            .map_err(io("cannot lock", path))?
+            && flock_as_before(&file);
         if !locked {
             let pid = std::fs::read_to_string(path)
                 .unwrap_or_default()
@@ -80,6 +83,28 @@ impl PidLock {
             file,
             path: path.to_path_buf(),
         })
+    }
+}
+
+/// How long [`PidLock::take`] tries for the `flock` that earlier versions took: one of their
+/// clients holds it shared for an instant; one of their daemons holds it for good.
+const FLOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Also takes the exclusive `flock` that earlier versions took and asked for, so that a
+/// daemon of an earlier version still running (during an upgrade) and this one never run
+/// together; tries for [`FLOCK_PATIENCE`], as an earlier client's probe holds it shared for
+/// an instant. False when it stays held.
+fn flock_as_before(file: &File) -> bool {
+    let deadline = std::time::Instant::now() + FLOCK_PATIENCE;
+    loop {
+        // SAFETY: flock on a valid fd owned by `file`; released when it closes.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
 
@@ -149,6 +174,38 @@ mod tests {
             std::fs::read_to_string(&path).expect("the pid file"),
             format!("{}\n", std::process::id())
         );
+        drop(lock);
+    }
+
+    /// A daemon of an earlier version (an exclusive `flock` on the file) keeps this one out;
+    /// an earlier client's shared `flock` for an instant does not.
+    #[test]
+    fn an_earlier_versions_flock_is_respected() {
+        use std::os::fd::AsRawFd as _;
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("clppm.pid");
+        std::fs::write(&path, "4194998\n").expect("an earlier daemon's pid file");
+        let earlier = File::open(&path).expect("the pid file");
+        // SAFETY: flock on a valid fd owned by `earlier`.
+        assert_eq!(
+            unsafe { libc::flock(earlier.as_raw_fd(), libc::LOCK_EX) },
+            0
+        );
+        match PidLock::take(&path) {
+            Err(PidLockError::Held { pid }) => assert_eq!(pid, "4194998"),
+            other => panic!("ran beside an earlier daemon: {other:?}"),
+        }
+        drop(earlier);
+        // An earlier client's probe, held 100 ms: the start waits it out.
+        let probe = File::open(&path).expect("the pid file");
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::flock(probe.as_raw_fd(), libc::LOCK_SH) }, 0);
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            drop(probe);
+        });
+        let lock = PidLock::take(&path).expect("the lock once the probe let go");
+        release.join().expect("the probe");
         drop(lock);
     }
 
