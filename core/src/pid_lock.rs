@@ -61,9 +61,8 @@ impl PidLock {
             .truncate(false)
             .open(path)
             .map_err(io("cannot open", path))?;
-        let locked = ofd_lock(&file, libc::F_OFD_SETLK, libc::F_WRLCK as libc::c_short)
-            .map_err(io("cannot lock", path))?
-            && flock_as_before(&file);
+        let locked =
+            try_ofd_lock(&file).map_err(io("cannot lock", path))? && flock_as_before(&file);
         if !locked {
             let pid = std::fs::read_to_string(path)
                 .unwrap_or_default()
@@ -114,31 +113,43 @@ pub fn is_held(path: &std::path::Path) -> bool {
     let Ok(file) = File::open(path) else {
         return false;
     };
-    // A lock on another description that a write lock would meet: the daemon's.
-    ofd_lock(&file, libc::F_OFD_GETLK, libc::F_WRLCK as libc::c_short).is_ok_and(|free| !free)
+    ofd_lock_held_elsewhere(&file).unwrap_or(false)
 }
 
-/// `fcntl(command)` with a lock of `kind` on the whole of `file`, as an open file
-/// description lock. For `F_OFD_SETLK`: true when taken, false when another holds it. For
-/// `F_OFD_GETLK`: true when nothing would stand in the way (the kernel says `F_UNLCK`).
-fn ofd_lock(file: &File, command: libc::c_int, kind: libc::c_short) -> std::io::Result<bool> {
-    // SAFETY: an all-zero `flock` is a valid value of the C struct (l_pid must be 0 for OFD
-    // locks); every field that matters is set below.
-    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
-    lock.l_type = kind;
-    lock.l_whence = libc::SEEK_SET as libc::c_short;
-    lock.l_start = 0;
-    lock.l_len = 0;
+/// Takes a write lock on the whole of `file` as an open file description lock; false when
+/// another description holds one.
+fn try_ofd_lock(file: &File) -> std::io::Result<bool> {
+    let mut lock = whole_file_write_lock();
     // SAFETY: fcntl on a valid fd owned by `file`, with a pointer to a live `flock`.
-    let done = unsafe { libc::fcntl(file.as_raw_fd(), command, &mut lock) };
-    if done == -1 {
-        let error = std::io::Error::last_os_error();
-        return match error.raw_os_error() {
-            Some(libc::EAGAIN | libc::EACCES) if command == libc::F_OFD_SETLK => Ok(false),
-            _ => Err(error),
-        };
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_SETLK, &mut lock) } == 0 {
+        return Ok(true);
     }
-    Ok(command != libc::F_OFD_GETLK || lock.l_type == libc::F_UNLCK as libc::c_short)
+    let error = std::io::Error::last_os_error();
+    match error.raw_os_error() {
+        Some(libc::EAGAIN | libc::EACCES) => Ok(false),
+        _ => Err(error),
+    }
+}
+
+/// Whether another description holds an open file description lock on `file` that a write
+/// lock on the whole of it would meet (`F_OFD_GETLK`: asks, takes nothing).
+fn ofd_lock_held_elsewhere(file: &File) -> std::io::Result<bool> {
+    let mut lock = whole_file_write_lock();
+    // SAFETY: fcntl on a valid fd owned by `file`, with a pointer to a live `flock`.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_GETLK, &mut lock) } == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(lock.l_type != libc::F_UNLCK as libc::c_short)
+}
+
+/// A write lock on a whole file, as `fcntl`'s OFD commands take it (`l_pid` 0).
+fn whole_file_write_lock() -> libc::flock {
+    // SAFETY: an all-zero `flock` is a valid value of the C struct: from the start, to the
+    // end (length 0), pid 0 as OFD locks require; the type is set below.
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = libc::F_WRLCK as libc::c_short;
+    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    lock
 }
 
 impl Drop for PidLock {
