@@ -233,6 +233,24 @@ impl<T: Send + 'static> Deferred<T> {
     }
 }
 
+/// As low as a thread's priority goes (nice 19): the alert and log writers'.
+pub const LOWEST: libc::c_int = 19;
+
+/// Starts the bookkeeping thread `name`, which runs `body` at a nice value `nice` steps
+/// above the daemon's ([`lower_this_threads_priority`]).
+pub fn spawn(
+    name: &str,
+    nice: libc::c_int,
+    body: impl FnOnce() + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            lower_this_threads_priority(nice);
+            body();
+        })
+}
+
 /// Raises the calling thread's nice value `by` steps above its current one (at most 19):
 /// its work waits for the resources the daemon just started on a busy CPU, never the other
 /// way round. A failure (a limit on nice values) leaves the thread as it is.
@@ -408,14 +426,8 @@ mod tests {
     }
 
     #[test]
-    fn a_lowered_thread_runs_at_a_higher_nice_value() {
-        let lowered = std::thread::Builder::new()
-            .name("clp-lowered".into())
-            .spawn(|| {
-                lower_this_threads_priority(5);
-                std::thread::park();
-            })
-            .expect("a thread");
+    fn a_bookkeeping_thread_runs_at_a_higher_nice_value() {
+        let lowered = spawn("clp-lowered", 5, std::thread::park).expect("a thread");
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         loop {
             let (named, own) = nice_values("clp-lowered");

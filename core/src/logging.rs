@@ -68,9 +68,6 @@ const QUEUE_LINES: usize = 1024;
 /// action for longer).
 const FLUSH_WAIT: Duration = Duration::from_secs(2);
 
-/// How much lower the writer's priority is than the daemon's (as low as nice goes).
-const WRITER_NICE: libc::c_int = 19;
-
 /// The queue of this process's log, once logging is set up.
 static QUEUE: OnceLock<Arc<Deferred<Vec<u8>>>> = OnceLock::new();
 
@@ -101,11 +98,10 @@ impl Write for QueuedWriter {
     }
 }
 
-/// The writer thread, at the lowest priority: the lines in order, to the file (and
+/// The writer thread (started at the lowest priority): the lines in order, to the file (and
 /// stderr), once their wake-up came; a drop is reported in the log when the writer caught
 /// up. Idle, it sleeps until a line comes.
 fn write_out(queue: &Deferred<Vec<u8>>, mut file: std::fs::File, also_stderr: bool) {
-    crate::bookkeeping::lower_this_threads_priority(WRITER_NICE);
     while queue.wait_for_work() {
         let Taken { items, dropped } = queue.take();
         let count = items.len() as u64;
@@ -163,16 +159,13 @@ pub fn init_logging(path: &std::path::Path, also_stderr: bool) -> std::io::Resul
         std::fs::rename(&path, rotated)?;
     }
     let file = OpenOptions::new().create(true).append(true).open(&path)?;
-    if QUEUE.set(Deferred::new(QUEUE_LINES)).is_err() {
+    let queue = Deferred::new(QUEUE_LINES);
+    if QUEUE.set(Arc::clone(&queue)).is_err() {
         return Err(std::io::Error::other("logging is already set up"));
     }
-    let queue = QUEUE
-        .get()
-        .map(Arc::clone)
-        .ok_or_else(|| std::io::Error::other("no log queue"))?;
-    std::thread::Builder::new()
-        .name("clp-log".to_string())
-        .spawn(move || write_out(&queue, file, also_stderr))?;
+    crate::bookkeeping::spawn("clp-log", crate::bookkeeping::LOWEST, move || {
+        write_out(&queue, file, also_stderr);
+    })?;
     let filter = EnvFilter::try_from_env("CLP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -228,7 +221,7 @@ mod tests {
             let (named, own) = crate::bookkeeping::nice_values("clp-log");
             if named
                 .iter()
-                .any(|nice| *nice == (own + WRITER_NICE as i64).min(19))
+                .any(|nice| *nice == (own + crate::bookkeeping::LOWEST as i64).min(19))
             {
                 break;
             }

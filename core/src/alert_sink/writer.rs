@@ -16,9 +16,6 @@ use super::{Delivery, LogTargets, Targets};
 use crate::alert::AlertEvent;
 use crate::bookkeeping::Deferred;
 
-/// How much lower the writer's priority is than the daemon's (as low as nice goes).
-const WRITER_NICE: libc::c_int = 19;
-
 /// One record to write.
 enum Job {
     /// One of the product's events.
@@ -85,9 +82,10 @@ impl Writer {
             writing: Mutex::new(()),
         });
         let (theirs, their_targets) = (Arc::clone(&shared), Arc::clone(&targets));
-        let thread = std::thread::Builder::new()
-            .name("clp-alerts".into())
-            .spawn(move || write_until_closed(&theirs, &their_targets));
+        let thread =
+            crate::bookkeeping::spawn("clp-alerts", crate::bookkeeping::LOWEST, move || {
+                write_until_closed(&theirs, &their_targets);
+            });
         match thread {
             Ok(thread) => Some(Writer {
                 shared,
@@ -149,7 +147,6 @@ impl Drop for Writer {
 /// The writer thread: every job in the order queued, until the sink is dropped and nothing
 /// is left.
 fn write_until_closed(shared: &Shared, targets: &Targets) {
-    crate::bookkeeping::lower_this_threads_priority(WRITER_NICE);
     while shared.queue.wait_for_work() {
         shared.write_queued(targets);
     }

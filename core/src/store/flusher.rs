@@ -66,12 +66,9 @@ impl Durability {
         let weak = Arc::downgrade(&durability);
         let gate = Arc::clone(&durability.gate);
         let urgent = Arc::clone(&durability.urgent);
-        let thread = std::thread::Builder::new()
-            .name("clp-store-flush".into())
-            .spawn(move || {
-                crate::bookkeeping::lower_this_threads_priority(FLUSHER_NICE);
-                flush_while_open(&weak, &gate, &urgent);
-            })?;
+        let thread = crate::bookkeeping::spawn("clp-store-flush", FLUSHER_NICE, move || {
+            flush_while_open(&weak, &gate, &urgent);
+        })?;
         let _ = durability.flusher.set(thread.thread().clone());
         Ok(durability)
     }
