@@ -19,8 +19,17 @@ pub(crate) struct JsonWriter<'b> {
     empty: bool,
 }
 
-/// The pretty printer's indentation, cut to the depth.
-const SPACES: [u8; 64] = [b' '; 64];
+/// What separates two members in pretty form: a comma, a new line and the indentation,
+/// cut to the depth (from the second byte when there is no comma); one copy for the three.
+static COMMA_NEW_LINE: [u8; 66] = {
+    let mut bytes = [b' '; 66];
+    bytes[0] = b',';
+    bytes[1] = b'\n';
+    bytes
+};
+
+/// The deepest indentation [`COMMA_NEW_LINE`] holds, in spaces.
+const INDENT_HELD: usize = COMMA_NEW_LINE.len() - 2;
 
 /// What each byte becomes inside a JSON string: 0 itself, `u` as `\u00xx`, another letter
 /// as a backslash and that letter (serde_json's table).
@@ -69,13 +78,21 @@ impl<'b> JsonWriter<'b> {
         }
     }
 
+    /// In pretty form, a new line indented to the depth, after a comma when `comma`.
     #[inline]
-    fn line_start(&mut self) {
-        self.out.push(b'\n');
-        let mut spaces = 2 * self.depth;
+    fn line_start(&mut self, comma: bool) {
+        let from = usize::from(!comma);
+        let spaces = 2 * self.depth;
+        if spaces <= INDENT_HELD {
+            self.out
+                .extend_from_slice(&COMMA_NEW_LINE[from..2 + spaces]);
+            return;
+        }
+        self.out.extend_from_slice(&COMMA_NEW_LINE[from..2]);
+        let mut spaces = spaces;
         while spaces > 0 {
-            let now = spaces.min(SPACES.len());
-            self.out.extend_from_slice(&SPACES[..now]);
+            let now = spaces.min(INDENT_HELD);
+            self.out.extend_from_slice(&COMMA_NEW_LINE[2..2 + now]);
             spaces -= now;
         }
     }
@@ -84,12 +101,12 @@ impl<'b> JsonWriter<'b> {
     /// form a new line.
     #[inline]
     fn separate(&mut self) {
-        if !self.empty {
-            self.out.push(b',');
-        }
+        let comma = !self.empty;
         self.empty = false;
         if self.pretty {
-            self.line_start();
+            self.line_start(comma);
+        } else if comma {
+            self.out.push(b',');
         }
     }
 
@@ -104,7 +121,7 @@ impl<'b> JsonWriter<'b> {
     fn close(&mut self, bracket: u8) {
         self.depth -= 1;
         if self.pretty && !self.empty {
-            self.line_start();
+            self.line_start(false);
         }
         self.out.push(bracket);
         self.empty = false;

@@ -1,6 +1,8 @@
 //! The durations of a group's last starts and stops, kept in a ring that grows to [`KEPT`]
 //! as they come (a group started once holds one, not room for 32: at 1,000 groups the
 //! fixed rings were 272 KB, mostly zeros), and their median: what `clpperfc -g` shows.
+//! The median is worked out when a duration is recorded, which is rare, not when it is
+//! asked for: every status answer asks for it of every group.
 
 use std::time::Duration;
 
@@ -14,6 +16,8 @@ pub struct Timings {
     millis: Vec<u32>,
     /// How many were recorded in all (the ring holds the latest `KEPT`).
     count: u64,
+    /// The median of `millis` (none while it is empty).
+    median: Option<u32>,
 }
 
 impl Timings {
@@ -27,6 +31,9 @@ impl Timings {
             self.millis[slot] = millis;
         }
         self.count = self.count.saturating_add(1);
+        let mut sorted = self.millis.clone();
+        sorted.sort_unstable();
+        self.median = sorted.get((sorted.len().saturating_sub(1)) / 2).copied();
     }
 
     /// How many were recorded since the daemon started.
@@ -37,12 +44,7 @@ impl Timings {
     /// The median of the kept durations in ms (the lower middle of an even count); `None`
     /// when none was recorded.
     pub fn median_ms(&self) -> Option<u64> {
-        if self.millis.is_empty() {
-            return None;
-        }
-        let mut sorted = self.millis.clone();
-        sorted.sort_unstable();
-        Some(u64::from(sorted[(sorted.len() - 1) / 2]))
+        self.median.map(u64::from)
     }
 }
 

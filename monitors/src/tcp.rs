@@ -208,11 +208,15 @@ fn begin(address: &SocketAddr) -> io::Result<Begun> {
     // never waits.
     let ready = unsafe { libc::poll(&mut asked, 1, 0) };
     if ready == 1 {
+        // A TCP socket with an error pending always polls POLLERR (`tcp_poll`), so a
+        // writable one without it is connected: no `getsockopt(SO_ERROR)` to ask.
+        if asked.revents & (libc::POLLERR | libc::POLLHUP) == 0
+            && asked.revents & libc::POLLOUT != 0
+        {
+            return Ok(Begun::Settled(stream));
+        }
         if let Some(error) = stream.take_error()? {
             return Err(error);
-        }
-        if asked.revents & (libc::POLLERR | libc::POLLHUP) == 0 {
-            return Ok(Begun::Settled(stream));
         }
     }
     Ok(Begun::InProgress(stream))

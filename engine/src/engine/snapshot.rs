@@ -31,6 +31,7 @@ impl Engine {
             state: &state,
             config: &self.config,
             alert_log_problem: self.alert_sink.problem(),
+            now: std::time::Instant::now(),
         };
         status::build_view_in(&self.config, self.server(), &facts, spare)
     }
@@ -44,6 +45,8 @@ struct Live<'a> {
     state: &'a State,
     config: &'a clp_core::config::Config,
     alert_log_problem: Option<String>,
+    /// When the status is taken: one clock read for every monitor's idle time.
+    now: std::time::Instant,
 }
 
 impl Facts for Live<'_> {
@@ -95,7 +98,9 @@ impl Facts for Live<'_> {
                 runtime.checks,
                 runtime.check_total,
                 runtime.check_max,
-                runtime.checked_at.map(|at| at.elapsed()),
+                runtime
+                    .checked_at
+                    .map(|at| self.now.saturating_duration_since(at)),
             ),
         }
     }

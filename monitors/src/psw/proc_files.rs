@@ -8,6 +8,15 @@
 //! the read fails, and the file is opened again by its pid, so a pid taken by a new process
 //! is read as a fresh open would read it.
 //!
+//! A process that has not run since its command line was last read cannot have changed
+//! it: only the process itself rewrites its arguments (`setproctitle`) or execs. So the
+//! read again asks first for the process's CPU time (all its threads, in ns: one
+//! `clock_gettime` of its CPU clock, a fraction of a `cmdline` read, which walks the
+//! process's page tables), and keeps the command line it read last while that time has not
+//! moved. Another process writing into its memory (a debugger, `process_vm_writev`) is seen
+//! at the next whole read of the table, at most `FULL_MAX_AGE` later: a whole read clears
+//! what is kept ([`forget_command_lines`]).
+//!
 //! A read shorter than asked is the end of a `/proc/PID/cmdline` or `comm`: the kernel
 //! fills the buffer until the file ends (`get_mm_cmdline` loops over the argument pages;
 //! `comm` is one record), so no read is spent learning that the next one returns nothing.
@@ -33,15 +42,36 @@ static HELD: std::sync::LazyLock<std::sync::Mutex<HeldCommandLines>> =
 /// Reads the command lines of `pids` again, through the files held open for them
 /// (blocking file reads; None: gone).
 pub(super) fn read_again(pids: &[u32]) -> HashMap<u32, Option<String>> {
-    HELD.lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .read(pids)
+    held().read(pids)
+}
+
+/// Forgets the command lines kept for processes that did not run (see the module's docs):
+/// the next read again reads every one.
+pub(super) fn forget_command_lines() {
+    for file in held().files.values_mut() {
+        file.last = None;
+    }
+}
+
+fn held() -> std::sync::MutexGuard<'static, HeldCommandLines> {
+    HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The descriptors of the watched processes' `cmdline` files, by pid.
 #[derive(Debug, Default)]
 struct HeldCommandLines {
-    files: HashMap<u32, File>,
+    files: HashMap<u32, HeldFile>,
+    /// How many `cmdline` reads were made (for the tests).
+    #[cfg(test)]
+    reads: usize,
+}
+
+/// A watched process's `cmdline` file, held open.
+#[derive(Debug)]
+struct HeldFile {
+    file: File,
+    /// The process's CPU time (ns) before the last read, and the command line it read.
+    last: Option<(u64, String)>,
 }
 
 impl HeldCommandLines {
@@ -53,20 +83,41 @@ impl HeldCommandLines {
         let mut path = String::with_capacity(32);
         let mut raw = Vec::with_capacity(CHUNK);
         pids.iter()
-            .map(|pid| {
-                let command = self
-                    .read_one(&mut path, *pid, &mut raw)
-                    .then(|| joined_arguments(&raw));
-                (*pid, command)
-            })
+            .map(|pid| (*pid, self.command_line(&mut path, *pid, &mut raw)))
             .collect()
+    }
+
+    /// `pid`'s command line: the one read last while the process has not run since, or
+    /// read now (None: gone).
+    fn command_line(&mut self, path: &mut String, pid: u32, raw: &mut Vec<u8>) -> Option<String> {
+        let ran_until = cpu_time(pid);
+        if let Some(HeldFile {
+            last: Some((then, command)),
+            ..
+        }) = self.files.get(&pid)
+            && ran_until == Some(*then)
+        {
+            return Some(command.clone());
+        }
+        if !self.read_one(path, pid, raw) {
+            return None;
+        }
+        let command = joined_arguments(raw);
+        if let Some(held) = self.files.get_mut(&pid) {
+            held.last = ran_until.map(|ran_until| (ran_until, command.clone()));
+        }
+        Some(command)
     }
 
     /// `pid`'s command line into `raw`: through its held file, or (when it has none, or
     /// the process it was opened for is gone) a file opened now, which is then held.
     fn read_one(&mut self, path: &mut String, pid: u32, raw: &mut Vec<u8>) -> bool {
-        if let Some(file) = self.files.get(&pid) {
-            if read_whole(file, raw) {
+        #[cfg(test)]
+        {
+            self.reads += 1;
+        }
+        if let Some(held) = self.files.get(&pid) {
+            if read_whole(&held.file, raw) {
                 return true;
             }
             self.files.remove(&pid);
@@ -78,7 +129,7 @@ impl HeldCommandLines {
             return false;
         }
         if self.files.len() < MAX_HELD {
-            self.files.insert(pid, file);
+            self.files.insert(pid, HeldFile { file, last: None });
         }
         true
     }
@@ -88,6 +139,34 @@ impl HeldCommandLines {
     fn held(&self) -> usize {
         self.files.len()
     }
+}
+
+/// How much CPU time (ns) the process `pid` has used, all its threads together: its CPU
+/// clock (`clock_gettime` of `MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)`, the kernel's ABI
+/// that glibc's `clock_getcpuclockid` encodes too, without that call's extra check). None
+/// when there is no such process.
+fn cpu_time(pid: u32) -> Option<u64> {
+    /// The kernel's `CPUCLOCK_SCHED`: the precise run time, not the tick-sampled one.
+    const CPUCLOCK_SCHED: libc::clockid_t = 2;
+    /// The kernel's `PID_MAX_LIMIT` (64-bit): no pid is larger, and the encoding below
+    /// holds every pid up to it.
+    const PID_MAX_LIMIT: libc::pid_t = 1 << 22;
+    let pid = libc::pid_t::try_from(pid)
+        .ok()
+        .filter(|pid| (1..=PID_MAX_LIMIT).contains(pid))?;
+    let clock = (!pid << 3) | CPUCLOCK_SCHED;
+    let mut time = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `time` is a valid timespec for the call to fill; an unknown clock (no such
+    // process) is an error return, not undefined behaviour.
+    if unsafe { libc::clock_gettime(clock, &mut time) } != 0 {
+        return None;
+    }
+    let seconds = u64::try_from(time.tv_sec).ok()?;
+    let nanos = u64::try_from(time.tv_nsec).ok()?;
+    Some(seconds.saturating_mul(1_000_000_000).saturating_add(nanos))
 }
 
 /// The `comm` name of `pid` (empty when it cannot be read). Reading it takes no lock that a
@@ -254,6 +333,62 @@ mod tests {
         child.0.wait().unwrap();
         assert_eq!(held.read(&[pid])[&pid], None);
         assert_eq!(held.held(), 0);
+    }
+
+    /// A process that does not run keeps its command line, read once; one that runs is
+    /// read each time; a whole read of the table makes every one read again.
+    #[test]
+    fn a_command_line_is_read_again_only_when_its_process_ran() {
+        let idle = Reaped(Command::new("sleep").arg("30").spawn().unwrap());
+        let busy = Reaped(
+            Command::new("sh")
+                .args(["-c", "while :; do :; done"])
+                .spawn()
+                .unwrap(),
+        );
+        let (idle_pid, busy_pid) = (idle.0.id(), busy.0.id());
+        let mut held = HeldCommandLines::default();
+        until("sleep", || {
+            held.read(&[idle_pid])[&idle_pid].as_deref() == Some("sleep 30")
+        });
+        let reads = held.reads;
+        for _ in 0..3 {
+            assert_eq!(
+                held.read(&[idle_pid])[&idle_pid].as_deref(),
+                Some("sleep 30")
+            );
+        }
+        assert_eq!(held.reads, reads, "an idle process's command line is kept");
+        let busy_command = "sh -c while :; do :; done";
+        until("the busy shell", || {
+            held.read(&[busy_pid])[&busy_pid].as_deref() == Some(busy_command)
+        });
+        let reads = held.reads;
+        for _ in 0..3 {
+            std::thread::sleep(Duration::from_millis(5));
+            assert_eq!(
+                held.read(&[busy_pid])[&busy_pid].as_deref(),
+                Some(busy_command)
+            );
+        }
+        assert_eq!(held.reads, reads + 3, "a running process is read each time");
+        for file in held.files.values_mut() {
+            file.last = None;
+        }
+        let reads = held.reads;
+        held.read(&[idle_pid]);
+        assert_eq!(held.reads, reads + 1, "forgotten: read again");
+    }
+
+    #[test]
+    fn cpu_time_is_this_process_s_and_none_for_no_process() {
+        let mine = cpu_time(std::process::id()).expect("this process has a CPU clock");
+        let spin = Instant::now();
+        while spin.elapsed() < Duration::from_millis(20) {}
+        assert!(cpu_time(std::process::id()).unwrap() > mine);
+        assert_eq!(cpu_time(0), None);
+        assert_eq!(cpu_time(u32::MAX), None);
+        assert_eq!(cpu_time(1 << 22), None, "beyond any pid_max: no process");
     }
 
     #[test]
