@@ -297,9 +297,11 @@ static TABLE_READ: std::sync::LazyLock<Notify> = std::sync::LazyLock::new(Notify
 /// [`TABLE_MAX_AGE`]), or with `since` one read whole after `since`.
 async fn process_table(since: Option<Instant>) -> Table {
     loop {
+        // Created before the cache is looked at, so that a read that ends after the look
+        // wakes it: a `Notified` receives every `notify_waiters` made after its creation,
+        // polled or not. Not enabled: a check that finds a usable table returns without
+        // touching the Notify's waiter list.
         let read = TABLE_READ.notified();
-        tokio::pin!(read);
-        read.as_mut().enable();
         let (usable, start_read) = {
             let mut cache = TABLE
                 .lock()
