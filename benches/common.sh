@@ -85,6 +85,26 @@ kill_stray_victims() {           # any victim still alive under $OUT: its start 
     done
 }
 
+cpu_ns() {                       # PID... -> a line each: "OWN_NS CHILDREN_NS"
+    # OWN: the process's CPU time in ns, exact (its CPU clock: every thread's, the exited
+    # ones' too), where /proc/PID/stat counts whole clock ticks (1/100 s: at 1 % of a core,
+    # a 30 s window is 30 ticks, each 3 % of the figure). CHILDREN: its reaped children's,
+    # which /proc keeps in ticks only.
+    python3 - "$@" <<'EOF'
+import os, sys, time
+tick = 1e9 / os.sysconf("SC_CLK_TCK")
+for pid in map(int, sys.argv[1:]):
+    own = time.clock_gettime_ns((~pid << 3) | 2)  # MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()  # fields[0] is field 3 (state)
+    print(own, round((int(fields[13]) + int(fields[14])) * tick))
+EOF
+}
+
+pct_of_core() {                  # NS SECONDS: CPU time as a percentage of one core
+    awk -v d="$1" -v s="$2" 'BEGIN {printf "%.2f", d / 1e9 / s * 100}'
+}
+
 save_smaps() {                   # PID PREFIX: the daemon's mappings, for benches/rss_by_mapping.py
     cat "/proc/$1/smaps" >"$2.smaps" 2>/dev/null || true
     cat "/proc/$1/smaps_rollup" >"$2.smaps_rollup" 2>/dev/null || true

@@ -8,7 +8,7 @@
 # clp pidw interval = 1, monit `set daemon 1`; supervisord has no check to set (it only
 # waits for its children's exits), so it is a floor, not a like-for-like. Each supervisor
 # runs alone, under the same sub-reaper as the latency benchmark. CPU is the daemon's own
-# utime+stime (all threads) over the measurement window; the time of reaped children is
+# CPU clock (all threads, in ns) over the measurement window; the time of reaped children is
 # reported beside it (zero unless something forks).
 #
 # Environment knobs:
@@ -38,7 +38,6 @@ mkdir -p "$CACHE"
 OUT=$(mktemp -d "$CACHE/idle_overhead.XXXXXX")
 # shellcheck source=../common.sh
 source "$REPO/benches/common.sh"
-CLK_TCK=$(getconf CLK_TCK)
 RESULTS=$OUT/results.tsv
 CLP_REAPER=0
 
@@ -71,14 +70,6 @@ wait_victims() {                 # OUTDIR N REAPER_PID
     return 1
 }
 
-ticks() {                        # PID -> "utime+stime cutime+cstime" (clock ticks)
-    local stat rest f
-    stat=$(<"/proc/$1/stat")
-    rest=${stat##*) }            # the command name may contain spaces and parentheses
-    read -ra f <<<"$rest"        # f[0] is field 3 (state): fields 14-17 are f[11..14]
-    echo "$((f[11] + f[12])) $((f[13] + f[14]))"
-}
-
 status_field() { awk -v k="$2:" '$1 == k {print $2; exit}' "/proc/$1/status"; }
 
 switches() {                     # PID -> context switches of all its threads so far (wake-ups)
@@ -91,17 +82,17 @@ measure() {                      # LABEL N REAPER_PID: warm up, measure, append 
     pid=$(child_of "$3") || { log "$label: no supervisor process"; return 1; }
     log "$label, N=$n: all victims up; ${WARMUP}s warm-up, ${MEASURE}s measurement (pid $pid)"
     nap "$WARMUP"
-    read -r self0 kids0 < <(ticks "$pid")
+    read -r self0 kids0 < <(cpu_ns "$pid")
     sw0=$(switches "$pid")
     nap "$MEASURE"
-    read -r self1 kids1 < <(ticks "$pid")
+    read -r self1 kids1 < <(cpu_ns "$pid")
     sw1=$(switches "$pid")
     rss=$(status_field "$pid" VmRSS)
     save_smaps "$pid" "$OUT/${label%% *}-$n"
     threads=$(status_field "$pid" Threads)
     printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\n' "$label" "$n" \
-        "$(awk -v d=$((self1 - self0)) -v t="$CLK_TCK" -v s="$MEASURE" 'BEGIN {printf "%.2f", d / t / s * 100}')" \
-        "$(awk -v d=$((kids1 - kids0)) -v t="$CLK_TCK" -v s="$MEASURE" 'BEGIN {printf "%.2f", d / t / s * 100}')" \
+        "$(pct_of_core $((self1 - self0)) "$MEASURE")" \
+        "$(pct_of_core $((kids1 - kids0)) "$MEASURE")" \
         "$(awk -v k="$rss" 'BEGIN {printf "%.1f", k / 1024}')" "$threads" \
         "$(awk -v d=$((sw1 - sw0)) -v s="$MEASURE" 'BEGIN {printf "%.0f", d / s}')" | tee -a "$RESULTS"
 }
@@ -228,7 +219,7 @@ rows = list(csv.DictReader(open(path), delimiter="\t"))
 labels = list(dict.fromkeys(r["supervisor"] for r in rows))
 cell = {(r["supervisor"], r["N"]): r for r in rows}
 width = max(26, max(len(l) for l in labels) + 1)
-print("idle overhead: %s s warm-up, %s s measured; CPU = %% of one core (daemon's utime+stime), RSS in MiB"
+print("idle overhead: %s s warm-up, %s s measured; CPU = %% of one core (daemon's CPU clock), RSS in MiB"
       % (warmup, measure))
 head = "".join("%12s" % ("N=%s CPU" % n) for n in ns) + "".join("%12s" % ("N=%s RSS" % n) for n in ns)
 print("%-*s%s" % (width, "supervisor", head))

@@ -33,9 +33,9 @@
 # test reads the whole file every cycle; monit has no plain read test). No start programs.
 # monit's workers are started beforehand (it only monitors), under their own reaper.
 #
-# Measurement (peers.md 4.3): after WARMUP s, over MEASURE s: CPU = the daemon's
-# utime+stime (all threads) + cutime+cstime (reaped children) from /proc/PID/stat, as % of
-# one core; RSS = VmRSS at the end of the window.
+# Measurement (peers.md 4.3): after WARMUP s, over MEASURE s: CPU = the daemon's own CPU
+# time (its CPU clock, all threads, in ns: `cpu_ns` in common.sh) + its reaped children's
+# (cutime+cstime from /proc/PID/stat), as % of one core; RSS = VmRSS at the end of the window.
 # Jitter:
 #   clp    `clpstat --json` gives per monitor `last_lateness_us`: how late its last check
 #          started against its schedule. Sampled every SAMPLE_EVERY s (default 1 s; 5 s from
@@ -105,7 +105,6 @@ OUT=$(mktemp -d "$CACHE/scale.XXXXXX")
 source "$REPO/benches/common.sh"
 scale() { python3 "$HERE/scale.py" "$@"; }
 scale_exec() { exec python3 "$HERE/scale.py" "$@"; }   # as a background job: $! is python itself
-CLK_TCK=$(getconf CLK_TCK)
 RESULTS=$OUT/results.tsv
 NOTES=$OUT/notes.txt
 CLP_REAPER=0
@@ -150,23 +149,11 @@ wait_workers() {                 # OUTDIR N REAPER_PID
     return 1
 }
 
-ticks() {                        # PID -> "utime+stime cutime+cstime" (clock ticks)
-    local stat rest f
-    stat=$(<"/proc/$1/stat")
-    rest=${stat##*) }            # the command name may contain spaces and parentheses
-    read -ra f <<<"$rest"        # f[0] is field 3 (state): fields 14-17 are f[11..14]
-    echo "$((f[11] + f[12])) $((f[13] + f[14]))"
-}
-
 host_busy() {                    # "busy total" jiffies of all CPUs, from /proc/stat
     awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit}' /proc/stat
 }
 
 status_field() { awk -v k="$2:" '$1 == k {print $2; exit}' "/proc/$1/status"; }
-
-pct_of_core() {                  # TICKS SECONDS
-    awk -v d="$1" -v t="$CLK_TCK" -v s="$2" 'BEGIN {printf "%.2f", d / t / s * 100}'
-}
 
 sample_every() {                 # N
     if [[ -n ${SAMPLE_EVERY:-} ]]; then echo "$SAMPLE_EVERY"
@@ -186,16 +173,16 @@ measure() {                      # LABEL N PID SAMPLER_CMD...
     M_LOAD0=$(cut -d' ' -f1 /proc/loadavg)
     "$@" &
     SAMPLER=$!
-    read -r self0 kids0 < <(ticks "$pid")
-    s0=0; for srv in "${SERVER_PIDS[@]}"; do read -r a _ < <(ticks "$srv"); s0=$((s0 + a)); done
+    read -r self0 kids0 < <(cpu_ns "$pid")
+    s0=$(cpu_ns "${SERVER_PIDS[@]}" | awk '{s += $1} END {print s + 0}')
     read -r b0 t0 < <(host_busy)
     M_WALL0=$(date +'%Y/%m/%d %H:%M:%S.%3N')       # the alert log's time format (local)
     nap "$MEASURE"
     M_WALL1=$(date +'%Y/%m/%d %H:%M:%S.%3N')
     local procs=(/proc/[0-9]*)
     M_PROCS=${#procs[@]}
-    read -r self1 kids1 < <(ticks "$pid")
-    s1=0; for srv in "${SERVER_PIDS[@]}"; do read -r a _ < <(ticks "$srv"); s1=$((s1 + a)); done
+    read -r self1 kids1 < <(cpu_ns "$pid")
+    s1=$(cpu_ns "${SERVER_PIDS[@]}" | awk '{s += $1} END {print s + 0}')
     read -r b1 t1 < <(host_busy)
     M_RSS=$(awk -v k="$(status_field "$pid" VmRSS)" 'BEGIN {printf "%.1f", k / 1024}')
     save_smaps "$pid" "$OUT/${label%% *}-$n"
@@ -414,7 +401,7 @@ echo "loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/environme
 {
     echo
     echo "scale: ${WARMUP} s warm-up, ${MEASURE} s measured per daemon; every check at 1 s; CPU = % of one core"
-    echo "(daemon utime+stime+cutime+cstime), RSS = VmRSS at the end; clp jitter = clpstat last_lateness_us"
+    echo "(daemon's CPU clock + cutime+cstime), RSS = VmRSS at the end; clp jitter = clpstat last_lateness_us"
     echo "over all monitors x samples (the last check of each at each sample); clp checks = checks done as % of"
     echo "the 1 s schedule; monit cycle = first check -> last check of one cycle (each check runs that much"
     echo "later than 1 s: monit's counterpart of lateness)."
