@@ -17,7 +17,8 @@
 //!
 //! The table is read whole (every process's command line and name) when a check finds too
 //! few processes in it, and at least every `FULL_MAX_AGE` (10 s); in between, each second, only
-//! the command lines of the processes some monitor watches are read again. A check counts a
+//! the command lines of the processes some monitor watches are read again, and of those only
+//! the ones whose process ran since its last read (`proc_files`). A check counts a
 //! process only from a read of the last `TABLE_MAX_AGE` (1 s) or so: what it watches is read
 //! again each time, and a process it does not watch yet counts only from a whole read.
 //!
