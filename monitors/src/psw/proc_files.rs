@@ -88,7 +88,10 @@ impl HeldCommandLines {
     }
 
     /// `pid`'s command line: the one read last while the process has not run since, or
-    /// read now (None: gone).
+    /// read now (None: gone). The CPU clock is asked by pid: a process that died and left
+    /// its pid to a new one within a second is taken for the old one only if the new one's
+    /// CPU time equals the old one's last to the nanosecond; any other value reads again,
+    /// through the held file, which fails for the dead process and opens the new one's.
     fn command_line(&mut self, path: &mut String, pid: u32, raw: &mut Vec<u8>) -> Option<String> {
         let ran_until = cpu_time(pid);
         if let Some(HeldFile {
