@@ -81,15 +81,11 @@ impl<'b> JsonWriter<'b> {
     /// In pretty form, a new line indented to the depth, after a comma when `comma`.
     #[inline]
     fn line_start(&mut self, comma: bool) {
-        let from = usize::from(!comma);
         let spaces = 2 * self.depth;
-        if spaces <= INDENT_HELD {
-            self.out
-                .extend_from_slice(&COMMA_NEW_LINE[from..2 + spaces]);
-            return;
-        }
-        self.out.extend_from_slice(&COMMA_NEW_LINE[from..2]);
-        let mut spaces = spaces;
+        let first = spaces.min(INDENT_HELD);
+        self.out
+            .extend_from_slice(&COMMA_NEW_LINE[usize::from(!comma)..2 + first]);
+        let mut spaces = spaces - first;
         while spaces > 0 {
             let now = spaces.min(INDENT_HELD);
             self.out.extend_from_slice(&COMMA_NEW_LINE[2..2 + now]);

@@ -40,7 +40,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 mod proc_files;
-use proc_files::{forget_command_lines, name_of, read_again, read_table};
+use proc_files::{name_of, read_again, read_table};
 
 /// At most this many processes are watched by pidfd (a pattern like `*` matches them all;
 /// the count is still exact, only the names of the dead may be incomplete).
@@ -353,7 +353,6 @@ async fn process_table(since: Option<Instant>) -> Table {
                     None => {
                         tokio::task::spawn_blocking(|| {
                             let read_at = Instant::now();
-                            forget_command_lines();
                             ProcessTable::whole(read_at, read_table())
                         })
                         .await

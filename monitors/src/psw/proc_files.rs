@@ -14,8 +14,8 @@
 //! `clock_gettime` of its CPU clock, a fraction of a `cmdline` read, which walks the
 //! process's page tables), and keeps the command line it read last while that time has not
 //! moved. Another process writing into its memory (a debugger, `process_vm_writev`) is seen
-//! at the next whole read of the table, at most `FULL_MAX_AGE` later: a whole read clears
-//! what is kept ([`forget_command_lines`]).
+//! at the next whole read of the table, at most `FULL_MAX_AGE` later: a whole read
+//! ([`read_table`]) forgets what is kept.
 //!
 //! A read shorter than asked is the end of a `/proc/PID/cmdline` or `comm`: the kernel
 //! fills the buffer until the file ends (`get_mm_cmdline` loops over the argument pages;
@@ -43,14 +43,6 @@ static HELD: std::sync::LazyLock<std::sync::Mutex<HeldCommandLines>> =
 /// (blocking file reads; None: gone).
 pub(super) fn read_again(pids: &[u32]) -> HashMap<u32, Option<String>> {
     held().read(pids)
-}
-
-/// Forgets the command lines kept for processes that did not run (see the module's docs):
-/// the next read again reads every one.
-pub(super) fn forget_command_lines() {
-    for file in held().files.values_mut() {
-        file.last = None;
-    }
 }
 
 fn held() -> std::sync::MutexGuard<'static, HeldCommandLines> {
@@ -85,6 +77,14 @@ impl HeldCommandLines {
         pids.iter()
             .map(|pid| (*pid, self.command_line(&mut path, *pid, &mut raw)))
             .collect()
+    }
+
+    /// Forgets the command lines kept for processes that did not run (see the module's
+    /// docs): the next read again reads every one.
+    fn forget(&mut self) {
+        for file in self.files.values_mut() {
+            file.last = None;
+        }
     }
 
     /// `pid`'s command line: the one read last while the process has not run since, or
@@ -196,7 +196,10 @@ fn read_name(path: &mut String, pid: u32, raw: &mut Vec<u8>) -> String {
 
 /// Reads every process's command line and name (blocking file reads). One path and one
 /// read buffer serve every process: a row costs its two strings and no other allocation.
+/// The command lines kept for processes that did not run are forgotten first: this read
+/// is the truth the next reads again start from.
 pub(super) fn read_table() -> Vec<ProcessRow> {
+    held().forget();
     let mut rows = Vec::new();
     let Ok(pids) = clp_core::process::pids() else {
         return rows;
@@ -375,9 +378,7 @@ mod tests {
             );
         }
         assert_eq!(held.reads, reads + 3, "a running process is read each time");
-        for file in held.files.values_mut() {
-            file.last = None;
-        }
+        held.forget();
         let reads = held.reads;
         held.read(&[idle_pid]);
         assert_eq!(held.reads, reads + 1, "forgotten: read again");
