@@ -74,6 +74,11 @@
 #                              part of any supervisor's CPU that the probes themselves cost
 #   STARTUP_TIMEOUT=300        seconds for all workers to be running
 #   STATUS_RUNS=100            timed runs of `clpstat` / `monit summary` after the window
+#   ROUNDS=1                   measure each N this many times, the supervisors taking turns
+#                              (clp, monit, clp, monit, ...): a row per round, then the
+#                              ratios of every round and their median. One daemon's CPU moves
+#                              by ~±10 % from run to run on a shared VM; rounds that take turns
+#                              see the same drift of the host
 #   SKIP_BUILD=1               use the existing target/release binaries
 #   CLP_PROFILE=release        cargo profile to build and run (profiling: with symbols, for perf)
 #   SERVERS=c                  the local servers: c (server.c, one epoll loop each; default) or
@@ -90,6 +95,8 @@ WARMUP=${WARMUP:-20}
 MEASURE=${MEASURE:-60}
 WORKERS_MAX=${WORKERS_MAX:-1000}
 STATUS_RUNS=${STATUS_RUNS:-100}
+ROUNDS=${ROUNDS:-1}
+[[ $ROUNDS =~ ^[1-9][0-9]?$ ]] || { echo "ROUNDS must be 1..99" >&2; exit 2; }
 [[ $STATUS_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "STATUS_RUNS must be a positive number" >&2; exit 2; }
 STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-300}
 SUPERVISORS=${SUPERVISORS:-"clp monit"}
@@ -185,7 +192,7 @@ measure() {                      # LABEL N PID SAMPLER_CMD...
     s1=$(cpu_ns "${SERVER_PIDS[@]}" | awk '{s += $1} END {print s + 0}')
     read -r b1 t1 < <(host_busy)
     M_RSS=$(awk -v k="$(status_field "$pid" VmRSS)" 'BEGIN {printf "%.1f", k / 1024}')
-    save_smaps "$pid" "$OUT/${label%% *}-$n"
+    save_smaps "$pid" "$OUT/${label%% *}-$RUN_TAG"
     M_HWM=$(awk -v k="$(status_field "$pid" VmHWM)" 'BEGIN {printf "%.1f", k / 1024}')
     M_THREADS=$(status_field "$pid" Threads)
     local fds=("/proc/$pid/fd/"*)
@@ -206,7 +213,7 @@ jget() {                         # FILE PYTHON-EXPR over `d` (the summary): prin
 declare -A ROW
 
 bench_clp() {                    # N
-    local n=$1 d=$OUT/clp-$1 every pid bad rm9 errors
+    local n=$1 d=$OUT/clp-$RUN_TAG every pid bad rm9 errors
     mkdir -p "$d/out" "$d/pid"
     export CLP_ROOT=$d/root CLP_FORBID_OS_ACTIONS=1
     scale clp-config "$n" "$WORKERS_MAX" "$CLP_ROOT" "$MARKER" "$d/out" "$d/pid" \
@@ -280,7 +287,7 @@ bench_clp() {                    # N
 }
 
 bench_monit() {                  # N
-    local n=$1 d=$OUT/monit-$1 every pid reaper pool fails
+    local n=$1 d=$OUT/monit-$RUN_TAG every pid reaper pool fails
     mkdir -p "$d/out" "$d/pid"
     start_supervised "$d/pool.log" /bin/sh -c \
         'i=1; while [ $i -le '"$WORKERS"' ]; do "$0" "$1" "$2/w$(printf %05d $i).pid" & i=$((i + 1)); done; wait' \
@@ -377,7 +384,7 @@ curl -sfI "http://127.0.0.1:$HTTP_PORT/" >/dev/null || { log "the HTTP server do
 log "listeners ($SERVERS servers): tcp 127.0.0.1:$TCP_PORT, http 127.0.0.1:$HTTP_PORT"
 echo "local servers: $([[ $SERVERS == c ]] && echo "benches/scale/server.c (one epoll loop each)" || echo "scale.py (python)")" >>"$OUT/environment.txt"
 
-COLS=(n mix clp_cpu clp_rss clp_p50_ms clp_p99_ms clp_max_ms clp_checks_pct monit_cpu monit_rss
+COLS=(n round mix clp_cpu clp_rss clp_p50_ms clp_p99_ms clp_max_ms clp_checks_pct monit_cpu monit_rss
       monit_cycle_p50_ms monit_cycle_p99_ms monit_cycle_max_ms
       clp_status_p50_ms clp_status_max_ms monit_status_p50_ms monit_status_max_ms
       clp_kids clp_hwm clp_threads clp_fds clp_servers clp_host clp_load clp_every clp_rm9 clp_rm9_window clp_not_normal
@@ -387,20 +394,27 @@ COLS=(n mix clp_cpu clp_rss clp_p50_ms clp_p99_ms clp_max_ms clp_checks_pct moni
 
 for n in "${NS[@]}"; do
     read -r WORKERS MIX CAPPED < <(scale mix "$n" "$WORKERS_MAX")
-    ROW=([n]=$n [mix]=$MIX)
-    note "N=$n: pidw/psw/tcpw/httpw/diskw = $MIX, $WORKERS worker processes${CAPPED:+ $CAPPED}"
-    for s in $SUPERVISORS; do
-        "bench_$s" "$n"
+    for ((round = 1; round <= ROUNDS; round++)); do
+        # Where a run's files go: clp-1000, or clp-1000.r2 for a later round.
+        RUN_TAG=$n
+        (( ROUNDS > 1 )) && RUN_TAG=$n.r$round
+        ROW=([n]=$n [round]=$round [mix]=$MIX)
+        ROUND_NOTE=
+        (( ROUNDS > 1 )) && ROUND_NOTE=", round $round of $ROUNDS"
+        note "N=$n$ROUND_NOTE: pidw/psw/tcpw/httpw/diskw = $MIX, $WORKERS worker processes${CAPPED:+ $CAPPED}"
+        for s in $SUPERVISORS; do
+            "bench_$s" "$n"
+        done
+        line=()
+        for c in "${COLS[@]}"; do line+=("${ROW[$c]:-}"); done
+        (IFS=$'\t'; echo "${line[*]}") >>"$RESULTS"
     done
-    line=()
-    for c in "${COLS[@]}"; do line+=("${ROW[$c]:-}"); done
-    (IFS=$'\t'; echo "${line[*]}") >>"$RESULTS"
 done
 echo "loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/environment.txt"
 
 {
     echo
-    echo "scale: ${WARMUP} s warm-up, ${MEASURE} s measured per daemon; every check at 1 s; CPU = % of one core"
+    echo "scale: ${WARMUP} s warm-up, ${MEASURE} s measured per daemon, $ROUNDS round(s) each; every check at 1 s; CPU = % of one core"
     echo "(daemon's CPU clock + cutime+cstime), RSS = VmRSS at the end; clp jitter = clpstat last_lateness_us"
     echo "over all monitors x samples (the last check of each at each sample); clp checks = checks done as % of"
     echo "the 1 s schedule; monit cycle = first check -> last check of one cycle (each check runs that much"

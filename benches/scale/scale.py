@@ -420,6 +420,11 @@ def sample_monit(sock, every, seconds, summary):
 def table(path):
     import csv
     rows = list(csv.DictReader(open(path), delimiter="\t"))
+    rounds = max((int(r.get("round") or 1) for r in rows), default=1)
+
+    def label(r):
+        return "%s (%s)%s" % (r["n"], r["mix"], " r%s" % r["round"] if rounds > 1 else "")
+
     head = ("%-34s %9s %9s %25s %12s  %9s %9s  %s"
             % ("N monitors (pidw/psw/tcpw/httpw/diskw)", "clp CPU", "clp RSS",
                "clp jitter p50/p99/max", "clp checks", "monit CPU", "monit RSS",
@@ -434,7 +439,7 @@ def table(path):
             return "%s/%s/%s ms" % tuple(("%.1f" % float(r[x])) if r[x] not in ("", "None")
                                          else "?" for x in (a, b, c))
         print("%-34s %9s %9s %25s %12s  %9s %9s  %s" % (
-            "%s (%s)" % (r["n"], r["mix"]),
+            label(r),
             r["clp_cpu"] + " %" if r["clp_cpu"] else "-",
             r["clp_rss"] + " MiB" if r["clp_rss"] else "-",
             ms("clp_p50_ms", "clp_p99_ms", "clp_max_ms", "clp_jitter_note"),
@@ -463,7 +468,32 @@ def table(path):
                          % (r["clp_status_p50_ms"], (r.get("monit_status_p50_ms") or "-") + " ms"
                             if r.get("monit_status_p50_ms") else "not run"))
         if parts:
-            print("  N=%s: %s" % (r["n"], "; ".join(parts)))
+            print("  N=%s%s: %s" % (r["n"], " r%s" % r["round"] if rounds > 1 else "",
+                                    "; ".join(parts)))
+    # Over the rounds of one N: each round's CPU ratio, their median, and the ratio of the
+    # daemons' mean CPU.
+    if rounds > 1:
+        for n in dict.fromkeys(r["n"] for r in rows):
+            pairs = []
+            for r in rows:
+                try:
+                    if r["n"] == n:
+                        pairs.append((float(r["clp_cpu"]), float(r["monit_cpu"])))
+                except (KeyError, ValueError):
+                    pass
+            pairs = [(c, m) for c, m in pairs if m > 0]
+            if not pairs:
+                continue
+            ratios = sorted(c / m for c, m in pairs)
+            middle = len(ratios) // 2
+            median = (ratios[middle] if len(ratios) % 2
+                      else (ratios[middle - 1] + ratios[middle]) / 2)
+            clp_mean = sum(c for c, _ in pairs) / len(pairs)
+            monit_mean = sum(m for _, m in pairs) / len(pairs)
+            print("  N=%s over %d rounds: CPU clp/monit %s; median %.2f; of the means %.2f"
+                  " (clp %.2f %%, monit %.2f %%; goal <= 0.33)"
+                  % (n, len(pairs), " ".join("%.2f" % (c / m) for c, m in pairs), median,
+                     clp_mean / monit_mean, clp_mean, monit_mean))
 
 
 def main():
