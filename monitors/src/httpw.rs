@@ -81,6 +81,8 @@ pub fn build(config: &ProbeSettings<'_>, _: &OsActions) -> Result<Box<dyn Probe>
 pub struct Httpw {
     params: HttpwParams,
     request: Vec<u8>,
+    /// Where it connects (a literal address parsed once).
+    peer: tcp::Peer,
     /// What the details name: `HEAD http://host:port/uri`.
     target: String,
     tls: Option<(TlsConnector, ServerName<'static>)>,
@@ -135,6 +137,7 @@ impl Httpw {
             None
         };
         Ok(Httpw {
+            peer: tcp::Peer::new(&params.servername, params.port),
             params,
             request: request.into_bytes(),
             target,
@@ -150,16 +153,15 @@ impl Httpw {
         } else {
             &[]
         };
-        let (stream, sent) =
-            match tcp::connect_sending(&self.params.servername, self.params.port, first).await {
-                Ok(connected) => connected,
-                Err(error @ ConnectError::Resolve { .. }) => {
-                    return failure(NAME_RESOLUTION, error.to_string());
-                }
-                Err(error @ ConnectError::Connect { .. }) => {
-                    return failure(CONNECTION_FAILED, error.to_string());
-                }
-            };
+        let (stream, sent) = match tcp::connect_sending(&self.peer, first).await {
+            Ok(connected) => connected,
+            Err(error @ ConnectError::Resolve { .. }) => {
+                return failure(NAME_RESOLUTION, error.to_string());
+            }
+            Err(error @ ConnectError::Connect { .. }) => {
+                return failure(CONNECTION_FAILED, error.to_string());
+            }
+        };
         let errorstatus = self.params.errorstatus;
         let answer = match &self.tls {
             // The request is one write: Nagle's algorithm cannot delay it, so plain HTTP

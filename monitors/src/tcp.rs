@@ -64,16 +64,51 @@ pub async fn connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
     connect_any(&resolve(host, port).await?).await
 }
 
+/// Where a probe connects: an IP address literal is parsed once, when the probe is built; a
+/// host name is resolved at every check (what it names may move).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    /// A literal address and the port.
+    Address(SocketAddr),
+    /// A host name and the port.
+    Name {
+        /// The name.
+        host: String,
+        /// The port.
+        port: u16,
+    },
+}
+
+impl Peer {
+    /// `host` (a name, or an IP address literal, IPv6 without brackets) at `port`.
+    pub fn new(host: &str, port: u16) -> Peer {
+        match host.parse::<std::net::IpAddr>() {
+            Ok(address) => Peer::Address(SocketAddr::new(address, port)),
+            Err(_) => Peer::Name {
+                host: host.to_string(),
+                port,
+            },
+        }
+    }
+
+    /// The addresses to try, in order: the literal one, or what the name resolves to now.
+    async fn addresses(&self) -> Result<std::borrow::Cow<'_, [SocketAddr]>, ConnectError> {
+        match self {
+            Peer::Address(address) => Ok(std::borrow::Cow::Borrowed(std::slice::from_ref(address))),
+            Peer::Name { host, port } => resolve(host, *port).await.map(std::borrow::Cow::Owned),
+        }
+    }
+}
+
 /// [`connect`], sending as much of `first` as the socket takes at once: a connection made
 /// inside the `connect` call (loopback) is written to before it is handed to the runtime,
 /// so the check does not wait a turn of the reactor to learn that the socket is writable.
 /// Returns the stream and how many bytes of `first` went, or the error of that send.
 pub async fn connect_sending(
-    host: &str,
-    port: u16,
+    peer: &Peer,
     first: &[u8],
 ) -> Result<(TcpStream, io::Result<usize>), ConnectError> {
-    let addresses = resolve(host, port).await?;
+    let addresses = peer.addresses().await?;
     first_that_accepts(&addresses, |address| async move {
         match begin(&address)? {
             Begun::Settled(stream) => {
@@ -276,6 +311,26 @@ mod tests {
         assert!(settle(stream).await.is_ok());
         // No address at all.
         assert!(reachable(&[]).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_literal_peer_is_parsed_once_and_a_name_is_resolved_at_each_connect() {
+        assert_eq!(
+            Peer::new("127.0.0.1", 80),
+            Peer::Address("127.0.0.1:80".parse().unwrap())
+        );
+        assert_eq!(
+            Peer::new("::1", 8080),
+            Peer::Address("[::1]:8080".parse().unwrap())
+        );
+        // Brackets are URL syntax, not an address: resolved (and refused) as a name is.
+        assert!(matches!(Peer::new("[::1]", 80), Peer::Name { .. }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        for peer in [Peer::new("127.0.0.1", port), Peer::new("localhost", port)] {
+            let (_, sent) = connect_sending(&peer, b"x").await.unwrap();
+            assert_eq!(sent.unwrap(), 1, "{peer:?}");
+        }
     }
 
     #[tokio::test]
