@@ -323,7 +323,25 @@ impl Engine {
     /// Switches each monitor's task on or off to match the state; logs rm 1/rm 2 for real
     /// starts and stops.
     pub(super) fn refresh_monitors(&self, state: &mut State, cause: Cause) {
-        for (index, config) in self.config.monitors.iter().enumerate() {
+        self.refresh(state, cause, 0..self.config.monitors.len());
+    }
+
+    /// [`Self::refresh_monitors`] after a change of `resource` alone: only the monitors
+    /// that follow it can change (the others depend on the daemon's state, suspension and
+    /// licenses, whose every change refreshes them all).
+    pub(super) fn refresh_followers(&self, state: &mut State, resource: &str) {
+        let followers = self.followers(resource);
+        self.refresh(state, Cause::Lifecycle, followers.iter().copied());
+    }
+
+    /// The monitors whose target `resource` is, in configuration order.
+    pub(super) fn followers(&self, resource: &str) -> &[usize] {
+        self.followers.get(resource).map_or(&[], Vec::as_slice)
+    }
+
+    fn refresh(&self, state: &mut State, cause: Cause, indices: impl Iterator<Item = usize>) {
+        for index in indices {
+            let config = &self.config.monitors[index];
             let target_active = match (config.timing, &config.target) {
                 (Timing::Active, Some(target)) => state
                     .resources

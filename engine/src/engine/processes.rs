@@ -183,17 +183,14 @@ impl Engine {
                 "the resource's process exited"
             );
             let daemon_running = state.daemon == DaemonState::Running;
-            self.config
-                .monitors
+            self.followers(name)
                 .iter()
-                .enumerate()
-                .filter(|(index, monitor)| {
+                .copied()
+                .filter(|&index| {
                     daemon_running
-                        && self.slots[*index].event_driven
-                        && monitor.target.as_deref() == Some(name)
-                        && state.monitors[*index].enabled
+                        && self.slots[index].event_driven
+                        && state.monitors[index].enabled
                 })
-                .map(|(index, _)| index)
                 .collect()
         };
         // A dead process in the store is one the next clppm finds dead (it checks the start

@@ -173,7 +173,7 @@ impl Engine {
                     self.persist_resource(&resource.name, online_durable(resource));
                     self.alert("rc", 31, &[&resource.name]);
                     let mut state = self.lock();
-                    self.refresh_monitors(&mut state, super::Cause::Lifecycle);
+                    self.refresh_followers(&mut state, &resource.name);
                     return Ok(());
                 }
                 Err(failure) => {
@@ -206,7 +206,7 @@ impl Engine {
                 runtime.status = ObjectStatus::OfflinePending;
                 runtime.stopping = true;
             }
-            self.refresh_monitors(&mut state, super::Cause::Lifecycle);
+            self.refresh_followers(&mut state, &resource.name);
         }
         let mut attempt = 0;
         loop {
