@@ -44,7 +44,7 @@ impl Engine {
                         let _operation = engine.operations.lock().await;
                         // A group already stopped (by an operator, or by the final action
                         // of another resource) is left alone: no rc 20/21 for nothing.
-                        let stopped = engine.config.group(&group).is_some_and(|config| {
+                        let stopped = engine.group_config(&group).is_some_and(|config| {
                             already::group(&engine.lock(), config, already::Goal::Stop).is_some()
                         });
                         if !stopped {

@@ -16,7 +16,7 @@ impl Engine {
     pub(super) fn group_names(&self, group: Option<&str>) -> Result<Vec<String>, OperationError> {
         match group {
             None => Ok(self.config.groups.iter().map(|g| g.name.clone()).collect()),
-            Some(name) if self.config.group(name).is_some() => Ok(vec![name.to_string()]),
+            Some(name) if self.group_config(name).is_some() => Ok(vec![name.to_string()]),
             Some(name) => Err(OperationError::new(
                 ErrorCode::NotFound,
                 format!("group \"{name}\" is not in the configuration; 'clpstat' lists the groups"),
@@ -100,7 +100,7 @@ impl Engine {
         let remaining: Vec<String> = names
             .into_iter()
             .filter(|name| {
-                let Some(config) = self.config.group(name) else {
+                let Some(config) = self.group_config(name) else {
                     return true;
                 };
                 match already::group(&state, config, goal) {
@@ -132,7 +132,7 @@ impl Engine {
         self: &Arc<Self>,
         name: &str,
     ) -> Result<bool, OperationError> {
-        let Some(group) = self.config.group(name) else {
+        let Some(group) = self.group_config(name) else {
             return Ok(false);
         };
         let servers = self.config.group_servers(group);
@@ -167,7 +167,7 @@ impl Engine {
 
     /// Takes the group's owner key (in a cluster), then starts its resources in order.
     async fn start_owned_group_locked(self: &Arc<Self>, name: &str, event: &str) -> bool {
-        let Some(group) = self.config.group(name) else {
+        let Some(group) = self.group_config(name) else {
             return false;
         };
         if let Err(refusal) = self.take_ownership(name).await {
@@ -214,7 +214,7 @@ impl Engine {
 
     /// Stops a group's resources in reverse order (the operation lock is held).
     pub(super) async fn stop_group_locked(self: &Arc<Self>, name: &str, factor: &str) -> bool {
-        let Some(group) = self.config.group(name) else {
+        let Some(group) = self.group_config(name) else {
             return false;
         };
         self.alert("rc", 20, &[name]);
@@ -274,7 +274,7 @@ impl Engine {
     /// Whether `group` is to run on this server ([`placement::place`]): asked by every path
     /// that starts a group, or a resource of one, here.
     pub(super) fn placed_here(&self, group: &str) -> Result<(), OperationError> {
-        let Some(config) = self.config.group(group) else {
+        let Some(config) = self.group_config(group) else {
             return Err(OperationError::new(
                 ErrorCode::NotFound,
                 format!(

@@ -156,7 +156,7 @@ impl Engine {
         Some(
             groups
                 .into_iter()
-                .filter(|name| self.config.group(name).is_some())
+                .filter(|name| self.group_config(name).is_some())
                 .collect(),
         )
     }
@@ -181,7 +181,7 @@ impl Engine {
 
     /// Whether every resource of a group is online (adopted after a hand-off).
     pub(super) fn group_fully_online(&self, name: &str) -> bool {
-        let Some(group) = self.config.group(name) else {
+        let Some(group) = self.group_config(name) else {
             return false;
         };
         let state = self.lock();

@@ -44,6 +44,7 @@ mod ownership;
 mod parking;
 pub mod placement;
 pub mod policy;
+mod positions;
 mod processes;
 mod recovery;
 mod resources;
@@ -266,6 +267,11 @@ pub struct Engine {
     /// A restart then visits those, not every monitor (at 1,000 monitors, two passes over
     /// all of them, each monitor's memory cold, were on the path from a death to the spawn).
     followers: ByName<Vec<usize>>,
+    /// Where each group (its index in the configuration) and each resource (its group's
+    /// index and its own) is, by name: a recovery looks them up several times between a
+    /// death and the spawn, where a pass over every group (each one's memory cold) cost
+    /// more the more groups there are.
+    positions: positions::Positions,
     /// The points the monitors' checks fall due on.
     grid: grid::Grid,
     /// The one timer of the monitors' schedules.
@@ -367,6 +373,7 @@ impl Engine {
             })
             .collect();
         let grid = grid::Grid::for_intervals(config.monitors.iter().map(|m| m.interval));
+        let positions = positions::Positions::of(&config);
         let mut followers: ByName<Vec<usize>> = ByName::default();
         for (index, monitor) in config.monitors.iter().enumerate() {
             if let Some(target) = &monitor.target {
@@ -391,6 +398,7 @@ impl Engine {
             clock: Arc::default(),
             slots,
             followers,
+            positions,
             stop_request: watch::channel(None).0,
             stopped: watch::channel(false).0,
             monitor_tasks: TaskCount::default(),

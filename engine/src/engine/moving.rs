@@ -149,7 +149,7 @@ impl Engine {
         let mut plans = Vec::new();
         let mut refusals = Vec::new();
         for name in names {
-            let Some(config) = self.config.group(name) else {
+            let Some(config) = self.group_config(name) else {
                 continue;
             };
             let Some(owner) = owners.owner(name) else {
@@ -242,7 +242,7 @@ impl Engine {
         } else {
             let owners = link.owners();
             let up: Vec<String> = owners.servers.iter().cloned().collect();
-            self.config.group(group).and_then(|config| {
+            self.group_config(group).and_then(|config| {
                 placement::refuse_move(
                     &self.config.group_servers(config),
                     self.server(),

@@ -242,7 +242,7 @@ impl Engine {
     /// `CLP_SERVER` for `group`: `HOME` on its first server (and always on one server),
     /// `OTHER` elsewhere.
     pub(super) fn server_role(&self, group: &str) -> &'static str {
-        let Some(config) = self.config.group(group) else {
+        let Some(config) = self.group_config(group) else {
             return "HOME";
         };
         if self.cluster.get().is_none()
@@ -321,7 +321,7 @@ impl Engine {
     /// Whether another server may take `group` now: an HA cluster where a server of the
     /// group's order other than this one is up and did not fail it.
     pub(super) fn can_fail_over(&self, group: &str) -> bool {
-        let (Some(link), Some(config)) = (self.cluster.get(), self.config.group(group)) else {
+        let (Some(link), Some(config)) = (self.cluster.get(), self.group_config(group)) else {
             return false;
         };
         let owners = link.owners();

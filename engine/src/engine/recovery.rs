@@ -20,7 +20,7 @@ impl Engine {
         match target {
             RecoveryTarget::LocalServer => true,
             RecoveryTarget::Resource(name) => online(name),
-            RecoveryTarget::Group(name) => self.config.group(name).is_some_and(|g| {
+            RecoveryTarget::Group(name) => self.group_config(name).is_some_and(|g| {
                 g.resources.is_empty() || g.resources.iter().any(|r| online(&r.name))
             }),
         }
@@ -140,7 +140,7 @@ impl Engine {
     /// The group a recovery target belongs to.
     pub(super) fn group_of(&self, target: &RecoveryTarget) -> Option<String> {
         match target {
-            RecoveryTarget::Resource(name) => self.config.resource(name).map(|r| r.group.clone()),
+            RecoveryTarget::Resource(name) => self.resource_config(name).map(|r| r.group.clone()),
             RecoveryTarget::Group(name) => Some(name.clone()),
             RecoveryTarget::LocalServer => None,
         }

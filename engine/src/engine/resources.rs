@@ -234,7 +234,7 @@ impl Engine {
     }
 
     fn find_resource(&self, name: &str) -> Result<ResourceConfig, OperationError> {
-        self.config.resource(name).cloned().ok_or_else(|| {
+        self.resource_config(name).cloned().ok_or_else(|| {
             OperationError::new(
                 ErrorCode::NotFound,
                 format!(
@@ -286,7 +286,7 @@ impl Engine {
         self.alert("rc", 87, &[name]);
         match self.deactivate(&resource, "GROUPSTOP", Durable::Now).await {
             Ok(()) => {
-                let group = self.config.group(&resource.group);
+                let group = self.group_config(&resource.group);
                 let all_offline = group.is_some_and(|g| {
                     let state = self.lock();
                     g.resources.iter().all(|r| {
@@ -317,7 +317,7 @@ impl Engine {
 
     /// Reactivates a resource for a monitor (the operation lock is taken here).
     pub(super) async fn reactivate_resource(self: &Arc<Self>, name: &str) -> bool {
-        let Some(resource) = self.config.resource(name).cloned() else {
+        let Some(resource) = self.resource_config(name).cloned() else {
             return false;
         };
         if let Err(refusal) = self.placed_here(&resource.group) {
