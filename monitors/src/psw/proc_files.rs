@@ -357,6 +357,15 @@ mod tests {
         until("sleep", || {
             held.read(&[idle_pid])[&idle_pid].as_deref() == Some("sleep 30")
         });
+        // Its command line is `sleep 30` from the exec on, but the process still runs a
+        // moment after it (the loader, libc's start): idle only once its CPU time stands
+        // still. Then one more read keeps the command line with that time.
+        until("sleep to be idle", || {
+            let before = cpu_time(idle_pid);
+            std::thread::sleep(Duration::from_millis(20));
+            before.is_some() && cpu_time(idle_pid) == before
+        });
+        held.read(&[idle_pid]);
         let reads = held.reads;
         for _ in 0..3 {
             assert_eq!(
@@ -371,7 +380,9 @@ mod tests {
         });
         let reads = held.reads;
         for _ in 0..3 {
-            std::thread::sleep(Duration::from_millis(5));
+            // It ran since the last read (on a crowded host that may take a while).
+            let before = cpu_time(busy_pid);
+            until("the busy shell to run", || cpu_time(busy_pid) != before);
             assert_eq!(
                 held.read(&[busy_pid])[&busy_pid].as_deref(),
                 Some(busy_command)
