@@ -262,15 +262,7 @@ pub struct Engine {
     state: Mutex<State>,
     operations: tokio::sync::Mutex<()>,
     slots: Vec<MonitorSlot>,
-    /// For each resource, the monitors whose target it is, in configuration order: all
-    /// that a change of its state or the exit of its process can switch on, off or fail.
-    /// A restart then visits those, not every monitor (at 1,000 monitors, two passes over
-    /// all of them, each monitor's memory cold, were on the path from a death to the spawn).
-    followers: ByName<Vec<usize>>,
-    /// Where each group (its index in the configuration) and each resource (its group's
-    /// index and its own) is, by name: a recovery looks them up several times between a
-    /// death and the spawn, where a pass over every group (each one's memory cold) cost
-    /// more the more groups there are.
+    /// The configuration's groups and resources by name, and each resource's followers.
     positions: positions::Positions,
     /// The points the monitors' checks fall due on.
     grid: grid::Grid,
@@ -374,12 +366,6 @@ impl Engine {
             .collect();
         let grid = grid::Grid::for_intervals(config.monitors.iter().map(|m| m.interval));
         let positions = positions::Positions::of(&config);
-        let mut followers: ByName<Vec<usize>> = ByName::default();
-        for (index, monitor) in config.monitors.iter().enumerate() {
-            if let Some(target) = &monitor.target {
-                followers.entry(target.clone()).or_default().push(index);
-            }
-        }
         Arc::new(Engine {
             server_name: config.server_name(),
             alert_sink: AlertSink::new(&config, &paths, store.clone()),
@@ -397,7 +383,6 @@ impl Engine {
             grid,
             clock: Arc::default(),
             slots,
-            followers,
             positions,
             stop_request: watch::channel(None).0,
             stopped: watch::channel(false).0,

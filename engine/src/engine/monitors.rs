@@ -334,11 +334,6 @@ impl Engine {
         self.refresh(state, Cause::Lifecycle, followers.iter().copied());
     }
 
-    /// The monitors whose target `resource` is, in configuration order.
-    pub(super) fn followers(&self, resource: &str) -> &[usize] {
-        self.followers.get(resource).map_or(&[], Vec::as_slice)
-    }
-
     fn refresh(&self, state: &mut State, cause: Cause, indices: impl Iterator<Item = usize>) {
         for index in indices {
             let config = &self.config.monitors[index];

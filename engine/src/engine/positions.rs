@@ -1,20 +1,27 @@
-//! The configuration's groups and resources by name: a recovery looks them up several
-//! times between a death and the spawn, and a search in order over every group (each one's
-//! memory cold) cost more the more groups there are.
+//! The configuration by name, built with the engine: where each group and resource is, and
+//! which monitors follow each resource. Between a death and the spawn a recovery looks its
+//! group and resource up several times and visits the monitors of its resource; a search
+//! over every group, or a pass over every monitor, touched each one's memory (cold since
+//! its last use), and cost more the larger the configuration.
 
 use super::{ByName, Engine};
 use clp_core::config::{Config, GroupConfig, ResourceConfig};
 
-/// The configuration's groups and resources by name ([`Engine::group_config`],
-/// [`Engine::resource_config`]); the first of a name, as a search in order would find.
+/// Where the configuration's groups and resources are by name (the first of a name, as a
+/// search in order finds it), and each resource's followers.
 #[derive(Debug, Default)]
 pub(super) struct Positions {
+    /// A group's index in the configuration.
     groups: ByName<usize>,
+    /// A resource's group's index and its own in that group.
     resources: ByName<(usize, usize)>,
+    /// The monitors whose target a resource is, in configuration order: all that a change
+    /// of its state or the exit of its process can switch on, off or fail.
+    followers: ByName<Vec<usize>>,
 }
 
 impl Positions {
-    /// Where `config`'s groups and resources are.
+    /// Where `config`'s groups, resources and followers are.
     pub(super) fn of(config: &Config) -> Positions {
         let mut positions = Positions::default();
         for (group_index, group) in config.groups.iter().enumerate() {
@@ -29,21 +36,46 @@ impl Positions {
                     .or_insert((group_index, resource_index));
             }
         }
+        for (index, monitor) in config.monitors.iter().enumerate() {
+            if let Some(target) = &monitor.target {
+                positions
+                    .followers
+                    .entry(target.clone())
+                    .or_default()
+                    .push(index);
+            }
+        }
         positions
+    }
+
+    fn group<'c>(&self, config: &'c Config, name: &str) -> Option<&'c GroupConfig> {
+        config.groups.get(*self.groups.get(name)?)
+    }
+
+    fn resource<'c>(&self, config: &'c Config, name: &str) -> Option<&'c ResourceConfig> {
+        let (group, resource) = *self.resources.get(name)?;
+        config.groups.get(group)?.resources.get(resource)
+    }
+
+    fn followers(&self, resource: &str) -> &[usize] {
+        self.followers.get(resource).map_or(&[], Vec::as_slice)
     }
 }
 
 impl Engine {
-    /// The configuration of group `name`, found through its name's position.
+    /// The configuration of group `name`.
     pub(super) fn group_config(&self, name: &str) -> Option<&GroupConfig> {
-        let index = *self.positions.groups.get(name)?;
-        self.config.groups.get(index)
+        self.positions.group(&self.config, name)
     }
 
-    /// The configuration of resource `name` (in any group), found through its position.
+    /// The configuration of resource `name` (in any group).
     pub(super) fn resource_config(&self, name: &str) -> Option<&ResourceConfig> {
-        let (group, resource) = *self.positions.resources.get(name)?;
-        self.config.groups.get(group)?.resources.get(resource)
+        self.positions.resource(&self.config, name)
+    }
+
+    /// The monitors whose target `resource` is, in configuration order.
+    pub(super) fn followers(&self, resource: &str) -> &[usize] {
+        self.positions.followers(resource)
     }
 }
 
@@ -51,44 +83,40 @@ impl Engine {
 mod tests {
     use super::*;
 
+    const CONFIG: &str = "[cluster]\nname = \"c\"\n\n\
+        [[group]]\nname = \"a\"\n\n\
+        [[group.resource]]\nname = \"a1\"\nmode = \"async\"\nstart = \"/bin/true\"\n\n\
+        [[group.resource]]\nname = \"a2\"\nstart = \"/bin/true\"\n\n\
+        [[group]]\nname = \"b\"\n\n\
+        [[group.resource]]\nname = \"b1\"\nstart = \"/bin/true\"\n\n\
+        [[monitor]]\nname = \"w1\"\ntype = \"pidw\"\ntarget = \"a1\"\n\n\
+        [[monitor]]\nname = \"u\"\ntype = \"userw\"\n\n\
+        [[monitor]]\nname = \"w2\"\ntype = \"pidw\"\ntarget = \"a1\"\n";
+
     #[test]
     fn names_find_what_a_search_in_order_finds() {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let file = dir.path().join("clp.conf");
-        std::fs::write(
-            &file,
-            "[cluster]\nname = \"c\"\n\n[[group]]\nname = \"a\"\n\n[[group.resource]]\nname = \"a1\"\n\n\
-             [[group.resource]]\nname = \"a2\"\n\n[[group]]\nname = \"b\"\n\n[[group.resource]]\nname = \"b1\"\n",
-        )
-        .expect("clp.conf");
-        for (group, resource) in [("a", "a1"), ("a", "a2"), ("b", "b1")] {
-            use std::os::unix::fs::PermissionsExt;
-            let folder = dir.path().join(group).join(resource);
-            std::fs::create_dir_all(&folder).expect("the script's folder");
-            let start = folder.join("start.sh");
-            std::fs::write(&start, "#!/bin/sh\n").expect("start.sh");
-            std::fs::set_permissions(&start, std::fs::Permissions::from_mode(0o755))
-                .expect("chmod");
-        }
+        std::fs::write(&file, CONFIG).expect("clp.conf");
         let config = clp_core::config::load_file(&file, dir.path()).expect("the configuration");
         let positions = Positions::of(&config);
-        for (group_index, group) in config.groups.iter().enumerate() {
-            assert_eq!(positions.groups.get(&group.name), Some(&group_index));
-            for (resource_index, resource) in group.resources.iter().enumerate() {
-                assert_eq!(
-                    positions.resources.get(&resource.name),
-                    Some(&(group_index, resource_index)),
-                    "{}",
-                    resource.name
-                );
-                assert_eq!(
-                    config.resource(&resource.name).map(|r| &r.name),
-                    Some(&resource.name)
-                );
-            }
+        let groups = config.groups.iter().map(|group| group.name.as_str());
+        for name in groups.chain(["nothing"]) {
+            assert_eq!(
+                positions.group(&config, name).map(std::ptr::from_ref),
+                config.group(name).map(std::ptr::from_ref),
+                "{name}"
+            );
         }
-        assert_eq!(positions.resources.get("b1"), Some(&(1, 0)));
-        assert_eq!(positions.groups.get("nothing"), None);
-        assert_eq!(positions.resources.get("nothing"), None);
+        let resources = config.groups.iter().flat_map(|group| &group.resources);
+        for name in resources.map(|r| r.name.as_str()).chain(["nothing"]) {
+            assert_eq!(
+                positions.resource(&config, name).map(std::ptr::from_ref),
+                config.resource(name).map(std::ptr::from_ref),
+                "{name}"
+            );
+        }
+        assert_eq!(positions.followers("a1"), [0, 2]);
+        assert_eq!(positions.followers("b1"), [] as [usize; 0]);
     }
 }
