@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use nix::sys::signal::Signal;
 
+use super::recovery::Recovery;
 use super::{Engine, PersistedResource};
 use clp_core::config::{ExecMode, ResourceConfig};
 use clp_core::process::{self, ProcessIdentity};
@@ -157,25 +158,33 @@ impl Engine {
                 tracing::error!(resource = %name, "cannot watch pid {}: {error}", process.pid);
                 return;
             }
-            engine.on_process_exit(&name, process);
+            let recoveries = engine.on_process_exit(&name, process);
+            engine.recover_all(recoveries).await;
         });
     }
 
     /// The process of an async resource has exited: event-driven monitors fail at once.
-    pub(super) fn on_process_exit(self: &Arc<Self>, name: &str, process: ProcessIdentity) {
+    /// Returns their recovery steps, for the task that saw the exit to run
+    /// ([`Engine::recover_all`]).
+    #[must_use = "the recovery steps of the monitors that failed must run"]
+    pub(super) fn on_process_exit(
+        self: &Arc<Self>,
+        name: &str,
+        process: ProcessIdentity,
+    ) -> Vec<Recovery> {
         let failing: Vec<usize> = {
             let mut state = self.lock();
             let Some(runtime) = state.resources.get_mut(name) else {
-                return;
+                return Vec::new();
             };
             if runtime.process != Some(process) {
-                return;
+                return Vec::new();
             }
             self.release_group(process.pid);
             runtime.process = None;
             runtime.exited.notify_waiters();
             if runtime.stopping {
-                return;
+                return Vec::new();
             }
             tracing::warn!(
                 resource = name,
@@ -200,14 +209,17 @@ impl Engine {
         if failing.is_empty() {
             self.persist_resource(name, Durable::Soon);
         }
-        for index in failing {
-            self.observe(
-                index,
-                super::policy::Observation::Failed {
-                    code: clp_core::monitor::pidw::PROCESS_GONE,
-                    detail: "Process did not exist.".into(),
-                },
-            );
-        }
+        failing
+            .into_iter()
+            .filter_map(|index| {
+                self.observe_then_recover(
+                    index,
+                    super::policy::Observation::Failed {
+                        code: clp_core::monitor::pidw::PROCESS_GONE,
+                        detail: "Process did not exist.".into(),
+                    },
+                )
+            })
+            .collect()
     }
 }

@@ -9,6 +9,15 @@ use clp_core::config::{FinalAction, RecoveryTarget};
 use clp_core::status::ObjectStatus;
 use clp_core::store::Durable;
 
+/// A recovery step a monitor's failure decided on: the monitor's index and its target.
+#[derive(Debug)]
+pub(super) enum Recovery {
+    /// Restart the target here ([`Decision::Reactivate`]).
+    Reactivate(usize, RecoveryTarget),
+    /// Move the target's group to another server ([`Decision::FailOver`]).
+    FailOver(usize, RecoveryTarget),
+}
+
 impl Engine {
     pub(super) fn target_active(&self, state: &super::State, target: &RecoveryTarget) -> bool {
         let online = |name: &str| {
@@ -26,13 +35,28 @@ impl Engine {
         }
     }
 
-    /// Feeds one observation to a monitor's ladder and carries out the decisions.
+    /// Feeds one observation to a monitor's ladder and carries out the decisions; a
+    /// recovery step runs in a task of its own on the operations' runtime.
     pub(super) fn observe(self: &Arc<Self>, index: usize, observation: Observation) {
+        if let Some(recovery) = self.observe_then_recover(index, observation) {
+            self.start_recovery(recovery);
+        }
+    }
+
+    /// Feeds one observation to a monitor's ladder and carries out the decisions but the
+    /// recovery step, which it hands back for the caller to run ([`Self::recover`]): a
+    /// task of the operations' runtime that saw the failure itself (a process's exit)
+    /// restarts at once, without waking another task, and so another worker, for it.
+    pub(super) fn observe_then_recover(
+        self: &Arc<Self>,
+        index: usize,
+        observation: Observation,
+    ) -> Option<Recovery> {
         let config = &self.config.monitors[index];
         let (ladder, decisions) = {
             let mut state = self.lock();
             if state.daemon != clp_core::status::DaemonState::Running {
-                return;
+                return None;
             }
             let situation = Situation {
                 target_active: self.target_active(&state, &config.recovery.target),
@@ -53,6 +77,7 @@ impl Engine {
         };
         let name = config.name.as_str();
         let target = config.recovery.target.display_name();
+        let mut recovery = None;
         for decision in decisions {
             match decision {
                 Decision::ErrorDetected { code, detail } => {
@@ -74,16 +99,55 @@ impl Engine {
                     }
                 }
                 Decision::Reactivate(recovery_target) => {
-                    let engine = Arc::clone(self);
-                    self.spawn(async move { engine.reactivate(index, recovery_target).await });
+                    let step = Recovery::Reactivate(index, recovery_target);
+                    if let Some(earlier) = recovery.replace(step) {
+                        self.start_recovery(earlier);
+                    }
                 }
                 Decision::FailOver(recovery_target) => {
-                    let engine = Arc::clone(self);
-                    self.spawn(async move { engine.fail_over_away(index, recovery_target).await });
+                    let step = Recovery::FailOver(index, recovery_target);
+                    if let Some(earlier) = recovery.replace(step) {
+                        self.start_recovery(earlier);
+                    }
                 }
                 Decision::FinalAction(action) => self.monitor_final_action(index, action),
             }
         }
+        recovery
+    }
+
+    /// Runs a recovery step in a task of its own on the operations' runtime.
+    pub(super) fn start_recovery(self: &Arc<Self>, recovery: Recovery) {
+        let engine = Arc::clone(self);
+        self.spawn(async move { engine.recover(recovery).await });
+    }
+
+    /// Runs the recovery steps of failures seen together: the first in the calling task
+    /// (which must be on the operations' runtime), the others in tasks of their own, as
+    /// [`Self::observe`] would have started them.
+    pub(super) async fn recover_all(self: &Arc<Self>, recoveries: Vec<Recovery>) {
+        let mut recoveries = recoveries.into_iter();
+        let Some(first) = recoveries.next() else {
+            return;
+        };
+        for other in recoveries {
+            self.start_recovery(other);
+        }
+        Arc::clone(self).recover(first).await;
+    }
+
+    /// Runs one recovery step to its end. Boxed: a restart starts a process whose exit
+    /// task runs the next recovery, a cycle of futures that only a box can name.
+    pub(super) fn recover(
+        self: Arc<Self>,
+        recovery: Recovery,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        Box::pin(async move {
+            match recovery {
+                Recovery::Reactivate(index, target) => self.reactivate(index, target).await,
+                Recovery::FailOver(index, target) => self.fail_over_away(index, target).await,
+            }
+        })
     }
 
     async fn reactivate(self: Arc<Self>, index: usize, target: RecoveryTarget) {

@@ -93,7 +93,8 @@ impl Engine {
                 let name = resource.name.clone();
                 self.spawn(async move {
                     let _ = child.wait().await;
-                    engine.on_process_exit(&name, identity);
+                    let recoveries = engine.on_process_exit(&name, identity);
+                    engine.recover_all(recoveries).await;
                 });
                 Ok(())
             }
