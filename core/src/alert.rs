@@ -171,7 +171,12 @@ impl AlertFilter {
 
 /// The current local time in the alert log's format.
 pub fn now_string() -> String {
-    chrono::Local::now()
+    time_string(std::time::SystemTime::now())
+}
+
+/// `time` as the alert log writes it: local time to the millisecond.
+pub fn time_string(time: std::time::SystemTime) -> String {
+    chrono::DateTime::<chrono::Local>::from(time)
         .format("%Y/%m/%d %H:%M:%S%.3f")
         .to_string()
 }
@@ -182,15 +187,30 @@ impl AlertEvent {
     /// An id missing from the catalogue is a programming error; it still yields an event
     /// (level Info, the arguments joined) rather than losing the information.
     pub fn from_catalogue(server: &str, module: &str, event_id: u32, args: &[&str]) -> Self {
-        match catalogue_entry(module, event_id) {
-            Some(entry) => Self::custom(
-                server,
-                module,
-                event_id,
-                entry.level,
-                &fill_template(&entry.template, args),
-            ),
-            None => Self::custom(server, module, event_id, Level::Info, &args.join(" ")),
+        Self::from_catalogue_at(std::time::SystemTime::now(), server, module, event_id, args)
+    }
+
+    /// As [`Self::from_catalogue`], for an event that happened at `time`.
+    pub fn from_catalogue_at<S: AsRef<str>>(
+        time: std::time::SystemTime,
+        server: &str,
+        module: &str,
+        event_id: u32,
+        args: &[S],
+    ) -> Self {
+        let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+        let (level, message) = match catalogue_entry(module, event_id) {
+            Some(entry) => (entry.level, fill_template(&entry.template, &args)),
+            None => (Level::Info, args.join(" ")),
+        };
+        Self {
+            seq: 0,
+            time: time_string(time),
+            server: server.to_string(),
+            module: module.to_string(),
+            event_id,
+            level,
+            message,
         }
     }
 

@@ -168,12 +168,26 @@ impl AlertSink {
 
     /// The catalogue's message `module`/`event_id` with `args`, to every target.
     pub fn alert(&self, module: &str, event_id: u32, args: &[&str]) -> Delivery {
-        self.record(AlertEvent::from_catalogue(
-            &self.targets.server,
-            module,
-            event_id,
-            args,
-        ))
+        match &self.writer {
+            // Its text is made by the writer: a recovery that logs on its way to restarting
+            // a process pays for the clock and the arguments, not for the catalogue's
+            // lookup, the template and the time's formatting.
+            Some(writer) => {
+                writer.alert(writer::Unmade {
+                    time: std::time::SystemTime::now(),
+                    module: module.to_string(),
+                    event_id,
+                    args: args.iter().map(|arg| (*arg).to_string()).collect(),
+                });
+                Delivery::default()
+            }
+            None => self.targets.record(AlertEvent::from_catalogue(
+                &self.targets.server,
+                module,
+                event_id,
+                args,
+            )),
+        }
     }
 
     /// One of the product's events: to the store, `alert.log`, syslog (when configured) and

@@ -16,10 +16,24 @@ use super::{Delivery, LogTargets, Targets};
 use crate::alert::AlertEvent;
 use crate::bookkeeping::Deferred;
 
+/// A catalogue message logged and not yet made into a record ([`AlertEvent::from_catalogue`]).
+pub(super) struct Unmade {
+    /// When it was logged.
+    pub(super) time: std::time::SystemTime,
+    /// The catalogue's module.
+    pub(super) module: String,
+    /// The catalogue's event id.
+    pub(super) event_id: u32,
+    /// The template's arguments.
+    pub(super) args: Vec<String>,
+}
+
 /// One record to write.
 enum Job {
     /// One of the product's events.
     Record(AlertEvent),
+    /// One of the catalogue's messages, made into a record as it is written.
+    Catalogue(Unmade),
     /// A `clplogcmd` message, whose writer waits for what became of it.
     Message(AlertEvent, LogTargets, mpsc::SyncSender<Delivery>),
 }
@@ -49,6 +63,15 @@ impl Shared {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match job {
                 Job::Record(event) => {
                     targets.record(event);
+                }
+                Job::Catalogue(unmade) => {
+                    targets.record(AlertEvent::from_catalogue_at(
+                        unmade.time,
+                        &targets.server,
+                        &unmade.module,
+                        unmade.event_id,
+                        &unmade.args,
+                    ));
                 }
                 Job::Message(event, chosen, reply) => {
                     let _ = reply.send(targets.log_message(event, chosen));
@@ -102,6 +125,11 @@ impl Writer {
     /// Queues one of the product's events.
     pub(super) fn record(&self, event: AlertEvent) {
         self.queue(Job::Record(event));
+    }
+
+    /// Queues one of the catalogue's messages.
+    pub(super) fn alert(&self, unmade: Unmade) {
+        self.queue(Job::Catalogue(unmade));
     }
 
     /// Queues a `clplogcmd` message and sees it written ([`Self::settle`]); None when its
