@@ -14,8 +14,9 @@ impl Engine {
         event: &str,
         factor: Option<&str>,
     ) -> Vec<(String, String)> {
+        let (path, os_version) = unchanging_vars();
         let mut env = vec![
-            ("PATH".to_string(), process::script_path_var()),
+            ("PATH".to_string(), path.clone()),
             ("LANG".to_string(), "C".to_string()),
             ("HOME".to_string(), "/".to_string()),
             ("CLP_EVENT".to_string(), event.to_string()),
@@ -48,7 +49,7 @@ impl Engine {
                 env!("CARGO_PKG_VERSION_MAJOR").to_string(),
             ),
             ("CLP_OSNAME".to_string(), "Linux".to_string()),
-            ("CLP_OSVER".to_string(), os_release()),
+            ("CLP_OSVER".to_string(), os_version.clone()),
         ];
         // In an HA cluster: the owner key's revision, larger for every new owner.
         if let Some(fence) = self.fence_of(&resource.group) {
@@ -78,6 +79,14 @@ impl Engine {
             log: self.paths.script_log(&resource.group, &resource.name),
         }
     }
+}
+
+/// What no script's environment changes while the daemon runs, read once (a restart does not
+/// read `/proc/self/exe` and ask the kernel its release on its way): `PATH`, which finds the
+/// running binaries first, and `CLP_OSVER`.
+fn unchanging_vars() -> &'static (String, String) {
+    static VARS: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    VARS.get_or_init(|| (process::script_path_var(), os_release()))
 }
 
 fn os_release() -> String {
