@@ -1,8 +1,9 @@
 //! Durability of the store's writes: flushed within [`FLUSH_EVERY`] when there are any, and
 //! never when there are none.
 //!
-//! A write that may wait (an alert, a counter) commits without a sync (redb's
-//! `Durability::None`: visible at once, on disk with the next durable commit). This thread
+//! A write that may wait commits without a sync (an alert: redb's `Durability::None`,
+//! visible at once, on disk with the next durable commit), or waits in memory for the next
+//! transaction (a counter, a resource's state: `unwritten.rs`). This thread
 //! wakes as often while such writes come, compares the count of writes with the count at the
 //! last flush, and makes them durable only when they differ (an empty commit with
 //! `Durability::Immediate`, one sync). Once nothing was written for [`QUIET_PASSES`] passes it
@@ -18,6 +19,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
+
+use super::unwritten::{self, Change, Table, Unwritten};
 
 /// How long a write may wait for the background flush.
 pub(super) const FLUSH_EVERY: Duration = Duration::from_millis(500);
@@ -48,6 +51,8 @@ pub(super) struct Durability {
     /// not a period later. Shared with the flusher apart from the store, which it may hold
     /// only inside a pass (see the module).
     urgent: Arc<AtomicBool>,
+    /// Writes that may wait, not yet in redb (`unwritten.rs`).
+    unwritten: Mutex<Unwritten>,
 }
 
 impl Durability {
@@ -62,6 +67,7 @@ impl Durability {
             gate: Gate::default(),
             asleep: AtomicBool::new(false),
             urgent: Arc::default(),
+            unwritten: Mutex::default(),
         });
         let weak = Arc::downgrade(&durability);
         let gate = Arc::clone(&durability.gate);
@@ -107,10 +113,54 @@ impl Durability {
         }
     }
 
-    /// Records that the first `count` writes are on disk (a durable commit just synced).
+    /// Records that the first `count` writes are on disk (a durable commit just synced),
+    /// but those still waiting in memory (changes made while it ran).
     pub(super) fn synced_up_to(&self, count: u64) {
+        let count = match self.unwritten().oldest() {
+            Some(oldest) => count.min(oldest - 1),
+            None => count,
+        };
         self.syncs.fetch_add(1, Ordering::SeqCst);
         self.flushed.fetch_max(count, Ordering::SeqCst);
+    }
+
+    fn unwritten(&self) -> std::sync::MutexGuard<'_, Unwritten> {
+        self.unwritten
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes a write that may wait: `key` in `table` becomes `value` (None removes it) at
+    /// the next transaction. Counted like a committed write.
+    pub(super) fn write_later(&self, table: Table, key: &str, value: Option<Vec<u8>>) {
+        // Counted under the lock: a transaction's copy of the changes holds every write
+        // counted before it was taken.
+        let mut unwritten = self.unwritten();
+        let count = self.wrote();
+        unwritten.record(table, key, value, count);
+    }
+
+    /// The latest value of `key` in `table` that is not yet in redb ([`Unwritten::latest`]).
+    pub(super) fn latest_unwritten(&self, table: Table, key: &str) -> Option<Option<Vec<u8>>> {
+        self.unwritten().latest(table, key)
+    }
+
+    /// Applies the writes waiting in memory in `txn`, which holds redb's writer slot;
+    /// returns them for [`Self::written`] once `txn` is committed.
+    pub(super) fn apply_unwritten(
+        &self,
+        txn: &redb::WriteTransaction,
+    ) -> Result<Vec<Change>, redb::Error> {
+        let changes = self.unwritten().snapshot();
+        unwritten::apply(txn, &changes)?;
+        Ok(changes)
+    }
+
+    /// The transaction that applied `changes` is committed: they no longer wait.
+    pub(super) fn written(&self, changes: &[Change]) {
+        if !changes.is_empty() {
+            self.unwritten().forget(changes);
+        }
     }
 
     /// Whether a write is not yet flushed.
@@ -138,13 +188,17 @@ impl Durability {
         // A write is counted after its commit, so every write counted here is in what the
         // durable commit below covers (redb makes every earlier commit durable with it); one
         // counted later waits for the next flush.
+        // A write waiting in memory was counted before it was recorded there, so every
+        // write counted here is in the copy the transaction below applies.
         let writes = self.writes.load(Ordering::SeqCst);
         if self.flushed.load(Ordering::SeqCst) >= writes {
             return Ok(());
         }
         let mut sync = self.db.begin_write()?;
         sync.set_durability(redb::Durability::Immediate)?;
+        let applied = self.apply_unwritten(&sync)?;
         sync.commit()?;
+        self.written(&applied);
         self.synced_up_to(writes);
         Ok(())
     }

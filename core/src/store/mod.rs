@@ -3,8 +3,9 @@
 //! One process at a time may open it (redb locks the file): `clppm` while it runs,
 //! otherwise a command, briefly. Every write that the daemon acknowledges is flushed
 //! before the call returns, so it survives `kill -9`. redb runs no thread of its own: a
-//! write is a transaction on the caller's thread, and the one background thread is ours
-//! (`flusher.rs`), asleep while nothing is written. A store that an earlier clp wrote with
+//! write that must be durable is a transaction on the caller's thread, one that may wait is
+//! recorded in memory for the next transaction (`unwritten.rs`), and the one background
+//! thread is ours (`flusher.rs`), asleep while nothing is written. A store that an earlier clp wrote with
 //! sled is moved into redb at its first open (`from_sled.rs`).
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use crate::alert::{AlertEvent, AlertFilter};
 
 mod flusher;
 mod from_sled;
+mod unwritten;
 
 use flusher::Durability;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
@@ -55,9 +57,9 @@ pub enum StoreError {
 pub enum Durable {
     /// Before the call returns: the write survives a `kill -9` or a power cut right after.
     Now,
-    /// With the next flush: the next write made durable [`Durable::Now`] (a durable commit
-    /// makes every earlier commit durable with it), or the background flush within half a
-    /// second. For a write that a durable one follows within moments (the
+    /// With the next flush: the next write made durable [`Durable::Now`] (which applies the
+    /// writes waiting before its own), or the background flush within half a second. Held
+    /// in memory until then (`unwritten.rs`); reads see it at once. For a write that a durable one follows within moments (the
     /// restart path: the old process forgotten, then the new one recorded).
     Soon,
     /// Within moments, by the flusher thread, without waiting for it: for a write whose sync
@@ -195,11 +197,17 @@ impl Store {
             txn.set_durability(redb::Durability::None)
                 .map_err(|e| self.backend(e))?;
         }
+        // The writes that waited in memory go first: they are older than this one.
+        let applied = self
+            .durability
+            .apply_unwritten(&txn)
+            .map_err(|e| self.backend(e))?;
         let (result, wrote) = change(&txn).map_err(|e| self.backend(e))?;
         // Counted while this transaction holds redb's one writer slot: a flush that starts
         // now waits for this commit, and no write committed after it is in the count.
         let counted = wrote.then(|| self.durability.wrote());
         txn.commit().map_err(|e| self.backend(e))?;
+        self.durability.written(&applied);
         match (counted, durable) {
             // The commit synced: the writes counted up to this one are on disk.
             (Some(count), Durable::Now) => self.durability.synced_up_to(count),
@@ -211,7 +219,7 @@ impl Store {
 
     fn put<T: Serialize>(
         &self,
-        table: TableDefinition<&str, &[u8]>,
+        table: unwritten::Table,
         key: &str,
         value: &T,
         durable: Durable,
@@ -220,17 +228,36 @@ impl Store {
             path: self.path.clone(),
             message: format!("cannot encode {key}: {error}"),
         })?;
+        if durable != Durable::Now {
+            self.later(table, key, Some(bytes), durable);
+            return Ok(());
+        }
         self.write(durable, |txn| {
             txn.open_table(table)?.insert(key, bytes.as_slice())?;
             Ok(((), true))
         })
     }
 
+    /// Takes a write that need not be durable now ([`Durable::Soon`],
+    /// [`Durable::Shortly`]) as a record in memory for the next transaction (`unwritten.rs`).
+    fn later(&self, table: unwritten::Table, key: &str, value: Option<Vec<u8>>, durable: Durable) {
+        self.durability.write_later(table, key, value);
+        if durable == Durable::Shortly {
+            self.durability.flush_shortly();
+        }
+    }
+
     fn get<T: DeserializeOwned>(
         &self,
-        table: TableDefinition<&str, &[u8]>,
+        table: unwritten::Table,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
+        if let Some(latest) = self.durability.latest_unwritten(table, key) {
+            return match latest {
+                Some(bytes) => self.decode(table, key, &bytes).map(Some),
+                None => Ok(None),
+            };
+        }
         let read = self.db().begin_read().map_err(|e| self.backend(e))?;
         let Some(records) = readable(&read, table).map_err(|e| self.backend(e))? else {
             return Ok(None);
@@ -238,23 +265,35 @@ impl Store {
         let Some(bytes) = records.get(key).map_err(|e| self.backend(e))? else {
             return Ok(None);
         };
-        serde_json::from_slice(bytes.value())
-            .map(Some)
-            .map_err(|error| StoreError::Corrupt {
-                path: self.path.clone(),
-                tree: redb::TableHandle::name(&table).to_string(),
-                key: key.to_string(),
-                message: error.to_string(),
-            })
+        self.decode(table, key, bytes.value()).map(Some)
+    }
+
+    fn decode<T: DeserializeOwned>(
+        &self,
+        table: unwritten::Table,
+        key: &str,
+        bytes: &[u8],
+    ) -> Result<T, StoreError> {
+        serde_json::from_slice(bytes).map_err(|error| StoreError::Corrupt {
+            path: self.path.clone(),
+            tree: redb::TableHandle::name(&table).to_string(),
+            key: key.to_string(),
+            message: error.to_string(),
+        })
     }
 
     /// Removes `key`; whether it was there.
     fn remove(
         &self,
-        table: TableDefinition<&str, &[u8]>,
+        table: unwritten::Table,
         key: &str,
         durable: Durable,
     ) -> Result<bool, StoreError> {
+        // Whether it was there is not known of a removal that waits; counted as one.
+        if durable != Durable::Now {
+            self.later(table, key, None, durable);
+            return Ok(true);
+        }
         self.write(durable, |txn| {
             let removed = txn.open_table(table)?.remove(key)?.is_some();
             Ok((removed, removed))
@@ -526,6 +565,77 @@ mod tests {
         }
         if let Err(error) = reopened {
             panic!("{error}");
+        }
+    }
+
+    /// Writes that may wait are read at once, counted, and on disk after the flush, the
+    /// store's close, or a durable write of any record; a later write of a record wins
+    /// whichever way each went.
+    #[test]
+    fn writes_that_wait_are_read_at_once_and_reach_the_disk_in_order() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let store = Store::open(dir.path()).expect("the store");
+        let before = store.writes();
+        store
+            .put_resource("r", &1, Durable::Soon)
+            .expect("a write that waits");
+        store
+            .put_monitor("m", &"counters", Durable::Shortly)
+            .expect("a write synced shortly");
+        store
+            .remove_resource("gone", Durable::Soon)
+            .expect("a removal");
+        assert_eq!(store.writes(), before + 3, "each counted as a write");
+        assert!(store.synced_writes() < store.writes());
+        assert_eq!(store.resource::<i32>("r").expect("a read"), Some(1));
+        assert_eq!(
+            store.monitor::<String>("m").expect("a read"),
+            Some("counters".to_string())
+        );
+        // A durable write of another record takes them to the disk with it.
+        store.put_meta("fact", &true).expect("a durable write");
+        assert_eq!(store.synced_writes(), store.writes());
+        // Later writes win, whether they waited or not.
+        store.put_resource("r", &2, Durable::Now).expect("durable");
+        store.put_resource("r", &3, Durable::Soon).expect("waits");
+        store.put_resource("q", &1, Durable::Soon).expect("waits");
+        store.remove_resource("q", Durable::Soon).expect("waits");
+        assert_eq!(store.resource::<i32>("r").expect("a read"), Some(3));
+        assert_eq!(store.resource::<i32>("q").expect("a read"), None);
+        store.flush().expect("a flush");
+        assert_eq!(store.synced_writes(), store.writes());
+        store.put_resource("r", &4, Durable::Soon).expect("waits");
+        // The close writes what waits.
+        drop(store);
+        let store = Store::open(dir.path()).expect("the store again");
+        assert_eq!(store.resource::<i32>("r").expect("a read"), Some(4));
+        assert_eq!(store.resource::<i32>("q").expect("a read"), None);
+        assert_eq!(
+            store.monitor::<String>("m").expect("a read"),
+            Some("counters".to_string())
+        );
+        assert_eq!(store.meta::<bool>("fact").expect("a read"), Some(true));
+    }
+
+    /// An alert's append (a transaction without a sync, on the alert writer's thread) takes
+    /// the writes that waited along; the background flush then syncs them all.
+    #[test]
+    fn an_alert_append_takes_the_writes_that_waited() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let store = Store::open(dir.path()).expect("the store");
+        store.put_resource("r", &7, Durable::Soon).expect("waits");
+        let event = AlertEvent::custom("s", "logcmd", 1, Level::Info, "m");
+        store.append_alert(&event, 10).expect("an append");
+        assert_eq!(
+            store.durability.latest_unwritten(RESOURCES, "r"),
+            None,
+            "the append's transaction applied it"
+        );
+        assert_eq!(store.resource::<i32>("r").expect("a read"), Some(7));
+        let deadline = std::time::Instant::now() + flusher::FLUSH_EVERY * 6;
+        while store.synced_writes() < store.writes() {
+            assert!(std::time::Instant::now() < deadline, "no background flush");
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
 
