@@ -53,6 +53,8 @@ pub(super) struct Durability {
     urgent: Arc<AtomicBool>,
     /// Writes that may wait, not yet in redb (`unwritten.rs`).
     unwritten: Mutex<Unwritten>,
+    /// Held by each transaction from before it begins until its bookkeeping is done ([`Self::writer`]).
+    writer: Mutex<()>,
 }
 
 impl Durability {
@@ -68,6 +70,7 @@ impl Durability {
             asleep: AtomicBool::new(false),
             urgent: Arc::default(),
             unwritten: Mutex::default(),
+            writer: Mutex::default(),
         });
         let weak = Arc::downgrade(&durability);
         let gate = Arc::clone(&durability.gate);
@@ -89,8 +92,9 @@ impl Durability {
         &self.db
     }
 
-    /// Counts one write (its transaction holds the writer slot, see `Store::write`), wakes
-    /// the flusher if it sleeps, and returns the count with this write.
+    /// Counts one write (a transaction's under [`Self::writer`], see `Store::write`; one
+    /// that waits under the lock of what waits), wakes the flusher if it sleeps, and returns
+    /// the count with this write.
     pub(super) fn wrote(&self) -> u64 {
         let count = self.writes.fetch_add(1, Ordering::SeqCst) + 1;
         if self.asleep.swap(false, Ordering::SeqCst)
@@ -113,8 +117,9 @@ impl Durability {
         }
     }
 
-    /// Records that the first `count` writes are on disk (a durable commit just synced),
-    /// but those still waiting in memory (changes made while it ran).
+    /// Records that the first `count` writes are on disk (a durable commit just synced), but
+    /// not those still waiting in memory (made while it ran). Called under [`Self::writer`]:
+    /// no other transaction took any of them meanwhile.
     pub(super) fn synced_up_to(&self, count: u64) {
         let count = match self.unwritten().oldest() {
             Some(oldest) => count.min(oldest - 1),
@@ -122,6 +127,15 @@ impl Durability {
         };
         self.syncs.fetch_add(1, Ordering::SeqCst);
         self.flushed.fetch_max(count, Ordering::SeqCst);
+    }
+
+    /// The store's own writer lock, held by a transaction from before it begins until the
+    /// changes it applied are forgotten and its sync recorded. redb lets the next writer in
+    /// at the commit: without this, a transaction could copy and apply again a change that
+    /// the one before it applied (and that a newer write of the record has replaced since),
+    /// or record a sync of a change another transaction applied without one.
+    pub(super) fn writer(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn unwritten(&self) -> std::sync::MutexGuard<'_, Unwritten> {
@@ -185,15 +199,16 @@ impl Durability {
 
     /// Makes every write counted so far durable; does nothing when they all are.
     pub(super) fn flush(&self) -> Result<(), redb::Error> {
-        // A write is counted after its commit, so every write counted here is in what the
-        // durable commit below covers (redb makes every earlier commit durable with it); one
+        // Every write counted here is committed (a transaction counts its own before its
+        // commit, under the writer lock this flush waits for; redb's durable commit below
+        // makes every earlier commit durable with it) or waits in memory, in the copy the
+        // transaction below applies (one that waits is counted as it is recorded). One
         // counted later waits for the next flush.
-        // A write waiting in memory was counted before it was recorded there, so every
-        // write counted here is in the copy the transaction below applies.
         let writes = self.writes.load(Ordering::SeqCst);
         if self.flushed.load(Ordering::SeqCst) >= writes {
             return Ok(());
         }
+        let _writer = self.writer();
         let mut sync = self.db.begin_write()?;
         sync.set_durability(redb::Durability::Immediate)?;
         let applied = self.apply_unwritten(&sync)?;
@@ -303,7 +318,7 @@ mod tests {
 
     const TABLE: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("t");
 
-    /// Commits one write without a sync, as the store does for a write that may wait.
+    /// Commits one write without a sync, as the store does for an alert.
     fn write(durability: &Durability) {
         let mut txn = durability.db.begin_write().expect("a write");
         txn.set_durability(redb::Durability::None).expect("no sync");

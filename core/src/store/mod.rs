@@ -164,6 +164,7 @@ impl Store {
 
     /// How many writes (inserts and removals) this store has taken since it was opened, by
     /// every clone: a check that changes nothing must not add one (the daemon's tests read it).
+    /// Writes that wait in memory count when they are taken.
     pub fn writes(&self) -> u64 {
         self.durability.writes()
     }
@@ -192,27 +193,28 @@ impl Store {
         durable: Durable,
         change: impl FnOnce(&redb::WriteTransaction) -> Result<(R, bool), redb::Error>,
     ) -> Result<R, StoreError> {
+        let _writer = self.durability.writer();
         let mut txn = self.db().begin_write().map_err(|e| self.backend(e))?;
         if durable != Durable::Now {
             txn.set_durability(redb::Durability::None)
                 .map_err(|e| self.backend(e))?;
         }
-        // The writes that waited in memory go first: they are older than this one.
+        // Every write counted so far is committed or waits in memory, in the copy applied
+        // here: the writes that waited go first, being older than this one.
+        let before = self.durability.writes();
         let applied = self
             .durability
             .apply_unwritten(&txn)
             .map_err(|e| self.backend(e))?;
         let (result, wrote) = change(&txn).map_err(|e| self.backend(e))?;
-        // Counted while this transaction holds redb's one writer slot: a flush that starts
-        // now waits for this commit, and no write committed after it is in the count.
+        // Counted under the writer lock: a flush that starts now waits for this commit, and
+        // no write committed after it is in the count.
         let counted = wrote.then(|| self.durability.wrote());
         txn.commit().map_err(|e| self.backend(e))?;
         self.durability.written(&applied);
-        match (counted, durable) {
+        if durable == Durable::Now && (counted.is_some() || !applied.is_empty()) {
             // The commit synced: the writes counted up to this one are on disk.
-            (Some(count), Durable::Now) => self.durability.synced_up_to(count),
-            (Some(_), Durable::Shortly) => self.durability.flush_shortly(),
-            _ => {}
+            self.durability.synced_up_to(counted.unwrap_or(before));
         }
         Ok(result)
     }
@@ -282,7 +284,8 @@ impl Store {
         })
     }
 
-    /// Removes `key`; whether it was there.
+    /// Removes `key`; whether it was there (a removal that waits cannot say: true, and
+    /// counted as a write).
     fn remove(
         &self,
         table: unwritten::Table,

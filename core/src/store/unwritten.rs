@@ -4,13 +4,15 @@
 //! [`Durable::Shortly`](super::Durable::Shortly)) costs its caller a record here, not a redb
 //! transaction: a restart made two such transactions before it spawned the process (a
 //! sampled profile put them at a fifth of the daemon's time from the exit to the spawn).
-//! Whoever next holds redb's writer slot applies them first (so a later write of the same
-//! record wins): the flusher's pass, a durable write, an alert's append.
+//! The next transaction applies them before its own write: the flusher's pass, a durable
+//! write, an alert's append. A later write of a record wins: one that waits replaces the
+//! record's change here, and a transaction's own write comes after the changes it applied,
+//! which it forgets before the next transaction begins (the store's writer lock,
+//! `Durability::writer`).
 //!
-//! Nothing is lost that was not lost before: a redb commit without a sync is not on disk
-//! either until the next durable commit, and a `kill -9` loses both alike. Reads see these
-//! records at once ([`Unwritten::latest`]); a change stays here until the commit that
-//! applied it succeeded, so a read never misses it in between.
+//! A `kill -9` loses them as it lost a redb commit without a sync. Reads see these records
+//! at once ([`Unwritten::latest`]); a change stays here until the commit that applied it
+//! succeeded, so a read never misses it in between.
 
 use redb::{TableDefinition, TableHandle};
 
@@ -24,8 +26,12 @@ pub(super) struct Change {
     key: String,
     /// The record's new bytes; None removes it.
     value: Option<Vec<u8>>,
-    /// The write's number in the store's count of writes (`Durability::wrote`).
+    /// The number of the latest write it carries in the store's count of writes
+    /// (`Durability::wrote`).
     count: u64,
+    /// The number of the oldest write it carries: a change that replaced an earlier one
+    /// still carries that one, which is not on disk either.
+    first: u64,
 }
 
 /// The changes not yet in redb: the latest one of each record.
@@ -43,12 +49,14 @@ impl Unwritten {
                 let change = &mut self.changes[at];
                 change.value = value;
                 change.count = count;
+                // `first` stays: the replaced write is not on disk.
             }
             None => self.changes.push(Change {
                 table,
                 key: key.to_string(),
                 value,
                 count,
+                first: count,
             }),
         }
     }
@@ -76,9 +84,9 @@ impl Unwritten {
         });
     }
 
-    /// The number of the oldest write still here, if any.
+    /// The number of the oldest write not yet on disk that is here, if any.
     pub(super) fn oldest(&self) -> Option<u64> {
-        self.changes.iter().map(|change| change.count).min()
+        self.changes.iter().map(|change| change.first).min()
     }
 
     fn position(&self, table: Table, key: &str) -> Option<usize> {
@@ -125,7 +133,9 @@ mod tests {
         unwritten.forget(&applied);
         assert_eq!(unwritten.latest(A, "k"), Some(Some(b"3".to_vec())));
         assert_eq!(unwritten.latest(B, "k"), None);
-        assert_eq!(unwritten.oldest(), Some(3));
+        // The change still carries write 1 (its transaction may not have synced it): no
+        // sync that does not apply it counts it on disk.
+        assert_eq!(unwritten.oldest(), Some(1));
         let applied = unwritten.snapshot();
         unwritten.forget(&applied);
         assert_eq!(unwritten.oldest(), None);
