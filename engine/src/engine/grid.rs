@@ -6,7 +6,7 @@
 //! The step is the daemon's: as coarse as [`COARSEST`] while the points stay small, finer
 //! (down to [`FINEST`]) as the checks a second grow, so that no point holds much more than
 //! [`CHECKS_PER_POINT`] checks and the last check of a burst starts little later than the
-//! first. 1,000 monitors of 1 s fall due on 2 points a second; 10,000 on 20.
+//! first. 1,000 monitors of 1 s fall due on 2 points a second; 10,000 on 40.
 //!
 //! Why bursts this coarse: each burst wakes the monitor thread and, for the network probes,
 //! the local servers on the other CPU, and on a virtual machine that costs far more than
@@ -28,8 +28,15 @@ const COARSEST: Duration = Duration::from_millis(500);
 const FINEST: Duration = Duration::from_millis(10);
 
 /// About how many checks one point holds before the step is made finer: 500 checks of
-/// the scale mix take ~5 ms.
+/// the scale mix take ~5 ms on an Intel VM, ~10 on an AMD one (benches/PROFILE.md,
+/// session 29).
 const CHECKS_PER_POINT: f64 = 500.0;
+
+/// Above this many checks a second, a point holds half as many ([`CHECKS_PER_POINT`] / 2):
+/// the points come often enough that a wake-up more costs little beside the checks, and a
+/// point's last check starts half as late (at 10,000 on the AMD VM, a lateness p99 of 20 ms
+/// was the length of a point's burst).
+const FINER_ABOVE: f64 = 2_000.0;
 
 /// A grid of points `step` apart, from `base`.
 #[derive(Debug, Clone, Copy)]
@@ -45,8 +52,14 @@ impl Grid {
             .into_iter()
             .map(|interval| 1.0 / interval.as_secs_f64().max(FINEST.as_secs_f64()))
             .sum();
+        // Half a check of margin: 20,000 monitors of 10 s sum to a hair over 2,000.
+        let per_point = if checks_a_second > FINER_ABOVE + 0.5 {
+            CHECKS_PER_POINT / 2.0
+        } else {
+            CHECKS_PER_POINT
+        };
         let step = if checks_a_second > 0.0 {
-            Duration::from_secs_f64((CHECKS_PER_POINT / checks_a_second).min(1.0))
+            Duration::from_secs_f64((per_point / checks_a_second).min(1.0))
         } else {
             COARSEST
         };
@@ -102,7 +115,12 @@ mod tests {
         assert_eq!(step(seconds(10, 1)), COARSEST);
         assert_eq!(step(seconds(1_000, 1)), COARSEST);
         assert_eq!(step(seconds(2_000, 1)), Duration::from_millis(250));
-        assert_eq!(step(seconds(10_000, 1)), Duration::from_millis(50));
+        assert_eq!(step(seconds(20_000, 10)), Duration::from_millis(250));
+        assert_eq!(
+            step(seconds(4_000, 1)),
+            Duration::from_millis(62) + Duration::from_micros(500)
+        );
+        assert_eq!(step(seconds(10_000, 1)), Duration::from_millis(25));
         assert_eq!(step(seconds(100_000, 1)), FINEST);
         // 10,000 monitors of 10 s are 1,000 checks a second, as 1,000 of 1 s.
         assert_eq!(step(seconds(10_000, 10)), COARSEST);
@@ -144,7 +162,7 @@ mod tests {
                 *per_point.entry(due).or_default() += 1;
             }
             // Every point of the second, evenly: 500 checks at each of 2 points for 1,000
-            // monitors, 500 at each of 20 for 10,000; never all at once.
+            // monitors, 250 at each of 40 for 10,000; never all at once.
             let points = (second.as_nanos() / grid.step().as_nanos()) as usize;
             assert_eq!(per_point.len(), points, "{monitors} monitors");
             assert!(
