@@ -169,11 +169,6 @@ impl AlertFilter {
     }
 }
 
-/// The current local time in the alert log's format.
-pub fn now_string() -> String {
-    time_string(std::time::SystemTime::now())
-}
-
 /// `time` as the alert log writes it: local time to the millisecond.
 pub fn time_string(time: std::time::SystemTime) -> String {
     chrono::DateTime::<chrono::Local>::from(time)
@@ -203,6 +198,24 @@ impl AlertEvent {
             Some(entry) => (entry.level, fill_template(&entry.template, &args)),
             None => (Level::Info, args.join(" ")),
         };
+        Self::at(time, server, module, event_id, level, message)
+    }
+
+    /// A free-text event (clplogcmd).
+    pub fn custom(server: &str, module: &str, event_id: u32, level: Level, message: &str) -> Self {
+        let now = std::time::SystemTime::now();
+        Self::at(now, server, module, event_id, level, message.to_string())
+    }
+
+    /// An event at `time`, not yet numbered.
+    fn at(
+        time: std::time::SystemTime,
+        server: &str,
+        module: &str,
+        event_id: u32,
+        level: Level,
+        message: String,
+    ) -> Self {
         Self {
             seq: 0,
             time: time_string(time),
@@ -211,19 +224,6 @@ impl AlertEvent {
             event_id,
             level,
             message,
-        }
-    }
-
-    /// A free-text event (clplogcmd).
-    pub fn custom(server: &str, module: &str, event_id: u32, level: Level, message: &str) -> Self {
-        Self {
-            seq: 0,
-            time: now_string(),
-            server: server.to_string(),
-            module: module.to_string(),
-            event_id,
-            level,
-            message: message.to_string(),
         }
     }
 

@@ -5,8 +5,8 @@
 //! before the call returns, so it survives `kill -9`. redb runs no thread of its own: a
 //! write that must be durable is a transaction on the caller's thread, one that may wait is
 //! recorded in memory for the next transaction (`unwritten.rs`), and the one background
-//! thread is ours (`flusher.rs`), asleep while nothing is written. A store that an earlier clp wrote with
-//! sled is moved into redb at its first open (`from_sled.rs`).
+//! thread is ours (`flusher.rs`), asleep while nothing is written. A store that an earlier
+//! clp wrote with sled is moved into redb at its first open (`from_sled.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -59,8 +59,9 @@ pub enum Durable {
     Now,
     /// With the next flush: the next write made durable [`Durable::Now`] (which applies the
     /// writes waiting before its own), or the background flush within half a second. Held
-    /// in memory until then (`unwritten.rs`); reads see it at once. For a write that a durable one follows within moments (the
-    /// restart path: the old process forgotten, then the new one recorded).
+    /// in memory until then (`unwritten.rs`); reads see it at once. For a write that a
+    /// durable one follows within moments (the restart path: the old process forgotten,
+    /// then the new one recorded).
     Soon,
     /// Within moments, by the flusher thread, without waiting for it: for a write whose sync
     /// must not hold up its caller nor compete with what it just started (the restart
@@ -292,7 +293,6 @@ impl Store {
         key: &str,
         durable: Durable,
     ) -> Result<bool, StoreError> {
-        // Whether it was there is not known of a removal that waits; counted as one.
         if durable != Durable::Now {
             self.later(table, key, None, durable);
             return Ok(true);

@@ -211,7 +211,7 @@ impl Engine {
         }
         failing
             .into_iter()
-            .filter_map(|index| {
+            .flat_map(|index| {
                 self.observe_then_recover(
                     index,
                     super::policy::Observation::Failed {

@@ -38,25 +38,25 @@ impl Engine {
     /// Feeds one observation to a monitor's ladder and carries out the decisions; a
     /// recovery step runs in a task of its own on the operations' runtime.
     pub(super) fn observe(self: &Arc<Self>, index: usize, observation: Observation) {
-        if let Some(recovery) = self.observe_then_recover(index, observation) {
+        for recovery in self.observe_then_recover(index, observation) {
             self.start_recovery(recovery);
         }
     }
 
     /// Feeds one observation to a monitor's ladder and carries out the decisions but the
-    /// recovery step, which it hands back for the caller to run ([`Self::recover`]): a
+    /// recovery steps, which it hands back for the caller to run ([`Self::recover_all`]): a
     /// task of the operations' runtime that saw the failure itself (a process's exit)
     /// restarts at once, without waking another task, and so another worker, for it.
     pub(super) fn observe_then_recover(
         self: &Arc<Self>,
         index: usize,
         observation: Observation,
-    ) -> Option<Recovery> {
+    ) -> Vec<Recovery> {
         let config = &self.config.monitors[index];
         let (ladder, decisions) = {
             let mut state = self.lock();
             if state.daemon != clp_core::status::DaemonState::Running {
-                return None;
+                return Vec::new();
             }
             let situation = Situation {
                 target_active: self.target_active(&state, &config.recovery.target),
@@ -77,7 +77,7 @@ impl Engine {
         };
         let name = config.name.as_str();
         let target = config.recovery.target.display_name();
-        let mut recovery = None;
+        let mut recoveries = Vec::new();
         for decision in decisions {
             match decision {
                 Decision::ErrorDetected { code, detail } => {
@@ -99,21 +99,15 @@ impl Engine {
                     }
                 }
                 Decision::Reactivate(recovery_target) => {
-                    let step = Recovery::Reactivate(index, recovery_target);
-                    if let Some(earlier) = recovery.replace(step) {
-                        self.start_recovery(earlier);
-                    }
+                    recoveries.push(Recovery::Reactivate(index, recovery_target));
                 }
                 Decision::FailOver(recovery_target) => {
-                    let step = Recovery::FailOver(index, recovery_target);
-                    if let Some(earlier) = recovery.replace(step) {
-                        self.start_recovery(earlier);
-                    }
+                    recoveries.push(Recovery::FailOver(index, recovery_target));
                 }
                 Decision::FinalAction(action) => self.monitor_final_action(index, action),
             }
         }
-        recovery
+        recoveries
     }
 
     /// Runs a recovery step in a task of its own on the operations' runtime.
