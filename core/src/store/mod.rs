@@ -212,6 +212,8 @@ impl Store {
         // no write committed after it is in the count.
         let counted = wrote.then(|| self.durability.wrote());
         txn.commit().map_err(|e| self.backend(e))?;
+        #[cfg(test)]
+        tests::committed(self);
         self.durability.written(&applied);
         if durable == Durable::Now && (counted.is_some() || !applied.is_empty()) {
             // The commit synced: the writes counted up to this one are on disk.
@@ -569,6 +571,63 @@ mod tests {
         if let Err(error) = reopened {
             panic!("{error}");
         }
+    }
+
+    /// A store whose next committed write says so, then waits 200 ms before it forgets
+    /// the waiting changes it applied (the window in which redb lets the next
+    /// transaction in).
+    static PAUSED: std::sync::Mutex<Option<(usize, std::sync::mpsc::Sender<()>)>> =
+        std::sync::Mutex::new(None);
+
+    /// Called by a write between its commit and its bookkeeping.
+    pub(super) fn committed(store: &Store) {
+        let armed = PAUSED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take_if(|(paused, _)| *paused == std::ptr::from_ref(store) as usize);
+        if let Some((_, told)) = armed {
+            let _ = told.send(());
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
+    /// A flush that comes while a durable write of a record has committed but not yet
+    /// forgotten the waiting change of that record it applied does not apply that change
+    /// again over the newer value: the store's writer lock (`Durability::writer`) keeps
+    /// it out until the write is done (redb alone lets it in at the commit).
+    #[test]
+    fn a_flush_never_puts_back_a_value_a_durable_write_replaced() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let store = std::sync::Arc::new(Store::open(dir.path()).expect("the store"));
+        store
+            .put_resource("r", &"older", Durable::Soon)
+            .expect("a write that waits");
+        let (told, committed) = std::sync::mpsc::channel();
+        *PAUSED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((std::ptr::from_ref(&*store) as usize, told));
+        let flushing = {
+            let store = std::sync::Arc::clone(&store);
+            std::thread::spawn(move || {
+                committed.recv().expect("the durable write's commit");
+                store.flush().expect("a flush");
+            })
+        };
+        store
+            .put_resource("r", &"newer", Durable::Now)
+            .expect("a durable write");
+        flushing.join().expect("the flushing thread");
+        assert_eq!(
+            store.resource::<String>("r").expect("a read").as_deref(),
+            Some("newer")
+        );
+        drop(store);
+        let reopened = Store::open(dir.path()).expect("the store again");
+        assert_eq!(
+            reopened.resource::<String>("r").expect("a read").as_deref(),
+            Some("newer")
+        );
     }
 
     /// Writes that may wait are read at once, counted, and on disk after the flush, the
