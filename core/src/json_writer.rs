@@ -123,6 +123,26 @@ impl<'b> JsonWriter<'b> {
         self.empty = false;
     }
 
+    /// Where the next byte goes: the start of what [`Self::since`] returns.
+    #[inline]
+    pub(crate) fn position(&self) -> usize {
+        self.out.len()
+    }
+
+    /// What was written since `start` (a [`Self::position`]).
+    #[inline]
+    pub(crate) fn since(&self, start: usize) -> &[u8] {
+        self.out.get(start..).unwrap_or_default()
+    }
+
+    /// Members of the open object written before (by a writer of the same form, at the
+    /// same depth), appended as they are: the object is then not empty.
+    #[inline]
+    pub(crate) fn written_members(&mut self, members: &[u8]) {
+        self.out.extend_from_slice(members);
+        self.empty = false;
+    }
+
     /// `{`.
     #[inline]
     pub(crate) fn begin_object(&mut self) {

@@ -6,6 +6,7 @@
 //! (the tests below hold them to it for any status), at a fraction of its cost: no
 //! per-field calls, keys and enum words copied as they are, strings copied in runs.
 
+use super::kept::{self, EncodedMonitors, KeptMonitor};
 use super::view::{GroupView, MonitorView, StatusView};
 use super::{CheckFigures, GroupTimes, ObjectStatus, ServerStatus, ServersView};
 use crate::json_writer::JsonWriter;
@@ -25,25 +26,45 @@ impl StatusView<'_> {
     /// Appends the protocol's status answer (`{"type":"status",` and the status's fields,
     /// as [`crate::ipc::Response::Status`] encodes) to `out`.
     pub fn write_answer(&self, out: &mut Vec<u8>) {
-        encode(self, Form::Answer, out);
+        encode(self, Form::Answer, out, None);
+    }
+
+    /// [`Self::write_answer`], copying each monitor whose fields are those `kept` has of it
+    /// from the answers before, and keeping the others' for the next one.
+    pub fn write_answer_keeping(&self, out: &mut Vec<u8>, kept: &mut EncodedMonitors) {
+        encode(self, Form::Answer, out, Some(&mut kept.compact));
     }
 
     /// Appends the protocol's summary answer (`{"type":"status_summary",` and the fields of
     /// [`super::StatusSummary`], as [`crate::ipc::Response::StatusSummary`] encodes) to
     /// `out`: what `clpstat`'s text layouts show.
     pub fn write_summary(&self, out: &mut Vec<u8>) {
-        encode(self, Form::Summary, out);
+        encode(self, Form::Summary, out, None);
     }
 
     /// Appends the status as `clpstat --json` prints it (serde's pretty printer, two
     /// spaces, and a newline at the end) to `out`.
     pub fn write_pretty(&self, out: &mut Vec<u8>) {
-        encode(self, Form::Pretty, out);
+        encode(self, Form::Pretty, out, None);
+        out.push(b'\n');
+    }
+
+    /// [`Self::write_pretty`], copying each monitor whose fields are those `kept` has of it
+    /// from the texts before, and keeping the others' for the next one.
+    pub fn write_pretty_keeping(&self, out: &mut Vec<u8>, kept: &mut EncodedMonitors) {
+        encode(self, Form::Pretty, out, Some(&mut kept.pretty));
         out.push(b'\n');
     }
 }
 
-fn encode(view: &StatusView<'_>, form: Form, out: &mut Vec<u8>) {
+/// Writes `view` in `form`; `kept`: the monitors of this form's answers before, to copy
+/// what did not change from and keep what did.
+fn encode(
+    view: &StatusView<'_>,
+    form: Form,
+    out: &mut Vec<u8>,
+    mut kept: Option<&mut Vec<KeptMonitor>>,
+) {
     let json = &mut JsonWriter::new(out, form == Form::Pretty);
     let whole = form != Form::Summary;
     json.begin_object();
@@ -85,10 +106,11 @@ fn encode(view: &StatusView<'_>, form: Form, out: &mut Vec<u8>) {
     json.end_array();
     json.key("monitors");
     json.begin_array();
-    for monitor in &view.monitors {
+    for (index, monitor) in view.monitors.iter().enumerate() {
         json.element();
         if whole {
-            monitor_object(json, monitor);
+            let kept = kept.as_deref_mut().map(|list| kept::entry(list, index));
+            monitor_object(json, monitor, kept);
         } else {
             json.begin_object();
             json.key("name");
@@ -103,6 +125,9 @@ fn encode(view: &StatusView<'_>, form: Form, out: &mut Vec<u8>) {
         }
     }
     json.end_array();
+    if let Some(list) = kept {
+        list.truncate(view.monitors.len());
+    }
     if let Some(problem) = &view.alert_log_problem {
         json.key("alert_log_problem");
         json.string(problem);
@@ -192,8 +217,39 @@ fn times_object(json: &mut JsonWriter<'_>, times: &GroupTimes) {
     json.end_object();
 }
 
-fn monitor_object(json: &mut JsonWriter<'_>, monitor: &MonitorView<'_>) {
+/// A monitor's object; its members up to `dummy_failure` copied from `kept` when they were
+/// written from the same fields, else written (and kept).
+fn monitor_object(
+    json: &mut JsonWriter<'_>,
+    monitor: &MonitorView<'_>,
+    kept: Option<&mut KeptMonitor>,
+) {
     json.begin_object();
+    match kept {
+        Some(kept) if kept.matches(monitor) => json.written_members(&kept.members),
+        Some(kept) => {
+            let start = json.position();
+            steady_members(json, monitor);
+            kept.keep(monitor, json.since(start));
+        }
+        None => steady_members(json, monitor),
+    }
+    json.key("checks");
+    json.number(monitor.checks);
+    json.key("last_check_us");
+    json.optional_number(monitor.last_check_us);
+    json.key("last_lateness_us");
+    json.optional_number(monitor.last_lateness_us);
+    if let Some(figures) = &monitor.check_figures {
+        json.key("check_figures");
+        figures_object(json, figures);
+    }
+    json.end_object();
+}
+
+/// A monitor's members that change only with its ladder, a switch or the configuration
+/// (see `kept.rs`): `name` to `dummy_failure`.
+fn steady_members(json: &mut JsonWriter<'_>, monitor: &MonitorView<'_>) {
     json.key("name");
     json.string(monitor.name);
     json.key("kind");
@@ -220,17 +276,6 @@ fn monitor_object(json: &mut JsonWriter<'_>, monitor: &MonitorView<'_>) {
     json.optional_string(monitor.last_detail.as_deref());
     json.key("dummy_failure");
     json.boolean(monitor.dummy_failure);
-    json.key("checks");
-    json.number(monitor.checks);
-    json.key("last_check_us");
-    json.optional_number(monitor.last_check_us);
-    json.key("last_lateness_us");
-    json.optional_number(monitor.last_lateness_us);
-    if let Some(figures) = &monitor.check_figures {
-        json.key("check_figures");
-        figures_object(json, figures);
-    }
-    json.end_object();
 }
 
 fn figures_object(json: &mut JsonWriter<'_>, figures: &CheckFigures) {
@@ -543,6 +588,115 @@ mod tests {
         }
     }
 
+    /// Changes `status`'s monitors as time does between two answers: a check counted (most
+    /// steps), one steady field of one monitor changed, a monitor added, removed or moved.
+    fn change(random: &mut Random, status: &mut ClusterStatus) {
+        let monitors = &mut status.monitors;
+        if monitors.is_empty() || random.below(12) == 0 {
+            let mut other = random.status();
+            let at = random.below(monitors.len() + 1);
+            if let Some(monitor) = other.monitors.pop() {
+                monitors.insert(at, monitor);
+            }
+            return;
+        }
+        let at = random.below(monitors.len());
+        match random.below(16) {
+            0 => {
+                monitors.remove(at);
+            }
+            1 => {
+                let to = random.below(monitors.len());
+                monitors.swap(at, to);
+            }
+            2 => monitors[at].name = random.text(),
+            3 => monitors[at].kind = random.text(),
+            4 => monitors[at].status = MonitorStatus::ALL[random.below(MonitorStatus::ALL.len())],
+            5 => monitors[at].comment = random.text(),
+            6 => monitors[at].reactivations = random.small(),
+            7 => monitors[at].reactivation_threshold = random.small(),
+            8 => monitors[at].failovers = random.small(),
+            9 => monitors[at].failover_threshold = random.small(),
+            10 => monitors[at].final_action_done ^= true,
+            11 => monitors[at].final_action = random.text(),
+            12 => monitors[at].recovery_target = random.text(),
+            13 => monitors[at].last_detail = random.maybe_text(),
+            14 => monitors[at].dummy_failure ^= true,
+            _ => {
+                for monitor in monitors.iter_mut() {
+                    monitor.checks = monitor.checks.wrapping_add(1);
+                    monitor.last_check_us = random.maybe_number();
+                    monitor.last_lateness_us = random.maybe_number();
+                }
+            }
+        }
+    }
+
+    /// An answer that copies the monitors kept from the answers before is byte for byte
+    /// the answer written whole, however the monitors changed in between (each steady
+    /// field alone, monitors added, removed and moved), the two forms taking turns.
+    #[test]
+    fn answers_that_copy_kept_monitors_are_the_answers_written_whole() {
+        for seed in 1..=80_u64 {
+            let mut random = Random(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut status = random.status();
+            let mut kept = EncodedMonitors::default();
+            for step in 0..60 {
+                change(&mut random, &mut status);
+                let view = view_of(&status);
+                let (mut whole, mut copied) = (b"kept".to_vec(), b"kept".to_vec());
+                if random.chance(2) {
+                    view.write_answer(&mut whole);
+                    view.write_answer_keeping(&mut copied, &mut kept);
+                } else {
+                    view.write_pretty(&mut whole);
+                    view.write_pretty_keeping(&mut copied, &mut kept);
+                }
+                assert!(
+                    whole == copied,
+                    "seed {seed}, step {step}: the answers differ"
+                );
+            }
+        }
+    }
+
+    /// What was kept is what the next answer copies: a monitor unchanged since the last
+    /// answer is not written again (its kept bytes, altered here, show up as they are),
+    /// and one changed since is.
+    #[test]
+    fn an_unchanged_monitor_is_copied_and_a_changed_one_written() {
+        let mut random = Random(7);
+        let mut status = random.status();
+        while status.monitors.len() < 2 {
+            change(&mut random, &mut status);
+        }
+        status.monitors[0].name = "first".to_string();
+        status.monitors[1].name = "second".to_string();
+        let mut kept = EncodedMonitors::default();
+        let mut answer = Vec::new();
+        view_of(&status).write_pretty_keeping(&mut answer, &mut kept);
+        assert!(kept.bytes() > 0);
+        for entry in &mut kept.pretty[..2] {
+            let members = String::from_utf8(entry.members.clone()).expect("text");
+            entry.members = members
+                .replace("first", "FIRST")
+                .replace("second", "SECOND")
+                .into_bytes();
+        }
+        status.monitors[1].comment.push('!');
+        answer.clear();
+        view_of(&status).write_pretty_keeping(&mut answer, &mut kept);
+        let answer = String::from_utf8(answer).expect("text");
+        assert!(
+            answer.contains("\"FIRST\""),
+            "the unchanged monitor was written again"
+        );
+        assert!(
+            answer.contains("\"second\"") && !answer.contains("SECOND"),
+            "the changed monitor was copied"
+        );
+    }
+
     /// For hundreds of statuses full of hostile strings and extreme numbers, each of the
     /// three answers is byte for byte what serde_json writes for the status it stands for,
     /// and reads back as it (the summary borrowing what it can from the answer).
@@ -580,6 +734,87 @@ mod tests {
                 .expect("a summary answer")
                 .expect("reads");
             assert_eq!(read, summary, "seed {seed}");
+        }
+    }
+}
+
+/// What keeping the monitors saves an answer: not a test, a measurement (`#[ignore]`d):
+/// `cargo test --release -p clp-core --lib status::encode::timing -- --ignored --nocapture`.
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use crate::status::view::{HeartbeatView, ServerView};
+    use crate::status::{DaemonState, MonitorStatus};
+
+    #[test]
+    #[ignore = "a measurement, not a test: prints the time of an answer written whole and copying kept monitors"]
+    fn an_answer_of_1000_monitors_written_whole_and_copying_kept_ones() {
+        let names: Vec<String> = (0..1000).map(|i| format!("tcpw{i:05}")).collect();
+        let view = StatusView {
+            cluster: "scale",
+            daemon: DaemonState::Running,
+            pid: Some(1),
+            server: ServerView {
+                name: "server",
+                status: ObjectStatus::Online,
+                comment: "",
+                heartbeat: HeartbeatView {
+                    name: "none",
+                    status: "Normal",
+                    comment: "",
+                },
+            },
+            groups: Vec::new(),
+            monitors: names
+                .iter()
+                .map(|name| MonitorView {
+                    name,
+                    kind: "tcpw",
+                    status: MonitorStatus::Normal,
+                    comment: "",
+                    reactivations: 0,
+                    reactivation_threshold: 3,
+                    failovers: 0,
+                    failover_threshold: 0,
+                    final_action_done: false,
+                    final_action: "none",
+                    recovery_target: "LocalServer",
+                    last_detail: None,
+                    dummy_failure: false,
+                    checks: 12_345,
+                    last_check_us: Some(40),
+                    last_lateness_us: Some(7_466),
+                    check_figures: Some(CheckFigures {
+                        average_us: 286,
+                        max_us: 1_991,
+                        idle_ms: Some(182),
+                    }),
+                })
+                .collect(),
+            alert_log_problem: None,
+            ha: None,
+        };
+        let mut out = Vec::with_capacity(1 << 20);
+        let mut kept = EncodedMonitors::default();
+        for round in 1..=3 {
+            let started = std::time::Instant::now();
+            for _ in 0..200 {
+                out.clear();
+                view.write_pretty(&mut out);
+            }
+            let whole = started.elapsed() / 200;
+            let started = std::time::Instant::now();
+            for _ in 0..200 {
+                out.clear();
+                view.write_pretty_keeping(&mut out, &mut kept);
+            }
+            let copying = started.elapsed() / 200;
+            println!(
+                "round {round}: the pretty text of 1,000 monitors ({} bytes) written whole in \
+                 {whole:?}, copying kept monitors in {copying:?} (kept: {} bytes)",
+                out.len(),
+                kept.bytes()
+            );
         }
     }
 }

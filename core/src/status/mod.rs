@@ -3,6 +3,7 @@
 
 mod build;
 mod encode;
+mod kept;
 mod ladder;
 mod view;
 
@@ -12,6 +13,7 @@ pub use build::{
     Facts, MonitorFacts, Offline, ResourceFacts, build, build_view, build_view_in, monitor_state,
     offline_status,
 };
+pub use kept::EncodedMonitors;
 pub use ladder::Ladder;
 pub use view::{
     GroupSummary, GroupView, HeartbeatView, MonitorSummary, MonitorView, ResourceSummary,
