@@ -660,41 +660,57 @@ mod tests {
         }
     }
 
-    /// What was kept is what the next answer copies: a monitor unchanged since the last
-    /// answer is not written again (its kept bytes, altered here, show up as they are),
-    /// and one changed since is.
+    /// What was kept is what the next answer of its form copies: a monitor unchanged since
+    /// the last answer is not written again (its kept bytes, altered here, show up as they
+    /// are), and one changed since is; in each form, the other form's kept bytes untouched.
     #[test]
     fn an_unchanged_monitor_is_copied_and_a_changed_one_written() {
-        let mut random = Random(7);
-        let mut status = random.status();
-        while status.monitors.len() < 2 {
-            change(&mut random, &mut status);
+        type Write = fn(&StatusView<'_>, &mut Vec<u8>, &mut EncodedMonitors);
+        let forms: [(&str, Write); 2] = [
+            ("compact", |view, out, kept| {
+                view.write_answer_keeping(out, kept)
+            }),
+            ("pretty", |view, out, kept| {
+                view.write_pretty_keeping(out, kept)
+            }),
+        ];
+        for (form, write) in forms {
+            let mut random = Random(7);
+            let mut status = random.status();
+            while status.monitors.len() < 2 {
+                change(&mut random, &mut status);
+            }
+            status.monitors[0].name = "first".to_string();
+            status.monitors[1].name = "second".to_string();
+            let mut kept = EncodedMonitors::default();
+            let mut answer = Vec::new();
+            write(&view_of(&status), &mut answer, &mut kept);
+            let (this, other) = if form == "pretty" {
+                (&mut kept.pretty, &kept.compact)
+            } else {
+                (&mut kept.compact, &kept.pretty)
+            };
+            assert!(other.is_empty(), "{form}: the other form kept something");
+            for entry in &mut this[..2] {
+                let members = String::from_utf8(entry.members.clone()).expect("text");
+                entry.members = members
+                    .replace("first", "FIRST")
+                    .replace("second", "SECOND")
+                    .into_bytes();
+            }
+            status.monitors[1].comment.push('!');
+            answer.clear();
+            write(&view_of(&status), &mut answer, &mut kept);
+            let answer = String::from_utf8(answer).expect("text");
+            assert!(
+                answer.contains("\"FIRST\""),
+                "{form}: the unchanged monitor was written again"
+            );
+            assert!(
+                answer.contains("\"second\"") && !answer.contains("SECOND"),
+                "{form}: the changed monitor was copied"
+            );
         }
-        status.monitors[0].name = "first".to_string();
-        status.monitors[1].name = "second".to_string();
-        let mut kept = EncodedMonitors::default();
-        let mut answer = Vec::new();
-        view_of(&status).write_pretty_keeping(&mut answer, &mut kept);
-        assert!(kept.bytes() > 0);
-        for entry in &mut kept.pretty[..2] {
-            let members = String::from_utf8(entry.members.clone()).expect("text");
-            entry.members = members
-                .replace("first", "FIRST")
-                .replace("second", "SECOND")
-                .into_bytes();
-        }
-        status.monitors[1].comment.push('!');
-        answer.clear();
-        view_of(&status).write_pretty_keeping(&mut answer, &mut kept);
-        let answer = String::from_utf8(answer).expect("text");
-        assert!(
-            answer.contains("\"FIRST\""),
-            "the unchanged monitor was written again"
-        );
-        assert!(
-            answer.contains("\"second\"") && !answer.contains("SECOND"),
-            "the changed monitor was copied"
-        );
     }
 
     /// For hundreds of statuses full of hostile strings and extreme numbers, each of the

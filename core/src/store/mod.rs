@@ -610,13 +610,22 @@ mod tests {
         let flushing = {
             let store = std::sync::Arc::clone(&store);
             std::thread::spawn(move || {
-                committed.recv().expect("the durable write's commit");
-                store.flush().expect("a flush");
+                // No message (the hook did not fire): the test's own check says so.
+                if committed
+                    .recv_timeout(std::time::Duration::from_secs(30))
+                    .is_ok()
+                {
+                    store.flush().expect("a flush");
+                }
             })
         };
-        store
-            .put_resource("r", &"newer", Durable::Now)
-            .expect("a durable write");
+        let wrote = store.put_resource("r", &"newer", Durable::Now);
+        let unfired = PAUSED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        wrote.expect("a durable write");
+        assert!(unfired.is_none(), "the durable write did not pass the hook");
         flushing.join().expect("the flushing thread");
         assert_eq!(
             store.resource::<String>("r").expect("a read").as_deref(),

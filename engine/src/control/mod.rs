@@ -151,8 +151,8 @@ thread_local! {
         std::cell::RefCell::new(clp_core::status::SpareMonitorList::default());
 
     /// The monitors of the last status answers as encoded, for the next answer to copy
-    /// those whose fields did not change (at 1,000 monitors, half of an answer's CPU);
-    /// dropped when over [`SPARE_BYTES`].
+    /// those whose fields did not change (at 1,000 monitors, half of an answer's CPU); none
+    /// over [`KEEP_MONITORS_UP_TO`] monitors.
     static ENCODED: std::cell::RefCell<clp_core::status::EncodedMonitors> =
         std::cell::RefCell::new(clp_core::status::EncodedMonitors::default());
 }
@@ -160,6 +160,11 @@ thread_local! {
 /// The largest answer buffer kept for the next answer (~5,000 monitors' pretty status);
 /// a larger one is freed, so that a big status does not stay resident between answers.
 const SPARE_BYTES: usize = 4 << 20;
+
+/// The most monitors whose encoding is kept for the next answer: ~0.55 MB a form at 1,000
+/// (~1.1 MB when both are asked for), so at most ~3.3 MB, under [`SPARE_BYTES`]. A larger
+/// status is written whole each time, as before there was anything to keep.
+const KEEP_MONITORS_UP_TO: usize = 3_000;
 
 /// The most one read of a request takes: the bytes that may go past the pool's limit
 /// before a connection is refused.
@@ -185,10 +190,24 @@ fn keep_buffer(mut buffer: Vec<u8>) {
 fn status_answer(engine: &Engine, form: StatusForm) -> std::io::Result<(Option<Vec<u8>>, Vec<u8>)> {
     let mut answer = answer_buffer();
     let view = engine.status_view_in(SPARE_MONITORS.take());
+    let keep = view.monitors.len() <= KEEP_MONITORS_UP_TO;
     match form {
-        StatusForm::Whole => keeping_monitors(|kept| view.write_answer_keeping(&mut answer, kept)),
+        StatusForm::Whole if keep => {
+            ENCODED.with_borrow_mut(|kept| view.write_answer_keeping(&mut answer, kept));
+        }
+        StatusForm::Pretty if keep => {
+            ENCODED.with_borrow_mut(|kept| view.write_pretty_keeping(&mut answer, kept));
+        }
+        StatusForm::Whole | StatusForm::Pretty => {
+            // Nothing kept of a status this large (an earlier, smaller one's is freed).
+            ENCODED.take();
+            if form == StatusForm::Pretty {
+                view.write_pretty(&mut answer);
+            } else {
+                view.write_answer(&mut answer);
+            }
+        }
         StatusForm::Summary => view.write_summary(&mut answer),
-        StatusForm::Pretty => keeping_monitors(|kept| view.write_pretty_keeping(&mut answer, kept)),
     }
     let spare = view.into_spare();
     if spare.bytes() <= SPARE_BYTES {
@@ -204,17 +223,6 @@ fn status_answer(engine: &Engine, form: StatusForm) -> std::io::Result<(Option<V
         answer.push(b'\n');
         Ok((None, answer))
     }
-}
-
-/// Runs `write` with the monitors kept from the answers before ([`ENCODED`]), and drops
-/// them if they grew over [`SPARE_BYTES`].
-fn keeping_monitors(write: impl FnOnce(&mut clp_core::status::EncodedMonitors)) {
-    ENCODED.with_borrow_mut(|kept| {
-        write(kept);
-        if kept.bytes() > SPARE_BYTES {
-            *kept = clp_core::status::EncodedMonitors::default();
-        }
-    });
 }
 
 /// Answers a status request in `form`.
