@@ -30,9 +30,10 @@ impl StatusView<'_> {
     }
 
     /// [`Self::write_answer`], copying each monitor whose fields are those `kept` has of it
-    /// from the answers before, and keeping the others' for the next one.
-    pub fn write_answer_keeping(&self, out: &mut Vec<u8>, kept: &mut EncodedMonitors) {
-        encode(self, Form::Answer, out, Some(&mut kept.compact));
+    /// from the answers before, and keeping the others' for the next one (with `None`, as
+    /// [`Self::write_answer`]).
+    pub fn write_answer_keeping(&self, out: &mut Vec<u8>, kept: Option<&mut EncodedMonitors>) {
+        encode(self, Form::Answer, out, kept.map(|kept| &mut kept.compact));
     }
 
     /// Appends the protocol's summary answer (`{"type":"status_summary",` and the fields of
@@ -50,9 +51,10 @@ impl StatusView<'_> {
     }
 
     /// [`Self::write_pretty`], copying each monitor whose fields are those `kept` has of it
-    /// from the texts before, and keeping the others' for the next one.
-    pub fn write_pretty_keeping(&self, out: &mut Vec<u8>, kept: &mut EncodedMonitors) {
-        encode(self, Form::Pretty, out, Some(&mut kept.pretty));
+    /// from the texts before, and keeping the others' for the next one (with `None`, as
+    /// [`Self::write_pretty`]).
+    pub fn write_pretty_keeping(&self, out: &mut Vec<u8>, kept: Option<&mut EncodedMonitors>) {
+        encode(self, Form::Pretty, out, kept.map(|kept| &mut kept.pretty));
         out.push(b'\n');
     }
 }
@@ -647,10 +649,10 @@ mod tests {
                 let (mut whole, mut copied) = (b"kept".to_vec(), b"kept".to_vec());
                 if random.chance(2) {
                     view.write_answer(&mut whole);
-                    view.write_answer_keeping(&mut copied, &mut kept);
+                    view.write_answer_keeping(&mut copied, Some(&mut kept));
                 } else {
                     view.write_pretty(&mut whole);
-                    view.write_pretty_keeping(&mut copied, &mut kept);
+                    view.write_pretty_keeping(&mut copied, Some(&mut kept));
                 }
                 assert!(
                     whole == copied,
@@ -668,10 +670,10 @@ mod tests {
         type Write = fn(&StatusView<'_>, &mut Vec<u8>, &mut EncodedMonitors);
         let forms: [(&str, Write); 2] = [
             ("compact", |view, out, kept| {
-                view.write_answer_keeping(out, kept)
+                view.write_answer_keeping(out, Some(kept))
             }),
             ("pretty", |view, out, kept| {
-                view.write_pretty_keeping(out, kept)
+                view.write_pretty_keeping(out, Some(kept))
             }),
         ];
         for (form, write) in forms {
@@ -822,7 +824,7 @@ mod timing {
             let started = std::time::Instant::now();
             for _ in 0..200 {
                 out.clear();
-                view.write_pretty_keeping(&mut out, &mut kept);
+                view.write_pretty_keeping(&mut out, Some(&mut kept));
             }
             let copying = started.elapsed() / 200;
             println!(

@@ -20,8 +20,9 @@ pub struct EncodedMonitors {
 }
 
 impl EncodedMonitors {
-    /// Bytes of memory the kept monitors hold.
-    pub fn bytes(&self) -> usize {
+    /// Bytes of memory the kept monitors hold (printed by encode.rs's timing).
+    #[cfg(test)]
+    pub(super) fn bytes(&self) -> usize {
         [&self.compact, &self.pretty]
             .into_iter()
             .map(|list| {
@@ -108,6 +109,7 @@ impl KeptMonitor {
         self.members.extend_from_slice(members);
     }
 
+    #[cfg(test)]
     fn bytes(&self) -> usize {
         self.texts.capacity()
             + self.members.capacity()

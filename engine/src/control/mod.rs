@@ -190,25 +190,20 @@ fn keep_buffer(mut buffer: Vec<u8>) {
 fn status_answer(engine: &Engine, form: StatusForm) -> std::io::Result<(Option<Vec<u8>>, Vec<u8>)> {
     let mut answer = answer_buffer();
     let view = engine.status_view_in(SPARE_MONITORS.take());
-    let keep = view.monitors.len() <= KEEP_MONITORS_UP_TO;
-    match form {
-        StatusForm::Whole if keep => {
-            ENCODED.with_borrow_mut(|kept| view.write_answer_keeping(&mut answer, kept));
+    ENCODED.with_borrow_mut(|encoded| {
+        // Nothing kept of a status this large (an earlier, smaller one's is freed).
+        let kept = if view.monitors.len() <= KEEP_MONITORS_UP_TO {
+            Some(encoded)
+        } else {
+            *encoded = clp_core::status::EncodedMonitors::default();
+            None
+        };
+        match form {
+            StatusForm::Whole => view.write_answer_keeping(&mut answer, kept),
+            StatusForm::Pretty => view.write_pretty_keeping(&mut answer, kept),
+            StatusForm::Summary => view.write_summary(&mut answer),
         }
-        StatusForm::Pretty if keep => {
-            ENCODED.with_borrow_mut(|kept| view.write_pretty_keeping(&mut answer, kept));
-        }
-        StatusForm::Whole | StatusForm::Pretty => {
-            // Nothing kept of a status this large (an earlier, smaller one's is freed).
-            ENCODED.take();
-            if form == StatusForm::Pretty {
-                view.write_pretty(&mut answer);
-            } else {
-                view.write_answer(&mut answer);
-            }
-        }
-        StatusForm::Summary => view.write_summary(&mut answer),
-    }
+    });
     let spare = view.into_spare();
     if spare.bytes() <= SPARE_BYTES {
         SPARE_MONITORS.set(spare);
